@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Build stellars-hub:dev and stellars-lab:dev locally. An image is rebuilt only when its inputs
+# (Dockerfile, build context, base) changed: the input hash is stored as an image label.
+# BASE_IMAGE: use it as is; unset: a local Debian base is made with debootstrap (offline-capable).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+usage() { echo "usage: $0 [hub|lab]...   build the named images (default: both)"; }
+[[ "${1:-}" == "--help" ]] && { usage; exit 0; }
+targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(hub lab)
+
+if [[ -z "${BASE_IMAGE:-}" ]]; then
+  "$here/scripts/make-base-image.sh"
+  BASE_IMAGE=stellars-base:bookworm
+fi
+
+context_for() {  # hub: whole project (it installs the package); lab: docker/lab only
+  case "$1" in
+    hub) echo "$here" ;;
+    lab) echo "$here/docker/lab" ;;
+    *) echo "unknown image: $1" >&2; usage >&2; exit 2 ;;
+  esac
+}
+
+for target in "${targets[@]}"; do
+  tag="stellars-$target:dev"
+  src=$(context_for "$target")
+  dockerfile="$here/docker/$target/Dockerfile"
+  ctx=$(mktemp -d /tmp/stellars-ctx.XXXXXX)
+  # copy the tracked files only (no .venv, caches or test output in the context)
+  if [[ "$target" == hub ]]; then
+    (cd "$here" && git ls-files -co --exclude-standard -z | grep -zv '^tests/' | xargs -0 cp --parents -t "$ctx" 2>/dev/null || true)
+  else
+    cp -r "$src"/. "$ctx"/
+  fi
+  cp "$dockerfile" "$ctx/Dockerfile"
+  if [[ -n "${PIP_CERT:-}" && -s "${PIP_CERT}" ]]; then cp "$PIP_CERT" "$ctx/extra-ca.crt"; fi
+  base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || echo "$BASE_IMAGE")
+  inputs=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "$base_id") | sha256sum | cut -c1-16)
+  current=$(docker image inspect -f '{{index .Config.Labels "stellars.inputs"}}' "$tag" 2>/dev/null || true)
+  if [[ "$current" == "$inputs" ]]; then
+    echo "$tag up to date"
+  else
+    echo "building $tag (base $BASE_IMAGE)"
+    docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+      --label "stellars.inputs=$inputs" -t "$tag" "$ctx" >"/tmp/stellars-build-$target.log" 2>&1 \
+      || { tail -n 40 "/tmp/stellars-build-$target.log"; rm -rf "$ctx"; exit 1; }
+    echo "built $tag"
+  fi
+  rm -rf "$ctx"
+done

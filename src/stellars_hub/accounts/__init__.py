@@ -1,0 +1,1 @@
+"""Accounts: NativeAuthenticator subclass and its JupyterHub 6 compatibility."""

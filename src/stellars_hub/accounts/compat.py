@@ -1,0 +1,52 @@
+"""NativeAuthenticator 1.3 on JupyterHub 6: a small, named shim for its login handler.
+
+Two things broke on JupyterHub 6:
+- its POST handler times the login with ``self.statsd``, which JupyterHub 6 removed from
+  handlers (every login answered 500);
+- JupyterHub 6 renders login errors through ``_render(..., sync=True, **context)``, which the
+  native ``_render(login_error, username)`` does not accept (the 500 page itself failed).
+"""
+
+from __future__ import annotations
+
+from nativeauthenticator import handlers as native
+from tornado.escape import url_escape
+from tornado.httputil import url_concat
+
+
+class _NoTimer:
+    def start(self):
+        return self
+
+    def stop(self, send=True):
+        return None
+
+
+class _NoStatsd:
+    def timer(self, name):
+        return _NoTimer()
+
+
+class LoginHandler(native.LoginHandler):
+    statsd = _NoStatsd()
+
+    def _render(self, login_error=None, username=None, sync=False, **_context):
+        return self.render_template(
+            "native-login.html",
+            sync=sync,
+            next=url_escape(self.get_argument("next", default="")),
+            username=username,
+            login_error=login_error,
+            custom_html=self.authenticator.custom_html,
+            login_url=self.settings["login_url"],
+            enable_signup=self.authenticator.enable_signup,
+            two_factor_auth=self.authenticator.allow_2fa,
+            authenticator_login_url=url_concat(
+                self.authenticator.login_url(self.hub.base_url), {"next": self.get_argument("next", "")}
+            ),
+        )
+
+
+def patched_handlers(handlers):
+    """Swap NativeAuthenticator's login handler for the shimmed one."""
+    return [(route, LoginHandler if h is native.LoginHandler else h, *rest) for route, h, *rest in handlers]

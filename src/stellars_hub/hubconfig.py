@@ -1,0 +1,94 @@
+"""apply(c): the whole JupyterHub configuration of the platform, derived from the settings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tornado.web import StaticFileHandler
+
+from . import settings as settings_mod
+from .accounts.authenticator import StellarsAuthenticator
+from .spawner import StellarsSpawner
+from .selfservice import routes as selfservice_routes
+from .web import scopes
+
+FEATURES = (selfservice_routes,)  # each: SCOPES, USER_SCOPES, handlers(settings)
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def lab_environment(s: settings_mod.Settings) -> dict[str, str]:
+    """What every lab receives besides JupyterHub's own variables."""
+    flag = lambda name: "1" if s[name] else "0"  # noqa: E731
+    return {
+        "JUPYTERHUB_SERVICE_MLFLOW": flag("JUPYTERHUB_SERVICE_MLFLOW"),
+        "JUPYTERHUB_SERVICE_RESOURCES_MONITOR": flag("JUPYTERHUB_SERVICE_RESOURCES_MONITOR"),
+        "JUPYTERHUB_SERVICE_TENSORBOARD": flag("JUPYTERHUB_SERVICE_TENSORBOARD"),
+        "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
+        "MLFLOW_TRACKING_URI": "http://localhost:5000",
+        "MLFLOW_PORT": "5000",
+        "MLFLOW_HOST": "0.0.0.0",
+        "MLFLOW_WORKERS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": s["TF_CPP_MIN_LOG_LEVEL"],
+    }
+
+
+def load_or_exit(env=None) -> settings_mod.Settings:
+    try:
+        return settings_mod.load(env)
+    except settings_mod.ConfigError as exc:
+        print(f"stellars-hub: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def apply(c, env=None) -> settings_mod.Settings:
+    s = load_or_exit(env)
+    data = Path(s["JUPYTERHUB_DATA_DIR"])
+    data.mkdir(parents=True, exist_ok=True)
+    host_net = s["JUPYTERHUB_NETWORK_NAME"] == "host"
+
+    hub = c.JupyterHub
+    hub.base_url = s["JUPYTERHUB_BASE_URL"]
+    hub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
+    hub.db_url = s["JUPYTERHUB_DB_URL"] or f"sqlite:///{data / 'jupyterhub.sqlite'}"
+    hub.hub_port = s["JUPYTERHUB_HUB_PORT"]
+    hub.hub_ip = "127.0.0.1" if host_net else "0.0.0.0"
+    hub.hub_connect_ip = "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"]
+    hub.cleanup_servers = False  # labs keep running across hub restarts
+    c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
+    if s["JUPYTERHUB_SSL_ENABLED"]:
+        for name in ("JUPYTERHUB_SSL_CERT", "JUPYTERHUB_SSL_KEY"):
+            if not Path(s[name]).is_file():
+                print(f"stellars-hub: {name}: file {s[name]} does not exist "
+                      "(JUPYTERHUB_SSL_ENABLED=1 needs it)", file=sys.stderr)
+                raise SystemExit(2)
+        hub.ssl_cert = s["JUPYTERHUB_SSL_CERT"]
+        hub.ssl_key = s["JUPYTERHUB_SSL_KEY"]
+
+    hub.authenticator_class = StellarsAuthenticator
+    c.Authenticator.admin_users = {s["JUPYTERHUB_ADMIN"]}
+    c.NativeAuthenticator.enable_signup = s["JUPYTERHUB_SIGNUP_ENABLED"]
+    c.NativeAuthenticator.open_signup = False
+
+    hub.spawner_class = StellarsSpawner
+    sp = c.StellarsSpawner
+    sp.image = s["JUPYTERHUB_NOTEBOOK_IMAGE"]
+    sp.network_name = s["JUPYTERHUB_NETWORK_NAME"]
+    sp.use_internal_ip = True  # labs are reached on their network (or loopback), never via published ports
+    sp.lab_environment = lab_environment(s)
+    sp.gpu_enabled = s["JUPYTERHUB_GPU_ENABLED"] == "1"
+    sp.default_url = "/lab"
+    sp.start_timeout = 180
+    sp.http_timeout = 120
+
+    hub.template_paths = [str(PACKAGE_DIR / "templates")]
+    hub.custom_scopes = {k: v for f in FEATURES for k, v in f.SCOPES.items()}
+    hub.load_roles = scopes.roles([u for f in FEATURES for u in f.USER_SCOPES])
+    static = (r"/stellars/static/(.*)", StaticFileHandler, {"path": str(PACKAGE_DIR / "static")})
+    hub.extra_handlers = [static] + [h for f in FEATURES for h in f.handlers(s)]
+    hub.tornado_settings = {
+        "stellars_settings": s,
+        "stellars_audit_path": str(data / "audit.log"),
+    }
+    return s

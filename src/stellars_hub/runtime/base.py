@@ -1,0 +1,49 @@
+"""What the features need from a container engine, as async calls that never block the loop."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+class RuntimeError_(Exception):
+    """Base of the engine errors the web layer maps to HTTP statuses."""
+
+
+class EngineUnavailable(RuntimeError_):
+    """The engine does not answer (503)."""
+
+
+class NotFound(RuntimeError_):
+    """No such container or volume (404)."""
+
+
+class RuntimeConflict(RuntimeError_):
+    """The engine refused because of the object's state, e.g. a volume in use (409)."""
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    name: str
+    exists: bool
+    size_bytes: int | None = None  # None: unknown (engine does not report it yet)
+    used_by: tuple[str, ...] = ()  # names of containers that mount it
+
+
+class ContainerRuntime(ABC):
+    @abstractmethod
+    async def ping(self) -> None: ...
+
+    @abstractmethod
+    async def inspect_container(self, name: str) -> dict | None:
+        """The engine's inspect document, or None when there is no such container."""
+
+    @abstractmethod
+    async def restart_container(self, name: str, timeout: int) -> dict:
+        """Stop gracefully (``timeout`` s, then kill) and start the same container; inspect after."""
+
+    @abstractmethod
+    async def volumes(self, names: list[str], with_sizes: bool = False) -> dict[str, VolumeInfo]: ...
+
+    @abstractmethod
+    async def remove_volume(self, name: str) -> None: ...

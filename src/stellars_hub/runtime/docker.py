@@ -1,0 +1,112 @@
+"""Docker Engine implementation of ContainerRuntime.
+
+Every engine call runs in this module's own thread pool: DockerSpawner's executor has a single
+thread, so a 10 s graceful stop there would stall every other user's spawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+from docker import errors as docker_errors
+from requests import exceptions as requests_errors
+
+from .base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, VolumeInfo
+
+_UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNotFoundError, ConnectionError)
+
+
+class DockerRuntime(ContainerRuntime):
+    def __init__(self, base_url: str | None = None, max_workers: int = 8, timeout: int = 60):
+        self._base_url = base_url
+        self._timeout = timeout
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="stellars-docker")
+        self._local = threading.local()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _client(self) -> docker.APIClient:
+        # one client per worker thread: requests sessions are not shared across threads
+        client = getattr(self._local, "client", None)
+        if client is None:
+            kwargs = {"timeout": self._timeout, "version": "auto"}
+            if self._base_url:
+                kwargs["base_url"] = self._base_url
+            else:
+                kwargs.update(docker.utils.kwargs_from_env())
+            try:
+                client = docker.APIClient(**kwargs)
+            except docker_errors.DockerException as exc:
+                raise EngineUnavailable(f"the Docker engine is not reachable: {exc}") from exc
+            self._local.client = client
+        return client
+
+    async def _run(self, fn, *args, **kwargs):
+        def call():
+            try:
+                return fn(self._client(), *args, **kwargs)
+            except docker_errors.NotFound as exc:
+                raise NotFound(_explain(exc)) from exc
+            except docker_errors.APIError as exc:
+                if exc.status_code == 409:
+                    raise RuntimeConflict(_explain(exc)) from exc
+                raise
+            except _UNREACHABLE as exc:
+                self._local.client = None
+                raise EngineUnavailable("the Docker engine is not reachable") from exc
+            except docker_errors.DockerException as exc:
+                if isinstance(exc.__cause__ or exc.__context__, _UNREACHABLE):
+                    raise EngineUnavailable("the Docker engine is not reachable") from exc
+                raise
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(call))
+
+    # -- interface ------------------------------------------------------------------------
+    async def ping(self) -> None:
+        await self._run(lambda c: c.ping())
+
+    async def inspect_container(self, name: str) -> dict | None:
+        try:
+            return await self._run(lambda c: c.inspect_container(name))
+        except NotFound:
+            return None
+
+    async def restart_container(self, name: str, timeout: int) -> dict:
+        def restart(c):
+            c.restart(name, timeout=timeout)
+            return c.inspect_container(name)
+
+        return await self._run(restart)
+
+    async def volumes(self, names: list[str], with_sizes: bool = False) -> dict[str, VolumeInfo]:
+        def collect(c):
+            wanted = set(names)
+            existing = {v["Name"] for v in (c.volumes().get("Volumes") or []) if v["Name"] in wanted}
+            users: dict[str, list[str]] = {n: [] for n in existing}
+            for ctr in c.containers(all=True):
+                for m in ctr.get("Mounts") or []:
+                    if m.get("Type") == "volume" and m.get("Name") in users:
+                        users[m["Name"]].append(ctr["Names"][0].lstrip("/"))
+            sizes: dict[str, int] = {}
+            if with_sizes and existing:
+                for v in c.df().get("Volumes") or []:
+                    size = (v.get("UsageData") or {}).get("Size", -1)
+                    if v["Name"] in existing and size is not None and size >= 0:
+                        sizes[v["Name"]] = size
+            return {
+                n: VolumeInfo(n, n in existing, sizes.get(n), tuple(users.get(n, ())))
+                for n in names
+            }
+
+        return await self._run(collect)
+
+    async def remove_volume(self, name: str) -> None:
+        await self._run(lambda c: c.remove_volume(name))
+
+
+def _explain(exc: docker_errors.APIError) -> str:
+    return str(exc.explanation or exc)

@@ -1,0 +1,123 @@
+"""HTTP handlers: the restart and volume APIs and the per-user control page."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from .. import naming
+from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.errors import api_errors
+from ..web.permissions import requires
+from ..web.ratelimit import RateLimiter
+from . import restart, state, volumes
+
+RESET_SCOPE = "custom:volumes:reset"
+READ_SCOPE = "custom:volumes:read"
+
+
+class SelfServiceAPIHandler(StellarsAPIHandler):
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        limit = self.stellars["JUPYTERHUB_SELFSERVICE_RATE_LIMIT"]
+        return self.settings.setdefault("stellars_selfservice_limiter", RateLimiter(limit, 60))
+
+    async def run_exclusive(self, user, action: str, work, outcome_detail, **audit_detail):
+        """Rate limit, per-user lock, one audit line: the frame of every destructive operation."""
+        self.rate_limiter.hit(user.name)
+        async with self.user_locks.exclusive(user.name, action):
+            try:
+                result = await work()
+            except web.HTTPError as exc:
+                self.audit(user.name, action, f"refused {exc.status_code}", reason=exc.log_message, **audit_detail)
+                raise
+            except Exception as exc:
+                self.audit(user.name, action, "error", reason=str(exc), **audit_detail)
+                raise
+        self.audit(user.name, action, "ok", **audit_detail, **outcome_detail(result))
+        return result
+
+
+class RestartServerAPIHandler(SelfServiceAPIHandler):
+    @requires("read:servers")
+    @api_errors
+    async def get(self, user_name):
+        user = self.find_user_or_404(user_name)
+        busy = self.user_locks.busy(user.name)
+        progress = restart.PROGRESS.get(user.name) if busy == "restart-server" else None
+        self.write_json({"running": bool(progress), "progress": progress})
+
+    @requires("servers")
+    @api_errors
+    async def post(self, user_name):
+        user = self.find_user_or_404(user_name)
+        state.require_running(user)
+
+        async def work():
+            state.require_running(user)  # again, inside the lock
+            try:
+                return await restart.restart_in_place(
+                    user=user,
+                    runtime=self.runtime,
+                    proxy=self.proxy,
+                    db=self.db,
+                    stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
+                    ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                )
+            finally:
+                restart.PROGRESS.pop(user.name, None)
+
+        result = await self.run_exclusive(
+            user, "restart-server", work, lambda r: {"container_id": r["container_id"]}
+        )
+        self.write_json(result)
+
+
+class ManageVolumesAPIHandler(SelfServiceAPIHandler):
+    @requires(READ_SCOPE, "admin:servers")
+    @api_errors
+    async def get(self, user_name):
+        user = self.find_user_or_404(user_name)
+        spawner = user.spawner
+        listing = await volumes.describe(self.runtime, user.name)
+        self.write_json(
+            {
+                "username": user.name,
+                "server_active": bool(spawner.active),
+                "server_pending": spawner.pending,
+                "volumes": listing,
+            }
+        )
+
+    @requires(RESET_SCOPE, "admin:servers")
+    @api_errors
+    async def delete(self, user_name):
+        user = self.find_user_or_404(user_name)
+        keys = volumes.parse_selection(self.json_body())
+        state.require_stopped(user)
+
+        async def work():
+            state.require_stopped(user)  # again, inside the lock
+            return await volumes.remove(self.runtime, user.name, keys)
+
+        results = await self.run_exclusive(
+            user, "reset-volumes", work, lambda rs: {"results": {r["volume"]: r["status"] for r in rs}}, volumes=keys
+        )
+        self.write_json({"username": user.name, "volumes": results})
+
+
+class UserControlPage(StellarsPageHandler):
+    """/hub/manage/{user}: the two actions for one user (admins reach it from the admin panel)."""
+
+    @web.authenticated
+    @requires("read:servers")
+    async def get(self, user_name):
+        user = self.find_user(user_name)
+        if user is None:
+            raise web.HTTPError(404, f"no user named {user_name}")
+        html = await self.render_template(
+            "manage-user.html",
+            target=user,
+            target_spawner=user.spawner,
+            volume_names=naming.user_volume_names(user.name),
+        )
+        self.finish(html)

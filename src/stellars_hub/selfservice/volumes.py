@@ -1,0 +1,70 @@
+"""Manage Volumes: list a user's own volumes and remove the chosen ones.
+
+Names are built here from the user name and the configured keys, so the shared volume and
+other users' volumes cannot be reached whatever the request says.
+"""
+
+from __future__ import annotations
+
+from .. import naming
+from ..runtime.base import ContainerRuntime, NotFound, RuntimeConflict
+from ..web.errors import http_error
+
+
+def configured(volumes=naming.USER_VOLUMES) -> dict[str, naming.UserVolume]:
+    return {v.key: v for v in volumes}
+
+
+def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
+    """Validate ``{"volumes": [...]}``: a non-empty list of configured keys (400 otherwise)."""
+    allowed = configured(volumes)
+    if not isinstance(body, dict) or "volumes" not in body:
+        raise http_error(400, 'the body must be a JSON object like {"volumes": ["home"]}')
+    keys = body["volumes"]
+    if not isinstance(keys, list):
+        raise http_error(400, f'"volumes" must be a list of volume names, not {keys!r}')
+    if not keys:
+        raise http_error(400, '"volumes" is empty: name at least one of ' + ", ".join(allowed))
+    for key in keys:
+        if not isinstance(key, str) or key not in allowed:
+            raise http_error(400, f"{key!r} is not a volume you can reset; choose from " + ", ".join(allowed))
+    return list(dict.fromkeys(keys))  # duplicates collapse, order kept
+
+
+async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES) -> list[dict]:
+    names = naming.user_volume_names(username, volumes)
+    info = await runtime.volumes(list(names.values()), with_sizes=True)
+    return [
+        {
+            "key": v.key,
+            "name": names[v.key],
+            "description": v.description,
+            "mount": v.mount,
+            "exists": info[names[v.key]].exists,
+            "size_bytes": info[names[v.key]].size_bytes,
+        }
+        for v in volumes
+    ]
+
+
+async def remove(runtime: ContainerRuntime, username: str, keys: list[str]) -> list[dict]:
+    """Remove the chosen volumes; refuse everything (409) when any is held by a container."""
+    names = {k: naming.volume_name(username, k) for k in keys}
+    info = await runtime.volumes(list(names.values()))
+    held = {k: info[n].used_by for k, n in names.items() if info[n].used_by}
+    if held:
+        what = "; ".join(f"{names[k]} is used by container {', '.join(c)}" for k, c in held.items())
+        raise http_error(409, f"nothing was removed: {what}. Remove that container first (or ask an administrator)")
+    results = []
+    for key, name in names.items():
+        if not info[name].exists:
+            results.append({"volume": key, "name": name, "status": "not_found"})
+            continue
+        try:
+            await runtime.remove_volume(name)
+            results.append({"volume": key, "name": name, "status": "removed"})
+        except NotFound:
+            results.append({"volume": key, "name": name, "status": "not_found"})
+        except RuntimeConflict as exc:  # taken by a container since the check above
+            results.append({"volume": key, "name": name, "status": "in_use", "error": str(exc)})
+    return results

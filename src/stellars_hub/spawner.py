@@ -1,0 +1,86 @@
+"""StellarsSpawner: DockerSpawner with the platform's names, volumes and lab environment."""
+
+from __future__ import annotations
+
+from dockerspawner import DockerSpawner
+from jupyterhub.utils import random_port
+from traitlets import Bool, Dict, Unicode, default
+
+from . import naming
+
+
+class StellarsSpawner(DockerSpawner):
+    """One container ``jupyterlab-{escaped name}`` per user, with persistent named volumes."""
+
+    shared_volume = Unicode(naming.SHARED_VOLUME, config=True, help="Volume mounted for everybody at /mnt/shared")
+    lab_environment = Dict(config=True, help="Extra environment for every lab (service switches, MLflow, ...)")
+    gpu_enabled = Bool(False, config=True, help="Request all GPUs and set the GPU flags in the lab")
+
+    @default("escape")
+    def _escape_default(self):
+        return naming.escape_name
+
+    @default("name_template")
+    def _name_template_default(self):
+        return naming.CONTAINER_PREFIX + "{username}"
+
+    @default("remove")
+    def _remove_default(self):
+        return True  # containers go on stop; named volumes stay
+
+    @default("notebook_dir")
+    def _notebook_dir_default(self):
+        return naming.NOTEBOOK_DIR
+
+    @default("volumes")
+    def _volumes_default(self):
+        binds = {naming.volume_name(self.user.name, v.key): v.mount for v in naming.USER_VOLUMES}
+        binds[self.shared_volume] = naming.SHARED_MOUNT
+        return binds
+
+    @default("extra_host_config")
+    def _extra_host_config_default(self):
+        # Self-service restart uses the engine's own restart, which an auto-removing container
+        # would not survive; stop() removes the container explicitly instead (remove=True).
+        return {"auto_remove": False}
+
+    # set by self-service restart while the engine restarts the container in place
+    restarting_in_place = False
+
+    async def poll(self):
+        if self.restarting_in_place:
+            return None  # stopped for a moment on purpose, not dead
+        return await super().poll()
+
+    @property
+    def host_network(self) -> bool:
+        return self.network_name == "host"
+
+    def get_env(self):
+        env = super().get_env()
+        env.update({k: str(v) for k, v in self.lab_environment.items()})
+        env["ENABLE_GPU_SUPPORT"] = "1" if self.gpu_enabled else "0"
+        if self.gpu_enabled:
+            env["NVIDIA_VISIBLE_DEVICES"] = "all"
+            env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
+        return env
+
+    async def create_object(self):
+        if self.gpu_enabled:
+            self.extra_host_config = {
+                **self.extra_host_config,
+                "device_requests": [{"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}],
+            }
+        return await super().create_object()
+
+    async def start(self):
+        if self.host_network:
+            # every lab shares the host's ports: give each start a free one, loopback only
+            self.ip = "127.0.0.1"
+            self.port = random_port()
+        return await super().start()
+
+    async def get_ip_and_port(self):
+        if self.host_network:
+            return "127.0.0.1", self.port
+        return await super().get_ip_and_port()

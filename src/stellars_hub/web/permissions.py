@@ -1,0 +1,35 @@
+"""Scope checks through JupyterHub's RBAC, evaluated per request.
+
+JupyterHub's ``needs_scope`` decorator validates scope names at import time, before custom
+scopes are registered, so the platform checks with JupyterHub's own ``has_scope`` at request
+time instead: same rules for browser sessions, API tokens and services.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from jupyterhub.scopes import has_scope
+
+from .errors import http_error
+
+
+def allowed(handler, scope: str, user_name: str) -> bool:
+    return has_scope(f"{scope}!user={user_name}", handler.parsed_scopes, db=handler.db)
+
+
+def requires(*scopes: str):
+    """Handler-method decorator: the first argument is the target user's name; any one of
+    ``scopes`` on that user grants access, otherwise 403."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        async def wrapper(self, user_name, *args, **kwargs):
+            if not any(allowed(self, s, user_name) for s in scopes):
+                who = self.current_user.name if self.current_user else "anonymous requests"
+                raise http_error(403, f"{who} may not do this for {user_name} (needs scope {' or '.join(scopes)})")
+            return await method(self, user_name, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
