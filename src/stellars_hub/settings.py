@@ -207,3 +207,22 @@ def markdown_table() -> str:
         default = f"`{s.default}`" if s.default else "(empty)"
         lines.append(f"| `{s.name}` | {default} | {s.allowed()} | {s.description} |")
     return "\n".join(lines)
+
+
+def update_readme(path: str) -> None:
+    """Rewrite the table between the README's settings-table markers."""
+    start, end = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+    text = open(path, encoding="utf-8").read()
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{head}{start}\n{markdown_table()}\n{end}{tail}")
+
+
+if __name__ == "__main__":  # python -m stellars_hub.settings [README.md]
+    import sys
+
+    if len(sys.argv) > 1:
+        update_readme(sys.argv[1])
+    else:
+        print(markdown_table())

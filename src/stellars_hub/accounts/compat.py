@@ -4,12 +4,14 @@ Two things broke on JupyterHub 6:
 - its POST handler times the login with ``self.statsd``, which JupyterHub 6 removed from
   handlers (every login answered 500);
 - JupyterHub 6 renders login errors through ``_render(..., sync=True, **context)``, which the
-  native ``_render(login_error, username)`` does not accept (the 500 page itself failed).
+  native ``_render(login_error, username)`` does not accept, and with a synchronous template
+  environment that does not know the native templates (the 500 page itself failed).
 """
 
 from __future__ import annotations
 
 from nativeauthenticator import handlers as native
+from jinja2 import ChoiceLoader, FileSystemLoader
 from tornado.escape import url_escape
 from tornado.httputil import url_concat
 
@@ -29,6 +31,13 @@ class _NoStatsd:
 
 class LoginHandler(native.LoginHandler):
     statsd = _NoStatsd()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # registers the native templates with the async env
+        env = self.settings["jinja2_env_sync"]
+        if not getattr(env, "_native_templates", False):
+            env.loader = ChoiceLoader([env.loader, FileSystemLoader([native.TEMPLATE_DIR])])
+            env._native_templates = True
 
     def _render(self, login_error=None, username=None, sync=False, **_context):
         return self.render_template(

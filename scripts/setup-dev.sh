@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Everything the tests need besides the engine and images: a venv with the package and its test
+# extras (pinned), configurable-http-proxy, Chromium. Idempotent and quick when already done.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [[ "${1:-}" == "--help" ]]; then
+  echo "usage: $0   create .venv, install the package, CHP and Chromium"; exit 0
+fi
+cd "$here"
+PY=${PYTHON:-python3}
+stamp=.venv/.installed-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+if [[ ! -f "$stamp" ]]; then
+  [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+  .venv/bin/pip install -q -c constraints.txt -e '.[test]'
+  rm -f .venv/.installed-*; touch "$stamp"
+fi
+if ! command -v configurable-http-proxy >/dev/null; then
+  command -v npm >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; }
+  npm install -g --silent configurable-http-proxy@4
+fi
+if ! command -v chromium >/dev/null; then
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    echo "Chromium is missing: install Debian's chromium package (sudo apt-get install chromium)" >&2; exit 1
+  fi
+fi

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from harness import ARTIFACTS, LAB_IMAGE, Hub, engine, remove_test_objects
+
+TEST_ENV = {
+    "JUPYTERHUB_NETWORK_NAME": "host",
+    "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
+    "JUPYTERHUB_GPU_ENABLED": "0",
+    "JUPYTERHUB_BASE_URL": "/jupyterhub",
+    "JUPYTERHUB_ADMIN": "admin",
+    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = str(item.fspath)
+        if f"{os.sep}integration{os.sep}" in path:
+            item.add_marker(pytest.mark.integration)
+        if f"{os.sep}e2e{os.sep}" in path:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    client = engine()
+    client.ping()
+    try:
+        client.images.get(LAB_IMAGE)
+    except Exception:
+        pytest.fail(f"lab image {LAB_IMAGE} is missing: run `make images` (make test does it)")
+    yield client
+    remove_test_objects()
+
+
+@pytest.fixture
+def make_hub(docker_engine, tmp_path_factory):
+    """Start hubs with extra environment; each is stopped (and its labs removed) after the test."""
+    hubs = []
+
+    def start(**env):
+        hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env})
+        hubs.append(hub)
+        return hub.start()
+
+    yield start
+    for hub in hubs:
+        hub.stop()
+        _keep_log(hub)
+    remove_test_objects()
+
+
+@pytest.fixture(scope="module")
+def hub(docker_engine, tmp_path_factory):
+    """One shared hub per test module (defaults of TEST_ENV)."""
+    h = Hub(data_dir=tmp_path_factory.mktemp("hub"), env=dict(TEST_ENV)).start()
+    yield h
+    h.stop()
+    _keep_log(h)
+    remove_test_objects()
+
+
+def _keep_log(hub: Hub) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    if hub.log_path.exists():
+        shutil.copy(hub.log_path, ARTIFACTS / f"hub-{hub.port}.log")

@@ -1,0 +1,199 @@
+"""A real hub process for tests: ``stellars-hub run`` with the repo's jupyterhub_config.py,
+labs from ``stellars-lab:dev`` on host networking (all traffic stays on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+LAB_IMAGE = os.environ.get("STELLARS_TEST_LAB_IMAGE", "stellars-lab:dev")
+ARTIFACTS = REPO / "test-artifacts"
+# every user a test run creates starts with this, so cleanup finds all its containers/volumes
+RUN_PREFIX = "t" + secrets.token_hex(3)
+PASSWORD = "Stellars-test-pw-42"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def unique_name(label: str) -> str:
+    return f"{RUN_PREFIX}{label}{secrets.token_hex(2)}"
+
+
+def engine() -> docker.DockerClient:
+    return docker.from_env(timeout=120)
+
+
+def remove_test_objects(prefix: str = RUN_PREFIX) -> None:
+    """Remove every container and volume whose name carries ``prefix`` (test users only)."""
+    client = engine()
+    for c in client.containers.list(all=True, filters={"name": f"jupyterlab-{prefix}"}):
+        c.remove(force=True)
+    for v in client.volumes.list(filters={"name": f"jupyterlab-{prefix}"}):
+        try:
+            v.remove(force=True)
+        except docker.errors.APIError:
+            pass
+
+
+@dataclass
+class Hub:
+    data_dir: Path
+    env: dict
+    port: int = field(default_factory=free_port)
+    hub_port: int = field(default_factory=free_port)
+    api_port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+    admin: str = ""
+    _admin_session: requests.Session | None = None
+
+    @property
+    def base(self) -> str:
+        base_url = self.env.get("JUPYTERHUB_BASE_URL", "/jupyterhub").strip("/")
+        return f"http://127.0.0.1:{self.port}/" + (f"{base_url}/" if base_url else "")
+
+    @property
+    def hub_url(self) -> str:
+        return self.base + "hub/"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "hub.log"
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    # -- process ----------------------------------------------------------------------------
+    def start(self, timeout: float = 60) -> "Hub":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.env, "JUPYTERHUB_DATA_DIR": str(self.data_dir),
+               "JUPYTERHUB_HUB_PORT": str(self.hub_port)}
+        cmd = [
+            str(Path(sys.executable).parent / "stellars-hub"), "run",
+            "--config", str(REPO / "jupyterhub_config.py"), "--",
+            "--port", str(self.port),
+            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
+        ]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, env=env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_text()[-3000:]}")
+            try:
+                if requests.get(self.hub_url + "api/", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"hub did not answer within {timeout} s:\n{self.log_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+    # -- accounts ---------------------------------------------------------------------------
+    def signup(self, name: str, password: str = PASSWORD) -> requests.Response:
+        s = requests.Session()
+        s.get(self.hub_url + "signup")
+        return s.post(self.hub_url + "signup", data={
+            "username": name, "signup_password": password,
+            "signup_password_confirmation": password, "_xsrf": s.cookies.get("_xsrf")})
+
+    def login(self, name: str, password: str = PASSWORD) -> requests.Session:
+        s = requests.Session()
+        s.get(self.hub_url + "login")
+        r = s.post(self.hub_url + "login", data={"username": name, "password": password,
+                                                 "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False)
+        if r.status_code != 302:
+            raise AssertionError(f"login of {name} failed: {r.status_code}")
+        return s
+
+    def admin_session(self) -> requests.Session:
+        if self._admin_session is None:
+            self.admin = self.env.get("JUPYTERHUB_ADMIN", "admin")
+            self.signup(self.admin)
+            self._admin_session = self.login(self.admin)
+        return self._admin_session
+
+    def authorize(self, name: str) -> None:
+        r = self.admin_session().get(self.hub_url + f"authorize/{name}")
+        assert r.status_code == 200, r.status_code
+
+    def new_user(self, label: str = "u") -> tuple[str, requests.Session]:
+        """Sign up, get authorised by the admin and log in: a real user with a cookie session."""
+        name = unique_name(label)
+        self.signup(name)
+        self.authorize(name)
+        return name, self.login(name)
+
+    # -- API --------------------------------------------------------------------------------
+    def api(self, session: requests.Session | None, method: str, path: str, token: str | None = None,
+            **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"token {token}"
+        if session is not None and "_xsrf" in session.cookies.keys():
+            headers.setdefault("X-XSRFToken", session.cookies.get("_xsrf", path=self._cookie_path()))
+        sender = session or requests
+        return sender.request(method, self.hub_url + "api/" + path.lstrip("/"), headers=headers,
+                              timeout=kwargs.pop("timeout", 180), **kwargs)
+
+    def _cookie_path(self) -> str:
+        return "/" + self.hub_url.split("/", 3)[3]
+
+    def token_for(self, name: str, scopes: list[str] | None = None) -> str:
+        body = {"note": "test", "expires_in": 3600}
+        if scopes is not None:
+            body["scopes"] = scopes
+        r = self.api(self.admin_session(), "POST", f"users/{name}/tokens", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()["token"]
+
+    def start_server(self, session: requests.Session, name: str, timeout: float = 120) -> dict:
+        r = self.api(session, "POST", f"users/{name}/server")
+        assert r.status_code in (201, 202), r.text
+        return self.wait_server(session, name, ready=True, timeout=timeout)
+
+    def stop_server(self, session: requests.Session, name: str, timeout: float = 120) -> None:
+        r = self.api(session, "DELETE", f"users/{name}/server")
+        assert r.status_code in (202, 204), r.text
+        self.wait_server(session, name, ready=False, timeout=timeout)
+
+    def wait_server(self, session, name, ready: bool, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.api(session, "GET", f"users/{name}").json()
+            server = model.get("servers", {}).get("")
+            if ready and server and server.get("ready"):
+                return model
+            if not ready and not server:
+                return model
+            time.sleep(0.5)
+        raise AssertionError(f"server of {name} not {'ready' if ready else 'stopped'} in {timeout} s")
+
+    def lab(self, name: str, method: str, path: str = "api", token: str | None = None, **kwargs):
+        """A request to the user's lab through the hub's proxy, with a token of that user."""
+        token = token or self.token_for(name)
+        return requests.request(method, self.base + f"user/{name}/{path}", timeout=30,
+                                headers={"Authorization": f"token {token}"}, **kwargs)

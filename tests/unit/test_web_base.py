@@ -1,0 +1,79 @@
+import asyncio
+import json
+
+import pytest
+
+from stellars_hub.runtime.base import EngineUnavailable, NotFound, RuntimeConflict
+from stellars_hub.web import audit
+from stellars_hub.web.errors import Busy, RateLimited, translate
+from stellars_hub.web.locks import UserLocks
+from stellars_hub.web.ratelimit import RateLimiter
+
+
+async def test_lock_refuses_second_operation_for_same_user_only():
+    locks = UserLocks()
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first():
+        async with locks.exclusive("ann", "restart-server"):
+            entered.set()
+            await release.wait()
+
+    task = asyncio.create_task(first())
+    await entered.wait()
+    with pytest.raises(Busy, match="restart-server is already running for ann"):
+        async with locks.exclusive("ann", "reset-volumes"):
+            pass
+    async with locks.exclusive("bob", "restart-server"):  # other users are not blocked
+        assert locks.busy("bob") == "restart-server"
+    release.set()
+    await task
+    assert locks.busy("ann") is None
+    async with locks.exclusive("ann", "reset-volumes"):
+        pass
+
+
+async def test_lock_released_on_error():
+    locks = UserLocks()
+    with pytest.raises(ValueError):
+        async with locks.exclusive("ann", "x"):
+            raise ValueError
+    assert locks.busy("ann") is None
+
+
+def test_rate_limit_window():
+    now = [0.0]
+    limiter = RateLimiter(2, 60, clock=lambda: now[0])
+    limiter.hit("ann")
+    limiter.hit("ann")
+    with pytest.raises(RateLimited) as err:
+        limiter.hit("ann")
+    assert err.value.retry_after == 60
+    limiter.hit("bob")
+    now[0] = 60.0
+    limiter.hit("ann")
+
+
+@pytest.mark.parametrize("exc,status", [
+    (EngineUnavailable("engine down"), 503), (NotFound("x"), 404), (RuntimeConflict("x"), 409),
+    (Busy("x"), 409), (RateLimited("x", 5), 429),
+])
+def test_error_translation(exc, status):
+    err = translate(exc)
+    assert err.status_code == status
+    if status == 429:
+        assert err.headers["Retry-After"] == "5"
+
+
+def test_translate_leaves_unknown_errors_alone():
+    assert translate(KeyError("x")) is None
+
+
+def test_audit_line(tmp_path):
+    path = tmp_path / "audit.log"
+    audit.configure(str(path))
+    audit.record("admin", "ann", "restart-server", "ok", container_id="abc")
+    line = json.loads(path.read_text().strip().splitlines()[-1])
+    assert line["actor"] == "admin" and line["target"] == "ann" and line["action"] == "restart-server"
+    assert line["outcome"] == "ok" and line["container_id"] == "abc" and "time" in line
