@@ -10,10 +10,13 @@ from tornado.web import StaticFileHandler
 from . import settings as settings_mod
 from .accounts.authenticator import StellarsAuthenticator
 from .spawner import StellarsSpawner
+from .accounts import routes as accounts_routes
 from .selfservice import routes as selfservice_routes
 from .web import scopes
 
-FEATURES = (selfservice_routes,)  # each: SCOPES, USER_SCOPES, handlers(settings)
+# Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
+# themselves), NAV (navigation entries), handlers(settings).
+FEATURES = (accounts_routes, selfservice_routes)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -87,6 +90,9 @@ def apply(c, env=None) -> settings_mod.Settings:
     hub.load_roles = scopes.roles([u for f in FEATURES for u in f.USER_SCOPES])
     static = (r"/stellars/static/(.*)", StaticFileHandler, {"path": str(PACKAGE_DIR / "static")})
     hub.extra_handlers = [static] + [h for f in FEATURES for h in f.handlers(s)]
+    hub.template_vars = {
+        "stellars_nav": sorted((n for f in FEATURES for n in getattr(f, "NAV", ())), key=lambda n: n["order"]),
+    }
     hub.tornado_settings = {
         "stellars_settings": s,
         "stellars_audit_path": str(data / "audit.log"),

@@ -18,6 +18,7 @@ SCOPES = {
     },
 }
 USER_SCOPES = [f"{RESET_SCOPE}!user"]  # everyone may reset their own volumes
+NAV: list[dict] = []
 
 
 def handlers(settings):

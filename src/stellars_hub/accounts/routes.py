@@ -1,0 +1,13 @@
+"""What the accounts feature adds to the hub: navigation to NativeAuthenticator's pages."""
+
+SCOPES: dict = {}
+USER_SCOPES: list[str] = []
+# admin entries first (they follow JupyterHub's Admin link), then everyone's
+NAV = [
+    {"id": "authorize", "label": "Authorize Users", "path": "authorize", "admin": True, "order": 10},
+    {"id": "change-password", "label": "Change Password", "path": "change-password", "admin": False, "order": 90},
+]
+
+
+def handlers(settings):
+    return []
