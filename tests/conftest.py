@@ -17,12 +17,20 @@ TEST_ENV = {
 }
 
 
+def _layer(item) -> int:
+    path = str(item.fspath)
+    return 2 if f"{os.sep}e2e{os.sep}" in path else 1 if f"{os.sep}integration{os.sep}" in path else 0
+
+
 def pytest_collection_modifyitems(items):
+    # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
+    # running for the session, so asyncio tests must not come after it
+    items.sort(key=_layer)
     for item in items:
-        path = str(item.fspath)
-        if f"{os.sep}integration{os.sep}" in path:
+        layer = _layer(item)
+        if layer == 1:
             item.add_marker(pytest.mark.integration)
-        if f"{os.sep}e2e{os.sep}" in path:
+        elif layer == 2:
             item.add_marker(pytest.mark.e2e)
 
 
