@@ -57,6 +57,7 @@ class Hub:
     port: int = field(default_factory=free_port)
     hub_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
+    extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
     proc: subprocess.Popen | None = None
     admin: str = ""
     _admin_session: requests.Session | None = None
@@ -87,6 +88,7 @@ class Hub:
             "--config", str(REPO / "jupyterhub_config.py"), "--",
             "--port", str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
+            *self.extra_args,
         ]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, env=env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,

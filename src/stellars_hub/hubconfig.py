@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tornado.web import StaticFileHandler
 
+from . import naming
 from . import settings as settings_mod
 from .accounts.authenticator import StellarsAuthenticator
 from .spawner import StellarsSpawner
@@ -91,6 +92,7 @@ def apply(c, env=None) -> settings_mod.Settings:
     static = (r"/stellars/static/(.*)", StaticFileHandler, {"path": str(PACKAGE_DIR / "static")})
     hub.extra_handlers = [static] + [h for f in FEATURES for h in f.handlers(s)]
     hub.template_vars = {
+        "stellars_names": naming.TemplateNames(),
         "stellars_nav": sorted((n for f in FEATURES for n in getattr(f, "NAV", ())), key=lambda n: n["order"]),
     }
     hub.tornado_settings = {

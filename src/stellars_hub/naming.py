@@ -52,3 +52,11 @@ def volume_name(username: str, key: str) -> str:
 def user_volume_names(username: str, volumes=USER_VOLUMES) -> dict[str, str]:
     """key -> real Docker volume name for one user."""
     return {v.key: volume_name(username, v.key) for v in volumes}
+
+
+class TemplateNames:
+    """Naming for page templates (JupyterHub calls callables in template_vars with the user,
+    so the functions are exposed as methods of a plain object)."""
+
+    container = staticmethod(container_name)
+    volume = staticmethod(volume_name)

@@ -6,19 +6,19 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 
-class RuntimeError_(Exception):
+class EngineError(Exception):
     """Base of the engine errors the web layer maps to HTTP statuses."""
 
 
-class EngineUnavailable(RuntimeError_):
+class EngineUnavailable(EngineError):
     """The engine does not answer (503)."""
 
 
-class NotFound(RuntimeError_):
+class NotFound(EngineError):
     """No such container or volume (404)."""
 
 
-class RuntimeConflict(RuntimeError_):
+class RuntimeConflict(EngineError):
     """The engine refused because of the object's state, e.g. a volume in use (409)."""
 
 

@@ -6,7 +6,7 @@ from tornado import web
 
 from .. import naming
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors
+from ..web.errors import api_errors, translate
 from ..web.permissions import requires
 from ..web.ratelimit import RateLimiter
 from . import restart, state, volumes
@@ -22,17 +22,21 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
         return self.settings.setdefault("stellars_selfservice_limiter", RateLimiter(limit, 60))
 
     async def run_exclusive(self, user, action: str, work, outcome_detail, **audit_detail):
-        """Rate limit, per-user lock, one audit line: the frame of every destructive operation."""
-        self.rate_limiter.hit(user.name)
-        async with self.user_locks.exclusive(user.name, action):
-            try:
+        """Rate limit, per-user lock, state checks inside ``work``, and exactly one audit line
+        whatever happens: the frame of every destructive operation."""
+        try:
+            self.rate_limiter.hit(user.name)
+            async with self.user_locks.exclusive(user.name, action):
                 result = await work()
-            except web.HTTPError as exc:
-                self.audit(user.name, action, f"refused {exc.status_code}", reason=exc.log_message, **audit_detail)
-                raise
-            except Exception as exc:
-                self.audit(user.name, action, "error", reason=str(exc), **audit_detail)
-                raise
+        except Exception as exc:
+            mapped = exc if isinstance(exc, web.HTTPError) else translate(exc)
+            if mapped is None:
+                outcome = "error"
+            else:
+                outcome = f"{'refused' if mapped.status_code < 500 else 'failed'} {mapped.status_code}"
+            reason = mapped.log_message if mapped is not None else str(exc)
+            self.audit(user.name, action, outcome, reason=reason, **audit_detail)
+            raise
         self.audit(user.name, action, "ok", **audit_detail, **outcome_detail(result))
         return result
 
@@ -50,10 +54,9 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
     @api_errors
     async def post(self, user_name):
         user = self.find_user_or_404(user_name)
-        state.require_running(user)
 
         async def work():
-            state.require_running(user)  # again, inside the lock
+            state.require_running(user)  # inside the lock: nobody can change it under us
             try:
                 return await restart.restart_in_place(
                     user=user,
@@ -93,16 +96,16 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     async def delete(self, user_name):
         user = self.find_user_or_404(user_name)
         keys = volumes.parse_selection(self.json_body())
-        state.require_stopped(user)
 
         async def work():
-            state.require_stopped(user)  # again, inside the lock
+            state.require_stopped(user)  # inside the lock: nobody can start it under us
             return await volumes.remove(self.runtime, user.name, keys)
 
         results = await self.run_exclusive(
             user, "reset-volumes", work, lambda rs: {"results": {r["volume"]: r["status"] for r in rs}}, volumes=keys
         )
-        self.write_json({"username": user.name, "volumes": results})
+        complete = all(r["status"] in ("removed", "not_found") for r in results)
+        self.write_json({"username": user.name, "complete": complete, "volumes": results})
 
 
 class UserControlPage(StellarsPageHandler):

@@ -7,7 +7,7 @@ other users' volumes cannot be reached whatever the request says.
 from __future__ import annotations
 
 from .. import naming
-from ..runtime.base import ContainerRuntime, NotFound, RuntimeConflict
+from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
 from ..web.errors import http_error
 
 
@@ -67,4 +67,10 @@ async def remove(runtime: ContainerRuntime, username: str, keys: list[str]) -> l
             results.append({"volume": key, "name": name, "status": "not_found"})
         except RuntimeConflict as exc:  # taken by a container since the check above
             results.append({"volume": key, "name": name, "status": "in_use", "error": str(exc)})
+        except EngineUnavailable:
+            if not results:
+                raise  # nothing done yet: a plain 503
+            results.append({"volume": key, "name": name, "status": "failed", "error": "the Docker engine stopped answering"})
+        except EngineError as exc:
+            results.append({"volume": key, "name": name, "status": "failed", "error": str(exc)})
     return results

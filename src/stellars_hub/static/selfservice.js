@@ -1,0 +1,188 @@
+// Restart Server / Manage Volumes controls (templates/selfservice-controls.html).
+// Buttons follow the server's real state, polled from the hub API: Restart only while the
+// server is running and ready, Manage Volumes only while it is fully stopped.
+(function () {
+  "use strict";
+  const root = document.getElementById("selfservice");
+  if (!root) return;
+  const user = root.dataset.user;
+  const userUrl = root.dataset.userUrl;
+  const apiBase = window.jhdata.base_url + "api/users/" + encodeURIComponent(user);
+  const $ = (id) => document.getElementById(id);
+  const show = (el, on) => el.classList.toggle("d-none", !on);
+  let busy = false; // an action of ours is running: keep the buttons as they are
+
+  async function api(method, path, body) {
+    const resp = await fetch(apiBase + path, {
+      method,
+      headers: { "X-XSRFToken": window.jhdata.xsrf_token, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    let data = {};
+    try { data = await resp.json(); } catch (e) { data = {}; }
+    if (!resp.ok) {
+      const err = new Error(data.message || resp.status + " " + resp.statusText);
+      err.status = resp.status;
+      throw err;
+    }
+    return data;
+  }
+
+  function humanBytes(n) {
+    if (n === null || n === undefined) return "unknown";
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+    return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+  }
+
+  function result(kind, html) {
+    $("selfservice-result").innerHTML = html ? '<div class="alert alert-' + kind + '">' + html + "</div>" : "";
+  }
+
+  // ---- state -------------------------------------------------------------------------------
+  async function refresh() {
+    if (busy) return;
+    let model;
+    try { model = await api("GET", ""); } catch (e) { return; }
+    const server = (model.servers || {})[""];
+    const running = !!(server && server.ready);
+    const stopped = !server && !model.pending;
+    show($("restart-server"), running);
+    show($("manage-volumes"), stopped);
+    $("selfservice-state").textContent = running ? "Server running" :
+      stopped ? "Server stopped" : "Server " + (model.pending || (server && server.pending) || "changing") + "…";
+  }
+
+  // ---- restart -----------------------------------------------------------------------------
+  const restartModal = new bootstrap.Modal($("restart-modal"));
+  document.querySelectorAll(".ss-container").forEach((el) => { el.textContent = root.dataset.container; });
+
+  $("restart-server").addEventListener("click", () => {
+    show($("restart-progress"), false);
+    show($("restart-error"), false);
+    $("restart-confirm").disabled = false;
+    restartModal.show();
+  });
+
+  $("restart-confirm").addEventListener("click", async () => {
+    busy = true;
+    $("restart-confirm").disabled = true;
+    $("restart-cancel").disabled = true;
+    show($("restart-error"), false);
+    show($("restart-progress"), true);
+    const started = Date.now();
+    $("restart-phase").textContent = "Restarting the container";
+    const ticker = setInterval(async () => {
+      $("restart-elapsed").textContent = Math.round((Date.now() - started) / 1000) + " s";
+      try {
+        const p = await api("GET", "/restart-server");
+        if (p.progress) $("restart-phase").textContent = p.progress.phase === "restarting" ?
+          "Restarting the container" : "Waiting for JupyterLab to answer";
+      } catch (e) { /* the POST reports errors */ }
+    }, 1000);
+    try {
+      await api("POST", "/restart-server");
+      restartModal.hide();
+      result("success", "Server restarted: the same container is running again. " +
+        '<a class="alert-link" id="open-lab" href="' + userUrl + '">Open JupyterLab</a>');
+    } catch (e) {
+      show($("restart-progress"), false);
+      $("restart-error").textContent = "Restart failed: " + e.message;
+      show($("restart-error"), true);
+    } finally {
+      clearInterval(ticker);
+      $("restart-cancel").disabled = false;
+      busy = false;
+      refresh();
+    }
+  });
+
+  // ---- volumes -----------------------------------------------------------------------------
+  const volumesModal = new bootstrap.Modal($("volumes-modal"));
+  const tbody = $("volumes-table").querySelector("tbody");
+
+  function selected() {
+    return Array.from(tbody.querySelectorAll("input[type=checkbox]:checked")).map((c) => c.value);
+  }
+
+  function updateConfirm() {
+    const n = selected().length;
+    $("volumes-confirm").disabled = n === 0;
+    $("volumes-confirm").textContent = n ? "Delete " + n + " volume" + (n > 1 ? "s" : "") : "Delete selected volumes";
+  }
+
+  $("manage-volumes").addEventListener("click", async () => {
+    show($("volumes-table"), false);
+    show($("volumes-error"), false);
+    show($("volumes-done"), false);
+    show($("volumes-loading"), true);
+    show($("volumes-confirm"), true);
+    updateConfirm();
+    volumesModal.show();
+    try {
+      const data = await api("GET", "/manage-volumes");
+      tbody.innerHTML = "";
+      for (const v of data.volumes) {
+        const tr = document.createElement("tr");
+        const id = "vol-" + v.key;
+        tr.innerHTML =
+          '<td><input class="form-check-input" type="checkbox"></td>' +
+          '<td><label class="fw-semibold"></label></td><td class="small"></td>' +
+          '<td><code class="small"></code></td><td class="text-end small"></td>';
+        const box = tr.querySelector("input");
+        box.id = id;
+        box.value = v.key;
+        box.disabled = !v.exists;
+        tr.querySelector("label").htmlFor = id;
+        tr.querySelector("label").textContent = v.key;
+        tr.children[2].textContent = v.description;
+        tr.querySelector("code").textContent = v.name;
+        tr.children[4].textContent = v.exists ? humanBytes(v.size_bytes) : "not created yet";
+        box.addEventListener("change", updateConfirm);
+        tbody.appendChild(tr);
+      }
+      show($("volumes-loading"), false);
+      show($("volumes-table"), true);
+    } catch (e) {
+      show($("volumes-loading"), false);
+      $("volumes-error").textContent = "Could not list volumes: " + e.message;
+      show($("volumes-error"), true);
+    }
+  });
+
+  $("volumes-confirm").addEventListener("click", async () => {
+    const keys = selected();
+    if (!keys.length) return;
+    busy = true;
+    $("volumes-confirm").disabled = true;
+    $("volumes-confirm").innerHTML = '<span class="spinner-border spinner-border-sm"></span> Deleting…';
+    show($("volumes-error"), false);
+    try {
+      const data = await api("DELETE", "/manage-volumes", { volumes: keys });
+      const lines = data.volumes.map((r) => r.name + ": " + (r.status === "removed" ? "deleted" :
+        r.status === "not_found" ? "did not exist" : "not deleted (" + (r.error || r.status) + ")"));
+      $("volumes-done").innerHTML = lines.map((l) => "<div></div>").join("");
+      $("volumes-done").querySelectorAll("div").forEach((d, i) => { d.textContent = lines[i]; });
+      show($("volumes-done"), true);
+      show($("volumes-table"), false);
+      show($("volumes-confirm"), false);
+      if (data.complete) {
+        result("success", "Volumes reset. They are created again, empty, when the server next starts.");
+      } else {
+        result("warning", "Some volumes were not deleted; see the list above and try again.");
+      }
+    } catch (e) {
+      $("volumes-error").textContent = "Nothing was deleted: " + e.message;
+      show($("volumes-error"), true);
+      updateConfirm();
+    } finally {
+      busy = false;
+      refresh();
+    }
+  });
+
+  refresh();
+  setInterval(refresh, 3000);
+})();
