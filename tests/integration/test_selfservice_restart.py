@@ -139,3 +139,19 @@ def test_rate_limit_per_user(make_hub):
     # the limit is per user
     assert hub.api(other_session, "DELETE", f"users/{other}/manage-volumes",
                    json={"volumes": ["cache"]}).status_code == 200
+
+
+def test_lab_that_does_not_come_back_gets_a_clear_error(make_hub):
+    hub = make_hub(JUPYTERHUB_RESTART_READY_TIMEOUT="5")
+    name, session = hub.new_user("dead")
+    hub.start_server(session, name)
+    # a config file that makes the lab exit at its next start
+    out = engine().containers.get(naming.container_name(name)).exec_run(
+        ["sh", "-c", "mkdir -p /home/lab/.jupyter && echo 'raise SystemExit(3)' > /home/lab/.jupyter/jupyter_server_config.py"])
+    assert out.exit_code == 0
+    r = hub.api(session, "POST", f"users/{name}/restart-server")
+    assert r.status_code == 504
+    message = r.json()["message"]
+    assert "did not answer within 5 s" in message and "stop your server and start it again" in message
+    audit = [json.loads(x) for x in (hub.data_dir / "audit.log").read_text().splitlines()]
+    assert [a["outcome"] for a in audit if a["target"] == name] == ["failed 504"]

@@ -11,6 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const show = (el, on) => el.classList.toggle("d-none", !on);
   let busy = false; // an action of ours is running: keep the buttons as they are
+  let lastState = null;
 
   async function api(method, path, body) {
     const resp = await fetch(apiBase + path, {
@@ -49,6 +50,9 @@
     const server = (model.servers || {})[""];
     const running = !!(server && server.ready);
     const stopped = !server && !model.pending;
+    const stateNow = running ? "running" : stopped ? "stopped" : "changing";
+    if (lastState !== null && stateNow !== lastState) result(); // an old result no longer applies
+    lastState = stateNow;
     show($("restart-server"), running);
     show($("manage-volumes"), stopped);
     $("selfservice-state").textContent = running ? "Server running" :
