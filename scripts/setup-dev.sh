@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Everything the tests need besides the engine and images: a venv with the package and its test
-# extras (pinned), configurable-http-proxy, Chromium. Idempotent and quick when already done.
+# Everything the tests need besides the engine and images: a venv with the package and its
+# test extras (pinned), configurable-http-proxy, Chromium, a PostgreSQL server. Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [[ "${1:-}" == "--help" ]]; then
@@ -17,6 +17,10 @@ fi
 if ! command -v configurable-http-proxy >/dev/null; then
   command -v npm >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; }
   npm install -g --silent configurable-http-proxy@4
+fi
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && [[ $(id -u) -eq 0 ]]; then
+  apt-get update -q >/dev/null  # the PostgreSQL test runs a throwaway server
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
 fi
 if ! command -v chromium >/dev/null; then
   if [[ $(id -u) -eq 0 ]]; then

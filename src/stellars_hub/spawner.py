@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
-from traitlets import Bool, Dict, Unicode, default
+import re
+
+from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
 
 from . import naming
 
@@ -15,6 +17,31 @@ class StellarsSpawner(DockerSpawner):
     shared_volume = Unicode(naming.SHARED_VOLUME, config=True, help="Volume mounted for everybody at /mnt/shared")
     lab_environment = Dict(config=True, help="Extra environment for every lab (service switches, MLflow, ...)")
     gpu_enabled = Bool(False, config=True, help="Request all GPUs and set the GPU flags in the lab")
+    user_volumes = List(
+        Dict(),
+        config=True,
+        help="""Per-user volumes: [{"key": "home", "mount": "/home", "description": "..."}].
+        Each becomes the Docker volume jupyterlab-{name}_{key}; the self-service reset offers
+        exactly these (never the shared volume).""",
+    )
+
+    @default("user_volumes")
+    def _user_volumes_default(self):
+        return [{"key": v.key, "mount": v.mount, "description": v.description} for v in naming.USER_VOLUMES]
+
+    @validate("user_volumes")
+    def _check_user_volumes(self, proposal):
+        keys = set()
+        for spec in proposal.value:
+            key = spec.get("key", "")
+            if not re.fullmatch(r"[a-z0-9]+", key) or key in keys or not str(spec.get("mount", "")).startswith("/"):
+                raise TraitError(f"user_volumes: {spec!r} needs a unique lower-case key and an absolute mount")
+            keys.add(key)
+        return proposal.value
+
+    @property
+    def volume_specs(self) -> tuple[naming.UserVolume, ...]:
+        return tuple(naming.UserVolume(v["key"], v["mount"], v.get("description", "")) for v in self.user_volumes)
 
     @default("escape")
     def _escape_default(self):
@@ -34,7 +61,7 @@ class StellarsSpawner(DockerSpawner):
 
     @default("volumes")
     def _volumes_default(self):
-        binds = {naming.volume_name(self.user.name, v.key): v.mount for v in naming.USER_VOLUMES}
+        binds = {naming.volume_name(self.user.name, v.key): v.mount for v in self.volume_specs}
         binds[self.shared_volume] = naming.SHARED_MOUNT
         return binds
 

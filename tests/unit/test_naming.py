@@ -40,3 +40,14 @@ def test_escaped_names_are_docker_safe():
 def test_shared_volume_is_not_a_user_volume():
     assert naming.SHARED_VOLUME not in naming.user_volume_names("jupyterhub").values()
     assert all(v.key != "shared" for v in naming.USER_VOLUMES)
+
+
+def test_spawner_volume_list_is_configurable_in_one_place():
+    from traitlets.config import Config
+
+    c = Config()
+    c.StellarsSpawner.user_volumes = [{"key": "data", "mount": "/data", "description": "datasets"}]
+    spawner = StellarsSpawner(config=c)
+    assert [v.key for v in spawner.volume_specs] == ["data"]
+    with pytest.raises(Exception, match="unique lower-case key"):
+        StellarsSpawner(config=c).user_volumes = [{"key": "Bad Key", "mount": "/x"}]

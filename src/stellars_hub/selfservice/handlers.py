@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tornado import web
 
-from .. import naming
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import api_errors, translate
 from ..web.permissions import requires
@@ -81,7 +80,7 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         spawner = user.spawner
-        listing = await volumes.describe(self.runtime, user.name)
+        listing = await volumes.describe(self.runtime, user.name, spawner.volume_specs)
         self.write_json(
             {
                 "username": user.name,
@@ -95,7 +94,7 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     @api_errors
     async def delete(self, user_name):
         user = self.find_user_or_404(user_name)
-        keys = volumes.parse_selection(self.json_body())
+        keys = volumes.parse_selection(self.json_body(), user.spawner.volume_specs)
 
         async def work():
             state.require_stopped(user)  # inside the lock: nobody can start it under us
@@ -121,6 +120,5 @@ class UserControlPage(StellarsPageHandler):
             "manage-user.html",
             target=user,
             target_spawner=user.spawner,
-            volume_names=naming.user_volume_names(user.name),
         )
         self.finish(html)
