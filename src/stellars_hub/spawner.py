@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+
+from docker.errors import APIError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, Unicode, default
@@ -65,13 +68,41 @@ class StellarsSpawner(DockerSpawner):
             env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
         return env
 
+    # Per-start privileges, set afresh before every start (admin feature's pre-spawn hook from
+    # group membership). Never merged into the configured traits, so a spawner object reused
+    # across starts cannot keep a mount, flag or GPU request its user no longer has.
+    start_binds: dict = {}
+    start_host_config: dict = {}
+
+    GPU_REQUEST = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
+
     async def create_object(self):
+        configured_volumes, configured_host = self.volumes, self.extra_host_config
+        host = self._eval_if_callable(configured_host)
+        if inspect.isawaitable(host):
+            host = await host
+        extra = dict(self.start_host_config)
         if self.gpu_enabled:
-            self.extra_host_config = {
-                **self.extra_host_config,
-                "device_requests": [{"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}],
-            }
-        return await super().create_object()
+            extra["device_requests"] = [dict(self.GPU_REQUEST)]
+        try:
+            self.volumes = {**configured_volumes, **self.start_binds}
+            self.extra_host_config = {**host, **extra}
+            return await super().create_object()
+        finally:
+            self.volumes, self.extra_host_config = configured_volumes, configured_host
+
+    async def start_object(self):
+        try:
+            return await super().start_object()
+        except APIError as exc:
+            if self.gpu_enabled:
+                # Docker says only "could not select device driver"; say what it means here
+                raise RuntimeError(
+                    f"the lab container could not start with a GPU ({exc.explanation or exc}). "
+                    "JUPYTERHUB_GPU_ENABLED=1 needs the NVIDIA container runtime and a GPU on the "
+                    "Docker host; ask your administrator (2 detects at start-up, 0 turns GPUs off)."
+                ) from exc
+            raise
 
     async def start(self):
         if self.host_network:
