@@ -17,7 +17,7 @@ from . import settings_view
 SETTINGS_SCOPE = "custom:settings:read"
 # JupyterHub's admin role cannot be extended, so its admin-ui scope also grants the page
 ADMIN_SCOPE = "admin-ui"
-HEALTH_ENGINE_TIMEOUT = 5.0
+HEALTH_ENGINE_TIMEOUT = 3.0  # below the image HEALTHCHECK timeout (5 s)
 
 
 def may_read_settings(handler) -> bool:
