@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from jupyterhub.handlers.pages import HealthCheckHandler
 from jupyterhub.scopes import has_scope
 from sqlalchemy import text
 from tornado import web
@@ -42,9 +43,11 @@ class SettingsAPIHandler(StellarsAPIHandler):
         self.write_json({"settings": settings_view.rows(self.stellars)})
 
 
-class HealthHandler(web.RequestHandler):
+class HealthHandler(HealthCheckHandler):
     """GET /hub/health: 200 when the hub, its database and the engine answer; 503 naming what
-    is down. No authentication, no cookies, no template: cheap enough for a container probe."""
+    is down. No authentication, no template: cheap enough for a container probe. JupyterHub's
+    own handler (which it extends, so successes are logged at debug level like JupyterHub's)
+    answers 200 whatever the state of the database or the engine."""
 
     @property
     def engine(self) -> DockerRuntime:
@@ -52,7 +55,7 @@ class HealthHandler(web.RequestHandler):
         return self.settings.setdefault("stellars_health_runtime", DockerRuntime(max_workers=1, timeout=int(HEALTH_ENGINE_TIMEOUT)))
 
     def check_database(self) -> str:
-        db = self.settings["db"]
+        db = self.db
         try:
             db.execute(text("SELECT 1")).scalar()
             return "ok"
@@ -78,6 +81,7 @@ class HealthHandler(web.RequestHandler):
         return 503, {"status": 503, "message": message, "healthy": False, "down": down, "checks": checks}
 
     def set_default_headers(self):
+        super().set_default_headers()
         self.set_header("Cache-Control", "no-store")
 
     async def get(self):
