@@ -9,8 +9,7 @@ import re
 import pytest
 import requests
 
-from conftest import TEST_ENV, _keep_log
-from harness import Hub
+from harness import ARTIFACTS, Hub
 
 from stellars_hub.settings import SETTINGS
 
@@ -18,15 +17,17 @@ LONG_IMAGE = "registry.example.org/research/gpu-probe-image-with-a-long-name:202
 
 
 @pytest.fixture(scope="module")
-def shub(docker_engine, tmp_path_factory):
-    """A hub whose database URL (a secret) carries a recognisable marker."""
+def shub(hub, tmp_path_factory):
+    """Beside the shared test hub, one whose database URL (a secret) carries a recognisable
+    marker and whose NVIDIA image name is long."""
     data = tmp_path_factory.mktemp("hub")
-    env = {**TEST_ENV, "JUPYTERHUB_DB_URL": f"sqlite:///{data}/secret-marker-db.sqlite",
+    env = {**hub.env, "JUPYTERHUB_DB_URL": f"sqlite:///{data}/secret-marker-db.sqlite",
            "JUPYTERHUB_NVIDIA_IMAGE": LONG_IMAGE}
     h = Hub(data_dir=data, env=env).start()
     yield h
     h.stop()
-    _keep_log(h)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"hub-{h.port}.log").write_text(h.log_text())
 
 
 def test_admin_sees_every_setting_grouped_with_secrets_masked(shub):
@@ -62,7 +63,8 @@ def test_api_returns_every_setting_masked_for_admin_session_and_token(shub):
         assert rows["JUPYTERHUB_ADMIN"]["default"] == "admin"
 
 
-def test_non_admins_and_anonymous_get_403(shub):
+def test_non_admins_and_anonymous_get_403(hub):
+    shub = hub
     name, session = shub.new_user("set")
     r = session.get(shub.hub_url + "settings")
     assert r.status_code == 403 and "secret-marker-db" not in r.text
