@@ -13,6 +13,8 @@ from jupyterhub._data import DATA_FILES_PATH
 # a real 1x1 PNG
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+# the start of a JPEG/JFIF file: the hub serves the bytes, the type comes from the extension
+JPG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 SVG = b"<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'><rect width='10' height='10'/></svg>"
 JUPYTERHUB_DEFAULT_LOGO = Path(DATA_FILES_PATH) / "static" / "images" / "jupyterhub-80.png"
 
@@ -23,7 +25,8 @@ def _logo_img_src(hub) -> str:
 
 
 def test_file_logos_are_served_by_the_hub(make_hub, tmp_path):
-    for name, content, mime in (("logo.svg", SVG, "image/svg+xml"), ("logo.png", PNG, "image/png")):
+    for name, content, mime in (("logo.svg", SVG, "image/svg+xml"), ("logo.png", PNG, "image/png"),
+                               ("logo.jpg", JPG, "image/jpeg")):
         path = tmp_path / name
         path.write_bytes(content)
         hub = make_hub(JUPYTERHUB_LOGO_URI=f"file://{path}")
