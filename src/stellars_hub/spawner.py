@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 
 from docker.errors import APIError
 from dockerspawner import DockerSpawner
@@ -95,12 +96,13 @@ class StellarsSpawner(DockerSpawner):
         try:
             return await super().start_object()
         except APIError as exc:
-            if self.gpu_enabled:
-                # Docker says only "could not select device driver"; say what it means here
+            reason = str(exc.explanation or exc)
+            if self.gpu_enabled and re.search(r"device driver|nvidia|gpu", reason, re.I):
+                # Docker only says "could not select device driver"; say what it means here
                 raise RuntimeError(
-                    f"the lab container could not start with a GPU ({exc.explanation or exc}). "
-                    "JUPYTERHUB_GPU_ENABLED=1 needs the NVIDIA container runtime and a GPU on the "
-                    "Docker host; ask your administrator (2 detects at start-up, 0 turns GPUs off)."
+                    f"the lab container could not start with a GPU ({reason}). GPUs are enabled "
+                    "(JUPYTERHUB_GPU_ENABLED) but the Docker host has no usable NVIDIA runtime or GPU; "
+                    "ask your administrator (0 turns GPUs off, 2 detects them at start-up)."
                 ) from exc
             raise
 
