@@ -12,12 +12,14 @@ from . import settings as settings_mod
 from .accounts.authenticator import StellarsAuthenticator
 from .spawner import StellarsSpawner
 from .accounts import routes as accounts_routes
+from .admin import hub as admin_hub
+from .admin import routes as admin_routes
 from .selfservice import routes as selfservice_routes
 from .web import scopes
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
-FEATURES = (accounts_routes, selfservice_routes)
+FEATURES = (accounts_routes, selfservice_routes, admin_routes)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -44,6 +46,18 @@ def load_or_exit(env=None) -> settings_mod.Settings:
     except settings_mod.ConfigError as exc:
         print(f"stellars-hub: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def run_before_spawn(steps):
+    """One Spawner.pre_spawn_hook running every feature's step in order (each may be async)."""
+
+    async def pre_spawn_hook(spawner):
+        for step in steps:
+            result = step(spawner)
+            if hasattr(result, "__await__"):
+                await result
+
+    return pre_spawn_hook
 
 
 def apply(c, env=None) -> settings_mod.Settings:
@@ -81,10 +95,14 @@ def apply(c, env=None) -> settings_mod.Settings:
     sp.network_name = s["JUPYTERHUB_NETWORK_NAME"]
     sp.use_internal_ip = True  # labs are reached on their network (or loopback), never via published ports
     sp.lab_environment = lab_environment(s)
-    sp.gpu_enabled = s["JUPYTERHUB_GPU_ENABLED"] == "1"
+    sp.gpu_enabled = s["JUPYTERHUB_GPU_ENABLED"] == "1"  # 2: decided per spawn by the detection
     sp.default_url = "/lab"
     sp.start_timeout = 180
     sp.http_timeout = 120
+
+    # settings page, logo, built-in Docker-privilege groups, GPU decision, health, footer
+    admin = admin_hub.configure(c, s)
+    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn])
 
     hub.template_paths = [str(PACKAGE_DIR / "templates")]
     hub.custom_scopes = {k: v for f in FEATURES for k, v in f.SCOPES.items()}
@@ -94,6 +112,7 @@ def apply(c, env=None) -> settings_mod.Settings:
     hub.template_vars = {
         "stellars_names": naming.TemplateNames(),
         "stellars_nav": sorted((n for f in FEATURES for n in getattr(f, "NAV", ())), key=lambda n: n["order"]),
+        **admin.template_vars,
     }
     hub.tornado_settings = {
         "stellars_settings": s,

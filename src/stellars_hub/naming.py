@@ -14,6 +14,7 @@ from escapism import escape
 CONTAINER_PREFIX = "jupyterlab-"
 SHARED_VOLUME = "jupyterhub_shared"
 SHARED_MOUNT = "/mnt/shared"
+GPU_PROBE_CONTAINER = "jupyterhub_nvidia_autodetect"  # short-lived, removed after every probe
 _SAFE = set(string.ascii_lowercase + string.digits)
 
 

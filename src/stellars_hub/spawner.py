@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+
+from docker.errors import APIError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 import re
@@ -92,13 +96,42 @@ class StellarsSpawner(DockerSpawner):
             env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
         return env
 
+    # Per-start privileges, set afresh before every start (admin feature's pre-spawn hook from
+    # group membership). Never merged into the configured traits, so a spawner object reused
+    # across starts cannot keep a mount, flag or GPU request its user no longer has.
+    start_binds: dict = {}
+    start_host_config: dict = {}
+
+    GPU_REQUEST = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
+
     async def create_object(self):
+        configured_volumes, configured_host = self.volumes, self.extra_host_config
+        host = self._eval_if_callable(configured_host)
+        if inspect.isawaitable(host):
+            host = await host
+        extra = dict(self.start_host_config)
         if self.gpu_enabled:
-            self.extra_host_config = {
-                **self.extra_host_config,
-                "device_requests": [{"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}],
-            }
-        return await super().create_object()
+            extra["device_requests"] = [dict(self.GPU_REQUEST)]
+        try:
+            self.volumes = {**configured_volumes, **self.start_binds}
+            self.extra_host_config = {**host, **extra}
+            return await super().create_object()
+        finally:
+            self.volumes, self.extra_host_config = configured_volumes, configured_host
+
+    async def start_object(self):
+        try:
+            return await super().start_object()
+        except APIError as exc:
+            reason = str(exc.explanation or exc)
+            if self.gpu_enabled and re.search(r"device driver|nvidia|gpu", reason, re.I):
+                # Docker only says "could not select device driver"; say what it means here
+                raise RuntimeError(
+                    f"the lab container could not start with a GPU ({reason}). GPUs are enabled "
+                    "(JUPYTERHUB_GPU_ENABLED) but the Docker host has no usable NVIDIA runtime or GPU; "
+                    "ask your administrator (0 turns GPUs off, 2 detects them at start-up)."
+                ) from exc
+            raise
 
     async def start(self):
         if self.host_network:

@@ -47,3 +47,16 @@ class ContainerRuntime(ABC):
 
     @abstractmethod
     async def remove_volume(self, name: str) -> None: ...
+
+    # -- admin feature: GPU detection --------------------------------------------------------
+    @abstractmethod
+    async def probe_gpu(self, image: str, container_name: str, timeout: float = 30.0,
+                        runtime: str = "nvidia", command: tuple[str, ...] = ("nvidia-smi", "-L")) -> "GpuProbe":
+        """Run ``command`` in ``image`` with the engine runtime ``runtime``; bounded by ``timeout``
+        seconds; the probe container is removed whatever happens."""
+
+
+@dataclass(frozen=True)
+class GpuProbe:
+    available: bool
+    reason: str  # why not, or what was found

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import docker
 from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
-from .base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, VolumeInfo
+from .base import ContainerRuntime, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, VolumeInfo
 
 _UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNotFoundError, ConnectionError)
 
@@ -32,17 +33,20 @@ class DockerRuntime(ContainerRuntime):
         # one client per worker thread: requests sessions are not shared across threads
         client = getattr(self._local, "client", None)
         if client is None:
-            kwargs = {"timeout": self._timeout, "version": "auto"}
-            if self._base_url:
-                kwargs["base_url"] = self._base_url
-            else:
-                kwargs.update(docker.utils.kwargs_from_env())
-            try:
-                client = docker.APIClient(**kwargs)
-            except docker_errors.DockerException as exc:
-                raise EngineUnavailable(f"the Docker engine is not reachable: {exc}") from exc
+            client = self._new_client(self._timeout)
             self._local.client = client
         return client
+
+    def _new_client(self, timeout: float) -> docker.APIClient:
+        kwargs = {"timeout": timeout, "version": "auto"}
+        if self._base_url:
+            kwargs["base_url"] = self._base_url
+        else:
+            kwargs.update(docker.utils.kwargs_from_env())
+        try:
+            return docker.APIClient(**kwargs)
+        except docker_errors.DockerException as exc:
+            raise EngineUnavailable(f"the Docker engine is not reachable: {exc}") from exc
 
     async def _run(self, fn, *args, **kwargs):
         def call():
@@ -106,6 +110,78 @@ class DockerRuntime(ContainerRuntime):
 
     async def remove_volume(self, name: str) -> None:
         await self._run(lambda c: c.remove_volume(name))
+
+    # -- admin feature: GPU detection --------------------------------------------------------
+    async def probe_gpu(self, image: str, container_name: str, timeout: float = 30.0,
+                        runtime: str = "nvidia", command: tuple[str, ...] = ("nvidia-smi", "-L")) -> GpuProbe:
+        def probe(c):
+            # a client of its own whose every call is bounded by the probe's timeout
+            bounded = self._new_client(max(1, int(timeout)))
+            try:
+                return _probe_gpu(bounded, image, container_name, timeout, runtime, list(command))
+            finally:
+                bounded.close()
+
+        try:
+            # the probe bounds itself; this guards against a call that ignores its timeout
+            return await asyncio.wait_for(self._run(probe), timeout + 10)
+        except asyncio.TimeoutError:
+            return GpuProbe(False, f"timeout: no answer within {timeout:.0f} s")
+        except EngineUnavailable as exc:
+            return GpuProbe(False, f"engine unavailable: {exc}")
+
+
+def _probe_gpu(c: docker.APIClient, image: str, name: str, timeout: float, runtime: str,
+               command: list[str]) -> GpuProbe:
+    deadline = time.monotonic() + timeout
+    runtimes = sorted((c.info().get("Runtimes") or {}).keys())
+    if runtime not in runtimes:
+        return GpuProbe(False, f"no runtime: the engine has no {runtime!r} runtime (it has {', '.join(runtimes) or 'none'})")
+    try:
+        c.inspect_image(image)
+    except docker_errors.NotFound:
+        try:
+            c.pull(image)
+        except _UNREACHABLE:
+            return GpuProbe(False, f"timeout: pulling {image} did not finish within {timeout:.0f} s")
+        except docker_errors.DockerException as exc:
+            return GpuProbe(False, f"image missing: {image} is not on the engine and could not be pulled ({_short(exc)})")
+    _remove_quietly(c, name)  # left over by a hub that died mid-probe
+    try:
+        try:
+            c.create_container(image, command=command, name=name,
+                               host_config=c.create_host_config(runtime=runtime))
+            c.start(name)
+        except docker_errors.APIError as exc:
+            return GpuProbe(False, f"command failed: {' '.join(command)} could not run ({_short(exc)})")
+        try:
+            status = c.wait(name, timeout=max(1.0, deadline - time.monotonic()))
+        except _UNREACHABLE:
+            return GpuProbe(False, f"timeout: {' '.join(command)} did not finish within {timeout:.0f} s")
+        output = c.logs(name).decode(errors="replace").strip()
+        code = status.get("StatusCode")
+        if code != 0:
+            return GpuProbe(False, f"command failed: {' '.join(command)} exited with {code} ({output[-200:] or 'no output'})")
+        gpus = [line for line in output.splitlines() if line.startswith("GPU ")]
+        return GpuProbe(True, f"{' '.join(command)} found {len(gpus) or 'some'} GPU(s)")
+    finally:
+        _remove_quietly(c, name)
+
+
+def _remove_quietly(c: docker.APIClient, name: str) -> None:
+    for attempt in range(3):
+        try:
+            c.remove_container(name, force=True)
+            return
+        except docker_errors.NotFound:
+            return
+        except (docker_errors.APIError, *_UNREACHABLE):
+            time.sleep(0.5 * (attempt + 1))  # e.g. "removal already in progress"
+
+
+def _short(exc: Exception) -> str:
+    text = _explain(exc) if isinstance(exc, docker_errors.APIError) else str(exc)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _explain(exc: docker_errors.APIError) -> str:
