@@ -8,8 +8,6 @@ import re
 from docker.errors import APIError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
-import re
-
 from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
 
 from . import naming
