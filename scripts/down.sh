@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stop the compose stack started by up.sh. Volumes (hub data, certificates, user volumes) are
-# kept; labs keep running until stopped from the hub (or with --labs).
+# Stop the compose stack started by up.sh. Volumes (hub data, certificates, user volumes) and
+# the lab network are kept; labs keep running until stopped from the hub (or with --labs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -30,7 +30,9 @@ fi
 export STELLARS_HTTP_PORT=${STELLARS_HTTP_PORT:-80} STELLARS_HTTPS_PORT=${STELLARS_HTTPS_PORT:-443}
 
 cd "$here"
-"${compose[@]}" "${files[@]}" down --remove-orphans
+# stop + rm rather than down: the network stays, as labs may still be attached to it
+"${compose[@]}" "${files[@]}" stop
+"${compose[@]}" "${files[@]}" rm -f
 if [[ $labs -eq 1 ]]; then
   ids=$(docker ps -aq --filter "name=^/jupyterlab-")
   if [[ -n "$ids" ]]; then

@@ -98,3 +98,7 @@ class Stack:
 
     def remove_volumes(self) -> None:
         subprocess.run(["docker", "volume", "rm", "-f", *self.volumes], capture_output=True)
+
+    def remove_network(self) -> None:
+        """compose's default network of the project, if it made one (down.sh keeps networks)."""
+        subprocess.run(["docker", "network", "rm", f"{self.project}_default"], capture_output=True)

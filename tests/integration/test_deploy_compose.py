@@ -39,6 +39,7 @@ def stack(docker_engine, tmp_path_factory):
         finally:
             remove_test_objects()
             s.remove_volumes()
+            s.remove_network()
 
 
 @pytest.fixture(scope="module")
