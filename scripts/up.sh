@@ -59,7 +59,16 @@ fi
 
 cd "$here"
 echo "starting the stack (project $COMPOSE_PROJECT_NAME)"
-"${compose[@]}" "${files[@]}" up -d --remove-orphans
+hub_logs() {  # the hub's last lines: its start-up names the step that failed
+  local id
+  id=$("${compose[@]}" "${files[@]}" ps -q jupyterhub)
+  if [[ -n "$id" ]]; then docker logs --tail 40 "$id" >&2; fi
+}
+if ! "${compose[@]}" "${files[@]}" up -d --remove-orphans; then
+  hub_logs
+  echo "the stack did not start (the hub's log is above); stop it with: make down" >&2
+  exit 1
+fi
 
 hub=$("${compose[@]}" "${files[@]}" ps -q jupyterhub)
 deadline=$((SECONDS + ${STELLARS_UP_TIMEOUT:-300}))

@@ -25,8 +25,8 @@ def compose_command() -> list[str]:
 
 
 class Stack:
-    def __init__(self, workdir: Path):
-        self.project = f"{RUN_PREFIX}stack"
+    def __init__(self, workdir: Path, label: str = "stack"):
+        self.project = f"{RUN_PREFIX}{label}"
         self.admin = f"{RUN_PREFIX}adm"
         self.https_port, self.http_port = free_port(), free_port()
         self.workdir = workdir
@@ -55,9 +55,11 @@ class Stack:
     def volumes(self) -> list[str]:
         return [self.env["STELLARS_DATA_VOLUME"], self.env["STELLARS_CERTS_VOLUME"]]
 
-    def write_config(self) -> dict:
-        """compose.yml + override, as compose itself merges and interpolates them."""
-        cmd = compose_command() + ["-f", str(REPO / "compose.yml"), "-f", str(OVERRIDE), "config"]
+    def write_config(self, *extra: Path) -> dict:
+        """compose.yml (+ extra overrides) + the host-network override, as compose itself merges
+        and interpolates them."""
+        files = [REPO / "compose.yml", *extra, OVERRIDE]
+        cmd = compose_command() + [a for f in files for a in ("-f", str(f))] + ["config"]
         out = subprocess.run(cmd, cwd=REPO, env=self.env, capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
         config = yaml.safe_load(out.stdout)
@@ -67,8 +69,11 @@ class Stack:
             assert service.get("network_mode") == "host"
             service.pop("ports", None)
         config.pop("networks", None)  # no service uses the bridge network here
-        self.file.write_text(yaml.safe_dump(config))
+        self.save(config)
         return config
+
+    def save(self, config: dict) -> None:
+        self.file.write_text(yaml.safe_dump(config))
 
     def script(self, name: str, timeout: float = 400) -> subprocess.CompletedProcess:
         env = {**self.env, "STELLARS_COMPOSE_FILE": str(self.file)}

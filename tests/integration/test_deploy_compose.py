@@ -5,13 +5,17 @@ scripts/down.sh and started again with its data intact. One bring-up serves ever
 from __future__ import annotations
 
 import hashlib
+import http.server
 import os
+import subprocess
+import threading
+import time
 
 import pytest
 import requests
 
-from deploy_stack import Stack
-from harness import Hub, engine, remove_test_objects
+from deploy_stack import Stack, compose_command
+from harness import REPO, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
 
@@ -131,3 +135,71 @@ def test_stack_runs_only_proxy_and_hub_and_no_dashboard(stack, ca_bundle):
     assert not [k for k in env if k.startswith("TRAEFIK_API")]  # no API, so no dashboard
     r = requests.get(f"https://localhost:{stack.https_port}/dashboard/", timeout=10, allow_redirects=False)
     assert "traefik" not in r.text.lower()  # whatever answers there is the hub, not Traefik
+
+
+def test_up_stops_with_the_startup_message_when_provisioning_fails(docker_engine, tmp_path):
+    broken = Stack(tmp_path, "broken")
+    broken.env["CERTIFICATE_DOMAIN_NAME"] = "not a domain!"
+    broken.write_config()
+    try:
+        out = broken.script("up.sh", timeout=120)
+        assert out.returncode == 1
+        assert "step 'certificate' failed" in out.stderr and "not a valid domain name" in out.stderr
+    finally:
+        broken.script("down.sh")
+        broken.remove_volumes()
+        broken.remove_network()
+
+
+class _Backend(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        body = f"backend {self.headers['Host']} {self.path}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # routing, not TLS, is tested
+def test_host_routing_template_routes_by_host_name_at_the_root(docker_engine, tmp_path):
+    """examples/compose_override/host-routing.yml: only jupyterhub.<domain> reaches the hub,
+    at the root base URL. Traefik alone, in front of a stand-in backend on loopback."""
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    routed = Stack(tmp_path, "hostrt")
+    routed.env.update(CERTIFICATE_DOMAIN_NAME="example.org", STELLARS_TEST_HUB_PORT=str(backend.server_port))
+    config = routed.write_config(REPO / "examples/compose_override/host-routing.yml")
+    assert config["services"]["jupyterhub"]["environment"]["JUPYTERHUB_BASE_URL"] == "/"
+    proxy = config["services"]["traefik"]
+    proxy.pop("depends_on")
+    routed.save({**config, "services": {"traefik": proxy}})
+    compose = [*compose_command(), "-f", str(routed.file)]
+    subprocess.run(["docker", "run", "--rm", "--network", "none", "-v", f"{routed.volumes[1]}:/out",
+                    "--entrypoint", "/opt/stellars/scripts/certs/make-cert.sh", "stellars-hub:dev",
+                    "--domain", "example.org", "--out", "/out"], check=True, capture_output=True)
+    try:
+        subprocess.run([*compose, "up", "-d"], env=routed.env, check=True, capture_output=True)
+        url = f"https://127.0.0.1:{routed.https_port}/"
+
+        def get(host):
+            for _ in range(100):  # Traefik needs a moment to load the file provider
+                try:
+                    r = requests.get(url, headers={"Host": host}, verify=False, timeout=5, allow_redirects=False)
+                    if r.status_code != 404 or host != "jupyterhub.example.org":
+                        return r
+                except requests.ConnectionError:
+                    pass
+                time.sleep(0.2)
+            return r
+
+        r = get("jupyterhub.example.org")
+        assert r.status_code == 200 and r.text == "backend jupyterhub.example.org /"  # no base-URL redirect
+        assert get("example.org").status_code == 404
+        assert get("other.example.org").status_code == 404
+    finally:
+        subprocess.run([*compose, "down"], env=routed.env, capture_output=True)
+        routed.remove_volumes()
+        backend.shutdown()
