@@ -104,7 +104,17 @@ def test_rename_moves_files_to_the_new_users_volumes(users):
 
     dry = _script("rename-user-volumes.sh", "--dry-run", old, new)
     assert dry.returncode == 0 and "dry run" in dry.stdout, dry.stderr
-    assert _volumes(everything) >= set(before) and not _volumes(new_vols["home"])
+    assert _volumes(everything) >= set(before) and not any(_volumes(v) for v in new_vols.values())
+    assert {v: _sh(v, LIST) for v in before} == before
+
+    # the user's lab container exists (server not stopped): refused, nothing changed
+    lab = engine().containers.create(TOOLS, name=naming.container_name(old), entrypoint="true")
+    try:
+        busy = _script("rename-user-volumes.sh", old, new)
+        assert busy.returncode == 1 and "stop that user's server first" in busy.stderr
+        assert not any(_volumes(v) for v in new_vols.values())
+    finally:
+        lab.remove(force=True)
 
     keep = _script("rename-user-volumes.sh", "--keep-orig", old, new)
     assert keep.returncode == 0, keep.stderr

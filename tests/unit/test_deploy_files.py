@@ -5,7 +5,6 @@ user names exactly like the spawner, the certificate script makes a wildcard cer
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -60,10 +59,9 @@ def test_proxy_redirects_to_https_has_no_dashboard_and_updater_is_opt_in():
 
 @pytest.mark.parametrize("example", sorted(REPO.glob("examples/compose_override/*.yml")), ids=lambda p: p.name)
 def test_override_examples_are_valid_compose(example):
-    compose = shutil.which("docker-compose")
-    if compose is None:
-        pytest.skip("docker-compose missing (scripts/setup-dev.sh installs it)")
-    out = subprocess.run([compose, "-f", str(REPO / "compose.yml"), "-f", str(example), "config", "-q"],
+    found = subprocess.run([str(REPO / "scripts/ensure-compose.sh")], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr  # scripts/setup-dev.sh installs it
+    out = subprocess.run([*found.stdout.split(), "-f", str(REPO / "compose.yml"), "-f", str(example), "config", "-q"],
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
 
