@@ -42,7 +42,9 @@ if ! have_image "$proxy"; then
 fi
 export STELLARS_PROXY_IMAGE=$proxy
 
-lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(cd "$here" && python3 -c 'import sys; sys.path.insert(0, "src"); from stellars_hub.settings import BY_NAME; print(BY_NAME["JUPYTERHUB_NOTEBOOK_IMAGE"].default)')}
+# the settings table's default, read from the image being deployed (no Python needed here)
+lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(docker run --rm --network none --entrypoint python3 "$STELLARS_HUB_IMAGE" \
+  -c 'from stellars_hub.settings import BY_NAME; print(BY_NAME["JUPYTERHUB_NOTEBOOK_IMAGE"].default)')}
 if ! have_image "$lab"; then
   echo "$lab cannot be pulled: labs use the small local image stellars-lab:dev"
   "$here/scripts/build-images.sh" lab
