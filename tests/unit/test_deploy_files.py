@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from stellars_hub import naming
-from stellars_hub.settings import BY_NAME, SETTINGS
+from stellars_hub.settings import BY_NAME, SETTINGS, parse_value
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "compose.yml").read_text())
@@ -30,7 +30,9 @@ def _default(value: str) -> tuple[str, str]:
 
 def test_hub_environment_lists_every_setting_with_the_table_default():
     env = COMPOSE["services"]["jupyterhub"]["environment"]
-    assert {n for n in env if n in BY_NAME} == {s.name for s in SETTINGS}
+    missing = [f'      {s.name}: "${{{s.name}:-{s.default}}}"' for s in SETTINGS if s.name not in env]
+    assert not missing, "add to the jupyterhub environment in compose.yml:\n" + "\n".join(missing)
+    assert not [n for n in env if n.startswith("JUPYTERHUB_") and n not in BY_NAME], "not in settings.py"
     for s in SETTINGS:
         name, default = _default(env[s.name])
         assert name == s.name and default == s.default, s.name
@@ -64,6 +66,16 @@ def test_override_examples_are_valid_compose(example):
     out = subprocess.run([*found.stdout.split(), "-f", str(REPO / "compose.yml"), "-f", str(example), "config", "-q"],
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("example", sorted(REPO.glob("examples/compose_override/*.yml")), ids=lambda p: p.name)
+def test_override_examples_use_valid_setting_values(example):
+    services = (yaml.safe_load(example.read_text()) or {}).get("services", {})
+    env = services.get("jupyterhub", {}).get("environment", {})
+    for name, value in env.items():
+        assert name in BY_NAME, f"{name} is not a setting"
+        if "${" not in value:
+            parse_value(BY_NAME[name], value)  # raises on a value the hub would refuse
 
 
 def test_scripts_are_shellcheck_clean():
