@@ -14,6 +14,7 @@ Environment (besides every JUPYTERHUB_* setting, see README):
   COMPOSE_PROFILES       e.g. autoupdate (nightly image updates with Watchtower)
   STELLARS_HTTP_PORT / STELLARS_HTTPS_PORT   published ports (default 80 / 443)
   STELLARS_PROXY_IMAGE   Traefik image (default traefik:v3.7.15, else the local build)
+  STELLARS_HUB_IMAGE     hub image to pull instead of building stellars-hub:dev here
   STELLARS_COMPOSE_FILE  one compose file to use instead of compose.yml + compose_override.yml
   STELLARS_UP_TIMEOUT    seconds to wait for a healthy hub (default 300)
 USAGE
@@ -31,8 +32,13 @@ have_image() {
   docker pull -q "$1" >/dev/null 2>&1
 }
 
-"$here/scripts/build-images.sh" hub
-export STELLARS_HUB_IMAGE=${STELLARS_HUB_IMAGE:-stellars-hub:dev}
+if [[ -z "${STELLARS_HUB_IMAGE:-}" ]]; then
+  "$here/scripts/build-images.sh" hub  # this clone's hub (skipped when unchanged)
+  export STELLARS_HUB_IMAGE=stellars-hub:dev
+elif ! have_image "$STELLARS_HUB_IMAGE"; then
+  echo "STELLARS_HUB_IMAGE=$STELLARS_HUB_IMAGE is neither present nor pullable; unset it to build the hub here" >&2
+  exit 1
+fi
 
 proxy=${STELLARS_PROXY_IMAGE:-traefik:v3.7.15}
 if ! have_image "$proxy"; then
