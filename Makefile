@@ -15,7 +15,8 @@ images: engine
 dev:
 	@scripts/setup-dev.sh
 
-up: images
+# the compose stack (Traefik with TLS + hub); up.sh builds or pulls the images it needs
+up: engine
 	@scripts/up.sh
 
 down:

@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# Build stellars-hub:dev and stellars-lab:dev locally. An image is rebuilt only when its inputs
+# Build stellars-hub:dev, stellars-lab:dev and stellars-proxy:dev (Traefik) locally. An image is rebuilt only when its inputs
 # (Dockerfile, build context, base) changed: the input hash is stored as an image label.
 # BASE_IMAGE: use it as is; unset: a local Debian base is made with debootstrap (offline-capable).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-usage() { echo "usage: $0 [hub|lab]...   build the named images (default: both)"; }
+usage() { echo "usage: $0 [hub|lab|proxy]...   build the named images (default: all three)"; }
 [[ "${1:-}" == "--help" ]] && { usage; exit 0; }
-targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(hub lab)
+targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(hub lab proxy)
 
 if [[ -z "${BASE_IMAGE:-}" ]]; then
   "$here/scripts/make-base-image.sh"
   BASE_IMAGE=stellars-base:bookworm
 fi
 
-context_for() {  # hub: whole project (it installs the package); lab: docker/lab only
+context_for() {  # hub: whole project (it installs the package); lab, proxy: their folder only
   case "$1" in
     hub) echo "$here" ;;
-    lab) echo "$here/docker/lab" ;;
+    lab|proxy) echo "$here/docker/$1" ;;
     *) echo "unknown image: $1" >&2; usage >&2; exit 2 ;;
   esac
+}
+
+copy_project() {  # what the hub Dockerfile uses: tracked and new files, not deleted ones
+  local f
+  while IFS= read -r -d '' f; do
+    if [[ -e "$here/$f" ]]; then (cd "$here" && cp --parents -- "$f" "$1"/); fi
+  done < <(cd "$here" && git ls-files -co --exclude-standard -z -- \
+             pyproject.toml README.md constraints.txt jupyterhub_config.py src scripts/certs docker/hub)
 }
 
 for target in "${targets[@]}"; do
@@ -27,11 +35,11 @@ for target in "${targets[@]}"; do
   dockerfile="$here/docker/$target/Dockerfile"
   ctx=$(mktemp -d /tmp/stellars-ctx.XXXXXX)
   # copy the tracked files only (no .venv, caches or test output in the context)
-  if [[ "$target" == hub ]]; then
-    (cd "$here" && git ls-files -co --exclude-standard -z | grep -zv '^tests/' | xargs -0 cp --parents -t "$ctx" 2>/dev/null || true)
-  else
-    cp -r "$src"/. "$ctx"/
-  fi
+  case "$target" in
+    hub) copy_project "$ctx" ;;
+    proxy) ;;  # the Dockerfile alone: the proxy's configuration is mounted by compose
+    *) cp -r "$src"/. "$ctx"/ ;;
+  esac
   cp "$dockerfile" "$ctx/Dockerfile"
   if [[ -n "${PIP_CERT:-}" && -s "${PIP_CERT}" ]]; then cp "$PIP_CERT" "$ctx/extra-ca.crt"; fi
   base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || echo "$BASE_IMAGE")

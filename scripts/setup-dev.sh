@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Everything the tests need besides the engine and images: a venv with the package and its
-# test extras (pinned), configurable-http-proxy, Chromium, a PostgreSQL server. Idempotent.
+# test extras (pinned), configurable-http-proxy, Chromium, a PostgreSQL server, shellcheck and
+# Docker Compose. Idempotent and quick when already done.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [[ "${1:-}" == "--help" ]]; then
-  echo "usage: $0   create .venv, install the package, CHP and Chromium"; exit 0
+  echo "usage: $0   create .venv, install the package, CHP, Chromium, shellcheck and compose"; exit 0
 fi
 cd "$here"
 PY=${PYTHON:-python3}
@@ -30,3 +31,12 @@ if ! command -v chromium >/dev/null; then
     echo "Chromium is missing: install Debian's chromium package (sudo apt-get install chromium)" >&2; exit 1
   fi
 fi
+if ! command -v shellcheck >/dev/null; then
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null
+  else
+    echo "shellcheck is missing: install Debian's shellcheck package (sudo apt-get install shellcheck)" >&2; exit 1
+  fi
+fi
+scripts/ensure-compose.sh >/dev/null

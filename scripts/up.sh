@@ -1,26 +1,99 @@
 #!/usr/bin/env bash
-# Run the platform on this machine: the hub image as container "jupyterhub" on the lab network,
-# labs from the local lab image unless JUPYTERHUB_NOTEBOOK_IMAGE says otherwise.
+# Start the compose stack (compose.yml + compose_override.yml when present): Traefik with TLS in
+# front of the hub. Images: the hub is built from this clone; Traefik and the lab image are
+# pulled, and built locally (stellars-proxy:dev, stellars-lab:dev) when they cannot be pulled.
 set -euo pipefail
-if [[ "${1:-}" == "--help" ]]; then
-  echo "usage: $0   start the hub container (JUPYTERHUB_* variables are passed through)"; exit 0
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+usage() {
+  cat <<USAGE
+usage: $0   start the stack and wait until the hub is healthy
+
+Environment (besides every JUPYTERHUB_* setting, see README):
+  COMPOSE_PROJECT_NAME   compose project (default: stellars)
+  COMPOSE_PROFILES       e.g. autoupdate (nightly image updates with Watchtower)
+  STELLARS_HTTP_PORT / STELLARS_HTTPS_PORT   published ports (default 80 / 443)
+  STELLARS_PROXY_IMAGE   Traefik image (default traefik:v3.7.15, else the local build)
+  STELLARS_HUB_IMAGE     hub image to pull instead of building stellars-hub:dev here
+  STELLARS_COMPOSE_FILE  one compose file to use instead of compose.yml + compose_override.yml
+  STELLARS_UP_TIMEOUT    seconds to wait for a healthy hub (default 300)
+USAGE
+}
+[[ "${1:-}" == "--help" ]] && { usage; exit 0; }
+
+"$here/scripts/ensure-engine.sh"
+read -ra compose < <("$here/scripts/ensure-compose.sh")
+export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-stellars}
+
+# usable IMAGE: present, or pulled now; otherwise 1 (the caller builds a local one)
+have_image() {
+  docker image inspect "$1" >/dev/null 2>&1 && return 0
+  echo "pulling $1"
+  docker pull -q "$1" >/dev/null 2>&1
+}
+
+if [[ -z "${STELLARS_HUB_IMAGE:-}" ]]; then
+  "$here/scripts/build-images.sh" hub  # this clone's hub (skipped when unchanged)
+  export STELLARS_HUB_IMAGE=stellars-hub:dev
+elif ! have_image "$STELLARS_HUB_IMAGE"; then
+  echo "STELLARS_HUB_IMAGE=$STELLARS_HUB_IMAGE is neither present nor pullable; unset it to build the hub here" >&2
+  exit 1
 fi
-network=${JUPYTERHUB_NETWORK_NAME:-jupyterhub_network}
-port=${STELLARS_PORT:-8000}
-docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
-docker rm -f jupyterhub >/dev/null 2>&1 || true
-envs=(-e "JUPYTERHUB_NOTEBOOK_IMAGE=${JUPYTERHUB_NOTEBOOK_IMAGE:-stellars-lab:dev}" -e "JUPYTERHUB_NETWORK_NAME=$network")
-while IFS='=' read -r name _; do
-  [[ "$name" == JUPYTERHUB_* && "$name" != JUPYTERHUB_NOTEBOOK_IMAGE && "$name" != JUPYTERHUB_NETWORK_NAME ]] && envs+=(-e "$name")
-done < <(env)
-docker run -d --name jupyterhub --network "$network" -p "127.0.0.1:$port:8000" \
-  -v /var/run/docker.sock:/var/run/docker.sock -v jupyterhub_data:/data \
-  "${envs[@]}" stellars-hub:dev >/dev/null
-base=$(docker exec jupyterhub python3 -c 'import os;from stellars_hub.settings import normalize_base_url as n;print(n(os.environ.get("JUPYTERHUB_BASE_URL","/jupyterhub")))')
-for _ in $(seq 1 60); do
-  curl -fsS "http://127.0.0.1:$port${base}hub/api/" >/dev/null 2>&1 && break
-  if [[ "$(docker inspect -f '{{.State.Running}}' jupyterhub)" != true ]]; then docker logs --tail 30 jupyterhub; exit 1; fi
-  sleep 1
+
+proxy=${STELLARS_PROXY_IMAGE:-traefik:v3.7.15}
+if ! have_image "$proxy"; then
+  echo "$proxy cannot be pulled: using the local Traefik build stellars-proxy:dev"
+  "$here/scripts/build-images.sh" proxy
+  proxy=stellars-proxy:dev
+fi
+export STELLARS_PROXY_IMAGE=$proxy
+
+# the settings table's default, read from the image being deployed (no Python needed here)
+lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(docker run --rm --network none --entrypoint python3 "$STELLARS_HUB_IMAGE" \
+  -c 'from stellars_hub.settings import BY_NAME; print(BY_NAME["JUPYTERHUB_NOTEBOOK_IMAGE"].default)')}
+if ! have_image "$lab"; then
+  echo "$lab cannot be pulled: labs use the small local image stellars-lab:dev"
+  "$here/scripts/build-images.sh" lab
+  lab=stellars-lab:dev
+fi
+export JUPYTERHUB_NOTEBOOK_IMAGE=$lab
+
+if [[ -n "${STELLARS_COMPOSE_FILE:-}" ]]; then
+  files=(-f "$STELLARS_COMPOSE_FILE")
+else
+  files=(-f "$here/compose.yml")
+  if [[ -f "$here/compose_override.yml" ]]; then files+=(-f "$here/compose_override.yml"); fi
+fi
+
+cd "$here"
+echo "starting the stack (project $COMPOSE_PROJECT_NAME)"
+hub_logs() {  # the hub's last lines: its start-up names the step that failed
+  local id
+  id=$("${compose[@]}" "${files[@]}" ps -q jupyterhub)
+  if [[ -n "$id" ]]; then docker logs --tail 40 "$id" >&2; fi
+}
+if ! "${compose[@]}" "${files[@]}" up -d --remove-orphans; then
+  hub_logs
+  echo "the stack did not start (the hub's log is above); stop it with: make down" >&2
+  exit 1
+fi
+
+hub=$("${compose[@]}" "${files[@]}" ps -q jupyterhub)
+deadline=$((SECONDS + ${STELLARS_UP_TIMEOUT:-300}))
+while :; do
+  state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$hub")
+  case "$state" in
+    "running healthy") break ;;
+    running*) ;;
+    *) docker logs --tail 40 "$hub" >&2; echo "the hub container is $state (logs above)" >&2; exit 1 ;;
+  esac
+  if [[ $SECONDS -ge $deadline ]]; then
+    docker logs --tail 40 "$hub" >&2; echo "the hub did not become healthy in time ($state)" >&2; exit 1
+  fi
+  sleep 2
 done
-echo "Stellars JupyterHub DS is running at http://127.0.0.1:$port${base}"
+base=$(docker exec "$hub" python3 -c 'import os;from stellars_hub.settings import normalize_base_url as n;print(n(os.environ.get("JUPYTERHUB_BASE_URL","/jupyterhub")))')
+port=${STELLARS_HTTPS_PORT:-443}
+[[ "$port" == 443 ]] && port="" || port=":$port"
+echo "Stellars JupyterHub DS is running at https://${CERTIFICATE_DOMAIN_NAME:-localhost}$port$base"
 echo "First sign-in: sign up as '${JUPYTERHUB_ADMIN:-admin}' (authorised at once), then log in. Stop with: make down"
