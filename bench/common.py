@@ -11,8 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from conftest import TEST_ENV  # noqa: E402
-from harness import Hub, remove_test_objects  # noqa: E402
+from harness import TEST_ENV, Hub, remove_test_objects  # noqa: E402
 
 
 @contextmanager

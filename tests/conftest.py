@@ -5,16 +5,8 @@ import shutil
 
 import pytest
 
-from harness import ARTIFACTS, LAB_IMAGE, Hub, engine, remove_test_objects
+from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_objects
 
-TEST_ENV = {
-    "JUPYTERHUB_NETWORK_NAME": "host",
-    "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
-    "JUPYTERHUB_GPU_ENABLED": "0",
-    "JUPYTERHUB_BASE_URL": "/jupyterhub",
-    "JUPYTERHUB_ADMIN": "admin",
-    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
-}
 
 
 def _layer(item) -> int:

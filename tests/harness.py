@@ -22,6 +22,15 @@ ARTIFACTS = REPO / "test-artifacts"
 # every user a test run creates starts with this, so cleanup finds all its containers/volumes
 RUN_PREFIX = "t" + secrets.token_hex(3)
 PASSWORD = "Stellars-test-pw-42"
+# what every test hub runs with unless a test says otherwise
+TEST_ENV = {
+    "JUPYTERHUB_NETWORK_NAME": "host",
+    "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
+    "JUPYTERHUB_GPU_ENABLED": "0",
+    "JUPYTERHUB_BASE_URL": "/jupyterhub",
+    "JUPYTERHUB_ADMIN": "admin",
+    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
+}
 
 
 def free_port() -> int:

@@ -2,7 +2,7 @@
 
 from harness import PASSWORD, unique_name
 
-from conftest import login
+from browser import login
 
 
 def test_signup_login_start_lab(hub, page):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness import PASSWORD, REPO, engine
 
-from conftest import login
+from browser import login
 from stellars_hub import naming
 
 SCREENSHOTS = REPO / "docs" / "screenshots"

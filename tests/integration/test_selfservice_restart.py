@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from conftest import TEST_ENV
-from harness import Hub, engine, remove_test_objects
+from harness import TEST_ENV, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
 
