@@ -1,15 +1,41 @@
-"""The platform's authenticator: NativeAuthenticator, made to work on JupyterHub 6."""
+"""The platform's authenticator: NativeAuthenticator, made to work on JupyterHub 6, plus
+generated passwords for admin-created users, safe user names and volume ownership."""
 
 from __future__ import annotations
 
+from jupyterhub import orm
 from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.orm import UserInfo
+from traitlets import Integer, Unicode
+from tornado import web
 
+from .. import naming
+from . import lifecycle, names, pages, passwords, volumemap
 from .compat import patched_handlers
+from .credentials import CredentialCache
+
+
+class NameRefused(web.HTTPError):
+    """A new user name the platform cannot use; the message says why (400)."""
+
+    def __init__(self, reason: str):
+        super().__init__(400, reason)
+        self.reason_text = reason
 
 
 class StellarsAuthenticator(NativeAuthenticator):
+    password_words = Integer(4, config=True, help="Words in a generated password")
+    password_delimiter = Unicode("-", config=True, help="What joins the words of a generated password")
+    credentials_ttl = Integer(300, config=True, help="Seconds generated passwords stay in memory for admins")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.credentials = CredentialCache(self.credentials_ttl)
+        lifecycle.install(self)
+        naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
+
     def get_handlers(self, app):
-        return patched_handlers(super().get_handlers(app))
+        return patched_handlers(super().get_handlers(app), pages.REPLACEMENTS)
 
     def check_allowed(self, username, authentication=None):
         # JupyterHub 5+ allows nobody unless told; with NativeAuthenticator the admin's
@@ -18,3 +44,71 @@ class StellarsAuthenticator(NativeAuthenticator):
             return True
         info = self.get_user(username)
         return info is not None and bool(info.is_authorized)
+
+    # -- names ----------------------------------------------------------------------------
+    def existing_names(self) -> list[str]:
+        hub = [n for (n,) in self.db.query(orm.User.name)]
+        return hub + [n for (n,) in self.db.query(UserInfo.username)]
+
+    def name_problem(self, name: str) -> str | None:
+        """Why a *new* user cannot be called ``name`` (existing users are never refused)."""
+        existing = self.existing_names()
+        if name in existing:
+            return None
+        return names.problem(name) or names.collision(name, existing)
+
+    def validate_username(self, username):
+        problem = self.name_problem(username)
+        if problem:
+            # an HTTP error, so JupyterHub's user API (create, rename) answers with the reason
+            raise NameRefused(problem)
+        return super().validate_username(username)
+
+    async def get_authenticated_user(self, handler, data):
+        try:
+            return await super().get_authenticated_user(handler, data)
+        except NameRefused:
+            return None  # a login with a name nobody can have: simply a failed login
+
+    # -- admin-created users --------------------------------------------------------------
+    def generate_password(self) -> str:
+        return passwords.generate(self.password_words, self.password_delimiter, self.minimum_password_length)
+
+    def add_user(self, user):
+        super().add_user(user)
+        if isinstance(user, orm.User):
+            return  # hub start-up: JupyterHub announces every stored user, nobody is being created
+        info = self.get_user(user.name)
+        if info is not None and info.is_authorized:
+            return  # an approved signup logging in for the first time keeps their own password
+        # JupyterHub's single-user POST /users/<name> creates the user before asking us
+        problem = names.problem(user.name) or names.collision(user.name, self.existing_names())
+        if problem:
+            raise ValueError(problem)
+        # created by an admin (panel or REST API): a login right away. A pending signup of the
+        # same name is replaced: the admin vouches for the account, not for whoever signed up.
+        password = self.generate_password()
+        if info is None:
+            info = UserInfo(username=user.name, password=passwords.hash_password(password), is_authorized=True)
+            self.db.add(info)
+        else:
+            info.password, info.is_authorized = passwords.hash_password(password), True
+        self.db.commit()
+        self.credentials.put(user.name, password)
+        self.log.info("Created the login of %s with a generated password (shown to admins for %d s)",
+                      user.name, self.credentials.ttl)
+
+    def delete_user(self, user):
+        super().delete_user(user)
+        self.credentials.drop(user.name)
+        self.login_attempts.pop(user.name, None)
+
+    # -- lockout --------------------------------------------------------------------------
+    def lockout_remaining(self, username: str) -> int:
+        """Seconds until ``username`` may try again, 0 when not locked out."""
+        if not self.allowed_failed_logins or not self.is_blocked(username):
+            return 0
+        from datetime import datetime
+
+        waited = (datetime.now() - self.login_attempts[username]["time"]).total_seconds()
+        return max(1, int(self.seconds_before_next_try - waited) + 1)
