@@ -69,7 +69,7 @@ def apply(c, env=None) -> settings_mod.Settings:
         hub.ssl_cert = s["JUPYTERHUB_SSL_CERT"]
         hub.ssl_key = s["JUPYTERHUB_SSL_KEY"]
 
-    accounts_config.configure(c, s)
+    accounts_config.configure(c, s, data)
 
     hub.spawner_class = StellarsSpawner
     sp = c.StellarsSpawner

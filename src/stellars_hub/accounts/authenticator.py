@@ -3,6 +3,9 @@ generated passwords for admin-created users, safe user names and volume ownershi
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from jupyterhub import orm
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
@@ -27,6 +30,9 @@ class StellarsAuthenticator(NativeAuthenticator):
     password_words = Integer(4, config=True, help="Words in a generated password")
     password_delimiter = Unicode("-", config=True, help="What joins the words of a generated password")
     credentials_ttl = Integer(300, config=True, help="Seconds generated passwords stay in memory for admins")
+    initial_password_file = Unicode("", config=True, help=(
+        "With signup off, where the first admin's generated password is written (mode 0600) when "
+        "that admin has no login yet; empty: nowhere"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +83,9 @@ class StellarsAuthenticator(NativeAuthenticator):
     def add_user(self, user):
         super().add_user(user)
         if isinstance(user, orm.User):
-            return  # hub start-up: JupyterHub announces every stored user, nobody is being created
+            # hub start-up: JupyterHub announces every stored user, nobody is being created
+            self._bootstrap_admin(user.name)
+            return
         info = self.get_user(user.name)
         if info is not None and info.is_authorized:
             return  # an approved signup logging in for the first time keeps their own password
@@ -97,6 +105,23 @@ class StellarsAuthenticator(NativeAuthenticator):
         self.credentials.put(user.name, password)
         self.log.info("Created the login of %s with a generated password (shown to admins for %d s)",
                       user.name, self.credentials.ttl)
+
+    def _bootstrap_admin(self, name: str) -> None:
+        """With signup off nobody could create the first admin's login: generate it into a file."""
+        if self.enable_signup or not self.initial_password_file or name not in self.admin_users:
+            return
+        if self.get_user(name) is not None:
+            return
+        password = self.generate_password()
+        path = Path(self.initial_password_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{name}\t{password}\n")
+        self.db.add(UserInfo(username=name, password=passwords.hash_password(password), is_authorized=True))
+        self.db.commit()
+        self.log.warning("Signup is off and admin %s had no login: its generated password is in %s "
+                         "(readable by the hub's user only). Log in, change it, then delete that file.", name, path)
 
     def delete_user(self, user):
         super().delete_user(user)
