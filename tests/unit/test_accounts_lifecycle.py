@@ -113,3 +113,14 @@ def test_rename_onto_a_pending_signup_is_refused(db):
     with pytest.raises(web.HTTPError) as refused:
         eve.name = "mallory"
     assert refused.value.status_code == 409 and "signup named mallory" in refused.value.log_message
+
+
+def test_delete_through_jupyterhubs_user_wrapper_is_seen(db):
+    # JupyterHub's UserDict.delete hands its User wrapper, not the ORM object, to session.delete
+    from jupyterhub.user import User
+
+    fay = add_user(db, "fay")
+    db.delete(User(fay, {"db": db}))
+    db.commit()
+    assert info(db, "fay") is None
+    assert [k.deleted_name for k in volumemap.kept_volume_sets(db)] == ["fay"]

@@ -17,6 +17,7 @@ import logging
 from jupyterhub import orm
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ def _before_flush(session, flush_context, instances) -> None:
                     fn(session, old, new)
                 pending.append(("rename", old, new))
     for obj in list(session.deleted):
+        # JupyterHub deletes users through its User wrapper (UserDict.delete passes the wrapper
+        # to session.delete), and the session lists what was passed: look at the ORM object
+        obj = instance_state(obj).obj()
         if isinstance(obj, orm.User):
             for fn in _deletes_in_tx:
                 fn(session, obj.name)
