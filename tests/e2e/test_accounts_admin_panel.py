@@ -6,7 +6,8 @@ import time
 
 import requests
 
-from harness import PASSWORD, unique_name
+from harness import LAB_IMAGE, PASSWORD, RUN_PREFIX, engine, unique_name
+from stellars_hub import naming
 
 from conftest import login
 
@@ -68,3 +69,65 @@ def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tm
     assert r.json()["credentials"] == [] and sorted(r.json()["expired"]) == sorted(names)
     log = hub.log_text()
     assert all(p not in log for p in shown.values())
+
+
+def _fill_volumes(names):
+    client = engine()
+    for vol in names:
+        client.volumes.create(vol)
+        client.containers.run(LAB_IMAGE, entrypoint=["sh", "-c"], command=["echo data > /v/file.txt"],
+                              volumes={vol: {"bind": "/v"}}, user="root", remove=True)
+
+
+def _existing(names):
+    have = {v.name for v in engine().volumes.list(filters={"name": RUN_PREFIX})}
+    return [n for n in names if n in have]
+
+
+def _eventually(check, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return check()
+
+
+def _edit_user(page, hub, name):
+    page.goto(hub.hub_url + "admin")
+    page.locator("tr", has_text=name).get_by_role("button", name="Edit User").click()
+
+
+def test_admin_panel_delete_asks_about_volumes_and_shows_refused_renames(hub, page):
+    s = hub.admin_session()
+    drop, keep, other = (unique_name(label) for label in ("drop", "keep", "other"))
+    assert hub.api(s, "POST", "users", json={"usernames": [drop, keep, other]}).status_code == 201
+    dropped = list(naming.user_volume_names(drop).values())
+    kept = list(naming.user_volume_names(keep).values())
+    _fill_volumes(dropped + kept)
+    login(page, hub, "admin", PASSWORD)
+
+    _edit_user(page, hub, drop)
+    page.click("#delete-user")
+    page.locator("#stellars-delete-modal").wait_for(state="visible")
+    page.check("#stellars-delete-volumes")
+    page.click("#stellars-delete-confirm")
+    assert _eventually(lambda: _existing(dropped) == [])
+    assert hub.api(s, "GET", f"users/{drop}").status_code == 404
+
+    _edit_user(page, hub, keep)
+    page.click("#delete-user")
+    page.locator("#stellars-delete-modal").wait_for(state="visible")
+    page.click("#stellars-delete-confirm")  # box left unticked
+    assert _eventually(lambda: hub.api(s, "GET", f"users/{keep}").status_code == 404)
+    assert _existing(kept) == kept
+
+    # a rename the hub refuses: the admin reads why, not just "Failed to edit user"
+    pending = unique_name("pending")
+    hub.signup(pending)
+    _edit_user(page, hub, other)
+    page.fill("[data-testid=edit-username-input]", pending)
+    page.locator("[data-testid=edit-username-input]").blur()
+    page.click("text=Apply")
+    message = page.locator("#stellars-accounts-message")
+    message.wait_for(state="visible")
+    assert f"a signup named {pending} exists" in message.inner_text()
+    assert hub.api(s, "GET", f"users/{other}").status_code == 200
