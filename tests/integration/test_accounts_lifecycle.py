@@ -118,7 +118,6 @@ def test_rename_keeps_login_and_files_and_a_newcomer_gets_neither(hub):
     hub.start_server(session, new)
     for path in FILES.values():
         assert _exec(naming.container_name(new), f"cat {path}") == (0, "mine\n")
-    hub.stop_server(session, new)
 
     # a newcomer with the old name: no old login, fresh empty volumes
     newcomer = _create(hub, old)[old]
@@ -126,15 +125,21 @@ def test_rename_keeps_login_and_files_and_a_newcomer_gets_neither(hub):
     s2, r = _login(hub, old, newcomer)
     assert r.status_code == 302
     theirs, mine = _volumes_of(hub, old), _volumes_of(hub, new)
-    assert all(not v["exists"] for v in theirs.values())
+    assert all(not v["exists"] for v in theirs.values()) and all(v["exists"] for v in mine.values())
     assert {v["name"] for v in theirs.values()}.isdisjoint(v["name"] for v in mine.values())
     hub.start_server(s2, old)
     for path in FILES.values():
         assert _exec(naming.container_name(old), f"test -e {path}")[0] != 0
     hub.stop_server(s2, old)
 
-    # the renamed user's kept volumes still hold the files, under their original names
-    assert all(_exists(v["name"]) for v in mine.values())
+    # deleting the renamed user with their volumes, server still running: it is stopped, and
+    # exactly their (original) volumes go; the newcomer's stay
+    r = hub.api(admin, "DELETE", f"admin/users/{new}", json={"remove_volumes": True})
+    assert r.status_code == 200, r.text
+    assert {v["name"]: v["status"] for v in r.json()["volumes"]} == {v["name"]: "removed" for v in mine.values()}
+    assert not any(_exists(v["name"]) for v in mine.values())
+    assert all(_exists(v["name"]) for v in theirs.values())
+    assert engine().containers.list(all=True, filters={"name": naming.container_name(new)}) == []
 
 
 def test_delete_keeps_volumes_by_default_and_removes_them_on_request(hub):
