@@ -4,6 +4,7 @@ generated passwords for admin-created users, safe user names and volume ownershi
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 from jupyterhub import orm
@@ -23,7 +24,6 @@ class NameRefused(web.HTTPError):
 
     def __init__(self, reason: str):
         super().__init__(400, reason)
-        self.reason_text = reason
 
 
 class StellarsAuthenticator(NativeAuthenticator):
@@ -117,6 +117,7 @@ class StellarsAuthenticator(NativeAuthenticator):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
+            os.fchmod(f.fileno(), 0o600)  # also when an older file was left with other rights
             f.write(f"{name}\t{password}\n")
         self.db.add(UserInfo(username=name, password=passwords.hash_password(password), is_authorized=True))
         self.db.commit()
@@ -133,7 +134,5 @@ class StellarsAuthenticator(NativeAuthenticator):
         """Seconds until ``username`` may try again, 0 when not locked out."""
         if not self.allowed_failed_logins or not self.is_blocked(username):
             return 0
-        from datetime import datetime
-
         waited = (datetime.now() - self.login_attempts[username]["time"]).total_seconds()
         return max(1, int(self.seconds_before_next_try - waited) + 1)
