@@ -42,6 +42,15 @@ def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tm
     assert set(shown) == set(names)
     assert all(len(p.split("-")) == 4 for p in shown.values())
 
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    dialog.locator("#stellars-copy-all").click()
+    expected = "".join(f"{n}\t{shown[n]}\n" for n in names)
+    page.wait_for_function("async (want) => (await navigator.clipboard.readText()) === want", arg=expected)
+    rows.nth(1).locator(".copy-row").click()
+    one = rows.nth(1).locator(".credential-username").inner_text()
+    page.wait_for_function("async (want) => (await navigator.clipboard.readText()) === want",
+                           arg=f"{one}\t{shown[one]}")
+
     with page.expect_download() as download:
         dialog.locator("#stellars-download").click()
     saved = tmp_path / "passwords.txt"
