@@ -178,3 +178,15 @@ def test_delete_keeps_volumes_by_default_and_removes_them_on_request(hub):
     assert {v["name"] for v in _volumes_of(hub, keep).values()}.isdisjoint(kept.values())
     assert {v["name"] for v in _volumes_of(hub, drop).values()} == set(dropped.values())  # freed: reused, empty
     assert all(_exists(v) for v in kept.values())
+
+    # the kept set stays listed for admins, who can remove it for good later
+    assert hub.api(session, "GET", "admin/kept-volumes").status_code == 403
+    listing = hub.api(admin, "GET", "admin/kept-volumes").json()["kept"]
+    entry = next(k for k in listing if k["deleted_name"] == keep)
+    assert {v["name"]: v["exists"] for v in entry["volumes"]} == {v: True for v in kept.values()}
+    assert not any(k["deleted_name"] == drop for k in listing)  # its volumes went with it
+    assert hub.api(session, "DELETE", f"admin/kept-volumes/{entry['id']}").status_code == 403
+    r = hub.api(admin, "DELETE", f"admin/kept-volumes/{entry['id']}")
+    assert r.status_code == 200 and {v["status"] for v in r.json()["volumes"]} == {"removed"}
+    assert not any(_exists(v) for v in kept.values())
+    assert hub.api(admin, "DELETE", f"admin/kept-volumes/{entry['id']}").status_code == 404

@@ -5,10 +5,13 @@
 - ``DELETE /hub/api/admin/users/<name>`` ``{"remove_volumes": true|false}``: JupyterHub's user
   deletion (server stopped first, login record gone), then optionally the user's volumes.
   JupyterHub's own ``DELETE /hub/api/users/<name>`` keeps the volumes.
+- ``GET /hub/api/admin/kept-volumes``: volumes kept from deleted users (admins only);
+  ``DELETE /hub/api/admin/kept-volumes/<id>`` removes one deleted user's set for good.
 """
 
 from __future__ import annotations
 
+from jupyterhub.scopes import has_scope
 from jupyterhub.utils import maybe_future
 
 from .. import naming
@@ -79,20 +82,58 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
         self.users.delete(user)
 
     async def _remove_volumes(self, volumes: dict[str, str], base: str) -> list[dict]:
-        info = await self.runtime.volumes(list(volumes.values()))
-        results = []
-        for key, name in volumes.items():
-            status = "not_found"
-            if info[name].exists:
-                try:
-                    await self.runtime.remove_volume(name)
-                    status = "removed"
-                except NotFound:
-                    status = "not_found"
-                except RuntimeConflict as exc:
-                    results.append({"key": key, "name": name, "status": "in_use", "error": str(exc)})
-                    continue
-            results.append({"key": key, "name": name, "status": status})
-        if all(r["status"] != "in_use" for r in results):
-            volumemap.forget_deleted(self.db, base)  # nothing of theirs is left: the name is free
-        return results
+        return await remove_volume_set(self.runtime, self.db, volumes, base)
+
+
+async def remove_volume_set(runtime, db, volumes: dict[str, str], base: str) -> list[dict]:
+    """Remove a (deleted) user's volumes; once none is left, their base is free again."""
+    info = await runtime.volumes(list(volumes.values()))
+    results = []
+    for key, name in volumes.items():
+        status = "not_found"
+        if info[name].exists:
+            try:
+                await runtime.remove_volume(name)
+                status = "removed"
+            except NotFound:
+                status = "not_found"
+            except RuntimeConflict as exc:
+                results.append({"key": key, "name": name, "status": "in_use", "error": str(exc)})
+                continue
+        results.append({"key": key, "name": name, "status": status})
+    if all(r["status"] != "in_use" for r in results):
+        volumemap.forget_deleted(db, base)  # nothing of theirs is left: the name is free
+    return results
+
+
+class KeptVolumesAPIHandler(StellarsAPIHandler):
+    """Volume sets of deleted users: listed, and removed one at a time by their id."""
+
+    def _require_admin(self) -> None:
+        if not has_scope("admin:users", self.parsed_scopes, db=self.db):
+            raise http_error(403, "only admins (scope admin:users on every user) manage deleted users' volumes")
+
+    @api_errors
+    async def get(self, set_id=None):
+        self._require_admin()
+        sets = volumemap.kept_volume_sets(self.db)
+        names = [n for vs in sets for n in naming.volume_names_for_base(vs.base).values()]
+        info = await self.runtime.volumes(names, with_sizes=True) if names else {}
+        kept = []
+        for vs in sets:
+            vols = [{"key": k, "name": n, "exists": info[n].exists, "size_bytes": info[n].size_bytes}
+                    for k, n in naming.volume_names_for_base(vs.base).items()]
+            kept.append({"id": vs.id, "deleted_name": vs.deleted_name, "deleted_at": vs.deleted_at, "volumes": vols})
+        self.write_json({"kept": kept})
+
+    @api_errors
+    async def delete(self, set_id):
+        self._require_admin()
+        vs = next((v for v in volumemap.kept_volume_sets(self.db) if str(v.id) == set_id), None)
+        if vs is None:
+            raise http_error(404, f"no kept volumes with id {set_id}; GET /hub/api/admin/kept-volumes lists them")
+        base, who = vs.base, vs.deleted_name
+        async with self.user_locks.exclusive(f"kept-volumes:{base}", "remove-kept-volumes"):
+            results = await remove_volume_set(self.runtime, self.db, naming.volume_names_for_base(base), base)
+        self.audit(who or base, "remove-kept-volumes", "ok", volumes={r["name"]: r["status"] for r in results})
+        self.write_json({"deleted_name": who, "volumes": results})

@@ -1,6 +1,6 @@
 """What the accounts feature adds to the hub: navigation to the account pages and its API."""
 
-from .api import CredentialsAPIHandler, DeleteUserAPIHandler
+from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler
 
 SCOPES: dict = {}
 USER_SCOPES: list[str] = []
@@ -15,4 +15,6 @@ def handlers(settings):
     return [
         (r"/api/admin/credentials", CredentialsAPIHandler),
         (r"/api/admin/users/([^/]+)", DeleteUserAPIHandler),
+        (r"/api/admin/kept-volumes", KeptVolumesAPIHandler),
+        (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
     ]
