@@ -77,6 +77,11 @@ def test_admin_creation_refuses_unusable_names_with_the_reason(hub):
     assert hub.api(s, "POST", "users", json={"usernames": [lower]}).status_code == 201
     r = hub.api(s, "POST", "users", json={"usernames": [lower.upper()]})
     assert r.status_code == 409
+    # JupyterHub's single-user creation does not lower-case: such a user could never log in
+    r = hub.api(s, "POST", f"users/{unique_name('Mixed')}")
+    assert r.status_code == 400
+    r = hub.api(s, "POST", "users", json={"usernames": [unique_name("Mixed")]})
+    assert r.status_code == 201  # the batch form lower-cases first
     # a rename onto an unusable name is refused the same way
     r = hub.api(s, "PATCH", f"users/{lower}", json={"name": "has space"})
     assert r.status_code == 400 and "cannot contain spaces" in r.json()["message"]

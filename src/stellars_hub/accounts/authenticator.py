@@ -61,6 +61,12 @@ class StellarsAuthenticator(NativeAuthenticator):
         existing = self.existing_names()
         if name in existing:
             return None
+        return self._new_name_problem(name, existing)
+
+    def _new_name_problem(self, name: str, existing: list[str]) -> str | None:
+        if self.normalize_username(name) != name:
+            # logins are looked up lower-cased: such a user could never log in
+            return f"user names are lower-case: use {self.normalize_username(name)!r} instead of {name!r}"
         return names.problem(name) or names.collision(name, existing)
 
     def validate_username(self, username):
@@ -90,7 +96,7 @@ class StellarsAuthenticator(NativeAuthenticator):
         if info is not None and info.is_authorized:
             return  # an approved signup logging in for the first time keeps their own password
         # JupyterHub's single-user POST /users/<name> creates the user before asking us
-        problem = names.problem(user.name) or names.collision(user.name, self.existing_names())
+        problem = self._new_name_problem(user.name, self.existing_names())
         if problem:
             raise ValueError(problem)
         # created by an admin (panel or REST API): a login right away. A pending signup of the
