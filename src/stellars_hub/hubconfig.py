@@ -9,7 +9,7 @@ from tornado.web import StaticFileHandler
 
 from . import naming
 from . import settings as settings_mod
-from .accounts.authenticator import StellarsAuthenticator
+from .accounts import config as accounts_config
 from .spawner import StellarsSpawner
 from .accounts import routes as accounts_routes
 from .admin import hub as admin_hub
@@ -84,10 +84,7 @@ def apply(c, env=None) -> settings_mod.Settings:
         hub.ssl_cert = s["JUPYTERHUB_SSL_CERT"]
         hub.ssl_key = s["JUPYTERHUB_SSL_KEY"]
 
-    hub.authenticator_class = StellarsAuthenticator
-    c.Authenticator.admin_users = {s["JUPYTERHUB_ADMIN"]}
-    c.NativeAuthenticator.enable_signup = s["JUPYTERHUB_SIGNUP_ENABLED"]
-    c.NativeAuthenticator.open_signup = False
+    accounts_config.configure(c, s, data)
 
     hub.spawner_class = StellarsSpawner
     sp = c.StellarsSpawner

@@ -46,13 +46,44 @@ def container_name(username: str) -> str:
     return f"{CONTAINER_PREFIX}{escape_name(username)}"
 
 
+# A user's volumes normally carry their own escaped name. After a rename they keep the ones
+# they had, and a newcomer taking a name whose volumes still belong to someone (renamed or
+# deleted with volumes kept) gets fresh ones: the accounts feature keeps that mapping in the hub
+# database and installs a resolver here, so every caller of volume_name() follows it.
+_volume_base_resolver = None
+# generated bases end in "-x<n>": escape_name never writes "-x" (its "-" is always followed by
+# two hex digits), so such a base cannot be any user's own escaped name
+GENERATION_MARK = "-x"
+
+
+def use_volume_bases(resolver) -> None:
+    """Install ``resolver(username) -> base | None`` (None: the user's own escaped name)."""
+    global _volume_base_resolver
+    _volume_base_resolver = resolver
+
+
+def volume_base(username: str) -> str:
+    """The part of a user's volume names between the prefix and the ``_<key>`` suffix."""
+    base = _volume_base_resolver(username) if _volume_base_resolver else None
+    return base or escape_name(username)
+
+
+def generated_base(username: str, n: int) -> str:
+    return f"{escape_name(username)}{GENERATION_MARK}{n}"
+
+
 def volume_name(username: str, key: str) -> str:
-    return f"{container_name(username)}_{key}"
+    return f"{CONTAINER_PREFIX}{volume_base(username)}_{key}"
+
+
+def volume_names_for_base(base: str, volumes=USER_VOLUMES) -> dict[str, str]:
+    """key -> volume name for a stored base (volumes of a deleted user, for example)."""
+    return {v.key: f"{CONTAINER_PREFIX}{base}_{v.key}" for v in volumes}
 
 
 def user_volume_names(username: str, volumes=USER_VOLUMES) -> dict[str, str]:
     """key -> real Docker volume name for one user."""
-    return {v.key: volume_name(username, v.key) for v in volumes}
+    return volume_names_for_base(volume_base(username), volumes)
 
 
 class TemplateNames:

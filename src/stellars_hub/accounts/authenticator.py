@@ -1,11 +1,29 @@
-"""The platform's authenticator: NativeAuthenticator, made to work on JupyterHub 6."""
+"""The platform's authenticator: NativeAuthenticator, made to work on JupyterHub 6, plus
+generated passwords for admin-created users, safe user names and volume ownership."""
 
 from __future__ import annotations
 
-from nativeauthenticator import NativeAuthenticator
-from traitlets import List
+import os
+from datetime import datetime
+from pathlib import Path
 
+from jupyterhub import orm
+from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.orm import UserInfo
+from traitlets import Integer, List, Unicode
+from tornado import web
+
+from .. import naming
+from . import lifecycle, names, pages, passwords, volumemap
 from .compat import patched_handlers
+from .credentials import CredentialCache
+
+
+class NameRefused(web.HTTPError):
+    """A new user name the platform cannot use; the message says why (400)."""
+
+    def __init__(self, reason: str):
+        super().__init__(400, reason)
 
 
 class StellarsAuthenticator(NativeAuthenticator):
@@ -14,9 +32,21 @@ class StellarsAuthenticator(NativeAuthenticator):
         help="Hub routes that must take precedence over JupyterHub's default handlers for the same "
         "path (e.g. /health): JupyterHub registers the authenticator's handlers first.",
     )
+    password_words = Integer(4, config=True, help="Words in a generated password")
+    password_delimiter = Unicode("-", config=True, help="What joins the words of a generated password")
+    credentials_ttl = Integer(300, config=True, help="Seconds generated passwords stay in memory for admins")
+    initial_password_file = Unicode("", config=True, help=(
+        "With signup off, where the first admin's generated password is written (mode 0600) when "
+        "that admin has no login yet; empty: nowhere"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.credentials = CredentialCache(self.credentials_ttl)
+        lifecycle.install(self)
+        naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
 
     def get_handlers(self, app):
-        return list(self.priority_handlers) + patched_handlers(super().get_handlers(app))
+        return list(self.priority_handlers) + patched_handlers(super().get_handlers(app), pages.REPLACEMENTS)
 
     def check_allowed(self, username, authentication=None):
         # JupyterHub 5+ allows nobody unless told; with NativeAuthenticator the admin's
@@ -25,3 +55,95 @@ class StellarsAuthenticator(NativeAuthenticator):
             return True
         info = self.get_user(username)
         return info is not None and bool(info.is_authorized)
+
+    # -- names ----------------------------------------------------------------------------
+    def existing_names(self) -> list[str]:
+        hub = [n for (n,) in self.db.query(orm.User.name)]
+        return hub + [n for (n,) in self.db.query(UserInfo.username)]
+
+    def name_problem(self, name: str) -> str | None:
+        """Why a *new* user cannot be called ``name`` (existing users are never refused)."""
+        existing = self.existing_names()
+        if name in existing:
+            return None
+        return self._new_name_problem(name, existing)
+
+    def _new_name_problem(self, name: str, existing: list[str]) -> str | None:
+        if self.normalize_username(name) != name:
+            # logins are looked up lower-cased: such a user could never log in
+            return f"user names are lower-case: use {self.normalize_username(name)!r} instead of {name!r}"
+        return names.problem(name) or names.collision(name, existing)
+
+    def validate_username(self, username):
+        problem = self.name_problem(username)
+        if problem:
+            # an HTTP error, so JupyterHub's user API (create, rename) answers with the reason
+            raise NameRefused(problem)
+        return super().validate_username(username)
+
+    async def get_authenticated_user(self, handler, data):
+        try:
+            return await super().get_authenticated_user(handler, data)
+        except NameRefused:
+            return None  # a login with a name nobody can have: simply a failed login
+
+    # -- admin-created users --------------------------------------------------------------
+    def generate_password(self) -> str:
+        return passwords.generate(self.password_words, self.password_delimiter, self.minimum_password_length)
+
+    def add_user(self, user):
+        super().add_user(user)
+        if isinstance(user, orm.User):
+            # hub start-up: JupyterHub announces every stored user, nobody is being created
+            self._bootstrap_admin(user.name)
+            return
+        info = self.get_user(user.name)
+        if info is not None and info.is_authorized:
+            return  # an approved signup logging in for the first time keeps their own password
+        # JupyterHub's single-user POST /users/<name> creates the user before asking us
+        problem = self._new_name_problem(user.name, self.existing_names())
+        if problem:
+            raise ValueError(problem)
+        # created by an admin (panel or REST API): a login right away. A pending signup of the
+        # same name is replaced: the admin vouches for the account, not for whoever signed up.
+        password = self.generate_password()
+        if info is None:
+            info = UserInfo(username=user.name, password=passwords.hash_password(password), is_authorized=True)
+            self.db.add(info)
+        else:
+            info.password, info.is_authorized = passwords.hash_password(password), True
+        self.db.commit()
+        self.credentials.put(user.name, password)
+        self.log.info("Created the login of %s with a generated password (shown to admins for %d s)",
+                      user.name, self.credentials.ttl)
+
+    def _bootstrap_admin(self, name: str) -> None:
+        """With signup off nobody could create the first admin's login: generate it into a file."""
+        if self.enable_signup or not self.initial_password_file or name not in self.admin_users:
+            return
+        if self.get_user(name) is not None:
+            return
+        password = self.generate_password()
+        path = Path(self.initial_password_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            os.fchmod(f.fileno(), 0o600)  # also when an older file was left with other rights
+            f.write(f"{name}\t{password}\n")
+        self.db.add(UserInfo(username=name, password=passwords.hash_password(password), is_authorized=True))
+        self.db.commit()
+        self.log.warning("Signup is off and admin %s had no login: its generated password is in %s "
+                         "(readable by the hub's user only). Log in, change it, then delete that file.", name, path)
+
+    def delete_user(self, user):
+        super().delete_user(user)
+        self.credentials.drop(user.name)
+        self.login_attempts.pop(user.name, None)
+
+    # -- lockout --------------------------------------------------------------------------
+    def lockout_remaining(self, username: str) -> int:
+        """Seconds until ``username`` may try again, 0 when not locked out."""
+        if not self.allowed_failed_logins or not self.is_blocked(username):
+            return 0
+        waited = (datetime.now() - self.login_attempts[username]["time"]).total_seconds()
+        return max(1, int(self.seconds_before_next_try - waited) + 1)

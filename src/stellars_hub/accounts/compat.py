@@ -40,6 +40,13 @@ class LoginHandler(native.LoginHandler):
             env._native_templates = True
 
     def _render(self, login_error=None, username=None, sync=False, **_context):
+        if login_error and username:
+            # NativeAuthenticator's lockout answers like a wrong password; say what happens instead
+            remaining = getattr(self.authenticator, "lockout_remaining", lambda _name: 0)
+            wait = remaining(self.authenticator.normalize_username(username))
+            if wait:
+                login_error = (f"Too many failed logins for {username}. Logins for this user are paused: "
+                               f"try again in {wait} seconds.")
         return self.render_template(
             "native-login.html",
             sync=sync,
@@ -56,6 +63,8 @@ class LoginHandler(native.LoginHandler):
         )
 
 
-def patched_handlers(handlers):
-    """Swap NativeAuthenticator's login handler for the shimmed one."""
-    return [(route, LoginHandler if h is native.LoginHandler else h, *rest) for route, h, *rest in handlers]
+def patched_handlers(handlers, replacements=None):
+    """Swap NativeAuthenticator's handlers: the shimmed login handler, plus ``replacements``
+    (native class -> the platform's subclass)."""
+    swap = {native.LoginHandler: LoginHandler, **(replacements or {})}
+    return [(route, swap.get(h, h), *rest) for route, h, *rest in handlers]

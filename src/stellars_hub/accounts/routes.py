@@ -1,4 +1,6 @@
-"""What the accounts feature adds to the hub: navigation to NativeAuthenticator's pages."""
+"""What the accounts feature adds to the hub: navigation to the account pages and its API."""
+
+from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler
 
 SCOPES: dict = {}
 USER_SCOPES: list[str] = []
@@ -10,4 +12,9 @@ NAV = [
 
 
 def handlers(settings):
-    return []
+    return [
+        (r"/api/admin/credentials", CredentialsAPIHandler),
+        (r"/api/admin/users/([^/]+)", DeleteUserAPIHandler),
+        (r"/api/admin/kept-volumes", KeptVolumesAPIHandler),
+        (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
+    ]

@@ -6,7 +6,8 @@ features that keep per-user records subscribe here:
 - ``on_rename(fn, in_transaction=True)``: ``fn(session, old, new)`` runs inside the hub's flush,
   so records in the hub's database change atomically with the rename;
 - ``on_rename(fn)`` / ``on_delete(fn)``: ``fn(old, new)`` / ``fn(name)`` run after the hub's
-  commit succeeded, for records kept elsewhere (their own files or databases).
+  commit succeeded, for records kept elsewhere (their own files or databases);
+- ``on_create(fn)``: ``fn(session, name)`` runs inside the flush that inserts a new user.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 from jupyterhub import orm
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ _renames_in_tx: list = []
 _renames_after: list = []
 _deletes_in_tx: list = []
 _deletes_after: list = []
+_creates_in_tx: list = []
 _installed = False
 
 
@@ -38,6 +41,12 @@ def on_delete(fn, in_transaction: bool = False):
     return fn
 
 
+def on_create(fn):
+    _creates_in_tx.append(fn)
+    _install()
+    return fn
+
+
 def _install() -> None:
     global _installed
     if not _installed:
@@ -49,6 +58,10 @@ def _install() -> None:
 
 def _before_flush(session, flush_context, instances) -> None:
     pending = session.info.setdefault("stellars_user_events", [])
+    for obj in list(session.new):
+        if isinstance(obj, orm.User):
+            for fn in _creates_in_tx:
+                fn(session, obj.name)
     for obj in list(session.dirty):
         if isinstance(obj, orm.User):
             history = inspect(obj).attrs.name.history
@@ -58,6 +71,9 @@ def _before_flush(session, flush_context, instances) -> None:
                     fn(session, old, new)
                 pending.append(("rename", old, new))
     for obj in list(session.deleted):
+        # JupyterHub deletes users through its User wrapper (UserDict.delete passes the wrapper
+        # to session.delete), and the session lists what was passed: look at the ORM object
+        obj = instance_state(obj).obj()
         if isinstance(obj, orm.User):
             for fn in _deletes_in_tx:
                 fn(session, obj.name)
