@@ -12,11 +12,13 @@ from .accounts.authenticator import StellarsAuthenticator
 from .spawner import StellarsSpawner
 from .accounts import routes as accounts_routes
 from .selfservice import routes as selfservice_routes
+from .session import hub as session_hub
+from .session import routes as session_routes
 from .web import scopes
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
-FEATURES = (accounts_routes, selfservice_routes)
+FEATURES = (accounts_routes, selfservice_routes, session_routes)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -93,6 +95,7 @@ def apply(c, env=None) -> settings_mod.Settings:
     hub.template_vars = {
         "stellars_nav": sorted((n for f in FEATURES for n in getattr(f, "NAV", ())), key=lambda n: n["order"]),
     }
+    session_hub.configure(c, s)  # the idle-culler service and its role
     hub.tornado_settings = {
         "stellars_settings": s,
         "stellars_audit_path": str(data / "audit.log"),
