@@ -164,3 +164,24 @@ async def test_arbiter_asks_for_a_warning_only_when_due(caplog):
     verdict, calls = await _arbiter_says(FakeStore(0), server, T0 + timedelta(seconds=600 - 170), warned=answer)
     assert verdict is False and calls == ["ann"]
     assert any(r.getMessage().startswith("warned ann: stop due at") for r in caplog.records)
+
+
+def test_culler_service_gets_only_its_scopes(tmp_path):
+    from traitlets.config import Config
+
+    from stellars_hub import hubconfig
+    from stellars_hub.session.hub import SERVICE_SCOPES
+
+    c = Config()
+    hubconfig.apply(c, {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
+                        "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "120"})
+    [service] = c.JupyterHub.services
+    assert service["name"] == "idle-culler" and service["command"][-1] == "stellars_hub.session.culler"
+    assert service["environment"]["JUPYTERHUB_IDLE_CULLER_TIMEOUT"] == "120"
+    [role] = [r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler"]
+    assert role["services"] == ["idle-culler"]
+    assert sorted(role["scopes"]) == sorted(SERVICE_SCOPES) == sorted(
+        ["list:users", "read:servers", "delete:servers", "custom:session:warn"])
+    off = Config()
+    hubconfig.apply(off, {"JUPYTERHUB_DATA_DIR": str(tmp_path)})
+    assert "services" not in off.JupyterHub
