@@ -42,9 +42,14 @@
 
   function human(seconds) {
     const unit = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-    if (seconds % 3600 === 0) return unit(seconds / 3600, "hour");
-    if (seconds % 60 === 0) return unit(seconds / 60, "minute");
-    return unit(seconds, "second");
+    const parts = [];
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    if (h) parts.push(unit(h, "hour"));
+    if (m) parts.push(unit(m, "minute"));
+    if (s || !parts.length) parts.push(unit(s, "second"));
+    return parts.join(" ");
   }
 
   function level(seconds) {
@@ -117,10 +122,16 @@
     box.className = `small mt-2 alert alert-${kind} py-1 px-2`;
   }
 
+  let refresher = null;
+
   async function refresh() {
     try {
       const r = await call("GET", "session-info");
       if (r.ok) render(r.data);
+      if (r.ok && !r.data.culler_enabled && refresher !== null) {
+        clearInterval(refresher); // culling is off for the whole hub: nothing will change
+        refresher = null;
+      }
     } catch (e) {
       /* the next refresh tries again */
     }
@@ -153,5 +164,5 @@
 
   refresh();
   setInterval(tick, 1000);
-  setInterval(refresh, REFRESH_MS);
+  refresher = setInterval(refresh, REFRESH_MS);
 })();
