@@ -100,3 +100,9 @@ def test_session_card_counts_down_changes_colour_and_extends(make_hub, page):
     info = hub.api(session, "GET", f"users/{name}/session-info").json()
     assert info["extension_used_hours"] == 3 and info["extension_available_hours"] == 0
     assert abs(info["time_remaining_seconds"] - seconds(remaining.inner_text())) <= 3
+
+    # once the server is stopped there is no countdown to show
+    hub.stop_server(session, name)
+    page.evaluate("window.stellarsSessionCard.refresh()")
+    card.wait_for(state="hidden")
+    assert page.locator("#session-none").is_visible()

@@ -58,11 +58,15 @@
     return "normal";
   }
 
+  let lastRefresh = 0;
+
   function tick() {
     if (deadlineMs === null) return;
     const left = (deadlineMs - Date.now()) / 1000;
     byId("session-remaining").textContent = clock(left);
     card.dataset.level = level(left);
+    // past the deadline the culler stops the lab at its next pass: look more often
+    if (left <= 0 && Date.now() - lastRefresh > 10000) refresh();
   }
 
   function explain(info) {
@@ -125,6 +129,7 @@
   let refresher = null;
 
   async function refresh() {
+    lastRefresh = Date.now();
     try {
       const r = await call("GET", "session-info");
       if (r.ok) render(r.data);
@@ -165,4 +170,9 @@
   refresh();
   setInterval(tick, 1000);
   refresher = setInterval(refresh, REFRESH_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") refresh();
+  });
+  // for the page around the card, e.g. after it started or stopped the server
+  window.stellarsSessionCard = { refresh };
 })();
