@@ -115,7 +115,12 @@ def test_idle_lab_is_warned_then_stopped_while_an_active_lab_keeps_running(hub):
     hub.wait_server(idle_s, idle, ready=True)
     hub.wait_server(busy_s, busy, ready=True)
     idle_token, busy_token = hub.token_for(idle), hub.token_for(busy)
-    keep_busy = lambda: report_activity(hub, busy, busy_token)  # noqa: E731
+
+    def keep_busy():
+        report_activity(hub, busy, busy_token)
+        # the idle user keeps visiting hub pages: that is the user's activity, not the lab's
+        assert idle_s.get(hub.hub_url + "home").status_code == 200
+
     keep_busy()
 
     info = session_info(hub, idle_s, idle)
