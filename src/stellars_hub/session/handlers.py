@@ -16,7 +16,6 @@ EXTEND_SCOPE = "custom:session:extend"
 WARN_SCOPE = "custom:session:warn"
 
 
-
 class SessionMixin:
     @property
     def policy(self) -> dl.Policy:
