@@ -10,16 +10,18 @@ from tornado.web import StaticFileHandler
 from . import naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
-from .spawner import StellarsSpawner
 from .accounts import routes as accounts_routes
 from .admin import hub as admin_hub
 from .admin import routes as admin_routes
 from .selfservice import routes as selfservice_routes
+from .session import hub as session_hub
+from .session import routes as session_routes
+from .spawner import StellarsSpawner
 from .web import scopes
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
-FEATURES = (accounts_routes, selfservice_routes, admin_routes)
+FEATURES = (accounts_routes, selfservice_routes, admin_routes, session_routes)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -111,6 +113,7 @@ def apply(c, env=None) -> settings_mod.Settings:
         "stellars_nav": sorted((n for f in FEATURES for n in getattr(f, "NAV", ())), key=lambda n: n["order"]),
         **admin.template_vars,
     }
+    session_hub.configure(c, s)  # the idle-culler service and its role
     hub.tornado_settings = {
         "stellars_settings": s,
         "stellars_audit_path": str(data / "audit.log"),

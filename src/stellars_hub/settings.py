@@ -124,10 +124,12 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_SELFSERVICE_RATE_LIMIT", "10", "Self-service", "Restarts and resets allowed per user per minute", kind="int", minimum=1, maximum=1000),
     # Idle culler
     _S("JUPYTERHUB_IDLE_CULLER_ENABLED", "0", "Idle culler", "1: stop labs that stay idle", kind="bool"),
-    _S("JUPYTERHUB_IDLE_CULLER_TIMEOUT", "86400", "Idle culler", "Idle time after which a lab is stopped", kind="int", minimum=60, unit="seconds"),
-    _S("JUPYTERHUB_IDLE_CULLER_INTERVAL", "600", "Idle culler", "How often idleness is checked", kind="int", minimum=5, unit="seconds"),
+    _S("JUPYTERHUB_IDLE_CULLER_TIMEOUT", "86400", "Idle culler", "Idle time after which a lab is stopped", kind="int", minimum=10, unit="seconds"),
+    _S("JUPYTERHUB_IDLE_CULLER_INTERVAL", "600", "Idle culler", "How often idleness is checked", kind="int", minimum=1, unit="seconds"),
     _S("JUPYTERHUB_IDLE_CULLER_MAX_AGE", "0", "Idle culler", "Stop labs older than this whatever their activity (0 = off)", kind="int", minimum=0, unit="seconds"),
     _S("JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION", "24", "Idle culler", "Hours a user may extend their session per server start", kind="int", minimum=0, maximum=720, unit="hours"),
+    _S("JUPYTERHUB_IDLE_CULLER_WARNING", "900", "Idle culler", "How long before stopping a lab its user is warned inside JupyterLab (0 = no warning)", kind="int", minimum=0, unit="seconds"),
+    _S("JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS", "3600", "Idle culler", "Length of one extension hour; only tests shorten it", kind="int", minimum=1, maximum=3600, unit="seconds"),
     # Activity monitor
     _S("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", "600", "Activity monitor", "Seconds between activity samples", kind="int", minimum=10, unit="seconds"),
     _S("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", "7", "Activity monitor", "Days of samples kept", kind="int", minimum=1, maximum=365, unit="days"),

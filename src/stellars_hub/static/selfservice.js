@@ -51,7 +51,10 @@
     const running = !!(server && server.ready);
     const stopped = !server && !model.pending;
     const stateNow = running ? "running" : stopped ? "stopped" : "changing";
-    if (lastState !== null && stateNow !== lastState) result(); // an old result no longer applies
+    if (lastState !== null && stateNow !== lastState) {
+      result(); // an old result no longer applies
+      if (window.stellarsSessionCard) window.stellarsSessionCard.refresh(); // the idle-culling card
+    }
     lastState = stateNow;
     show($("restart-server"), running);
     show($("manage-volumes"), stopped);

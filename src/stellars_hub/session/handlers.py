@@ -1,0 +1,90 @@
+"""HTTP handlers: session info, extend, the culler's warning request, and the session page."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from .. import labnotify
+from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.errors import api_errors, http_error
+from ..web.permissions import requires
+from . import deadline as dl
+from . import sessions
+from .store import ExtensionStore, store_for
+
+EXTEND_SCOPE = "custom:session:extend"
+WARN_SCOPE = "custom:session:warn"
+
+
+class SessionMixin:
+    @property
+    def policy(self) -> dl.Policy:
+        return dl.Policy.from_settings(self.stellars)
+
+    @property
+    def session_store(self) -> ExtensionStore:
+        return self.settings.setdefault("stellars_session_store", store_for(self.stellars["JUPYTERHUB_DATA_DIR"]))
+
+
+class SessionInfoAPIHandler(SessionMixin, StellarsAPIHandler):
+    @requires("read:servers")
+    @api_errors
+    async def get(self, user_name):
+        user = self.find_user_or_404(user_name)
+        self.write_json(sessions.info(self.policy, self.session_store, user))
+
+
+class ExtendSessionAPIHandler(SessionMixin, StellarsAPIHandler):
+    @requires(EXTEND_SCOPE, "admin:servers")
+    @api_errors
+    async def post(self, user_name):
+        user = self.find_user_or_404(user_name)
+        hours = sessions.parse_hours(self.json_body())
+        try:
+            result = sessions.extend(self.policy, self.session_store, user, hours)
+        except web.HTTPError as exc:
+            self.audit(user.name, "extend-session", f"refused {exc.status_code}", hours=hours, reason=exc.log_message)
+            raise
+        self.audit(user.name, "extend-session", "ok", hours=hours, granted=result["granted_hours"],
+                   used=result["extension_used_hours"])
+        self.write_json(result)
+
+
+class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
+    """Called by the culler service when a stop is near: deliver the warning into the lab once
+    per deadline (a new deadline, after activity or an extension, earns a new warning)."""
+
+    @requires(WARN_SCOPE)
+    @api_errors
+    async def post(self, user_name):
+        user = self.find_user_or_404(user_name)
+        policy, store = self.policy, self.session_store
+        if not policy.enabled or not user.spawner.ready:
+            raise http_error(409, f"{user.name} has no running server under idle culling; nothing to warn about")
+        now = dl.utcnow()
+        d = sessions.server_deadline(policy, store, user)
+        started = user.spawner.orm_spawner.started
+        answer = {"username": user.name, "deadline": dl.iso(d.at), "stop_reason": d.reason, "warned": False}
+        if not dl.warning_due(policy, d.remaining(now)):
+            self.write_json({**answer, "reason": "not due"})
+            return
+        key = dl.iso(d.at)
+        if store.warned_for(user.name, started) == key:
+            self.write_json({**answer, "reason": "already warned for this deadline"})
+            return
+        text = sessions.warning_text(policy, d, now, self.hub.base_url + "home")
+        delivery = await labnotify.deliver(
+            user, labnotify.payload(text, "warning", auto_close=False), note="idle culling warning"
+        )
+        if delivery.status == "delivered":
+            store.mark_warned(user.name, started, key)
+        self.write_json({**answer, "warned": delivery.status == "delivered", "reason": delivery.error,
+                         "message": text})
+
+
+class SessionPage(StellarsPageHandler):
+    """/hub/session: the session card on a page of its own (the home page includes it too)."""
+
+    @web.authenticated
+    async def get(self):
+        self.finish(await self.render_template("session.html"))

@@ -1,0 +1,122 @@
+"""Session info, extensions and the culling warning for one user's default server (hub side)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from ..settings import BY_NAME
+from ..web.errors import http_error
+from . import deadline as dl
+from .store import ExtensionStore
+
+# The largest request accepted at all (and truncated to what is left); beyond it is a mistake.
+MAX_REQUEST_HOURS = BY_NAME["JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION"].maximum
+
+
+def _hours(n: int) -> str:
+    return f"{n} hour" + ("" if n == 1 else "s")
+
+
+def server_deadline(policy: dl.Policy, store: ExtensionStore, user) -> dl.Deadline:
+    """The deadline of ``user``'s running default server, from the hub's own records."""
+    orm = user.spawner.orm_spawner
+    return dl.compute(
+        policy,
+        last_activity=orm.last_activity,
+        started=orm.started,
+        extension_hours=store.hours(user.name, orm.started),
+    )
+
+
+def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | None = None) -> dict:
+    spawner = user.spawner
+    running = bool(spawner.ready)
+    orm = spawner.orm_spawner
+    used = store.hours(user.name, orm.started) if running else 0
+    model = {
+        "culler_enabled": policy.enabled,
+        "server_active": running,
+        "timeout_seconds": policy.timeout,
+        "last_activity": dl.iso(dl.naive_utc(orm.last_activity)) if running else None,
+        "time_remaining_seconds": None,
+        "extension_used_hours": used,
+        "extension_available_hours": max(0, policy.max_extension_hours - used),
+        "max_extension_hours": policy.max_extension_hours,
+        # beyond the documented fields: what the card needs to explain the countdown
+        "max_age_seconds": policy.max_age,
+        "deadline": None,
+        "stop_reason": None,
+    }
+    if policy.enabled and running:
+        d = server_deadline(policy, store, user)
+        model["time_remaining_seconds"] = max(0, math.floor(d.remaining(now or dl.utcnow())))
+        model["deadline"] = dl.iso(d.at)
+        model["stop_reason"] = d.reason
+    return model
+
+
+def parse_hours(body) -> int:
+    """``{"hours": N}`` with N a whole number >= 1 (400 otherwise)."""
+    if not isinstance(body, dict) or "hours" not in body:
+        raise http_error(400, 'send a JSON object like {"hours": 2}')
+    hours = body["hours"]
+    if isinstance(hours, bool) or not isinstance(hours, int):
+        raise http_error(400, f'"hours" must be a whole number of hours such as 1 or 2, not {hours!r}')
+    if hours < 1:
+        raise http_error(400, f'"hours" must be at least 1, not {hours}')
+    if hours > MAX_REQUEST_HOURS:
+        raise http_error(400, f'"hours" must be at most {MAX_REQUEST_HOURS}; ask for what you need, up to your allowance')
+    return hours
+
+
+def require_extendable(policy: dl.Policy, user) -> None:
+    if not policy.enabled:
+        raise http_error(409, "idle culling is off on this hub, so there is no session to extend")
+    spawner = user.spawner
+    if spawner.pending:
+        raise http_error(409, f"{user.name}'s server is {spawner.pending}ing; wait until it is running, then extend")
+    if not spawner.ready:
+        raise http_error(409, f"{user.name}'s server is not running; start it first, then extend its session")
+
+
+def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> dict:
+    """Add ``hours`` (cut to what is left of the allowance) to the running server's session."""
+    require_extendable(policy, user)
+    started = user.spawner.orm_spawner.started
+    limit = policy.max_extension_hours
+    if limit == 0:
+        raise http_error(409, "extending sessions is turned off on this hub")
+    granted, total = store.add(user.name, started, hours, limit)
+    if granted == 0:
+        raise http_error(
+            409,
+            f"all {_hours(limit)} of the extension allowance are used for this server start; "
+            "it starts afresh the next time the server is started",
+        )
+    truncated = granted < hours
+    model = info(policy, store, user)
+    left = limit - total
+    if truncated:
+        message = (
+            f"Only {_hours(granted)} of the allowance were left, so the session was extended by "
+            f"{_hours(granted)} instead of {hours}. No extension hours are left for this server start."
+        )
+    else:
+        message = f"Session extended by {_hours(granted)}; {_hours(left)} of {limit} left for this server start."
+    model.update({"truncated": truncated, "granted_hours": granted, "message": message})
+    return model
+
+
+def warning_text(policy: dl.Policy, d: dl.Deadline, now: datetime, home_url: str) -> str:
+    minutes = max(1, round(d.remaining(now) / 60))
+    when = f"in about {minutes} minute{'s' if minutes != 1 else ''} ({d.at:%H:%M} UTC)"
+    if d.reason == dl.MAX_AGE:
+        return (
+            f"This server will be stopped {when}: it has reached the maximum running time. "
+            "Save your work; your files are kept and you can start it again."
+        )
+    return (
+        f"This server has been idle and will be stopped {when}. Use it to keep it running, or "
+        f"extend your session on the hub home page ({home_url}). Your files are kept either way."
+    )
