@@ -124,7 +124,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_IDLE_CULLER_MAX_AGE", "0", "Idle culler", "Stop labs older than this whatever their activity (0 = off)", kind="int", minimum=0, unit="seconds"),
     _S("JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION", "24", "Idle culler", "Hours a user may extend their session per server start", kind="int", minimum=0, maximum=720, unit="hours"),
     # Activity monitor
-    _S("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", "600", "Activity monitor", "Seconds between activity samples", kind="int", minimum=10, unit="seconds"),
+    _S("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", "600", "Activity monitor", "Seconds between activity samples", kind="int", minimum=1, unit="seconds"),
     _S("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", "7", "Activity monitor", "Days of samples kept", kind="int", minimum=1, maximum=365, unit="days"),
     _S("JUPYTERHUB_ACTIVITYMON_HALF_LIFE", "24", "Activity monitor", "Half-life of a sample's weight in the activity score", kind="int", minimum=1, maximum=8760, unit="hours"),
     _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes"),
