@@ -86,7 +86,8 @@ class SampleStore:
             if total > 0:
                 result[name] = (active / total, count)
             else:  # every weight underflowed (samples > ~1000 half-lives older than the newest)
-                result[name] = python_score(self.samples(name), newest, half_life_hours)
+                own = self.samples(name)  # the common factor cancels: weigh from their own newest
+                result[name] = python_score(own, own[-1][0], half_life_hours)
         return result
 
     def samples(self, username: str) -> list[tuple[float, bool]]:
