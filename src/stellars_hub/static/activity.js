@@ -130,7 +130,8 @@
     refreshBtn.disabled = true;
     refreshBtn.querySelector(".spinner-border").classList.remove("d-none");
     try {
-      const r = await fetch(api, { headers: { Accept: "application/json" } });
+      // JupyterHub checks the XSRF token on every cookie-authenticated API call from a page, GET too
+      const r = await fetch(api, { headers: { Accept: "application/json", "X-XSRFToken": window.jhdata.xsrf_token } });
       const body = await r.json().catch(() => ({}));
       if (!r.ok) throw new Error(body.message || "the activity API answered " + r.status);
       data = body;
