@@ -149,9 +149,11 @@ async def test_ten_concurrent_reports_cost_one_round_of_engine_calls(tmp_path, h
     await asyncio.gather(*(m.report(hubdb) for _ in range(10)))
     assert m._runtime.stats_calls == 1  # one round, all five labs in it
     assert m._runtime.volume_calls == 1
-    await m.report(hubdb)  # still fresh
+    m.invalidate_report()
+    await m.report(hubdb)  # statistics still fresh
     assert m._runtime.stats_calls == 1
     m.stats.invalidate()  # the 10 s have passed
+    m.invalidate_report()
     await m.report(hubdb)
     assert m._runtime.stats_calls == 2
 
@@ -244,3 +246,18 @@ def test_engine_stats_document_to_percentages():
     assert st.memory_bytes == 256 * 2**20 and st.memory_limit_bytes == 1000 * 2**20
     assert _parse_stats({"cpu_stats": {}, "precpu_stats": {}, "memory_stats": {}}) is None  # stopped
 
+
+
+async def test_report_is_shared_but_follows_server_changes_at_once(tmp_path, hubdb):
+    user = add_user(hubdb, "ann", running=True, last_activity=naive(T0))
+    m = make_monitor(tmp_path, Clock(T0))
+    first = await m.report(hubdb)
+    assert first["users"][0]["server_active"]
+    assert await m.report(hubdb) is first  # same hub state within REPORT_TTL: the same report
+
+    spawner = hubdb.query(orm.Spawner).filter_by(user_id=user.id).one()
+    spawner.server = None  # the lab stops
+    hubdb.commit()
+    after = await m.report(hubdb)
+    assert after is not first and not after["users"][0]["server_active"]
+    assert after["users"][0]["cpu_percent"] is None

@@ -36,7 +36,9 @@ class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
     @api_errors
     async def get(self):
         self.require(READ_SCOPE)
-        self.write_json(await self.monitor.report(self.db))
+        _, text = await self.monitor.report_json(self.db)
+        self.set_header("Content-Type", "application/json")
+        self.finish(text)
 
 
 class ActivityResetAPIHandler(ActivityMixin, StellarsAPIHandler):

@@ -14,8 +14,7 @@ import logging
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 
-from .. import naming
-from .monitor import Monitor, hub_labs, naive_utc
+from .monitor import Monitor, hub_labs, lab_names, naive_utc
 
 log = logging.getLogger("stellars_hub.activity")
 
@@ -56,7 +55,7 @@ class ActivityCollector:
                                    "Memory in use by a running lab, without reclaimable page cache",
                                    labels=["username"])
         for lab in running:
-            st = stats.get(naming.container_name(lab.username))
+            st = stats.get(lab_names(lab.username)[0])
             if st is not None:
                 cpu.add_metric([lab.username], st.cpu_percent)
                 memory.add_metric([lab.username], st.memory_bytes)

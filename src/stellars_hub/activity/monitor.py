@@ -10,6 +10,8 @@ thread pool is separate from the one restarts and resets use.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -32,6 +34,9 @@ log = logging.getLogger("stellars_hub.activity")
 STATS_TTL = 10.0  # seconds: one round of engine stats calls serves every page refresh within it
 VOLUME_TTL = 300.0  # seconds: docker df walks every volume, so sizes are refreshed rarely
 VOLUME_WAIT = 3.0  # seconds a request waits for the very first volume sizes before answering without
+REPORT_TTL = 2.0  # seconds: page refreshes that see the same hub state share one report (building
+#                   a 1000-user report takes milliseconds of the event loop; ten admins must not
+#                   multiply that); any change of a server's state or activity builds a new one
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,12 @@ def hub_labs(db) -> list[Lab]:
         .all()
     )
     return [Lab(name, server_id is not None, last) for name, server_id, last in rows]
+
+
+@functools.lru_cache(maxsize=8192)
+def lab_names(username: str) -> tuple[str, tuple[str, ...]]:
+    """(container name, volume names) of a user; escaping is cached, reports name every user."""
+    return naming.container_name(username), tuple(naming.user_volume_names(username).values())
 
 
 def naive_utc(epoch: float) -> datetime:
@@ -77,6 +88,9 @@ class Monitor:
         self.stats = SingleFlight(STATS_TTL, self._fetch_stats)
         self.stats_measured_at: float | None = None  # epoch seconds of the last completed round
         self.volumes = SingleFlight(VOLUME_TTL, self._fetch_volumes)
+        self._report_epoch = 0  # bumped when samples, scores or names change
+        self._report_cache: tuple | None = None  # (key, monotonic time, (dict, json text))
+        self._report_inflight: dict[tuple, asyncio.Future] = {}
         self.passes = 0
         self.last_pass: float | None = None
 
@@ -118,6 +132,7 @@ class Monitor:
         removed = await self.store.call("record", now, rows, now - self.retention_seconds,
                                         [lab.username for lab in labs])
         await self._recompute_scores()
+        self._report_epoch += 1
         self.passes += 1
         self.last_pass = now
         return removed
@@ -156,6 +171,7 @@ class Monitor:
     def _invalidate_scores(self) -> None:
         self._generation += 1
         self._scores = None
+        self._report_epoch += 1
 
     def user_renamed(self, old: str, new: str) -> None:
         self.store.submit("rename", old, new)  # queued in order before any later pass
@@ -180,7 +196,7 @@ class Monitor:
 
     async def lab_stats(self, labs: list[Lab], wait: bool = True) -> dict:
         """container name -> ContainerStats | None for the running labs, at most STATS_TTL old."""
-        wanted = [naming.container_name(lab.username) for lab in labs if lab.running]
+        wanted = [lab_names(lab.username)[0] for lab in labs if lab.running]
         if not wanted:
             return {}
         cached = self.stats.value or {}
@@ -200,7 +216,7 @@ class Monitor:
 
     async def volume_sizes(self, labs: list[Lab]) -> dict[str, int | None]:
         """volume name -> bytes; old values are served while a refresh runs in the background."""
-        self._volume_targets = [v for lab in labs for v in naming.user_volume_names(lab.username).values()]
+        self._volume_targets = [v for lab in labs for v in lab_names(lab.username)[1]]
         if self.volumes.value is not None:
             return await self.volumes.get(stale_ok=True)
         try:
@@ -210,8 +226,37 @@ class Monitor:
 
     # -- the report the API and the page show -------------------------------------------------
     async def report(self, db) -> dict:
+        """The report as a dict (built at most every REPORT_TTL seconds)."""
+        return (await self.report_json(db))[0]
+
+    async def report_json(self, db) -> tuple[dict, str]:
+        """(report, the same as JSON text): what GET /hub/api/activity answers."""
         self.attach(db)
-        labs = hub_labs(db)
+        labs = hub_labs(db)  # cheap: one query; the key that decides whether a report is current
+        key = (self._report_epoch, tuple(labs))
+        cached = self._report_cache
+        if cached and cached[0] == key and time.monotonic() - cached[1] < REPORT_TTL:
+            return cached[2]
+        future = self._report_inflight.get(key)
+        if future is None:
+            future = self._report_inflight[key] = asyncio.ensure_future(self._build_report(labs))
+
+            def done(f, key=key):
+                self._report_inflight.pop(key, None)
+                if not f.cancelled() and f.exception() is None:
+                    self._report_cache = (key, time.monotonic(), f.result())
+
+            future.add_done_callback(done)
+        return await asyncio.shield(future)
+
+    def invalidate_report(self) -> None:
+        self._report_cache = None
+
+    async def _build_report(self, labs: list[Lab]) -> tuple[dict, str]:
+        report = await self._compose(labs)
+        return report, json.dumps(report)
+
+    async def _compose(self, labs: list[Lab]) -> dict:
         now = self.clock()
         now_dt = naive_utc(now)
         errors = []
@@ -228,7 +273,7 @@ class Monitor:
         scores = await self.scores()
         users = []
         for lab in labs:
-            st = stats.get(naming.container_name(lab.username)) if lab.running else None
+            st = stats.get(lab_names(lab.username)[0]) if lab.running else None
             score, count = scores.get(lab.username, (None, 0))
             users.append({
                 "username": lab.username,
@@ -260,7 +305,7 @@ class Monitor:
 
     @staticmethod
     def _user_volume_bytes(username: str, sizes: dict[str, int | None]) -> int | None:
-        known = [sizes[v] for v in naming.user_volume_names(username).values() if sizes.get(v) is not None]
+        known = [sizes[v] for v in lab_names(username)[1] if sizes.get(v) is not None]
         return sum(known) if known else None
 
 
