@@ -89,8 +89,20 @@ def test_running_lab_stats_cpu_burn_and_green_amber_red(ahub):
 
     # a busy loop in the lab (docker exec does not count as lab activity)
     container = engine().containers.get(naming.container_name(name))
-    container.exec_run(["timeout", "40", "sh", "-c", "while :; do :; done"], detach=True)
-    burning = wait_for(lambda: (r := row(ahub, name, admin))["cpu_percent"] > 50 and r, 30, "CPU > 50 %")
+    container.exec_run(["timeout", "90", "sh", "-c", "while :; do :; done"], detach=True)
+    seen = []
+
+    def busy():
+        r = row(ahub, name, admin)
+        seen.append(r["cpu_percent"])
+        # a spinning shell owns a core; other tests share the machine's cores, so expect a
+        # clear share of one, far above an idle lab's ~0-2 %
+        return r["cpu_percent"] > 25 and r
+
+    try:
+        burning = wait_for(busy, 45, "CPU > 25 %")
+    finally:
+        print("CPU % seen:", seen)
     assert burning["memory_mb"] > 10
     text = metrics(ahub)
     assert f'stellars_activity_lab_cpu_percent{{username="{name}"}}' in text
