@@ -208,3 +208,12 @@ def test_permission_matrix(ahub):
     assert 'id="nav-activity"' not in session.get(ahub.hub_url + "home").text
     assert admin.get(ahub.hub_url + "activity").status_code == 200
     assert 'id="nav-activity"' in admin.get(ahub.hub_url + "home").text
+
+
+def test_samples_survive_a_hub_restart(ahub):
+    admin = ahub.admin_session()
+    # at least three samples, so that a history lost in the restart (one fresh sample) shows
+    before = wait_for(lambda: (n := row(ahub, ahub.admin, admin)["sample_count"]) >= 3 and n, 15, "samples")
+    ahub.stop()
+    ahub.start()
+    assert row(ahub, ahub.admin, admin)["sample_count"] >= before

@@ -261,3 +261,24 @@ async def test_report_is_shared_but_follows_server_changes_at_once(tmp_path, hub
     after = await m.report(hubdb)
     assert after is not first and not after["users"][0]["server_active"]
     assert after["users"][0]["cpu_percent"] is None
+
+
+async def test_report_without_the_engine_still_shows_scores(tmp_path, hubdb):
+    from stellars_hub.runtime.base import EngineUnavailable
+
+    class DownRuntime:
+        async def container_stats(self, names):
+            raise EngineUnavailable("the Docker engine is not reachable")
+
+        async def volumes(self, names, with_sizes=False):
+            raise EngineUnavailable("the Docker engine is not reachable")
+
+    add_user(hubdb, "ann", running=True, last_activity=naive(T0))
+    m = Monitor(settings_mod.load({"JUPYTERHUB_DATA_DIR": str(tmp_path)}), tmp_path, clock=Clock(T0),
+                runtime=DownRuntime())
+    await m.sample_once(hubdb)
+    report = await m.report(hubdb)
+    ann = report["users"][0]
+    assert ann["server_active"] and ann["recently_active"] and ann["activity_score"] == 100.0
+    assert ann["cpu_percent"] is None and ann["volume_bytes"] is None
+    assert any("not reachable" in e for e in report["errors"])
