@@ -20,7 +20,8 @@ import logging
 from . import metrics
 from .monitor import Monitor, get_monitor
 
-log = logging.getLogger("stellars_hub.activity")
+# a child of JupyterHub's own logger, so messages land in the hub's log with its format
+log = logging.getLogger("JupyterHub.activity")
 
 _tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
@@ -33,6 +34,9 @@ def install(settings) -> Monitor:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return monitor  # not inside a starting hub (configuration checks, unit tests)
+    if monitor.sampler_started:  # the configuration was applied twice in this process
+        return monitor
+    monitor.sampler_started = True
     task = loop.create_task(_sample_when_hub_ready(monitor))
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)

@@ -16,7 +16,8 @@ from prometheus_client.core import GaugeMetricFamily
 
 from .monitor import Monitor, hub_labs, lab_names, naive_utc
 
-log = logging.getLogger("stellars_hub.activity")
+# a child of JupyterHub's own logger, so messages land in the hub's log with its format
+log = logging.getLogger("JupyterHub.activity")
 
 
 class ActivityCollector:

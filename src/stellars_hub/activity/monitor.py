@@ -29,7 +29,8 @@ from . import culling
 from .cache import SingleFlight
 from .store import FILE_NAME, AsyncSampleStore
 
-log = logging.getLogger("stellars_hub.activity")
+# a child of JupyterHub's own logger, so messages land in the hub's log with its format
+log = logging.getLogger("JupyterHub.activity")
 
 STATS_TTL = 10.0  # seconds: one round of engine stats calls serves every page refresh within it
 VOLUME_TTL = 300.0  # seconds: docker df walks every volume, so sizes are refreshed rarely
@@ -91,6 +92,7 @@ class Monitor:
         self._report_epoch = 0  # bumped when samples, scores or names change
         self._report_cache: tuple | None = None  # (key, monotonic time, (dict, json text))
         self._report_inflight: dict[tuple, asyncio.Future] = {}
+        self.sampler_started = False
         self.passes = 0
         self.last_pass: float | None = None
 
