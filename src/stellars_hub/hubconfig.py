@@ -11,6 +11,7 @@ from . import naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
 from .accounts import routes as accounts_routes
+from .activity import routes as activity_routes
 from .admin import hub as admin_hub
 from .admin import routes as admin_routes
 from .selfservice import routes as selfservice_routes
@@ -21,7 +22,7 @@ from .web import scopes
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
-FEATURES = (accounts_routes, selfservice_routes, admin_routes, session_routes)
+FEATURES = (accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -118,4 +119,5 @@ def apply(c, env=None) -> settings_mod.Settings:
         "stellars_settings": s,
         "stellars_audit_path": str(data / "audit.log"),
     }
+    activity_routes.install(s)  # sampler on the hub's loop, rename/delete hooks, /hub/metrics
     return s

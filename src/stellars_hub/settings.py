@@ -131,7 +131,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_IDLE_CULLER_WARNING", "900", "Idle culler", "How long before stopping a lab its user is warned inside JupyterLab (0 = no warning)", kind="int", minimum=0, unit="seconds"),
     _S("JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS", "3600", "Idle culler", "Length of one extension hour; only tests shorten it", kind="int", minimum=1, maximum=3600, unit="seconds"),
     # Activity monitor
-    _S("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", "600", "Activity monitor", "Seconds between activity samples", kind="int", minimum=10, unit="seconds"),
+    _S("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", "600", "Activity monitor", "Seconds between activity samples", kind="int", minimum=1, unit="seconds"),
     _S("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", "7", "Activity monitor", "Days of samples kept", kind="int", minimum=1, maximum=365, unit="days"),
     _S("JUPYTERHUB_ACTIVITYMON_HALF_LIFE", "24", "Activity monitor", "Half-life of a sample's weight in the activity score", kind="int", minimum=1, maximum=8760, unit="hours"),
     _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes"),

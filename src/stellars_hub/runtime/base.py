@@ -55,8 +55,21 @@ class ContainerRuntime(ABC):
         """Run ``command`` in ``image`` with the engine runtime ``runtime``; bounded by ``timeout``
         seconds; the probe container is removed whatever happens."""
 
+    # -- activity monitor -------------------------------------------------------------------
+    @abstractmethod
+    async def container_stats(self, names: list[str]) -> dict[str, "ContainerStats | None"]:
+        """One resource sample per named container, all measured concurrently; None for a
+        container that does not exist or is not running."""
+
 
 @dataclass(frozen=True)
 class GpuProbe:
     available: bool
     reason: str  # why not, or what was found
+
+
+@dataclass(frozen=True)
+class ContainerStats:  # activity monitor
+    cpu_percent: float  # 100 = one full core
+    memory_bytes: int  # in use, without reclaimable page cache
+    memory_limit_bytes: int  # the container's limit, or the host's memory when it has none

@@ -16,7 +16,7 @@ import docker
 from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
-from .base import ContainerRuntime, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, VolumeInfo
+from .base import ContainerRuntime, ContainerStats, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, VolumeInfo
 
 _UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNotFoundError, ConnectionError)
 
@@ -130,6 +130,21 @@ class DockerRuntime(ContainerRuntime):
         except EngineUnavailable as exc:
             return GpuProbe(False, f"engine unavailable: {exc}")
 
+    # -- activity monitor -------------------------------------------------------------------
+    async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
+        async def one(name: str) -> ContainerStats | None:
+            try:
+                # stream=False: the engine takes two readings about a second apart, so
+                # precpu_stats is filled and CPU % can be computed; that second is why all labs
+                # are measured concurrently (each call holds one of this runtime's threads)
+                raw = await self._run(lambda c: c.stats(name, stream=False))
+            except NotFound:
+                return None
+            return _parse_stats(raw)
+
+        results = await asyncio.gather(*(one(n) for n in names))
+        return dict(zip(names, results))
+
 
 def _probe_gpu(c: docker.APIClient, image: str, name: str, timeout: float, runtime: str,
                command: list[str]) -> GpuProbe:
@@ -186,3 +201,20 @@ def _short(exc: Exception) -> str:
 
 def _explain(exc: docker_errors.APIError) -> str:
     return str(exc.explanation or exc)
+
+
+# activity monitor
+def _parse_stats(raw: dict) -> ContainerStats | None:
+    cpu, pre, mem = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}, raw.get("memory_stats") or {}
+    if not cpu.get("system_cpu_usage") or "usage" not in mem:
+        return None  # not running: the engine reports an empty document
+    cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - (pre.get("cpu_usage") or {}).get("total_usage", 0)
+    system_delta = cpu.get("system_cpu_usage", 0) - (pre.get("system_cpu_usage") or 0)
+    cores = cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or ()) or 1
+    percent = cpu_delta / system_delta * cores * 100.0 if system_delta > 0 and cpu_delta > 0 else 0.0
+    detail = mem.get("stats") or {}
+    # page cache the kernel can reclaim is not "used" (cgroup v2: inactive_file, v1: total_inactive_file)
+    reclaimable = detail.get("inactive_file", detail.get("total_inactive_file", 0))
+    used = max(0, mem["usage"] - reclaimable)
+    return ContainerStats(round(percent, 2), used, int(mem.get("limit") or 0))
+

@@ -1,1 +1,23 @@
-"""Idle culling that users can extend and that warns before it stops a lab."""
+"""Idle culling that users can extend and that warns before it stops a lab.
+
+Public to other features: ``seconds_until_stop`` (the same deadline the culler applies).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+
+def seconds_until_stop(settings, username: str, last_activity, started, now: datetime) -> int | None:
+    """Seconds until the culler stops this running server (0 = due), extensions included;
+    None when culling is off or the server has not started."""
+    from . import deadline as dl
+    from .store import store_for
+
+    policy = dl.Policy.from_settings(settings)
+    if not policy.enabled or started is None:
+        return None
+    hours = store_for(settings["JUPYTERHUB_DATA_DIR"]).hours(username, started)
+    d = dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
+    return max(0, math.floor(d.remaining(now)))

@@ -1,0 +1,233 @@
+"""Benchmark of the activity monitor (not a test): ratios, never absolute times.
+
+``run()`` returns rows ``(name, ratio, note)``:
+- cost of GET /hub/api/activity with 1000 users vs 10 users, each holding a full retention
+  window of samples (7 days at one sample per 10 minutes = 1008 samples per user);
+- engine calls made by 10 concurrent refreshes vs one refresh (1.0 = one round), counted by
+  a proxy in front of the engine socket;
+- latency of another user's hub request while 10 admins refresh the page every second, vs idle.
+
+Run alone: ``.venv/bin/python bench/activity_bench.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+import requests  # noqa: E402
+from harness import LAB_IMAGE, Hub, remove_test_objects, unique_name  # noqa: E402
+
+from stellars_hub.activity.monitor import REPORT_TTL  # noqa: E402
+from stellars_hub.activity.store import FILE_NAME, SampleStore  # noqa: E402
+
+INTERVAL = 600
+RETENTION_DAYS = 7
+ENV = {
+    "JUPYTERHUB_NETWORK_NAME": "host",
+    "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
+    "JUPYTERHUB_GPU_ENABLED": "0",
+    "JUPYTERHUB_BASE_URL": "/jupyterhub",
+    "JUPYTERHUB_ADMIN": "admin",
+    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
+    "JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL": str(INTERVAL),
+    "JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS": str(RETENTION_DAYS),
+}
+
+
+class CountingEngineProxy:
+    """A Unix socket in front of the engine's, counting the HTTP requests that pass."""
+
+    REQUEST = re.compile(rb"(GET|POST|PUT|DELETE|HEAD) (/[^ ]*) HTTP/1\.[01]\r\n")
+
+    def __init__(self, directory: Path, engine_socket: str = "/var/run/docker.sock"):
+        self.path = str(directory / "engine.sock")
+        self.engine_socket = engine_socket
+        self.paths: list[str] = []
+        self._lock = threading.Lock()
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(self.path)
+        self._server.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.path}"
+
+    def count(self, pattern: str = "") -> int:
+        with self._lock:
+            return sum(1 for p in self.paths if re.search(pattern, p))
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.engine_socket)
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src, dst, count):
+        try:
+            while data := src.recv(65536):
+                if count:
+                    found = [m.group(2).decode(errors="replace") for m in self.REQUEST.finditer(data)]
+                    with self._lock:
+                        self.paths.extend(found)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def _hub_with_users(root: Path, users: int, extra_env: dict | None = None) -> tuple[Hub, list[str]]:
+    """A hub whose database holds ``users`` users, each with a full retention window of samples.
+    Users and samples are written while the hub is stopped (creating 1000 users through the
+    API would measure the authenticator, not the monitor)."""
+    from jupyterhub import orm
+
+    hub = Hub(data_dir=root, env={**ENV, **(extra_env or {})})
+    hub.start()
+    hub.admin_session()
+    hub.stop()
+    names = [unique_name(f"b{i}-") for i in range(users)]
+    db = orm.new_session_factory(f"sqlite:///{root / 'jupyterhub.sqlite'}")()
+    db.add_all(orm.User(name=n) for n in names)
+    db.commit()
+    db.close()
+    store = SampleStore(root / FILE_NAME)
+    now = time.time()
+    per_user = RETENTION_DAYS * 86400 // INTERVAL
+    for k in range(per_user):
+        ts = now - (per_user - k) * INTERVAL
+        store.record(ts, ((n, (i + k) % 3 == 0) for i, n in enumerate(names + [hub.admin])), prune_before=0)
+    store.close()
+    hub._admin_session = None
+    hub.start(timeout=120)
+    hub.admin_session()
+    return hub, names
+
+
+def _median_get(hub: Hub, session, rounds: int = 12) -> float:
+    """Median time of a report that is really built (requests spaced beyond REPORT_TTL)."""
+    hub.api(session, "GET", "activity")  # warm-up: scores and volume sizes cached
+    times = []
+    for _ in range(rounds):
+        time.sleep(REPORT_TTL + 0.1)
+        start = time.perf_counter()
+        r = hub.api(session, "GET", "activity")
+        times.append(time.perf_counter() - start)
+        assert r.status_code == 200, r.text
+    return statistics.median(times)
+
+
+def _latency(url: str, token: str, rounds: int = 40, spacing: float = 0.3) -> float:
+    """Median latency of ``rounds`` requests ``spacing`` s apart (12 s: spans a statistics round)."""
+    times = []
+    for _ in range(rounds):
+        time.sleep(spacing)
+        start = time.perf_counter()
+        r = requests.get(url, headers={"Authorization": f"token {token}"}, timeout=60)
+        times.append(time.perf_counter() - start)
+        assert r.status_code == 200, r.text
+    return statistics.median(times)
+
+
+def run() -> list[tuple[str, float, str]]:
+    rows: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory(prefix="activity-bench-") as tmp:
+        tmp = Path(tmp)
+        small, _ = _hub_with_users(tmp / "small", 10)
+        try:
+            t_small = _median_get(small, small.admin_session())
+        finally:
+            small.stop()
+
+        (tmp / "proxy").mkdir()
+        proxy = CountingEngineProxy(tmp / "proxy", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+                                    .removeprefix("unix://"))
+        big, names = _hub_with_users(tmp / "big", 1000, {"DOCKER_HOST": proxy.docker_host})
+        try:
+            admin = big.admin_session()
+            t_big = _median_get(big, admin)
+            rows.append(("activity: GET /hub/api/activity, 1000 vs 10 users with full retention",
+                         t_big / t_small, f"{1000 * RETENTION_DAYS * 86400 // INTERVAL} vs "
+                                          f"{10 * RETENTION_DAYS * 86400 // INTERVAL} samples"))
+
+            labs = names[:3]
+            for name in labs:
+                r = big.api(admin, "POST", f"users/{name}/server")
+                assert r.status_code in (201, 202), r.text
+            for name in labs:
+                big.wait_server(admin, name, ready=True)
+
+            def one_refresh():
+                assert big.api(admin, "GET", "activity").status_code == 200
+
+            time.sleep(11)  # statistics cache (10 s) expired
+            before = proxy.count("/stats")
+            one_refresh()
+            single = proxy.count("/stats") - before
+            time.sleep(11)
+            before_all, before = proxy.count(), proxy.count("/stats")
+            with ThreadPoolExecutor(10) as pool:
+                list(pool.map(lambda _: one_refresh(), range(10)))
+            concurrent = proxy.count("/stats") - before
+            rows.append(("activity: engine stats calls, 10 concurrent refreshes vs 1 refresh",
+                         concurrent / single if single else float("nan"),
+                         f"{concurrent} calls for {len(labs)} running labs; "
+                         f"{proxy.count() - before_all} engine requests in all"))
+
+            other, _ = big.new_user("other")  # a regular user with the default roles
+            token = big.token_for(other)
+            url = big.hub_url + f"api/users/{other}"
+            idle = _latency(url, token)
+            stop = threading.Event()
+            admin_token = big.token_for(big.admin)
+
+            def refresher():  # one admin refreshing every second (the page itself does every 30 s)
+                while not stop.is_set():
+                    requests.get(big.hub_url + "api/activity", headers={"Authorization": f"token {admin_token}"},
+                                 timeout=60)
+                    stop.wait(1.0)
+
+            threads = [threading.Thread(target=refresher) for _ in range(10)]
+            for t in threads:
+                t.start()
+            try:
+                time.sleep(1)
+                busy = _latency(url, token)
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join()
+            rows.append(("activity: another user's hub request while 10 admins refresh, vs idle",
+                         busy / idle, "1000 users, 3 running labs, 10 admins refreshing every second "
+                         "(statistics rounds included); median of 40 requests"))
+        finally:
+            big.stop()
+            remove_test_objects()
+    return rows
+
+
+if __name__ == "__main__":
+    for name, ratio, note in run():
+        print(f"{name:<75} {ratio:8.2f}  {note}")

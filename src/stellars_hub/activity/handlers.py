@@ -1,0 +1,60 @@
+"""HTTP handlers: the activity API, its reset, and the admin page."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.errors import api_errors, http_error
+from .monitor import Monitor, get_monitor
+
+READ_SCOPE = "custom:activity:read"
+RESET_SCOPE = "custom:activity:reset"
+# JupyterHub's admin role cannot be extended with custom scopes, so admins are recognised by a
+# built-in admin scope (see web/scopes.py)
+ADMIN_SCOPE = "admin:users"
+
+
+def may(handler, scope: str) -> bool:
+    scopes = handler.parsed_scopes
+    return scope in scopes or ADMIN_SCOPE in scopes
+
+
+class ActivityMixin:
+    @property
+    def monitor(self) -> Monitor:
+        return get_monitor(self.stellars)
+
+    def require(self, scope: str) -> None:
+        if not may(self, scope):
+            who = self.current_user.name if self.current_user else "anonymous requests"
+            raise http_error(403, f"{who} may not see the activity monitor (needs scope {scope} or {ADMIN_SCOPE}); "
+                                  "ask an administrator")
+
+
+class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
+    @api_errors
+    async def get(self):
+        self.require(READ_SCOPE)
+        _, text = await self.monitor.report_json(self.db)
+        self.set_header("Content-Type", "application/json")
+        self.finish(text)
+
+
+class ActivityResetAPIHandler(ActivityMixin, StellarsAPIHandler):
+    @api_errors
+    async def post(self):
+        self.require(RESET_SCOPE)
+        removed = await self.monitor.reset()
+        self.audit("*", "activity-reset", "ok", samples_removed=removed)
+        self.write_json({"samples_removed": removed})
+
+
+class ActivityPage(ActivityMixin, StellarsPageHandler):
+    @web.authenticated
+    async def get(self):
+        if not may(self, READ_SCOPE):
+            raise web.HTTPError(403, "Only administrators may see the activity monitor")
+        html = await self.render_template("activity.html", may_reset=may(self, RESET_SCOPE),
+                                          culling_enabled=bool(self.stellars["JUPYTERHUB_IDLE_CULLER_ENABLED"]))
+        self.finish(html)

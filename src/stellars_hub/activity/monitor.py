@@ -1,0 +1,330 @@
+"""The monitor: samples, scores, container statistics and volume sizes, for one hub process.
+
+The hub's state is read from its own ORM session (the one every JupyterHub handler uses), on
+the event loop, read-only: nothing here ever adds, changes or commits a hub record. Samples go
+to the monitor's own SQLite file through one dedicated thread (see store.py); container
+statistics and volume sizes come from the engine through the monitor's own runtime, whose
+thread pool is separate from the one restarts and resets use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from jupyterhub import orm
+from sqlalchemy import and_
+
+from .. import naming
+from ..runtime import ContainerRuntime, DockerRuntime
+from ..session import seconds_until_stop
+from ..web import userevents
+from .cache import SingleFlight
+from .store import FILE_NAME, AsyncSampleStore
+
+# a child of JupyterHub's own logger, so messages land in the hub's log with its format
+log = logging.getLogger("JupyterHub.activity")
+
+STATS_TTL = 10.0  # seconds: one round of engine stats calls serves every page refresh within it
+VOLUME_TTL = 300.0  # seconds: docker df walks every volume, so sizes are refreshed rarely
+VOLUME_WAIT = 3.0  # seconds a request waits for the very first volume sizes before answering without
+REPORT_TTL = 2.0  # seconds: page refreshes that see the same hub state share one report (building
+#                   a 1000-user report takes milliseconds of the event loop; ten admins must not
+#                   multiply that); any change of a server's state or activity builds a new one
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One hub user and their default server, as the hub's database says."""
+
+    username: str
+    running: bool  # the server exists (started or starting)
+    last_activity: datetime | None  # the server's own last activity, naive UTC as JupyterHub stores it
+    started: datetime | None = None  # when the server started (None when not running)
+
+
+def hub_labs(db) -> list[Lab]:
+    """Every hub user with the state of their default server, in one read-only query."""
+    rows = (
+        db.query(orm.User.name, orm.Spawner.server_id, orm.Spawner.last_activity, orm.Spawner.started)
+        .outerjoin(orm.Spawner, and_(orm.Spawner.user_id == orm.User.id, orm.Spawner.name == ""))
+        .order_by(orm.User.name)
+        .all()
+    )
+    return [Lab(name, server_id is not None, last, started if server_id is not None else None)
+            for name, server_id, last, started in rows]
+
+
+@functools.lru_cache(maxsize=8192)
+def lab_names(username: str) -> tuple[str, tuple[str, ...]]:
+    """(container name, volume names) of a user; escaping is cached, reports name every user."""
+    return naming.container_name(username), tuple(naming.user_volume_names(username).values())
+
+
+def naive_utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.replace(microsecond=0).isoformat() + "Z"
+
+
+class Monitor:
+    def __init__(self, settings, data_dir: str | Path, clock: Callable[[], float] = time.time,
+                 runtime: ContainerRuntime | None = None):
+        self.settings = settings
+        self.clock = clock  # epoch seconds; tests pass a controllable one
+        self.store = AsyncSampleStore(Path(data_dir) / FILE_NAME)
+        self._runtime = runtime
+        self._db = None  # the hub's ORM session, attached when the hub is up
+        self._scores: dict[str, tuple[float | None, int]] | None = None
+        self._generation = 0  # bumped by every change that makes cached scores wrong
+        self._stats_targets: list[str] = []
+        self._volume_targets: list[str] = []
+        self.stats = SingleFlight(STATS_TTL, self._fetch_stats)
+        self.stats_measured_at: float | None = None  # epoch seconds of the last completed round
+        self.volumes = SingleFlight(VOLUME_TTL, self._fetch_volumes)
+        self._report_epoch = 0  # bumped when samples, scores or names change
+        self._report_cache: tuple | None = None  # (key, monotonic time, (dict, json text))
+        self._report_inflight: dict[tuple, asyncio.Future] = {}
+        self.sampler_started = False
+        self.passes = 0
+        self.last_pass: float | None = None
+
+    # -- settings in the units the code uses --------------------------------------------------
+    @property
+    def inactive_after_seconds(self) -> int:
+        return self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"] * 60
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.settings["JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS"] * 86400
+
+    @property
+    def half_life_hours(self) -> float:
+        return float(self.settings["JUPYTERHUB_ACTIVITYMON_HALF_LIFE"])
+
+    @property
+    def runtime(self) -> ContainerRuntime:
+        if self._runtime is None:  # created on the loop's first use, not at config time
+            self._runtime = DockerRuntime()
+        return self._runtime
+
+    def attach(self, db) -> None:
+        self._db = db
+
+    def recently_active(self, lab: Lab, now: datetime) -> bool:
+        """Active = the lab runs and reported activity within the inactive-after window."""
+        if not lab.running or lab.last_activity is None:
+            return False
+        return (now - lab.last_activity).total_seconds() <= self.inactive_after_seconds
+
+    # -- sampling -----------------------------------------------------------------------------
+    async def sample_once(self, db=None) -> int:
+        """One pass: a sample for every hub user, pruning, fresh scores. Returns samples removed."""
+        labs = hub_labs(db or self._db)
+        now = self.clock()
+        now_dt = naive_utc(now)
+        rows = [(lab.username, self.recently_active(lab, now_dt)) for lab in labs]
+        removed = await self.store.call("record", now, rows, now - self.retention_seconds,
+                                        [lab.username for lab in labs])
+        await self._recompute_scores()
+        self._report_epoch += 1
+        self.passes += 1
+        self.last_pass = now
+        return removed
+
+    async def run(self) -> None:
+        """The background sampler: one pass now, then one every sample interval."""
+        interval = self.settings["JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL"]
+        log.info("activity sampler running: every %s s, samples in %s", interval, self.store.path)
+        while True:
+            started = time.monotonic()
+            try:
+                removed = await self.sample_once()
+                if removed:
+                    log.debug("activity sampler pruned %d samples", removed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed pass must not end sampling for the hub's lifetime
+                log.exception("activity sampler pass failed")
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+    # -- scores -------------------------------------------------------------------------------
+    async def _recompute_scores(self) -> dict:
+        generation = self._generation
+        scores = await self.store.call("scores", self.half_life_hours)
+        if generation == self._generation:  # no rename/delete/reset slipped in meanwhile
+            self._scores = scores
+        return scores
+
+    async def scores(self) -> dict[str, tuple[float | None, int]]:
+        # a score changes only when samples change (see score.py), so passes and the hooks
+        # below are the only times it is recomputed, never per request
+        if self._scores is None:
+            return await self._recompute_scores()
+        return self._scores
+
+    def _invalidate_scores(self) -> None:
+        self._generation += 1
+        self._scores = None
+        self._report_epoch += 1
+
+    def user_renamed(self, old: str, new: str) -> None:
+        self.store.submit("rename", old, new)  # queued in order before any later pass
+        self._invalidate_scores()
+        self.volumes.invalidate()
+
+    def user_deleted(self, name: str) -> None:
+        self.store.submit("delete", name)
+        self._invalidate_scores()
+
+    async def reset(self) -> int:
+        removed = await self.store.call("reset")
+        self._invalidate_scores()
+        return removed
+
+    # -- engine figures -----------------------------------------------------------------------
+    async def _fetch_stats(self) -> dict:
+        names = list(self._stats_targets)
+        stats = await self.runtime.container_stats(names) if names else {}
+        self.stats_measured_at = self.clock()
+        return stats
+
+    async def lab_stats(self, labs: list[Lab], wait: bool = True) -> dict:
+        """container name -> ContainerStats | None for the running labs, at most STATS_TTL old."""
+        wanted = [lab_names(lab.username)[0] for lab in labs if lab.running]
+        if not wanted:
+            return {}
+        cached = self.stats.value or {}
+        if self.stats.fresh() and set(wanted) <= set(cached):
+            return cached
+        self._stats_targets = wanted
+        if self.stats.fresh():  # a lab started since the last round: measure again
+            self.stats.invalidate()
+        if not wait:
+            self.stats.refresh_soon()
+            return cached
+        return await self.stats.get()
+
+    async def _fetch_volumes(self) -> dict[str, int | None]:
+        info = await self.runtime.volumes(list(self._volume_targets), with_sizes=True)
+        return {name: v.size_bytes for name, v in info.items() if v.exists}
+
+    async def volume_sizes(self, labs: list[Lab]) -> dict[str, int | None]:
+        """volume name -> bytes; old values are served while a refresh runs in the background."""
+        self._volume_targets = [v for lab in labs for v in lab_names(lab.username)[1]]
+        if self.volumes.value is not None:
+            return await self.volumes.get(stale_ok=True)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.volumes.get()), VOLUME_WAIT)
+        except asyncio.TimeoutError:
+            return {}
+
+    # -- the report the API and the page show -------------------------------------------------
+    async def report(self, db) -> dict:
+        """The report as a dict (built at most every REPORT_TTL seconds)."""
+        return (await self.report_json(db))[0]
+
+    async def report_json(self, db) -> tuple[dict, str]:
+        """(report, the same as JSON text): what GET /hub/api/activity answers."""
+        self.attach(db)
+        labs = hub_labs(db)  # cheap: one query; the key that decides whether a report is current
+        key = (self._report_epoch, tuple(labs))
+        cached = self._report_cache
+        if cached and cached[0] == key and time.monotonic() - cached[1] < REPORT_TTL:
+            return cached[2]
+        future = self._report_inflight.get(key)
+        if future is None:
+            future = self._report_inflight[key] = asyncio.ensure_future(self._build_report(labs))
+
+            def done(f, key=key):
+                self._report_inflight.pop(key, None)
+                if not f.cancelled() and f.exception() is None:
+                    self._report_cache = (key, time.monotonic(), f.result())
+
+            future.add_done_callback(done)
+        return await asyncio.shield(future)
+
+    def invalidate_report(self) -> None:
+        self._report_cache = None
+
+    async def _build_report(self, labs: list[Lab]) -> tuple[dict, str]:
+        report = await self._compose(labs)
+        return report, json.dumps(report)
+
+    async def _compose(self, labs: list[Lab]) -> dict:
+        now = self.clock()
+        now_dt = naive_utc(now)
+        errors = []
+        try:
+            stats = await self.lab_stats(labs)
+        except Exception as exc:  # the rest of the report is still useful without the engine
+            log.warning("activity: container statistics unavailable: %s", exc)
+            stats, errors = {}, [f"container statistics unavailable: {exc}"]
+        try:
+            sizes = await self.volume_sizes(labs)
+        except Exception as exc:
+            log.warning("activity: volume sizes unavailable: %s", exc)
+            sizes, errors = {}, errors + [f"volume sizes unavailable: {exc}"]
+        scores = await self.scores()
+        users = []
+        for lab in labs:
+            st = stats.get(lab_names(lab.username)[0]) if lab.running else None
+            score, count = scores.get(lab.username, (None, 0))
+            users.append({
+                "username": lab.username,
+                "server_active": lab.running,
+                "recently_active": self.recently_active(lab, now_dt),
+                "cpu_percent": st.cpu_percent if st else None,
+                "memory_mb": round(st.memory_bytes / 2**20, 1) if st else None,
+                "memory_percent": round(100.0 * st.memory_bytes / st.memory_limit_bytes, 1)
+                if st and st.memory_limit_bytes else None,
+                "time_remaining_seconds": seconds_until_stop(
+                    self.settings, lab.username, lab.last_activity, lab.started, now_dt) if lab.running else None,
+                "activity_score": None if score is None else round(100.0 * score, 1),
+                "sample_count": count,
+                "last_activity": iso(lab.last_activity),
+                "volume_bytes": self._user_volume_bytes(lab.username, sizes),
+            })
+        return {
+            "users": users,
+            "timestamp": iso(now_dt),
+            "stats_timestamp": iso(naive_utc(self.stats_measured_at)) if self.stats_measured_at else None,
+            "errors": errors,
+            "settings": {
+                "sample_interval_seconds": self.settings["JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL"],
+                "retention_days": self.settings["JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS"],
+                "half_life_hours": self.settings["JUPYTERHUB_ACTIVITYMON_HALF_LIFE"],
+                "inactive_after_minutes": self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"],
+                "culling_enabled": bool(self.settings["JUPYTERHUB_IDLE_CULLER_ENABLED"]),
+            },
+        }
+
+    @staticmethod
+    def _user_volume_bytes(username: str, sizes: dict[str, int | None]) -> int | None:
+        known = [sizes[v] for v in lab_names(username)[1] if sizes.get(v) is not None]
+        return sum(known) if known else None
+
+
+# -- one monitor per hub process ----------------------------------------------------------------
+_monitors: dict[str, Monitor] = {}
+
+
+def get_monitor(settings) -> Monitor:
+    """The process's monitor for this data directory (created and hooked up on first use)."""
+    key = str(Path(settings["JUPYTERHUB_DATA_DIR"]).resolve())
+    monitor = _monitors.get(key)
+    if monitor is None:
+        monitor = _monitors[key] = Monitor(settings, key)
+        # samples follow renames and vanish with deletions, after the hub's commit succeeded
+        userevents.on_rename(monitor.user_renamed)
+        userevents.on_delete(monitor.user_deleted)
+    return monitor

@@ -1,0 +1,187 @@
+// Activity monitor page: fetches /hub/api/activity, renders a sortable table, refreshes itself.
+(function () {
+  "use strict";
+  const REFRESH_MS = 30000;
+  const api = window.jhdata.base_url + "api/activity";
+  const page = document.getElementById("activity-page");
+  const culling = page.dataset.culling === "1";
+  const tbody = document.querySelector("#activity-table tbody");
+  const measured = document.getElementById("activity-measured");
+  const refreshBtn = document.getElementById("activity-refresh");
+  const errorBox = document.getElementById("activity-error");
+  let data = null;
+  let measuredAt = null; // Date of the figures shown
+  let sortKey = "status";
+  let sortDir = -1; // -1 descending, 1 ascending
+  let timer = null;
+
+  function statusOf(u) {
+    if (!u.server_active) return { rank: 0, cls: "red", text: "Not running" };
+    if (u.recently_active) return { rank: 2, cls: "green", text: "Running and active" };
+    return { rank: 1, cls: "amber", text: "Running but idle" };
+  }
+
+  // "45 s", "5 min", "2 h 14 min", "3 d"
+  function duration(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    if (seconds < 60) return seconds + " s";
+    const min = Math.floor(seconds / 60);
+    if (min < 60) return min + " min";
+    const h = Math.floor(min / 60);
+    if (h < 24) return h + " h " + (min % 60) + " min";
+    return Math.floor(h / 24) + " d";
+  }
+
+  function bytes(n) {
+    if (n === null || n === undefined) return "";
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i ? n.toFixed(1) : n) + " " + units[i];
+  }
+
+  function sortValue(u, key) {
+    if (key === "status") return statusOf(u).rank;
+    if (key === "username") return u.username.toLowerCase();
+    if (key === "last_activity") return u.last_activity ? Date.parse(u.last_activity) : null;
+    return u[key];
+  }
+
+  function compare(a, b) {
+    const va = sortValue(a, sortKey), vb = sortValue(b, sortKey);
+    if (va === null || va === undefined) return (vb === null || vb === undefined) ? a.username.localeCompare(b.username) : 1;
+    if (vb === null || vb === undefined) return -1; // empty values last in both directions
+    if (va < vb) return -sortDir;
+    if (va > vb) return sortDir;
+    return a.username.localeCompare(b.username);
+  }
+
+  function cell(row, text, cls, title) {
+    const td = document.createElement("td");
+    if (cls) td.className = cls;
+    if (text !== null && text !== undefined) td.textContent = text;
+    if (title) td.title = title;
+    row.appendChild(td);
+    return td;
+  }
+
+  function render() {
+    if (!data) return;
+    const now = Date.now();
+    tbody.replaceChildren();
+    for (const u of [...data.users].sort(compare)) {
+      const tr = document.createElement("tr");
+      tr.dataset.username = u.username;
+      const st = statusOf(u);
+      const dotCell = cell(tr, null, "activity-status", st.text);
+      dotCell.dataset.status = st.cls;
+      const dot = document.createElement("span");
+      dot.className = "activity-dot " + st.cls;
+      dot.setAttribute("aria-label", st.text);
+      dotCell.appendChild(dot);
+      cell(tr, u.username, "activity-user");
+      cell(tr, u.cpu_percent === null ? "" : u.cpu_percent.toFixed(1) + " %", "activity-cpu text-end");
+      const mem = u.memory_mb === null ? "" :
+        Math.round(u.memory_mb) + " MB" + (u.memory_percent === null ? "" : " (" + u.memory_percent.toFixed(1) + " %)");
+      cell(tr, mem, "activity-memory text-end");
+      if (culling) {
+        cell(tr, u.time_remaining_seconds === null ? "" : duration(u.time_remaining_seconds), "activity-time-left text-end");
+      }
+      const last = u.last_activity ? Date.parse(u.last_activity) : null;
+      cell(tr, last === null ? "never" : duration((now - last) / 1000) + " ago", "activity-last text-end",
+        last === null ? "" : new Date(last).toLocaleString());
+      const scoreCell = cell(tr, null, "activity-score");
+      if (u.activity_score !== null) {
+        scoreCell.title = u.activity_score.toFixed(1) + " %";
+        scoreCell.dataset.score = u.activity_score;
+        const bar = document.createElement("span");
+        bar.className = "activity-bar";
+        const filled = Math.round(u.activity_score / 20);
+        for (let i = 0; i < 5; i++) {
+          const seg = document.createElement("span");
+          if (i < filled) seg.className = "on";
+          bar.appendChild(seg);
+        }
+        scoreCell.appendChild(bar);
+      }
+      cell(tr, String(u.sample_count), "activity-samples text-end");
+      cell(tr, bytes(u.volume_bytes), "activity-volumes text-end");
+      tbody.appendChild(tr);
+    }
+    document.querySelectorAll("#activity-table th[data-sort]").forEach((th) => {
+      th.setAttribute("aria-sort", th.dataset.sort === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none");
+    });
+    const s = data.settings;
+    document.getElementById("activity-legend").textContent =
+      "Idle after " + s.inactive_after_minutes + " min without lab activity. Score over " + s.retention_days +
+      " d of samples taken every " + s.sample_interval_seconds + " s, half-life " + s.half_life_hours + " h.";
+  }
+
+  function tick() {
+    if (measuredAt) measured.textContent = "measured " + Math.max(0, Math.round((Date.now() - measuredAt) / 1000)) + " s ago";
+  }
+
+  function showError(message) {
+    errorBox.textContent = message || "";
+    errorBox.classList.toggle("d-none", !message);
+  }
+
+  async function load() {
+    refreshBtn.disabled = true;
+    refreshBtn.querySelector(".spinner-border").classList.remove("d-none");
+    try {
+      // JupyterHub checks the XSRF token on every cookie-authenticated API call from a page, GET too
+      const r = await fetch(api, { headers: { Accept: "application/json", "X-XSRFToken": window.jhdata.xsrf_token } });
+      const body = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error(body.message || "the activity API answered " + r.status);
+      data = body;
+      measuredAt = Date.parse(body.stats_timestamp || body.timestamp);
+      showError((body.errors || []).join("; "));
+      render();
+      tick();
+    } catch (e) {
+      showError("Could not load activity: " + e.message);
+    } finally {
+      refreshBtn.disabled = false;
+      refreshBtn.querySelector(".spinner-border").classList.add("d-none");
+    }
+  }
+
+  function schedule() {
+    clearInterval(timer);
+    timer = setInterval(load, REFRESH_MS);
+  }
+
+  document.querySelectorAll("#activity-table th[data-sort]").forEach((th) => {
+    th.addEventListener("click", () => {
+      if (sortKey === th.dataset.sort) sortDir = -sortDir;
+      else { sortKey = th.dataset.sort; sortDir = th.dataset.sort === "username" ? 1 : -1; }
+      render();
+    });
+  });
+  refreshBtn.addEventListener("click", () => { load(); schedule(); });
+
+  const confirmBtn = document.getElementById("activity-reset-confirm");
+  if (confirmBtn) {
+    confirmBtn.addEventListener("click", async () => {
+      confirmBtn.disabled = true;
+      try {
+        const r = await fetch(window.jhdata.base_url + "api/activity/reset", {
+          method: "POST", headers: { "X-XSRFToken": window.jhdata.xsrf_token, Accept: "application/json" },
+        });
+        const body = await r.json().catch(() => ({}));
+        if (!r.ok) throw new Error(body.message || "reset answered " + r.status);
+        window.bootstrap.Modal.getOrCreateInstance(document.getElementById("activity-reset-dialog")).hide();
+        await load();
+      } catch (e) {
+        showError("Reset failed: " + e.message);
+      } finally {
+        confirmBtn.disabled = false;
+      }
+    });
+  }
+
+  setInterval(tick, 1000);
+  load();
+  schedule();
+})();

@@ -1,0 +1,219 @@
+"""The activity monitor on a real hub with real labs: what the engine and the files report."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import time
+
+import pytest
+from harness import ARTIFACTS, LAB_IMAGE, Hub, engine, remove_test_objects
+
+from stellars_hub import naming
+
+ENV = {
+    "JUPYTERHUB_NETWORK_NAME": "host",
+    "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
+    "JUPYTERHUB_GPU_ENABLED": "0",
+    "JUPYTERHUB_BASE_URL": "/jupyterhub",
+    "JUPYTERHUB_ADMIN": "admin",
+    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
+    # short thresholds so the states change within a test
+    "JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL": "1",
+    "JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER": "1",
+    "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
+    "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600",
+}
+
+
+@pytest.fixture(scope="module")
+def ahub(docker_engine, tmp_path_factory):
+    h = Hub(data_dir=tmp_path_factory.mktemp("activity-hub"), env=dict(ENV)).start()
+    yield h
+    h.stop()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(h.log_path, ARTIFACTS / f"hub-activity-{h.port}.log")
+    remove_test_objects()
+
+
+def samples_file(hub: Hub):
+    return hub.data_dir / "activity.sqlite"
+
+
+def stored(hub: Hub, name: str | None = None) -> int:
+    with sqlite3.connect(f"file:{samples_file(hub)}?mode=ro", uri=True) as db:
+        if name is None:
+            return db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM samples WHERE username = ?", (name,)).fetchone()[0]
+
+
+def row(hub: Hub, name: str, session=None, token=None) -> dict:
+    r = hub.api(session if token is None else None, "GET", "activity", token=token)
+    assert r.status_code == 200, r.text
+    return {u["username"]: u for u in r.json()["users"]}[name]
+
+
+def wait_for(check, timeout: float, what: str, interval: float = 1.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not seen within {timeout} s")
+        time.sleep(interval)
+
+
+def metrics(hub: Hub) -> str:
+    r = hub.admin_session().get(hub.hub_url + "metrics")
+    assert r.status_code == 200
+    return r.text
+
+
+def test_running_lab_stats_cpu_burn_and_green_amber_red(ahub):
+    admin = ahub.admin_session()
+    name, session = ahub.new_user("act")
+    idle_name, _ = ahub.new_user("off")
+    ahub.start_server(session, name)
+
+    lab = row(ahub, name, admin)
+    assert lab["server_active"] and lab["recently_active"]  # green
+    assert lab["cpu_percent"] is not None and lab["memory_mb"] > 10
+    assert 0 < lab["memory_percent"] <= 100
+    assert 3500 < lab["time_remaining_seconds"] <= 3600
+    off = row(ahub, idle_name, admin)
+    assert not off["server_active"] and not off["recently_active"]  # red
+    assert off["cpu_percent"] is None and off["memory_mb"] is None and off["memory_percent"] is None
+    assert off["time_remaining_seconds"] is None
+
+    # a busy loop in the lab (docker exec does not count as lab activity)
+    container = engine().containers.get(naming.container_name(name))
+    container.exec_run(["timeout", "90", "sh", "-c", "while :; do :; done"], detach=True)
+    seen = []
+
+    def busy():
+        r = row(ahub, name, admin)
+        seen.append(r["cpu_percent"])
+        # a spinning shell owns a core; other tests share the machine's cores, so expect a
+        # clear share of one, far above an idle lab's ~0-2 %
+        return r["cpu_percent"] > 25 and r
+
+    try:
+        burning = wait_for(busy, 45, "CPU > 25 %")
+    finally:
+        print("CPU % seen:", seen)
+    assert burning["memory_mb"] > 10
+    text = metrics(ahub)
+    assert f'stellars_activity_lab_cpu_percent{{username="{name}"}}' in text
+    assert f'stellars_activity_lab_memory_bytes{{username="{name}"}}' in text
+    assert "stellars_activity_running_labs 1.0" in text
+
+    # no activity in the lab for more than JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER (1 min): amber
+    amber = wait_for(lambda: not (r := row(ahub, name, admin))["recently_active"] and r, 120, "amber")
+    assert amber["server_active"]
+    assert "stellars_activity_active_users 0.0" in metrics(ahub)
+
+    ahub.stop_server(session, name)
+    red = row(ahub, name, admin)
+    assert not red["server_active"] and red["cpu_percent"] is None and red["memory_mb"] is None
+    assert red["last_activity"] is not None  # the lab's last activity stays known
+    text = metrics(ahub)
+    assert "stellars_activity_running_labs 0.0" in text
+    assert f'stellars_activity_lab_cpu_percent{{username="{name}"}}' not in text
+
+
+def test_sampler_runs_without_page_views_and_never_writes_the_hub_database(ahub):
+    ahub.admin_session()
+    time.sleep(2)  # let the requests above settle
+    before = hub_database_digest(ahub)
+    count = stored(ahub)
+    time.sleep(4)  # about four sampler passes, no request to the hub at all
+    assert stored(ahub) >= count + 2 * 2  # at least two passes over at least two users
+    assert hub_database_digest(ahub) == before
+    assert "database is locked" not in ahub.log_text()
+
+
+def hub_database_digest(hub: Hub) -> str:
+    """Digest of the hub's SQLite database with its journal/WAL files, whichever exist."""
+    digest = hashlib.sha256()
+    for suffix in ("", "-journal", "-wal"):
+        path = hub.data_dir / f"jupyterhub.sqlite{suffix}"
+        digest.update(suffix.encode() + (path.read_bytes() if path.exists() else b"(none)"))
+    return digest.hexdigest()
+
+
+def test_samples_follow_rename_and_vanish_with_delete(ahub):
+    admin = ahub.admin_session()
+    old = f"{naming_prefix()}ren"
+    r = ahub.api(admin, "POST", f"users/{old}")
+    assert r.status_code == 201, r.text
+    wait_for(lambda: stored(ahub, old) >= 2, 20, "samples of the new user")
+
+    new = old + "x"
+    r = ahub.api(admin, "PATCH", f"users/{old}", json={"name": new})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: stored(ahub, old) == 0, 10, "old name's samples gone")
+    assert stored(ahub, new) >= 2
+    assert row(ahub, new, admin)["sample_count"] >= 2
+
+    r = ahub.api(admin, "DELETE", f"users/{new}")
+    assert r.status_code == 204, r.text
+    wait_for(lambda: stored(ahub, new) == 0, 10, "deleted user's samples gone")
+    users = [u["username"] for u in ahub.api(admin, "GET", "activity").json()["users"]]
+    assert new not in users and old not in users
+
+
+def naming_prefix() -> str:
+    from harness import unique_name
+    return unique_name("")
+
+
+def test_reset_clears_history_and_needs_xsrf(ahub):
+    admin = ahub.admin_session()
+    wait_for(lambda: stored(ahub) > 0, 10, "samples")
+    # a cookie-authenticated POST without the XSRF header is refused
+    r = admin.post(ahub.hub_url + "api/activity/reset")
+    assert r.status_code == 403 and r.json()["status"] == 403
+    assert stored(ahub) > 0
+    r = ahub.api(admin, "POST", "activity/reset")
+    assert r.status_code == 200 and r.json()["samples_removed"] > 0
+    # the sampler goes on; right after a reset every user rests on very few samples
+    assert max(u["sample_count"] for u in ahub.api(admin, "GET", "activity").json()["users"]) <= 2
+
+
+def test_permission_matrix(ahub):
+    admin = ahub.admin_session()
+    name, session = ahub.new_user("perm")
+    cases = [
+        ("anonymous", None, None, 403, 403),
+        ("user session", session, None, 403, 403),
+        ("user token", None, ahub.token_for(name), 403, 403),
+        ("admin session", admin, None, 200, 200),
+        ("admin token", None, ahub.token_for(ahub.admin), 200, 200),
+        ("admin token read:users only", None, ahub.token_for(ahub.admin, ["read:users"]), 403, 403),
+        ("admin token admin:users", None, ahub.token_for(ahub.admin, ["admin:users"]), 200, 200),
+    ]
+    for label, sess, token, get_status, reset_status in cases:
+        r = ahub.api(sess, "GET", "activity", token=token)
+        assert r.status_code == get_status, label
+        assert r.headers["Content-Type"].startswith("application/json"), label
+        if get_status == 403:
+            assert r.json()["status"] == 403 and "activity" in r.json()["message"], label
+        r = ahub.api(sess, "POST", "activity/reset", token=token)
+        assert r.status_code == reset_status, label
+
+    # the page and its navigation entry: admins only
+    assert session.get(ahub.hub_url + "activity").status_code == 403
+    assert 'id="nav-activity"' not in session.get(ahub.hub_url + "home").text
+    assert admin.get(ahub.hub_url + "activity").status_code == 200
+    assert 'id="nav-activity"' in admin.get(ahub.hub_url + "home").text
+
+
+def test_samples_survive_a_hub_restart(ahub):
+    admin = ahub.admin_session()
+    # at least three samples, so that a history lost in the restart (one fresh sample) shows
+    before = wait_for(lambda: (n := row(ahub, ahub.admin, admin)["sample_count"]) >= 3 and n, 15, "samples")
+    ahub.stop()
+    ahub.start()
+    assert row(ahub, ahub.admin, admin)["sample_count"] >= before
