@@ -64,9 +64,11 @@ def make_hub(docker_engine, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hub(docker_engine, tmp_path_factory):
-    """One shared hub per test module (defaults of TEST_ENV)."""
-    h = Hub(data_dir=tmp_path_factory.mktemp("hub"), env=dict(TEST_ENV)).start()
+def hub(docker_engine, tmp_path_factory, request):
+    """One shared hub per test module (TEST_ENV, plus the module's own ``HUB_ENV`` dict if it
+    has one, e.g. short timeouts)."""
+    env = {**TEST_ENV, **getattr(request.module, "HUB_ENV", {})}
+    h = Hub(data_dir=tmp_path_factory.mktemp("hub"), env=env).start()
     yield h
     h.stop()
     _keep_log(h)

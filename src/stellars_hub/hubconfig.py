@@ -12,11 +12,12 @@ from .accounts.authenticator import StellarsAuthenticator
 from .spawner import StellarsSpawner
 from .accounts import routes as accounts_routes
 from .selfservice import routes as selfservice_routes
+from .notifications import routes as notifications_routes
 from .web import scopes
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
-FEATURES = (accounts_routes, selfservice_routes)
+FEATURES = (accounts_routes, selfservice_routes, notifications_routes)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -97,4 +98,5 @@ def apply(c, env=None) -> settings_mod.Settings:
         "stellars_settings": s,
         "stellars_audit_path": str(data / "audit.log"),
     }
+    notifications_routes.setup(s)
     return s
