@@ -17,6 +17,7 @@ from stellars_hub import labnotify, naming
 TIMEOUT = 2  # per-lab timeout of this module's hub
 HUB_ENV = {"JUPYTERHUB_NOTIFICATIONS_TIMEOUT": str(TIMEOUT)}
 QUEUE = "jupyterlab-notifications-extension/notifications"
+INGEST_LOG = "/jupyterlab-notifications-extension/ingest"  # jupyter-server logs refusals, not successes
 
 
 def disable_extension_in_home(name: str) -> None:
@@ -117,6 +118,17 @@ def test_stopped_missing_extension_and_hanging_labs_fail_with_reasons_others_del
     assert TIMEOUT <= elapsed < 2 * TIMEOUT
     for name in (a, b):
         assert [n["message"] for n in queue(hub, name)] == ["partial"]
+
+    # woken up, each hanging lab finally reads the request it had been sent; its token was
+    # revoked meanwhile, so the lab refuses it and the message reported as failed never shows
+    for c in hanging:
+        deadline = time.monotonic() + 60
+        while INGEST_LOG.encode() not in c.logs() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        refused = [line for line in c.logs().decode(errors="replace").splitlines() if INGEST_LOG in line]
+        assert refused and all(" 403 POST " in line for line in refused), refused
+    for key in ("hang1", "hang2"):
+        assert "partial" not in [n["message"] for n in queue(hub, labs[key])]
 
 
 def test_without_recipients_every_running_lab_is_reached(hub, labs):
