@@ -20,7 +20,9 @@ def login_to(page, hub, name, target_path):
 
 
 def test_compose_select_send_results_history_and_the_lab_shows_it(hub, page, browser):
-    hub.admin_session()
+    # nothing runs yet: a broadcast to "all running labs" would reach nobody and is refused
+    r = hub.api(hub.admin_session(), "POST", "notifications/broadcast", json={"message": "anyone?"})
+    assert r.status_code == 409 and "nothing was sent" in r.json()["message"]
     (reader, reader_session), (other, other_session) = hub.new_user("rd"), hub.new_user("ot")
     for name, session in ((reader, reader_session), (other, other_session)):
         assert hub.api(session, "POST", f"users/{name}/server").status_code in (201, 202)

@@ -93,6 +93,8 @@ def test_stopped_missing_extension_and_hanging_labs_fail_with_reasons_others_del
     a, b = labs["a"], labs["b"]
     hanging = [engine().containers.get(naming.container_name(labs[k])) for k in ("hang1", "hang2")]
     recipients = [labs["stopped"], a, labs["hang1"], labs["noext"], labs["hang2"], b]
+    for name in (a, b):
+        queue(hub, name)  # start empty
     try:
         for c in hanging:
             c.pause()  # the lab's process is frozen: connections are accepted, nothing answers
@@ -212,13 +214,15 @@ def test_permission_matrix(hub, labs):
 
 
 def test_history_survives_a_hub_restart_in_its_own_file(hub, labs):
+    r = broadcast(hub, {"message": "for the record", "type": "error", "recipients": [labs["a"], labs["stopped"]]})
+    assert r.status_code == 200, r.text
     before = hub.api(hub.admin_session(), "GET", "notifications/history").json()["broadcasts"]
-    assert len(before) >= 4
     latest = before[0]
-    assert latest["sender"] == hub.admin and latest["total"] == latest["successful"] + latest["failed"]
-    partial = next(b for b in before if b["message"] == "partial")
-    assert (partial["type"], partial["recipients"], partial["successful"], partial["failed"]) == ("error", "selected", 2, 4)
-    assert {d["error"] for d in partial["details"]} >= {"server not running", "not responding"}
+    assert latest["id"] == r.json()["id"] and latest["sent_at"] == r.json()["sent_at"]
+    assert (latest["message"], latest["type"], latest["sender"], latest["recipients"]) == (
+        "for the record", "error", hub.admin, "selected")
+    assert (latest["total"], latest["successful"], latest["failed"], latest["autoClose"]) == (2, 1, 1, False)
+    assert latest["details"] == r.json()["details"]
 
     # its own SQLite file, not a table in the hub's database
     with sqlite3.connect(hub.data_dir / "notifications.sqlite") as db:
@@ -227,10 +231,20 @@ def test_history_survives_a_hub_restart_in_its_own_file(hub, labs):
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "broadcasts" not in tables and "deliveries" not in tables
 
+    # a renamed user keeps their place in the history
+    old = labs["stopped"]
+    new = old + "-renamed"
+    r = hub.api(hub.admin_session(), "PATCH", f"users/{old}", json={"name": new})
+    assert r.status_code == 200, r.text
+    labs["stopped"] = new
+    renamed = hub.api(hub.admin_session(), "GET", "notifications/history").json()["broadcasts"]
+    names = {d["username"] for b in renamed for d in b["details"]}
+    assert new in names and old not in names
+
     hub.stop()
     hub.start()
     after = hub.api(hub.admin_session(), "GET", "notifications/history").json()["broadcasts"]
-    assert after == before
+    assert after == renamed
     # labs kept running across the restart and still take broadcasts
     r = broadcast(hub, {"message": "after restart", "recipients": [labs["a"]]})
     assert r.status_code == 200 and r.json()["successful"] == 1
