@@ -18,8 +18,11 @@ ALLOWED = (BROADCAST_SCOPE, "admin:servers")
 
 
 def history_store(handler) -> HistoryStore:
-    path = Path(handler.stellars["JUPYTERHUB_DATA_DIR"]) / FILE_NAME
-    return handler.settings.setdefault("stellars_notification_history", HistoryStore(path))
+    store = handler.settings.get("stellars_notification_history")
+    if store is None:  # once per hub process: opening creates the file and its tables
+        store = HistoryStore(Path(handler.stellars["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
+        handler.settings["stellars_notification_history"] = store
+    return store
 
 
 def _iso(dt):

@@ -120,7 +120,7 @@
     send.textContent = "Sending...";
     try {
       showResults(await call("POST", "broadcast", body));
-      await loadHistory();
+      await Promise.all([loadHistory(), loadServers()]);
     } catch (err) {
       showError(err);
     } finally {
