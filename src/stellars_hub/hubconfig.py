@@ -15,6 +15,7 @@ from .activity import routes as activity_routes
 from .admin import hub as admin_hub
 from .admin import routes as admin_routes
 from .selfservice import routes as selfservice_routes
+from .notifications import routes as notifications_routes
 from .session import hub as session_hub
 from .session import routes as session_routes
 from .spawner import StellarsSpawner
@@ -22,7 +23,9 @@ from .web import scopes
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
-FEATURES = (accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes)
+FEATURES = (
+    accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
+)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -120,4 +123,5 @@ def apply(c, env=None) -> settings_mod.Settings:
         "stellars_audit_path": str(data / "audit.log"),
     }
     activity_routes.install(s)  # sampler on the hub's loop, rename/delete hooks, /hub/metrics
+    notifications_routes.setup(s)
     return s

@@ -122,6 +122,8 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_RESTART_TIMEOUT", "10", "Self-service", "Seconds a lab gets to stop gracefully on Restart Server", kind="int", minimum=0, maximum=600, unit="seconds"),
     _S("JUPYTERHUB_RESTART_READY_TIMEOUT", "120", "Self-service", "Seconds to wait for a restarted lab to answer again", kind="int", minimum=5, maximum=3600, unit="seconds"),
     _S("JUPYTERHUB_SELFSERVICE_RATE_LIMIT", "10", "Self-service", "Restarts and resets allowed per user per minute", kind="int", minimum=1, maximum=1000),
+    # Notifications
+    _S("JUPYTERHUB_NOTIFICATIONS_TIMEOUT", "5", "Notifications", "Seconds each lab gets to accept a broadcast before it counts as not responding", kind="int", minimum=1, maximum=60, unit="seconds"),
     # Idle culler
     _S("JUPYTERHUB_IDLE_CULLER_ENABLED", "0", "Idle culler", "1: stop labs that stay idle", kind="bool"),
     _S("JUPYTERHUB_IDLE_CULLER_TIMEOUT", "86400", "Idle culler", "Idle time after which a lab is stopped", kind="int", minimum=10, unit="seconds"),

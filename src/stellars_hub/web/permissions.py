@@ -33,3 +33,20 @@ def requires(*scopes: str):
         return wrapper
 
     return decorate
+
+
+def requires_global(*scopes: str):
+    """Handler-method decorator for actions on no particular user (a broadcast, a settings
+    page): any one of ``scopes`` held without a filter grants access, otherwise 403."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        async def wrapper(self, *args, **kwargs):
+            if not any(has_scope(s, self.parsed_scopes, db=self.db) for s in scopes):
+                who = self.current_user.name if self.current_user else "anonymous requests"
+                raise http_error(403, f"{who} may not do this (needs scope {' or '.join(scopes)})")
+            return await method(self, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,1 @@
+"""Admin broadcast: a notification into every (or some) running JupyterLab session."""

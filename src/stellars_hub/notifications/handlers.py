@@ -1,0 +1,79 @@
+"""HTTP handlers: active servers, broadcast, history, and the admin page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tornado import web
+
+from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.errors import api_errors, http_error
+from ..web.permissions import requires_global
+from . import broadcast, validation
+from .history import FILE_NAME, HistoryStore
+
+BROADCAST_SCOPE = "custom:notifications:broadcast"
+# admins hold admin:servers; JupyterHub's admin role cannot be given the custom scope
+ALLOWED = (BROADCAST_SCOPE, "admin:servers")
+
+
+def history_store(handler) -> HistoryStore:
+    store = handler.settings.get("stellars_notification_history")
+    if store is None:  # once per hub process: opening creates the file and its tables
+        store = HistoryStore(Path(handler.stellars["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
+        handler.settings["stellars_notification_history"] = store
+    return store
+
+
+def _iso(dt):
+    return dt.isoformat(timespec="seconds") + "Z" if dt else None  # the hub stores naive UTC
+
+
+class ActiveServersAPIHandler(StellarsAPIHandler):
+    @requires_global(*ALLOWED)
+    @api_errors
+    async def get(self):
+        servers = [
+            {"username": u.name, "started": _iso(u.spawner.orm_spawner.started),
+             "last_activity": _iso(u.spawner.orm_spawner.last_activity)}
+            for u in broadcast.running_users(self.db, self.users)
+        ]
+        self.write_json({"total": len(servers), "servers": servers})
+
+
+class BroadcastAPIHandler(StellarsAPIHandler):
+    @requires_global(*ALLOWED)
+    @api_errors
+    async def post(self):
+        wanted = validation.parse(self.json_body())
+        targets = broadcast.recipients(self.db, self.users, wanted)
+        result = await broadcast.send(targets, wanted, timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"])
+        saved = await history_store(self).add(
+            self.current_user.name if self.current_user else "(service)", wanted.message, wanted.kind,
+            wanted.auto_close, wanted.recipients is not None, result["details"],
+        )
+        self.audit("selected users" if wanted.recipients else "all running labs", "broadcast", "ok",
+                   id=saved["id"], type=wanted.kind, total=result["total"], successful=result["successful"],
+                   failed=result["failed"])
+        self.write_json({**result, **saved})
+
+
+class HistoryAPIHandler(StellarsAPIHandler):
+    @requires_global(*ALLOWED)
+    @api_errors
+    async def get(self):
+        raw = self.get_argument("limit", "50")
+        if not raw.isdigit() or not 1 <= int(raw) <= 500:
+            raise http_error(400, "limit: a whole number from 1 to 500")
+        self.write_json({"broadcasts": await history_store(self).list(int(raw))})
+
+
+class NotificationsPage(StellarsPageHandler):
+    @web.authenticated
+    @requires_global(*ALLOWED)
+    async def get(self):
+        html = await self.render_template(
+            "notifications.html", max_length=validation.MAX_LENGTH, types=validation.TYPES,
+            default_type=validation.DEFAULT_TYPE, timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+        )
+        self.finish(html)

@@ -1,0 +1,143 @@
+// The Notifications page: compose, choose recipients, send, show results and history.
+(function () {
+  "use strict";
+  const page = document.getElementById("notifications-page");
+  if (!page) return;
+  const api = window.jhdata.base_url + "api/notifications/";
+  const maxLength = Number(page.dataset.maxLength);
+  const $ = (id) => document.getElementById(id);
+  const message = $("notify-message"), counter = $("notify-counter"), send = $("notify-send");
+  const list = $("recipient-list"), chooser = $("recipient-chooser"), errorBox = $("notify-error");
+  let running = [];
+  let sending = false;
+
+  async function call(method, path, body) {
+    const response = await fetch(api + path, {
+      method,
+      headers: { "X-XSRFToken": window.jhdata.xsrf_token, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { /* empty or not JSON */ }
+    if (!response.ok) throw new Error(data.message || `the hub answered ${response.status}`);
+    return data;
+  }
+
+  function cell(row, text, cls) {
+    const td = row.insertCell();
+    td.textContent = text;
+    if (cls) td.className = cls;
+    return td;
+  }
+
+  const choosing = () => $("recipients-some").checked;
+  const chosen = () => [...list.querySelectorAll("input:checked")].map((box) => box.value);
+  const trimmedLength = () => message.value.trim().length;
+
+  function refreshControls() {
+    const length = trimmedLength();
+    counter.textContent = `${length} / ${maxLength}`;
+    counter.classList.toggle("text-danger", length > maxLength);
+    message.classList.toggle("is-invalid", length > maxLength);
+    const count = choosing() ? chosen().length : running.length;
+    send.textContent = `Send to ${count} lab${count === 1 ? "" : "s"}`;
+    send.disabled = sending || length < 1 || length > maxLength || count === 0;
+    chooser.hidden = !choosing();
+    $("running-count").textContent = running.length;
+    $("no-running").hidden = running.length > 0;
+  }
+
+  async function loadServers() {
+    const keep = new Set(chosen());
+    running = (await call("GET", "active-servers")).servers;
+    list.replaceChildren();
+    for (const server of running) {
+      const id = "recipient-" + server.username.replace(/[^A-Za-z0-9_-]/g, "_");
+      const wrap = document.createElement("div");
+      wrap.className = "form-check";
+      const box = document.createElement("input");
+      Object.assign(box, { type: "checkbox", className: "form-check-input", value: server.username, id });
+      box.checked = keep.size === 0 || keep.has(server.username);
+      box.addEventListener("change", refreshControls);
+      const label = document.createElement("label");
+      Object.assign(label, { className: "form-check-label", htmlFor: id, textContent: server.username });
+      wrap.append(box, label);
+      list.append(wrap);
+    }
+    refreshControls();
+  }
+
+  function showResults(result) {
+    const table = $("notify-results"), body = table.tBodies[0];
+    body.replaceChildren();
+    for (const d of result.details) {
+      const row = body.insertRow();
+      row.dataset.username = d.username;
+      cell(row, d.username);
+      cell(row, d.status, d.status === "delivered" ? "text-success" : "text-danger");
+      cell(row, d.error || "");
+    }
+    table.hidden = false;
+    $("results-summary").textContent =
+      `Delivered to ${result.successful} of ${result.total}` + (result.failed ? `, ${result.failed} failed.` : ".");
+  }
+
+  async function loadHistory() {
+    const { broadcasts } = await call("GET", "history?limit=50");
+    const body = $("notify-history").tBodies[0];
+    body.replaceChildren();
+    for (const b of broadcasts) {
+      const row = body.insertRow();
+      row.dataset.id = b.id;
+      cell(row, new Date(b.sent_at).toLocaleString());
+      cell(row, b.sender);
+      cell(row, b.message);
+      cell(row, b.type);
+      cell(row, b.recipients);
+      cell(row, String(b.successful), "text-success");
+      cell(row, String(b.failed), b.failed ? "text-danger" : "");
+    }
+    $("history-empty").hidden = broadcasts.length > 0;
+  }
+
+  function showError(err) {
+    errorBox.textContent = err.message;
+    errorBox.hidden = false;
+  }
+
+  $("notify-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errorBox.hidden = true;
+    const body = {
+      message: message.value,
+      type: $("notify-type").value,
+      autoClose: $("notify-autoclose").checked,
+    };
+    if (choosing()) body.recipients = chosen();
+    sending = true;
+    refreshControls();
+    send.textContent = "Sending...";
+    try {
+      showResults(await call("POST", "broadcast", body));
+      await Promise.all([loadHistory(), loadServers()]);
+    } catch (err) {
+      showError(err);
+    } finally {
+      sending = false;
+      refreshControls();
+    }
+  });
+  message.addEventListener("input", refreshControls);
+  for (const radio of document.querySelectorAll("input[name=notify-recipients]")) {
+    radio.addEventListener("change", refreshControls);
+  }
+  const setAll = (on) => { for (const box of list.querySelectorAll("input")) box.checked = on; refreshControls(); };
+  $("select-all").addEventListener("click", () => setAll(true));
+  $("select-none").addEventListener("click", () => setAll(false));
+  $("refresh-servers").addEventListener("click", () => loadServers().catch(showError));
+
+  refreshControls();
+  loadServers().catch(showError);
+  loadHistory().catch(showError);
+})();
