@@ -12,9 +12,6 @@ Run alone: ``.venv/bin/python bench/activity_bench.py``.
 
 from __future__ import annotations
 
-import os
-import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -27,7 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 import requests  # noqa: E402
-from harness import LAB_IMAGE, Hub, remove_test_objects, unique_name  # noqa: E402
+from enginegate import EngineGate  # noqa: E402
+from harness import TEST_ENV, Hub, remove_test_objects, unique_name  # noqa: E402
 
 from stellars_hub.activity.monitor import REPORT_TTL  # noqa: E402
 from stellars_hub.activity.store import FILE_NAME, SampleStore  # noqa: E402
@@ -35,67 +33,10 @@ from stellars_hub.activity.store import FILE_NAME, SampleStore  # noqa: E402
 INTERVAL = 600
 RETENTION_DAYS = 7
 ENV = {
-    "JUPYTERHUB_NETWORK_NAME": "host",
-    "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
-    "JUPYTERHUB_GPU_ENABLED": "0",
-    "JUPYTERHUB_BASE_URL": "/jupyterhub",
-    "JUPYTERHUB_ADMIN": "admin",
-    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
+    **TEST_ENV,
     "JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL": str(INTERVAL),
     "JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS": str(RETENTION_DAYS),
 }
-
-
-class CountingEngineProxy:
-    """A Unix socket in front of the engine's, counting the HTTP requests that pass."""
-
-    REQUEST = re.compile(rb"(GET|POST|PUT|DELETE|HEAD) (/[^ ]*) HTTP/1\.[01]\r\n")
-
-    def __init__(self, directory: Path, engine_socket: str = "/var/run/docker.sock"):
-        self.path = str(directory / "engine.sock")
-        self.engine_socket = engine_socket
-        self.paths: list[str] = []
-        self._lock = threading.Lock()
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(self.path)
-        self._server.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def docker_host(self) -> str:
-        return f"unix://{self.path}"
-
-    def count(self, pattern: str = "") -> int:
-        with self._lock:
-            return sum(1 for p in self.paths if re.search(pattern, p))
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(self.engine_socket)
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, src, dst, count):
-        try:
-            while data := src.recv(65536):
-                if count:
-                    found = [m.group(2).decode(errors="replace") for m in self.REQUEST.finditer(data)]
-                    with self._lock:
-                        self.paths.extend(found)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def _hub_with_users(root: Path, users: int, extra_env: dict | None = None) -> tuple[Hub, list[str]]:
@@ -161,9 +102,7 @@ def run() -> list[tuple[str, float, str]]:
         finally:
             small.stop()
 
-        (tmp / "proxy").mkdir()
-        proxy = CountingEngineProxy(tmp / "proxy", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-                                    .removeprefix("unix://"))
+        proxy = EngineGate(str(tmp / "engine.sock")).open()
         big, names = _hub_with_users(tmp / "big", 1000, {"DOCKER_HOST": proxy.docker_host})
         try:
             admin = big.admin_session()
@@ -224,6 +163,7 @@ def run() -> list[tuple[str, float, str]]:
                          "(statistics rounds included); median of 40 requests"))
         finally:
             big.stop()
+            proxy.close()
             remove_test_objects()
     return rows
 

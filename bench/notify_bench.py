@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import LAB_IMAGE, RUN_PREFIX, Hub, engine, remove_test_objects  # noqa: E402
+from harness import RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects  # noqa: E402
 
 from stellars_hub import naming  # noqa: E402
 
@@ -23,11 +23,7 @@ LABS = 20
 HANGING = 5
 TIMEOUT = 5  # the default per-lab timeout
 REPEAT = 5
-ENV = {
-    "JUPYTERHUB_NETWORK_NAME": "host", "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE, "JUPYTERHUB_GPU_ENABLED": "0",
-    "JUPYTERHUB_BASE_URL": "/jupyterhub", "JUPYTERHUB_ADMIN": "admin",
-    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg", "JUPYTERHUB_NOTIFICATIONS_TIMEOUT": str(TIMEOUT),
-}
+ENV = {**TEST_ENV, "JUPYTERHUB_NOTIFICATIONS_TIMEOUT": str(TIMEOUT)}
 
 
 def _broadcast(hub, recipients) -> tuple[float, dict]:

@@ -23,20 +23,16 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && [[ $(id -u) -eq
   apt-get update -q >/dev/null  # the PostgreSQL test runs a throwaway server
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
 fi
-if ! command -v chromium >/dev/null; then
+# a Debian package the tests need: installed as root, otherwise say what to run
+need_package() {  # command package
+  command -v "$1" >/dev/null && return 0
   if [[ $(id -u) -eq 0 ]]; then
     apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null
   else
-    echo "Chromium is missing: install Debian's chromium package (sudo apt-get install chromium)" >&2; exit 1
+    echo "$1 is missing: install Debian's $2 package (sudo apt-get install $2)" >&2; exit 1
   fi
-fi
-if ! command -v shellcheck >/dev/null; then
-  if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null
-  else
-    echo "shellcheck is missing: install Debian's shellcheck package (sudo apt-get install shellcheck)" >&2; exit 1
-  fi
-fi
+}
+need_package chromium chromium
+need_package shellcheck shellcheck
 scripts/ensure-compose.sh >/dev/null

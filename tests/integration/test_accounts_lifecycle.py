@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import docker
-import pytest
 import requests
 
 from harness import LAB_IMAGE, engine, unique_name

@@ -8,17 +8,12 @@ import sqlite3
 import time
 
 import pytest
-from harness import ARTIFACTS, LAB_IMAGE, Hub, engine, remove_test_objects
+from harness import ARTIFACTS, TEST_ENV, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
 
 ENV = {
-    "JUPYTERHUB_NETWORK_NAME": "host",
-    "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
-    "JUPYTERHUB_GPU_ENABLED": "0",
-    "JUPYTERHUB_BASE_URL": "/jupyterhub",
-    "JUPYTERHUB_ADMIN": "admin",
-    "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
+    **TEST_ENV,
     # short thresholds so the states change within a test
     "JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL": "1",
     "JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER": "1",

@@ -4,7 +4,6 @@ with tokens in a real JupyterHub ORM. Real labs are covered by the integration t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import time
