@@ -28,7 +28,7 @@ TEST_ENV = {
     "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
     "JUPYTERHUB_GPU_ENABLED": "0",
     "JUPYTERHUB_BASE_URL": "/jupyterhub",
-    "JUPYTERHUB_ADMIN": "admin",
+    "JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin",  # prefixed: cleanup removes the admin's lab too
     "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
 }
 
@@ -68,7 +68,6 @@ class Hub:
     api_port: int = field(default_factory=free_port)
     extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
     proc: subprocess.Popen | None = None
-    admin: str = ""
     _admin_session: requests.Session | None = None
 
     @property
@@ -140,9 +139,12 @@ class Hub:
             raise AssertionError(f"login of {name} failed: {r.status_code}")
         return s
 
+    @property
+    def admin(self) -> str:
+        return self.env.get("JUPYTERHUB_ADMIN", "admin")
+
     def admin_session(self) -> requests.Session:
         if self._admin_session is None:
-            self.admin = self.env.get("JUPYTERHUB_ADMIN", "admin")
             self.signup(self.admin)
             self._admin_session = self.login(self.admin)
         return self._admin_session

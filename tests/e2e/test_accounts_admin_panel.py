@@ -26,7 +26,7 @@ def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tm
     hub.admin_session()  # the admin signs up
     names = [unique_name("batch") for _ in range(3)]
 
-    login(page, hub, "admin", PASSWORD)
+    login(page, hub, hub.admin, PASSWORD)
     page.goto(hub.hub_url + "admin")
     page.click("text=Add Users")
     page.fill("#add-user-textarea", "\n".join(names))
@@ -112,7 +112,7 @@ def test_admin_panel_delete_asks_about_volumes_and_shows_refused_renames(hub, pa
     dropped = list(naming.user_volume_names(drop).values())
     kept = list(naming.user_volume_names(keep).values())
     _fill_volumes(dropped + kept)
-    login(page, hub, "admin", PASSWORD)
+    login(page, hub, hub.admin, PASSWORD)
 
     _edit_user(page, hub, drop)
     page.click("#delete-user")

@@ -37,7 +37,7 @@ def test_check_and_run_refuse_bad_values_naming_each(tmp_path):
 
 
 def test_admin_signup_is_authorised_at_once_and_others_wait(hub):
-    hub.admin_session()  # signs up and logs in 'admin'
+    hub.admin_session()  # signs up and logs in the configured admin
     r = hub.signup(hub.admin + "x")  # not the admin: waits for approval
     assert "sent to the admin" in r.text
     s = requests.Session()
