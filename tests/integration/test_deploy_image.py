@@ -82,7 +82,7 @@ def hub_container(docker_engine):
                     "-v", "/var/run/docker.sock:/var/run/docker.sock",
                     IMAGE, "stellars-hub", "run", "--", "--ip=127.0.0.1"], check=True, capture_output=True)
     yield name
-    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
 
 
 def test_healthcheck_goes_unhealthy_when_the_hub_stops_answering(hub_container):
