@@ -1,9 +1,14 @@
 """Deliver a notification into running JupyterLab sessions (jupyterlab-notifications-extension).
 
 Shared by the admin broadcast and the idle culler's warning. Each lab is reached directly on
-its server URL with a token that is scoped to that one server, expires within minutes and is
-revoked as soon as the lab has answered; all labs are contacted concurrently with a bounded
-concurrency and a per-lab timeout, so N labs cost about one timeout, not N.
+its server URL with a token that is scoped to that one server and expires within minutes; all
+labs are contacted concurrently with a bounded concurrency and a per-lab timeout, so N labs
+cost about one timeout, not N.
+
+A token that delivered is kept (in memory only) and reused for the same server until shortly
+before it expires: the lab has already checked it with the hub and caches that answer, so a
+later broadcast costs the hub no token round trip per lab. A token whose delivery failed is
+revoked at once, so a lab that wakes up later cannot show a message reported as failed.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from jupyterhub import orm
@@ -20,7 +26,8 @@ log = logging.getLogger(__name__)
 
 INGEST_PATH = "jupyterlab-notifications-extension/ingest"
 TYPES = ("default", "info", "success", "warning", "error", "in-progress")
-TOKEN_LIFETIME = 300  # seconds; the token is revoked earlier, right after delivery
+TOKEN_LIFETIME = 300  # seconds
+REUSE_MARGIN = 60  # a kept token is not used in the last minute of its life
 DEFAULT_AUTO_CLOSE_MS = 5000  # what "auto-close" means when no duration is given
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 32
@@ -66,11 +73,33 @@ def payload(message: str, kind: str = "info", auto_close: int | bool = False) ->
     }
 
 
-def server_scoped_token(user, note: str) -> str:
-    """A short-lived token that may only access this user's default server."""
-    return user.new_api_token(
+# (user name, server url) -> (token, monotonic expiry) of tokens that delivered
+_kept: dict[tuple[str, str], tuple[str, float]] = {}
+
+
+def server_scoped_token(user, note: str) -> tuple[str, bool]:
+    """A short-lived token that may only access this user's default server, and whether it
+    is a kept one (already known to the lab)."""
+    key = (user.name, user.spawner.server.url)
+    kept = _kept.get(key)
+    if kept is not None and kept[1] - time.monotonic() > REUSE_MARGIN:
+        return kept[0], True
+    token = user.new_api_token(
         note=note, expires_in=TOKEN_LIFETIME, scopes=[f"access:servers!server={user.name}/"]
     )
+    _kept[key] = (token, time.monotonic() + TOKEN_LIFETIME)
+    return token, False
+
+
+def _forget(user, token: str) -> None:
+    """Drop and revoke a token whose delivery failed."""
+    for key, (kept, _) in list(_kept.items()):
+        if kept == token:
+            del _kept[key]
+    try:
+        revoke_token(user, token)
+    except Exception:  # it still expires on its own within TOKEN_LIFETIME
+        log.exception("could not revoke the notification token of %s", user.name)
 
 
 def revoke_token(user, token: str) -> None:
@@ -100,13 +129,30 @@ async def deliver(user, body: dict, timeout: float = DEFAULT_TIMEOUT, note: str 
     own_client = client is None
     if own_client:
         client = AsyncHTTPClient(force_instance=True)
-    token = None
+    try:
+        result, token, was_kept = await _post(user, body, timeout, note, client)
+        if result.ok:
+            return result
+        if token is not None:
+            _forget(user, token)
+        if was_kept and result.error == NOT_AUTHORISED:  # a kept token deleted meanwhile: once more
+            result, token, _ = await _post(user, body, timeout, note, client)
+            if not result.ok and token is not None:
+                _forget(user, token)
+        return result
+    finally:
+        if own_client:
+            client.close()
+
+
+async def _post(user, body, timeout, note, client) -> tuple[Delivery, str | None, bool]:
+    token, was_kept = None, False
     try:
         # inside the try: a hub that may not issue the token (custom roles without
         # access:servers on oneself) fails this lab, not the whole broadcast
-        token = server_scoped_token(user, note)
+        token, was_kept = server_scoped_token(user, note)
         response = await client.fetch(HTTPRequest(
-            spawner.server.url.rstrip("/") + "/" + INGEST_PATH,
+            user.spawner.server.url.rstrip("/") + "/" + INGEST_PATH,
             method="POST",
             body=json.dumps(body),
             headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
@@ -115,25 +161,17 @@ async def deliver(user, body: dict, timeout: float = DEFAULT_TIMEOUT, note: str 
             follow_redirects=False,
         ))
         if not _accepted(response.body):
-            return Delivery(user.name, FAILED, UNEXPECTED_ANSWER)  # something else answered 200
-        return Delivery(user.name, DELIVERED)
+            return Delivery(user.name, FAILED, UNEXPECTED_ANSWER), token, was_kept  # something else answered 200
+        return Delivery(user.name, DELIVERED), token, was_kept
     except HTTPClientError as exc:
-        return Delivery(user.name, FAILED, _reason(exc))
+        return Delivery(user.name, FAILED, _reason(exc)), token, was_kept
     except (OSError, asyncio.TimeoutError):  # refused, reset, closed
-        return Delivery(user.name, FAILED, NOT_RESPONDING)
+        return Delivery(user.name, FAILED, NOT_RESPONDING), token, was_kept
     except Exception as exc:  # one odd lab must not sink a whole broadcast
         log.exception("notification to %s failed", user.name)
         if token is None:
-            return Delivery(user.name, FAILED, NOT_AUTHORISED)
-        return Delivery(user.name, FAILED, f"unexpected error: {exc.__class__.__name__}")
-    finally:
-        if token is not None:
-            try:
-                revoke_token(user, token)
-            except Exception:  # it still expires on its own within TOKEN_LIFETIME
-                log.exception("could not revoke the notification token of %s", user.name)
-        if own_client:
-            client.close()
+            return Delivery(user.name, FAILED, NOT_AUTHORISED), None, False
+        return Delivery(user.name, FAILED, f"unexpected error: {exc.__class__.__name__}"), token, was_kept
 
 
 def _accepted(body: bytes) -> bool:

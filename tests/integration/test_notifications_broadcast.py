@@ -4,6 +4,8 @@ history that survives a hub restart."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import json
 import sqlite3
 import time
@@ -79,9 +81,13 @@ def test_two_labs_receive_the_broadcast_in_their_extension_queue(hub, labs):
         assert got["message"] == "Hub maintenance at 18:00"  # trimmed
         assert got["type"] == "warning" and got["autoClose"] is False
         assert [x["label"] for x in got["actions"]] == ["Dismiss"]
-        # the one-server token used for delivery is gone again
+        # delivery used one token, scoped to this one server and expiring within minutes
         tokens = hub.api(labs["admin"], "GET", f"users/{name}/tokens").json()["api_tokens"]
-        assert not [t for t in tokens if t["note"] == "admin broadcast"]
+        [used] = [t for t in tokens if t["note"] == "admin broadcast"]
+        assert f"access:servers!server={name}/" in used["scopes"]
+        assert all(s.endswith((f"={name}", f"={name}/")) for s in used["scopes"])  # nothing beyond this user
+        expires = datetime.fromisoformat(used["expires_at"].replace("Z", "+00:00"))
+        assert timedelta(0) < expires - datetime.now(timezone.utc) <= timedelta(seconds=labnotify.TOKEN_LIFETIME)
 
     r = broadcast(hub, {"message": "closes itself", "type": "in-progress", "autoClose": True, "recipients": [a]})
     assert r.status_code == 200 and r.json()["successful"] == 1

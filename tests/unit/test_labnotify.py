@@ -134,7 +134,14 @@ def lab_url(base, name):
     return f"{base}/user/{name}/"
 
 
-async def test_delivered_with_a_revoked_server_scoped_short_lived_token(db, labs):
+@pytest.fixture(autouse=True)
+def no_kept_tokens():
+    labnotify._kept.clear()
+    yield
+    labnotify._kept.clear()
+
+
+async def test_delivered_with_a_server_scoped_short_lived_token_reused_while_fresh(db, labs):
     user = LabUser(db, "ok1", lab_url(labs.base, "ok1"))
     body = labnotify.payload("Maintenance at 18:00", "warning", True)
 
@@ -147,7 +154,23 @@ async def test_delivered_with_a_revoked_server_scoped_short_lived_token(db, labs
     assert seen["exists"] and seen["owner"] == "ok1"
     assert seen["scopes"] == ["access:servers!server=ok1/"]
     assert 0 < seen["expires_in"] <= labnotify.TOKEN_LIFETIME <= 300
-    assert db.query(orm.APIToken).count() == 0  # revoked once the lab answered
+    # kept for the next delivery to this server: the lab already knows it
+    assert db.query(orm.APIToken).count() == 1
+    assert (await labnotify.deliver(user, body, timeout=2)).ok
+    assert db.query(orm.APIToken).count() == 1 and len(labs.received["ok1"]) == 2
+
+    # a kept token deleted meanwhile (e.g. on the token page): refused once, then a fresh one
+    db.query(orm.APIToken).delete()
+    db.commit()
+    assert (await labnotify.deliver(user, body, timeout=2)).ok
+    assert db.query(orm.APIToken).count() == 1 and len(labs.received["ok1"]) == 3
+
+    # near its expiry a kept token is replaced, never used
+    key = next(iter(labnotify._kept))
+    labnotify._kept[key] = (labnotify._kept[key][0], time.monotonic() + labnotify.REUSE_MARGIN - 1)
+    before = labnotify._kept[key][0]
+    assert (await labnotify.deliver(user, body, timeout=2)).ok
+    assert labnotify._kept[key][0] != before
 
 
 def test_payload_shape():
@@ -189,7 +212,8 @@ async def test_each_failure_has_its_plain_reason_and_revokes_its_token(db, labs,
         "ok2": None,
     }
     assert [r.status for r in results].count("delivered") == 1
-    assert db.query(orm.APIToken).count() == 0
+    # every failed delivery's token is revoked at once; only the one that delivered is kept
+    assert db.query(orm.APIToken).count() == 1
 
 
 async def test_healthy_labs_are_not_starved_by_more_hanging_labs_than_tornado_allows(db, labs, hanging_url):
