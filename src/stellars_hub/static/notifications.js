@@ -3,7 +3,6 @@
   "use strict";
   const page = document.getElementById("notifications-page");
   if (!page) return;
-  const api = window.jhdata.base_url + "api/notifications/";
   const maxLength = Number(page.dataset.maxLength);
   const $ = (id) => document.getElementById(id);
   const message = $("notify-message"), counter = $("notify-counter"), send = $("notify-send");
@@ -11,18 +10,7 @@
   let running = [];
   let sending = false;
 
-  async function call(method, path, body) {
-    const response = await fetch(api + path, {
-      method,
-      headers: { "X-XSRFToken": window.jhdata.xsrf_token, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-    });
-    let data = {};
-    try { data = await response.json(); } catch (e) { /* empty or not JSON */ }
-    if (!response.ok) throw new Error(data.message || `the hub answered ${response.status}`);
-    return data;
-  }
+  const call = (method, path, body) => window.stellarsApi(method, "notifications/" + path, body);
 
   function cell(row, text, cls) {
     const td = row.insertCell();

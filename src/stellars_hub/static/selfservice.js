@@ -7,28 +7,13 @@
   if (!root) return;
   const user = root.dataset.user;
   const userUrl = root.dataset.userUrl;
-  const apiBase = window.jhdata.base_url + "api/users/" + encodeURIComponent(user);
+  const apiPath = "users/" + encodeURIComponent(user);
   const $ = (id) => document.getElementById(id);
   const show = (el, on) => el.classList.toggle("d-none", !on);
   let busy = false; // an action of ours is running: keep the buttons as they are
   let lastState = null;
 
-  async function api(method, path, body) {
-    const resp = await fetch(apiBase + path, {
-      method,
-      headers: { "X-XSRFToken": window.jhdata.xsrf_token, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-    });
-    let data = {};
-    try { data = await resp.json(); } catch (e) { data = {}; }
-    if (!resp.ok) {
-      const err = new Error(data.message || resp.status + " " + resp.statusText);
-      err.status = resp.status;
-      throw err;
-    }
-    return data;
-  }
+  const api = (method, path, body) => window.stellarsApi(method, apiPath + path, body);
 
   function humanBytes(n) {
     if (n === null || n === undefined) return "unknown";
