@@ -228,19 +228,19 @@ async def test_samples_survive_a_restart(tmp_path, hubdb):
     assert (await again.scores())["ann"] == (1.0, 1)
 
 
-def test_time_left_before_culling_is_the_culler_deadline_with_extensions(tmp_path):
+async def test_time_left_before_culling_is_the_culler_deadline_with_extensions(tmp_path):
     env = {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
            "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600"}
     on = settings_mod.load(env)
     off = settings_mod.load({**env, "JUPYTERHUB_IDLE_CULLER_ENABLED": "0"})
     now = naive(T0)
     started = now - timedelta(hours=1)
-    assert seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000
-    assert seconds_until_stop(on, "ann", now - timedelta(hours=2), started, now) == 0  # overdue
-    assert seconds_until_stop(on, "ann", now, None, now) is None  # not started
-    assert seconds_until_stop(off, "ann", now, started, now) is None
+    assert await seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000
+    assert await seconds_until_stop(on, "ann", now - timedelta(hours=2), started, now) == 0  # overdue
+    assert await seconds_until_stop(on, "ann", now, None, now) is None  # not started
+    assert await seconds_until_stop(off, "ann", now, started, now) is None
     store_for(tmp_path).add("ann", started, 2, 24)  # the user extended by 2 hours
-    assert seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000 + 2 * 3600
+    assert await seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000 + 2 * 3600
 
 
 def test_engine_stats_document_to_percentages():

@@ -275,6 +275,9 @@ class Monitor:
             log.warning("activity: volume sizes unavailable: %s", exc)
             sizes, errors = {}, errors + [f"volume sizes unavailable: {exc}"]
         scores = await self.scores()
+        remaining = {lab.username: await seconds_until_stop(self.settings, lab.username, lab.last_activity,
+                                                            lab.started, now_dt)
+                     for lab in labs if lab.running}
         users = []
         for lab in labs:
             st = stats.get(lab_names(lab.username)[0]) if lab.running else None
@@ -287,8 +290,7 @@ class Monitor:
                 "memory_mb": round(st.memory_bytes / 2**20, 1) if st else None,
                 "memory_percent": round(100.0 * st.memory_bytes / st.memory_limit_bytes, 1)
                 if st and st.memory_limit_bytes else None,
-                "time_remaining_seconds": seconds_until_stop(
-                    self.settings, lab.username, lab.last_activity, lab.started, now_dt) if lab.running else None,
+                "time_remaining_seconds": remaining.get(lab.username),
                 "activity_score": None if score is None else round(100.0 * score, 1),
                 "sample_count": count,
                 "last_activity": iso(lab.last_activity),

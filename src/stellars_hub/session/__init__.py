@@ -5,19 +5,21 @@ Public to other features: ``seconds_until_stop`` (the same deadline the culler a
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import datetime
 
 
-def seconds_until_stop(settings, username: str, last_activity, started, now: datetime) -> int | None:
+async def seconds_until_stop(settings, username: str, last_activity, started, now: datetime) -> int | None:
     """Seconds until the culler stops this running server (0 = due), extensions included;
-    None when culling is off or the server has not started."""
+    None when culling is off or the server has not started. The extension store is read in a
+    worker thread."""
     from . import deadline as dl
     from .store import store_for
 
     policy = dl.Policy.from_settings(settings)
     if not policy.enabled or started is None:
         return None
-    hours = store_for(settings["JUPYTERHUB_DATA_DIR"]).hours(username, started)
+    hours = await asyncio.to_thread(store_for(settings["JUPYTERHUB_DATA_DIR"]).hours, username, started)
     d = dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
     return max(0, math.floor(d.remaining(now)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tornado import web
 
 from .. import labnotify
@@ -31,7 +33,7 @@ class SessionInfoAPIHandler(SessionMixin, StellarsAPIHandler):
     @api_errors
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
-        self.write_json(sessions.info(self.policy, self.session_store, user))
+        self.write_json(await sessions.info(self.policy, self.session_store, user))
 
 
 class ExtendSessionAPIHandler(SessionMixin, StellarsAPIHandler):
@@ -41,7 +43,7 @@ class ExtendSessionAPIHandler(SessionMixin, StellarsAPIHandler):
         user = self.find_user_or_404(user_name)
         hours = sessions.parse_hours(self.json_body())
         try:
-            result = sessions.extend(self.policy, self.session_store, user, hours)
+            result = await sessions.extend(self.policy, self.session_store, user, hours)
         except web.HTTPError as exc:
             self.audit(user.name, "extend-session", f"refused {exc.status_code}", hours=hours, reason=exc.log_message)
             raise
@@ -62,14 +64,14 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
         if not policy.enabled or not user.spawner.ready:
             raise http_error(409, f"{user.name} has no running server under idle culling; nothing to warn about")
         now = dl.utcnow()
-        d = sessions.server_deadline(policy, store, user)
+        d = await sessions.server_deadline(policy, store, user)
         started = user.spawner.orm_spawner.started
         answer = {"username": user.name, "deadline": dl.iso(d.at), "stop_reason": d.reason, "warned": False}
         if not dl.warning_due(policy, d.remaining(now)):
             self.write_json({**answer, "reason": "not due"})
             return
         key = dl.iso(d.at)
-        if store.warned_for(user.name, started) == key:
+        if await asyncio.to_thread(store.warned_for, user.name, started) == key:
             self.write_json({**answer, "reason": "already warned for this deadline"})
             return
         text = sessions.warning_text(policy, d, now, self.hub.base_url + "home")
@@ -77,7 +79,7 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
             user, labnotify.payload(text, "warning", auto_close=False), note="idle culling warning"
         )
         if delivery.status == "delivered":
-            store.mark_warned(user.name, started, key)
+            await asyncio.to_thread(store.mark_warned, user.name, started, key)
         self.write_json({**answer, "warned": delivery.status == "delivered", "reason": delivery.error,
                          "message": text})
 

@@ -1,7 +1,12 @@
-"""Session info, extensions and the culling warning for one user's default server (hub side)."""
+"""Session info, extensions and the culling warning for one user's default server (hub side).
+
+The extension store is a small SQLite file: every call to it goes to a worker thread, never the
+hub's event loop. The hub's ORM objects are read on the loop only.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import datetime
 
@@ -18,22 +23,19 @@ def _hours(n: int) -> str:
     return f"{n} hour" + ("" if n == 1 else "s")
 
 
-def server_deadline(policy: dl.Policy, store: ExtensionStore, user) -> dl.Deadline:
+async def server_deadline(policy: dl.Policy, store: ExtensionStore, user) -> dl.Deadline:
     """The deadline of ``user``'s running default server, from the hub's own records."""
     orm = user.spawner.orm_spawner
-    return dl.compute(
-        policy,
-        last_activity=orm.last_activity,
-        started=orm.started,
-        extension_hours=store.hours(user.name, orm.started),
-    )
+    last_activity, started = orm.last_activity, orm.started
+    hours = await asyncio.to_thread(store.hours, user.name, started)
+    return dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
 
 
-def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | None = None) -> dict:
+async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | None = None) -> dict:
     spawner = user.spawner
     running = bool(spawner.ready)
     orm = spawner.orm_spawner
-    used = store.hours(user.name, orm.started) if running else 0
+    used = await asyncio.to_thread(store.hours, user.name, orm.started) if running else 0
     model = {
         "culler_enabled": policy.enabled,
         "server_active": running,
@@ -49,7 +51,7 @@ def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | None = 
         "stop_reason": None,
     }
     if policy.enabled and running:
-        d = server_deadline(policy, store, user)
+        d = dl.compute(policy, last_activity=orm.last_activity, started=orm.started, extension_hours=used)
         model["time_remaining_seconds"] = max(0, math.floor(d.remaining(now or dl.utcnow())))
         model["deadline"] = dl.iso(d.at)
         model["stop_reason"] = d.reason
@@ -80,14 +82,14 @@ def require_extendable(policy: dl.Policy, user) -> None:
         raise http_error(409, f"{user.name}'s server is not running; start it first, then extend its session")
 
 
-def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> dict:
+async def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> dict:
     """Add ``hours`` (cut to what is left of the allowance) to the running server's session."""
     require_extendable(policy, user)
     started = user.spawner.orm_spawner.started
     limit = policy.max_extension_hours
     if limit == 0:
         raise http_error(409, "extending sessions is turned off on this hub")
-    granted, total = store.add(user.name, started, hours, limit)
+    granted, total = await asyncio.to_thread(store.add, user.name, started, hours, limit)
     if granted == 0:
         raise http_error(
             409,
@@ -95,7 +97,7 @@ def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> dict:
             "it starts afresh the next time the server is started",
         )
     truncated = granted < hours
-    model = info(policy, store, user)
+    model = await info(policy, store, user)
     left = limit - total
     if truncated:
         message = (
