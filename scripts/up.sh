@@ -93,6 +93,12 @@ while :; do
   sleep 2
 done
 base=$(docker exec "$hub" python3 -c 'import os;from stellars_hub.settings import normalize_base_url as n;print(n(os.environ.get("JUPYTERHUB_BASE_URL","/jupyterhub")))')
+# alive is not ready: say what the hub cannot reach yet (the engine, the proxy, its database)
+ready=$(docker exec "$hub" curl -sS "http://127.0.0.1:8000${base}hub/readiness" 2>&1 || true)
+case "$ready" in
+  *'"ready": true'*) ;;
+  *) echo "warning: the hub is up but not ready: $ready" >&2 ;;
+esac
 port=${STELLARS_HTTPS_PORT:-443}
 [[ "$port" == 443 ]] && port="" || port=":$port"
 echo "Stellars JupyterHub DS is running at https://${CERTIFICATE_DOMAIN_NAME:-localhost}$port$base"

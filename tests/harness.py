@@ -1,4 +1,4 @@
-"""A real hub process for tests: ``stellars-hub run`` with the repo's jupyterhub_config.py,
+"""A real hub process for tests: ``stellars-hub run`` with the platform's own configuration,
 labs from ``stellars-lab:dev`` on host networking (all traffic stays on 127.0.0.1)."""
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class Hub:
     hub_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
     extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
+    site_config: Path | None = None  # a site config file loaded on top of the platform's
     proc: subprocess.Popen | None = None
     _admin_session: requests.Session | None = None
 
@@ -102,7 +103,7 @@ class Hub:
                "JUPYTERHUB_HUB_PORT": str(self.hub_port)}
         cmd = [
             str(Path(sys.executable).parent / "stellars-hub"), "run",
-            "--config", str(REPO / "jupyterhub_config.py"), "--",
+            *(["--config", str(self.site_config)] if self.site_config else []), "--",
             "--port", str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
             *self.extra_args,

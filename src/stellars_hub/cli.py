@@ -1,36 +1,69 @@
-"""``stellars-hub``: run the hub with the project's configuration, or check the environment."""
+"""``stellars-hub``: run the hub with the platform's configuration, check the settings, or list
+every setting as a traitlet."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from pathlib import Path
 
 from . import settings as settings_mod
 
-
-def _config_path(given: str | None) -> Path:
-    for candidate in (given, os.environ.get("STELLARS_HUB_CONFIG"), "jupyterhub_config.py", "/srv/jupyterhub/jupyterhub_config.py"):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate).resolve()
-    raise SystemExit("stellars-hub: no jupyterhub_config.py found; pass --config PATH")
+PACKAGE_CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 
 
-def check(env=None, out=sys.stdout) -> int:
-    """Print the effective settings (secrets masked); 2 when any is invalid."""
+def _site_config(given: str | None) -> Path | None:
+    """The site's config file (--config, else STELLARS_HUB_CONFIG), or None for none."""
+    path = given or os.environ.get("STELLARS_HUB_CONFIG")
+    if not path:
+        return None
+    site = Path(path)
+    if not site.is_file():
+        raise SystemExit(f"stellars-hub: the site config file {path} does not exist")
+    return site.resolve()
+
+
+def load_site_config(site: Path | None):
+    """The traitlets Config a site's file sets (empty without one)."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    if site is None:
+        return Config()
+    return PyFileConfigLoader(site.name, path=str(site.parent)).load_config()
+
+
+def check(env=None, out=sys.stdout, site: Path | None = None) -> int:
+    """Print the effective settings, each with its traitlet and where its value came from
+    (secrets masked); 2 when any is invalid."""
     try:
-        s = settings_mod.load(env)
+        s = settings_mod.load(env, config=load_site_config(site))
     except settings_mod.ConfigError as exc:
         print(f"stellars-hub: {exc}", file=sys.stderr)
         return 2
-    width = max(len(r["name"]) for r in s.rows())
+    rows = s.rows()
+    width = max(len(r["name"]) for r in rows)
+    trait_width = max(len(r["trait"]) for r in rows) + 2
     category = None
-    for row in s.rows():
+    for row in rows:
         if row["category"] != category:
             category = row["category"]
             print(f"[{category}]", file=out)
-        print(f"  {row['name']:<{width}}  {row['value']}", file=out)
+        print(f"  {row['name']:<{width}}  {'c.' + row['trait']:<{trait_width}}  {row['value']}  ({row['source']})", file=out)
+    return 0
+
+
+def help_all(out=sys.stdout) -> int:
+    """Every setting as a traitlet, with its help text and environment variable."""
+    from .platform import configurables
+
+    print("Stellars JupyterHub DS settings. Set them in a config file (c.Class.trait = value) or by\n"
+          "the environment variable each names; the config file wins. `jupyterhub --help-all`\n"
+          "lists JupyterHub's own options.\n", file=out)
+    for cls in configurables():
+        print(cls.class_get_help(), file=out)
     return 0
 
 
@@ -40,23 +73,33 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1 :]
-    parser = argparse.ArgumentParser(prog="stellars-hub", description=__doc__)
+    if argv[:1] == ["--help-all"]:
+        return help_all()
+    parser = argparse.ArgumentParser(prog="stellars-hub", description=__doc__,
+                                     epilog="--help-all lists every setting as a traitlet")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run JupyterHub (arguments after -- go to jupyterhub)")
-    run.add_argument("--config", help="jupyterhub_config.py to use (default: ./jupyterhub_config.py)")
-    sub.add_parser("check", help="validate the environment and print the effective settings")
+    run.add_argument("--config", help="a site config file loaded on top of the platform's own "
+                     "(default: $STELLARS_HUB_CONFIG; none: the platform's configuration alone)")
+    chk = sub.add_parser("check", help="validate the settings and print the effective values")
+    chk.add_argument("--config", help="the site config file to read as the hub would")
+    sub.add_parser("help-all", help="list every setting as a traitlet (same as --help-all)")
     args = parser.parse_args(argv)
 
+    if args.command == "help-all":
+        return help_all()
+    site = _site_config(args.config)
     if args.command == "check":
-        return check()
-    try:
-        settings_mod.load()
-    except settings_mod.ConfigError as exc:
-        print(f"stellars-hub: {exc}", file=sys.stderr)
+        return check(site=site)
+    if check(out=io.StringIO(), site=site) != 0:
         return 2
-    config = _config_path(args.config)
-    cmd = [sys.executable, "-m", "jupyterhub", "-f", str(config), *extra]
-    os.execv(sys.executable, cmd)
+    env = dict(os.environ)
+    if site is not None:
+        env["STELLARS_HUB_CONFIG"] = str(site)
+    else:
+        env.pop("STELLARS_HUB_CONFIG", None)
+    cmd = [sys.executable, "-m", "jupyterhub", "-f", str(PACKAGE_CONFIG), *extra]
+    os.execve(sys.executable, cmd, env)
     return 0  # not reached
 
 

@@ -1,7 +1,15 @@
-"""apply(c): the whole JupyterHub configuration of the platform, derived from the settings."""
+"""apply(c): the platform's JupyterHub configuration, derived from its settings.
+
+The settings are read from ``c`` itself (a site file loaded before, ``c.SelfService.*`` and the
+like) and the environment. ``apply`` only fills in what ``c`` leaves unset and merges its lists
+and dicts into the site's, so it works after a site file (``stellars-hub run --config``), before
+a site's own lines (the repository's ``jupyterhub_config.py`` shim), and twice without harm.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -10,118 +18,126 @@ from tornado.web import StaticFileHandler
 from . import naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
-from .accounts import routes as accounts_routes
-from .activity import routes as activity_routes
-from .admin import hub as admin_hub
-from .admin import routes as admin_routes
-from .selfservice import routes as selfservice_routes
-from .notifications import routes as notifications_routes
-from .session import hub as session_hub
-from .session import routes as session_routes
+from .features import FEATURES
+from .platform import Platform
 from .spawner import StellarsSpawner
 from .web import scopes
 
-# Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
-# themselves), NAV (navigation entries), handlers(settings).
-FEATURES = (
-    accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
-)
-
 PACKAGE_DIR = Path(__file__).parent
+log = logging.getLogger("JupyterHub.stellars")
+_start_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
 
-def lab_environment(s: settings_mod.Settings) -> dict[str, str]:
-    """What every lab receives besides JupyterHub's own variables."""
-    flag = lambda name: "1" if s[name] else "0"  # noqa: E731
-    return {
-        "JUPYTERHUB_SERVICE_MLFLOW": flag("JUPYTERHUB_SERVICE_MLFLOW"),
-        "JUPYTERHUB_SERVICE_RESOURCES_MONITOR": flag("JUPYTERHUB_SERVICE_RESOURCES_MONITOR"),
-        "JUPYTERHUB_SERVICE_TENSORBOARD": flag("JUPYTERHUB_SERVICE_TENSORBOARD"),
-        "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
-        "MLFLOW_TRACKING_URI": "http://localhost:5000",
-        "MLFLOW_PORT": "5000",
-        "MLFLOW_HOST": "0.0.0.0",
-        "MLFLOW_WORKERS": "1",
-        "TF_CPP_MIN_LOG_LEVEL": s["TF_CPP_MIN_LOG_LEVEL"],
-    }
-
-
-def load_or_exit(env=None) -> settings_mod.Settings:
+def load_or_exit(env=None, config=None) -> settings_mod.Settings:
     try:
-        return settings_mod.load(env)
+        return settings_mod.load(env, config=config)
     except settings_mod.ConfigError as exc:
         print(f"stellars-hub: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
-def run_before_spawn(steps):
-    """One Spawner.pre_spawn_hook running every feature's step in order (each may be async)."""
+def setdefault(section, name: str, value) -> None:
+    """Set a trait unless the configuration already sets it."""
+    if name not in section:
+        section[name] = value
 
-    async def pre_spawn_hook(spawner):
-        for step in steps:
-            result = step(spawner)
-            if hasattr(result, "__await__"):
-                await result
 
-    return pre_spawn_hook
+def extend(section, name: str, items) -> None:
+    """Add to a list trait what it does not hold yet (the site's entries come first)."""
+    current = list(section[name]) if name in section else []
+    section[name] = current + [item for item in items if item not in current]
+
+
+def merge(section, name: str, values: dict) -> None:
+    """Add to a dict trait; the site's own keys win."""
+    current = dict(section[name]) if name in section else {}
+    section[name] = {**values, **current}
+
+
+async def before_spawn(spawner) -> None:
+    """``Spawner.pre_spawn_hook``: every feature's step before a lab starts."""
+    await Platform.current().before_spawn(spawner)
 
 
 def apply(c, env=None) -> settings_mod.Settings:
-    s = load_or_exit(env)
+    s = load_or_exit(env, config=c)
     data = Path(s["JUPYTERHUB_DATA_DIR"])
     data.mkdir(parents=True, exist_ok=True)
     host_net = s["JUPYTERHUB_NETWORK_NAME"] == "host"
 
     hub = c.JupyterHub
-    hub.base_url = s["JUPYTERHUB_BASE_URL"]
-    hub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
-    hub.db_url = s["JUPYTERHUB_DB_URL"] or f"sqlite:///{data / 'jupyterhub.sqlite'}"
-    hub.hub_port = s["JUPYTERHUB_HUB_PORT"]
-    hub.hub_ip = "127.0.0.1" if host_net else "0.0.0.0"
-    hub.hub_connect_ip = "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"]
-    hub.cleanup_servers = False  # labs keep running across hub restarts
-    c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
+    setdefault(hub, "base_url", s["JUPYTERHUB_BASE_URL"])
+    setdefault(hub, "cookie_secret_file", str(data / "jupyterhub_cookie_secret"))
+    setdefault(hub, "db_url", s["JUPYTERHUB_DB_URL"] or f"sqlite:///{data / 'jupyterhub.sqlite'}")
+    setdefault(hub, "hub_port", s["JUPYTERHUB_HUB_PORT"])
+    setdefault(hub, "hub_ip", "127.0.0.1" if host_net else "0.0.0.0")
+    setdefault(hub, "hub_connect_ip", "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"])
+    setdefault(hub, "cleanup_servers", False)  # labs keep running across hub restarts
+    setdefault(c.ConfigurableHTTPProxy, "pid_file", str(data / "jupyterhub-proxy.pid"))
     if s["JUPYTERHUB_SSL_ENABLED"]:
         for name in ("JUPYTERHUB_SSL_CERT", "JUPYTERHUB_SSL_KEY"):
             if not Path(s[name]).is_file():
                 print(f"stellars-hub: {name}: file {s[name]} does not exist "
                       "(JUPYTERHUB_SSL_ENABLED=1 needs it)", file=sys.stderr)
                 raise SystemExit(2)
-        hub.ssl_cert = s["JUPYTERHUB_SSL_CERT"]
-        hub.ssl_key = s["JUPYTERHUB_SSL_KEY"]
+        setdefault(hub, "ssl_cert", s["JUPYTERHUB_SSL_CERT"])
+        setdefault(hub, "ssl_key", s["JUPYTERHUB_SSL_KEY"])
 
-    accounts_config.configure(c, s, data)
+    accounts_config.configure(c, s, data, setdefault)
+    # the spawner reads the labs' settings (c.Labs, c.Gpu) itself: see StellarsSpawner's defaults
+    setdefault(hub, "spawner_class", StellarsSpawner)
+    setdefault(c.Spawner, "pre_spawn_hook", before_spawn)
 
-    hub.spawner_class = StellarsSpawner
-    sp = c.StellarsSpawner
-    sp.image = s["JUPYTERHUB_NOTEBOOK_IMAGE"]
-    sp.network_name = s["JUPYTERHUB_NETWORK_NAME"]
-    sp.use_internal_ip = True  # labs are reached on their network (or loopback), never via published ports
-    sp.lab_environment = lab_environment(s)
-    sp.gpu_enabled = s["JUPYTERHUB_GPU_ENABLED"] == "1"  # 2: decided per spawn by the detection
-    sp.default_url = "/lab"
-    sp.start_timeout = 180
-    sp.http_timeout = 120
-
-    # settings page, logo, built-in Docker-privilege groups, GPU decision, health, footer
-    admin = admin_hub.configure(c, s)
-    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn])
-
-    hub.template_paths = [str(PACKAGE_DIR / "templates")]
-    hub.custom_scopes = {k: v for f in FEATURES for k, v in f.SCOPES.items()}
-    hub.load_roles = scopes.roles([u for f in FEATURES for u in f.USER_SCOPES])
+    extend(hub, "template_paths", [str(PACKAGE_DIR / "templates")])
+    merge(hub, "custom_scopes", {k: v for f in FEATURES for k, v in f.scopes.items()})
+    _add_user_scopes(hub, [scope for f in FEATURES for scope in f.user_scopes])
     static = (r"/stellars/static/(.*)", StaticFileHandler, {"path": str(PACKAGE_DIR / "static")})
-    hub.extra_handlers = [static] + [h for f in FEATURES for h in f.handlers(s)]
-    hub.template_vars = {
+    extend(hub, "extra_handlers", [static] + [h for f in FEATURES for h in f.handlers])
+    extend(c.StellarsAuthenticator, "priority_handlers", [h for f in FEATURES for h in f.priority_handlers])
+    template_vars = {
         "stellars_names": naming.TemplateNames(),
-        "stellars_nav": sorted((n for f in FEATURES for n in getattr(f, "NAV", ())), key=lambda n: n["order"]),
-        **admin.template_vars,
+        "stellars_nav": sorted((n for f in FEATURES for n in f.nav), key=lambda n: n["order"]),
     }
-    session_hub.configure(c, s)  # the idle-culler service and its role
-    hub.tornado_settings = {
-        "stellars_settings": s,
-        "stellars_audit_path": str(data / "audit.log"),
-    }
-    activity_routes.install(s)  # sampler on the hub's loop, rename/delete hooks, /hub/metrics
-    notifications_routes.setup(s)
+    for feature in FEATURES:
+        if feature.template_vars is not None:
+            template_vars.update(feature.template_vars(s))
+        if feature.configure is not None:
+            feature.configure(c, s, setdefault)
+    merge(hub, "template_vars", template_vars)
+    _start_with_hub()
     return s
+
+
+def _add_user_scopes(hub, user_scopes: list[str]) -> None:
+    """Every user holds the features' filtered scopes on themselves: JupyterHub's ``user`` role,
+    extended (the site's own ``user`` role, when it defines one, is extended instead)."""
+    roles = list(hub.load_roles) if "load_roles" in hub else []
+    role = next((r for r in roles if r.get("name") == "user"), None)
+    if role is None:
+        roles += scopes.roles(user_scopes)
+    else:
+        role["scopes"] = list(role.get("scopes", [])) + [s for s in user_scopes if s not in role.get("scopes", [])]
+    hub.load_roles = roles
+
+
+def _start_with_hub() -> None:
+    """JupyterHub runs config files inside its event loop: once its web application exists (the
+    database, users and servers are loaded by then), every feature's background work starts."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return  # not inside a starting hub (stellars-hub check, unit tests)
+    task = loop.create_task(_start_when_ready())
+    _start_tasks.add(task)
+    task.add_done_callback(_start_tasks.discard)
+
+
+async def _start_when_ready() -> None:
+    from jupyterhub.app import JupyterHub
+
+    if not JupyterHub.initialized():
+        return
+    app = JupyterHub.instance()
+    while getattr(app, "tornado_application", None) is None:
+        await asyncio.sleep(0.2)
+    await Platform.current().start(app)

@@ -1,8 +1,11 @@
-"""The one table of every operator setting (``JUPYTERHUB_*`` environment variables).
+"""The one table of every operator setting, and the traitlets built from it.
 
-Everything else (hub configuration, ``stellars-hub check``, the README table, the settings page,
-the compose defaults) is derived from or checked against ``SETTINGS``. Parsing never falls back
-silently: a bad value raises :class:`ConfigError` naming the variable and what it allows.
+Each row is one ``JUPYTERHUB_*`` variable and the traitlet of the feature that owns it
+(``trait="SelfService.restart_timeout"``). The traitlet's default is the variable's value (or the
+table's default), so a site's ``jupyterhub_config.py`` overrides the environment, and
+``stellars-hub --help-all`` lists every setting with its variable. The README table, the Settings
+page, ``stellars-hub check`` and the compose defaults all derive from or are checked against this
+table. A bad value raises :class:`ConfigError` naming the variable (or trait) and what it allows.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from traitlets import TraitError, TraitType, Undefined
+
 
 class ConfigError(Exception):
-    """One or more settings are invalid; ``problems`` holds one line per variable."""
+    """One or more settings are invalid; ``problems`` holds one line per setting."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -34,6 +39,15 @@ class Setting:
     secret: bool = False
     optional: bool = False  # an empty value is allowed (and means "derived")
     unit: str = ""
+    trait: str = ""  # "Class.trait" of the Configurable that owns it
+
+    @property
+    def owner(self) -> str:
+        return self.trait.split(".", 1)[0]
+
+    @property
+    def trait_name(self) -> str:
+        return self.trait.split(".", 1)[1]
 
     def allowed(self) -> str:
         if self.kind == "bool":
@@ -54,15 +68,22 @@ class Setting:
         return "any text" if self.optional else "a non-empty text"
 
 
+SOURCES = ("default", "environment", "config file")
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Parsed, validated values keyed by variable name."""
+    """Effective, validated values keyed by variable name, with where each came from."""
 
     values: Mapping[str, Any]
-    raw: Mapping[str, str] = field(default_factory=dict)
+    raw: Mapping[str, str] = field(default_factory=dict)  # the value as text, as a variable would hold it
+    sources: Mapping[str, str] = field(default_factory=dict)  # name -> one of SOURCES
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, "environment" if name in os.environ else "default")
 
     def rows(self) -> list[dict[str, Any]]:
         """The effective configuration, secrets masked, in table order."""
@@ -72,12 +93,14 @@ class Settings:
             rows.append(
                 {
                     "name": s.name,
+                    "trait": s.trait,
                     "category": s.category,
                     "description": s.description,
                     "default": s.default,
                     "value": mask(value) if s.secret else value,
                     "allowed": s.allowed(),
                     "secret": s.secret,
+                    "source": self.source(s.name),
                 }
             )
         return rows
@@ -90,58 +113,59 @@ def mask(value: str) -> str:
 _S = Setting
 SETTINGS: tuple[Setting, ...] = (
     # Hub
-    _S("JUPYTERHUB_ADMIN", "admin", "Hub", "User name of the first admin; authorised at once when it signs up"),
-    _S("JUPYTERHUB_BASE_URL", "/jupyterhub", "Hub", "URL prefix the hub is served under", kind="base_url", optional=True),
-    _S("JUPYTERHUB_HUB_HOST", "jupyterhub", "Hub", "Host name labs use to reach the hub API (127.0.0.1 on host networking)"),
-    _S("JUPYTERHUB_HUB_PORT", "8080", "Hub", "Port of the hub API that labs connect to", kind="int", minimum=1, maximum=65535),
-    _S("JUPYTERHUB_SSL_ENABLED", "0", "Hub", "1: the hub serves TLS itself (normally TLS ends at the reverse proxy)", kind="bool"),
-    _S("JUPYTERHUB_SSL_CERT", "/data/certs/server.crt", "Hub", "TLS certificate file used when JUPYTERHUB_SSL_ENABLED=1"),
-    _S("JUPYTERHUB_SSL_KEY", "/data/certs/server.key", "Hub", "TLS private key file used when JUPYTERHUB_SSL_ENABLED=1"),
-    _S("JUPYTERHUB_DATA_DIR", "/data", "Hub", "Directory holding the cookie secret and the SQLite databases"),
-    _S("JUPYTERHUB_DB_URL", "", "Hub", "Hub database URL; empty means SQLite in the data directory", kind="db_url", secret=True, optional=True),
+    _S("JUPYTERHUB_ADMIN", "admin", "Hub", "User name of the first admin; authorised at once when it signs up", trait="StellarsHub.admin_user"),
+    _S("JUPYTERHUB_BASE_URL", "/jupyterhub", "Hub", "URL prefix the hub is served under", kind="base_url", optional=True, trait="StellarsHub.base_url"),
+    _S("JUPYTERHUB_HUB_HOST", "jupyterhub", "Hub", "Host name labs use to reach the hub API (127.0.0.1 on host networking)", trait="StellarsHub.hub_host"),
+    _S("JUPYTERHUB_HUB_PORT", "8080", "Hub", "Port of the hub API that labs connect to", kind="int", minimum=1, maximum=65535, trait="StellarsHub.hub_port"),
+    _S("JUPYTERHUB_SSL_ENABLED", "0", "Hub", "1: the hub serves TLS itself (normally TLS ends at the reverse proxy)", kind="bool", trait="StellarsHub.ssl_enabled"),
+    _S("JUPYTERHUB_SSL_CERT", "/data/certs/server.crt", "Hub", "TLS certificate file used when JUPYTERHUB_SSL_ENABLED=1", trait="StellarsHub.ssl_cert"),
+    _S("JUPYTERHUB_SSL_KEY", "/data/certs/server.key", "Hub", "TLS private key file used when JUPYTERHUB_SSL_ENABLED=1", trait="StellarsHub.ssl_key"),
+    _S("JUPYTERHUB_DATA_DIR", "/data", "Hub", "Directory holding the cookie secret and the SQLite databases", trait="StellarsHub.data_dir"),
+    _S("JUPYTERHUB_DB_URL", "", "Hub", "Hub database URL; empty means SQLite in the data directory", kind="db_url", secret=True, optional=True, trait="StellarsHub.db_url"),
     # Accounts
-    _S("JUPYTERHUB_SIGNUP_ENABLED", "1", "Accounts", "1: people may sign up and wait for approval; 0: only admins create users", kind="bool"),
-    _S("JUPYTERHUB_AUTOGENERATED_PASSWORD_WORDS", "4", "Accounts", "Words in a generated password for admin-created users", kind="int", minimum=3, maximum=12),
-    _S("JUPYTERHUB_AUTOGENERATED_PASSWORD_DELIMITER", "-", "Accounts", "Character(s) joining the words of a generated password"),
-    _S("JUPYTERHUB_AUTOGENERATED_PASSWORD_TTL", "300", "Accounts", "Seconds a generated password stays visible to admins (kept in memory only, never stored unhashed)", kind="int", minimum=1, maximum=300, unit="seconds"),
-    _S("JUPYTERHUB_PASSWORD_MIN_LENGTH", "8", "Accounts", "Minimum length of a password chosen at signup or on Change Password", kind="int", minimum=1, maximum=128),
-    _S("JUPYTERHUB_PASSWORD_CHECK_COMMON", "1", "Accounts", "1: refuse passwords from NativeAuthenticator's list of common passwords", kind="bool"),
-    _S("JUPYTERHUB_LOGIN_MAX_FAILURES", "5", "Accounts", "Failed logins in a row after which a user name is locked out for a while (0 = never)", kind="int", minimum=0, maximum=1000),
-    _S("JUPYTERHUB_LOGIN_LOCKOUT_SECONDS", "600", "Accounts", "How long a locked-out user name must wait before the next login attempt", kind="int", minimum=1, maximum=86400, unit="seconds"),
+    _S("JUPYTERHUB_SIGNUP_ENABLED", "1", "Accounts", "1: people may sign up and wait for approval; 0: only admins create users", kind="bool", trait="Accounts.signup_enabled"),
+    _S("JUPYTERHUB_AUTOGENERATED_PASSWORD_WORDS", "4", "Accounts", "Words in a generated password for admin-created users", kind="int", minimum=3, maximum=12, trait="Accounts.password_words"),
+    _S("JUPYTERHUB_AUTOGENERATED_PASSWORD_DELIMITER", "-", "Accounts", "Character(s) joining the words of a generated password", trait="Accounts.password_delimiter"),
+    _S("JUPYTERHUB_AUTOGENERATED_PASSWORD_TTL", "300", "Accounts", "Seconds a generated password stays visible to admins (kept in memory only, never stored unhashed)", kind="int", minimum=1, maximum=300, unit="seconds", trait="Accounts.password_ttl"),
+    _S("JUPYTERHUB_PASSWORD_MIN_LENGTH", "8", "Accounts", "Minimum length of a password chosen at signup or on Change Password", kind="int", minimum=1, maximum=128, trait="Accounts.password_min_length"),
+    _S("JUPYTERHUB_PASSWORD_CHECK_COMMON", "1", "Accounts", "1: refuse passwords from NativeAuthenticator's list of common passwords", kind="bool", trait="Accounts.password_check_common"),
+    _S("JUPYTERHUB_LOGIN_MAX_FAILURES", "5", "Accounts", "Failed logins in a row after which a user name is locked out for a while (0 = never)", kind="int", minimum=0, maximum=1000, trait="Accounts.login_max_failures"),
+    _S("JUPYTERHUB_LOGIN_LOCKOUT_SECONDS", "600", "Accounts", "How long a locked-out user name must wait before the next login attempt", kind="int", minimum=1, maximum=86400, unit="seconds", trait="Accounts.login_lockout_seconds"),
     # Labs
-    _S("JUPYTERHUB_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest", "Labs", "Image every user's JupyterLab container runs"),
-    _S("JUPYTERHUB_NETWORK_NAME", "jupyterhub_network", "Labs", "Docker network of the labs; 'host' puts each lab on host networking on its own port"),
-    _S("JUPYTERHUB_SERVICE_MLFLOW", "1", "Labs", "1: the lab starts its MLflow tracking server", kind="bool"),
-    _S("JUPYTERHUB_SERVICE_RESOURCES_MONITOR", "1", "Labs", "1: the lab starts its resources monitor", kind="bool"),
-    _S("JUPYTERHUB_SERVICE_TENSORBOARD", "1", "Labs", "1: the lab starts TensorBoard", kind="bool"),
-    _S("TF_CPP_MIN_LOG_LEVEL", "3", "Labs", "TensorFlow C++ log level passed to labs", kind="choice", choices=("0", "1", "2", "3")),
+    _S("JUPYTERHUB_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest", "Labs", "Image every user's JupyterLab container runs", trait="Labs.image"),
+    _S("JUPYTERHUB_NETWORK_NAME", "jupyterhub_network", "Labs", "Docker network of the labs; 'host' puts each lab on host networking on its own port", trait="Labs.network_name"),
+    _S("JUPYTERHUB_SERVICE_MLFLOW", "1", "Labs", "1: the lab starts its MLflow tracking server", kind="bool", trait="Labs.service_mlflow"),
+    _S("JUPYTERHUB_SERVICE_RESOURCES_MONITOR", "1", "Labs", "1: the lab starts its resources monitor", kind="bool", trait="Labs.service_resources_monitor"),
+    _S("JUPYTERHUB_SERVICE_TENSORBOARD", "1", "Labs", "1: the lab starts TensorBoard", kind="bool", trait="Labs.service_tensorboard"),
+    _S("TF_CPP_MIN_LOG_LEVEL", "3", "Labs", "TensorFlow C++ log level passed to labs", kind="choice", choices=("0", "1", "2", "3"), trait="Labs.tf_cpp_min_log_level"),
     # GPU
-    _S("JUPYTERHUB_GPU_ENABLED", "2", "GPU", "0 off, 1 on, 2 detect at start-up", kind="choice", choices=("0", "1", "2")),
-    _S("JUPYTERHUB_NVIDIA_IMAGE", "nvidia/cuda:13.0.2-base-ubuntu24.04", "GPU", "Image used to probe for GPUs with nvidia-smi"),
+    _S("JUPYTERHUB_GPU_ENABLED", "2", "GPU", "0 off, 1 on, 2 detect at start-up", kind="choice", choices=("0", "1", "2"), trait="Gpu.enabled"),
+    _S("JUPYTERHUB_NVIDIA_IMAGE", "nvidia/cuda:13.0.2-base-ubuntu24.04", "GPU", "Image used to probe for GPUs with nvidia-smi", trait="Gpu.nvidia_image"),
     # Self-service
-    _S("JUPYTERHUB_RESTART_TIMEOUT", "10", "Self-service", "Seconds a lab gets to stop gracefully on Restart Server", kind="int", minimum=0, maximum=600, unit="seconds"),
-    _S("JUPYTERHUB_RESTART_READY_TIMEOUT", "120", "Self-service", "Seconds to wait for a restarted lab to answer again", kind="int", minimum=5, maximum=3600, unit="seconds"),
-    _S("JUPYTERHUB_SELFSERVICE_RATE_LIMIT", "10", "Self-service", "Restarts and resets allowed per user per minute", kind="int", minimum=1, maximum=1000),
+    _S("JUPYTERHUB_RESTART_TIMEOUT", "10", "Self-service", "Seconds a lab gets to stop gracefully on Restart Server", kind="int", minimum=0, maximum=600, unit="seconds", trait="SelfService.restart_timeout"),
+    _S("JUPYTERHUB_RESTART_READY_TIMEOUT", "120", "Self-service", "Seconds to wait for a restarted lab to answer again", kind="int", minimum=5, maximum=3600, unit="seconds", trait="SelfService.restart_ready_timeout"),
+    _S("JUPYTERHUB_SELFSERVICE_RATE_LIMIT", "10", "Self-service", "Restarts and resets allowed per user per minute", kind="int", minimum=1, maximum=1000, trait="SelfService.rate_limit"),
     # Notifications
-    _S("JUPYTERHUB_NOTIFICATIONS_TIMEOUT", "5", "Notifications", "Seconds each lab gets to accept a broadcast before it counts as not responding", kind="int", minimum=1, maximum=60, unit="seconds"),
+    _S("JUPYTERHUB_NOTIFICATIONS_TIMEOUT", "5", "Notifications", "Seconds each lab gets to accept a broadcast before it counts as not responding", kind="int", minimum=1, maximum=60, unit="seconds", trait="Notifications.timeout"),
     # Idle culler
-    _S("JUPYTERHUB_IDLE_CULLER_ENABLED", "0", "Idle culler", "1: stop labs that stay idle", kind="bool"),
-    _S("JUPYTERHUB_IDLE_CULLER_TIMEOUT", "86400", "Idle culler", "Idle time after which a lab is stopped", kind="int", minimum=10, unit="seconds"),
-    _S("JUPYTERHUB_IDLE_CULLER_INTERVAL", "600", "Idle culler", "How often idleness is checked", kind="int", minimum=1, unit="seconds"),
-    _S("JUPYTERHUB_IDLE_CULLER_MAX_AGE", "0", "Idle culler", "Stop labs older than this whatever their activity (0 = off)", kind="int", minimum=0, unit="seconds"),
-    _S("JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION", "24", "Idle culler", "Hours a user may extend their session per server start", kind="int", minimum=0, maximum=720, unit="hours"),
-    _S("JUPYTERHUB_IDLE_CULLER_WARNING", "900", "Idle culler", "How long before stopping a lab its user is warned inside JupyterLab (0 = no warning)", kind="int", minimum=0, unit="seconds"),
-    _S("JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS", "3600", "Idle culler", "Length of one extension hour; only tests shorten it", kind="int", minimum=1, maximum=3600, unit="seconds"),
+    _S("JUPYTERHUB_IDLE_CULLER_ENABLED", "0", "Idle culler", "1: stop labs that stay idle", kind="bool", trait="IdleCuller.enabled"),
+    _S("JUPYTERHUB_IDLE_CULLER_TIMEOUT", "86400", "Idle culler", "Idle time after which a lab is stopped", kind="int", minimum=10, unit="seconds", trait="IdleCuller.timeout"),
+    _S("JUPYTERHUB_IDLE_CULLER_INTERVAL", "600", "Idle culler", "How often idleness is checked", kind="int", minimum=1, unit="seconds", trait="IdleCuller.interval"),
+    _S("JUPYTERHUB_IDLE_CULLER_MAX_AGE", "0", "Idle culler", "Stop labs older than this whatever their activity (0 = off)", kind="int", minimum=0, unit="seconds", trait="IdleCuller.max_age"),
+    _S("JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION", "24", "Idle culler", "Hours a user may extend their session per server start", kind="int", minimum=0, maximum=720, unit="hours", trait="IdleCuller.max_extension"),
+    _S("JUPYTERHUB_IDLE_CULLER_WARNING", "900", "Idle culler", "How long before stopping a lab its user is warned inside JupyterLab (0 = no warning)", kind="int", minimum=0, unit="seconds", trait="IdleCuller.warning"),
+    _S("JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS", "3600", "Idle culler", "Length of one extension hour; only tests shorten it", kind="int", minimum=1, maximum=3600, unit="seconds", trait="IdleCuller.hour_seconds"),
     # Activity monitor
-    _S("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", "600", "Activity monitor", "Seconds between activity samples", kind="int", minimum=1, unit="seconds"),
-    _S("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", "7", "Activity monitor", "Days of samples kept", kind="int", minimum=1, maximum=365, unit="days"),
-    _S("JUPYTERHUB_ACTIVITYMON_HALF_LIFE", "24", "Activity monitor", "Half-life of a sample's weight in the activity score", kind="int", minimum=1, maximum=8760, unit="hours"),
-    _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes"),
+    _S("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", "600", "Activity monitor", "Seconds between activity samples", kind="int", minimum=1, unit="seconds", trait="ActivityMonitor.sample_interval"),
+    _S("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", "7", "Activity monitor", "Days of samples kept", kind="int", minimum=1, maximum=365, unit="days", trait="ActivityMonitor.retention_days"),
+    _S("JUPYTERHUB_ACTIVITYMON_HALF_LIFE", "24", "Activity monitor", "Half-life of a sample's weight in the activity score", kind="int", minimum=1, maximum=8760, unit="hours", trait="ActivityMonitor.half_life"),
+    _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes", trait="ActivityMonitor.inactive_after"),
     # Branding
-    _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri"),
+    _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri", trait="Branding.logo_uri"),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
+BY_TRAIT = {s.trait: s for s in SETTINGS}
 
 _BASE_URL_PART = re.compile(r"^[A-Za-z0-9._~-]+$")
 
@@ -190,31 +214,113 @@ def parse_value(setting: Setting, raw: str) -> Any:
     return value
 
 
-def load(env: Mapping[str, str] | None = None) -> Settings:
-    """Parse every setting from ``env`` (default: the process environment)."""
+def as_text(setting: Setting, value: Any) -> str:
+    """A typed value written the way its environment variable would hold it."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def coerce(setting: Setting, value: Any) -> Any:
+    """A value from a config file (typed) or the environment (text), checked by the table's rules."""
+    if isinstance(value, str):
+        return parse_value(setting, value)
+    if setting.kind == "bool" and isinstance(value, bool):
+        return value
+    if setting.kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return parse_value(setting, str(value))
+    if setting.kind == "choice" and isinstance(value, int) and not isinstance(value, bool):
+        return parse_value(setting, str(value))
+    raise ValueError(f"{value!r} is invalid")
+
+
+class SettingTrait(TraitType):
+    """A platform setting as a traitlet: its default is the ``JUPYTERHUB_*`` variable (or the
+    table's default), and every value, from a config file or the environment, is checked by the
+    table's rules."""
+
+    def __init__(self, name: str, **kwargs):
+        self.setting = BY_NAME[name]
+        s = self.setting
+        help_text = f"{s.description}. Allowed: {s.allowed()}. Environment variable: {s.name} (default {s.default!r})."
+        super().__init__(default_value=Undefined, config=True, help=help_text, **kwargs)
+        self.info_text = s.allowed()
+
+    def make_dynamic_default(self):
+        s = self.setting
+        return parse_value(s, os.environ.get(s.name, s.default))
+
+    def default_value_repr(self) -> str:
+        return f"${self.setting.name} or {self.setting.default!r}"
+
+    def validate(self, obj, value):
+        try:
+            return coerce(self.setting, value)
+        except ValueError as exc:
+            owner = type(obj).__name__ if obj is not None else self.setting.owner
+            raise TraitError(f"{owner}.{self.name} ({self.setting.name}): {exc}; allowed: {self.setting.allowed()}") from None
+
+
+# named after the kind of value, which is what --help-all shows next to each option
+_KIND_TRAITS = {
+    kind: type(label, (SettingTrait,), {})
+    for kind, label in (("str", "Unicode"), ("int", "Int"), ("bool", "Bool"), ("choice", "Enum"),
+                        ("base_url", "URLPrefix"), ("uri", "URI"), ("db_url", "DatabaseURL"))
+}
+
+
+def setting(name: str) -> SettingTrait:
+    """The traitlet of one table row, for the Configurable named in its ``trait``."""
+    return _KIND_TRAITS[BY_NAME[name].kind](name)
+
+
+def _configured(config, setting: Setting):
+    """The value a config file gave ``setting``'s trait, or Undefined."""
+    if config is None:
+        return Undefined
+    section = config.get(setting.owner) if setting.owner in config else None
+    if section is not None and setting.trait_name in section:
+        return section[setting.trait_name]
+    return Undefined
+
+
+def load(env: Mapping[str, str] | None = None, config=None) -> Settings:
+    """Every setting's effective value: the config file's trait value when it sets one, else the
+    environment variable (``env``, default the process environment), else the table's default.
+    Raises ConfigError naming every bad value."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     raw: dict[str, str] = {}
+    sources: dict[str, str] = {}
     problems: list[str] = []
     for s in SETTINGS:
-        text = env.get(s.name)
-        text = s.default if text is None else text
-        raw[s.name] = text
+        given = _configured(config, s)
         try:
-            values[s.name] = parse_value(s, text)
+            if given is not Undefined:
+                sources[s.name] = "config file"
+                values[s.name] = coerce(s, given)
+            else:
+                text = env.get(s.name)
+                sources[s.name] = "default" if text is None else "environment"
+                values[s.name] = parse_value(s, s.default if text is None else text)
+            raw[s.name] = as_text(s, values[s.name])
         except ValueError as exc:
-            problems.append(f"{s.name}: {exc}; allowed: {s.allowed()}")
+            where = f"c.{s.trait} ({s.name})" if sources[s.name] == "config file" else s.name
+            problems.append(f"{where}: {exc}; allowed: {s.allowed()}")
     if problems:
         raise ConfigError(problems)
-    return Settings(values=values, raw=raw)
+    return Settings(values=values, raw=raw, sources=sources)
 
 
 def markdown_table() -> str:
     """The README's configuration reference, generated from ``SETTINGS``."""
-    lines = ["| Variable | Default | Allowed | Description |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| Variable | Traitlet | Default | Allowed | Description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for s in SETTINGS:
         default = f"`{s.default}`" if s.default else "(empty)"
-        lines.append(f"| `{s.name}` | {default} | {s.allowed()} | {s.description} |")
+        lines.append(f"| `{s.name}` | `c.{s.trait}` | {default} | {s.allowed()} | {s.description} |")
     return "\n".join(lines)
 
 

@@ -6,19 +6,81 @@ import inspect
 import re
 
 from docker.errors import APIError
+from requests.exceptions import ConnectionError as RequestsConnectionError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
 
 from . import naming
+from .admin.config import Gpu
+from .platform import Labs
+
+
+def lab_environment(labs: Labs) -> dict[str, str]:
+    """What every lab receives besides JupyterHub's own variables."""
+    flag = lambda on: "1" if on else "0"  # noqa: E731
+    return {
+        "JUPYTERHUB_SERVICE_MLFLOW": flag(labs.service_mlflow),
+        "JUPYTERHUB_SERVICE_RESOURCES_MONITOR": flag(labs.service_resources_monitor),
+        "JUPYTERHUB_SERVICE_TENSORBOARD": flag(labs.service_tensorboard),
+        "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
+        "MLFLOW_TRACKING_URI": "http://localhost:5000",
+        "MLFLOW_PORT": "5000",
+        "MLFLOW_HOST": "0.0.0.0",
+        "MLFLOW_WORKERS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": labs.tf_cpp_min_log_level,
+    }
+
+
+ENGINE_UNREACHABLE = (RequestsConnectionError, ConnectionError, FileNotFoundError)
 
 
 class StellarsSpawner(DockerSpawner):
-    """One container ``jupyterlab-{escaped name}`` per user, with persistent named volumes."""
+    """One container ``jupyterlab-{escaped name}`` per user, with persistent named volumes.
+
+    Its image, network, lab environment and GPU request default to the platform's settings
+    (``c.Labs.*``, ``c.Gpu.enabled``); ``c.StellarsSpawner.*`` overrides them as usual."""
 
     shared_volume = Unicode(naming.SHARED_VOLUME, config=True, help="Volume mounted for everybody at /mnt/shared")
-    lab_environment = Dict(config=True, help="Extra environment for every lab (service switches, MLflow, ...)")
-    gpu_enabled = Bool(False, config=True, help="Request all GPUs and set the GPU flags in the lab")
+    lab_environment = Dict(config=True, help="Extra environment for every lab (default: from c.Labs)")
+    gpu_enabled = Bool(config=True, help="Request all GPUs and set the GPU flags in the lab (default: c.Gpu.enabled is 1; "
+                       "with 2 the GPU detection decides before every start)")
+
+    @property
+    def labs(self) -> Labs:
+        return Labs(config=self.config)
+
+    @default("image")
+    def _image_default(self):
+        return self.labs.image
+
+    @default("network_name")
+    def _network_name_default(self):
+        return self.labs.network_name
+
+    @default("lab_environment")
+    def _lab_environment_default(self):
+        return lab_environment(self.labs)
+
+    @default("gpu_enabled")
+    def _gpu_enabled_default(self):
+        return Gpu(config=self.config).enabled == "1"
+
+    @default("use_internal_ip")
+    def _use_internal_ip_default(self):
+        return True  # labs are reached on their network (or loopback), never via published ports
+
+    @default("default_url")
+    def _default_url_default(self):
+        return "/lab"
+
+    @default("start_timeout")
+    def _start_timeout_default(self):
+        return 180
+
+    @default("http_timeout")
+    def _http_timeout_default(self):
+        return 120
     user_volumes = List(
         Dict(),
         config=True,
@@ -79,7 +141,13 @@ class StellarsSpawner(DockerSpawner):
     async def poll(self):
         if self.restarting_in_place:
             return None  # stopped for a moment on purpose, not dead
-        return await super().poll()
+        try:
+            return await super().poll()
+        except ENGINE_UNREACHABLE as exc:
+            # the engine does not answer, the lab may well: keep taking it for running rather
+            # than fail every page that polls (JupyterHub's home page) or drop a live lab
+            self.log.warning("Cannot poll %s: the container engine does not answer (%s)", self._log_name, exc)
+            return None
 
     @property
     def host_network(self) -> bool:

@@ -45,7 +45,7 @@ async def test_probe_reports_each_reason_and_leaves_no_container(case):
         "timeout": dict(image=LAB_IMAGE, runtime="runc", command=("sleep", "120"), timeout=3),
     }[case]
     since = time.time()
-    result = await DockerRuntime(max_workers=1).probe_gpu(container_name=name, **args)
+    result = await DockerRuntime().probe_gpu(container_name=name, **args)
     assert result.available is False
     assert result.reason.startswith(case.replace("-", " ")), result.reason
     assert _probe_containers(name) == []
@@ -56,7 +56,7 @@ async def test_probe_reports_each_reason_and_leaves_no_container(case):
 async def test_probe_succeeds_when_the_command_does():
     # the success path, with a command that exists in the lab image standing in for nvidia-smi
     name = f"{PROBE}-{RUN_PREFIX}-ok"
-    result = await DockerRuntime(max_workers=1).probe_gpu(
+    result = await DockerRuntime().probe_gpu(
         LAB_IMAGE, name, timeout=30, runtime="runc", command=("sh", "-c", "echo 'GPU 0: Test (UUID: x)'"))
     assert result.available is True and "1 GPU" in result.reason
     assert _probe_containers(name) == []

@@ -17,7 +17,6 @@ from stellars_hub.session.store import store_for
 from stellars_hub.activity.monitor import Monitor
 from stellars_hub.runtime.base import ContainerStats, VolumeInfo
 from stellars_hub.runtime.docker import _parse_stats
-from stellars_hub.web import userevents
 
 T0 = 1_800_000_000.0  # epoch seconds
 H = 3600.0
@@ -182,32 +181,29 @@ async def test_single_flight_expires_after_ttl():
 
 
 async def test_samples_follow_rename_and_vanish_with_delete(tmp_path, hubdb):
+    # the hub calls these hooks after a committed rename and when it deletes a user
     m = make_monitor(tmp_path, Clock(T0))
-    userevents.on_rename(m.user_renamed)
-    userevents.on_delete(m.user_deleted)
-    try:
-        user = add_user(hubdb, "ann", running=True, last_activity=naive(T0))
-        add_user(hubdb, "bob")
-        await m.sample_once(hubdb)
-        m.clock.now = T0 + 600
-        await m.sample_once(hubdb)
-        assert (await m.scores())["ann"] == (1.0, 2)
+    user = add_user(hubdb, "ann", running=True, last_activity=naive(T0))
+    add_user(hubdb, "bob")
+    await m.sample_once(hubdb)
+    m.clock.now = T0 + 600
+    await m.sample_once(hubdb)
+    assert (await m.scores())["ann"] == (1.0, 2)
 
-        for spawner in user._orm_spawners:  # renames happen with the lab stopped (accounts refuses others)
-            spawner.server = None
-        user.name = "anna"
-        hubdb.commit()
-        assert await m.store.call("samples", "ann") == []
-        assert await m.store.call("samples", "anna") == [(T0, True), (T0 + 600, True)]
-        assert (await m.scores())["anna"] == (1.0, 2) and "ann" not in await m.scores()
+    for spawner in user._orm_spawners:  # renames happen with the lab stopped (accounts refuses others)
+        spawner.server = None
+    user.name = "anna"
+    hubdb.commit()
+    m.user_renamed("ann", "anna")
+    assert await m.store.call("samples", "ann") == []
+    assert await m.store.call("samples", "anna") == [(T0, True), (T0 + 600, True)]
+    assert (await m.scores())["anna"] == (1.0, 2) and "ann" not in await m.scores()
 
-        hubdb.delete(user)
-        hubdb.commit()
-        assert await m.store.call("samples", "anna") == []
-        assert set(await m.scores()) == {"bob"}
-    finally:
-        userevents._renames_after.remove(m.user_renamed)
-        userevents._deletes_after.remove(m.user_deleted)
+    m.user_deleted("anna")
+    hubdb.delete(user)
+    hubdb.commit()
+    assert await m.store.call("samples", "anna") == []
+    assert set(await m.scores()) == {"bob"}
 
 
 async def test_reset_clears_all_history(tmp_path, hubdb):

@@ -8,9 +8,11 @@ from importlib import metadata
 
 from harness import REPO
 
-from stellars_hub import hubconfig, settings
+from stellars_hub import settings
 from stellars_hub.admin import branding, settings_view, version
-from stellars_hub.admin.routes import NAV
+from stellars_hub.admin.feature import FEATURE
+from stellars_hub.feature import Feature
+from stellars_hub.platform import Platform
 
 
 def test_settings_view_lists_every_setting_grouped_in_table_order():
@@ -49,25 +51,28 @@ def test_footer_line_reads_installed_versions():
     )
 
 
-def test_image_healthcheck_uses_hub_health_and_fails_on_errors():
+def test_image_healthcheck_asks_jupyterhub_whether_the_hub_is_alive():
+    # liveness only: an engine outage must never get the hub restarted (readiness says that)
     text = (REPO / "docker" / "hub" / "Dockerfile").read_text()
     check = re.search(r"HEALTHCHECK[^\n]*\\\n\s*CMD (.*)", text).group(1)
-    assert "hub/health" in check and "hub/api/" not in check
+    assert "hub/health" in check and "readiness" not in check and "hub/api/" not in check
     assert re.search(r"curl -\w*f", check)  # -f: a 503 makes curl, and so the check, fail
 
 
 def test_settings_nav_entry_is_admin_only():
-    assert NAV == [{"id": "settings", "label": "Settings", "path": "settings", "admin": True, "order": 40}]
+    assert FEATURE.nav == ({"id": "settings", "label": "Settings", "path": "settings", "admin": True, "order": 40},)
 
 
 async def test_pre_spawn_steps_run_in_order_sync_and_async():
     seen = []
 
-    def first(sp):
+    def first(platform, sp):
         seen.append(("sync", sp))
 
-    async def second(sp):
+    async def second(platform, sp):
         seen.append(("async", sp))
 
-    await hubconfig.run_before_spawn([first, second])("spawner")
+    platform = Platform()
+    platform._features = [Feature("a", pre_spawn=first), Feature("b"), Feature("c", pre_spawn=second)]
+    await platform.before_spawn("spawner")
     assert seen == [("sync", "spawner"), ("async", "spawner")]

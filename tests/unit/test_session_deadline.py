@@ -166,16 +166,11 @@ async def test_arbiter_asks_for_a_warning_only_when_due(caplog):
     assert any(r.getMessage().startswith("warned ann: stop due at") for r in caplog.records)
 
 
-def test_culler_service_gets_only_its_scopes(tmp_path, monkeypatch):
+def test_culler_service_gets_only_its_scopes(tmp_path):
     from traitlets.config import Config
 
     from stellars_hub import hubconfig
-    from stellars_hub.session.hub import SERVICE_SCOPES
-    from stellars_hub.web import userevents
-
-    # apply() subscribes the store to user renames/deletes; keep that out of other tests
-    monkeypatch.setattr(userevents, "_renames_after", [])
-    monkeypatch.setattr(userevents, "_deletes_after", [])
+    from stellars_hub.session.feature import SERVICE_SCOPES
 
     c = Config()
     hubconfig.apply(c, {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",

@@ -104,3 +104,70 @@ def test_readme_table_matches_settings():
     assert start in readme and end in readme, "README lacks the settings table markers"
     table = readme.split(start, 1)[1].split(end, 1)[0].strip()
     assert table == settings.markdown_table(), "README settings table is stale: run `python -m stellars_hub.settings README.md`"
+
+
+# -- settings as traitlets ------------------------------------------------------------------
+
+
+def test_every_setting_is_one_trait_of_the_class_that_owns_it():
+    from stellars_hub.platform import configurables
+
+    classes = {c.__name__: c for c in configurables()}
+    traits = [s.trait for s in settings.SETTINGS]
+    assert len(set(traits)) == len(traits) and all(traits)
+    for s in settings.SETTINGS:
+        trait = classes[s.owner].class_traits(config=True)[s.trait_name]
+        assert isinstance(trait, settings.SettingTrait) and trait.setting is s
+        assert s.name in trait.help  # the help text names the environment variable
+    owned = {f"{c.__name__}.{name}" for c in configurables()
+             for name, t in c.class_own_traits(config=True).items() if isinstance(t, settings.SettingTrait)}
+    assert owned == set(traits)  # no trait without its row
+
+
+def test_trait_default_is_the_environment_variable(monkeypatch):
+    from stellars_hub.selfservice.config import SelfService
+
+    monkeypatch.setenv("JUPYTERHUB_RESTART_TIMEOUT", "42")
+    assert SelfService().restart_timeout == 42
+    monkeypatch.delenv("JUPYTERHUB_RESTART_TIMEOUT")
+    assert SelfService().restart_timeout == 10
+
+
+def test_config_file_value_wins_over_the_environment_and_says_so():
+    from traitlets.config import Config
+
+    c = Config()
+    c.SelfService.restart_timeout = 33
+    c.IdleCuller.enabled = True
+    s = settings.load({"JUPYTERHUB_RESTART_TIMEOUT": "20", "JUPYTERHUB_NOTIFICATIONS_TIMEOUT": "7"}, config=c)
+    assert s["JUPYTERHUB_RESTART_TIMEOUT"] == 33 and s.source("JUPYTERHUB_RESTART_TIMEOUT") == "config file"
+    assert s["JUPYTERHUB_IDLE_CULLER_ENABLED"] is True and s.raw["JUPYTERHUB_IDLE_CULLER_ENABLED"] == "1"
+    assert s["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"] == 7 and s.source("JUPYTERHUB_NOTIFICATIONS_TIMEOUT") == "environment"
+    assert s.source("JUPYTERHUB_ADMIN") == "default"
+
+
+def test_bad_config_file_values_are_refused_naming_the_trait():
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    from stellars_hub.selfservice.config import SelfService
+
+    c = Config()
+    c.SelfService.restart_timeout = 9999
+    c.Gpu.enabled = "maybe"
+    with pytest.raises(settings.ConfigError) as bad:
+        settings.load({}, config=c)
+    text = "\n".join(bad.value.problems)
+    assert "c.SelfService.restart_timeout (JUPYTERHUB_RESTART_TIMEOUT): 9999 is above the maximum 600" in text
+    assert "c.Gpu.enabled (JUPYTERHUB_GPU_ENABLED)" in text
+    with pytest.raises(TraitError, match="JUPYTERHUB_RESTART_TIMEOUT"):
+        SelfService(config=c)
+
+
+def test_help_all_lists_every_setting_with_its_variable(capsys):
+    from stellars_hub import cli
+
+    assert cli.main(["--help-all"]) == 0
+    out = capsys.readouterr().out
+    for s in settings.SETTINGS:
+        assert f"--{s.trait}=" in out and s.name in out

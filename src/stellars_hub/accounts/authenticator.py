@@ -14,7 +14,8 @@ from traitlets import Integer, List, Unicode
 from tornado import web
 
 from .. import naming
-from . import lifecycle, names, pages, passwords, volumemap
+from ..platform import Platform
+from . import names, pages, passwords, volumemap
 from .compat import patched_handlers
 from .credentials import CredentialCache
 
@@ -42,7 +43,6 @@ class StellarsAuthenticator(NativeAuthenticator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.credentials = CredentialCache(self.credentials_ttl)
-        lifecycle.install(self)
         naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
 
     def get_handlers(self, app):
@@ -97,6 +97,8 @@ class StellarsAuthenticator(NativeAuthenticator):
             # hub start-up: JupyterHub announces every stored user, nobody is being created
             self._bootstrap_admin(user.name)
             return
+        volumemap.user_created(self.db, user.name)
+        self.db.commit()
         info = self.get_user(user.name)
         if info is not None and info.is_authorized:
             return  # an approved signup logging in for the first time keeps their own password
@@ -135,10 +137,22 @@ class StellarsAuthenticator(NativeAuthenticator):
         self.log.warning("Signup is off and admin %s had no login: its generated password is in %s "
                          "(readable by the hub's user only). Log in, change it, then delete that file.", name, path)
 
-    def delete_user(self, user):
-        super().delete_user(user)
+    async def delete_user(self, user):
+        """JupyterHub's hook before it deletes ``user``: the login record goes, the volume set
+        stays claimed while the volumes exist, then every feature drops its records."""
+        super().delete_user(user)  # NativeAuthenticator removes the login record
+        volumemap.user_deleted(self.db, user.name)
+        self.db.commit()
         self.credentials.drop(user.name)
         self.login_attempts.pop(user.name, None)
+        await Platform.current().user_deleted(user.name)
+
+    def user_renamed(self, old: str, new: str) -> None:
+        """After a committed rename (see lifecycle.RenameUserAPIHandler): in-memory records follow."""
+        self.credentials.rename(old, new)
+        attempts = self.login_attempts.pop(old, None)
+        if attempts is not None:
+            self.login_attempts[new] = attempts
 
     # -- lockout --------------------------------------------------------------------------
     def lockout_remaining(self, username: str) -> int:

@@ -1,88 +1,79 @@
-"""What follows a user's creation, rename and deletion in the hub (admin panel or REST API).
+"""What follows a user's creation, rename and deletion, through JupyterHub's own hooks.
 
-- creation: the new user's volume set (fresh when their name's volumes still belong to someone);
-- rename: refused while a server runs or when a pending signup holds the new name; otherwise the
-  login record and the volume set move with the user in the same transaction, and the cached
-  generated password and failed-login count follow after the commit;
-- deletion: the login record goes in the same transaction (whatever path deleted the user), the
-  volume set stays claimed while the volumes exist, the cached password is dropped.
+- creation: ``Authenticator.add_user`` gives the new user their volume set (a fresh one when their
+  name's volumes still belong to someone else);
+- rename: JupyterHub has no rename hook, so the user API's PATCH is served by
+  :class:`RenameUserAPIHandler`, JupyterHub's own handler with the checks and records around it,
+  registered through the authenticator (whose routes JupyterHub puts ahead of its own). The login
+  record and the volume set move in the same commit as the rename;
+- deletion: ``Authenticator.delete_user`` removes the login record and keeps the volume set claimed.
+After the hub's commit, every feature's hook keeps its own records in step (``Platform``).
 """
 
 from __future__ import annotations
 
-import weakref
-
-from jupyterhub import orm
+from jupyterhub.apihandlers.users import UserAPIHandler
+from jupyterhub.scopes import has_scope
 from nativeauthenticator.orm import UserInfo
-from sqlalchemy import event, select
-from sqlalchemy.orm import object_session
+from sqlalchemy import select
 from tornado import web
 
-from ..web import userevents
+from ..platform import Platform
 from . import volumemap
 
-_authenticator = lambda: None  # noqa: E731  (weak reference to the running authenticator)
-_installed = False
 
-
-def install(authenticator) -> None:
-    """Subscribe once per process; the hooks act on the latest authenticator's caches."""
-    global _authenticator, _installed
-    _authenticator = weakref.ref(authenticator)
-    if _installed:
-        return
-    event.listen(orm.User.name, "set", _refuse_unsafe_rename)
-    userevents.on_create(volumemap.user_created)
-    userevents.on_rename(_move_records, in_transaction=True)
-    userevents.on_rename(_move_caches)
-    userevents.on_delete(_delete_records, in_transaction=True)
-    userevents.on_delete(_drop_caches)
-    _installed = True
-
-
-def _refuse_unsafe_rename(target, value, oldvalue, initiator):
-    """Runs when JupyterHub assigns ``user.name``, before anything reaches the database.
-
-    Raising here (not inside the flush) leaves the hub's shared session usable: the request
-    ends with the JSON error and JupyterHub rolls back whatever else the request had changed.
-    """
-    session = object_session(target)
-    if session is None or oldvalue in (None, value) or not isinstance(oldvalue, str):
-        return  # construction, or not a rename
-    with session.no_autoflush:
-        if any(sp.server is not None for sp in target._orm_spawners):
-            raise web.HTTPError(409, f"{oldvalue} has a running server: stop it first, then rename "
-                                     f"(their files are kept either way)")
-        pending = session.execute(select(UserInfo).where(UserInfo.username == value)).scalar_one_or_none()
+def rename_problem(db, user, new: str) -> str | None:
+    """Why ``user`` cannot become ``new`` now (None: it can)."""
+    if any(sp.server is not None for sp in user.orm_user._orm_spawners):
+        return f"{user.name} has a running server: stop it first, then rename (their files are kept either way)"
+    with db.no_autoflush:
+        pending = db.execute(select(UserInfo).where(UserInfo.username == new)).scalar_one_or_none()
     if pending is not None:
-        raise web.HTTPError(409, f"a signup named {value} exists (not a hub user yet): choose another name, "
-                                 "or un-authorise and discard it on the Authorize Users page first")
+        return (f"a signup named {new} exists (not a hub user yet): choose another name, "
+                "or un-authorise and discard it on the Authorize Users page first")
+    return None
 
 
-def _move_records(session, old: str, new: str) -> None:
-    with session.no_autoflush:
-        info = session.execute(select(UserInfo).where(UserInfo.username == old)).scalar_one_or_none()
+def move_records(db, old: str, new: str) -> None:
+    """The login record and the volume set follow the rename (not committed here)."""
+    with db.no_autoflush:
+        info = db.execute(select(UserInfo).where(UserInfo.username == old)).scalar_one_or_none()
     if info is not None:
         info.username = new
-    volumemap.user_renamed(session, old, new)
+    volumemap.user_renamed(db, old, new)
 
 
-def _delete_records(session, name: str) -> None:
-    with session.no_autoflush:
-        for info in session.execute(select(UserInfo).where(UserInfo.username == name)).scalars():
-            session.delete(info)
-    volumemap.user_deleted(session, name)
+class RenameUserAPIHandler(UserAPIHandler):
+    """JupyterHub's ``/hub/api/users/<name>``; a PATCH that renames is checked first and carries
+    the platform's records with it."""
 
+    async def patch(self, user_name):
+        user = self.find_user(user_name)
+        new = self._new_name(user)
+        if new is None:  # not a rename, or not allowed: JupyterHub answers as it always does
+            return await super().patch(user_name)
+        problem = rename_problem(self.db, user, new)
+        if problem:
+            raise web.HTTPError(409, problem)
+        self.authenticator.validate_username(new)  # the reason as a 400 before anything moves
+        move_records(self.db, user_name, new)
+        try:
+            await super().patch(user_name)
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.authenticator.user_renamed(user_name, new)
+        await Platform.current().user_renamed(user_name, new)
 
-def _move_caches(old: str, new: str) -> None:
-    auth = _authenticator()
-    if auth is not None:
-        auth.credentials.rename(old, new)
-        auth.login_attempts.pop(old, None)
-
-
-def _drop_caches(name: str) -> None:
-    auth = _authenticator()
-    if auth is not None:
-        auth.credentials.drop(name)
-        auth.login_attempts.pop(name, None)
+    def _new_name(self, user) -> str | None:
+        if user is None or not has_scope(f"admin:users!user={user.name}", self.parsed_scopes, db=self.db):
+            return None
+        try:
+            body = self.get_json_body()
+        except web.HTTPError:
+            return None
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or name == user.name:
+            return None
+        new = self.authenticator.normalize_username(name)
+        return None if new == user.name else new

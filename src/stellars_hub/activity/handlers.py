@@ -6,7 +6,7 @@ from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import api_errors, http_error
-from .monitor import Monitor, get_monitor
+from .monitor import Monitor, monitor_for
 
 READ_SCOPE = "custom:activity:read"
 RESET_SCOPE = "custom:activity:reset"
@@ -23,7 +23,7 @@ def may(handler, scope: str) -> bool:
 class ActivityMixin:
     @property
     def monitor(self) -> Monitor:
-        return get_monitor(self.stellars)
+        return monitor_for(self.platform)
 
     def require(self, scope: str) -> None:
         if not may(self, scope):

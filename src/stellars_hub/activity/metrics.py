@@ -64,11 +64,8 @@ class ActivityCollector:
         yield memory
 
 
-_registered: dict[int, ActivityCollector] = {}
-
-
-def register(monitor: Monitor) -> None:
-    """Add the monitor's collector to the default registry once per monitor."""
-    if id(monitor) not in _registered:
-        collector = _registered[id(monitor)] = ActivityCollector(monitor)
-        REGISTRY.register(collector)
+def register(monitor: Monitor) -> ActivityCollector:
+    """Add the monitor's collector to the default registry (once per hub: at its start)."""
+    collector = ActivityCollector(monitor)
+    REGISTRY.register(collector)
+    return collector

@@ -23,9 +23,8 @@ from jupyterhub import orm
 from sqlalchemy import and_
 
 from .. import naming
-from ..runtime import ContainerRuntime, DockerRuntime
+from ..runtime import ContainerRuntime
 from ..session import seconds_until_stop
-from ..web import userevents
 from .cache import SingleFlight
 from .store import FILE_NAME, AsyncSampleStore
 
@@ -94,7 +93,6 @@ class Monitor:
         self._report_epoch = 0  # bumped when samples, scores or names change
         self._report_cache: tuple | None = None  # (key, monotonic time, (dict, json text))
         self._report_inflight: dict[tuple, asyncio.Future] = {}
-        self.sampler_started = False
         self.passes = 0
         self.last_pass: float | None = None
 
@@ -113,8 +111,8 @@ class Monitor:
 
     @property
     def runtime(self) -> ContainerRuntime:
-        if self._runtime is None:  # created on the loop's first use, not at config time
-            self._runtime = DockerRuntime()
+        if self._runtime is None:
+            raise RuntimeError("the activity monitor has no container runtime")
         return self._runtime
 
     def attach(self, db) -> None:
@@ -316,17 +314,6 @@ class Monitor:
         return sum(known) if known else None
 
 
-# -- one monitor per hub process ----------------------------------------------------------------
-_monitors: dict[str, Monitor] = {}
-
-
-def get_monitor(settings) -> Monitor:
-    """The process's monitor for this data directory (created and hooked up on first use)."""
-    key = str(Path(settings["JUPYTERHUB_DATA_DIR"]).resolve())
-    monitor = _monitors.get(key)
-    if monitor is None:
-        monitor = _monitors[key] = Monitor(settings, key)
-        # samples follow renames and vanish with deletions, after the hub's commit succeeded
-        userevents.on_rename(monitor.user_renamed)
-        userevents.on_delete(monitor.user_deleted)
-    return monitor
+def monitor_for(platform) -> Monitor:
+    """The hub's one monitor."""
+    return platform.shared("activity-monitor", lambda: Monitor(platform.settings, platform.data_dir, runtime=platform.runtime))

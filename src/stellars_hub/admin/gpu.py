@@ -14,13 +14,13 @@ import time
 from traitlets.log import get_logger
 
 from .. import naming
-from ..runtime import ContainerRuntime, DockerRuntime, GpuProbe
+from ..runtime import ContainerRuntime, GpuProbe
 
 PROBE_TIMEOUT = 30.0
 
 
 class GpuDecision:
-    def __init__(self, mode: str, image: str, runtime: ContainerRuntime | None = None,
+    def __init__(self, mode: str, image: str, runtime: ContainerRuntime,
                  timeout: float = PROBE_TIMEOUT, log=None):
         self.mode = mode
         self.image = image
@@ -54,7 +54,7 @@ class GpuDecision:
 
     async def _detect(self) -> GpuProbe:
         began = time.monotonic()
-        runtime = self._runtime or DockerRuntime(max_workers=1)
+        runtime = self._runtime
         try:
             result = await runtime.probe_gpu(self.image, naming.GPU_PROBE_CONTAINER, self.timeout)
         except Exception as exc:  # never let detection take the hub down: decide "off"

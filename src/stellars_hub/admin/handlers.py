@@ -1,24 +1,22 @@
-"""Settings page and API (admins), and the unauthenticated health endpoint."""
+"""Settings page and API (admins), and the anonymous readiness endpoint."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 
-from jupyterhub.handlers.pages import HealthCheckHandler
 from jupyterhub.scopes import has_scope
 from sqlalchemy import text
 from tornado import web
 
-from ..runtime import DockerRuntime
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from . import settings_view
+from .probe import CachedProbe
 
 SETTINGS_SCOPE = "custom:settings:read"
 # JupyterHub's admin role cannot be extended, so its admin-ui scope also grants the page
 ADMIN_SCOPE = "admin-ui"
-HEALTH_ENGINE_TIMEOUT = 3.0  # below the image HEALTHCHECK timeout (5 s)
 
 
 def may_read_settings(handler) -> bool:
@@ -43,42 +41,30 @@ class SettingsAPIHandler(StellarsAPIHandler):
         self.write_json({"settings": settings_view.rows(self.stellars)})
 
 
-class HealthHandler(HealthCheckHandler):
-    """GET /hub/health: 200 when the hub, its database and the engine answer; 503 naming what
-    is down. No authentication, no template: cheap enough for a container probe. JupyterHub's
-    own handler (which it extends, so successes are logged at debug level like JupyterHub's)
-    answers 200 whatever the state of the database or the engine."""
-
-    @property
-    def engine(self) -> DockerRuntime:
-        # its own small pool and short timeout: busy user operations must not fail the probe
-        return self.settings.setdefault("stellars_health_runtime", DockerRuntime(max_workers=1, timeout=int(HEALTH_ENGINE_TIMEOUT)))
+class ReadinessHandler(StellarsPageHandler):
+    """GET /hub/readiness, anonymous: can the hub do its work? 200 when its database, the
+    container engine and the proxy answer; 503 naming what does not. JupyterHub's own
+    /hub/health answers the other question (is the hub alive) and is what restarts the hub; an
+    engine outage only makes the hub not ready, never restarted. Engine and proxy answers are
+    reused for a few seconds, so probes cost them one call per interval whoever asks."""
 
     def check_database(self) -> str:
-        db = self.db
         try:
-            db.execute(text("SELECT 1")).scalar()
+            self.db.execute(text("SELECT 1")).scalar()
             return "ok"
         except Exception as exc:
-            db.rollback()
+            self.db.rollback()
             return f"not answering ({type(exc).__name__})"
 
-    async def check_engine(self) -> str:
-        try:
-            await asyncio.wait_for(self.engine.ping(), HEALTH_ENGINE_TIMEOUT)
-            return "ok"
-        except asyncio.TimeoutError:
-            return f"no answer within {HEALTH_ENGINE_TIMEOUT:.0f} s"
-        except Exception as exc:
-            return str(exc) or type(exc).__name__
-
     async def report(self) -> tuple[int, dict]:
-        checks = {"hub": "ok", "database": self.check_database(), "engine": await self.check_engine()}
+        probes = readiness_probes(self.platform, self.proxy)
+        checks = {"hub": "ok", "database": self.check_database()}
+        checks["engine"], checks["proxy"] = await asyncio.gather(probes["engine"].state(), probes["proxy"].state())
         down = [name for name, state in checks.items() if state != "ok"]
         if not down:
-            return 200, {"healthy": True, "checks": checks}
-        message = "down: " + "; ".join(f"{n} ({checks[n]})" for n in down)
-        return 503, {"status": 503, "message": message, "healthy": False, "down": down, "checks": checks}
+            return 200, {"ready": True, "checks": checks}
+        message = "not ready: " + "; ".join(f"{n} ({checks[n]})" for n in down)
+        return 503, {"status": 503, "message": message, "ready": False, "down": down, "checks": checks}
 
     def set_default_headers(self):
         super().set_default_headers()
@@ -94,3 +80,10 @@ class HealthHandler(HealthCheckHandler):
         status, _ = await self.report()
         self.set_status(status)
         self.finish()
+
+
+def readiness_probes(platform, proxy) -> dict[str, CachedProbe]:
+    return platform.shared("readiness", lambda: {
+        "engine": CachedProbe(platform.runtime.ping),
+        "proxy": CachedProbe(proxy.get_all_routes),
+    })

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..settings import Settings
+from ..settings import BY_NAME, Settings, parse_value
 
 SHORT_LENGTH = 48  # longer values are cut, the full text stays in the cell's title
 
@@ -12,14 +12,14 @@ def shorten(value: str, limit: int = SHORT_LENGTH) -> str:
 
 
 def rows(s: Settings) -> list[dict]:
-    """Every setting, secrets masked (Settings.rows), with display helpers."""
+    """Every setting, secrets masked (Settings.rows), with where its value came from."""
     out = []
     for row in s.rows():
         out.append({
             **row,
             "short_value": shorten(row["value"]),
             "short_default": shorten(row["default"]),
-            "is_default": s.raw.get(row["name"], row["default"]) == row["default"],
+            "is_default": s[row["name"]] == parse_value(BY_NAME[row["name"]], row["default"]),
         })
     return out
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
@@ -17,12 +15,9 @@ BROADCAST_SCOPE = "custom:notifications:broadcast"
 ALLOWED = (BROADCAST_SCOPE, "admin:servers")
 
 
-def history_store(handler) -> HistoryStore:
-    store = handler.settings.get("stellars_notification_history")
-    if store is None:  # once per hub process: opening creates the file and its tables
-        store = HistoryStore(Path(handler.stellars["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
-        handler.settings["stellars_notification_history"] = store
-    return store
+def history_store(platform) -> HistoryStore:
+    """The hub's one history store (opening creates the file and its tables)."""
+    return platform.shared("notification-history", lambda: HistoryStore(platform.data_dir / FILE_NAME))
 
 
 def _iso(dt):
@@ -48,7 +43,7 @@ class BroadcastAPIHandler(StellarsAPIHandler):
         wanted = validation.parse(self.json_body())
         targets = broadcast.recipients(self.db, self.users, wanted)
         result = await broadcast.send(targets, wanted, timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"])
-        saved = await history_store(self).add(
+        saved = await history_store(self.platform).add(
             self.current_user.name if self.current_user else "(service)", wanted.message, wanted.kind,
             wanted.auto_close, wanted.recipients is not None, result["details"],
         )
@@ -65,7 +60,7 @@ class HistoryAPIHandler(StellarsAPIHandler):
         raw = self.get_argument("limit", "50")
         if not raw.isdigit() or not 1 <= int(raw) <= 500:
             raise http_error(400, "limit: a whole number from 1 to 500")
-        self.write_json({"broadcasts": await history_store(self).list(int(raw))})
+        self.write_json({"broadcasts": await history_store(self.platform).list(int(raw))})
 
 
 class NotificationsPage(StellarsPageHandler):

@@ -1,7 +1,10 @@
 """Docker Engine implementation of ContainerRuntime.
 
-Every engine call runs in this module's own thread pool: DockerSpawner's executor has a single
-thread, so a 10 s graceful stop there would stall every other user's spawn.
+Every engine call runs in this runtime's own thread pools, never on the event loop and never in
+DockerSpawner's single-thread executor (a 10 s graceful stop there would stall every spawn).
+Calls go through lanes with pools of their own, so one kind of work cannot starve another:
+``ops`` (restarts, volumes), ``stats`` (the activity monitor's statistics and sizes) and
+``probe`` (the readiness check and GPU detection).
 """
 
 from __future__ import annotations
@@ -22,10 +25,15 @@ _UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNo
 
 
 class DockerRuntime(ContainerRuntime):
-    def __init__(self, base_url: str | None = None, max_workers: int = 8, timeout: int = 60):
+    LANES = {"ops": 8, "stats": 8, "probe": 2}  # threads per lane
+
+    def __init__(self, base_url: str | None = None, timeout: int = 60):
         self._base_url = base_url
         self._timeout = timeout
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="stellars-docker")
+        self._lanes = {
+            lane: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"stellars-docker-{lane}")
+            for lane, n in self.LANES.items()
+        }
         self._local = threading.local()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -48,7 +56,7 @@ class DockerRuntime(ContainerRuntime):
         except docker_errors.DockerException as exc:
             raise EngineUnavailable(f"the Docker engine is not reachable: {exc}") from exc
 
-    async def _run(self, fn, *args, **kwargs):
+    async def _run(self, fn, *args, lane: str = "ops", **kwargs):
         def call():
             try:
                 return fn(self._client(), *args, **kwargs)
@@ -67,11 +75,11 @@ class DockerRuntime(ContainerRuntime):
                 raise
 
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(call))
+        return await loop.run_in_executor(self._lanes[lane], functools.partial(call))
 
     # -- interface ------------------------------------------------------------------------
     async def ping(self) -> None:
-        await self._run(lambda c: c.ping())
+        await self._run(lambda c: c.ping(), lane="probe")
 
     async def inspect_container(self, name: str) -> dict | None:
         try:
@@ -106,7 +114,7 @@ class DockerRuntime(ContainerRuntime):
                 for n in names
             }
 
-        return await self._run(collect)
+        return await self._run(collect, lane="stats" if with_sizes else "ops")
 
     async def remove_volume(self, name: str) -> None:
         await self._run(lambda c: c.remove_volume(name))
@@ -124,7 +132,7 @@ class DockerRuntime(ContainerRuntime):
 
         try:
             # the probe bounds itself; this guards against a call that ignores its timeout
-            return await asyncio.wait_for(self._run(probe), timeout + 10)
+            return await asyncio.wait_for(self._run(probe, lane="probe"), timeout + 10)
         except asyncio.TimeoutError:
             return GpuProbe(False, f"timeout: no answer within {timeout:.0f} s")
         except EngineUnavailable as exc:
@@ -137,7 +145,7 @@ class DockerRuntime(ContainerRuntime):
                 # stream=False: the engine takes two readings about a second apart, so
                 # precpu_stats is filled and CPU % can be computed; that second is why all labs
                 # are measured concurrently (each call holds one of this runtime's threads)
-                raw = await self._run(lambda c: c.stats(name, stream=False))
+                raw = await self._run(lambda c: c.stats(name, stream=False), lane="stats")
             except NotFound:
                 return None
             return _parse_stats(raw)

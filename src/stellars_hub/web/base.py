@@ -7,30 +7,35 @@ import json
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
 
-from ..runtime import ContainerRuntime, DockerRuntime
+from ..platform import Platform
+from ..runtime import ContainerRuntime
+from ..settings import Settings
 from . import audit
 from .errors import http_error
 from .locks import UserLocks
 
 
 class StellarsMixin:
-    """Access to the platform's shared objects, kept in the tornado settings by hubconfig."""
+    """Access to the hub's platform: its settings, runtime and per-user locks."""
 
     @property
-    def stellars(self):
-        return self.settings["stellars_settings"]
+    def platform(self) -> Platform:
+        return Platform.current()
+
+    @property
+    def stellars(self) -> Settings:
+        return self.platform.settings
 
     @property
     def runtime(self) -> ContainerRuntime:
-        # created on first use: config values are deep-copied, an engine client cannot be
-        return self.settings.setdefault("stellars_runtime", DockerRuntime())
+        return self.platform.runtime
 
     @property
     def user_locks(self) -> UserLocks:
-        return self.settings.setdefault("stellars_locks", UserLocks())
+        return self.platform.locks
 
     def audit(self, target: str, action: str, outcome: str, **detail) -> dict:
-        audit.configure(self.settings["stellars_audit_path"])
+        audit.configure(str(self.platform.audit_path))
         actor = self.current_user.name if self.current_user else "(anonymous)"
         return audit.record(actor, target, action, outcome, **detail)
 

@@ -1,0 +1,24 @@
+"""What the accounts feature adds to the hub: navigation to the account pages, its API, and the
+user API's rename that carries login records and volumes along (see lifecycle.py)."""
+
+from __future__ import annotations
+
+from ..feature import Feature
+from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler
+from .lifecycle import RenameUserAPIHandler
+
+FEATURE = Feature(
+    name="accounts",
+    # admin entries first (they follow JupyterHub's Admin link), then everyone's
+    nav=(
+        {"id": "authorize", "label": "Authorize Users", "path": "authorize", "admin": True, "order": 10},
+        {"id": "change-password", "label": "Change Password", "path": "change-password", "admin": False, "order": 90},
+    ),
+    handlers=(
+        (r"/api/admin/credentials", CredentialsAPIHandler),
+        (r"/api/admin/users/([^/]+)", DeleteUserAPIHandler),
+        (r"/api/admin/kept-volumes", KeptVolumesAPIHandler),
+        (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
+    ),
+    priority_handlers=((r"/api/users/([^/]+)", RenameUserAPIHandler),),
+)

@@ -1,0 +1,31 @@
+"""What one feature adds to the hub, declared in one record (its folder's ``feature.py``).
+
+``hubconfig.apply`` reads every record: custom scopes and the scopes every user holds on
+themselves, navigation entries, hub routes (and the few that must win over JupyterHub's own),
+JupyterHub configuration it adds (managed services and their roles, groups, the logo), the
+pre-spawn step, background work, and the hooks that keep the feature's own records in step with
+the hub's users. Hooks receive the hub's :class:`~stellars_hub.platform.Platform`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+Hook = Callable[..., Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    scopes: dict[str, dict] = field(default_factory=dict)  # custom scopes this feature defines
+    user_scopes: tuple[str, ...] = ()  # filtered scopes every user holds on themselves ("...!user")
+    nav: tuple[dict, ...] = ()  # {"id", "label", "path", "admin", "order"}
+    handlers: tuple[tuple, ...] = ()  # hub routes, below the hub's base URL + "hub"
+    priority_handlers: tuple[tuple, ...] = ()  # routes that must win over JupyterHub's own
+    configure: Callable[..., None] | None = None  # (c, settings, setdefault): JupyterHub config it adds
+    pre_spawn: Hook | None = None  # (platform, spawner), before every start of a lab
+    on_start: Hook | None = None  # (platform), once the hub serves requests
+    on_user_renamed: Hook | None = None  # (platform, old, new), after the rename is committed
+    on_user_deleted: Hook | None = None  # (platform, name), when the hub deletes a user
+    template_vars: Callable[[Any], dict] | None = None  # (settings) -> variables for every page

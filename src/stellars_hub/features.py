@@ -1,0 +1,10 @@
+"""Every feature of the platform, in the order its routes and hooks are registered."""
+
+from .accounts.feature import FEATURE as ACCOUNTS
+from .activity.feature import FEATURE as ACTIVITY
+from .admin.feature import FEATURE as ADMIN
+from .notifications.feature import FEATURE as NOTIFICATIONS
+from .selfservice.feature import FEATURE as SELFSERVICE
+from .session.feature import FEATURE as SESSION
+
+FEATURES = (ACCOUNTS, SELFSERVICE, ADMIN, SESSION, ACTIVITY, NOTIFICATIONS)

@@ -1,0 +1,23 @@
+"""What self-service adds to the hub: custom scopes and routes."""
+
+from __future__ import annotations
+
+from ..feature import Feature
+from .handlers import READ_SCOPE, RESET_SCOPE, ManageVolumesAPIHandler, RestartServerAPIHandler, UserControlPage
+
+FEATURE = Feature(
+    name="selfservice",
+    scopes={
+        READ_SCOPE: {"description": "List a user's lab volumes with their sizes"},
+        RESET_SCOPE: {
+            "description": "Remove (reset) a user's own lab volumes while the server is stopped",
+            "subscopes": [READ_SCOPE],
+        },
+    },
+    user_scopes=(f"{RESET_SCOPE}!user",),  # everyone may reset their own volumes
+    handlers=(
+        (r"/api/users/([^/]+)/restart-server", RestartServerAPIHandler),
+        (r"/api/users/([^/]+)/manage-volumes", ManageVolumesAPIHandler),
+        (r"/manage/([^/]+)", UserControlPage),
+    ),
+)

@@ -1,0 +1,77 @@
+"""What the session feature adds to the hub: custom scopes, routes, the idle culler as a managed
+service with least privilege, and the extension store following user renames and deletions."""
+
+from __future__ import annotations
+
+import sys
+
+from ..feature import Feature
+from .handlers import (
+    EXTEND_SCOPE,
+    WARN_SCOPE,
+    ExtendSessionAPIHandler,
+    SessionInfoAPIHandler,
+    SessionPage,
+    SessionWarningAPIHandler,
+)
+from .store import store_for
+
+SERVICE = "idle-culler"
+# list running servers, read their activity, stop them, ask the hub to warn: nothing more
+SERVICE_SCOPES = ["list:users", "read:servers", "delete:servers", WARN_SCOPE]
+# what the culler process needs to know (a managed service does not inherit the hub's environment)
+PASSED_SETTINGS = (
+    "JUPYTERHUB_DATA_DIR",
+    "JUPYTERHUB_IDLE_CULLER_ENABLED",
+    "JUPYTERHUB_IDLE_CULLER_TIMEOUT",
+    "JUPYTERHUB_IDLE_CULLER_INTERVAL",
+    "JUPYTERHUB_IDLE_CULLER_MAX_AGE",
+    "JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION",
+    "JUPYTERHUB_IDLE_CULLER_WARNING",
+    "JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS",
+)
+
+
+def _configure(c, s, setdefault) -> None:
+    if not s["JUPYTERHUB_IDLE_CULLER_ENABLED"]:
+        return
+    hub = c.JupyterHub
+    services = list(hub.services) if "services" in hub else []
+    if any(svc.get("name") == SERVICE for svc in services):
+        return  # configured already (by the site, or an earlier apply)
+    hub.services = services + [{
+        "name": SERVICE,
+        "command": [sys.executable, "-m", "stellars_hub.session.culler"],
+        # effective values, whether they came from the environment or a config file
+        "environment": {name: s.raw[name] for name in PASSED_SETTINGS},
+    }]
+    roles = list(hub.load_roles) if "load_roles" in hub else []
+    hub.load_roles = roles + [{
+        "name": SERVICE,
+        "description": "Stops idle labs and asks the hub to warn their users first",
+        "scopes": SERVICE_SCOPES,
+        "services": [SERVICE],
+    }]
+
+
+def session_store(platform):
+    return platform.shared("session-store", lambda: store_for(platform.data_dir))
+
+
+FEATURE = Feature(
+    name="session",
+    scopes={
+        EXTEND_SCOPE: {"description": "Extend the idle-culling deadline of a user's running server"},
+        WARN_SCOPE: {"description": "Warn a user inside their lab that idle culling will stop it soon"},
+    },
+    user_scopes=(f"{EXTEND_SCOPE}!user",),  # everyone may extend their own session
+    handlers=(
+        (r"/api/users/([^/]+)/session-info", SessionInfoAPIHandler),
+        (r"/api/users/([^/]+)/extend-session", ExtendSessionAPIHandler),
+        (r"/api/users/([^/]+)/session-warning", SessionWarningAPIHandler),
+        (r"/session", SessionPage),
+    ),
+    configure=_configure,
+    on_user_renamed=lambda platform, old, new: session_store(platform).rename(old, new),
+    on_user_deleted=lambda platform, name: session_store(platform).delete(name),
+)
