@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import api_errors, http_error
 from ..web.permissions import requires_global
 from . import broadcast, validation
-from .history import FILE_NAME, HistoryStore
+from .history import HistoryStore, store_for
 
 BROADCAST_SCOPE = "custom:notifications:broadcast"
 # admins hold admin:servers; JupyterHub's admin role cannot be given the custom scope
@@ -18,11 +16,7 @@ ALLOWED = (BROADCAST_SCOPE, "admin:servers")
 
 
 def history_store(handler) -> HistoryStore:
-    store = handler.settings.get("stellars_notification_history")
-    if store is None:  # once per hub process: opening creates the file and its tables
-        store = HistoryStore(Path(handler.stellars["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
-        handler.settings["stellars_notification_history"] = store
-    return store
+    return store_for(handler.stellars["JUPYTERHUB_DATA_DIR"])  # one per file and process
 
 
 def _iso(dt):

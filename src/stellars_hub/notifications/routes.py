@@ -3,8 +3,6 @@ and keeping its history's user names in step with renames."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..web import userevents
 from .handlers import (
     BROADCAST_SCOPE,
@@ -13,7 +11,7 @@ from .handlers import (
     HistoryAPIHandler,
     NotificationsPage,
 )
-from .history import FILE_NAME, HistoryStore
+from .history import store_for
 
 SCOPES = {
     BROADCAST_SCOPE: {"description": "Send a notification into running JupyterLab sessions and read past broadcasts"},
@@ -33,5 +31,5 @@ def handlers(settings):
 
 def setup(settings) -> None:
     """Called from hubconfig.apply: renamed users keep their broadcast history."""
-    store = HistoryStore(Path(settings["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
-    userevents.on_rename(store.rename_user)
+    # the same store object the handlers use; the rename is queued on the file's thread
+    userevents.on_rename(store_for(settings["JUPYTERHUB_DATA_DIR"]).rename_user)

@@ -27,8 +27,8 @@ PASSED_SETTINGS = (
 
 def configure(c, s) -> None:
     store = store_for(s["JUPYTERHUB_DATA_DIR"])
-    userevents.on_rename(store.rename)
-    userevents.on_delete(store.delete)
+    userevents.on_rename(store.rename_user)  # queued on the file's thread, not run on the loop
+    userevents.on_delete(store.delete_user)
     if not s["JUPYTERHUB_IDLE_CULLER_ENABLED"]:
         return
     hub = c.JupyterHub
