@@ -176,3 +176,26 @@ async def test_registry_one_object_per_file(tmp_path):
     await b.file.run(append, 1)
     stores.close()
     assert b.closed
+
+
+async def test_the_hub_config_hooks_and_the_handlers_share_one_store_per_file(tmp_path, monkeypatch):
+    from traitlets.config import Config
+
+    from stellars_hub import hubconfig
+    from stellars_hub.activity import store as activity_store
+    from stellars_hub.activity.monitor import get_monitor
+    from stellars_hub.notifications import history
+    from stellars_hub.session import store as session_store
+    from stellars_hub.settings import load
+    from stellars_hub.web import userevents
+
+    monkeypatch.setattr(userevents, "_renames_after", [])
+    monkeypatch.setattr(userevents, "_deletes_after", [])
+    env = {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_IDLE_CULLER_ENABLED": "1"}
+    hubconfig.apply(Config(), env)
+    hooked = {type(fn.__self__): fn.__self__ for fn in userevents._renames_after + userevents._deletes_after
+              if isinstance(getattr(fn, "__self__", None), Store)}
+    # what the handlers and the monitor open is the very object the rename/delete hooks write to
+    assert hooked[session_store.ExtensionStore] is session_store.store_for(tmp_path)
+    assert hooked[history.HistoryStore] is history.store_for(tmp_path)
+    assert get_monitor(load(env)).store is activity_store.store_for(tmp_path)
