@@ -107,14 +107,16 @@ class SQLiteFile:
     def run(self, fn: Callable[..., T], *args, **kwargs) -> asyncio.Future:
         """Queue ``fn(connection, *args, **kwargs)`` now and answer an awaitable for its result
         (its exception is raised by the await). Call from a running event loop."""
-        return asyncio.wrap_future(self.submit(fn, *args, **kwargs), loop=asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()  # first: without a loop nothing is queued
+        return asyncio.wrap_future(self.submit(fn, *args, **kwargs), loop=loop)
 
     def read(self, fn: Callable[..., T], *args, default: Any = None, **kwargs) -> asyncio.Future:
         """Like ``run``, but a file that does not exist yet is not created: ``default`` instead."""
+        loop = asyncio.get_running_loop()
         if self.closed:
             raise RuntimeError(f"{self.path} is closed")
         future = self._executor.submit(self._call_if_exists, default, fn, args, kwargs)
-        return asyncio.wrap_future(future, loop=asyncio.get_running_loop())
+        return asyncio.wrap_future(future, loop=loop)
 
     @property
     def thread_id(self) -> int | None:

@@ -75,6 +75,12 @@ async def test_errors_reach_the_caller_and_roll_back(file):
     assert await file.run(append, 2)  # the file still works after errors
 
 
+def test_run_outside_an_event_loop_refuses_and_queues_nothing(file):
+    with pytest.raises(RuntimeError, match="no running event loop"):
+        file.run(append, 1)
+    assert file.submit(count).result(timeout=60) == 0  # sync callers (other threads) use submit
+
+
 async def test_read_does_not_create_the_file(tmp_path):
     f = SQLiteFile(tmp_path / "later.sqlite", SCHEMA)
     assert await f.read(count, default=-1) == -1
