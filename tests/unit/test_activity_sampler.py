@@ -96,9 +96,9 @@ async def test_sampler_records_scores_and_prunes_with_a_controlled_clock(tmp_pat
     m = make_monitor(tmp_path, clock)
 
     await m.sample_once(hubdb)
-    assert await m.store.call("samples", "ann") == [(T0, True)]
-    assert await m.store.call("samples", "bob") == [(T0, False)]
-    assert await m.store.call("samples", "cy") == [(T0, False)]
+    assert await m.store.samples("ann") == [(T0, True)]
+    assert await m.store.samples("bob") == [(T0, False)]
+    assert await m.store.samples("cy") == [(T0, False)]
 
     clock.now = T0 + 24 * H  # a day later nobody has touched their lab
     await m.sample_once(hubdb)
@@ -109,9 +109,9 @@ async def test_sampler_records_scores_and_prunes_with_a_controlled_clock(tmp_pat
 
     clock.now = T0 + 24 * H + 7 * 24 * H + 1  # both older samples fall out of the 7-day window
     await m.sample_once(hubdb)
-    assert await m.store.call("samples", "ann") == [(clock.now, False)]
+    assert await m.store.samples("ann") == [(clock.now, False)]
     assert (await m.scores())["ann"] == (0.0, 1)
-    assert await m.store.call("count") == 3
+    assert await m.store.count() == 3
 
     assert hubdb.writes == []  # the hub's database was only read
     assert not hubdb.new and not hubdb.dirty and not hubdb.deleted
@@ -194,15 +194,15 @@ async def test_samples_follow_rename_and_vanish_with_delete(tmp_path, hubdb):
         spawner.server = None
     user.name = "anna"
     hubdb.commit()
-    m.user_renamed("ann", "anna")
-    assert await m.store.call("samples", "ann") == []
-    assert await m.store.call("samples", "anna") == [(T0, True), (T0 + 600, True)]
+    await m.user_renamed("ann", "anna")
+    assert await m.store.samples("ann") == []
+    assert await m.store.samples("anna") == [(T0, True), (T0 + 600, True)]
     assert (await m.scores())["anna"] == (1.0, 2) and "ann" not in await m.scores()
 
-    m.user_deleted("anna")
+    await m.user_deleted("anna")
     hubdb.delete(user)
     hubdb.commit()
-    assert await m.store.call("samples", "anna") == []
+    assert await m.store.samples("anna") == []
     assert set(await m.scores()) == {"bob"}
 
 
@@ -211,7 +211,7 @@ async def test_reset_clears_all_history(tmp_path, hubdb):
     m = make_monitor(tmp_path, Clock(T0))
     await m.sample_once(hubdb)
     assert await m.reset() == 1
-    assert await m.store.call("count") == 0
+    assert await m.store.count() == 0
     assert await m.scores() == {}
 
 
@@ -235,7 +235,7 @@ async def test_time_left_before_culling_is_the_culler_deadline_with_extensions(t
     assert await seconds_until_stop(on, "ann", now - timedelta(hours=2), started, now) == 0  # overdue
     assert await seconds_until_stop(on, "ann", now, None, now) is None  # not started
     assert await seconds_until_stop(off, "ann", now, started, now) is None
-    store_for(tmp_path).add("ann", started, 2, 24)  # the user extended by 2 hours
+    await store_for(tmp_path).add("ann", started, 2, 24)  # the user extended by 2 hours
     assert await seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000 + 2 * 3600
 
 

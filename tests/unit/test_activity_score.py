@@ -31,7 +31,7 @@ def test_weight_halves_every_half_life():
         ([(0, True), (24, True), (48, False), (72, False)], 24, 1.5 / 1.875),
     ],
 )
-def test_score_by_hand(samples, half_life, expected, tmp_path):
+async def test_score_by_hand(samples, half_life, expected, tmp_path):
     timed = [(NOW - age_h * H, active) for age_h, active in samples]
     value, count = score(timed, NOW, half_life)
     assert value == pytest.approx(expected)
@@ -39,8 +39,8 @@ def test_score_by_hand(samples, half_life, expected, tmp_path):
 
     store = SampleStore(tmp_path / "a.sqlite")
     for ts, active in timed:
-        store.record(ts, [("ann", active)], prune_before=0)
-    sql_value, sql_count = store.scores(half_life)["ann"]
+        await store.record(ts, [("ann", active)], prune_before=0)
+    sql_value, sql_count = (await store.scores(half_life))["ann"]
     assert sql_value == pytest.approx(expected)
     assert sql_count == len(samples)
 
@@ -65,13 +65,13 @@ def test_no_samples_no_score():
     assert score([], NOW, 24) == (None, 0)
 
 
-def test_store_scores_survive_weight_underflow(tmp_path):
+async def test_store_scores_survive_weight_underflow(tmp_path):
     # one user's samples are > 1000 half-lives older than the newest pass: weights underflow to
     # zero relative to the newest sample, the store falls back to exact arithmetic for them
     store = SampleStore(tmp_path / "a.sqlite")
-    store.record(NOW - 2000 * H, [("old", True)], prune_before=0)
-    store.record(NOW - 2001 * H, [("old", False)], prune_before=0)
-    store.record(NOW, [("new", True)], prune_before=0)
-    scores = store.scores(1)
+    await store.record(NOW - 2000 * H, [("old", True)], prune_before=0)
+    await store.record(NOW - 2001 * H, [("old", False)], prune_before=0)
+    await store.record(NOW, [("new", True)], prune_before=0)
+    scores = await store.scores(1)
     assert scores["new"] == (1.0, 1)
     assert scores["old"][0] == pytest.approx(1 / 1.5) and scores["old"][1] == 2

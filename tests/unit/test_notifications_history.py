@@ -9,30 +9,49 @@ DETAILS = [
 ]
 
 
-def test_kept_across_instances_newest_first_with_details(tmp_path):
+async def test_kept_across_instances_newest_first_with_details(tmp_path):
     path = tmp_path / "notifications.sqlite"
-    first = HistoryStore(path).add_sync("admin", "one", "info", False, False, DETAILS)
-    HistoryStore(path).add_sync("boss", "two", "error", True, True, DETAILS[:1])
+    store = HistoryStore(path)
+    first = await store.add("admin", "one", "info", False, False, DETAILS)
+    store.close()
+    store = HistoryStore(path)
+    await store.add("boss", "two", "error", True, True, DETAILS[:1])
+    store.close()
 
-    rows = HistoryStore(path).list_sync()  # a new instance, as after a hub restart
+    store = HistoryStore(path)  # a new instance, as after a hub restart
+    rows = await store.list()
     assert [r["message"] for r in rows] == ["two", "one"]
     assert rows[1]["id"] == first["id"] and rows[1]["sent_at"] == first["sent_at"]
     assert (rows[1]["total"], rows[1]["successful"], rows[1]["failed"]) == (2, 1, 1)
     assert rows[1]["details"] == DETAILS and rows[1]["recipients"] == "all running"
     assert rows[0]["autoClose"] is True and rows[0]["recipients"] == "selected"
-    assert HistoryStore(path).list_sync(limit=1)[0]["message"] == "two"
+    assert (await store.list(limit=1))[0]["message"] == "two"
+    store.close()
 
 
-def test_renames_follow_users_and_old_broadcasts_are_pruned(tmp_path, monkeypatch):
+async def test_renames_follow_users_and_old_broadcasts_are_pruned(tmp_path, monkeypatch):
     store = HistoryStore(tmp_path / "h.sqlite")
     monkeypatch.setattr(history, "KEEP", 3)
     for i in range(5):
-        store.add_sync("admin", f"m{i}", "info", False, False, DETAILS)
-    store.rename_user("ann", "anna")
-    store.rename_user("admin", "root")
-    rows = store.list_sync()
+        await store.add("admin", f"m{i}", "info", False, False, DETAILS)
+    await store.rename_user("ann", "anna")
+    await store.rename_user("admin", "root")
+    rows = await store.list()
     assert [r["message"] for r in rows] == ["m4", "m3", "m2"]
     assert {r["sender"] for r in rows} == {"root"}
     assert all(r["details"][0]["username"] == "anna" for r in rows)
     with sqlite3.connect(tmp_path / "h.sqlite") as db:  # deliveries of pruned broadcasts go too
         assert db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 3 * len(DETAILS)
+    store.close()
+
+
+async def test_one_store_object_per_file_for_the_hub_process(tmp_path):
+    from stellars_hub.storage import Stores
+
+    stores = Stores()
+    a = history.store_for(tmp_path, stores)
+    assert history.store_for(str(tmp_path / "sub" / ".."), stores) is a  # another spelling of the same file
+    await a.add("admin", "one", "info", False, False, DETAILS)
+    assert [r["message"] for r in await history.store_for(tmp_path, stores).list()] == ["one"]
+    stores.close()
+    assert a.closed

@@ -70,33 +70,33 @@ def test_warning_comes_at_the_last_pass_before_the_notice_period():
     assert not dl.warning_due(off, 10)
 
 
-def test_store_allowance_per_start_cumulative_and_truncated(tmp_path):
+async def test_store_allowance_per_start_cumulative_and_truncated(tmp_path):
     store = ExtensionStore(tmp_path / "s.sqlite")
-    assert store.hours("ann", T0) == 0
+    assert await store.hours("ann", T0) == 0
     assert not (tmp_path / "s.sqlite").exists()  # reading never creates the file
-    assert store.add("ann", T0, 1, limit=3) == (1, 1)
-    assert store.add("ann", T0, 1, limit=3) == (1, 2)
-    assert store.add("ann", T0, 5, limit=3) == (1, 3)  # cut to what is left
-    assert store.add("ann", T0, 1, limit=3) == (0, 3)
+    assert await store.add("ann", T0, 1, limit=3) == (1, 1)
+    assert await store.add("ann", T0, 1, limit=3) == (1, 2)
+    assert await store.add("ann", T0, 5, limit=3) == (1, 3)  # cut to what is left
+    assert await store.add("ann", T0, 1, limit=3) == (0, 3)
     # a fresh start of the server: a fresh allowance
     later = T0 + timedelta(hours=1)
-    assert store.hours("ann", later) == 0
-    assert store.add("ann", later, 2, limit=3) == (2, 2)
-    assert store.hours("ann", T0) == 0  # the old start's row is gone with it
+    assert await store.hours("ann", later) == 0
+    assert await store.add("ann", later, 2, limit=3) == (2, 2)
+    assert await store.hours("ann", T0) == 0  # the old start's row is gone with it
     # another process (the culler) sees the same value, keyed by the API's timestamp string
-    assert ExtensionStore(tmp_path / "s.sqlite").hours("ann", isoformat(later)) == 2
+    assert await ExtensionStore(tmp_path / "s.sqlite").hours("ann", isoformat(later)) == 2
 
 
-def test_store_warning_marks_and_user_events(tmp_path):
+async def test_store_warning_marks_and_user_events(tmp_path):
     store = ExtensionStore(tmp_path / "s.sqlite")
-    store.mark_warned("ann", T0, "2026-01-01T12:10:00Z")
-    assert store.warned_for("ann", T0) == "2026-01-01T12:10:00Z"
-    assert store.add("ann", T0, 2, limit=3) == (2, 2)
-    assert store.warned_for("ann", T0) == "2026-01-01T12:10:00Z"  # kept by an extension
-    store.rename("ann", "anna")
-    assert store.hours("ann", T0) == 0 and store.hours("anna", T0) == 2
-    store.delete("anna")
-    assert store.hours("anna", T0) == 0
+    await store.mark_warned("ann", T0, "2026-01-01T12:10:00Z")
+    assert await store.warned_for("ann", T0) == "2026-01-01T12:10:00Z"
+    assert await store.add("ann", T0, 2, limit=3) == (2, 2)
+    assert await store.warned_for("ann", T0) == "2026-01-01T12:10:00Z"  # kept by an extension
+    await store.rename_user("ann", "anna")
+    assert await store.hours("ann", T0) == 0 and await store.hours("anna", T0) == 2
+    await store.delete_user("anna")
+    assert await store.hours("anna", T0) == 0
 
 
 @pytest.mark.parametrize("body", [
@@ -119,7 +119,7 @@ class FakeStore:
         self._hours = hours
         self.asked = []
 
-    def hours(self, username, started):
+    async def hours(self, username, started):
         self.asked.append((username, dl.start_key(started)))
         return self._hours
 

@@ -2,7 +2,7 @@
 
 The hub's state is read from its own ORM session (the one every JupyterHub handler uses), on
 the event loop, read-only: nothing here ever adds, changes or commits a hub record. Samples go
-to the monitor's own SQLite file through one dedicated thread (see store.py); container
+to the monitor's own SQLite file through that file's one thread (see store.py, storage.py); container
 statistics and volume sizes come from the engine through the monitor's own runtime, whose
 thread pool is separate from the one restarts and resets use.
 """
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 from jupyterhub import orm
 from sqlalchemy import and_
@@ -26,7 +26,7 @@ from .. import naming
 from ..runtime import ContainerRuntime
 from ..session import seconds_until_stop
 from .cache import SingleFlight
-from .store import FILE_NAME, AsyncSampleStore
+from .store import SampleStore, store_for
 
 # a child of JupyterHub's own logger, so messages land in the hub's log with its format
 log = logging.getLogger("JupyterHub.activity")
@@ -77,10 +77,10 @@ def iso(dt: datetime | None) -> str | None:
 
 class Monitor:
     def __init__(self, settings, data_dir: str | Path, clock: Callable[[], float] = time.time,
-                 runtime: ContainerRuntime | None = None):
+                 runtime: ContainerRuntime | None = None, store: SampleStore | None = None):
         self.settings = settings
         self.clock = clock  # epoch seconds; tests pass a controllable one
-        self.store = AsyncSampleStore(Path(data_dir) / FILE_NAME)
+        self.store = store or store_for(data_dir)
         self._runtime = runtime
         self._db = None  # the hub's ORM session, attached when the hub is up
         self._scores: dict[str, tuple[float | None, int]] | None = None
@@ -131,8 +131,8 @@ class Monitor:
         now = self.clock()
         now_dt = naive_utc(now)
         rows = [(lab.username, self.recently_active(lab, now_dt)) for lab in labs]
-        removed = await self.store.call("record", now, rows, now - self.retention_seconds,
-                                        [lab.username for lab in labs])
+        removed = await self.store.record(now, rows, now - self.retention_seconds,
+                                          [lab.username for lab in labs])
         await self._recompute_scores()
         self._report_epoch += 1
         self.passes += 1
@@ -158,7 +158,7 @@ class Monitor:
     # -- scores -------------------------------------------------------------------------------
     async def _recompute_scores(self) -> dict:
         generation = self._generation
-        scores = await self.store.call("scores", self.half_life_hours)
+        scores = await self.store.scores(self.half_life_hours)
         if generation == self._generation:  # no rename/delete/reset slipped in meanwhile
             self._scores = scores
         return scores
@@ -175,17 +175,20 @@ class Monitor:
         self._scores = None
         self._report_epoch += 1
 
-    def user_renamed(self, old: str, new: str) -> None:
-        self.store.submit("rename", old, new)  # queued in order before any later pass
+    def user_renamed(self, old: str, new: str) -> Awaitable[None]:
+        """Queued at once, before any later pass; await the answer to know it is applied."""
+        done = self.store.rename_user(old, new)
         self._invalidate_scores()
         self.volumes.invalidate()
+        return done
 
-    def user_deleted(self, name: str) -> None:
-        self.store.submit("delete", name)
+    def user_deleted(self, name: str) -> Awaitable[None]:
+        done = self.store.delete_user(name)
         self._invalidate_scores()
+        return done
 
     async def reset(self) -> int:
-        removed = await self.store.call("reset")
+        removed = await self.store.reset()
         self._invalidate_scores()
         return removed
 

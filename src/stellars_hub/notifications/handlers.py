@@ -8,7 +8,7 @@ from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import api_errors, http_error
 from ..web.permissions import requires_global
 from . import broadcast, validation
-from .history import FILE_NAME, HistoryStore
+from .history import HistoryStore, store_for
 
 BROADCAST_SCOPE = "custom:notifications:broadcast"
 # admins hold admin:servers; JupyterHub's admin role cannot be given the custom scope
@@ -16,8 +16,7 @@ ALLOWED = (BROADCAST_SCOPE, "admin:servers")
 
 
 def history_store(platform) -> HistoryStore:
-    """The hub's one history store (opening creates the file and its tables)."""
-    return platform.shared("notification-history", lambda: HistoryStore(platform.data_dir / FILE_NAME))
+    return store_for(platform.data_dir)  # one per file and process
 
 
 def _iso(dt):

@@ -1,107 +1,113 @@
 """Past broadcasts in their own small SQLite file in the data directory (not the hub's
-database): when, who, what, and each recipient's outcome. Survives hub restarts."""
+database): when, who, what, and each recipient's outcome. Survives hub restarts. Every call runs
+on the file's one thread (storage.py), never on the event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Awaitable
+
+from ..storage import Store, Stores, process_stores, transaction
 
 FILE_NAME = "notifications.sqlite"
 KEEP = 1000  # newest broadcasts kept; older ones are pruned on every insert
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS broadcasts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sent_at TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    message TEXT NOT NULL,
-    type TEXT NOT NULL,
-    auto_close INTEGER NOT NULL,
-    selected INTEGER NOT NULL,
-    total INTEGER NOT NULL,
-    successful INTEGER NOT NULL,
-    failed INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
-    username TEXT NOT NULL,
-    status TEXT NOT NULL,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS deliveries_by_broadcast ON deliveries(broadcast_id);
-"""
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS broadcasts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sent_at TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        message TEXT NOT NULL,
+        type TEXT NOT NULL,
+        auto_close INTEGER NOT NULL,
+        selected INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        successful INTEGER NOT NULL,
+        failed INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS deliveries (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+        username TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS deliveries_by_broadcast ON deliveries(broadcast_id)",
+)
 
 
-class HistoryStore:
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-        self._lock = threading.Lock()  # one writer at a time from the hub's threads
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+def _add(db: sqlite3.Connection, sender: str, message: str, kind: str, auto_close: bool, selected: bool,
+         details: list[dict]) -> dict:
+    sent_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    ok = sum(1 for d in details if d["status"] == "delivered")
+    with transaction(db):
+        cur = db.execute(
+            "INSERT INTO broadcasts (sent_at, sender, message, type, auto_close, selected, total,"
+            " successful, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sent_at, sender, message, kind, int(auto_close), int(selected), len(details), ok,
+             len(details) - ok),
+        )
+        bid = cur.lastrowid
+        db.executemany(
+            "INSERT INTO deliveries (broadcast_id, username, status, error) VALUES (?, ?, ?, ?)",
+            [(bid, d["username"], d["status"], d["error"]) for d in details],
+        )
+        db.execute("DELETE FROM broadcasts WHERE id <= ?", (bid - KEEP,))
+    return {"id": bid, "sent_at": sent_at}
 
-    @contextmanager
-    def _connect(self):
-        db = sqlite3.connect(self.path, timeout=10)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys = ON")
-        try:
-            with db:  # commit or roll back
-                yield db
-        finally:
-            db.close()
 
-    # -- synchronous core (run in a thread by the async wrappers) ----------------------------
-    def add_sync(self, sender: str, message: str, kind: str, auto_close: bool, selected: bool,
-                 details: list[dict]) -> dict:
-        sent_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-        ok = sum(1 for d in details if d["status"] == "delivered")
-        with self._lock, self._connect() as db:
-            cur = db.execute(
-                "INSERT INTO broadcasts (sent_at, sender, message, type, auto_close, selected, total,"
-                " successful, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sent_at, sender, message, kind, int(auto_close), int(selected), len(details), ok,
-                 len(details) - ok),
-            )
-            bid = cur.lastrowid
-            db.executemany(
-                "INSERT INTO deliveries (broadcast_id, username, status, error) VALUES (?, ?, ?, ?)",
-                [(bid, d["username"], d["status"], d["error"]) for d in details],
-            )
-            db.execute("DELETE FROM broadcasts WHERE id <= ?", (bid - KEEP,))
-        return {"id": bid, "sent_at": sent_at}
+def _list(db: sqlite3.Connection, limit: int) -> list[dict]:
+    with transaction(db, immediate=False):  # one snapshot for both queries
+        rows = db.execute("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        ids = [r["id"] for r in rows]
+        details: dict[int, list] = {i: [] for i in ids}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for d in db.execute(f"SELECT * FROM deliveries WHERE broadcast_id IN ({marks}) ORDER BY rowid", ids):
+                details[d["broadcast_id"]].append({"username": d["username"], "status": d["status"], "error": d["error"]})
+    return [
+        {
+            "id": r["id"], "sent_at": r["sent_at"], "sender": r["sender"], "message": r["message"],
+            "type": r["type"], "autoClose": bool(r["auto_close"]),
+            "recipients": "selected" if r["selected"] else "all running",
+            "total": r["total"], "successful": r["successful"], "failed": r["failed"],
+            "details": details[r["id"]],
+        }
+        for r in rows
+    ]
 
-    def list_sync(self, limit: int = 50) -> list[dict]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-            ids = [r["id"] for r in rows]
-            details: dict[int, list] = {i: [] for i in ids}
-            if ids:
-                marks = ",".join("?" * len(ids))
-                for d in db.execute(f"SELECT * FROM deliveries WHERE broadcast_id IN ({marks}) ORDER BY rowid", ids):
-                    details[d["broadcast_id"]].append({"username": d["username"], "status": d["status"], "error": d["error"]})
-        return [
-            {
-                "id": r["id"], "sent_at": r["sent_at"], "sender": r["sender"], "message": r["message"],
-                "type": r["type"], "autoClose": bool(r["auto_close"]),
-                "recipients": "selected" if r["selected"] else "all running",
-                "total": r["total"], "successful": r["successful"], "failed": r["failed"],
-                "details": details[r["id"]],
-            }
-            for r in rows
-        ]
 
-    def rename_user(self, old: str, new: str) -> None:
-        with self._lock, self._connect() as db:
-            db.execute("UPDATE broadcasts SET sender = ? WHERE sender = ?", (new, old))
-            db.execute("UPDATE deliveries SET username = ? WHERE username = ?", (new, old))
+def _rename(db: sqlite3.Connection, old: str, new: str) -> None:
+    with transaction(db):
+        db.execute("UPDATE broadcasts SET sender = ? WHERE sender = ?", (new, old))
+        db.execute("UPDATE deliveries SET username = ? WHERE username = ?", (new, old))
 
-    # -- for handlers: never block the event loop on the file ---------------------------------
-    async def add(self, *args, **kwargs) -> dict:
-        return await asyncio.to_thread(self.add_sync, *args, **kwargs)
 
-    async def list(self, limit: int = 50) -> list[dict]:
-        return await asyncio.to_thread(self.list_sync, limit)
+class HistoryStore(Store):
+    """Every method queues its work on the file's thread when called and answers an awaitable.
+    A deleted user's entries stay: the history records what was sent to whom."""
+
+    FILE_NAME = FILE_NAME
+    MIGRATIONS = (_SCHEMA,)
+
+    def on_open(self, conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")  # pruned broadcasts take their deliveries along
+
+    def add(self, sender: str, message: str, kind: str, auto_close: bool, selected: bool,
+            details: list[dict]) -> Awaitable[dict]:
+        """Record one broadcast; answers {"id", "sent_at"}."""
+        return self.file.run(_add, sender, message, kind, auto_close, selected, details)
+
+    def list(self, limit: int = 50) -> Awaitable[list[dict]]:
+        """The newest ``limit`` broadcasts, newest first, each with its deliveries."""
+        return self.file.run(_list, limit)
+
+    def rename_user(self, old: str, new: str) -> Awaitable[None]:
+        return self.file.run(_rename, old, new)
+
+
+def store_for(data_dir, stores: Stores | None = None) -> HistoryStore:
+    """The process's store in the platform's data directory."""
+    return (stores or process_stores()).open(HistoryStore, Path(data_dir) / FILE_NAME)

@@ -35,9 +35,9 @@ class Arbiter:
         self.warn = warn  # async (user name) -> the hub's answer to the warning request
         self.clock = clock
 
-    def deadline(self, username: str, server: dict) -> dl.Deadline:
-        # extensions belong to the default server's current start
-        hours = 0 if server.get("name") else self.store.hours(username, server.get("started"))
+    async def deadline(self, username: str, server: dict) -> dl.Deadline:
+        # extensions belong to the default server's current start (read on the file's thread)
+        hours = 0 if server.get("name") else await self.store.hours(username, server.get("started"))
         return dl.compute(
             self.policy,
             last_activity=server.get("last_activity"),
@@ -49,7 +49,7 @@ class Arbiter:
         # the library's own ``inactive`` is ignored: the deadline below is the whole rule
         username = server["full_name"].rsplit("/", 1)[0]
         now = self.clock()
-        d = self.deadline(username, server)
+        d = await self.deadline(username, server)
         decision = dl.decide(d, now)
         if decision == dl.CULL:
             if d.reason == dl.MAX_AGE:

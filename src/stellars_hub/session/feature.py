@@ -54,10 +54,6 @@ def _configure(c, s, setdefault) -> None:
     }]
 
 
-def session_store(platform):
-    return platform.shared("session-store", lambda: store_for(platform.data_dir))
-
-
 FEATURE = Feature(
     name="session",
     scopes={
@@ -72,6 +68,7 @@ FEATURE = Feature(
         (r"/session", SessionPage),
     ),
     configure=_configure,
-    on_user_renamed=lambda platform, old, new: session_store(platform).rename(old, new),
-    on_user_deleted=lambda platform, name: session_store(platform).delete(name),
+    # queued on the store file's own thread, never run on the loop
+    on_user_renamed=lambda platform, old, new: store_for(platform.data_dir).rename_user(old, new),
+    on_user_deleted=lambda platform, name: store_for(platform.data_dir).delete_user(name),
 )

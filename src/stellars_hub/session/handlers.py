@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from tornado import web
 
 from .. import labnotify
@@ -25,7 +23,7 @@ class SessionMixin:
 
     @property
     def session_store(self) -> ExtensionStore:
-        return self.settings.setdefault("stellars_session_store", store_for(self.stellars["JUPYTERHUB_DATA_DIR"]))
+        return store_for(self.stellars["JUPYTERHUB_DATA_DIR"])  # one per file and process
 
 
 class SessionInfoAPIHandler(SessionMixin, StellarsAPIHandler):
@@ -71,7 +69,7 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
             self.write_json({**answer, "reason": "not due"})
             return
         key = dl.iso(d.at)
-        if await asyncio.to_thread(store.warned_for, user.name, started) == key:
+        if await store.warned_for(user.name, started) == key:
             self.write_json({**answer, "reason": "already warned for this deadline"})
             return
         text = sessions.warning_text(policy, d, now, self.hub.base_url + "home")
@@ -79,7 +77,7 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
             user, labnotify.payload(text, "warning", auto_close=False), note="idle culling warning"
         )
         if delivery.status == "delivered":
-            await asyncio.to_thread(store.mark_warned, user.name, started, key)
+            await store.mark_warned(user.name, started, key)
         self.write_json({**answer, "warned": delivery.status == "delivered", "reason": delivery.error,
                          "message": text})
 

@@ -1,12 +1,11 @@
 """Session info, extensions and the culling warning for one user's default server (hub side).
 
-The extension store is a small SQLite file: every call to it goes to a worker thread, never the
-hub's event loop. The hub's ORM objects are read on the loop only.
+The extension store is a small SQLite file: every call to it runs on that file's own thread,
+never the hub's event loop. The hub's ORM objects are read on the loop only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 from datetime import datetime
 
@@ -27,7 +26,7 @@ async def server_deadline(policy: dl.Policy, store: ExtensionStore, user) -> dl.
     """The deadline of ``user``'s running default server, from the hub's own records."""
     orm = user.spawner.orm_spawner
     last_activity, started = orm.last_activity, orm.started
-    hours = await asyncio.to_thread(store.hours, user.name, started)
+    hours = await store.hours(user.name, started)
     return dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
 
 
@@ -35,7 +34,7 @@ async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | N
     spawner = user.spawner
     running = bool(spawner.ready)
     orm = spawner.orm_spawner
-    used = await asyncio.to_thread(store.hours, user.name, orm.started) if running else 0
+    used = await store.hours(user.name, orm.started) if running else 0
     model = {
         "culler_enabled": policy.enabled,
         "server_active": running,
@@ -89,7 +88,7 @@ async def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> 
     limit = policy.max_extension_hours
     if limit == 0:
         raise http_error(409, "extending sessions is turned off on this hub")
-    granted, total = await asyncio.to_thread(store.add, user.name, started, hours, limit)
+    granted, total = await store.add(user.name, started, hours, limit)
     if granted == 0:
         raise http_error(
             409,

@@ -3,102 +3,106 @@ database). One row per user, tagged with the start it belongs to: a row from an 
 counts as nothing, so the allowance starts afresh at every server start without a clean-up step,
 and survives hub restarts because the lab keeps its start time.
 
-The hub writes; the culler service (another process) only reads.
+The hub writes; the culler service (another process) only reads, through a store of its own on
+the same file (WAL: its reads never wait for the hub's writes, nor the hub's for its reads).
+Every call runs on the file's one thread (storage.py), never on an event loop.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Awaitable
 
+from ..storage import Store, Stores, process_stores, transaction
 from .deadline import start_key
 
 STORE_FILE = "session.sqlite"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS session_extensions (
-    username   TEXT PRIMARY KEY,
-    started    TEXT NOT NULL,      -- start_key() of the server start the row belongs to
-    hours      INTEGER NOT NULL DEFAULT 0,
-    warned_for TEXT                -- deadline the last warning announced
+_UPSERT = (
+    "INSERT INTO session_extensions (username, started, hours, warned_for) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(username) DO UPDATE SET started = excluded.started, hours = excluded.hours, "
+    "warned_for = excluded.warned_for"
 )
-"""
 
 
-class ExtensionStore:
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-        self._ready = False
+def _row(db: sqlite3.Connection, username: str, started) -> tuple[int, str | None]:
+    row = db.execute(
+        "SELECT hours, warned_for FROM session_extensions WHERE username = ? AND started = ?",
+        (username, start_key(started)),
+    ).fetchone()
+    return row or (0, None)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        if not self._ready:
-            conn.execute(SCHEMA)
-            self._ready = True
-        return conn
 
-    @contextmanager
-    def _transaction(self):
-        """One connection, one write transaction (taken at once, so read-modify-write is safe)."""
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+def _hours(db: sqlite3.Connection, username: str, started) -> int:
+    if started is None:  # no server start, no extension
+        return 0
+    return _row(db, username, started)[0]
 
-    _UPSERT = (
-        "INSERT INTO session_extensions (username, started, hours, warned_for) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(username) DO UPDATE SET started = excluded.started, hours = excluded.hours, "
-        "warned_for = excluded.warned_for"
+
+def _warned_for(db: sqlite3.Connection, username: str, started) -> str | None:
+    return _row(db, username, started)[1]
+
+
+def _add(db: sqlite3.Connection, username: str, started, hours: int, limit: int) -> tuple[int, int]:
+    with transaction(db):  # the write lock first: read-modify-write across processes
+        used, warned = _row(db, username, started)
+        granted = max(0, min(hours, limit - used))
+        db.execute(_UPSERT, (username, start_key(started), used + granted, warned))
+    return granted, used + granted
+
+
+def _mark_warned(db: sqlite3.Connection, username: str, started, deadline_key: str) -> None:
+    with transaction(db):
+        used, _ = _row(db, username, started)
+        db.execute(_UPSERT, (username, start_key(started), used, deadline_key))
+
+
+def _rename(db: sqlite3.Connection, old: str, new: str) -> None:
+    with transaction(db):
+        db.execute("DELETE FROM session_extensions WHERE username = ?", (new,))
+        db.execute("UPDATE session_extensions SET username = ? WHERE username = ?", (new, old))
+
+
+def _delete(db: sqlite3.Connection, username: str) -> None:
+    db.execute("DELETE FROM session_extensions WHERE username = ?", (username,))
+
+
+class ExtensionStore(Store):
+    """Every method queues its work on the file's thread when called and answers an awaitable.
+    Reads never create the file (the culler reads before anyone extended anything)."""
+
+    FILE_NAME = STORE_FILE
+    MIGRATIONS = (
+        """CREATE TABLE IF NOT EXISTS session_extensions (
+            username   TEXT PRIMARY KEY,
+            started    TEXT NOT NULL,      -- start_key() of the server start the row belongs to
+            hours      INTEGER NOT NULL DEFAULT 0,
+            warned_for TEXT                -- deadline the last warning announced
+        )""",
     )
 
-    def _row(self, conn, username: str, started):
-        row = conn.execute(
-            "SELECT hours, warned_for FROM session_extensions WHERE username = ? AND started = ?",
-            (username, start_key(started)),
-        ).fetchone()
-        return row or (0, None)
-
-    def hours(self, username: str, started) -> int:
+    def hours(self, username: str, started) -> Awaitable[int]:
         """Hours granted to this server start (0 for a start that has none)."""
-        if started is None:
-            return 0
-        if not self._ready and not Path(self.path).exists():
-            return 0  # nothing was ever extended; do not create the file from a reader
-        with closing(self._connect()) as conn:
-            return self._row(conn, username, started)[0]
+        return self.file.read(_hours, username, started, default=0)
 
-    def add(self, username: str, started, hours: int, limit: int) -> tuple[int, int]:
-        """Grant up to ``hours`` within ``limit`` for this start; returns (granted, total)."""
-        with self._transaction() as conn:
-            used, warned = self._row(conn, username, started)
-            granted = max(0, min(hours, limit - used))
-            conn.execute(self._UPSERT, (username, start_key(started), used + granted, warned))
-        return granted, used + granted
+    def add(self, username: str, started, hours: int, limit: int) -> Awaitable[tuple[int, int]]:
+        """Grant up to ``hours`` within ``limit`` for this start; answers (granted, total)."""
+        return self.file.run(_add, username, started, hours, limit)
 
-    def warned_for(self, username: str, started) -> str | None:
-        with closing(self._connect()) as conn:
-            return self._row(conn, username, started)[1]
+    def warned_for(self, username: str, started) -> Awaitable[str | None]:
+        return self.file.read(_warned_for, username, started, default=None)
 
-    def mark_warned(self, username: str, started, deadline_key: str) -> None:
-        with self._transaction() as conn:
-            used, _ = self._row(conn, username, started)
-            conn.execute(self._UPSERT, (username, start_key(started), used, deadline_key))
+    def mark_warned(self, username: str, started, deadline_key: str) -> Awaitable[None]:
+        return self.file.run(_mark_warned, username, started, deadline_key)
 
-    def rename(self, old: str, new: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM session_extensions WHERE username = ?", (new,))
-            conn.execute("UPDATE session_extensions SET username = ? WHERE username = ?", (new, old))
+    def rename_user(self, old: str, new: str) -> Awaitable[None]:
+        return self.file.run(_rename, old, new)
 
-    def delete(self, username: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM session_extensions WHERE username = ?", (username,))
+    def delete_user(self, username: str) -> Awaitable[None]:
+        return self.file.run(_delete, username)
 
 
-def store_for(data_dir) -> ExtensionStore:
-    """The store in the platform's data directory."""
-    return ExtensionStore(Path(data_dir) / STORE_FILE)
+def store_for(data_dir, stores: Stores | None = None) -> ExtensionStore:
+    """The process's store in the platform's data directory."""
+    return (stores or process_stores()).open(ExtensionStore, Path(data_dir) / STORE_FILE)
