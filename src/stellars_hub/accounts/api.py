@@ -17,13 +17,12 @@ from jupyterhub.utils import maybe_future
 from .. import naming
 from ..runtime.base import NotFound, RuntimeConflict
 from ..web.base import StellarsAPIHandler
-from ..web.errors import api_errors, http_error
+from ..web.errors import http_error
 from ..web.permissions import allowed, requires
 from . import volumemap
 
 
 class CredentialsAPIHandler(StellarsAPIHandler):
-    @api_errors
     async def post(self):
         body = self.json_body()
         names = body.get("usernames") if isinstance(body, dict) else None
@@ -46,7 +45,6 @@ class CredentialsAPIHandler(StellarsAPIHandler):
 
 class DeleteUserAPIHandler(StellarsAPIHandler):
     @requires("delete:users")
-    @api_errors
     async def delete(self, user_name):
         user = self.find_user_or_404(user_name)
         body = self.json_body() if self.request.body else {}
@@ -113,7 +111,6 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
         if not has_scope("admin:users", self.parsed_scopes, db=self.db):
             raise http_error(403, "only admins (scope admin:users on every user) manage deleted users' volumes")
 
-    @api_errors
     async def get(self, set_id=None):
         self._require_admin()
         sets = volumemap.kept_volume_sets(self.db)
@@ -126,7 +123,6 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
             kept.append({"id": vs.id, "deleted_name": vs.deleted_name, "deleted_at": vs.deleted_at, "volumes": vols})
         self.write_json({"kept": kept})
 
-    @api_errors
     async def delete(self, set_id):
         self._require_admin()
         vs = next((v for v in volumemap.kept_volume_sets(self.db) if str(v.id) == set_id), None)

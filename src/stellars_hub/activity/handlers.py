@@ -5,7 +5,7 @@ from __future__ import annotations
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors, http_error
+from ..web.errors import http_error
 from .monitor import Monitor, get_monitor
 
 READ_SCOPE = "custom:activity:read"
@@ -33,7 +33,6 @@ class ActivityMixin:
 
 
 class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
-    @api_errors
     async def get(self):
         self.require(READ_SCOPE)
         _, text = await self.monitor.report_json(self.db)
@@ -42,7 +41,6 @@ class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
 
 
 class ActivityResetAPIHandler(ActivityMixin, StellarsAPIHandler):
-    @api_errors
     async def post(self):
         self.require(RESET_SCOPE)
         removed = await self.monitor.reset()

@@ -7,7 +7,7 @@ from pathlib import Path
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors, http_error
+from ..web.errors import http_error
 from ..web.permissions import requires_global
 from . import broadcast, validation
 from .history import FILE_NAME, HistoryStore
@@ -31,7 +31,6 @@ def _iso(dt):
 
 class ActiveServersAPIHandler(StellarsAPIHandler):
     @requires_global(*ALLOWED)
-    @api_errors
     async def get(self):
         servers = [
             {"username": u.name, "started": _iso(u.spawner.orm_spawner.started),
@@ -43,7 +42,6 @@ class ActiveServersAPIHandler(StellarsAPIHandler):
 
 class BroadcastAPIHandler(StellarsAPIHandler):
     @requires_global(*ALLOWED)
-    @api_errors
     async def post(self):
         wanted = validation.parse(self.json_body())
         targets = broadcast.recipients(self.db, self.users, wanted)
@@ -60,7 +58,6 @@ class BroadcastAPIHandler(StellarsAPIHandler):
 
 class HistoryAPIHandler(StellarsAPIHandler):
     @requires_global(*ALLOWED)
-    @api_errors
     async def get(self):
         raw = self.get_argument("limit", "50")
         if not raw.isdigit() or not 1 <= int(raw) <= 500:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors, translate
+from ..web.errors import translate
 from ..web.permissions import requires
 from ..web.ratelimit import RateLimiter
 from . import restart, state, volumes
@@ -42,7 +42,6 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
 
 class RestartServerAPIHandler(SelfServiceAPIHandler):
     @requires("read:servers")
-    @api_errors
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         busy = self.user_locks.busy(user.name)
@@ -50,7 +49,6 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         self.write_json({"running": bool(progress), "progress": progress})
 
     @requires("servers")
-    @api_errors
     async def post(self, user_name):
         user = self.find_user_or_404(user_name)
 
@@ -76,7 +74,6 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
 
 class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     @requires(READ_SCOPE, "admin:servers")
-    @api_errors
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         spawner = user.spawner
@@ -91,7 +88,6 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
         )
 
     @requires(RESET_SCOPE, "admin:servers")
-    @api_errors
     async def delete(self, user_name):
         user = self.find_user_or_404(user_name)
         keys = volumes.parse_selection(self.json_body(), user.spawner.volume_specs)

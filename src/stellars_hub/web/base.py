@@ -9,7 +9,7 @@ from jupyterhub.handlers.base import BaseHandler
 
 from ..runtime import ContainerRuntime, DockerRuntime
 from . import audit
-from .errors import http_error
+from .errors import http_error, translate
 from .locks import UserLocks
 
 
@@ -33,6 +33,22 @@ class StellarsMixin:
         audit.configure(self.settings["stellars_audit_path"])
         actor = self.current_user.name if self.current_user else "(anonymous)"
         return audit.record(actor, target, action, outcome, **detail)
+
+    # The one place where domain errors become HTTP errors, for every handler method of the
+    # platform (tornado's public hooks for an exception a handler lets through).
+    def log_exception(self, typ, value, tb):
+        mapped = translate(value) if value is not None else None
+        if mapped is not None:
+            typ, value = type(mapped), mapped  # a refusal: one warning line, no traceback
+        super().log_exception(typ, value, tb)
+
+    def send_error(self, status_code: int = 500, **kwargs):
+        exc_info = kwargs.get("exc_info")
+        mapped = translate(exc_info[1]) if exc_info else None
+        if mapped is not None:
+            status_code = mapped.status_code
+            kwargs["exc_info"] = (type(mapped), mapped, exc_info[2])
+        super().send_error(status_code, **kwargs)
 
 
 class StellarsAPIHandler(StellarsMixin, APIHandler):
