@@ -54,7 +54,7 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
         if self.current_user is not None and user.name == self.current_user.name:
             raise http_error(400, "you cannot delete yourself; ask another admin")
         async with self.user_locks.exclusive(user.name, "delete-user"):
-            volumes = naming.user_volume_names(user.name)
+            volumes = naming.user_volume_names(user.name, self.user_volume_specs)
             base = naming.volume_base(user.name)
             try:
                 await self._delete(user)
@@ -114,12 +114,13 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
     async def get(self, set_id=None):
         self._require_admin()
         sets = volumemap.kept_volume_sets(self.db)
-        names = [n for vs in sets for n in naming.volume_names_for_base(vs.base).values()]
+        specs = self.user_volume_specs
+        names = [n for vs in sets for n in naming.volume_names_for_base(vs.base, specs).values()]
         info = await self.runtime.volumes(names, with_sizes=True) if names else {}
         kept = []
         for vs in sets:
             vols = [{"key": k, "name": n, "exists": info[n].exists, "size_bytes": info[n].size_bytes}
-                    for k, n in naming.volume_names_for_base(vs.base).items()]
+                    for k, n in naming.volume_names_for_base(vs.base, specs).items()]
             kept.append({"id": vs.id, "deleted_name": vs.deleted_name, "deleted_at": vs.deleted_at, "volumes": vols})
         self.write_json({"kept": kept})
 
@@ -130,6 +131,7 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
             raise http_error(404, f"no kept volumes with id {set_id}; GET /hub/api/admin/kept-volumes lists them")
         base, who = vs.base, vs.deleted_name
         async with self.user_locks.exclusive(f"kept-volumes:{base}", "remove-kept-volumes"):
-            results = await remove_volume_set(self.runtime, self.db, naming.volume_names_for_base(base), base)
+            volumes = naming.volume_names_for_base(base, self.user_volume_specs)
+            results = await remove_volume_set(self.runtime, self.db, volumes, base)
         self.audit(who or base, "remove-kept-volumes", "ok", volumes={r["name"]: r["status"] for r in results})
         self.write_json({"deleted_name": who, "volumes": results})

@@ -35,7 +35,7 @@ class ActivityMixin:
 class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
     async def get(self):
         self.require(READ_SCOPE)
-        _, text = await self.monitor.report_json(self.db)
+        _, text = await self.monitor.report_json(self.db, self.user_volume_specs)
         self.set_header("Content-Type", "application/json")
         self.finish(text)
 

@@ -7,7 +7,9 @@ import json
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
 
+from .. import naming
 from ..runtime import ContainerRuntime, DockerRuntime
+from ..spawner import configured_volume_specs
 from . import audit
 from .errors import http_error, translate
 from .locks import UserLocks
@@ -24,6 +26,15 @@ class StellarsMixin:
     def runtime(self) -> ContainerRuntime:
         # created on first use: config values are deep-copied, an engine client cannot be
         return self.settings.setdefault("stellars_runtime", DockerRuntime())
+
+    @property
+    def user_volume_specs(self) -> tuple[naming.UserVolume, ...]:
+        """The configured per-user volumes (the spawner's ``user_volumes``), read once per hub."""
+        specs = self.settings.get("stellars_user_volumes")
+        if specs is None:
+            specs = configured_volume_specs(self.settings["config"], self.settings.get("spawner_class"))
+            self.settings["stellars_user_volumes"] = specs
+        return specs
 
     @property
     def user_locks(self) -> UserLocks:
