@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from tornado import web
 
+from .. import naming
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import translate
-from ..web.permissions import requires
+from ..web.permissions import allowed, requires
 from ..web.ratelimit import RateLimiter
 from . import restart, state, volumes
 
@@ -104,7 +105,9 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
 
 
 class UserControlPage(StellarsPageHandler):
-    """/hub/manage/{user}: the two actions for one user (admins reach it from the admin panel)."""
+    """/hub/manage/{user}: restart and volumes for one user; for admins also rename and delete
+    (with or without the volumes), which JupyterHub's admin panel cannot offer. Admins reach it
+    from the form above the admin panel."""
 
     @web.authenticated
     @requires("read:servers")
@@ -116,5 +119,8 @@ class UserControlPage(StellarsPageHandler):
             "manage-user.html",
             target=user,
             target_spawner=user.spawner,
+            may_rename=allowed(self, "admin:users", user.name),
+            may_delete=allowed(self, "delete:users", user.name) and user.name != self.current_user.name,
+            volume_names=list(naming.user_volume_names(user.name, self.user_volume_specs).values()),
         )
         self.finish(html)
