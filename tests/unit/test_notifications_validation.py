@@ -1,7 +1,6 @@
 import pytest
 
 from stellars_hub.errors import BadRequest
-
 from stellars_hub.notifications.validation import Broadcast, parse
 from stellars_hub.web.errors import translate
 

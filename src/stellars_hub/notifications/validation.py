@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..labnotify import TYPES  # noqa: F401 (re-exported for the page)
 from ..errors import BadRequest
+from ..labnotify import TYPES  # noqa: F401 (re-exported for the page)
 
 MAX_LENGTH = 140
 DEFAULT_TYPE = "info"

@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from ..runtime.base import ContainerRuntime
 from ..errors import Conflict, TimedOut
+from ..runtime.base import ContainerRuntime
 
 # user name -> phase of a restart in progress, for the page's progress display
 PROGRESS: dict[str, dict] = {}

@@ -7,8 +7,8 @@ other users' volumes cannot be reached whatever the request says.
 from __future__ import annotations
 
 from .. import naming
-from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
 from ..errors import BadRequest, Conflict
+from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
 
 
 def configured(volumes=naming.USER_VOLUMES) -> dict[str, naming.UserVolume]:

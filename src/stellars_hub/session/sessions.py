@@ -10,8 +10,8 @@ import asyncio
 import math
 from datetime import datetime
 
-from ..settings import BY_NAME
 from ..errors import BadRequest, Conflict
+from ..settings import BY_NAME
 from . import deadline as dl
 from .store import ExtensionStore
 
