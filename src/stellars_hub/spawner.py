@@ -10,6 +10,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
+from traitlets.config import Config, Configurable
 
 from . import naming
 from .admin.config import Gpu
@@ -210,3 +211,35 @@ class StellarsSpawner(DockerSpawner):
         if self.host_network:
             return "127.0.0.1", self.port
         return await super().get_ip_and_port()
+
+
+
+class ConfiguredUserVolumes(Configurable):
+    """Reads the spawner's ``user_volumes`` from a config without building a spawner (one
+    needs a user): the same trait, default and checks, fed with the spawner's sections."""
+
+    user_volumes = List(Dict(), config=True)
+
+    @default("user_volumes")
+    def _user_volumes_default(self):
+        return StellarsSpawner._user_volumes_default(self)
+
+    @validate("user_volumes")
+    def _check_user_volumes(self, proposal):
+        return StellarsSpawner._check_user_volumes(self, proposal)
+
+
+def configured_volume_specs(config, spawner_class=None) -> tuple[naming.UserVolume, ...]:
+    """The per-user volumes this hub's configuration gives every spawner (``user_volumes`` of
+    the spawner class as configured: its class sections, the most derived one winning, from
+    files or the command line), for work with no spawner at hand: a deleted user's volumes,
+    hub-wide reports."""
+    cls = spawner_class or StellarsSpawner
+    if not (isinstance(cls, type) and issubclass(cls, StellarsSpawner)):
+        return naming.USER_VOLUMES  # a spawner of another kind mounts none of ours
+    view = Config()
+    for section in cls.section_names():  # base classes first, as traitlets applies them
+        if section in config and "user_volumes" in config[section]:
+            view[ConfiguredUserVolumes.__name__] = Config(user_volumes=config[section]["user_volumes"])
+    specs = ConfiguredUserVolumes(config=view).user_volumes
+    return tuple(naming.UserVolume(v["key"], v["mount"], v.get("description", "")) for v in specs)

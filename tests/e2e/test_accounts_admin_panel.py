@@ -1,4 +1,6 @@
-"""Admins create users in JupyterHub's admin panel and get their generated passwords, in Chromium."""
+"""Admins create users in JupyterHub's admin panel and get their generated passwords from the
+platform's tools above it; they rename and delete users (with or without volumes) on the user's
+own page. In Chromium."""
 
 from __future__ import annotations
 
@@ -28,10 +30,13 @@ def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tm
 
     login(page, hub, hub.admin, PASSWORD)
     page.goto(hub.hub_url + "admin")
-    page.click("text=Add Users")
+    page.get_by_role("button", name="Add Users").click()
     page.fill("#add-user-textarea", "\n".join(names))
     page.locator("#add-user-textarea").blur()
     page.click("#submit")
+    # the panel lists the new users; the platform's button above it then shows their passwords
+    page.locator("tr", has_text=names[-1]).first.wait_for()
+    page.click("#stellars-show-credentials")
 
     dialog = page.locator("#stellars-credentials-modal")
     dialog.wait_for(state="visible")
@@ -63,6 +68,8 @@ def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tm
     member, session = hub.new_user("member")
     r = hub.api(session, "POST", "admin/credentials", json={"usernames": names})
     assert r.status_code == 403 and all(p not in r.text for p in shown.values())
+    r = hub.api(session, "GET", "admin/credentials")
+    assert r.status_code == 403 and all(p not in r.text for p in shown.values())
 
     # after the expiry the dialog says to reset instead, and the hub has forgotten them
     dialog.locator(".credentials-note.alert-warning").wait_for(timeout=(TTL + 10) * 1000)
@@ -93,19 +100,14 @@ def _existing(names):
     return [n for n in names if n in have]
 
 
-def _eventually(check, timeout=15):
-    deadline = time.monotonic() + timeout
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.3)
-    return check()
-
-
-def _edit_user(page, hub, name):
+def _manage(page, hub, name):
     page.goto(hub.hub_url + "admin")
-    page.locator("tr", has_text=name).get_by_role("button", name="Edit User").click()
+    page.fill("#stellars-manage-name", name)
+    page.click("#stellars-manage-go")
+    page.wait_for_url(f"**/hub/manage/{name}")
 
 
-def test_admin_panel_delete_asks_about_volumes_and_shows_refused_renames(hub, page):
+def test_user_page_deletes_with_or_without_volumes_and_shows_refused_renames(hub, page):
     s = hub.admin_session()
     drop, keep, other = (unique_name(label) for label in ("drop", "keep", "other"))
     assert hub.api(s, "POST", "users", json={"usernames": [drop, keep, other]}).status_code == 201
@@ -114,29 +116,56 @@ def test_admin_panel_delete_asks_about_volumes_and_shows_refused_renames(hub, pa
     _fill_volumes(dropped + kept)
     login(page, hub, hub.admin, PASSWORD)
 
-    _edit_user(page, hub, drop)
-    page.click("#delete-user")
-    page.locator("#stellars-delete-modal").wait_for(state="visible")
-    page.check("#stellars-delete-volumes")
-    page.click("#stellars-delete-confirm")
-    assert _eventually(lambda: _existing(dropped) == [])
+    _manage(page, hub, drop)
+    page.click("#delete-user-open")
+    page.locator("#delete-user-modal").wait_for(state="visible")
+    assert all(v in page.inner_text("#delete-user-modal") for v in dropped)  # what would go
+    page.check("#delete-volumes")
+    page.click("#delete-user-confirm")
+    page.locator("#account-result .alert-success").wait_for()
+    assert "removed" in page.inner_text("#account-result")
+    assert _existing(dropped) == []
     assert hub.api(s, "GET", f"users/{drop}").status_code == 404
 
-    _edit_user(page, hub, keep)
-    page.click("#delete-user")
-    page.locator("#stellars-delete-modal").wait_for(state="visible")
-    page.click("#stellars-delete-confirm")  # box left unticked
-    assert _eventually(lambda: hub.api(s, "GET", f"users/{keep}").status_code == 404)
+    _manage(page, hub, keep)
+    page.click("#delete-user-open")
+    page.locator("#delete-user-modal").wait_for(state="visible")
+    page.click("#delete-user-confirm")  # box left unticked
+    page.locator("#account-result .alert-success").wait_for()
+    assert "kept" in page.inner_text("#account-result")
+    assert hub.api(s, "GET", f"users/{keep}").status_code == 404
     assert _existing(kept) == kept
 
-    # a rename the hub refuses: the admin reads why, not just "Failed to edit user"
+    # a rename the hub refuses: the admin reads why
     pending = unique_name("pending")
     hub.signup(pending)
-    _edit_user(page, hub, other)
-    page.fill("[data-testid=edit-username-input]", pending)
-    page.locator("[data-testid=edit-username-input]").blur()
-    page.click("text=Apply")
-    message = page.locator("#stellars-accounts-message")
-    message.wait_for(state="visible")
-    assert f"a signup named {pending} exists" in message.inner_text()
+    _manage(page, hub, other)
+    page.fill("#rename-input", pending)
+    page.click("#rename-submit")
+    page.locator("#account-result .alert-danger").wait_for()
+    assert f"a signup named {pending} exists" in page.inner_text("#account-result")
     assert hub.api(s, "GET", f"users/{other}").status_code == 200
+
+    # a rename the hub accepts: the page follows the user to their new name
+    renamed = unique_name("renamed")
+    page.fill("#rename-input", renamed)
+    page.click("#rename-submit")
+    page.wait_for_url(f"**/hub/manage/{renamed}")
+    assert page.inner_text("#manage-target") == renamed
+    assert hub.api(s, "GET", f"users/{other}").status_code == 404
+
+    # members have no account actions on their own page, and the API refuses them too
+    member, session = hub.new_user("member")
+    r = session.get(hub.hub_url + f"manage/{member}")
+    assert r.status_code == 200 and 'id="account-actions"' not in r.text
+    assert hub.api(session, "DELETE", f"admin/users/{renamed}").status_code == 403
+
+
+def test_admin_page_offers_no_patched_panel(hub, page):
+    """The admin panel is JupyterHub's own: no fetch patch, no reaching into its elements."""
+    hub.admin_session()
+    login(page, hub, hub.admin, PASSWORD)
+    page.goto(hub.hub_url + "admin")
+    page.locator("#stellars-admin-tools").wait_for()
+    page.locator("tr.user-row").first.wait_for()
+    assert page.evaluate("window.fetch.toString().includes('[native code]')")

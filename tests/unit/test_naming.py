@@ -51,3 +51,30 @@ def test_spawner_volume_list_is_configurable_in_one_place():
     assert [v.key for v in spawner.volume_specs] == ["data"]
     with pytest.raises(Exception, match="unique lower-case key"):
         StellarsSpawner(config=c).user_volumes = [{"key": "Bad Key", "mount": "/x"}]
+
+
+def test_configured_volume_specs_read_the_spawner_sections_without_a_spawner():
+    from traitlets.config import Application, Config
+
+    from stellars_hub.spawner import configured_volume_specs
+
+    assert configured_volume_specs(Config()) == naming.USER_VOLUMES
+
+    class SiteSpawner(StellarsSpawner):
+        pass
+
+    c = Config()
+    c.StellarsSpawner.image = "some/lab:1"  # a spawner built from this config would need a user
+    c.StellarsSpawner.user_volumes = [{"key": "home", "mount": "/home"}]
+    c.SiteSpawner.user_volumes = [{"key": "data", "mount": "/data", "description": "datasets"}]
+    assert [v.key for v in configured_volume_specs(c)] == ["home"]
+    assert configured_volume_specs(c, SiteSpawner) == (naming.UserVolume("data", "/data", "datasets"),)
+
+    app = Application()  # the command line, one argument per volume
+    app.parse_command_line(['--StellarsSpawner.user_volumes={"key": "home", "mount": "/home"}',
+                            '--StellarsSpawner.user_volumes={"key": "extra", "mount": "/mnt/extra"}'])
+    assert [v.key for v in configured_volume_specs(app.config)] == ["home", "extra"]
+
+    c.StellarsSpawner.user_volumes = [{"key": "Bad Key", "mount": "/x"}]
+    with pytest.raises(Exception, match="unique lower-case key"):
+        configured_volume_specs(c)

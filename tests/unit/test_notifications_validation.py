@@ -1,7 +1,8 @@
 import pytest
-from tornado.web import HTTPError
 
+from stellars_hub.errors import BadRequest
 from stellars_hub.notifications.validation import Broadcast, parse
+from stellars_hub.web.errors import translate
 
 
 def test_defaults_trimming_and_recipients_deduplicated():
@@ -23,13 +24,13 @@ def test_defaults_trimming_and_recipients_deduplicated():
     ({"message": "ok", "auto_close": True}, "auto_close"),
 ])
 def test_each_bad_field_is_named(body, field):
-    with pytest.raises(HTTPError) as err:
+    with pytest.raises(BadRequest) as err:
         parse(body)
-    assert err.value.status_code == 400
-    assert err.value.log_message.startswith(f"{field}:")
+    assert translate(err.value).status_code == 400
+    assert str(err.value).startswith(f"{field}:")
 
 
 def test_body_must_be_an_object():
-    with pytest.raises(HTTPError) as err:
+    with pytest.raises(BadRequest) as err:
         parse(["message"])
-    assert err.value.status_code == 400 and "JSON object" in err.value.log_message
+    assert translate(err.value).status_code == 400 and "JSON object" in str(err.value)

@@ -5,11 +5,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from jupyterhub.utils import isoformat
 
+from stellars_hub.errors import BadRequest
 from stellars_hub.session import deadline as dl
 from stellars_hub.session import sessions
 from stellars_hub.session.culler import Arbiter
 from stellars_hub.session.store import ExtensionStore
 from stellars_hub.settings import load
+from stellars_hub.web.errors import translate
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456)  # naive UTC, as JupyterHub stores it
 POLICY = dl.Policy(enabled=True, timeout=600, interval=60, max_age=0, max_extension_hours=3, warning=120)
@@ -104,9 +106,9 @@ async def test_store_warning_marks_and_user_events(tmp_path):
     {"hours": None}, {"hours": 10**9}, {"hours": 721}, {}, [], "2",
 ])
 def test_bad_hours_are_400(body):
-    with pytest.raises(Exception) as err:
+    with pytest.raises(BadRequest) as err:
         sessions.parse_hours(body)
-    assert err.value.status_code == 400
+    assert translate(err.value).status_code == 400
 
 
 def test_good_hours():

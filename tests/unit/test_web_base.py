@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from stellars_hub.errors import BadRequest, Conflict, TimedOut
 from stellars_hub.runtime.base import EngineUnavailable, NotFound, RuntimeConflict
 from stellars_hub.web import audit
 from stellars_hub.web.errors import Busy, RateLimited, translate
@@ -57,7 +58,8 @@ def test_rate_limit_window():
 
 @pytest.mark.parametrize("exc,status", [
     (EngineUnavailable("engine down"), 503), (NotFound("x"), 404), (RuntimeConflict("x"), 409),
-    (Busy("x"), 409), (RateLimited("x", 5), 429),
+    (Busy("x"), 409), (RateLimited("x", 5), 429), (BadRequest("x"), 400), (Conflict("x"), 409),
+    (TimedOut("x"), 504),
 ])
 def test_error_translation(exc, status):
     err = translate(exc)
@@ -68,6 +70,28 @@ def test_error_translation(exc, status):
 
 def test_translate_leaves_unknown_errors_alone():
     assert translate(KeyError("x")) is None
+
+
+def test_translation_keeps_the_message_as_is():
+    assert translate(Conflict("ann's server is running; stop it first")).log_message == (
+        "ann's server is running; stop it first")
+
+
+def test_only_the_web_layer_builds_http_errors():
+    # logic modules raise domain errors; HTTP statuses are chosen in web/errors.py alone
+    import pathlib
+
+    import stellars_hub
+
+    root = pathlib.Path(stellars_hub.__file__).parent
+    offenders = [
+        str(p.relative_to(root)) for p in root.rglob("*.py")
+        if p.parent.name != "web" and p.name not in ("handlers.py", "api.py", "pages.py")
+        and ("http_error" in p.read_text() or "web.HTTPError" in p.read_text())
+    ]
+    # the authenticator's refusal (a signup page error) and the ORM rename listener (to be
+    # replaced by hub hooks) are the only exceptions left
+    assert set(offenders) <= {"accounts/authenticator.py", "accounts/lifecycle.py"}
 
 
 def test_audit_line(tmp_path):

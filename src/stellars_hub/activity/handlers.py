@@ -5,7 +5,7 @@ from __future__ import annotations
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors, http_error
+from ..web.errors import http_error
 from .monitor import Monitor, monitor_for
 
 READ_SCOPE = "custom:activity:read"
@@ -33,16 +33,14 @@ class ActivityMixin:
 
 
 class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
-    @api_errors
     async def get(self):
         self.require(READ_SCOPE)
-        _, text = await self.monitor.report_json(self.db)
+        _, text = await self.monitor.report_json(self.db, self.user_volume_specs)
         self.set_header("Content-Type", "application/json")
         self.finish(text)
 
 
 class ActivityResetAPIHandler(ActivityMixin, StellarsAPIHandler):
-    @api_errors
     async def post(self):
         self.require(RESET_SCOPE)
         removed = await self.monitor.reset()

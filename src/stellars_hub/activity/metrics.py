@@ -14,7 +14,7 @@ import logging
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 
-from .monitor import Monitor, hub_labs, lab_names, naive_utc
+from .monitor import Monitor, hub_labs, lab_container, naive_utc
 
 # a child of JupyterHub's own logger, so messages land in the hub's log with its format
 log = logging.getLogger("JupyterHub.activity")
@@ -56,7 +56,7 @@ class ActivityCollector:
                                    "Memory in use by a running lab, without reclaimable page cache",
                                    labels=["username"])
         for lab in running:
-            st = stats.get(lab_names(lab.username)[0])
+            st = stats.get(lab_container(lab.username))
             if st is not None:
                 cpu.add_metric([lab.username], st.cpu_percent)
                 memory.add_metric([lab.username], st.memory_bytes)

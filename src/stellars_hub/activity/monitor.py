@@ -47,24 +47,36 @@ class Lab:
     running: bool  # the server exists (started or starting)
     last_activity: datetime | None  # the server's own last activity, naive UTC as JupyterHub stores it
     started: datetime | None = None  # when the server started (None when not running)
+    # who exactly: a user deleted and created again under the same name is another user (and
+    # SQLite may even give them the same id), with other volumes
+    identity: tuple = ()
 
 
 def hub_labs(db) -> list[Lab]:
     """Every hub user with the state of their default server, in one read-only query."""
     rows = (
-        db.query(orm.User.name, orm.Spawner.server_id, orm.Spawner.last_activity, orm.Spawner.started)
+        db.query(orm.User.name, orm.Spawner.server_id, orm.Spawner.last_activity, orm.Spawner.started,
+                 orm.User.id, orm.User.created)
         .outerjoin(orm.Spawner, and_(orm.Spawner.user_id == orm.User.id, orm.Spawner.name == ""))
         .order_by(orm.User.name)
         .all()
     )
-    return [Lab(name, server_id is not None, last, started if server_id is not None else None)
-            for name, server_id, last, started in rows]
+    return [Lab(name, server_id is not None, last, started if server_id is not None else None, (uid, name, created))
+            for name, server_id, last, started, uid, created in rows]
 
 
 @functools.lru_cache(maxsize=8192)
-def lab_names(username: str) -> tuple[str, tuple[str, ...]]:
-    """(container name, volume names) of a user; escaping is cached, reports name every user."""
-    return naming.container_name(username), tuple(naming.user_volume_names(username).values())
+def lab_container(username: str) -> str:
+    """A user's container name; escaping is cached, reports name every user."""
+    return naming.container_name(username)
+
+
+@functools.lru_cache(maxsize=8192)
+def lab_volumes(identity: tuple, volumes: tuple[naming.UserVolume, ...]) -> tuple[str, ...]:
+    """A user's volume names. Keyed by who the user is (id, name, creation time) and the
+    configured volumes: a user keeps their volumes for life (a rename keeps them too), so an
+    entry never goes stale, and a newcomer with a deleted user's name never gets theirs."""
+    return tuple(naming.user_volume_names(identity[1], volumes).values())
 
 
 def naive_utc(epoch: float) -> datetime:
@@ -87,6 +99,7 @@ class Monitor:
         self._generation = 0  # bumped by every change that makes cached scores wrong
         self._stats_targets: list[str] = []
         self._volume_targets: list[str] = []
+        self.volume_specs: tuple[naming.UserVolume, ...] = naming.USER_VOLUMES  # set by the API handler
         self.stats = SingleFlight(STATS_TTL, self._fetch_stats)
         self.stats_measured_at: float | None = None  # epoch seconds of the last completed round
         self.volumes = SingleFlight(VOLUME_TTL, self._fetch_volumes)
@@ -185,6 +198,7 @@ class Monitor:
     def user_deleted(self, name: str) -> Awaitable[None]:
         done = self.store.delete_user(name)
         self._invalidate_scores()
+        self.volumes.invalidate()  # their volumes may be gone, and a newcomer may reuse the names
         return done
 
     async def reset(self) -> int:
@@ -201,7 +215,7 @@ class Monitor:
 
     async def lab_stats(self, labs: list[Lab], wait: bool = True) -> dict:
         """container name -> ContainerStats | None for the running labs, at most STATS_TTL old."""
-        wanted = [lab_names(lab.username)[0] for lab in labs if lab.running]
+        wanted = [lab_container(lab.username) for lab in labs if lab.running]
         if not wanted:
             return {}
         cached = self.stats.value or {}
@@ -221,7 +235,7 @@ class Monitor:
 
     async def volume_sizes(self, labs: list[Lab]) -> dict[str, int | None]:
         """volume name -> bytes; old values are served while a refresh runs in the background."""
-        self._volume_targets = [v for lab in labs for v in lab_names(lab.username)[1]]
+        self._volume_targets = [v for lab in labs for v in lab_volumes(lab.identity, self.volume_specs)]
         if self.volumes.value is not None:
             return await self.volumes.get(stale_ok=True)
         try:
@@ -234,11 +248,14 @@ class Monitor:
         """The report as a dict (built at most every REPORT_TTL seconds)."""
         return (await self.report_json(db))[0]
 
-    async def report_json(self, db) -> tuple[dict, str]:
-        """(report, the same as JSON text): what GET /hub/api/activity answers."""
+    async def report_json(self, db, volume_specs: tuple[naming.UserVolume, ...] | None = None) -> tuple[dict, str]:
+        """(report, the same as JSON text): what GET /hub/api/activity answers. ``volume_specs``:
+        the configured per-user volumes (the spawner's ``user_volumes``), whose sizes it sums."""
         self.attach(db)
+        if volume_specs is not None:
+            self.volume_specs = tuple(volume_specs)
         labs = hub_labs(db)  # cheap: one query; the key that decides whether a report is current
-        key = (self._report_epoch, tuple(labs))
+        key = (self._report_epoch, tuple(labs), self.volume_specs)
         cached = self._report_cache
         if cached and cached[0] == key and time.monotonic() - cached[1] < REPORT_TTL:
             return cached[2]
@@ -281,7 +298,7 @@ class Monitor:
                      for lab in labs if lab.running}
         users = []
         for lab in labs:
-            st = stats.get(lab_names(lab.username)[0]) if lab.running else None
+            st = stats.get(lab_container(lab.username)) if lab.running else None
             score, count = scores.get(lab.username, (None, 0))
             users.append({
                 "username": lab.username,
@@ -295,7 +312,7 @@ class Monitor:
                 "activity_score": None if score is None else round(100.0 * score, 1),
                 "sample_count": count,
                 "last_activity": iso(lab.last_activity),
-                "volume_bytes": self._user_volume_bytes(lab.username, sizes),
+                "volume_bytes": self._user_volume_bytes(lab, sizes),
             })
         return {
             "users": users,
@@ -311,9 +328,8 @@ class Monitor:
             },
         }
 
-    @staticmethod
-    def _user_volume_bytes(username: str, sizes: dict[str, int | None]) -> int | None:
-        known = [sizes[v] for v in lab_names(username)[1] if sizes.get(v) is not None]
+    def _user_volume_bytes(self, lab: Lab, sizes: dict[str, int | None]) -> int | None:
+        known = [sizes[v] for v in lab_volumes(lab.identity, self.volume_specs) if sizes.get(v) is not None]
         return sum(known) if known else None
 
 

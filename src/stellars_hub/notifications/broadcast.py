@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyterhub import orm
 
 from .. import labnotify
-from ..web.errors import http_error
+from ..errors import BadRequest, Conflict
 from .validation import Broadcast
 
 CONCURRENCY = 32  # labs contacted at once; more hanging labs than this cost one more timeout each
@@ -22,12 +22,12 @@ def running_users(db, users) -> list:
 
 
 def recipients(db, users, wanted: Broadcast) -> list:
-    """The users to contact: every running lab, or the chosen users (unknown names -> 400;
+    """The users to contact: every running lab, or the chosen users (unknown names: BadRequest;
     known users whose server is not running stay in and fail as 'server not running')."""
     if wanted.recipients is None:
         chosen = running_users(db, users)
         if not chosen:
-            raise http_error(409, "no lab is running, so nobody would receive it; nothing was sent")
+            raise Conflict("no lab is running, so nobody would receive it; nothing was sent")
         return chosen
     chosen, unknown = [], []
     for name in wanted.recipients:
@@ -37,7 +37,7 @@ def recipients(db, users, wanted: Broadcast) -> list:
         else:
             chosen.append(users[orm_user])
     if unknown:
-        raise http_error(400, "recipients: no user named " + ", ".join(repr(n) for n in unknown)
+        raise BadRequest("recipients: no user named " + ", ".join(repr(n) for n in unknown)
                          + "; nothing was sent")
     return chosen
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors, http_error
+from ..web.errors import http_error
 from ..web.permissions import requires_global
 from . import broadcast, validation
 from .history import HistoryStore, store_for
@@ -25,7 +25,6 @@ def _iso(dt):
 
 class ActiveServersAPIHandler(StellarsAPIHandler):
     @requires_global(*ALLOWED)
-    @api_errors
     async def get(self):
         servers = [
             {"username": u.name, "started": _iso(u.spawner.orm_spawner.started),
@@ -37,7 +36,6 @@ class ActiveServersAPIHandler(StellarsAPIHandler):
 
 class BroadcastAPIHandler(StellarsAPIHandler):
     @requires_global(*ALLOWED)
-    @api_errors
     async def post(self):
         wanted = validation.parse(self.json_body())
         targets = broadcast.recipients(self.db, self.users, wanted)
@@ -54,7 +52,6 @@ class BroadcastAPIHandler(StellarsAPIHandler):
 
 class HistoryAPIHandler(StellarsAPIHandler):
     @requires_global(*ALLOWED)
-    @api_errors
     async def get(self):
         raw = self.get_argument("limit", "50")
         if not raw.isdigit() or not 1 <= int(raw) <= 500:

@@ -1,11 +1,11 @@
-"""The broadcast request: every field checked, every error names its field (400)."""
+"""The broadcast request: every field checked, every error names its field."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import BadRequest
 from ..labnotify import TYPES  # noqa: F401 (re-exported for the page)
-from ..web.errors import http_error
 
 MAX_LENGTH = 140
 DEFAULT_TYPE = "info"
@@ -21,12 +21,12 @@ class Broadcast:
 
 
 def bad(field: str, why: str):
-    return http_error(400, f"{field}: {why}")
+    return BadRequest(f"{field}: {why}")
 
 
 def parse(body) -> Broadcast:
     if not isinstance(body, dict):
-        raise http_error(400, 'the body must be a JSON object such as {"message": "...", "type": "info"}')
+        raise BadRequest('the body must be a JSON object such as {"message": "...", "type": "info"}')
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise bad(unknown[0], f"unknown field; the fields are {', '.join(FIELDS)}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from tornado import web
 
+from .. import naming
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors, translate
-from ..web.permissions import requires
+from ..web.errors import translate
+from ..web.permissions import allowed, requires
 from ..web.ratelimit import RateLimiter
 from . import restart, state, volumes
 
@@ -42,7 +43,6 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
 
 class RestartServerAPIHandler(SelfServiceAPIHandler):
     @requires("read:servers")
-    @api_errors
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         busy = self.user_locks.busy(user.name)
@@ -50,7 +50,6 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         self.write_json({"running": bool(progress), "progress": progress})
 
     @requires("servers")
-    @api_errors
     async def post(self, user_name):
         user = self.find_user_or_404(user_name)
 
@@ -76,7 +75,6 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
 
 class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     @requires(READ_SCOPE, "admin:servers")
-    @api_errors
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         spawner = user.spawner
@@ -91,7 +89,6 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
         )
 
     @requires(RESET_SCOPE, "admin:servers")
-    @api_errors
     async def delete(self, user_name):
         user = self.find_user_or_404(user_name)
         keys = volumes.parse_selection(self.json_body(), user.spawner.volume_specs)
@@ -108,7 +105,9 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
 
 
 class UserControlPage(StellarsPageHandler):
-    """/hub/manage/{user}: the two actions for one user (admins reach it from the admin panel)."""
+    """/hub/manage/{user}: restart and volumes for one user; for admins also rename and delete
+    (with or without the volumes), which JupyterHub's admin panel cannot offer. Admins reach it
+    from the form above the admin panel."""
 
     @web.authenticated
     @requires("read:servers")
@@ -120,5 +119,8 @@ class UserControlPage(StellarsPageHandler):
             "manage-user.html",
             target=user,
             target_spawner=user.spawner,
+            may_rename=allowed(self, "admin:users", user.name),
+            may_delete=allowed(self, "delete:users", user.name) and user.name != self.current_user.name,
+            volume_names=list(naming.user_volume_names(user.name, self.user_volume_specs).values()),
         )
         self.finish(html)

@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from ..errors import Conflict, TimedOut
 from ..runtime.base import ContainerRuntime
-from ..web.errors import http_error
 
 # user name -> phase of a restart in progress, for the page's progress display
 PROGRESS: dict[str, dict] = {}
@@ -49,7 +49,7 @@ async def restart_in_place(
     name = spawner.container_id or spawner.container_name
     before = await runtime.inspect_container(name)
     if before is None or not before["State"].get("Running"):
-        raise http_error(409, f"the container of {user.name}'s server is not running in the engine; stop the server and start it again")
+        raise Conflict(f"the container of {user.name}'s server is not running in the engine; stop the server and start it again")
 
     PROGRESS[user.name] = {"phase": "restarting", "since": time.time()}
     spawner.restarting_in_place = True  # poll() must not take the short stop for a crash
@@ -68,8 +68,7 @@ async def restart_in_place(
     PROGRESS[user.name] = {"phase": "waiting for the lab", "since": time.time()}
     url = lab_url_through_proxy(proxy.public_url, user.url)
     if not await wait_until_answering(url, ready_timeout):
-        raise http_error(
-            504,
+        raise TimedOut(
             f"the container restarted but the lab did not answer within {ready_timeout} s; "
             "stop your server and start it again (your files are safe)",
         )

@@ -7,8 +7,8 @@ other users' volumes cannot be reached whatever the request says.
 from __future__ import annotations
 
 from .. import naming
+from ..errors import BadRequest, Conflict
 from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
-from ..web.errors import http_error
 
 
 def configured(volumes=naming.USER_VOLUMES) -> dict[str, naming.UserVolume]:
@@ -16,18 +16,18 @@ def configured(volumes=naming.USER_VOLUMES) -> dict[str, naming.UserVolume]:
 
 
 def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
-    """Validate ``{"volumes": [...]}``: a non-empty list of configured keys (400 otherwise)."""
+    """Validate ``{"volumes": [...]}``: a non-empty list of configured keys (BadRequest otherwise)."""
     allowed = configured(volumes)
     if not isinstance(body, dict) or "volumes" not in body:
-        raise http_error(400, 'the body must be a JSON object like {"volumes": ["home"]}')
+        raise BadRequest('the body must be a JSON object like {"volumes": ["home"]}')
     keys = body["volumes"]
     if not isinstance(keys, list):
-        raise http_error(400, f'"volumes" must be a list of volume names, not {keys!r}')
+        raise BadRequest(f'"volumes" must be a list of volume names, not {keys!r}')
     if not keys:
-        raise http_error(400, '"volumes" is empty: name at least one of ' + ", ".join(allowed))
+        raise BadRequest('"volumes" is empty: name at least one of ' + ", ".join(allowed))
     for key in keys:
         if not isinstance(key, str) or key not in allowed:
-            raise http_error(400, f"{key!r} is not a volume you can reset; choose from " + ", ".join(allowed))
+            raise BadRequest(f"{key!r} is not a volume you can reset; choose from " + ", ".join(allowed))
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 
@@ -48,13 +48,13 @@ async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER
 
 
 async def remove(runtime: ContainerRuntime, username: str, keys: list[str]) -> list[dict]:
-    """Remove the chosen volumes; refuse everything (409) when any is held by a container."""
+    """Remove the chosen volumes; refuse everything (Conflict) when any is held by a container."""
     names = {k: naming.volume_name(username, k) for k in keys}
     info = await runtime.volumes(list(names.values()))
     held = {k: info[n].used_by for k, n in names.items() if info[n].used_by}
     if held:
         what = "; ".join(f"{names[k]} is used by container {', '.join(c)}" for k, c in held.items())
-        raise http_error(409, f"nothing was removed: {what}. Remove that container first (or ask an administrator)")
+        raise Conflict(f"nothing was removed: {what}. Remove that container first (or ask an administrator)")
     results = []
     for key, name in names.items():
         if not info[name].exists:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from tornado import web
 
 from .. import labnotify
+from ..errors import StellarsError
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import api_errors, http_error
+from ..web.errors import http_error, translate
 from ..web.permissions import requires
 from . import deadline as dl
 from . import sessions
@@ -28,7 +29,6 @@ class SessionMixin:
 
 class SessionInfoAPIHandler(SessionMixin, StellarsAPIHandler):
     @requires("read:servers")
-    @api_errors
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         self.write_json(await sessions.info(self.policy, self.session_store, user))
@@ -36,14 +36,14 @@ class SessionInfoAPIHandler(SessionMixin, StellarsAPIHandler):
 
 class ExtendSessionAPIHandler(SessionMixin, StellarsAPIHandler):
     @requires(EXTEND_SCOPE, "admin:servers")
-    @api_errors
     async def post(self, user_name):
         user = self.find_user_or_404(user_name)
         hours = sessions.parse_hours(self.json_body())
         try:
             result = await sessions.extend(self.policy, self.session_store, user, hours)
-        except web.HTTPError as exc:
-            self.audit(user.name, "extend-session", f"refused {exc.status_code}", hours=hours, reason=exc.log_message)
+        except StellarsError as exc:
+            status = translate(exc).status_code
+            self.audit(user.name, "extend-session", f"refused {status}", hours=hours, reason=str(exc))
             raise
         self.audit(user.name, "extend-session", "ok", hours=hours, granted=result["granted_hours"],
                    used=result["extension_used_hours"])
@@ -55,7 +55,6 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
     per deadline (a new deadline, after activity or an extension, earns a new warning)."""
 
     @requires(WARN_SCOPE)
-    @api_errors
     async def post(self, user_name):
         user = self.find_user_or_404(user_name)
         policy, store = self.policy, self.session_store

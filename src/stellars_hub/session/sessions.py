@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from ..errors import BadRequest, Conflict
 from ..settings import BY_NAME
-from ..web.errors import http_error
 from . import deadline as dl
 from .store import ExtensionStore
 
@@ -58,27 +58,27 @@ async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | N
 
 
 def parse_hours(body) -> int:
-    """``{"hours": N}`` with N a whole number >= 1 (400 otherwise)."""
+    """``{"hours": N}`` with N a whole number >= 1 (BadRequest otherwise)."""
     if not isinstance(body, dict) or "hours" not in body:
-        raise http_error(400, 'send a JSON object like {"hours": 2}')
+        raise BadRequest('send a JSON object like {"hours": 2}')
     hours = body["hours"]
     if isinstance(hours, bool) or not isinstance(hours, int):
-        raise http_error(400, f'"hours" must be a whole number of hours such as 1 or 2, not {hours!r}')
+        raise BadRequest(f'"hours" must be a whole number of hours such as 1 or 2, not {hours!r}')
     if hours < 1:
-        raise http_error(400, f'"hours" must be at least 1, not {hours}')
+        raise BadRequest(f'"hours" must be at least 1, not {hours}')
     if hours > MAX_REQUEST_HOURS:
-        raise http_error(400, f'"hours" must be at most {MAX_REQUEST_HOURS}; ask for what you need, up to your allowance')
+        raise BadRequest(f'"hours" must be at most {MAX_REQUEST_HOURS}; ask for what you need, up to your allowance')
     return hours
 
 
 def require_extendable(policy: dl.Policy, user) -> None:
     if not policy.enabled:
-        raise http_error(409, "idle culling is off on this hub, so there is no session to extend")
+        raise Conflict("idle culling is off on this hub, so there is no session to extend")
     spawner = user.spawner
     if spawner.pending:
-        raise http_error(409, f"{user.name}'s server is {spawner.pending}ing; wait until it is running, then extend")
+        raise Conflict(f"{user.name}'s server is {spawner.pending}ing; wait until it is running, then extend")
     if not spawner.ready:
-        raise http_error(409, f"{user.name}'s server is not running; start it first, then extend its session")
+        raise Conflict(f"{user.name}'s server is not running; start it first, then extend its session")
 
 
 async def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> dict:
@@ -87,11 +87,10 @@ async def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> 
     started = user.spawner.orm_spawner.started
     limit = policy.max_extension_hours
     if limit == 0:
-        raise http_error(409, "extending sessions is turned off on this hub")
+        raise Conflict("extending sessions is turned off on this hub")
     granted, total = await store.add(user.name, started, hours, limit)
     if granted == 0:
-        raise http_error(
-            409,
+        raise Conflict(
             f"all {_hours(limit)} of the extension allowance are used for this server start; "
             "it starts afresh the next time the server is started",
         )

@@ -1,49 +1,12 @@
-// Accounts hand-off inside JupyterHub's admin panel (its React app is left as it is).
-// The panel talks to the hub through window.fetch; this module watches those calls:
-// - users created (POST api/users, api/users/<name>) -> a dialog with each new user's generated
-//   password (copy all, copy a row, download a text file) until the passwords expire;
-// - a user deleted (DELETE api/users/<name>) -> asks whether their volumes go too;
-// - an edit refused (PATCH api/users/<name>) -> shows the hub's reason instead of a bare failure.
-const jh = window.jhdata || {};
-const apiRoot = (jh.base_url || "/hub/") + "api/";
-const plainFetch = window.fetch.bind(window);
-
-function apiPathOf(input) {
-  const raw = input instanceof Request ? input.url : String(input);
-  const url = new URL(raw, window.location.origin);
-  return url.pathname.startsWith(apiRoot) ? url.pathname.slice(apiRoot.length) : null;
-}
-
-function hubApi(method, path, body) {
-  return plainFetch(apiRoot + path, {
-    method,
-    headers: { "Content-Type": "application/json", "X-XSRFToken": jh.xsrf_token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-const SINGLE_USER = /^users\/([^/]+)$/;
-
-window.fetch = async function stellarsAccountsFetch(input, init = {}) {
-  const path = apiPathOf(input);
-  const method = (init.method || (input instanceof Request ? input.method : "GET")).toUpperCase();
-  if (path !== null && method === "DELETE" && SINGLE_USER.test(path)) {
-    return confirmDelete(decodeURIComponent(path.match(SINGLE_USER)[1]), input, init);
-  }
-  const response = await plainFetch(input, init);
-  if (path === null) return response;
-  if (method === "POST" && response.status === 201 && (path === "users" || SINGLE_USER.test(path))) {
-    response.clone().json().then((created) => {
-      const names = (Array.isArray(created) ? created : [created]).map((u) => u.name);
-      if (names.length) showCredentials(names);
-    }).catch((err) => console.error("stellars: could not read the created users", err));
-  } else if (method === "PATCH" && SINGLE_USER.test(path) && !response.ok) {
-    response.clone().json()
-      .then((err) => showMessage("The change was refused", err.message || `status ${response.status}`))
-      .catch(() => {});
-  }
-  return response;
-};
+// Account actions on the platform's own pages (JupyterHub's React admin panel is left as it is):
+// - admin page, above the panel: open a user's own page, and the generated passwords of users
+//   just added (copy all, copy a row, download a text file) until they expire;
+// - /hub/manage/<user>: rename, and delete with or without the volumes, showing the hub's reason
+//   when it refuses.
+// Every call goes through window.stellarsApi (stellars-api.js).
+const api = window.stellarsApi;
+const base = window.jhdata.base_url;
+const $ = (id) => document.getElementById(id);
 
 // -- small DOM helpers ------------------------------------------------------------------------
 function el(tag, attrs = {}, ...children) {
@@ -51,7 +14,6 @@ function el(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "class") node.className = v;
     else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v);
   }
   for (const c of children) if (c) node.append(c);
@@ -102,19 +64,25 @@ function showMessage(title, text) {
     [el("button", { type: "button", class: "btn btn-primary", "data-bs-dismiss": "modal", text: "OK" })]);
 }
 
-// -- generated passwords ----------------------------------------------------------------------
+// -- admin page: open a user's page -----------------------------------------------------------
+const manageForm = $("stellars-manage-form");
+if (manageForm) {
+  manageForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("stellars-manage-name").value.trim();
+    if (name) window.location.assign(base + "manage/" + encodeURIComponent(name));
+  });
+  // suggestions only: the first page of users is plenty to pick from while typing
+  api("GET", "users?limit=200").then((users) => {
+    const list = $("stellars-user-names");
+    for (const u of users) list.append(el("option", { value: u.name }));
+  }).catch((err) => console.warn("stellars: user names for suggestions unavailable:", err.message));
+}
+
+// -- admin page: generated passwords ----------------------------------------------------------
 const RESET_HINT = "Reset a password on the Authorize Users page (Change password).";
 
-async function showCredentials(names) {
-  let data;
-  try {
-    const r = await hubApi("POST", "admin/credentials", { usernames: names });
-    data = await r.json();
-    if (!r.ok) throw new Error(data.message || `status ${r.status}`);
-  } catch (err) {
-    showMessage("Generated passwords unavailable", `${err.message}. ${RESET_HINT}`);
-    return;
-  }
+function credentialsDialog(data) {
   const creds = data.credentials || [];
   const lines = () => creds.map((c) => `${c.username}\t${c.password}`).join("\n") + "\n";
   const rows = creds.map((c) => {
@@ -125,14 +93,12 @@ async function showCredentials(names) {
       el("td", {}, el("code", { class: "credential-password", text: c.password })),
       el("td", { class: "text-end" }, copy));
   });
-  for (const name of data.expired || []) {
-    rows.push(el("tr", { "data-username": name, class: "credential-missing" },
-      el("td", { text: name }), el("td", { colspan: "2", class: "text-body-secondary", text: `no generated password available. ${RESET_HINT}` })));
-  }
   const seconds = Math.min(...creds.map((c) => c.expires_in), data.ttl || 300);
   const until = new Date(Date.now() + seconds * 1000);
-  const note = el("p", { class: "credentials-note",
-    text: `Hand each person their password now. They are shown only here and only until ${until.toLocaleTimeString()}; nothing is stored unhashed. After that: ${RESET_HINT}` });
+  const note = el("p", { class: "credentials-note" });
+  note.textContent = creds.length
+    ? `Hand each person their password now. They are shown only here and only until ${until.toLocaleTimeString()}; nothing is stored unhashed. After that: ${RESET_HINT}`
+    : `No generated password is in memory: none of the users added in the last few minutes has one left. ${RESET_HINT}`;
   const table = el("table", { class: "table table-sm align-middle", id: "stellars-credentials-table" },
     el("thead", {}, el("tr", {}, el("th", { text: "User" }), el("th", { text: "Password" }), el("th", {}))),
     el("tbody", {}, ...rows));
@@ -149,8 +115,9 @@ async function showCredentials(names) {
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   });
   if (!creds.length) { copyAll.disabled = true; download.disabled = true; }
-  const { root } = modal("stellars-credentials-modal", "New users and their passwords", el("div", {}, note, table),
-    [copyAll, download, close]);
+  const { root } = modal("stellars-credentials-modal", "New users and their passwords",
+    el("div", {}, note, creds.length ? table : null), [copyAll, download, close]);
+  if (!creds.length) return;
   const expire = () => {
     creds.length = 0; // forget them here too
     root.querySelectorAll(".credential-password").forEach((code) => { code.textContent = "expired"; });
@@ -164,33 +131,68 @@ async function showCredentials(names) {
   root.addEventListener("hidden.bs.modal", () => { clearTimeout(timer); creds.length = 0; });
 }
 
-// -- delete with or without volumes -----------------------------------------------------------
-function confirmDelete(name, input, init) {
-  return new Promise((resolve, reject) => {
-    let decided = false;
-    const box = el("input", { class: "form-check-input", type: "checkbox", id: "stellars-delete-volumes" });
-    const body = el("div", {},
-      el("p", { text: `Delete ${name}? Their login goes with the account; their lab volumes (home, workspace, cache) are kept unless you tick the box.` }),
-      el("div", { class: "form-check" }, box,
-        el("label", { class: "form-check-label", for: "stellars-delete-volumes", text: "Also delete their volumes (cannot be undone)" })));
-    const go = el("button", { type: "button", class: "btn btn-danger", id: "stellars-delete-confirm", text: "Delete user" });
-    const cancel = el("button", { type: "button", class: "btn btn-secondary", "data-bs-dismiss": "modal", text: "Cancel" });
-    const { root, handle } = modal("stellars-delete-modal", `Delete user ${name}`, body, [cancel, go]);
-    go.addEventListener("click", () => {
-      decided = true;
-      handle.hide();
-      const request = box.checked
-        ? hubApi("DELETE", `admin/users/${encodeURIComponent(name)}`, { remove_volumes: true })
-        : plainFetch(input, init);
-      request.then(async (r) => {
-        if (!r.ok) {
-          const err = await r.clone().json().catch(() => ({}));
-          showMessage(`${name} was not deleted`, err.message || `status ${r.status}`);
-        }
-        resolve(r);
-      }, reject);
-    });
-    // cancelled: the panel's request simply never completes, so it shows no error
-    root.addEventListener("hidden.bs.modal", () => { if (!decided) console.info(`stellars: deletion of ${name} cancelled`); });
+const showCredentials = $("stellars-show-credentials");
+if (showCredentials) {
+  showCredentials.addEventListener("click", async () => {
+    showCredentials.disabled = true;
+    try {
+      credentialsDialog(await api("GET", "admin/credentials"));
+    } catch (err) {
+      showMessage("Generated passwords unavailable", `${err.message}. ${RESET_HINT}`);
+    } finally {
+      showCredentials.disabled = false;
+    }
   });
+}
+
+// -- a user's page: rename and delete ---------------------------------------------------------
+const account = $("account-actions");
+if (account) {
+  const user = account.dataset.user;
+  const result = (kind, text) => {
+    const box = $("account-result");
+    box.replaceChildren(text ? el("div", { class: `alert alert-${kind}`, text }) : "");
+  };
+
+  $("rename-form")?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const wanted = $("rename-input").value.trim();
+    if (!wanted || wanted === user) return;
+    $("rename-submit").disabled = true;
+    result();
+    try {
+      const renamed = await api("PATCH", "users/" + encodeURIComponent(user), { name: wanted });
+      window.location.assign(base + "manage/" + encodeURIComponent(renamed.name));
+    } catch (err) {
+      result("danger", `${user} was not renamed: ${err.message}`);
+      $("rename-submit").disabled = false;
+    }
+  });
+
+  const dialog = $("delete-user-modal");
+  if (dialog) {
+    const handle = new window.bootstrap.Modal(dialog);
+    $("delete-user-open").addEventListener("click", () => {
+      $("delete-volumes").checked = false;
+      $("delete-user-error").classList.add("d-none");
+      $("delete-user-confirm").disabled = false;
+      handle.show();
+    });
+    $("delete-user-confirm").addEventListener("click", async () => {
+      $("delete-user-confirm").disabled = true;
+      const removeVolumes = $("delete-volumes").checked;
+      try {
+        const done = await api("DELETE", "admin/users/" + encodeURIComponent(user), { remove_volumes: removeVolumes });
+        handle.hide();
+        const what = done.volumes.map((v) => `${v.name}: ${v.status.replace("_", " ")}`).join(", ");
+        result("success", `${user} was deleted. Volumes: ${what}.`);
+        document.querySelectorAll("#selfservice, #rename-form, #delete-user-open").forEach((n) => n.remove());
+        account.append(el("a", { href: base + "admin", id: "back-to-admin", text: "Back to the admin panel" }));
+      } catch (err) {
+        $("delete-user-error").textContent = `${user} was not deleted: ${err.message}`;
+        $("delete-user-error").classList.remove("d-none");
+        $("delete-user-confirm").disabled = false;
+      }
+    });
+  }
 }

@@ -2,7 +2,6 @@
 (function () {
   "use strict";
   const REFRESH_MS = 30000;
-  const api = window.jhdata.base_url + "api/activity";
   const page = document.getElementById("activity-page");
   const culling = page.dataset.culling === "1";
   const tbody = document.querySelector("#activity-table tbody");
@@ -130,10 +129,7 @@
     refreshBtn.disabled = true;
     refreshBtn.querySelector(".spinner-border").classList.remove("d-none");
     try {
-      // JupyterHub checks the XSRF token on every cookie-authenticated API call from a page, GET too
-      const r = await fetch(api, { headers: { Accept: "application/json", "X-XSRFToken": window.jhdata.xsrf_token } });
-      const body = await r.json().catch(() => ({}));
-      if (!r.ok) throw new Error(body.message || "the activity API answered " + r.status);
+      const body = await window.stellarsApi("GET", "activity");
       data = body;
       measuredAt = Date.parse(body.stats_timestamp || body.timestamp);
       showError((body.errors || []).join("; "));
@@ -166,11 +162,7 @@
     confirmBtn.addEventListener("click", async () => {
       confirmBtn.disabled = true;
       try {
-        const r = await fetch(window.jhdata.base_url + "api/activity/reset", {
-          method: "POST", headers: { "X-XSRFToken": window.jhdata.xsrf_token, Accept: "application/json" },
-        });
-        const body = await r.json().catch(() => ({}));
-        if (!r.ok) throw new Error(body.message || "reset answered " + r.status);
+        await window.stellarsApi("POST", "activity/reset");
         window.bootstrap.Modal.getOrCreateInstance(document.getElementById("activity-reset-dialog")).hide();
         await load();
       } catch (e) {

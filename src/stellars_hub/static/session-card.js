@@ -4,29 +4,19 @@
   "use strict";
   const card = document.getElementById("session-card");
   if (!card) return;
-  const api = card.dataset.api;
+  const apiPath = card.dataset.apiPath; // under the hub API, for window.stellarsApi
   const byId = (id) => document.getElementById(id);
   const REFRESH_MS = 60000; // lab activity moves the deadline: ask again now and then
   let deadlineMs = null; // local-clock time of the stop
 
-  function xsrf() {
-    return (window.jhdata && window.jhdata.xsrf_token) || "";
-  }
-
+  // {ok, status, data}: a refusal is an answer to show; only a hub that did not answer throws
   async function call(method, path, body) {
-    const response = await fetch(api + path, {
-      method,
-      credentials: "same-origin",
-      headers: { "X-XSRFToken": xsrf(), "Content-Type": "application/json", Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let data = {};
     try {
-      data = await response.json();
-    } catch (e) {
-      data = {};
+      return { ok: true, status: 200, data: await window.stellarsApi(method, apiPath + path, body) };
+    } catch (err) {
+      if (err.status === undefined) throw err;
+      return { ok: false, status: err.status, data: { message: err.message } };
     }
-    return { ok: response.ok, status: response.status, data };
   }
 
   const pad = (n) => String(n).padStart(2, "0");

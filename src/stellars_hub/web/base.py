@@ -7,11 +7,13 @@ import json
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
 
+from .. import naming
 from ..platform import Platform
 from ..runtime import ContainerRuntime
 from ..settings import Settings
+from ..spawner import configured_volume_specs
 from . import audit
-from .errors import http_error
+from .errors import http_error, translate
 from .locks import UserLocks
 
 
@@ -31,6 +33,12 @@ class StellarsMixin:
         return self.platform.runtime
 
     @property
+    def user_volume_specs(self) -> tuple[naming.UserVolume, ...]:
+        """The configured per-user volumes (the spawner's ``user_volumes``), read once per hub."""
+        return self.platform.shared(
+            "user-volumes", lambda: configured_volume_specs(self.settings["config"], self.settings.get("spawner_class")))
+
+    @property
     def user_locks(self) -> UserLocks:
         return self.platform.locks
 
@@ -38,6 +46,22 @@ class StellarsMixin:
         audit.configure(str(self.platform.audit_path))
         actor = self.current_user.name if self.current_user else "(anonymous)"
         return audit.record(actor, target, action, outcome, **detail)
+
+    # The one place where domain errors become HTTP errors, for every handler method of the
+    # platform (tornado's public hooks for an exception a handler lets through).
+    def log_exception(self, typ, value, tb):
+        mapped = translate(value) if value is not None else None
+        if mapped is not None:
+            typ, value = type(mapped), mapped  # a refusal: one warning line, no traceback
+        super().log_exception(typ, value, tb)
+
+    def send_error(self, status_code: int = 500, **kwargs):
+        exc_info = kwargs.get("exc_info")
+        mapped = translate(exc_info[1]) if exc_info else None
+        if mapped is not None:
+            status_code = mapped.status_code
+            kwargs["exc_info"] = (type(mapped), mapped, exc_info[2])
+        super().send_error(status_code, **kwargs)
 
 
 class StellarsAPIHandler(StellarsMixin, APIHandler):

@@ -1,16 +1,16 @@
 """One JSON error shape for every /hub/api route: {"status": N, "message": "..."}.
 
-JupyterHub's APIHandler already renders HTTPError as that shape; ``api_errors`` turns the
-runtime's and the web layer's own exceptions into the right HTTPError first.
+JupyterHub's APIHandler already renders HTTPError as that shape. Logic modules raise domain
+errors (``stellars_hub.errors``, the runtime's, and this module's Busy/RateLimited);
+``translate`` is the one table from those to statuses, and the platform's handler base classes
+(``web/base.py``) apply it to every exception a handler lets through.
 """
 
 from __future__ import annotations
 
-import functools
-
 from tornado import web
 
-from ..runtime.base import EngineUnavailable, NotFound, RuntimeConflict
+from ..errors import BadRequest, Conflict, EngineUnavailable, NotFound, RuntimeConflict, TimedOut
 
 
 class Busy(Exception):
@@ -32,31 +32,19 @@ def http_error(status: int, message: str, **headers) -> web.HTTPError:
     return err
 
 
-def translate(exc: Exception) -> web.HTTPError | None:
+def translate(exc: BaseException) -> web.HTTPError | None:
+    """The HTTPError a domain error stands for, or None for anything else (a bug: 500)."""
+    if isinstance(exc, BadRequest):
+        return http_error(400, str(exc))
+    if isinstance(exc, (Conflict, RuntimeConflict, Busy)):
+        return http_error(409, str(exc))
+    if isinstance(exc, TimedOut):
+        return http_error(504, str(exc))
     if isinstance(exc, EngineUnavailable):
         return http_error(503, f"{exc}. Other hub functions keep working; try again when the engine is back, or tell your administrator.")
     if isinstance(exc, NotFound):
         return http_error(404, str(exc))
-    if isinstance(exc, (RuntimeConflict, Busy)):
-        return http_error(409, str(exc))
     if isinstance(exc, RateLimited):
         return http_error(429, str(exc), **{"Retry-After": str(exc.retry_after)})
     return None
 
-
-def api_errors(method):
-    """Decorator for handler methods: domain exceptions become JSON errors with their status."""
-
-    @functools.wraps(method)
-    async def wrapper(self, *args, **kwargs):
-        try:
-            return await method(self, *args, **kwargs)
-        except web.HTTPError:
-            raise
-        except Exception as exc:
-            mapped = translate(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
-
-    return wrapper
