@@ -17,15 +17,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from jupyterhub import orm
+from jupyterhub.apihandlers.users import UserAPIHandler
 from jupyterhub.scopes import has_scope
 from jupyterhub.utils import maybe_future
 
+from tornado import web
+
 from .. import naming
+from ..platform import Platform
 from ..runtime.base import NotFound, RuntimeConflict
 from ..web.base import StellarsAPIHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed, requires
-from . import volumemap
+from . import lifecycle, volumemap
 
 
 class CredentialsAPIHandler(StellarsAPIHandler):
@@ -159,3 +163,39 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
             results = await remove_volume_set(self.runtime, self.db, volumes, base)
         self.audit(who or base, "remove-kept-volumes", "ok", volumes={r["name"]: r["status"] for r in results})
         self.write_json({"deleted_name": who, "volumes": results})
+
+
+class RenameUserAPIHandler(UserAPIHandler):
+    """JupyterHub's ``/hub/api/users/<name>``; a PATCH that renames is checked first and carries
+    the platform's records with it."""
+
+    async def patch(self, user_name):
+        user = self.find_user(user_name)
+        new = self._new_name(user)
+        if new is None:  # not a rename, or not allowed: JupyterHub answers as it always does
+            return await super().patch(user_name)
+        problem = lifecycle.rename_problem(self.db, user, new)
+        if problem:
+            raise web.HTTPError(409, problem)
+        self.authenticator.validate_username(new)  # the reason as a 400 before anything moves
+        lifecycle.move_records(self.db, user_name, new)
+        try:
+            await super().patch(user_name)
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.authenticator.user_renamed(user_name, new)
+        await Platform.current().user_renamed(user_name, new)
+
+    def _new_name(self, user) -> str | None:
+        if user is None or not has_scope(f"admin:users!user={user.name}", self.parsed_scopes, db=self.db):
+            return None
+        try:
+            body = self.get_json_body()
+        except web.HTTPError:
+            return None
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or name == user.name:
+            return None
+        new = self.authenticator.normalize_username(name)
+        return None if new == user.name else new

@@ -4,8 +4,7 @@ user API's rename that carries login records and volumes along (see lifecycle.py
 from __future__ import annotations
 
 from ..feature import Feature
-from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler
-from .lifecycle import RenameUserAPIHandler
+from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler, RenameUserAPIHandler
 
 FEATURE = Feature(
     name="accounts",
