@@ -7,9 +7,11 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +133,14 @@ class Hub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
+
+    def store_rows(self, file: str, sql: str, *args) -> list:
+        """Rows of one of the platform's SQLite files in this hub's data directory."""
+        path = self.data_dir / file
+        if not path.exists():
+            return []
+        with closing(sqlite3.connect(path)) as conn:
+            return conn.execute(sql, args).fetchall()
 
     # -- accounts ---------------------------------------------------------------------------
     def signup(self, name: str, password: str = PASSWORD) -> requests.Response:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -121,13 +120,6 @@ STORES_ENV = {
 }
 
 
-def _rows(db: Path, sql: str, *args) -> list:
-    if not db.exists():
-        return []
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
 def test_rename_and_delete_keep_every_store_consistent(make_hub):
     hub = make_hub(**STORES_ENV)
     admin = hub.admin_session()
@@ -140,18 +132,18 @@ def test_rename_and_delete_keep_every_store_consistent(make_hub):
     assert hub.api(session, "POST", f"users/{old}/extend-session", json={"hours": 2}).status_code == 200
     sent = hub.api(admin, "POST", "notifications/broadcast", json={"message": "hello", "recipients": [old]})
     assert sent.status_code == 200 and sent.json()["successful"] == 1, sent.text
-    data = hub.data_dir
-    samples = lambda name: _rows(data / "activity.sqlite", "SELECT count(*) FROM samples WHERE username = ?", name)[0][0]  # noqa: E731
+    rows = hub.store_rows
+    samples = lambda name: rows("activity.sqlite", "SELECT count(*) FROM samples WHERE username = ?", name)[0][0]  # noqa: E731
     _wait(lambda: samples(old) >= 1, 30, "activity samples")
     hub.stop_server(session, old)
 
     new = old + "n"
     r = hub.api(admin, "PATCH", f"users/{old}", json={"name": new})
     assert r.status_code == 200, r.text
-    assert _rows(data / "session.sqlite", "SELECT hours FROM session_extensions WHERE username = ?", new) == [(2,)]
-    assert _rows(data / "session.sqlite", "SELECT * FROM session_extensions WHERE username = ?", old) == []
-    assert _rows(data / "notifications.sqlite", "SELECT status FROM deliveries WHERE username = ?", new) == [("delivered",)]
-    assert _rows(data / "notifications.sqlite", "SELECT * FROM deliveries WHERE username = ?", old) == []
+    assert rows("session.sqlite", "SELECT hours FROM session_extensions WHERE username = ?", new) == [(2,)]
+    assert rows("session.sqlite", "SELECT * FROM session_extensions WHERE username = ?", old) == []
+    assert rows("notifications.sqlite", "SELECT status FROM deliveries WHERE username = ?", new) == [("delivered",)]
+    assert rows("notifications.sqlite", "SELECT * FROM deliveries WHERE username = ?", old) == []
     _wait(lambda: samples(old) == 0 and samples(new) >= 1, 10, "samples under the new name")
     assert hub.login(new, password).get(hub.hub_url + "home", timeout=10).status_code == 200  # the login moved too
     vols = hub.api(admin, "GET", f"users/{new}/manage-volumes").json()["volumes"]
@@ -166,7 +158,7 @@ def test_rename_and_delete_keep_every_store_consistent(make_hub):
 
     r = hub.api(admin, "DELETE", f"users/{new}")
     assert r.status_code == 204, r.text
-    assert _rows(data / "session.sqlite", "SELECT * FROM session_extensions WHERE username = ?", new) == []
+    assert rows("session.sqlite", "SELECT * FROM session_extensions WHERE username = ?", new) == []
     _wait(lambda: samples(new) == 0, 10, "the deleted user's samples gone")
     with pytest.raises(AssertionError, match="login of .* failed"):
         hub.login(new, password)  # no login record left
