@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from harness import ARTIFACTS, PASSWORD
 
-from stellars_hub import hubconfig
+from stellars_hub.features import FEATURES
 
 VERSION_LINE = (f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | "
                 f"JupyterHub {metadata.version('jupyterhub')}")
@@ -16,7 +16,7 @@ VERSION_LINE = (f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-
 
 def _expected_nav(admin: bool) -> list[str]:
     """What page.html promises: Home, Token, Admin (admins), then the features' entries by order."""
-    entries = sorted((n for f in hubconfig.FEATURES for n in f.NAV), key=lambda n: n["order"])
+    entries = sorted((n for f in FEATURES for n in f.nav), key=lambda n: n["order"])
     return ["Home", "Token"] + (["Admin"] if admin else []) + [n["label"] for n in entries if admin or not n["admin"]]
 
 

@@ -105,7 +105,7 @@ class DockerRuntime(ContainerRuntime):
                         users[m["Name"]].append(ctr["Names"][0].lstrip("/"))
             sizes: dict[str, int] = {}
             if with_sizes and existing:
-                for v in c.df().get("Volumes") or []:
+                for v in _disk_usage(c).get("Volumes") or []:
                     size = (v.get("UsageData") or {}).get("Size", -1)
                     if v["Name"] in existing and size is not None and size >= 0:
                         sizes[v["Name"]] = size
@@ -152,6 +152,19 @@ class DockerRuntime(ContainerRuntime):
 
         results = await asyncio.gather(*(one(n) for n in names))
         return dict(zip(names, results))
+
+
+def _disk_usage(c: docker.APIClient, tries: int = 5) -> dict:
+    """The engine's ``system df``; it runs one at a time engine-wide and refuses a second
+    ("already running"), so wait for the running one instead of failing the request."""
+    for attempt in range(tries):
+        try:
+            return c.df()
+        except docker_errors.APIError as exc:
+            if "already running" not in str(exc.explanation or exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    return {}
 
 
 def _probe_gpu(c: docker.APIClient, image: str, name: str, timeout: float, runtime: str,
