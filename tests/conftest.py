@@ -11,7 +11,9 @@ from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_obj
 
 def _layer(item) -> int:
     path = str(item.fspath)
-    return 2 if f"{os.sep}e2e{os.sep}" in path else 1 if f"{os.sep}integration{os.sep}" in path else 0
+    if f"{os.sep}e2e{os.sep}" in path:
+        return 2
+    return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
 
 
 def pytest_collection_modifyitems(items):

@@ -90,7 +90,8 @@ def mask(value: str) -> str:
 _S = Setting
 SETTINGS: tuple[Setting, ...] = (
     # Hub
-    _S("JUPYTERHUB_ADMIN", "admin", "Hub", "User name of the first admin; authorised at once when it signs up"),
+    _S("JUPYTERHUB_ADMIN", "admin", "Hub", "User name of the hub's administrator: never open to signup, cannot be renamed, deleted, un-authorised or demoted"),
+    _S("JUPYTERHUB_ADMIN_PASSWORD", "", "Hub", "The administrator's password at the first start; empty: a generated one is written to <data dir>/initial-admin-password (mode 0600)", secret=True, optional=True),
     _S("JUPYTERHUB_BASE_URL", "/jupyterhub", "Hub", "URL prefix the hub is served under", kind="base_url", optional=True),
     _S("JUPYTERHUB_HUB_HOST", "jupyterhub", "Hub", "Host name labs use to reach the hub API (127.0.0.1 on host networking)"),
     _S("JUPYTERHUB_HUB_PORT", "8080", "Hub", "Port of the hub API that labs connect to", kind="int", minimum=1, maximum=65535),

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from deploy_stack import Stack, compose_command
-from harness import REPO, Hub, engine, remove_test_objects
+from harness import PASSWORD, REPO, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
 
@@ -79,10 +79,10 @@ def test_compose_stack_tls_lab_restart_and_data_survive_down_up(stack, ca_bundle
     r = requests.get(f"{https}/", allow_redirects=False, timeout=10)
     assert r.status_code in (301, 302, 307, 308) and r.headers["Location"] == f"{https}/jupyterhub/"
 
-    hub = StackHub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": stack.admin})
+    hub = StackHub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": stack.admin, "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD})
     hub.https_port = stack.https_port
 
-    # the admin signs up and starts a lab through the proxy
+    # the admin logs in with JUPYTERHUB_ADMIN_PASSWORD and starts a lab through the proxy
     admin_session = hub.admin_session()
     hub.start_server(admin_session, stack.admin, timeout=180)
     token = hub.token_for(stack.admin)

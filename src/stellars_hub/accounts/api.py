@@ -19,7 +19,7 @@ from ..runtime.base import NotFound, RuntimeConflict
 from ..web.base import StellarsAPIHandler
 from ..web.errors import api_errors, http_error
 from ..web.permissions import allowed, requires
-from . import volumemap
+from . import adminguard, volumemap
 
 
 class CredentialsAPIHandler(StellarsAPIHandler):
@@ -53,6 +53,7 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
         remove = body.get("remove_volumes", False) if isinstance(body, dict) else None
         if not isinstance(remove, bool):
             raise http_error(400, 'the body must be a JSON object like {"remove_volumes": true}')
+        adminguard.refuse_if_protected(self.authenticator, user.name, "deleted")
         if self.current_user is not None and user.name == self.current_user.name:
             raise http_error(400, "you cannot delete yourself; ask another admin")
         async with self.user_locks.exclusive(user.name, "delete-user"):
