@@ -29,6 +29,7 @@ TEST_ENV = {
     "JUPYTERHUB_GPU_ENABLED": "0",
     "JUPYTERHUB_BASE_URL": "/jupyterhub",
     "JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin",  # prefixed: cleanup removes the admin's lab too
+    "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD,  # the admin's login at first start (never from signup)
     "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
 }
 
@@ -148,18 +149,32 @@ class Hub:
             raise AssertionError(f"login of {name} failed: {r.status_code}")
         return s
 
+    def login_status(self, name: str, password: str = PASSWORD) -> int:
+        """The login POST's status: 302 logged in, 200 the login page again (refused)."""
+        s = requests.Session()
+        s.get(self.hub_url + "login")
+        return s.post(self.hub_url + "login", data={"username": name, "password": password,
+                                                    "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False).status_code
+
     @property
     def admin(self) -> str:
         return self.env.get("JUPYTERHUB_ADMIN", "admin")
 
+    def admin_password(self) -> str:
+        """JUPYTERHUB_ADMIN_PASSWORD, or the one the hub generated into its data directory."""
+        if self.env.get("JUPYTERHUB_ADMIN_PASSWORD"):
+            return self.env["JUPYTERHUB_ADMIN_PASSWORD"]
+        return (self.data_dir / "initial-admin-password").read_text().strip().split("\t")[1]
+
     def admin_session(self) -> requests.Session:
         if self._admin_session is None:
-            self.signup(self.admin)
-            self._admin_session = self.login(self.admin)
+            self._admin_session = self.login(self.admin, self.admin_password())
         return self._admin_session
 
     def authorize(self, name: str) -> None:
-        r = self.admin_session().get(self.hub_url + f"authorize/{name}")
+        """Toggle ``name``'s authorisation (the Authorize Users page's POST form)."""
+        s = self.admin_session()
+        r = s.post(self.hub_url + f"authorize/{name}", data={"_xsrf": s.cookies.get("_xsrf", path=self._cookie_path())})
         assert r.status_code == 200, r.status_code
 
     def new_user(self, label: str = "u") -> tuple[str, requests.Session]:

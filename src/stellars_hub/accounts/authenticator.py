@@ -14,7 +14,7 @@ from traitlets import Integer, List, Unicode
 from tornado import web
 
 from .. import naming
-from . import lifecycle, names, pages, passwords, volumemap
+from . import adminguard, authorization, lifecycle, names, pages, passwords, volumemap
 from .compat import patched_handlers
 from .credentials import CredentialCache
 
@@ -36,8 +36,9 @@ class StellarsAuthenticator(NativeAuthenticator):
     password_delimiter = Unicode("-", config=True, help="What joins the words of a generated password")
     credentials_ttl = Integer(300, config=True, help="Seconds generated passwords stay in memory for admins")
     initial_password_file = Unicode("", config=True, help=(
-        "With signup off, where the first admin's generated password is written (mode 0600) when "
-        "that admin has no login yet; empty: nowhere"))
+        "Where the configured admin's generated password is written (mode 0600) when that admin has "
+        "no login yet and admin_password is empty; empty: nowhere"))
+    admin_password = Unicode("", config=True, help="The configured admin's password at the first start")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,7 +47,8 @@ class StellarsAuthenticator(NativeAuthenticator):
         naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
 
     def get_handlers(self, app):
-        return list(self.priority_handlers) + patched_handlers(super().get_handlers(app), pages.REPLACEMENTS)
+        guarded = [(r"/api/users/([^/]+)", adminguard.GuardedUserAPIHandler)]
+        return list(self.priority_handlers) + guarded + patched_handlers(super().get_handlers(app), {**pages.REPLACEMENTS, **authorization.REPLACEMENTS})
 
     def check_allowed(self, username, authentication=None):
         # JupyterHub 5+ allows nobody unless told; with NativeAuthenticator the admin's
@@ -118,24 +120,32 @@ class StellarsAuthenticator(NativeAuthenticator):
                       user.name, self.credentials.ttl)
 
     def _bootstrap_admin(self, name: str) -> None:
-        """With signup off nobody could create the first admin's login: generate it into a file."""
-        if self.enable_signup or not self.initial_password_file or name not in self.admin_users:
+        """The configured admin's first login: JUPYTERHUB_ADMIN_PASSWORD, or a generated password
+        written to a file only the hub's user can read. Never from signup, never logged."""
+        if name not in self.admin_users or self.get_user(name) is not None:
             return
-        if self.get_user(name) is not None:
+        if self.admin_password:
+            password, where = self.admin_password, None
+        elif self.initial_password_file:
+            password, where = self.generate_password(), Path(self.initial_password_file)
+            where.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                os.fchmod(f.fileno(), 0o600)  # also when an older file was left with other rights
+                f.write(f"{name}\t{password}\n")
+        else:
             return
-        password = self.generate_password()
-        path = Path(self.initial_password_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            os.fchmod(f.fileno(), 0o600)  # also when an older file was left with other rights
-            f.write(f"{name}\t{password}\n")
         self.db.add(UserInfo(username=name, password=passwords.hash_password(password), is_authorized=True))
         self.db.commit()
-        self.log.warning("Signup is off and admin %s had no login: its generated password is in %s "
-                         "(readable by the hub's user only). Log in, change it, then delete that file.", name, path)
+        if where is None:
+            self.log.info("Admin %s: login created with JUPYTERHUB_ADMIN_PASSWORD", name)
+        else:
+            self.log.warning("Admin %s had no login and JUPYTERHUB_ADMIN_PASSWORD is empty: its generated password "
+                             "is in %s (readable by the hub's user only). Log in, change it, then delete that file.",
+                             name, where)
 
     def delete_user(self, user):
+        adminguard.refuse_if_protected(self, user.name, "deleted")
         super().delete_user(user)
         self.credentials.drop(user.name)
         self.login_attempts.pop(user.name, None)
