@@ -6,13 +6,13 @@ import asyncio
 import json
 
 from jupyterhub.handlers.pages import HealthCheckHandler
-from jupyterhub.scopes import has_scope
 from sqlalchemy import text
 from tornado import web
 
 from ..runtime import DockerRuntime
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
+from ..web.permissions import holds_globally
 from . import settings_view
 
 SETTINGS_SCOPE = "custom:settings:read"
@@ -22,8 +22,7 @@ HEALTH_ENGINE_TIMEOUT = 3.0  # below the image HEALTHCHECK timeout (5 s)
 
 
 def may_read_settings(handler) -> bool:
-    scopes = handler.parsed_scopes
-    return ADMIN_SCOPE in scopes or has_scope(SETTINGS_SCOPE, scopes, db=handler.db)
+    return holds_globally(handler, ADMIN_SCOPE, SETTINGS_SCOPE)
 
 
 class SettingsPage(StellarsPageHandler):
