@@ -14,9 +14,10 @@ from traitlets import Integer, List, Unicode
 from tornado import web
 
 from .. import naming
-from . import adminguard, authorization, lifecycle, names, pages, passwords, volumemap
+from . import adminguard, authorization, lifecycle, logins, names, pages, passwords, volumemap
 from .compat import patched_handlers
 from .credentials import CredentialCache
+from .throttle import MAX_KEYS, AuthThrottle
 
 
 class NameRefused(web.HTTPError):
@@ -39,16 +40,20 @@ class StellarsAuthenticator(NativeAuthenticator):
         "Where the configured admin's generated password is written (mode 0600) when that admin has "
         "no login yet and admin_password is empty; empty: nowhere"))
     admin_password = Unicode("", config=True, help="The configured admin's password at the first start")
+    auth_rate_per_address = Integer(30, config=True, help="Logins, signups and password changes per minute from one client address")
+    auth_rate_per_name = Integer(10, config=True, help="Logins, signups and password changes per minute for one user name")
+    forwarded_hops = Integer(0, config=True, help="Reverse proxies in front of the hub's own proxy (see web/clientaddress.py)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.credentials = CredentialCache(self.credentials_ttl)
+        self.throttle = AuthThrottle(self.auth_rate_per_address, self.auth_rate_per_name)
         lifecycle.install(self)
         naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
 
     def get_handlers(self, app):
         guarded = [(r"/api/users/([^/]+)", adminguard.GuardedUserAPIHandler)]
-        return list(self.priority_handlers) + guarded + patched_handlers(super().get_handlers(app), {**pages.REPLACEMENTS, **authorization.REPLACEMENTS})
+        return list(self.priority_handlers) + guarded + patched_handlers(super().get_handlers(app), {**pages.REPLACEMENTS, **authorization.REPLACEMENTS, **logins.REPLACEMENTS})
 
     def check_allowed(self, username, authentication=None):
         # JupyterHub 5+ allows nobody unless told; with NativeAuthenticator the admin's
@@ -150,7 +155,43 @@ class StellarsAuthenticator(NativeAuthenticator):
         self.credentials.drop(user.name)
         self.login_attempts.pop(user.name, None)
 
+    # -- login ----------------------------------------------------------------------------
+    async def authenticate(self, handler, data):
+        """NativeAuthenticator's check with bcrypt in a worker thread, unknown names treated like
+        wrong passwords (same time, same lockout), and a pending user's password checked only
+        inside the lockout (the login page says "not authorised yet" from this one check)."""
+        username = self.normalize_username(data.get("username", ""))
+        if self.allowed_failed_logins and self.is_blocked(username):
+            return None
+        info = self.get_user(username)
+        valid = await self.throttle.check(data.get("password", ""), info.password if info is not None else None)
+        if valid and info.has_2fa:
+            valid = info.is_valid_token(data.get("2fa"))
+        if valid and not info.is_authorized:
+            handler.stellars_pending_signup = True
+            return None
+        if valid:
+            self.successful_login(username)
+            return username
+        self.add_login_attempt(username)
+        return None
+
     # -- lockout --------------------------------------------------------------------------
+    def is_blocked(self, username):
+        attempts = self.login_attempts.get(username)
+        if not attempts or attempts["count"] < self.allowed_failed_logins:
+            return False
+        if (datetime.now() - attempts["time"]).total_seconds() >= self.seconds_before_next_try:
+            # the lockout is over: a fresh allowance, not one failure away from the next lockout
+            self.login_attempts.pop(username, None)
+            return False
+        return True
+
+    def add_login_attempt(self, username):
+        super().add_login_attempt(username)
+        while len(self.login_attempts) > MAX_KEYS:  # unknown names are counted too: stay bounded
+            self.login_attempts.pop(next(iter(self.login_attempts)))
+
     def lockout_remaining(self, username: str) -> int:
         """Seconds until ``username`` may try again, 0 when not locked out."""
         if not self.allowed_failed_logins or not self.is_blocked(username):
