@@ -18,6 +18,7 @@ from ..runtime.base import NotFound, RuntimeConflict
 from ..web.base import StellarsAPIHandler
 from ..web.errors import api_errors, http_error
 from ..web.permissions import holds_globally, requires
+from ..web.volumesizes import volume_size_cache
 from . import adminguard, volumemap
 
 
@@ -118,10 +119,11 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
         self._require_admin()
         sets = volumemap.kept_volume_sets(self.db)
         names = [n for vs in sets for n in naming.volume_names_for_base(vs.base).values()]
-        info = await self.runtime.volumes(names, with_sizes=True) if names else {}
+        info = await self.runtime.volumes(names) if names else {}
+        sizes = volume_size_cache(self).sizes(names)
         kept = []
         for vs in sets:
-            vols = [{"key": k, "name": n, "exists": info[n].exists, "size_bytes": info[n].size_bytes}
+            vols = [{"key": k, "name": n, "exists": info[n].exists, "size_bytes": sizes[n]}
                     for k, n in naming.volume_names_for_base(vs.base).items()]
             kept.append({"id": vs.id, "deleted_name": vs.deleted_name, "deleted_at": vs.deleted_at, "volumes": vols})
         self.write_json({"kept": kept})

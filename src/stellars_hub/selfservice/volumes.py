@@ -6,6 +6,8 @@ other users' volumes cannot be reached whatever the request says.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import naming
 from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
 from ..web.errors import http_error
@@ -31,9 +33,13 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 
-async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES) -> list[dict]:
+async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, sizes=None) -> list[dict]:
+    """``sizes``: a VolumeSizeCache to read sizes from (None: ask the engine now)."""
     names = naming.user_volume_names(username, volumes)
-    info = await runtime.volumes(list(names.values()), with_sizes=True)
+    info = await runtime.volumes(list(names.values()), with_sizes=sizes is None)
+    if sizes is not None:
+        known = sizes.sizes(names.values())
+        info = {n: replace(i, size_bytes=known.get(n)) for n, i in info.items()}
     return [
         {
             "key": v.key,
