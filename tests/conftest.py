@@ -45,8 +45,9 @@ def make_hub(docker_engine, tmp_path_factory):
     """Start hubs with extra environment; each is stopped (and its labs removed) after the test."""
     hubs = []
 
-    def start(extra_args=(), **env):
-        hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env}, extra_args=list(extra_args))
+    def start(extra_args=(), extra_config="", **env):
+        hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env}, extra_args=list(extra_args),
+                  extra_config=extra_config)
         hubs.append(hub)
         return hub.start()
 

@@ -79,6 +79,7 @@ class Hub:
     hub_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
     extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
+    extra_config: str = ""  # Python run after the repo's jupyterhub_config.py (e.g. extra roles)
     proc: subprocess.Popen | None = None
     _admin_session: requests.Session | None = None
 
@@ -103,9 +104,14 @@ class Hub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.env, "JUPYTERHUB_DATA_DIR": str(self.data_dir),
                "JUPYTERHUB_HUB_PORT": str(self.hub_port)}
+        config = REPO / "jupyterhub_config.py"
+        if self.extra_config:
+            config = self.data_dir / "test_config.py"
+            config.write_text(f"exec(compile(open({str(REPO / 'jupyterhub_config.py')!r}).read(), 'jupyterhub_config.py', 'exec'))\n"
+                              + self.extra_config)
         cmd = [
             str(Path(sys.executable).parent / "stellars-hub"), "run",
-            "--config", str(REPO / "jupyterhub_config.py"), "--",
+            "--config", str(config), "--",
             "--port", str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
             *self.extra_args,

@@ -14,6 +14,7 @@ from .accounts import routes as accounts_routes
 from .activity import routes as activity_routes
 from .admin import hub as admin_hub
 from .admin import routes as admin_routes
+from .events import routes as events_routes
 from .selfservice import routes as selfservice_routes
 from .notifications import routes as notifications_routes
 from .session import hub as session_hub
@@ -25,6 +26,7 @@ from .web import scopes
 # themselves), NAV (navigation entries), handlers(settings).
 FEATURES = (
     accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
+    events_routes,
 )
 
 PACKAGE_DIR = Path(__file__).parent
