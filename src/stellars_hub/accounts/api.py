@@ -117,6 +117,8 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
     @api_errors
     async def get(self, set_id=None):
         self._require_admin()
+        if set_id is not None:
+            raise http_error(405, "GET /hub/api/admin/kept-volumes lists every set; one set is only deleted")
         sets = volumemap.kept_volume_sets(self.db)
         names = [n for vs in sets for n in naming.volume_names_for_base(vs.base).values()]
         info = await self.runtime.volumes(names) if names else {}
@@ -129,8 +131,10 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
         self.write_json({"kept": kept})
 
     @api_errors
-    async def delete(self, set_id):
+    async def delete(self, set_id=None):
         self._require_admin()
+        if set_id is None:
+            raise http_error(405, "delete one set at a time: DELETE /hub/api/admin/kept-volumes/<id>")
         vs = next((v for v in volumemap.kept_volume_sets(self.db) if str(v.id) == set_id), None)
         if vs is None:
             raise http_error(404, f"no kept volumes with id {set_id}; GET /hub/api/admin/kept-volumes lists them")
