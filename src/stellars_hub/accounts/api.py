@@ -17,6 +17,7 @@ from .. import naming
 from ..runtime.base import NotFound, RuntimeConflict
 from ..web.base import StellarsAPIHandler
 from ..web.errors import api_errors, http_error
+from ..web.jsonbody import reject_unknown
 from ..web.permissions import holds_globally, requires
 from ..web.volumesizes import volume_size_cache
 from . import adminguard, volumemap
@@ -31,6 +32,7 @@ class CredentialsAPIHandler(StellarsAPIHandler):
             who = self.current_user.name if self.current_user else "anonymous requests"
             raise http_error(403, f"{who} may not see generated passwords (needs scope admin:users)")
         body = self.json_body()
+        reject_unknown(body, ("usernames",))
         names = body.get("usernames") if isinstance(body, dict) else None
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
             raise http_error(400, 'the body must be a JSON object like {"usernames": ["ann", "bob"]}')
@@ -50,6 +52,7 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
     async def delete(self, user_name):
         user = self.find_user_or_404(user_name)
         body = self.json_body() if self.request.body else {}
+        reject_unknown(body, ("remove_volumes",))
         remove = body.get("remove_volumes", False) if isinstance(body, dict) else None
         if not isinstance(remove, bool):
             raise http_error(400, 'the body must be a JSON object like {"remove_volumes": true}')

@@ -11,6 +11,7 @@ from dataclasses import replace
 from .. import naming
 from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
 from ..web.errors import http_error
+from ..web.jsonbody import reject_unknown
 
 
 def configured(volumes=naming.USER_VOLUMES) -> dict[str, naming.UserVolume]:
@@ -22,6 +23,7 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
     allowed = configured(volumes)
     if not isinstance(body, dict) or "volumes" not in body:
         raise http_error(400, 'the body must be a JSON object like {"volumes": ["home"]}')
+    reject_unknown(body, ("volumes",))
     keys = body["volumes"]
     if not isinstance(keys, list):
         raise http_error(400, f'"volumes" must be a list of volume names, not {keys!r}')
@@ -29,7 +31,7 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
         raise http_error(400, '"volumes" is empty: name at least one of ' + ", ".join(allowed))
     for key in keys:
         if not isinstance(key, str) or key not in allowed:
-            raise http_error(400, f"{key!r} is not a volume you can reset; choose from " + ", ".join(allowed))
+            raise http_error(400, f'"volumes": {key!r} is not a volume you can reset; choose from ' + ", ".join(allowed))
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..settings import BY_NAME
 from ..web.errors import http_error
+from ..web.jsonbody import reject_unknown
 from . import deadline as dl
 from .store import ExtensionStore
 
@@ -62,6 +63,7 @@ def parse_hours(body) -> int:
     """``{"hours": N}`` with N a whole number >= 1 (400 otherwise)."""
     if not isinstance(body, dict) or "hours" not in body:
         raise http_error(400, 'send a JSON object like {"hours": 2}')
+    reject_unknown(body, ("hours",))
     hours = body["hours"]
     if isinstance(hours, bool) or not isinstance(hours, int):
         raise http_error(400, f'"hours" must be a whole number of hours such as 1 or 2, not {hours!r}')
