@@ -20,7 +20,7 @@ from .notifications import routes as notifications_routes
 from .session import hub as session_hub
 from .session import routes as session_routes
 from .spawner import StellarsSpawner
-from .web import scopes
+from .web import scopes, transport
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
@@ -124,6 +124,7 @@ def apply(c, env=None) -> settings_mod.Settings:
         "stellars_settings": s,
         "stellars_audit_path": str(data / "audit.log"),
     }
+    transport.configure(c, s)  # Secure cookies when users reach the hub over HTTPS (after tornado_settings)
     activity_routes.install(s)  # sampler on the hub's loop, rename/delete hooks, /hub/metrics
     notifications_routes.setup(s)
     return s

@@ -113,6 +113,8 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_LOGIN_LOCKOUT_SECONDS", "600", "Accounts", "How long a locked-out user name must wait before the next login attempt", kind="int", minimum=1, maximum=86400, unit="seconds"),
     _S("JUPYTERHUB_AUTH_RATE_PER_ADDRESS", "30", "Accounts", "Logins, signups and password changes per minute from one client address; more answer 429 with Retry-After", kind="int", minimum=1, maximum=10000),
     _S("JUPYTERHUB_AUTH_RATE_PER_NAME", "10", "Accounts", "Logins, signups and password changes per minute for one user name; more answer 429 with Retry-After", kind="int", minimum=1, maximum=10000),
+    _S("JUPYTERHUB_PUBLIC_SCHEME", "https", "Hub", "How users reach the hub: https (behind the compose stack's Traefik; every hub cookie is marked Secure) or http (plain, e.g. a local test hub)", kind="choice", choices=("https", "http")),
+    _S("JUPYTERHUB_PUBLIC_URL", "", "Hub", "The hub's public URL, e.g. https://hub.example.org/jupyterhub/ (JupyterHub's public_url; its scheme overrides JUPYTERHUB_PUBLIC_SCHEME); empty: taken from each request", optional=True),
     _S("JUPYTERHUB_FORWARDED_HOPS", "1", "Hub", "Reverse proxies in front of the hub's own proxy, to find the client address for login limits in X-Forwarded-For (1: the compose stack's Traefik; 0: clients reach the hub's proxy directly)", kind="int", minimum=0, maximum=5),
     # Labs
     _S("JUPYTERHUB_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest", "Labs", "Image every user's JupyterLab container runs"),

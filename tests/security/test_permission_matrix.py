@@ -1,5 +1,5 @@
 """Every platform route × method × identity against a real hub, with the expected status from
-tests/security/matrix.py, and the state re-read after refused destructive calls. The route
+stellars_hub/web/accessmatrix.py, and the state re-read after refused destructive calls. The route
 table is the one the platform registers (stellars_hub.web.routetable): a route or method
 without a row fails here."""
 
@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from harness import engine, unique_name
-from matrix import IDENTITIES, ROWS
 
 from stellars_hub import naming, settings
 from stellars_hub.session.hub import SERVICE_SCOPES
+from stellars_hub.web.accessmatrix import IDENTITIES, ROWS, markdown_table
 from stellars_hub.web.routetable import routes
 
 CULLER = "cullerlike"
@@ -30,9 +30,17 @@ def registered() -> set[tuple[str, str]]:
     return {(r.pattern, m) for r in routes(settings.load({})) for m in r.methods}
 
 
+def test_readme_access_table_is_current():
+    from harness import REPO
+
+    readme = (REPO / "README.md").read_text()
+    current = readme.split("<!-- access-table:start -->\n", 1)[1].split("\n<!-- access-table:end -->", 1)[0]
+    assert current == markdown_table(), "README access table is stale: run `python -m stellars_hub.web.accessmatrix README.md`"
+
+
 def test_every_registered_route_has_a_row_and_every_row_a_route():
     missing = registered() - set(ROWS)
-    assert not missing, f"routes without a permission-matrix row (add them to tests/security/matrix.py): {missing}"
+    assert not missing, f"routes without a permission-matrix row (add them to stellars_hub/web/accessmatrix.py): {missing}"
     stale = set(ROWS) - registered()
     assert not stale, f"rows for routes the platform no longer registers: {stale}"
 

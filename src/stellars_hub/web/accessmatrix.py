@@ -1,10 +1,13 @@
-"""The permission matrix's data: one row per (route pattern, method) the platform registers.
+"""Who may do what: one row per (route pattern, method) the platform registers.
+
+The permission matrix test (tests/security/test_permission_matrix.py) sends every row's request
+as every identity to a real hub and checks the answer against this table, and README.md's
+who-may-do-what table is generated from it (``python -m stellars_hub.web.accessmatrix README.md``).
 
 ``allowed``: the identities that get ``ok`` (the status of an authorised caller for the row's
 harmless request: a 409/400/404 proves the permission check passed without changing anything).
 Every other identity is refused: 403, or a redirect to the login page for an anonymous page
 request. ``custom``: the custom scope a token holds for the "custom" identity ("{t}": the target).
-README.md's who-may-do-what table is generated from these rows (tests/security/test_readme_table.py).
 """
 
 from __future__ import annotations
@@ -89,3 +92,49 @@ ROWS: dict[tuple[str, str], Row] = {
     ("/events", "GET"): _r(200, ADMIN, "audit page", page=True),
     ("/api/events", "GET"): _r(200, ADMIN + " custom", "read the audit log", custom="custom:events:read"),
 }
+
+
+COLUMNS = ("anonymous", "other", "self", "admin", "filtered", "custom", "culler")
+HEADINGS = ("No login", "Another user", "Self", "Admin", "Filtered admin token", "Custom scope", "Idle culler")
+
+
+def _cell(row: Row, identity: str) -> str:
+    if identity == "custom":
+        return f"`{row.custom.replace('{t}', '<name>')}`" if row.custom and "custom" in row.allowed else "no"
+    if identity == "self" and "([^/]+)" not in _pattern_of(row):
+        return "yes" if "self" in row.allowed or "other" in row.allowed else "no"
+    return "yes" if identity in row.allowed else "no"
+
+
+def _pattern_of(row: Row) -> str:
+    return next(p for (p, _), r in ROWS.items() if r is row)
+
+
+def markdown_table() -> str:
+    """The README's who-may-do-what table, generated from ``ROWS``."""
+    lines = ["| Method | Route | What | " + " | ".join(HEADINGS) + " |", "|" + " --- |" * (3 + len(HEADINGS))]
+    for (pattern, method), row in sorted(ROWS.items(), key=lambda kv: (kv[0][0].replace("/api", ""), kv[0][1])):
+        if row.ok == 405:
+            continue  # method not offered on that path
+        route = "/hub" + pattern.replace("([^/]+)", "<name>")
+        cells = [_cell(row, i) for i in COLUMNS]
+        lines.append(f"| {method} | `{route}` | {row.purpose} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def update_readme(path: str) -> None:
+    start, end = "<!-- access-table:start -->", "<!-- access-table:end -->"
+    text = open(path, encoding="utf-8").read()
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{head}{start}\n{markdown_table()}\n{end}{tail}")
+
+
+if __name__ == "__main__":  # python -m stellars_hub.web.accessmatrix [README.md]
+    import sys
+
+    if len(sys.argv) > 1:
+        update_readme(sys.argv[1])
+    else:
+        print(markdown_table())
