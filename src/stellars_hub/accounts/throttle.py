@@ -1,5 +1,5 @@
 """Limits on password work: logins, signups and password changes per client address and per
-user name (sliding window), and bcrypt in a small worker pool so it never runs on the hub's
+user name (sliding window), and bcrypt in one worker thread so it never runs on the hub's
 event loop. A burst of anonymous attempts then costs at most the pool's threads, and the 429
 answers cost no hashing at all."""
 
@@ -40,7 +40,7 @@ class Window:
 
 
 class AuthThrottle:
-    def __init__(self, per_address: int, per_name: int, period: float = 60.0, workers: int = 2):
+    def __init__(self, per_address: int, per_name: int, period: float = 60.0, workers: int = 1):
         self.by_address = Window(per_address, period)
         self.by_name = Window(per_name, period)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
