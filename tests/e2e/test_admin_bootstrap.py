@@ -35,3 +35,19 @@ def test_first_start_generated_password_login_and_change(make_hub, page):
     assert hub.login_status(hub.admin, new) == 302
     assert hub.login_status(hub.admin, generated) == 200
     assert generated not in hub.log_text() and new not in hub.log_text()
+
+
+def test_authorize_users_buttons_are_forms_that_work(hub, page):
+    pending = unique_name("pend")
+    assert hub.signup(pending).status_code == 200
+    page.goto(hub.hub_url + "login?next=" + quote("/" + hub.hub_url.split("/", 3)[3] + "authorize"))
+    page.fill("#username_input", hub.admin)
+    page.fill("#password_input", hub.admin_password())
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/authorize")
+    row = page.locator(f"#user-{pending}")
+    assert row.locator("td").nth(1).inner_text().strip() == "Pending"
+    row.locator("button.authorize-toggle").click()
+    page.wait_for_url("**/hub/authorize**")
+    assert page.locator(f"#user-{pending}").locator("td").nth(1).inner_text().strip() == "Authorised"
+    assert hub.login_status(pending) == 302
