@@ -9,6 +9,7 @@ usage() {
 usage: $(basename "$0") [--force] [--dry-run] [--image IMAGE] ARCHIVE.tar.gz VOLUME
 
 Creates VOLUME when missing and unpacks ARCHIVE into it (owners and permissions kept).
+The whole archive is read and checked first: a damaged or truncated one changes nothing.
 --force    replace the content of a non-empty VOLUME (its files are deleted first)
 --dry-run  say what would happen, change nothing
 Stop every container using VOLUME first. IMAGE runs tar (default: \$STELLARS_TOOLS_IMAGE or
@@ -31,6 +32,12 @@ done
 archive=${args[0]} volume=${args[1]}
 [[ -f "$archive" ]] || { echo "no such archive: $archive" >&2; exit 1; }
 dir=$(cd "$(dirname "$archive")" && pwd) file=$(basename "$archive")
+
+# read the archive end to end (gzip checksum, tar structure) before anything is touched
+if ! check=$(docker run --rm --network none --entrypoint sh -v "$dir:/backup:ro" "$image" \
+    -c 'tar -tzf "/backup/$1" >/dev/null' verify "$file" 2>&1); then
+  echo "archive $archive is damaged or not a .tar.gz ($check); volume $volume was not touched" >&2; exit 1
+fi
 
 in_use=$(docker ps -q --filter "volume=$volume")
 [[ -z "$in_use" ]] || { echo "volume $volume is used by running containers ($in_use); stop them first" >&2; exit 1; }

@@ -11,7 +11,9 @@ from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_obj
 
 def _layer(item) -> int:
     path = str(item.fspath)
-    return 2 if f"{os.sep}e2e{os.sep}" in path else 1 if f"{os.sep}integration{os.sep}" in path else 0
+    if f"{os.sep}e2e{os.sep}" in path:
+        return 2
+    return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
 
 
 def pytest_collection_modifyitems(items):
@@ -43,9 +45,9 @@ def make_hub(docker_engine, tmp_path_factory):
     """Start hubs with extra environment; each is stopped (and its labs removed) after the test."""
     hubs = []
 
-    def start(extra_args=(), site_config=None, **env):
+    def start(extra_args=(), extra_config="", **env):
         hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env}, extra_args=list(extra_args),
-                  site_config=site_config)
+                  extra_config=extra_config)
         hubs.append(hub)
         return hub.start()
 

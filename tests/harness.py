@@ -31,6 +31,10 @@ TEST_ENV = {
     "JUPYTERHUB_GPU_ENABLED": "0",
     "JUPYTERHUB_BASE_URL": "/jupyterhub",
     "JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin",  # prefixed: cleanup removes the admin's lab too
+    "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD,  # the admin's login at first start (never from signup)
+    "JUPYTERHUB_PUBLIC_SCHEME": "http",  # test hubs are plain HTTP on loopback
+    "JUPYTERHUB_FORWARDED_HOPS": "0",  # clients reach the hub's proxy directly
+    "JUPYTERHUB_AUTH_RATE_PER_ADDRESS": "10000",  # every test client is 127.0.0.1; tests/security checks the limit
     "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
 }
 
@@ -78,7 +82,7 @@ class Hub:
     hub_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
     extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
-    site_config: Path | None = None  # a site config file loaded on top of the platform's
+    extra_config: str = ""  # a site config file's text, loaded before the platform's (e.g. extra roles)
     proc: subprocess.Popen | None = None
     _admin_session: requests.Session | None = None
 
@@ -103,9 +107,13 @@ class Hub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.env, "JUPYTERHUB_DATA_DIR": str(self.data_dir),
                "JUPYTERHUB_HUB_PORT": str(self.hub_port)}
+        config = None
+        if self.extra_config:
+            config = self.site_config_path
+            config.write_text(self.extra_config)
         cmd = [
             str(Path(sys.executable).parent / "stellars-hub"), "run",
-            *(["--config", str(self.site_config)] if self.site_config else []), "--",
+            *(["--config", str(config)] if config else []), "--",
             "--port", str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
             *self.extra_args,
@@ -134,6 +142,10 @@ class Hub:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
 
+    @property
+    def site_config_path(self) -> Path:
+        return self.data_dir / "site_config.py"
+
     def store_rows(self, file: str, sql: str, *args) -> list:
         """Rows of one of the platform's SQLite files in this hub's data directory."""
         path = self.data_dir / file
@@ -159,18 +171,32 @@ class Hub:
             raise AssertionError(f"login of {name} failed: {r.status_code}")
         return s
 
+    def login_status(self, name: str, password: str = PASSWORD) -> int:
+        """The login POST's status: 302 logged in, 200 the login page again (refused)."""
+        s = requests.Session()
+        s.get(self.hub_url + "login")
+        return s.post(self.hub_url + "login", data={"username": name, "password": password,
+                                                    "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False).status_code
+
     @property
     def admin(self) -> str:
         return self.env.get("JUPYTERHUB_ADMIN", "admin")
 
+    def admin_password(self) -> str:
+        """JUPYTERHUB_ADMIN_PASSWORD, or the one the hub generated into its data directory."""
+        if self.env.get("JUPYTERHUB_ADMIN_PASSWORD"):
+            return self.env["JUPYTERHUB_ADMIN_PASSWORD"]
+        return (self.data_dir / "initial-admin-password").read_text().strip().split("\t")[1]
+
     def admin_session(self) -> requests.Session:
         if self._admin_session is None:
-            self.signup(self.admin)
-            self._admin_session = self.login(self.admin)
+            self._admin_session = self.login(self.admin, self.admin_password())
         return self._admin_session
 
     def authorize(self, name: str) -> None:
-        r = self.admin_session().get(self.hub_url + f"authorize/{name}")
+        """Toggle ``name``'s authorisation (the Authorize Users page's POST form)."""
+        s = self.admin_session()
+        r = s.post(self.hub_url + f"authorize/{name}", data={"_xsrf": s.cookies.get("_xsrf", path=self._cookie_path())})
         assert r.status_code == 200, r.status_code
 
     def new_user(self, label: str = "u") -> tuple[str, requests.Session]:

@@ -3,8 +3,9 @@
 from .accounts.feature import FEATURE as ACCOUNTS
 from .activity.feature import FEATURE as ACTIVITY
 from .admin.feature import FEATURE as ADMIN
+from .events.feature import FEATURE as EVENTS
 from .notifications.feature import FEATURE as NOTIFICATIONS
 from .selfservice.feature import FEATURE as SELFSERVICE
 from .session.feature import FEATURE as SESSION
 
-FEATURES = (ACCOUNTS, SELFSERVICE, ADMIN, SESSION, ACTIVITY, NOTIFICATIONS)
+FEATURES = (ACCOUNTS, SELFSERVICE, ADMIN, SESSION, ACTIVITY, NOTIFICATIONS, EVENTS)

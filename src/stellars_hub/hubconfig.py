@@ -21,7 +21,7 @@ from .accounts import config as accounts_config
 from .features import FEATURES
 from .platform import Platform
 from .spawner import StellarsSpawner
-from .web import scopes
+from .web import scopes, transport
 
 PACKAGE_DIR = Path(__file__).parent
 log = logging.getLogger("JupyterHub.stellars")
@@ -104,6 +104,7 @@ def apply(c, env=None) -> settings_mod.Settings:
         if feature.configure is not None:
             feature.configure(c, s, setdefault)
     merge(hub, "template_vars", template_vars)
+    transport.configure(c, s, setdefault)  # Secure cookies when users reach the hub over HTTPS
     _start_with_hub()
     return s
 

@@ -24,9 +24,10 @@ log = logging.getLogger("JupyterHub.stellars")
 
 
 class StellarsHub(Configurable):
-    """Hub-wide settings: the first admin, URLs and ports, TLS, where data lives."""
+    """Hub-wide settings: the administrator, URLs and ports, TLS and transport, where data lives."""
 
     admin_user = setting("JUPYTERHUB_ADMIN")
+    admin_password = setting("JUPYTERHUB_ADMIN_PASSWORD")
     base_url = setting("JUPYTERHUB_BASE_URL")
     hub_host = setting("JUPYTERHUB_HUB_HOST")
     hub_port = setting("JUPYTERHUB_HUB_PORT")
@@ -35,6 +36,11 @@ class StellarsHub(Configurable):
     ssl_key = setting("JUPYTERHUB_SSL_KEY")
     data_dir = setting("JUPYTERHUB_DATA_DIR")
     db_url = setting("JUPYTERHUB_DB_URL")
+    audit_log_max_mb = setting("JUPYTERHUB_AUDIT_LOG_MAX_MB")
+    audit_log_keep = setting("JUPYTERHUB_AUDIT_LOG_KEEP")
+    public_scheme = setting("JUPYTERHUB_PUBLIC_SCHEME")
+    public_url = setting("JUPYTERHUB_PUBLIC_URL")
+    forwarded_hops = setting("JUPYTERHUB_FORWARDED_HOPS")
 
 
 class Labs(Configurable):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from harness import LAB_IMAGE, REPO, RUN_PREFIX, free_port
+from harness import LAB_IMAGE, PASSWORD, REPO, RUN_PREFIX, free_port
 
 OVERRIDE = Path(__file__).with_name("compose.hostnet.yml")
 
@@ -47,6 +47,7 @@ class Stack:
             "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
             "JUPYTERHUB_GPU_ENABLED": "0",
             "JUPYTERHUB_ADMIN": self.admin,
+            "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD,
             "JUPYTERHUB_RESTART_READY_TIMEOUT": "60",
         }
         self.env.pop("STELLARS_COMPOSE_FILE", None)

@@ -41,12 +41,12 @@ def test_signup_waits_for_approval_then_logs_in(hub):
     assert r.status_code == 302
 
 
-def test_admin_signup_is_authorised_at_once(make_hub):
-    hub = make_hub(JUPYTERHUB_ADMIN="boss")
-    r = _signup(hub, "boss")
-    assert "signup was successful" in r.text
-    _, r = _login(hub, "boss", PASSWORD)
-    assert r.status_code == 302
+def test_admin_name_is_never_open_to_signup(make_hub):
+    hub = make_hub(JUPYTERHUB_ADMIN="boss", JUPYTERHUB_ADMIN_PASSWORD="Boss-first-pw-31")
+    r = _signup(hub, "boss", "Stranger-pw-99")
+    assert r.status_code == 400 and "belongs to the administrator of this hub" in r.text
+    assert _login(hub, "boss", "Stranger-pw-99")[1].status_code == 200  # the stranger's password does nothing
+    assert _login(hub, "boss", "Boss-first-pw-31")[1].status_code == 302
 
 
 def test_weak_passwords_and_unusable_names_are_refused_with_the_reason(hub):
@@ -103,7 +103,7 @@ def test_lockout_after_repeated_failures_then_released(make_hub):
 
 
 def test_signup_off_removes_page_link_and_post_and_bootstraps_the_admin(make_hub):
-    hub = make_hub(JUPYTERHUB_SIGNUP_ENABLED="0")
+    hub = make_hub(JUPYTERHUB_SIGNUP_ENABLED="0", JUPYTERHUB_ADMIN_PASSWORD="")
     assert requests.get(hub.hub_url + "signup").status_code == 404
     s = requests.Session()
     login_page = s.get(hub.hub_url + "login").text

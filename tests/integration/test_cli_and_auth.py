@@ -36,8 +36,8 @@ def test_check_and_run_refuse_bad_values_naming_each(tmp_path):
     assert not (tmp_path / "jupyterhub.sqlite").exists()  # the hub never started
 
 
-def test_admin_signup_is_authorised_at_once_and_others_wait(hub):
-    hub.admin_session()  # signs up and logs in the configured admin
+def test_signups_other_than_the_admin_wait_for_approval(hub):
+    hub.admin_session()  # the configured admin logs in with JUPYTERHUB_ADMIN_PASSWORD
     r = hub.signup(hub.admin + "x")  # not the admin: waits for approval
     assert "sent to the admin" in r.text
     s = requests.Session()

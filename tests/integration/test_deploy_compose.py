@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from deploy_stack import Stack, compose_command
-from harness import REPO, Hub, engine, remove_test_objects
+from harness import PASSWORD, REPO, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
 
@@ -79,10 +79,10 @@ def test_compose_stack_tls_lab_restart_and_data_survive_down_up(stack, ca_bundle
     r = requests.get(f"{https}/", allow_redirects=False, timeout=10)
     assert r.status_code in (301, 302, 307, 308) and r.headers["Location"] == f"{https}/jupyterhub/"
 
-    hub = StackHub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": stack.admin})
+    hub = StackHub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": stack.admin, "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD})
     hub.https_port = stack.https_port
 
-    # the admin signs up and starts a lab through the proxy
+    # the admin logs in with JUPYTERHUB_ADMIN_PASSWORD and starts a lab through the proxy
     admin_session = hub.admin_session()
     hub.start_server(admin_session, stack.admin, timeout=180)
     token = hub.token_for(stack.admin)
@@ -203,3 +203,42 @@ def test_host_routing_template_routes_by_host_name_at_the_root(docker_engine, tm
         subprocess.run([*compose, "down"], env=routed.env, capture_output=True)
         routed.remove_volumes()
         backend.shutdown()
+
+
+def test_transport_secure_cookies_and_security_headers(stack, ca_bundle):
+    """Behind Traefik: HSTS, nosniff, Referrer-Policy, frame limits on hub pages; every hub cookie
+    Secure (the hub is told its scheme, it does not guess); plain HTTP only redirects."""
+    https = f"https://localhost:{stack.https_port}/jupyterhub/hub/"
+    s = requests.Session()
+    deadline = time.monotonic() + 90
+    while True:  # Traefik may still serve its default certificate for a moment after start-up
+        try:
+            r = s.get(https + "login", timeout=10)
+            break
+        except requests.exceptions.SSLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+    assert r.status_code == 200
+    assert int(r.headers["Strict-Transport-Security"].split("max-age=")[1].split(";")[0]) >= 31536000
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    ancestors = r.headers["Content-Security-Policy"].split("frame-ancestors ", 1)[1].split(";")[0]
+    assert ancestors in ("'self'", "'none'")  # JupyterHub's login page allows no frame at all
+    cookies = r.raw.headers.getlist("Set-Cookie")
+    assert cookies and all("secure" in c.lower() for c in cookies), cookies
+
+    r = s.post(https + "login", data={"username": stack.admin, "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf")},
+               allow_redirects=False, timeout=30)
+    assert r.status_code == 302
+    login_cookies = r.raw.headers.getlist("Set-Cookie")
+    assert any(c.startswith("jupyterhub-session-id") or c.startswith("jupyterhub-hub-login") for c in login_cookies)
+    assert all("secure" in c.lower() for c in login_cookies), login_cookies
+
+    # HTTP: every method only redirects, nothing reaches the hub, no cookie is set
+    for method in ("GET", "POST", "DELETE"):
+        r = requests.request(method, f"http://localhost:{stack.http_port}/jupyterhub/hub/api/users", allow_redirects=False,
+                             timeout=10)
+        assert r.status_code in (301, 308) and r.headers["Location"].startswith("https://"), (method, r.status_code)
+        assert "Set-Cookie" not in r.headers

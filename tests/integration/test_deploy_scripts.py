@@ -102,7 +102,7 @@ def test_rename_moves_files_to_the_new_users_volumes(users):
     before = {v: _sh(v, LIST) for v in (old_vols["home"], old_vols["workspace"])}
     everything = f"jupyterlab-{naming.escape_name(old)[:7]}"  # both users share the run prefix
 
-    dry = _script("rename-user-volumes.sh", "--dry-run", old, new)
+    dry = _script("rename-user-volumes.sh", "--no-hub", "--dry-run", old, new)
     assert dry.returncode == 0 and "dry run" in dry.stdout, dry.stderr
     assert _volumes(everything) >= set(before) and not any(_volumes(v) for v in new_vols.values())
     assert {v: _sh(v, LIST) for v in before} == before
@@ -110,13 +110,13 @@ def test_rename_moves_files_to_the_new_users_volumes(users):
     # the user's lab container exists (server not stopped): refused, nothing changed
     lab = engine().containers.create(TOOLS, name=naming.container_name(old), entrypoint="true")
     try:
-        busy = _script("rename-user-volumes.sh", old, new)
+        busy = _script("rename-user-volumes.sh", "--no-hub", old, new)
         assert busy.returncode == 1 and "stop that user's server first" in busy.stderr
         assert not any(_volumes(v) for v in new_vols.values())
     finally:
         lab.remove(force=True)
 
-    keep = _script("rename-user-volumes.sh", "--keep-orig", old, new)
+    keep = _script("rename-user-volumes.sh", "--no-hub", "--keep-orig", old, new)
     assert keep.returncode == 0, keep.stderr
     for key in ("home", "workspace"):
         assert _sh(new_vols[key], LIST) == before[old_vols[key]]
@@ -124,14 +124,14 @@ def test_rename_moves_files_to_the_new_users_volumes(users):
     assert not _volumes(new_vols["cache"])
 
     # the targets exist now: a second rename refuses and changes nothing
-    again = _script("rename-user-volumes.sh", old, new)
+    again = _script("rename-user-volumes.sh", "--no-hub", old, new)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert all(_volumes(v) for v in old_vols.values() if v in before)
 
     # a real move: remove the copies, rename again, originals gone
     for key in ("home", "workspace"):
         subprocess.run(["docker", "volume", "rm", new_vols[key]], check=True, capture_output=True)
-    out = _script("rename-user-volumes.sh", old, new)
+    out = _script("rename-user-volumes.sh", "--no-hub", old, new)
     assert out.returncode == 0, out.stderr
     for key in ("home", "workspace"):
         assert _sh(new_vols[key], f"cat /v/{key}.txt").strip() == f"{key}-data"

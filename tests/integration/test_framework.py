@@ -82,9 +82,9 @@ def test_installed_wheel_runs_from_an_empty_directory(wheel_venv, tmp_path):
 
 
 def test_site_config_wins_over_the_environment_and_settings_say_so(make_hub, tmp_path):
-    site = tmp_path / "site_config.py"
-    site.write_text("c.SelfService.restart_timeout = 33\nc.Notifications.timeout = 9\n")
-    hub = make_hub(site_config=site, JUPYTERHUB_RESTART_TIMEOUT="20")
+    hub = make_hub(extra_config="c.SelfService.restart_timeout = 33\nc.Notifications.timeout = 9\n",
+                   JUPYTERHUB_RESTART_TIMEOUT="20")
+    site = hub.site_config_path
     admin = hub.admin_session()
     rows = {r["name"]: r for r in hub.api(admin, "GET", "settings").json()["settings"]}
     restart = rows["JUPYTERHUB_RESTART_TIMEOUT"]

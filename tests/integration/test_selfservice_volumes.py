@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import docker
 import pytest
@@ -43,8 +44,14 @@ def test_reset_home_only_keeps_workspace_shared_and_other_users(hub):
     assert len(_volumes(name)) == 3
 
     hub.stop_server(session, name)
-    listing = hub.api(session, "GET", f"users/{name}/manage-volumes").json()
-    home = next(v for v in listing["volumes"] if v["key"] == "home")
+    # sizes come from a cache the hub refreshes in the background: the first GETs may say None
+    deadline = time.monotonic() + 90
+    while True:
+        listing = hub.api(session, "GET", f"users/{name}/manage-volumes").json()
+        home = next(v for v in listing["volumes"] if v["key"] == "home")
+        if home["size_bytes"] or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     assert home["size_bytes"] and home["size_bytes"] > 0  # the engine's own measurement
 
     r = hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["home"]})

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 
 from jupyterhub import orm
 from jupyterhub.apihandlers.users import UserAPIHandler
-from jupyterhub.scopes import has_scope
 from jupyterhub.utils import maybe_future
 
 from tornado import web
@@ -26,10 +25,12 @@ from tornado import web
 from .. import naming
 from ..platform import Platform
 from ..runtime.base import NotFound, RuntimeConflict
-from ..web.base import StellarsAPIHandler
+from ..web.base import StellarsAPIHandler, StellarsMixin
 from ..web.errors import http_error
-from ..web.permissions import allowed, requires
-from . import lifecycle, volumemap
+from ..web.jsonbody import reject_unknown
+from ..web.permissions import allowed, holds_globally, requires
+from ..web.volumesizes import volume_size_cache
+from . import adminguard, lifecycle, volumemap
 
 
 class CredentialsAPIHandler(StellarsAPIHandler):
@@ -38,7 +39,7 @@ class CredentialsAPIHandler(StellarsAPIHandler):
         return http_error(403, f"{who} may not see generated passwords (needs scope admin:users)")
 
     async def get(self):
-        if not has_scope("admin:users", self.parsed_scopes, db=self.db):
+        if not holds_globally(self, "admin:users"):
             raise self._refuse()
         # only users this recent can still have a password in memory (a minute of slack: the
         # password is kept a moment after the user row was written)
@@ -53,17 +54,19 @@ class CredentialsAPIHandler(StellarsAPIHandler):
         self.write_json({"credentials": found, "expired": [], "ttl": ttl})
 
     async def post(self):
+        self.set_header("Cache-Control", "no-store")
+        # generated passwords are an admin's business: a filtered admin:users does not reach them
+        if not holds_globally(self, "admin:users"):
+            who = self.current_user.name if self.current_user else "anonymous requests"
+            raise http_error(403, f"{who} may not see generated passwords (needs scope admin:users)")
         body = self.json_body()
+        reject_unknown(body, ("usernames",))
         names = body.get("usernames") if isinstance(body, dict) else None
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
             raise http_error(400, 'the body must be a JSON object like {"usernames": ["ann", "bob"]}')
-        refused = [n for n in names if not allowed(self, "admin:users", n)]
-        if refused:
-            raise self._refuse()
         found = self.authenticator.credentials.get(names)
         have = {c["username"] for c in found}
         self.audit(",".join(names), "read-generated-passwords", "ok", returned=sorted(have))
-        self.set_header("Cache-Control", "no-store")
         self.write_json({
             "credentials": found,
             "expired": [n for n in dict.fromkeys(names) if n not in have],
@@ -76,9 +79,11 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
     async def delete(self, user_name):
         user = self.find_user_or_404(user_name)
         body = self.json_body() if self.request.body else {}
+        reject_unknown(body, ("remove_volumes",))
         remove = body.get("remove_volumes", False) if isinstance(body, dict) else None
         if not isinstance(remove, bool):
             raise http_error(400, 'the body must be a JSON object like {"remove_volumes": true}')
+        adminguard.refuse_if_protected(self.authenticator, user.name, "deleted")
         if self.current_user is not None and user.name == self.current_user.name:
             raise http_error(400, "you cannot delete yourself; ask another admin")
         async with self.user_locks.exclusive(user.name, "delete-user"):
@@ -136,24 +141,29 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
     """Volume sets of deleted users: listed, and removed one at a time by their id."""
 
     def _require_admin(self) -> None:
-        if not has_scope("admin:users", self.parsed_scopes, db=self.db):
+        if not holds_globally(self, "admin:users"):
             raise http_error(403, "only admins (scope admin:users on every user) manage deleted users' volumes")
 
     async def get(self, set_id=None):
         self._require_admin()
+        if set_id is not None:
+            raise http_error(405, "GET /hub/api/admin/kept-volumes lists every set; one set is only deleted")
         sets = volumemap.kept_volume_sets(self.db)
         specs = self.user_volume_specs
         names = [n for vs in sets for n in naming.volume_names_for_base(vs.base, specs).values()]
-        info = await self.runtime.volumes(names, with_sizes=True) if names else {}
+        info = await self.runtime.volumes(names) if names else {}
+        sizes = volume_size_cache(self).sizes(names)
         kept = []
         for vs in sets:
-            vols = [{"key": k, "name": n, "exists": info[n].exists, "size_bytes": info[n].size_bytes}
+            vols = [{"key": k, "name": n, "exists": info[n].exists, "size_bytes": sizes[n]}
                     for k, n in naming.volume_names_for_base(vs.base, specs).items()]
             kept.append({"id": vs.id, "deleted_name": vs.deleted_name, "deleted_at": vs.deleted_at, "volumes": vols})
         self.write_json({"kept": kept})
 
-    async def delete(self, set_id):
+    async def delete(self, set_id=None):
         self._require_admin()
+        if set_id is None:
+            raise http_error(405, "delete one set at a time: DELETE /hub/api/admin/kept-volumes/<id>")
         vs = next((v for v in volumemap.kept_volume_sets(self.db) if str(v.id) == set_id), None)
         if vs is None:
             raise http_error(404, f"no kept volumes with id {set_id}; GET /hub/api/admin/kept-volumes lists them")
@@ -165,14 +175,28 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
         self.write_json({"deleted_name": who, "volumes": results})
 
 
-class RenameUserAPIHandler(UserAPIHandler):
-    """JupyterHub's ``/hub/api/users/<name>``; a PATCH that renames is checked first and carries
-    the platform's records with it."""
+class PlatformUserAPIHandler(StellarsMixin, UserAPIHandler):
+    """JupyterHub's own ``/hub/api/users/<name>`` (registered ahead of it through the
+    authenticator), with what the platform adds for callers allowed to change users: the
+    configured admin is never renamed, demoted or deleted (409), a rename is checked first and
+    carries the login record, volumes and every feature's records along, and a delete is audited."""
+
+    # the permission matrix's rows: PATCH decides more than JupyterHub does; GET, POST and DELETE
+    # keep JupyterHub's own scope checks (DELETE only adds the configured admin's 409, tested in
+    # tests/security/test_admin_bootstrap.py)
+    platform_methods = ("PATCH",)
 
     async def patch(self, user_name):
         user = self.find_user(user_name)
-        new = self._new_name(user)
-        if new is None:  # not a rename, or not allowed: JupyterHub answers as it always does
+        body = self._body()
+        may_change = user is not None and allowed(self, "admin:users", user.name)
+        if may_change and adminguard.is_protected(self.authenticator, user.name):
+            if "name" in body and body["name"] != user.name:
+                raise web.HTTPError(409, adminguard.refusal(user.name, "renamed"))
+            if "admin" in body and not body["admin"]:
+                raise web.HTTPError(409, adminguard.refusal(user.name, "demoted"))
+        new = self._new_name(user, body) if may_change else None
+        if new is None:  # not a rename: JupyterHub answers as it always does
             return await super().patch(user_name)
         problem = lifecycle.rename_problem(self.db, user, new)
         if problem:
@@ -186,15 +210,25 @@ class RenameUserAPIHandler(UserAPIHandler):
             raise
         self.authenticator.user_renamed(user_name, new)
         await Platform.current().user_renamed(user_name, new)
+        self.audit(new, "rename-user", "ok", old_name=user_name)
 
-    def _new_name(self, user) -> str | None:
-        if user is None or not has_scope(f"admin:users!user={user.name}", self.parsed_scopes, db=self.db):
-            return None
+    async def delete(self, user_name):
+        if allowed(self, "delete:users", user_name):
+            adminguard.refuse_if_protected(self.authenticator, user_name, "deleted")
+        result = await super().delete(user_name)
+        # JupyterHub deleted the user row: its sessions and tokens went with it
+        self.audit(user_name, "delete-user", "ok", via="jupyterhub-api", remove_volumes=False)
+        return result
+
+    def _body(self) -> dict:
         try:
             body = self.get_json_body()
         except web.HTTPError:
-            return None
-        name = body.get("name") if isinstance(body, dict) else None
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    def _new_name(self, user, body: dict) -> str | None:
+        name = body.get("name")
         if not isinstance(name, str) or name == user.name:
             return None
         new = self.authenticator.normalize_username(name)

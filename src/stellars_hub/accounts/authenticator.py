@@ -15,9 +15,10 @@ from tornado import web
 
 from .. import naming
 from ..platform import Platform
-from . import names, pages, passwords, volumemap
+from . import adminguard, authorization, logins, names, pages, passwords, volumemap
 from .compat import patched_handlers
 from .credentials import CredentialCache
+from .throttle import MAX_KEYS, AuthThrottle
 
 
 class NameRefused(web.HTTPError):
@@ -37,16 +38,21 @@ class StellarsAuthenticator(NativeAuthenticator):
     password_delimiter = Unicode("-", config=True, help="What joins the words of a generated password")
     credentials_ttl = Integer(300, config=True, help="Seconds generated passwords stay in memory for admins")
     initial_password_file = Unicode("", config=True, help=(
-        "With signup off, where the first admin's generated password is written (mode 0600) when "
-        "that admin has no login yet; empty: nowhere"))
+        "Where the configured admin's generated password is written (mode 0600) when that admin has "
+        "no login yet and admin_password is empty; empty: nowhere"))
+    admin_password = Unicode("", config=True, help="The configured admin's password at the first start")
+    auth_rate_per_address = Integer(30, config=True, help="Logins, signups and password changes per minute from one client address")
+    auth_rate_per_name = Integer(10, config=True, help="Logins, signups and password changes per minute for one user name")
+    forwarded_hops = Integer(0, config=True, help="Reverse proxies in front of the hub's own proxy (see web/clientaddress.py)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.credentials = CredentialCache(self.credentials_ttl)
+        self.throttle = AuthThrottle(self.auth_rate_per_address, self.auth_rate_per_name)
         naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
 
     def get_handlers(self, app):
-        return list(self.priority_handlers) + patched_handlers(super().get_handlers(app), pages.REPLACEMENTS)
+        return list(self.priority_handlers) + patched_handlers(super().get_handlers(app), {**pages.REPLACEMENTS, **authorization.REPLACEMENTS, **logins.REPLACEMENTS})
 
     def check_allowed(self, username, authentication=None):
         # JupyterHub 5+ allows nobody unless told; with NativeAuthenticator the admin's
@@ -120,26 +126,35 @@ class StellarsAuthenticator(NativeAuthenticator):
                       user.name, self.credentials.ttl)
 
     def _bootstrap_admin(self, name: str) -> None:
-        """With signup off nobody could create the first admin's login: generate it into a file."""
-        if self.enable_signup or not self.initial_password_file or name not in self.admin_users:
+        """The configured admin's first login: JUPYTERHUB_ADMIN_PASSWORD, or a generated password
+        written to a file only the hub's user can read. Never from signup, never logged."""
+        if name not in self.admin_users or self.get_user(name) is not None:
             return
-        if self.get_user(name) is not None:
+        if self.admin_password:
+            password, where = self.admin_password, None
+        elif self.initial_password_file:
+            password, where = self.generate_password(), Path(self.initial_password_file)
+            where.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                os.fchmod(f.fileno(), 0o600)  # also when an older file was left with other rights
+                f.write(f"{name}\t{password}\n")
+        else:
             return
-        password = self.generate_password()
-        path = Path(self.initial_password_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            os.fchmod(f.fileno(), 0o600)  # also when an older file was left with other rights
-            f.write(f"{name}\t{password}\n")
         self.db.add(UserInfo(username=name, password=passwords.hash_password(password), is_authorized=True))
         self.db.commit()
-        self.log.warning("Signup is off and admin %s had no login: its generated password is in %s "
-                         "(readable by the hub's user only). Log in, change it, then delete that file.", name, path)
+        if where is None:
+            self.log.info("Admin %s: login created with JUPYTERHUB_ADMIN_PASSWORD", name)
+        else:
+            self.log.warning("Admin %s had no login and JUPYTERHUB_ADMIN_PASSWORD is empty: its generated password "
+                             "is in %s (readable by the hub's user only). Log in, change it, then delete that file.",
+                             name, where)
 
     async def delete_user(self, user):
-        """JupyterHub's hook before it deletes ``user``: the login record goes, the volume set
-        stays claimed while the volumes exist, then every feature drops its records."""
+        """JupyterHub's hook before it deletes ``user``: the configured admin is refused, the login
+        record goes, the volume set stays claimed while the volumes exist, then every feature
+        drops its records."""
+        adminguard.refuse_if_protected(self, user.name, "deleted")
         super().delete_user(user)  # NativeAuthenticator removes the login record
         volumemap.user_deleted(self.db, user.name)
         self.db.commit()
@@ -148,13 +163,49 @@ class StellarsAuthenticator(NativeAuthenticator):
         await Platform.current().user_deleted(user.name)
 
     def user_renamed(self, old: str, new: str) -> None:
-        """After a committed rename (see lifecycle.RenameUserAPIHandler): in-memory records follow."""
+        """After a committed rename (see api.PlatformUserAPIHandler): in-memory records follow."""
         self.credentials.rename(old, new)
         attempts = self.login_attempts.pop(old, None)
         if attempts is not None:
             self.login_attempts[new] = attempts
 
+    # -- login ----------------------------------------------------------------------------
+    async def authenticate(self, handler, data):
+        """NativeAuthenticator's check with bcrypt in a worker thread, unknown names treated like
+        wrong passwords (same time, same lockout), and a pending user's password checked only
+        inside the lockout (the login page says "not authorised yet" from this one check)."""
+        username = self.normalize_username(data.get("username", ""))
+        if self.allowed_failed_logins and self.is_blocked(username):
+            return None
+        info = self.get_user(username)
+        valid = await self.throttle.check(data.get("password", ""), info.password if info is not None else None)
+        if valid and info.has_2fa:
+            valid = info.is_valid_token(data.get("2fa"))
+        if valid and not info.is_authorized:
+            handler.stellars_pending_signup = True
+            return None
+        if valid:
+            self.successful_login(username)
+            return username
+        self.add_login_attempt(username)
+        return None
+
     # -- lockout --------------------------------------------------------------------------
+    def is_blocked(self, username):
+        attempts = self.login_attempts.get(username)
+        if not attempts or attempts["count"] < self.allowed_failed_logins:
+            return False
+        if (datetime.now() - attempts["time"]).total_seconds() >= self.seconds_before_next_try:
+            # the lockout is over: a fresh allowance, not one failure away from the next lockout
+            self.login_attempts.pop(username, None)
+            return False
+        return True
+
+    def add_login_attempt(self, username):
+        super().add_login_attempt(username)
+        while len(self.login_attempts) > MAX_KEYS:  # unknown names are counted too: stay bounded
+            self.login_attempts.pop(next(iter(self.login_attempts)))
+
     def lockout_remaining(self, username: str) -> int:
         """Seconds until ``username`` may try again, 0 when not locked out."""
         if not self.allowed_failed_logins or not self.is_blocked(username):

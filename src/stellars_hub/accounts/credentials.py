@@ -2,10 +2,12 @@
 
 Nothing here is ever written to disk or to a log: the admin's dialog (or an API client) fetches
 them once the users exist; after ``ttl`` seconds they are gone and the password must be reset.
+A timer on the hub's event loop drops each one when it expires, whether anyone asks or not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -33,6 +35,11 @@ class CredentialCache:
     def put(self, username: str, password: str) -> None:
         self._purge()
         self._entries[username] = _Entry(password, self._clock() + self.ttl)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a script, a unit test): purged on the next access
+        loop.call_later(self.ttl, self._purge)
 
     def get(self, usernames: list[str]) -> list[dict]:
         """``[{"username", "password", "expires_in"}]`` for the names still cached, in order."""

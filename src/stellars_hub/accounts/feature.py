@@ -4,7 +4,7 @@ user API's rename that carries login records and volumes along (see lifecycle.py
 from __future__ import annotations
 
 from ..feature import Feature
-from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler, RenameUserAPIHandler
+from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler, PlatformUserAPIHandler
 
 FEATURE = Feature(
     name="accounts",
@@ -19,5 +19,5 @@ FEATURE = Feature(
         (r"/api/admin/kept-volumes", KeptVolumesAPIHandler),
         (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
     ),
-    priority_handlers=((r"/api/users/([^/]+)", RenameUserAPIHandler),),
+    priority_handlers=((r"/api/users/([^/]+)", PlatformUserAPIHandler),),
 )

@@ -3,7 +3,7 @@
 - creation: ``Authenticator.add_user`` gives the new user their volume set (a fresh one when their
   name's volumes still belong to someone else);
 - rename: JupyterHub has no rename hook, so the user API's PATCH is served by
-  ``api.RenameUserAPIHandler``, JupyterHub's own handler with the checks and records around it,
+  ``api.PlatformUserAPIHandler``, JupyterHub's own handler with the checks and records around it,
   registered through the authenticator (whose routes JupyterHub puts ahead of its own). The login
   record and the volume set move in the same commit as the rename;
 - deletion: ``Authenticator.delete_user`` removes the login record and keeps the volume set claimed.

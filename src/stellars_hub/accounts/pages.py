@@ -15,6 +15,8 @@ from nativeauthenticator import handlers as native
 from nativeauthenticator.orm import UserInfo
 from tornado import web
 
+from . import adminguard
+
 
 def hub_user_names(db) -> set[str]:
     return {n for (n,) in db.query(orm.User.name)}
@@ -25,6 +27,9 @@ class SignUpHandler(native.SignUpHandler):
         auth = self.authenticator
         username = auth.normalize_username(self.get_body_argument("username", "", strip=False))
         password = self.get_body_argument("signup_password", "", strip=False)
+        refused = adminguard.signup_refusal(auth, username)
+        if refused:
+            return refused
         if auth.user_exists(username):
             return None  # the native page explains that the name is taken
         problem = auth.name_problem(username)

@@ -6,6 +6,7 @@ from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
+from ..web.permissions import holds_globally
 from .monitor import Monitor, monitor_for
 
 READ_SCOPE = "custom:activity:read"
@@ -16,8 +17,7 @@ ADMIN_SCOPE = "admin:users"
 
 
 def may(handler, scope: str) -> bool:
-    scopes = handler.parsed_scopes
-    return scope in scopes or ADMIN_SCOPE in scopes
+    return holds_globally(handler, scope, ADMIN_SCOPE)
 
 
 class ActivityMixin:

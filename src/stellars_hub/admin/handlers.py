@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-from jupyterhub.scopes import has_scope
 from sqlalchemy import text
 from tornado import web
 
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
+from ..web.permissions import holds_globally
 from . import settings_view
 from .probe import CachedProbe
 
@@ -20,8 +20,7 @@ ADMIN_SCOPE = "admin-ui"
 
 
 def may_read_settings(handler) -> bool:
-    scopes = handler.parsed_scopes
-    return ADMIN_SCOPE in scopes or has_scope(SETTINGS_SCOPE, scopes, db=handler.db)
+    return holds_globally(handler, ADMIN_SCOPE, SETTINGS_SCOPE)
 
 
 class SettingsPage(StellarsPageHandler):

@@ -116,6 +116,18 @@ class DockerRuntime(ContainerRuntime):
 
         return await self._run(collect, lane="stats" if with_sizes else "ops")
 
+    async def volume_sizes(self) -> dict[str, int]:
+        """Every volume's size from one ``system df`` (slow on big disks: callers cache it)."""
+        def sizes(c):
+            found = {}
+            for v in _disk_usage(c).get("Volumes") or []:
+                size = (v.get("UsageData") or {}).get("Size", -1)
+                if size is not None and size >= 0:
+                    found[v["Name"]] = size
+            return found
+
+        return await self._run(sizes, lane="stats")
+
     async def remove_volume(self, name: str) -> None:
         await self._run(lambda c: c.remove_volume(name))
 

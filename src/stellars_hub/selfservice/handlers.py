@@ -9,10 +9,12 @@ from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import translate
 from ..web.permissions import allowed, requires
 from ..web.ratelimit import RateLimiter
+from ..web.volumesizes import volume_size_cache
 from . import restart, state, volumes
 
 RESET_SCOPE = "custom:volumes:reset"
 READ_SCOPE = "custom:volumes:read"
+READS_PER_MINUTE = 60  # manage-volumes GETs per caller
 
 
 class SelfServiceAPIHandler(StellarsAPIHandler):
@@ -76,9 +78,12 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
 class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     @requires(READ_SCOPE, "admin:servers")
     async def get(self, user_name):
+        # reads are cheap now (sizes from the cache) but still bounded per caller
+        self.settings.setdefault("stellars_volume_read_limiter", RateLimiter(READS_PER_MINUTE, 60)).hit(
+            self.current_user.name if self.current_user else self.request.remote_ip)
         user = self.find_user_or_404(user_name)
         spawner = user.spawner
-        listing = await volumes.describe(self.runtime, user.name, spawner.volume_specs)
+        listing = await volumes.describe(self.runtime, user.name, spawner.volume_specs, sizes=volume_size_cache(self))
         self.write_json(
             {
                 "username": user.name,

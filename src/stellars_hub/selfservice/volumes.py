@@ -6,9 +6,12 @@ other users' volumes cannot be reached whatever the request says.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import naming
 from ..errors import BadRequest, Conflict
 from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
+from ..web.jsonbody import reject_unknown
 
 
 def configured(volumes=naming.USER_VOLUMES) -> dict[str, naming.UserVolume]:
@@ -20,6 +23,7 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
     allowed = configured(volumes)
     if not isinstance(body, dict) or "volumes" not in body:
         raise BadRequest('the body must be a JSON object like {"volumes": ["home"]}')
+    reject_unknown(body, ("volumes",))
     keys = body["volumes"]
     if not isinstance(keys, list):
         raise BadRequest(f'"volumes" must be a list of volume names, not {keys!r}')
@@ -27,13 +31,17 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
         raise BadRequest('"volumes" is empty: name at least one of ' + ", ".join(allowed))
     for key in keys:
         if not isinstance(key, str) or key not in allowed:
-            raise BadRequest(f"{key!r} is not a volume you can reset; choose from " + ", ".join(allowed))
+            raise BadRequest(f'"volumes": {key!r} is not a volume you can reset; choose from ' + ", ".join(allowed))
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 
-async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES) -> list[dict]:
+async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, sizes=None) -> list[dict]:
+    """``sizes``: a VolumeSizeCache to read sizes from (None: ask the engine now)."""
     names = naming.user_volume_names(username, volumes)
-    info = await runtime.volumes(list(names.values()), with_sizes=True)
+    info = await runtime.volumes(list(names.values()), with_sizes=sizes is None)
+    if sizes is not None:
+        known = sizes.sizes(names.values())
+        info = {n: replace(i, size_bytes=known.get(n)) for n, i in info.items()}
     return [
         {
             "key": v.key,

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ..errors import BadRequest, Conflict
 from ..settings import BY_NAME
+from ..web.jsonbody import reject_unknown
 from . import deadline as dl
 from .store import ExtensionStore
 
@@ -61,6 +62,7 @@ def parse_hours(body) -> int:
     """``{"hours": N}`` with N a whole number >= 1 (BadRequest otherwise)."""
     if not isinstance(body, dict) or "hours" not in body:
         raise BadRequest('send a JSON object like {"hours": 2}')
+    reject_unknown(body, ("hours",))
     hours = body["hours"]
     if isinstance(hours, bool) or not isinstance(hours, int):
         raise BadRequest(f'"hours" must be a whole number of hours such as 1 or 2, not {hours!r}')

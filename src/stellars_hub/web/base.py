@@ -43,7 +43,8 @@ class StellarsMixin:
         return self.platform.locks
 
     def audit(self, target: str, action: str, outcome: str, **detail) -> dict:
-        audit.configure(str(self.platform.audit_path))
+        audit.configure(str(self.platform.audit_path), self.stellars["JUPYTERHUB_AUDIT_LOG_MAX_MB"] * 1024 * 1024,
+                        self.stellars["JUPYTERHUB_AUDIT_LOG_KEEP"])
         actor = self.current_user.name if self.current_user else "(anonymous)"
         return audit.record(actor, target, action, outcome, **detail)
 
@@ -64,7 +65,16 @@ class StellarsMixin:
         super().send_error(status_code, **kwargs)
 
 
+# the platform's JSON bodies are a few names and flags: anything larger is refused unread
+MAX_JSON_BODY = 64 * 1024
+
+
 class StellarsAPIHandler(StellarsMixin, APIHandler):
+    async def prepare(self):
+        if len(self.request.body or b"") > MAX_JSON_BODY:
+            raise http_error(413, f"the request body has {len(self.request.body)} bytes; at most {MAX_JSON_BODY} are accepted")
+        await super().prepare()
+
     def find_user_or_404(self, user_name: str):
         user = self.find_user(user_name)
         if user is None:

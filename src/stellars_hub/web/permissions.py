@@ -18,6 +18,12 @@ def allowed(handler, scope: str, user_name: str) -> bool:
     return has_scope(f"{scope}!user={user_name}", handler.parsed_scopes, db=handler.db)
 
 
+def holds_globally(handler, *scopes: str) -> bool:
+    """Whether any one of ``scopes`` is held without a filter: ``admin:users!user=bob`` never
+    grants an action on everyone (a report of all users, a reset, a broadcast, the settings)."""
+    return any(has_scope(s, handler.parsed_scopes, db=handler.db) for s in scopes)
+
+
 def requires(*scopes: str):
     """Handler-method decorator: the first argument is the target user's name; any one of
     ``scopes`` on that user grants access, otherwise 403."""
@@ -42,7 +48,7 @@ def requires_global(*scopes: str):
     def decorate(method):
         @functools.wraps(method)
         async def wrapper(self, *args, **kwargs):
-            if not any(has_scope(s, self.parsed_scopes, db=self.db) for s in scopes):
+            if not holds_globally(self, *scopes):
                 who = self.current_user.name if self.current_user else "anonymous requests"
                 raise http_error(403, f"{who} may not do this (needs scope {' or '.join(scopes)})")
             return await method(self, *args, **kwargs)

@@ -1,0 +1,1 @@
+"""Events: the audit log for admins, as a page (/hub/events) and an API (/hub/api/events)."""

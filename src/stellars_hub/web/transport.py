@@ -1,0 +1,24 @@
+"""What the hub must know about the way users reach it.
+
+Behind the compose stack's Traefik every request arrives over HTTPS (plain HTTP only
+redirects), but the hub itself is spoken to in HTTP by its own proxy: left to guess from
+forwarded headers, it could hand out cookies without the Secure flag. The operator's
+``JUPYTERHUB_PUBLIC_SCHEME`` (or the scheme of ``JUPYTERHUB_PUBLIC_URL``) decides instead.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+
+def configure(c, s, setdefault) -> None:
+    public_url = s["JUPYTERHUB_PUBLIC_URL"]
+    scheme = urlparse(public_url).scheme if public_url else s["JUPYTERHUB_PUBLIC_SCHEME"]
+    if public_url:
+        setdefault(c.JupyterHub, "public_url", public_url)
+    if scheme == "https":
+        # every hub cookie is sent over HTTPS only: JupyterHub reads the login and session
+        # cookies' options from tornado's cookie_options, the XSRF cookie's from its own setting
+        hub = c.JupyterHub
+        current = dict(hub.tornado_settings) if "tornado_settings" in hub else {}
+        hub.tornado_settings = {"cookie_options": {"secure": True}, "xsrf_cookie_kwargs": {"secure": True}, **current}

@@ -1,0 +1,182 @@
+"""Every platform route × method × identity against a real hub, with the expected status from
+stellars_hub/web/accessmatrix.py, and the state re-read after refused destructive calls. The route
+table is the one the platform registers (stellars_hub.web.routetable): a route or method
+without a row fails here."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import requests
+
+from harness import engine, unique_name
+
+from stellars_hub import naming, settings
+from stellars_hub.session.hub import SERVICE_SCOPES
+from stellars_hub.web.accessmatrix import IDENTITIES, ROWS, markdown_table
+from stellars_hub.web.routetable import routes
+
+CULLER = "cullerlike"
+CUSTOM_GLOBAL = sorted({r.custom for r in ROWS.values() if r.custom and "{t}" not in r.custom})
+ROLES = "c.JupyterHub.load_roles = " + repr(
+    [{"name": "matrix-culler", "scopes": SERVICE_SCOPES, "users": [CULLER]}]
+    + [{"name": "matrix-" + s.replace(":", "-"), "scopes": [s], "users": ["custom-" + s.replace(":", "-")]}
+       for s in CUSTOM_GLOBAL]) + "\n"
+
+
+def registered() -> set[tuple[str, str]]:
+    return {(r.pattern, m) for r in routes(settings.load({})) for m in r.methods}
+
+
+def test_readme_access_table_is_current():
+    from harness import REPO
+
+    readme = (REPO / "README.md").read_text()
+    current = readme.split("<!-- access-table:start -->\n", 1)[1].split("\n<!-- access-table:end -->", 1)[0]
+    assert current == markdown_table(), "README access table is stale: run `python -m stellars_hub.web.accessmatrix README.md`"
+
+
+def test_every_registered_route_has_a_row_and_every_row_a_route():
+    missing = registered() - set(ROWS)
+    assert not missing, f"routes without a permission-matrix row (add them to stellars_hub/web/accessmatrix.py): {missing}"
+    stale = set(ROWS) - registered()
+    assert not stale, f"rows for routes the platform no longer registers: {stale}"
+
+
+def _url(hub, pattern: str, target: str) -> str:
+    return hub.base.rstrip("/") + "/hub" + re.sub(r"\([^)]*\)", target, pattern, count=1)
+
+
+def _body(row, target):
+    return None if row.body is None else json.loads(json.dumps(row.body).replace("{t}", target))
+
+
+class Caller:
+    """One identity's way of sending a request."""
+
+    def __init__(self, hub, session=None, token=None, xsrf=True, cross_site=False):
+        self.hub, self.session, self.token, self.xsrf, self.cross_site = hub, session, token, xsrf, cross_site
+
+    def send(self, method: str, url: str, body) -> requests.Response:
+        headers = {}
+        if self.token:
+            headers["Authorization"] = f"token {self.token}"
+        if self.session is not None and self.xsrf:
+            headers["X-XSRFToken"] = self.session.cookies.get("_xsrf", path=self.hub._cookie_path())
+        if self.cross_site:
+            headers.update({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document",
+                            "Origin": "https://evil.example", "Referer": "https://evil.example/page"})
+        sender = self.session or requests
+        kwargs = {"json": body} if body is not None else {}
+        return sender.request(method, url, headers=headers, allow_redirects=False, timeout=120, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def world(docker_engine, tmp_path_factory):
+    from harness import TEST_ENV, Hub
+
+    hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env=dict(TEST_ENV), extra_config=ROLES).start()
+    try:
+        admin = hub.admin_session()
+        target, target_session = hub.new_user("tgt")
+        other, other_session = hub.new_user("oth")
+        victim, victim_session = hub.new_user("vic")
+        hub.start_server(victim_session, victim)  # a running lab whose StartedAt must not change
+        for name in naming.user_volume_names(target).values():
+            engine().volumes.create(name)
+        callers = {
+            "anonymous": lambda t: Caller(hub),
+            "other": lambda t: Caller(hub, other_session),
+            "self": lambda t: Caller(hub, target_session if t == target else victim_session),
+            "admin": lambda t: Caller(hub, admin),
+            "noxsrf": lambda t: Caller(hub, admin, xsrf=False),
+            "crosssite": lambda t: Caller(hub, admin, xsrf=False, cross_site=True),
+        }
+        filtered = hub.token_for(hub.admin, [f"admin:users!user={target}", f"admin:servers!user={target}"])
+        culler = hub.token_for(CULLER)
+        tokens = {"filtered": filtered, "culler": culler}
+        yield {"hub": hub, "admin": admin, "target": target, "victim": victim, "callers": callers, "tokens": tokens}
+    finally:
+        hub.stop()
+
+
+def _custom_token(world, row, target):
+    hub = world["hub"]
+    scope = row.custom.replace("{t}", target)
+    owner = target if "{t}" in row.custom else "custom-" + row.custom.replace(":", "-")
+    return hub.token_for(owner, [scope])
+
+
+def _caller(world, identity, row, target):
+    if identity in world["callers"]:
+        return world["callers"][identity](target)
+    if identity == "custom":
+        return Caller(world["hub"], token=_custom_token(world, row, target)) if row.custom else None
+    return Caller(world["hub"], token=world["tokens"][identity])
+
+
+def _refused(row, identity, status, location) -> bool:
+    if row.page and identity in ("anonymous", "filtered", "custom", "culler"):
+        # pages take browser logins only: a token is no login there
+        return status == 302 and "/login" in location
+    return status in (401, 403) if identity == "anonymous" else status == 403
+
+
+def _state(world) -> dict:
+    hub, admin, target, victim = world["hub"], world["admin"], world["target"], world["victim"]
+    ctr = engine().api.inspect_container(naming.container_name(victim))
+    return {
+        "volumes": sorted(v.name for v in engine().volumes.list(filters={"name": f"jupyterlab-{naming.escape_name(target)}"})),
+        "started": ctr["State"]["StartedAt"],
+        "users": sorted(u["name"] for u in hub.api(admin, "GET", "users").json()),
+        "history": hub.api(admin, "GET", "notifications/history").json(),
+        "kept": hub.api(admin, "GET", "admin/kept-volumes").json(),
+        "activity_samples": sorted((u["username"], u.get("sample_count")) for u in
+                                   hub.api(admin, "GET", "activity").json().get("users", [])),
+    }
+
+
+@pytest.mark.parametrize("key", sorted(ROWS), ids=lambda k: f"{k[1]} {k[0]}")
+def test_route_answers_each_identity_as_the_matrix_says(world, key):
+    pattern, method = key
+    row = ROWS[key]
+    problems = []
+    # destructive rows are also aimed at the victim, whose running lab must survive every refusal
+    targets = [world["target"]] + ([world["victim"]] if row.destructive and "([^/]+)" in pattern else [])
+    for target in targets:
+        on_victim = target == world["victim"]
+        # who is granted here: the filtered token only reaches the target user
+        granted = {i for i in row.allowed if not (on_victim and i == "filtered")}
+        refused = [i for i in IDENTITIES if i not in granted]
+        before = _state(world) if row.destructive else None
+        for identity in refused + ([] if on_victim else [i for i in IDENTITIES if i in granted]):
+            caller = _caller(world, identity, row, target)
+            if caller is None:
+                continue  # no custom scope for this route
+            r = caller.send(method, _url(world["hub"], pattern, target), _body(row, target))
+            if identity in granted:
+                if r.status_code != row.ok:
+                    problems.append(f"{identity}: {r.status_code} (expected {row.ok}) {r.text[:200]}")
+            elif not _refused(row, identity, r.status_code, r.headers.get("Location", "")):
+                problems.append(f"{identity}: {r.status_code} (expected a refusal) {r.text[:200]}")
+            if r.status_code >= 500:
+                problems.append(f"{identity}: server error {r.status_code}")
+            if before is not None and identity == refused[-1]:
+                after = _state(world)  # every refused call is done: nothing may have changed
+                if after != before:
+                    problems.append(f"state changed by refused calls on {target}: "
+                                    + ", ".join(k for k in before if before[k] != after[k]))
+    assert requests.get(world["hub"].hub_url + "api/").status_code == 200
+    assert not problems, f"{method} {pattern}:\n  " + "\n  ".join(problems)
+
+
+def test_unknown_user_in_the_path_is_404_for_admins(world):
+    hub, admin = world["hub"], world["admin"]
+    ghost = unique_name("ghost")
+    for (pattern, method), row in ROWS.items():
+        if "([^/]+)" not in pattern or "kept-volumes" in pattern or row.page:
+            continue
+        r = Caller(hub, admin).send(method, _url(hub, pattern, ghost), _body(row, ghost))
+        assert r.status_code in (403, 404), (method, pattern, r.status_code, r.text)
