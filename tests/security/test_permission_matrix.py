@@ -14,7 +14,7 @@ import requests
 from harness import engine, unique_name
 
 from stellars_hub import naming, settings
-from stellars_hub.session.hub import SERVICE_SCOPES
+from stellars_hub.session.feature import SERVICE_SCOPES
 from stellars_hub.web.accessmatrix import IDENTITIES, ROWS, markdown_table
 from stellars_hub.web.routetable import routes
 
