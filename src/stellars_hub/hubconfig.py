@@ -16,6 +16,8 @@ from .admin import hub as admin_hub
 from .admin import routes as admin_routes
 from .selfservice import routes as selfservice_routes
 from .notifications import routes as notifications_routes
+from .policies import hub as policies_hub
+from .policies import routes as policies_routes
 from .session import hub as session_hub
 from .session import routes as session_routes
 from .spawner import StellarsSpawner
@@ -25,6 +27,7 @@ from .web import scopes
 # themselves), NAV (navigation entries), handlers(settings).
 FEATURES = (
     accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
+    policies_routes,
 )
 
 PACKAGE_DIR = Path(__file__).parent
@@ -105,7 +108,9 @@ def apply(c, env=None) -> settings_mod.Settings:
 
     # settings page, logo, built-in Docker-privilege groups, GPU decision, health, footer
     admin = admin_hub.configure(c, s)
-    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn])
+    # group policies and the bounded default (after admin's step: built-in groups, GPU decision)
+    lab_policies = policies_hub.configure(s, lab_environment(s))
+    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn, lab_policies.pre_spawn])
 
     hub.template_paths = [str(PACKAGE_DIR / "templates")]
     hub.custom_scopes = {k: v for f in FEATURES for k, v in f.SCOPES.items()}

@@ -27,7 +27,7 @@ class Setting:
     default: str
     category: str
     description: str
-    kind: str = "str"  # str | int | bool | choice | base_url | uri | db_url
+    kind: str = "str"  # str | int | number | bool | choice | base_url | uri | db_url
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
@@ -45,6 +45,8 @@ class Setting:
             hi = "" if self.maximum is None else str(self.maximum)
             span = f"{lo}..{hi}" if hi else f">= {lo}" if lo else "any"
             return f"a whole number {span}" + (f" ({self.unit})" if self.unit else "")
+        if self.kind == "number":
+            return f"a number from {self.minimum} to {self.maximum}" + (f" ({self.unit})" if self.unit else "")
         if self.kind == "base_url":
             return "a URL path such as /jupyterhub (/, empty or unset mean the root)"
         if self.kind == "uri":
@@ -114,6 +116,10 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_SERVICE_MLFLOW", "1", "Labs", "1: the lab starts its MLflow tracking server", kind="bool"),
     _S("JUPYTERHUB_SERVICE_RESOURCES_MONITOR", "1", "Labs", "1: the lab starts its resources monitor", kind="bool"),
     _S("JUPYTERHUB_SERVICE_TENSORBOARD", "1", "Labs", "1: the lab starts TensorBoard", kind="bool"),
+    _S("JUPYTERHUB_LAB_MEMORY_LIMIT", "8192", "Labs", "Memory of a lab (kernels included) unless a group policy gives more; over it the engine kills a process in the lab, never outside it (0 = no limit)", kind="int", minimum=0, maximum=4194304, unit="MiB"),
+    _S("JUPYTERHUB_LAB_CPU_LIMIT", "4", "Labs", "CPUs a lab may use at once unless a group policy gives more (0 = no limit)", kind="number", minimum=0, maximum=1024, unit="CPUs"),
+    _S("JUPYTERHUB_LAB_PIDS_LIMIT", "4096", "Labs", "Processes and threads a lab may run unless a group policy gives more; stops fork bombs (0 = no limit)", kind="int", minimum=0, maximum=4194304),
+    _S("JUPYTERHUB_POLICY_HOST_PATHS", "", "Labs", "Comma-separated host directories under which group policies may mount host paths into labs (empty: named volumes only)", optional=True),
     _S("TF_CPP_MIN_LOG_LEVEL", "3", "Labs", "TensorFlow C++ log level passed to labs", kind="choice", choices=("0", "1", "2", "3")),
     # GPU
     _S("JUPYTERHUB_GPU_ENABLED", "2", "GPU", "0 off, 1 on, 2 detect at start-up", kind="choice", choices=("0", "1", "2")),
@@ -178,6 +184,13 @@ def parse_value(setting: Setting, raw: str) -> Any:
             raise ValueError(f"{number} is below the minimum {setting.minimum}")
         if setting.maximum is not None and number > setting.maximum:
             raise ValueError(f"{number} is above the maximum {setting.maximum}")
+        return number
+    if setting.kind == "number":
+        if not re.fullmatch(r"\d+(\.\d+)?", value):
+            raise ValueError(f"{raw!r} is invalid")
+        number = float(value)
+        if not setting.minimum <= number <= setting.maximum:
+            raise ValueError(f"{value} is outside {setting.minimum}..{setting.maximum}")
         return number
     if setting.kind == "uri":
         if not re.match(r"^(file://|https?://)\S+$", value):

@@ -92,6 +92,7 @@ class StellarsSpawner(DockerSpawner):
         if self.gpu_enabled:
             env["NVIDIA_VISIBLE_DEVICES"] = "all"
             env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
+        env.update(self.start_env)  # this start's policy: limits, GPUs, group and user variables
         return env
 
     # Per-start privileges, set afresh before every start (admin feature's pre-spawn hook from
@@ -99,30 +100,42 @@ class StellarsSpawner(DockerSpawner):
     # across starts cannot keep a mount, flag or GPU request its user no longer has.
     start_binds: dict = {}
     start_host_config: dict = {}
+    start_env: dict = {}
+    start_labels: dict = {}  # the policies feature's fingerprint of this start's lab
 
     GPU_REQUEST = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
 
     async def create_object(self):
         configured_volumes, configured_host = self.volumes, self.extra_host_config
+        configured_create, configured_cpu = self.extra_create_kwargs, self.cpu_limit
         host = self._eval_if_callable(configured_host)
         if inspect.isawaitable(host):
             host = await host
+        create = self._eval_if_callable(configured_create)
+        if inspect.isawaitable(create):
+            create = await create
         extra = dict(self.start_host_config)
-        if self.gpu_enabled:
+        if self.gpu_enabled and "device_requests" not in extra:  # a policy's GPU choice wins
             extra["device_requests"] = [dict(self.GPU_REQUEST)]
         try:
             self.volumes = {**configured_volumes, **self.start_binds}
             self.extra_host_config = {**host, **extra}
+            if "nano_cpus" in extra:
+                self.cpu_limit = None  # DockerSpawner would add a CPU period the engine refuses beside NanoCpus
+            if self.start_labels:
+                self.extra_create_kwargs = {**create, "labels": {**create.get("labels", {}), **self.start_labels}}
             return await super().create_object()
         finally:
             self.volumes, self.extra_host_config = configured_volumes, configured_host
+            self.extra_create_kwargs, self.cpu_limit = configured_create, configured_cpu
 
     async def start_object(self):
         try:
             return await super().start_object()
         except APIError as exc:
             reason = str(exc.explanation or exc)
-            if self.gpu_enabled and re.search(r"device driver|nvidia|gpu", reason, re.I):
+            wants_gpu = self.gpu_enabled or bool(self.start_host_config.get("device_requests"))
+            if wants_gpu and re.search(r"device driver|nvidia|gpu", reason, re.I):
                 # Docker only says "could not select device driver"; say what it means here
                 raise RuntimeError(
                     f"the lab container could not start with a GPU ({reason}). GPUs are enabled "
