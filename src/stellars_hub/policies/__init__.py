@@ -2,3 +2,19 @@
 and the user's own environment variables. Public: ``effective_for`` (what a user's next lab gets)."""
 
 from .merge import Effective, effective_for  # noqa: F401
+
+
+async def outdated_reason(spawner, container_info: dict | None) -> str | None:
+    """Why the running container no longer matches what its user's lab should get now (group
+    policies, own variables, limits), or None when it matches. Used by Restart Server."""
+    from . import hub, labspec
+
+    if container_info is None:
+        return None
+    spec = await hub.current().spec_for(spawner)
+    running = (container_info.get("Config") or {}).get("Labels") or {}
+    if running.get(labspec.SPEC_LABEL) == spec.fingerprint:
+        return None
+    if labspec.SPEC_LABEL not in running:
+        return "the lab was created before its policy was recorded"
+    return "the lab's policy (resources, privileges, mounts or variables) changed since it was created"

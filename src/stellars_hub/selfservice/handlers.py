@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
+from .. import policies
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import api_errors, translate
 from ..web.permissions import requires
@@ -47,7 +48,16 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         user = self.find_user_or_404(user_name)
         busy = self.user_locks.busy(user.name)
         progress = restart.PROGRESS.get(user.name) if busy == "restart-server" else None
-        self.write_json({"running": bool(progress), "progress": progress})
+        self.write_json({"running": bool(progress), "progress": progress,
+                         "recreate": None if progress else await self.outdated(user)})
+
+    async def outdated(self, user) -> str | None:
+        """Why Restart Server would recreate the lab instead of restarting it in place."""
+        spawner = user.spawner
+        if not spawner.active or spawner.pending:
+            return None
+        info = await self.runtime.inspect_container(spawner.container_id or spawner.container_name)
+        return await policies.outdated_reason(spawner, info)
 
     @requires("servers")
     @api_errors
@@ -57,6 +67,13 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         async def work():
             state.require_running(user)  # inside the lock: nobody can change it under us
             try:
+                reason = await self.outdated(user)
+                if reason:
+                    return await restart.recreate(
+                        user=user, reason=reason, proxy=self.proxy,
+                        stop=lambda: self.stop_single_user(user), spawn=lambda: self.spawn_single_user(user),
+                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                    )
                 return await restart.restart_in_place(
                     user=user,
                     runtime=self.runtime,
@@ -69,7 +86,7 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
                 restart.PROGRESS.pop(user.name, None)
 
         result = await self.run_exclusive(
-            user, "restart-server", work, lambda r: {"container_id": r["container_id"]}
+            user, "restart-server", work, lambda r: {"container_id": r["container_id"], "how": r["status"]}
         )
         self.write_json(result)
 
