@@ -43,7 +43,7 @@ def lab_environment(s: settings_mod.Settings) -> dict[str, str]:
         "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
         "MLFLOW_TRACKING_URI": "http://localhost:5000",
         "MLFLOW_PORT": "5000",
-        "MLFLOW_HOST": "0.0.0.0",
+        "MLFLOW_HOST": "127.0.0.1",  # the lab's loopback: reached through the lab's own server proxy
         "MLFLOW_WORKERS": "1",
         "TF_CPP_MIN_LOG_LEVEL": s["TF_CPP_MIN_LOG_LEVEL"],
     }
@@ -98,7 +98,9 @@ def apply(c, env=None) -> settings_mod.Settings:
     hub.spawner_class = StellarsSpawner
     sp = c.StellarsSpawner
     sp.image = s["JUPYTERHUB_NOTEBOOK_IMAGE"]
-    sp.network_name = s["JUPYTERHUB_NETWORK_NAME"]
+    sp.lab_network_base = s["JUPYTERHUB_NETWORK_NAME"]
+    sp.network_per_lab = s["JUPYTERHUB_LAB_NETWORK_ISOLATION"] and not host_net
+    sp.hub_alias = s["JUPYTERHUB_HUB_HOST"]
     sp.use_internal_ip = True  # labs are reached on their network (or loopback), never via published ports
     sp.lab_environment = lab_environment(s)
     sp.gpu_enabled = s["JUPYTERHUB_GPU_ENABLED"] == "1"  # 2: decided per spawn by the detection

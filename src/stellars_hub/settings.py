@@ -113,6 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Labs
     _S("JUPYTERHUB_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest", "Labs", "Image every user's JupyterLab container runs"),
     _S("JUPYTERHUB_NETWORK_NAME", "jupyterhub_network", "Labs", "Docker network of the labs; 'host' puts each lab on host networking on its own port"),
+    _S("JUPYTERHUB_LAB_NETWORK_ISOLATION", "1", "Labs", "1: each lab gets its own Docker network <JUPYTERHUB_NETWORK_NAME>-<user> (labs cannot reach each other; the hub joins each); 0: all labs share JUPYTERHUB_NETWORK_NAME", kind="bool"),
     _S("JUPYTERHUB_SERVICE_MLFLOW", "1", "Labs", "1: the lab starts its MLflow tracking server", kind="bool"),
     _S("JUPYTERHUB_SERVICE_RESOURCES_MONITOR", "1", "Labs", "1: the lab starts its resources monitor", kind="bool"),
     _S("JUPYTERHUB_SERVICE_TENSORBOARD", "1", "Labs", "1: the lab starts TensorBoard", kind="bool"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import socket
 
 from docker.errors import APIError
 from dockerspawner import DockerSpawner
@@ -19,6 +21,22 @@ class StellarsSpawner(DockerSpawner):
     shared_volume = Unicode(naming.SHARED_VOLUME, config=True, help="Volume mounted for everybody at /mnt/shared")
     lab_environment = Dict(config=True, help="Extra environment for every lab (service switches, MLflow, ...)")
     gpu_enabled = Bool(False, config=True, help="Request all GPUs and set the GPU flags in the lab")
+    lab_network_base = Unicode("jupyterhub_network", config=True, help="The labs' Docker network (or its name prefix)")
+    network_per_lab = Bool(False, config=True, help="""Each lab on its own bridge network
+        ``{lab_network_base}-{escaped name}``, created at start and removed at stop, so labs cannot
+        reach each other; the hub joins each one (alias ``hub_alias``) when it runs in a container.""")
+    hub_alias = Unicode("jupyterhub", config=True, help="Name labs reach the hub by on their network")
+    hub_container = Unicode(config=True, help="The hub's own container (empty: the hub is not in one)")
+
+    @default("hub_container")
+    def _hub_container_default(self):
+        return socket.gethostname() if os.path.exists("/.dockerenv") else ""
+
+    @default("network_name")
+    def _network_name_default(self):
+        if self.network_per_lab and self.lab_network_base not in ("host", "bridge"):
+            return f"{self.lab_network_base}-{self.escaped_name}"
+        return self.lab_network_base
     user_volumes = List(
         Dict(),
         config=True,
@@ -76,9 +94,18 @@ class StellarsSpawner(DockerSpawner):
     # set by self-service restart while the engine restarts the container in place
     restarting_in_place = False
 
+    _joined_network = False
+
     async def poll(self):
         if self.restarting_in_place:
             return None  # stopped for a moment on purpose, not dead
+        if self.owns_network and self.hub_container and not self._joined_network and self.container_id:
+            # a recreated hub container (image update) is not on the networks of running labs yet
+            try:
+                await self.ensure_lab_network()
+                self._joined_network = True
+            except APIError as exc:
+                self.log.warning("Could not join the network of %s's lab: %s", self.user.name, exc)
         return await super().poll()
 
     @property
@@ -115,6 +142,9 @@ class StellarsSpawner(DockerSpawner):
         if inspect.isawaitable(create):
             create = await create
         extra = dict(self.start_host_config)
+        if self.network_per_lab and not self.hub_container:
+            # the hub runs on the host: labs reach it through their own network's gateway
+            extra.setdefault("extra_hosts", {self.hub_alias: "host-gateway"})
         if self.gpu_enabled and "device_requests" not in extra:  # a policy's GPU choice wins
             extra["device_requests"] = [dict(self.GPU_REQUEST)]
         try:
@@ -144,7 +174,58 @@ class StellarsSpawner(DockerSpawner):
                 ) from exc
             raise
 
+    @property
+    def owns_network(self) -> bool:
+        return self.network_per_lab and self.network_name != self.lab_network_base
+
+    _hub_container_checked: dict = {}  # configured name -> whether the engine knows it (per process)
+
+    async def engine_hub_container(self) -> str:
+        """The hub's container when this engine runs it ('' when the hub is on the host or in a
+        container of another engine, e.g. a development container next to the engine)."""
+        name = self.hub_container
+        if name and name not in self._hub_container_checked:
+            try:
+                await self.docker("inspect_container", name)
+                self._hub_container_checked[name] = True
+            except APIError as exc:
+                if exc.status_code != 404:
+                    raise
+                self.log.info("The hub is not a container of this engine (%s); labs reach it through their gateway", name)
+                self._hub_container_checked[name] = False
+        return name if name and self._hub_container_checked[name] else ""
+
+    async def ensure_lab_network(self) -> None:
+        name = self.network_name
+        if self.hub_container and not await self.engine_hub_container():
+            self.hub_container = ""
+        found = await self.docker("networks", names=[name])
+        if not any(n["Name"] == name for n in found):
+            await self.docker("create_network", name, driver="bridge", check_duplicate=True,
+                              labels={"stellars.lab-network": self.user.name})
+        if self.hub_container:
+            try:
+                await self.docker("connect_container_to_network", self.hub_container, name, aliases=[self.hub_alias])
+            except APIError as exc:
+                if "already exists" not in str(exc):
+                    raise
+
+    async def remove_lab_network(self) -> None:
+        try:
+            if self.hub_container:
+                await self.docker("disconnect_container_from_network", self.hub_container, self.network_name)
+            await self.docker("remove_network", self.network_name)
+        except APIError as exc:  # gone already, or still used: kept, reused at the next start
+            self.log.debug("Lab network %s not removed: %s", self.network_name, exc)
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        if self.owns_network:
+            await self.remove_lab_network()
+
     async def start(self):
+        if self.owns_network:
+            await self.ensure_lab_network()
         if self.host_network:
             # every lab shares the host's ports: give each start a free one, loopback only
             self.ip = "127.0.0.1"
