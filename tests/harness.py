@@ -30,6 +30,7 @@ TEST_ENV = {
     "JUPYTERHUB_BASE_URL": "/jupyterhub",
     "JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin",  # prefixed: cleanup removes the admin's lab too
     "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
+    "JUPYTERHUB_SUBDOMAIN_HOST": "",  # tests reach the hub at 127.0.0.1; subdomain tests set it
 }
 
 

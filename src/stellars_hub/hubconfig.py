@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tornado.web import StaticFileHandler
+from traitlets.log import get_logger
 
 from . import naming
 from . import settings as settings_mod
@@ -83,6 +84,13 @@ def apply(c, env=None) -> settings_mod.Settings:
     hub.hub_ip = "127.0.0.1" if host_net else "0.0.0.0"
     hub.hub_connect_ip = "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"]
     hub.cleanup_servers = False  # labs keep running across hub restarts
+    if s["JUPYTERHUB_SUBDOMAIN_HOST"]:
+        hub.subdomain_host = s["JUPYTERHUB_SUBDOMAIN_HOST"]  # each lab on its own origin
+    else:
+        get_logger().warning(
+            "JUPYTERHUB_SUBDOMAIN_HOST is empty: every lab is served from the hub's own origin, so a "
+            "page a user's lab serves runs with the hub identity of whoever opens it (an admin included). "
+            "Use per-user subdomains unless this site has a single name.")
     c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
     if s["JUPYTERHUB_SSL_ENABLED"]:
         for name in ("JUPYTERHUB_SSL_CERT", "JUPYTERHUB_SSL_KEY"):

@@ -49,6 +49,8 @@ class Setting:
             return f"a number from {self.minimum} to {self.maximum}" + (f" ({self.unit})" if self.unit else "")
         if self.kind == "base_url":
             return "a URL path such as /jupyterhub (/, empty or unset mean the root)"
+        if self.kind == "subdomain_host":
+            return "empty, or an http(s):// URL without a path, such as https://example.org or https://localhost:8443"
         if self.kind == "uri":
             return "a file:// path or an http(s):// URL"
         if self.kind == "db_url":
@@ -96,6 +98,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_BASE_URL", "/jupyterhub", "Hub", "URL prefix the hub is served under", kind="base_url", optional=True),
     _S("JUPYTERHUB_HUB_HOST", "jupyterhub", "Hub", "Host name labs use to reach the hub API (127.0.0.1 on host networking)"),
     _S("JUPYTERHUB_HUB_PORT", "8080", "Hub", "Port of the hub API that labs connect to", kind="int", minimum=1, maximum=65535),
+    _S("JUPYTERHUB_SUBDOMAIN_HOST", "https://localhost", "Hub", "Public URL of the hub's domain; each lab is served at <user>.<that domain>, its own origin, so a page a user's lab serves cannot act with a visitor's hub identity (empty: labs share the hub's origin, for single-name sites only)", kind="subdomain_host", optional=True),
     _S("JUPYTERHUB_SSL_ENABLED", "0", "Hub", "1: the hub serves TLS itself (normally TLS ends at the reverse proxy)", kind="bool"),
     _S("JUPYTERHUB_SSL_CERT", "/data/certs/server.crt", "Hub", "TLS certificate file used when JUPYTERHUB_SSL_ENABLED=1"),
     _S("JUPYTERHUB_SSL_KEY", "/data/certs/server.key", "Hub", "TLS private key file used when JUPYTERHUB_SSL_ENABLED=1"),
@@ -193,6 +196,10 @@ def parse_value(setting: Setting, raw: str) -> Any:
         if not setting.minimum <= number <= setting.maximum:
             raise ValueError(f"{value} is outside {setting.minimum}..{setting.maximum}")
         return number
+    if setting.kind == "subdomain_host":
+        if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", value):
+            raise ValueError(f"{raw!r} is invalid")
+        return value.rstrip("/")
     if setting.kind == "uri":
         if not re.match(r"^(file://|https?://)\S+$", value):
             raise ValueError(f"{raw!r} is invalid")
