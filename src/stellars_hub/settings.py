@@ -50,7 +50,7 @@ class Setting:
         if self.kind == "base_url":
             return "a URL path such as /jupyterhub (/, empty or unset mean the root)"
         if self.kind == "subdomain_host":
-            return "empty, or an http(s):// URL without a path, such as https://example.org or https://localhost:8443"
+            return "off (or empty), or an http(s):// URL without a path, such as https://example.org or https://localhost:8443"
         if self.kind == "uri":
             return "a file:// path or an http(s):// URL"
         if self.kind == "db_url":
@@ -98,7 +98,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_BASE_URL", "/jupyterhub", "Hub", "URL prefix the hub is served under", kind="base_url", optional=True),
     _S("JUPYTERHUB_HUB_HOST", "jupyterhub", "Hub", "Host name labs use to reach the hub API (127.0.0.1 on host networking)"),
     _S("JUPYTERHUB_HUB_PORT", "8080", "Hub", "Port of the hub API that labs connect to", kind="int", minimum=1, maximum=65535),
-    _S("JUPYTERHUB_SUBDOMAIN_HOST", "https://localhost", "Hub", "Public URL of the hub's domain; each lab is served at <user>.<that domain>, its own origin, so a page a user's lab serves cannot act with a visitor's hub identity (empty: labs share the hub's origin, for single-name sites only)", kind="subdomain_host", optional=True),
+    _S("JUPYTERHUB_SUBDOMAIN_HOST", "https://localhost", "Hub", "Public URL of the hub's domain; each lab is served at <user>.<that domain>, its own origin, so a page a user's lab serves cannot act with a visitor's hub identity (off or empty: labs share the hub's origin, for single-name sites only)", kind="subdomain_host", optional=True),
     _S("JUPYTERHUB_SSL_ENABLED", "0", "Hub", "1: the hub serves TLS itself (normally TLS ends at the reverse proxy)", kind="bool"),
     _S("JUPYTERHUB_SSL_CERT", "/data/certs/server.crt", "Hub", "TLS certificate file used when JUPYTERHUB_SSL_ENABLED=1"),
     _S("JUPYTERHUB_SSL_KEY", "/data/certs/server.key", "Hub", "TLS private key file used when JUPYTERHUB_SSL_ENABLED=1"),
@@ -124,6 +124,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_LAB_CPU_LIMIT", "4", "Labs", "CPUs a lab may use at once unless a group policy gives more (0 = no limit)", kind="number", minimum=0, maximum=1024, unit="CPUs"),
     _S("JUPYTERHUB_LAB_PIDS_LIMIT", "4096", "Labs", "Processes and threads a lab may run unless a group policy gives more; stops fork bombs (0 = no limit)", kind="int", minimum=0, maximum=4194304),
     _S("JUPYTERHUB_POLICY_HOST_PATHS", "", "Labs", "Comma-separated host directories under which group policies may mount host paths into labs (empty: named volumes only)", optional=True),
+    _S("JUPYTERHUB_QUOTA_CHECK_INTERVAL", "3600", "Labs", "Seconds between checks of storage use against group quotas (users over quota are warned in JupyterLab at most once a day)", kind="int", minimum=10, maximum=86400, unit="seconds"),
     _S("TF_CPP_MIN_LOG_LEVEL", "3", "Labs", "TensorFlow C++ log level passed to labs", kind="choice", choices=("0", "1", "2", "3")),
     # GPU
     _S("JUPYTERHUB_GPU_ENABLED", "2", "GPU", "0 off, 1 on, 2 detect at start-up", kind="choice", choices=("0", "1", "2")),
@@ -197,6 +198,8 @@ def parse_value(setting: Setting, raw: str) -> Any:
             raise ValueError(f"{value} is outside {setting.minimum}..{setting.maximum}")
         return number
     if setting.kind == "subdomain_host":
+        if value == "off":
+            return ""
         if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", value):
             raise ValueError(f"{raw!r} is invalid")
         return value.rstrip("/")

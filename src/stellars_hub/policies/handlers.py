@@ -144,3 +144,35 @@ class EnvironmentAPIHandler(PolicyMixin, StellarsAPIHandler):
         self.audit(user.name, "environment-update", "ok", names=sorted(env))
         self.write_json({"username": user.name, "environment": env,
                          "applies": "at the next start of the server (Restart Server recreates it)"})
+
+
+class UserStorageAPIHandler(PolicyMixin, StellarsAPIHandler):
+    """A user's storage use against their soft quota."""
+
+    @requires("read:servers", "admin:users")
+    @api_errors
+    async def get(self, user_name):
+        from . import quota
+
+        user = self.find_user_or_404(user_name)
+        self.write_json(await quota.user_status(self.policies, self.runtime, user))
+
+
+class StorageListAPIHandler(PolicyMixin, StellarsAPIHandler):
+    """Every user with a quota, use against it; ``?over=1`` only those over (admins)."""
+
+    @requires_global(*READ_ALLOWED, "admin:users")
+    @api_errors
+    async def get(self):
+        from . import quota
+
+        rows = []
+        for orm_user in self.db.query(orm.User).order_by(orm.User.name):
+            user = self.users[orm_user]
+            eff = await self.policies.effective(orm_user, False)
+            if not eff.quota_gb:
+                continue
+            rows.append(await quota.user_status(self.policies, self.runtime, user))
+        if self.get_argument("over", "") == "1":
+            rows = [r for r in rows if r["over"]]
+        self.write_json({"users": rows})

@@ -13,7 +13,10 @@ from .handlers import (
     GroupPolicyAPIHandler,
     PoliciesPage,
     PolicyListAPIHandler,
+    StorageListAPIHandler,
+    UserStorageAPIHandler,
 )
+from .quota import start_warnings
 
 SCOPES = {
     READ_SCOPE: {"description": "Read group policies (lab resources and privileges per group)"},
@@ -30,7 +33,10 @@ def handlers(settings):
     env_store = hub.current().env_store
     userevents.on_rename(env_store.rename)
     userevents.on_delete(env_store.delete)
+    start_warnings(hub.current(), settings["JUPYTERHUB_QUOTA_CHECK_INTERVAL"])
     return [
+        (r"/api/storage", StorageListAPIHandler),
+        (r"/api/users/([^/]+)/storage", UserStorageAPIHandler),
         (r"/api/policies", PolicyListAPIHandler),
         (r"/api/groups/([^/]+)/policy", GroupPolicyAPIHandler),
         (r"/api/users/([^/]+)/lab", EffectiveLabAPIHandler),

@@ -127,7 +127,25 @@
     render();
   }
 
+  async function loadStorage() {
+    const rows = (await window.stellarsApi("GET", "storage")).users;
+    const body = $("storage-table").querySelector("tbody");
+    body.replaceChildren();
+    $("storage-empty").hidden = rows.length > 0;
+    for (const r of rows) {
+      const row = document.createElement("tr");
+      row.dataset.user = r.username;
+      cell(row, r.username);
+      cell(row, r.text);
+      cell(row, r.from_groups.join(", "));
+      const state = cell(row, r.over ? "over quota" : "within quota");
+      if (r.over) state.classList.add("text-danger", "fw-bold");
+      body.appendChild(row);
+    }
+  }
+
   $("policy-form").addEventListener("submit", save);
+  loadStorage().catch(() => { $("storage-empty").hidden = false; $("storage-empty").textContent = "Storage use is not available (engine not answering)."; });
   $("policy-cancel").addEventListener("click", () => { $("policy-form").hidden = true; });
   load().catch((err) => {
     $("policy-error").textContent = err.message;
