@@ -18,3 +18,11 @@ async def outdated_reason(spawner, container_info: dict | None) -> str | None:
     if labspec.SPEC_LABEL not in running:
         return "the lab was created before its policy was recorded"
     return "the lab's policy (resources, privileges, mounts or variables) changed since it was created"
+
+
+async def storage_against_quota(user, used_bytes: int | None) -> dict:
+    """Use of the user's own volumes against their groups' soft quota (for Manage Volumes)."""
+    from . import hub, quota
+
+    eff = await hub.current().effective(user.orm_user, False)
+    return quota.status(user.name, used_bytes, eff.quota_gb, eff.sources.get("quota_gb", []))

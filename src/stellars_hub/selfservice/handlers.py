@@ -98,12 +98,15 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
         user = self.find_user_or_404(user_name)
         spawner = user.spawner
         listing = await volumes.describe(self.runtime, user.name, spawner.volume_specs)
+        sizes = [v["size_bytes"] for v in listing if v["exists"]]
+        used = None if any(s is None for s in sizes) else sum(sizes)
         self.write_json(
             {
                 "username": user.name,
                 "server_active": bool(spawner.active),
                 "server_pending": spawner.pending,
                 "volumes": listing,
+                "storage": await policies.storage_against_quota(user, used),  # soft quota
             }
         )
 

@@ -147,6 +147,9 @@
         box.addEventListener("change", updateConfirm);
         tbody.appendChild(tr);
       }
+      const storage = data.storage || {};
+      $("volumes-quota").textContent = storage.quota_bytes ? "Storage: " + storage.text + "." : "";
+      $("volumes-quota").classList.toggle("text-danger", !!storage.over);
       show($("volumes-loading"), false);
       show($("volumes-table"), true);
     } catch (e) {
