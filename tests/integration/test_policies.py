@@ -5,7 +5,6 @@ and every change is audited."""
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 
 import docker

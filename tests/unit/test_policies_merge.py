@@ -64,3 +64,16 @@ def test_validation_names_the_field(body, field):
 def test_host_paths_under_the_allow_list_pass():
     assert validate({"mounts": [{"source": "/srv/data/set1", "target": "/mnt/set1", "mode": "rw"}]},
                     host_paths=["/srv/data"])["mounts"][0]["mode"] == "rw"
+
+
+def test_subdomain_host_and_cpu_settings_parse_or_name_the_variable():
+    from stellars_hub import settings
+
+    assert settings.load({"JUPYTERHUB_SUBDOMAIN_HOST": "off"})["JUPYTERHUB_SUBDOMAIN_HOST"] == ""
+    assert settings.load({"JUPYTERHUB_SUBDOMAIN_HOST": "https://hub.example.org/"})["JUPYTERHUB_SUBDOMAIN_HOST"] == "https://hub.example.org"
+    assert settings.load({"JUPYTERHUB_LAB_CPU_LIMIT": "1.5"})["JUPYTERHUB_LAB_CPU_LIMIT"] == 1.5
+    for name, bad in (("JUPYTERHUB_SUBDOMAIN_HOST", "https://x.org/path"), ("JUPYTERHUB_LAB_CPU_LIMIT", "lots"),
+                      ("JUPYTERHUB_LAB_CPU_LIMIT", "2000")):
+        with pytest.raises(settings.ConfigError) as err:
+            settings.load({name: bad})
+        assert err.value.problems[0].startswith(name)
