@@ -67,8 +67,11 @@ def build(eff: Effective) -> LabSpec:
         env["CPU_LIMIT"] = str(eff.cpus)
     gpus = eff.gpus
     env["ENABLE_GPU_SUPPORT"] = "1" if gpus != "none" else "0"
-    # "none" also hides GPUs from an engine whose default runtime is NVIDIA's
-    env["NVIDIA_VISIBLE_DEVICES"] = "all" if gpus == "all" else ",".join(gpus) if isinstance(gpus, list) else "none"
+    if gpus == "all" or isinstance(gpus, list):
+        env["NVIDIA_VISIBLE_DEVICES"] = "all" if gpus == "all" else ",".join(gpus)
+    elif "gpus" in eff.sources:
+        # a policy took GPUs away: "none" also hides them on an engine whose default runtime is NVIDIA's
+        env["NVIDIA_VISIBLE_DEVICES"] = "none"
     if gpus != "none":
         env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
 
