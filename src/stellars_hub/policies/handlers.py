@@ -166,13 +166,8 @@ class StorageListAPIHandler(PolicyMixin, StellarsAPIHandler):
     async def get(self):
         from . import quota
 
-        rows = []
-        for orm_user in self.db.query(orm.User).order_by(orm.User.name):
-            user = self.users[orm_user]
-            eff = await self.policies.effective(orm_user, False)
-            if not eff.quota_gb:
-                continue
-            rows.append(await quota.user_status(self.policies, self.runtime, user))
+        users = [self.users[u] for u in self.db.query(orm.User).order_by(orm.User.name)]
+        rows = await quota.statuses(self.policies, self.runtime, users)
         if self.get_argument("over", "") == "1":
             rows = [r for r in rows if r["over"]]
         self.write_json({"users": rows})
