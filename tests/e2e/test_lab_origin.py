@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from harness import PASSWORD, TEST_ENV, Hub, engine
+from harness import PASSWORD, TEST_ENV, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
 
@@ -79,7 +79,7 @@ class LocalhostHub(Hub):
 
 
 @pytest.mark.parametrize("subdomains", [True, False], ids=["subdomains", "shared-origin"])
-def test_a_lab_page_cannot_act_as_the_admin_who_opens_it(subdomains, browser, tmp_path):
+def test_a_lab_page_cannot_act_as_the_admin_who_opens_it(subdomains, browser, tmp_path, docker_engine):
     hub = LocalhostHub(data_dir=tmp_path / "hub", env=dict(TEST_ENV))
     origin = f"http://localhost:{hub.port}"
     hub.env["JUPYTERHUB_SUBDOMAIN_HOST"] = origin if subdomains else ""
@@ -130,3 +130,4 @@ def test_a_lab_page_cannot_act_as_the_admin_who_opens_it(subdomains, browser, tm
             assert attacker in members
     finally:
         hub.stop()
+        remove_test_objects()  # this hub is not a fixture's: its labs (the admin's too) go now
