@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .runtime.base import EngineUnavailable, NotFound, RuntimeConflict
 
-__all__ = ["StellarsError", "BadRequest", "Conflict", "TimedOut",
+__all__ = ["StellarsError", "BadRequest", "Conflict", "TimedOut", "Failed",
            "EngineUnavailable", "NotFound", "RuntimeConflict"]
 
 
@@ -27,3 +27,7 @@ class Conflict(StellarsError):
 
 class TimedOut(StellarsError):
     """The work was done but what should follow it did not happen in time."""
+
+
+class Failed(StellarsError):
+    """The work went wrong on the platform's side, and the message says what the user can do."""

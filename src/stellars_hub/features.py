@@ -5,7 +5,9 @@ from .activity.feature import FEATURE as ACTIVITY
 from .admin.feature import FEATURE as ADMIN
 from .events.feature import FEATURE as EVENTS
 from .notifications.feature import FEATURE as NOTIFICATIONS
+from .policies.feature import FEATURE as POLICIES
 from .selfservice.feature import FEATURE as SELFSERVICE
 from .session.feature import FEATURE as SESSION
 
-FEATURES = (ACCOUNTS, SELFSERVICE, ADMIN, SESSION, ACTIVITY, NOTIFICATIONS, EVENTS)
+# the admin feature's pre-spawn step (built-in groups, GPU decision) comes before the policies'
+FEATURES = (ACCOUNTS, SELFSERVICE, ADMIN, SESSION, ACTIVITY, NOTIFICATIONS, EVENTS, POLICIES)

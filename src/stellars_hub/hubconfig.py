@@ -74,6 +74,13 @@ def apply(c, env=None) -> settings_mod.Settings:
     setdefault(hub, "hub_connect_ip", "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"])
     setdefault(hub, "cleanup_servers", False)  # labs keep running across hub restarts
     setdefault(c.ConfigurableHTTPProxy, "pid_file", str(data / "jupyterhub-proxy.pid"))
+    if s["JUPYTERHUB_SUBDOMAIN_HOST"]:
+        setdefault(hub, "subdomain_host", s["JUPYTERHUB_SUBDOMAIN_HOST"])  # each lab on its own origin
+    elif "subdomain_host" not in hub:
+        log.warning(
+            "JUPYTERHUB_SUBDOMAIN_HOST is off: every lab is served from the hub's own origin, so a "
+            "page a user's lab serves runs with the hub identity of whoever opens it (an admin included). "
+            "Use per-user subdomains unless this site has a single name.")
     if s["JUPYTERHUB_SSL_ENABLED"]:
         for name in ("JUPYTERHUB_SSL_CERT", "JUPYTERHUB_SSL_KEY"):
             if not Path(s[name]).is_file():

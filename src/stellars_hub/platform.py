@@ -31,6 +31,7 @@ class StellarsHub(Configurable):
     base_url = setting("JUPYTERHUB_BASE_URL")
     hub_host = setting("JUPYTERHUB_HUB_HOST")
     hub_port = setting("JUPYTERHUB_HUB_PORT")
+    subdomain_host = setting("JUPYTERHUB_SUBDOMAIN_HOST")
     ssl_enabled = setting("JUPYTERHUB_SSL_ENABLED")
     ssl_cert = setting("JUPYTERHUB_SSL_CERT")
     ssl_key = setting("JUPYTERHUB_SSL_KEY")
@@ -48,10 +49,14 @@ class Labs(Configurable):
 
     image = setting("JUPYTERHUB_NOTEBOOK_IMAGE")
     network_name = setting("JUPYTERHUB_NETWORK_NAME")
+    network_isolation = setting("JUPYTERHUB_LAB_NETWORK_ISOLATION")
     service_mlflow = setting("JUPYTERHUB_SERVICE_MLFLOW")
     service_resources_monitor = setting("JUPYTERHUB_SERVICE_RESOURCES_MONITOR")
     service_tensorboard = setting("JUPYTERHUB_SERVICE_TENSORBOARD")
     tf_cpp_min_log_level = setting("TF_CPP_MIN_LOG_LEVEL")
+    memory_limit = setting("JUPYTERHUB_LAB_MEMORY_LIMIT")
+    cpu_limit = setting("JUPYTERHUB_LAB_CPU_LIMIT")
+    pids_limit = setting("JUPYTERHUB_LAB_PIDS_LIMIT")
 
 
 def configurables() -> list[type[Configurable]]:
@@ -60,11 +65,12 @@ def configurables() -> list[type[Configurable]]:
     from .activity.config import ActivityMonitor
     from .admin.config import Branding, Gpu
     from .notifications.config import Notifications
+    from .policies.config import GroupPolicies
     from .selfservice.config import SelfService
     from .session.config import IdleCuller
 
     classes = {c.__name__: c for c in (StellarsHub, Labs, Accounts, Gpu, Branding, SelfService,
-                                       Notifications, IdleCuller, ActivityMonitor)}
+                                       Notifications, IdleCuller, ActivityMonitor, GroupPolicies)}
     ordered = dict.fromkeys(s.owner for s in settings_mod.SETTINGS)
     return [classes[name] for name in ordered] + [Platform]
 

@@ -32,7 +32,7 @@ class Setting:
     default: str
     category: str
     description: str
-    kind: str = "str"  # str | int | bool | choice | base_url | uri | db_url
+    kind: str = "str"  # str | int | number | bool | choice | base_url | uri | db_url
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
@@ -59,8 +59,12 @@ class Setting:
             hi = "" if self.maximum is None else str(self.maximum)
             span = f"{lo}..{hi}" if hi else f">= {lo}" if lo else "any"
             return f"a whole number {span}" + (f" ({self.unit})" if self.unit else "")
+        if self.kind == "number":
+            return f"a number from {self.minimum} to {self.maximum}" + (f" ({self.unit})" if self.unit else "")
         if self.kind == "base_url":
             return "a URL path such as /jupyterhub (/, empty or unset mean the root)"
+        if self.kind == "subdomain_host":
+            return "off (or empty), or an http(s):// URL without a path, such as https://example.org or https://localhost:8443"
         if self.kind == "uri":
             return "a file:// path or an http(s):// URL"
         if self.kind == "db_url":
@@ -118,6 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_BASE_URL", "/jupyterhub", "Hub", "URL prefix the hub is served under", kind="base_url", optional=True, trait="StellarsHub.base_url"),
     _S("JUPYTERHUB_HUB_HOST", "jupyterhub", "Hub", "Host name labs use to reach the hub API (127.0.0.1 on host networking)", trait="StellarsHub.hub_host"),
     _S("JUPYTERHUB_HUB_PORT", "8080", "Hub", "Port of the hub API that labs connect to", kind="int", minimum=1, maximum=65535, trait="StellarsHub.hub_port"),
+    _S("JUPYTERHUB_SUBDOMAIN_HOST", "https://localhost", "Hub", "Public URL of the hub's domain; each lab is served at <user>.<that domain>, its own origin, so a page a user's lab serves cannot act with a visitor's hub identity (off or empty: labs share the hub's origin, for single-name sites only)", kind="subdomain_host", optional=True, trait="StellarsHub.subdomain_host"),
     _S("JUPYTERHUB_SSL_ENABLED", "0", "Hub", "1: the hub serves TLS itself (normally TLS ends at the reverse proxy)", kind="bool", trait="StellarsHub.ssl_enabled"),
     _S("JUPYTERHUB_SSL_CERT", "/data/certs/server.crt", "Hub", "TLS certificate file used when JUPYTERHUB_SSL_ENABLED=1", trait="StellarsHub.ssl_cert"),
     _S("JUPYTERHUB_SSL_KEY", "/data/certs/server.key", "Hub", "TLS private key file used when JUPYTERHUB_SSL_ENABLED=1", trait="StellarsHub.ssl_key"),
@@ -142,10 +147,16 @@ SETTINGS: tuple[Setting, ...] = (
     # Labs
     _S("JUPYTERHUB_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest", "Labs", "Image every user's JupyterLab container runs", trait="Labs.image"),
     _S("JUPYTERHUB_NETWORK_NAME", "jupyterhub_network", "Labs", "Docker network of the labs; 'host' puts each lab on host networking on its own port", trait="Labs.network_name"),
+    _S("JUPYTERHUB_LAB_NETWORK_ISOLATION", "1", "Labs", "1: each lab gets its own Docker network <JUPYTERHUB_NETWORK_NAME>-<user> (labs cannot reach each other; the hub joins each); 0: all labs share JUPYTERHUB_NETWORK_NAME", kind="bool", trait="Labs.network_isolation"),
     _S("JUPYTERHUB_SERVICE_MLFLOW", "1", "Labs", "1: the lab starts its MLflow tracking server", kind="bool", trait="Labs.service_mlflow"),
     _S("JUPYTERHUB_SERVICE_RESOURCES_MONITOR", "1", "Labs", "1: the lab starts its resources monitor", kind="bool", trait="Labs.service_resources_monitor"),
     _S("JUPYTERHUB_SERVICE_TENSORBOARD", "1", "Labs", "1: the lab starts TensorBoard", kind="bool", trait="Labs.service_tensorboard"),
     _S("TF_CPP_MIN_LOG_LEVEL", "3", "Labs", "TensorFlow C++ log level passed to labs", kind="choice", choices=("0", "1", "2", "3"), trait="Labs.tf_cpp_min_log_level"),
+    _S("JUPYTERHUB_LAB_MEMORY_LIMIT", "8192", "Labs", "Memory of a lab (kernels included) unless a group policy gives more; over it the engine kills a process in the lab, never outside it (0 = no limit)", kind="int", minimum=0, maximum=4194304, unit="MiB", trait="Labs.memory_limit"),
+    _S("JUPYTERHUB_LAB_CPU_LIMIT", "4", "Labs", "CPUs a lab may use at once unless a group policy gives more (0 = no limit)", kind="number", minimum=0, maximum=1024, unit="CPUs", trait="Labs.cpu_limit"),
+    _S("JUPYTERHUB_LAB_PIDS_LIMIT", "4096", "Labs", "Processes and threads a lab may run unless a group policy gives more; stops fork bombs (0 = no limit)", kind="int", minimum=0, maximum=4194304, trait="Labs.pids_limit"),
+    _S("JUPYTERHUB_POLICY_HOST_PATHS", "", "Labs", "Comma-separated host directories under which group policies may mount host paths into labs (empty: named volumes only)", optional=True, trait="GroupPolicies.host_paths"),
+    _S("JUPYTERHUB_QUOTA_CHECK_INTERVAL", "3600", "Labs", "Seconds between checks of storage use against group quotas (users over quota are warned in JupyterLab at most once a day)", kind="int", minimum=10, maximum=86400, unit="seconds", trait="GroupPolicies.quota_check_interval"),
     # GPU
     _S("JUPYTERHUB_GPU_ENABLED", "2", "GPU", "0 off, 1 on, 2 detect at start-up", kind="choice", choices=("0", "1", "2"), trait="Gpu.enabled"),
     _S("JUPYTERHUB_NVIDIA_IMAGE", "nvidia/cuda:13.0.2-base-ubuntu24.04", "GPU", "Image used to probe for GPUs with nvidia-smi", trait="Gpu.nvidia_image"),
@@ -211,6 +222,19 @@ def parse_value(setting: Setting, raw: str) -> Any:
         if setting.maximum is not None and number > setting.maximum:
             raise ValueError(f"{number} is above the maximum {setting.maximum}")
         return number
+    if setting.kind == "number":
+        if not re.fullmatch(r"\d+(\.\d+)?", value):
+            raise ValueError(f"{raw!r} is invalid")
+        number = float(value)
+        if not setting.minimum <= number <= setting.maximum:
+            raise ValueError(f"{value} is outside {setting.minimum}..{setting.maximum}")
+        return number
+    if setting.kind == "subdomain_host":
+        if value == "off":
+            return ""
+        if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", value):
+            raise ValueError(f"{raw!r} is invalid")
+        return value.rstrip("/")
     if setting.kind == "uri":
         if not re.match(r"^(file://|https?://)\S+$", value):
             raise ValueError(f"{raw!r} is invalid")
@@ -237,7 +261,7 @@ def coerce(setting: Setting, value: Any) -> Any:
         return value
     if setting.kind == "int" and isinstance(value, int) and not isinstance(value, bool):
         return parse_value(setting, str(value))
-    if setting.kind == "choice" and isinstance(value, int) and not isinstance(value, bool):
+    if setting.kind in ("choice", "number") and isinstance(value, int | float) and not isinstance(value, bool):
         return parse_value(setting, str(value))
     raise ValueError(f"{value!r} is invalid")
 
@@ -273,7 +297,8 @@ class SettingTrait(TraitType):
 _KIND_TRAITS = {
     kind: type(label, (SettingTrait,), {})
     for kind, label in (("str", "Unicode"), ("int", "Int"), ("bool", "Bool"), ("choice", "Enum"),
-                        ("base_url", "URLPrefix"), ("uri", "URI"), ("db_url", "DatabaseURL"))
+                        ("base_url", "URLPrefix"), ("uri", "URI"), ("db_url", "DatabaseURL"),
+                        ("number", "Float"), ("subdomain_host", "SubdomainHost"))
 }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import socket
 
 from docker.errors import APIError
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -14,7 +16,7 @@ from traitlets.config import Config, Configurable
 
 from . import naming
 from .admin.config import Gpu
-from .platform import Labs
+from .platform import Labs, StellarsHub
 
 
 def lab_environment(labs: Labs) -> dict[str, str]:
@@ -27,7 +29,7 @@ def lab_environment(labs: Labs) -> dict[str, str]:
         "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
         "MLFLOW_TRACKING_URI": "http://localhost:5000",
         "MLFLOW_PORT": "5000",
-        "MLFLOW_HOST": "0.0.0.0",
+        "MLFLOW_HOST": "127.0.0.1",  # the lab's loopback: reached through the lab's own server proxy
         "MLFLOW_WORKERS": "1",
         "TF_CPP_MIN_LOG_LEVEL": labs.tf_cpp_min_log_level,
     }
@@ -55,9 +57,36 @@ class StellarsSpawner(DockerSpawner):
     def _image_default(self):
         return self.labs.image
 
+    lab_network_base = Unicode(config=True, help="The labs' Docker network, or its name prefix with network_per_lab "
+                               "(default: c.Labs.network_name)")
+    network_per_lab = Bool(config=True, help="""Each lab on its own bridge network
+        ``{lab_network_base}-{escaped name}``, created at start and removed at stop, so labs cannot
+        reach each other; the hub joins each one (alias ``hub_alias``) when it runs in a container
+        (default: c.Labs.network_isolation, never with host networking).""")
+    hub_alias = Unicode(config=True, help="Name labs reach the hub by on their network (default: c.StellarsHub.hub_host)")
+    hub_container = Unicode(config=True, help="The hub's own container (empty: the hub is not in one)")
+
+    @default("hub_container")
+    def _hub_container_default(self):
+        return socket.gethostname() if os.path.exists("/.dockerenv") else ""
+
+    @default("lab_network_base")
+    def _lab_network_base_default(self):
+        return self.labs.network_name
+
+    @default("network_per_lab")
+    def _network_per_lab_default(self):
+        return self.labs.network_isolation and self.labs.network_name != "host"
+
+    @default("hub_alias")
+    def _hub_alias_default(self):
+        return StellarsHub(config=self.config).hub_host
+
     @default("network_name")
     def _network_name_default(self):
-        return self.labs.network_name
+        if self.network_per_lab and self.lab_network_base not in ("host", "bridge"):
+            return f"{self.lab_network_base}-{self.escaped_name}"
+        return self.lab_network_base
 
     @default("lab_environment")
     def _lab_environment_default(self):
@@ -139,9 +168,20 @@ class StellarsSpawner(DockerSpawner):
     # set by self-service restart while the engine restarts the container in place
     restarting_in_place = False
 
+    _joined_network = False
+
     async def poll(self):
         if self.restarting_in_place:
             return None  # stopped for a moment on purpose, not dead
+        if self.owns_network and self.hub_container and not self._joined_network and self.container_id:
+            # a recreated hub container (image update) is not on the networks of running labs yet
+            try:
+                await self.ensure_lab_network()
+                self._joined_network = True
+            except APIError as exc:
+                self.log.warning("Could not join the network of %s's lab: %s", self.user.name, exc)
+            except ENGINE_UNREACHABLE:
+                pass  # said below, by the poll itself
         try:
             return await super().poll()
         except ENGINE_UNREACHABLE as exc:
@@ -161,6 +201,7 @@ class StellarsSpawner(DockerSpawner):
         if self.gpu_enabled:
             env["NVIDIA_VISIBLE_DEVICES"] = "all"
             env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
+        env.update(self.start_env)  # this start's policy: limits, GPUs, group and user variables
         return env
 
     # Per-start privileges, set afresh before every start (admin feature's pre-spawn hook from
@@ -168,30 +209,45 @@ class StellarsSpawner(DockerSpawner):
     # across starts cannot keep a mount, flag or GPU request its user no longer has.
     start_binds: dict = {}
     start_host_config: dict = {}
+    start_env: dict = {}
+    start_labels: dict = {}  # the policies feature's fingerprint of this start's lab
 
     GPU_REQUEST = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
 
     async def create_object(self):
         configured_volumes, configured_host = self.volumes, self.extra_host_config
+        configured_create, configured_cpu = self.extra_create_kwargs, self.cpu_limit
         host = self._eval_if_callable(configured_host)
         if inspect.isawaitable(host):
             host = await host
+        create = self._eval_if_callable(configured_create)
+        if inspect.isawaitable(create):
+            create = await create
         extra = dict(self.start_host_config)
-        if self.gpu_enabled:
+        if self.network_per_lab and not self.hub_container:
+            # the hub runs on the host: labs reach it through their own network's gateway
+            extra.setdefault("extra_hosts", {self.hub_alias: "host-gateway"})
+        if self.gpu_enabled and "device_requests" not in extra:  # a policy's GPU choice wins
             extra["device_requests"] = [dict(self.GPU_REQUEST)]
         try:
             self.volumes = {**configured_volumes, **self.start_binds}
             self.extra_host_config = {**host, **extra}
+            if "nano_cpus" in extra:
+                self.cpu_limit = None  # DockerSpawner would add a CPU period the engine refuses beside NanoCpus
+            if self.start_labels:
+                self.extra_create_kwargs = {**create, "labels": {**create.get("labels", {}), **self.start_labels}}
             return await super().create_object()
         finally:
             self.volumes, self.extra_host_config = configured_volumes, configured_host
+            self.extra_create_kwargs, self.cpu_limit = configured_create, configured_cpu
 
     async def start_object(self):
         try:
             return await super().start_object()
         except APIError as exc:
             reason = str(exc.explanation or exc)
-            if self.gpu_enabled and re.search(r"device driver|nvidia|gpu", reason, re.I):
+            wants_gpu = self.gpu_enabled or bool(self.start_host_config.get("device_requests"))
+            if wants_gpu and re.search(r"device driver|nvidia|gpu", reason, re.I):
                 # Docker only says "could not select device driver"; say what it means here
                 raise RuntimeError(
                     f"the lab container could not start with a GPU ({reason}). GPUs are enabled "
@@ -200,7 +256,58 @@ class StellarsSpawner(DockerSpawner):
                 ) from exc
             raise
 
+    @property
+    def owns_network(self) -> bool:
+        return self.network_per_lab and self.network_name != self.lab_network_base
+
+    _hub_container_checked: dict = {}  # configured name -> whether the engine knows it (per process)
+
+    async def engine_hub_container(self) -> str:
+        """The hub's container when this engine runs it ('' when the hub is on the host or in a
+        container of another engine, e.g. a development container next to the engine)."""
+        name = self.hub_container
+        if name and name not in self._hub_container_checked:
+            try:
+                await self.docker("inspect_container", name)
+                self._hub_container_checked[name] = True
+            except APIError as exc:
+                if exc.status_code != 404:
+                    raise
+                self.log.info("The hub is not a container of this engine (%s); labs reach it through their gateway", name)
+                self._hub_container_checked[name] = False
+        return name if name and self._hub_container_checked[name] else ""
+
+    async def ensure_lab_network(self) -> None:
+        name = self.network_name
+        if self.hub_container and not await self.engine_hub_container():
+            self.hub_container = ""
+        found = await self.docker("networks", names=[name])
+        if not any(n["Name"] == name for n in found):
+            await self.docker("create_network", name, driver="bridge", check_duplicate=True,
+                              labels={"stellars.lab-network": self.user.name})
+        if self.hub_container:
+            try:
+                await self.docker("connect_container_to_network", self.hub_container, name, aliases=[self.hub_alias])
+            except APIError as exc:
+                if "already exists" not in str(exc):
+                    raise
+
+    async def remove_lab_network(self) -> None:
+        try:
+            if self.hub_container:
+                await self.docker("disconnect_container_from_network", self.hub_container, self.network_name)
+            await self.docker("remove_network", self.network_name)
+        except APIError as exc:  # gone already, or still used: kept, reused at the next start
+            self.log.debug("Lab network %s not removed: %s", self.network_name, exc)
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        if self.owns_network:
+            await self.remove_lab_network()
+
     async def start(self):
+        if self.owns_network:
+            await self.ensure_lab_network()
         if self.host_network:
             # every lab shares the host's ports: give each start a free one, loopback only
             self.ip = "127.0.0.1"

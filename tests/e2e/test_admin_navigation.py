@@ -9,6 +9,7 @@ from urllib.parse import quote
 from harness import ARTIFACTS, PASSWORD
 
 from stellars_hub.features import FEATURES
+from stellars_hub.settings import SETTINGS
 
 VERSION_LINE = (f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | "
                 f"JupyterHub {metadata.version('jupyterhub')}")
@@ -87,7 +88,7 @@ def test_settings_page_cells_carry_the_full_value_for_hover(hub, page):
     _login(page, hub, hub.admin, next_path="settings")
     cells = page.eval_on_selector_all(
         "td.setting-value", "tds => tds.map(td => [td.title, td.querySelector('code').textContent])")
-    assert len(cells) == len([s for f in [hubconfig.settings_mod.SETTINGS] for s in f])
+    assert len(cells) == len(SETTINGS)
     for full, shown in cells:
         assert full == shown or (shown.endswith("\u2026") and full.startswith(shown[:-1])), (full, shown)
     assert page.locator("h2", has_text="GPU").is_visible()

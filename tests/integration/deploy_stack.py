@@ -49,6 +49,9 @@ class Stack:
             "JUPYTERHUB_ADMIN": self.admin,
             "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD,
             "JUPYTERHUB_RESTART_READY_TIMEOUT": "60",
+            # path-based labs for the tests that reach labs with Python (which cannot resolve
+            # <user>.localhost); test_deploy_subdomains sets its own
+            "JUPYTERHUB_SUBDOMAIN_HOST": "off",
         }
         self.env.pop("STELLARS_COMPOSE_FILE", None)
 

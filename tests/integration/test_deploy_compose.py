@@ -199,6 +199,10 @@ def test_host_routing_template_routes_by_host_name_at_the_root(docker_engine, tm
         assert r.status_code == 200 and r.text == "backend jupyterhub.example.org /"  # no base-URL redirect
         assert get("example.org").status_code == 404
         assert get("other.example.org").status_code == 404
+        # labs on their own subdomains of the hub's name reach the hub's proxy too
+        r = get("alice.jupyterhub.example.org")
+        assert r.status_code == 200 and r.text == "backend alice.jupyterhub.example.org /"
+        assert config["services"]["jupyterhub"]["environment"]["JUPYTERHUB_SUBDOMAIN_HOST"] == "https://jupyterhub.example.org"
     finally:
         subprocess.run([*compose, "down"], env=routed.env, capture_output=True)
         routed.remove_volumes()

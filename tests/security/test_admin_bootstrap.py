@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from harness import PASSWORD, unique_name
+from harness import unique_name
 
 
 def _login(hub, name, password):

@@ -5,9 +5,9 @@
 - ``docker-privileged``: the lab runs as a privileged container.
 
 The groups are created at start-up (JupyterHub's ``load_groups``) and re-created before every
-spawn if an admin deleted them. Membership is read at every spawn and turned into this start's
-binds and host-config (StellarsSpawner.start_binds / start_host_config), so removing a user from
-a group removes the privilege at their next start.
+spawn if an admin deleted them. They are group policies whose privilege comes with the name (the
+policies feature): membership is read at every spawn and turned into this start's binds and
+host-config, so removing a user from a group removes the privilege at their next start.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ DESCRIPTIONS = {
 
 
 def load_groups() -> dict:
-    """For c.JupyterHub.load_groups: the groups exist from the first start (members untouched)."""
-    return {name: {"properties": {"description": text}} for name, text in DESCRIPTIONS.items()}
+    """For c.JupyterHub.load_groups: the groups exist from the first start (members untouched;
+    no properties, which JupyterHub would overwrite at every start, erasing the groups' policies)."""
+    return {name: {} for name in DESCRIPTIONS}
 
 
 def ensure(db, log) -> list[str]:
@@ -43,28 +44,7 @@ def ensure(db, log) -> list[str]:
     return created
 
 
-def grants(db, user_id: int) -> tuple[dict, dict]:
-    """(binds, host_config) this user's lab gets from current group membership."""
-    binds: dict = {}
-    host_config: dict = {}
-    for name in DESCRIPTIONS:
-        group = orm.Group.find(db, name)
-        if group is None or not any(u.id == user_id for u in group.users):
-            continue
-        if name == DOCKER_SOCK:
-            binds[ENGINE_SOCKET] = {"bind": ENGINE_SOCKET, "mode": "rw"}
-        elif name == DOCKER_PRIVILEGED:
-            host_config["privileged"] = True
-    return binds, host_config
-
-
 def apply_to_spawner(spawner) -> None:
-    """Pre-spawn step: groups present, then this start's grants from membership (fresh dicts)."""
-    db = spawner.user.db
-    ensure(db, spawner.log)
-    binds, host_config = grants(db, spawner.user.id)
-    spawner.start_binds = binds
-    spawner.start_host_config = host_config
-    if binds or host_config:
-        spawner.log.info("Docker privileges for %s's lab from groups: %s", spawner.user.name,
-                         ", ".join(([DOCKER_SOCK] if binds else []) + ([DOCKER_PRIVILEGED] if host_config else [])))
+    """Pre-spawn step: the built-in groups exist (their privileges are applied with every other
+    group policy by the policies feature's step, which runs after this one)."""
+    ensure(spawner.user.db, spawner.log)

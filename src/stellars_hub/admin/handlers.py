@@ -28,7 +28,8 @@ class SettingsPage(StellarsPageHandler):
     async def get(self):
         if not may_read_settings(self):
             raise web.HTTPError(403, "Only administrators may see the hub's settings.")
-        html = await self.render_template("settings.html", categories=settings_view.by_category(self.stellars))
+        html = await self.render_template("settings.html", categories=settings_view.by_category(self.stellars),
+                                          labs_share_origin=not self.stellars["JUPYTERHUB_SUBDOMAIN_HOST"])
         self.finish(html)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from .. import naming
+from .. import naming, policies
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import translate
 from ..web.permissions import allowed, requires
@@ -49,7 +49,16 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         user = self.find_user_or_404(user_name)
         busy = self.user_locks.busy(user.name)
         progress = restart.PROGRESS.get(user.name) if busy == "restart-server" else None
-        self.write_json({"running": bool(progress), "progress": progress})
+        self.write_json({"running": bool(progress), "progress": progress,
+                         "recreate": None if progress else await self.outdated(user)})
+
+    async def outdated(self, user) -> str | None:
+        """Why Restart Server would recreate the lab instead of restarting it in place."""
+        spawner = user.spawner
+        if not spawner.active or spawner.pending:
+            return None
+        info = await self.runtime.inspect_container(spawner.container_id or spawner.container_name)
+        return await policies.outdated_reason(self.platform, spawner, info)
 
     @requires("servers")
     async def post(self, user_name):
@@ -58,6 +67,13 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         async def work():
             state.require_running(user)  # inside the lock: nobody can change it under us
             try:
+                reason = await self.outdated(user)
+                if reason:
+                    return await restart.recreate(
+                        user=user, reason=reason, proxy=self.proxy,
+                        stop=lambda: self.stop_single_user(user), spawn=lambda: self.spawn_single_user(user),
+                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                    )
                 return await restart.restart_in_place(
                     user=user,
                     runtime=self.runtime,
@@ -70,7 +86,7 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
                 restart.PROGRESS.pop(user.name, None)
 
         result = await self.run_exclusive(
-            user, "restart-server", work, lambda r: {"container_id": r["container_id"]}
+            user, "restart-server", work, lambda r: {"container_id": r["container_id"], "how": r["status"]}
         )
         self.write_json(result)
 
@@ -84,12 +100,15 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
         user = self.find_user_or_404(user_name)
         spawner = user.spawner
         listing = await volumes.describe(self.runtime, user.name, spawner.volume_specs, sizes=volume_size_cache(self))
+        sizes = [v["size_bytes"] for v in listing if v["exists"]]
+        used = None if any(s is None for s in sizes) else sum(sizes)
         self.write_json(
             {
                 "username": user.name,
                 "server_active": bool(spawner.active),
                 "server_pending": spawner.pending,
                 "volumes": listing,
+                "storage": await policies.storage_against_quota(self.platform, user, used),  # soft quota
             }
         )
 

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from ..errors import Conflict, TimedOut
+from ..errors import Conflict, Failed, TimedOut
 from ..runtime.base import ContainerRuntime
 
 # user name -> phase of a restart in progress, for the page's progress display
@@ -78,5 +78,40 @@ async def restart_in_place(
         "container_id": after["Id"],
         "started_at": after["State"]["StartedAt"],
         "previous_started_at": before["State"]["StartedAt"],
+        "url": user.url,
+    }
+
+
+async def recreate(*, user, reason: str, stop, spawn, proxy, ready_timeout: int, poll: float = 0.5) -> dict:
+    """Stop and start the lab through JupyterHub (a new container built from what the user's lab
+    should get now): the engine's restart would bring back the old settings, privileges included."""
+    spawner = user.spawner
+    old_id = spawner.container_id
+    PROGRESS[user.name] = {"phase": "recreating", "since": time.time(), "reason": reason}
+    await stop()
+    deadline = time.monotonic() + ready_timeout
+    while user.spawner.pending or user.spawner.active:
+        if time.monotonic() > deadline:
+            raise TimedOut(f"the lab did not stop within {ready_timeout} s; try again later (your files are safe)")
+        await asyncio.sleep(poll)
+    await spawn()
+    spawner = user.spawner  # JupyterHub may hand out a new spawner object after a stop
+    while spawner.pending:
+        if time.monotonic() > deadline:
+            raise TimedOut(f"the new lab did not start within {ready_timeout} s; start your server from the home page (your files are safe)")
+        await asyncio.sleep(poll)
+    if not spawner.ready:
+        raise Failed("the lab was stopped to apply its new settings but did not start again; "
+                     "start it from the home page and ask your administrator if it fails (your files are safe)")
+    PROGRESS[user.name] = {"phase": "waiting for the lab", "since": time.time()}
+    url = lab_url_through_proxy(proxy.public_url, user.url)
+    if not await wait_until_answering(url, max(5.0, deadline - time.monotonic())):
+        raise TimedOut(f"the new lab did not answer within {ready_timeout} s; stop your server and start it again (your files are safe)")
+    return {
+        "status": "recreated",
+        "reason": reason,
+        "container": spawner.container_name,
+        "container_id": spawner.container_id,
+        "previous_container_id": old_id,
         "url": user.url,
     }

@@ -104,7 +104,13 @@
         scoreCell.appendChild(bar);
       }
       cell(tr, String(u.sample_count), "activity-samples text-end");
-      cell(tr, bytes(u.volume_bytes), "activity-volumes text-end");
+      const volumes = cell(tr, bytes(u.volume_bytes), "activity-volumes text-end");
+      const q = quotas[u.username];  // soft storage quota from a group policy (policies feature)
+      if (q) {
+        volumes.textContent += " (quota " + q.quota_text + ")";
+        volumes.title = "Storage " + q.text + ", quota from " + q.from_groups.join(", ");
+        if (q.over) volumes.classList.add("text-danger", "fw-bold", "activity-over-quota");
+      }
       tbody.appendChild(tr);
     }
     document.querySelectorAll("#activity-table th[data-sort]").forEach((th) => {
@@ -125,12 +131,16 @@
     errorBox.classList.toggle("d-none", !message);
   }
 
+  let quotas = {};
   async function load() {
     refreshBtn.disabled = true;
     refreshBtn.querySelector(".spinner-border").classList.remove("d-none");
     try {
       const body = await window.stellarsApi("GET", "activity");
       data = body;
+      try {
+        quotas = Object.fromEntries((await window.stellarsApi("GET", "storage")).users.map((q) => [q.username, q]));
+      } catch (e) { quotas = {}; }
       measuredAt = Date.parse(body.stats_timestamp || body.timestamp);
       showError((body.errors || []).join("; "));
       render();

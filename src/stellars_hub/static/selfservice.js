@@ -51,11 +51,20 @@
   const restartModal = new bootstrap.Modal($("restart-modal"));
   document.querySelectorAll(".ss-container").forEach((el) => { el.textContent = root.dataset.container; });
 
-  $("restart-server").addEventListener("click", () => {
+  $("restart-server").addEventListener("click", async () => {
     show($("restart-progress"), false);
     show($("restart-error"), false);
+    show($("restart-recreate"), false);
     $("restart-confirm").disabled = false;
     restartModal.show();
+    try {
+      const r = await api("GET", "/restart-server");
+      if (r.recreate) {
+        // the lab's settings changed: it is stopped and started anew, not restarted in place
+        $("restart-recreate-reason").textContent = r.recreate;
+        show($("restart-recreate"), true);
+      }
+    } catch (e) { /* the POST reports errors */ }
   });
 
   $("restart-confirm").addEventListener("click", async () => {
@@ -71,13 +80,16 @@
       try {
         const p = await api("GET", "/restart-server");
         if (p.progress) $("restart-phase").textContent = p.progress.phase === "restarting" ?
-          "Restarting the container" : "Waiting for JupyterLab to answer";
+          "Restarting the container" : p.progress.phase === "recreating" ?
+          "Recreating the lab with its new settings" : "Waiting for JupyterLab to answer";
       } catch (e) { /* the POST reports errors */ }
     }, 1000);
     try {
-      await api("POST", "/restart-server");
+      const done = await api("POST", "/restart-server");
       restartModal.hide();
-      result("success", "Server restarted: the same container is running again. " +
+      result("success", (done.status === "recreated" ?
+        "Server recreated with its new settings (a new container; files kept). " :
+        "Server restarted: the same container is running again. ") +
         '<a class="alert-link" id="open-lab" href="' + userUrl + '">Open JupyterLab</a>');
     } catch (e) {
       show($("restart-progress"), false);
@@ -135,6 +147,9 @@
         box.addEventListener("change", updateConfirm);
         tbody.appendChild(tr);
       }
+      const storage = data.storage || {};
+      $("volumes-quota").textContent = storage.quota_bytes ? "Storage: " + storage.text + "." : "";
+      $("volumes-quota").classList.toggle("text-danger", !!storage.over);
       show($("volumes-loading"), false);
       show($("volumes-table"), true);
     } catch (e) {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..errors import BadRequest, Conflict, EngineUnavailable, NotFound, RuntimeConflict, TimedOut
+from ..errors import BadRequest, Conflict, EngineUnavailable, Failed, NotFound, RuntimeConflict, TimedOut
 
 
 class Busy(Exception):
@@ -40,6 +40,8 @@ def translate(exc: BaseException) -> web.HTTPError | None:
         return http_error(409, str(exc))
     if isinstance(exc, TimedOut):
         return http_error(504, str(exc))
+    if isinstance(exc, Failed):
+        return http_error(500, str(exc))
     if isinstance(exc, EngineUnavailable):
         return http_error(503, f"{exc}. Other hub functions keep working; try again when the engine is back, or tell your administrator.")
     if isinstance(exc, NotFound):

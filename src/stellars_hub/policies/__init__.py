@@ -1,0 +1,28 @@
+"""Group policies: per-group lab resources and privileges, the bounded default every lab gets,
+and the user's own environment variables. Public: ``effective_for`` (what a user's next lab gets)."""
+
+from .merge import Effective, effective_for  # noqa: F401
+
+
+async def outdated_reason(platform, spawner, container_info: dict | None) -> str | None:
+    """Why the running container no longer matches what its user's lab should get now (group
+    policies, own variables, limits), or None when it matches. Used by Restart Server."""
+    from . import hub, labspec
+
+    if container_info is None:
+        return None
+    spec = await hub.policies_for(platform).spec_for(spawner)
+    running = (container_info.get("Config") or {}).get("Labels") or {}
+    if running.get(labspec.SPEC_LABEL) == spec.fingerprint:
+        return None
+    if labspec.SPEC_LABEL not in running:
+        return "the lab was created before its policy was recorded"
+    return "the lab's policy (resources, privileges, mounts or variables) changed since it was created"
+
+
+async def storage_against_quota(platform, user, used_bytes: int | None) -> dict:
+    """Use of the user's own volumes against their groups' soft quota (for Manage Volumes)."""
+    from . import hub, quota
+
+    eff = await hub.policies_for(platform).effective(user.orm_user, False)
+    return quota.status(user.name, used_bytes, eff.quota_gb, eff.sources.get("quota_gb", []))

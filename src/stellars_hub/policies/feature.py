@@ -1,0 +1,60 @@
+"""What the policies feature adds to the hub: custom scopes, routes, the admin nav entry, the
+pre-spawn step that gives each start its effective lab, and the storage quota checks."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..feature import Feature
+from .config import GroupPolicies
+from .handlers import (
+    ENV_SCOPE,
+    READ_SCOPE,
+    WRITE_SCOPE,
+    EffectiveLabAPIHandler,
+    EnvironmentAPIHandler,
+    GroupPolicyAPIHandler,
+    PoliciesPage,
+    PolicyListAPIHandler,
+    StorageListAPIHandler,
+    UserStorageAPIHandler,
+)
+from .hub import policies_for
+from .quota import check_forever
+
+_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
+
+
+def _on_start(platform, app) -> None:
+    interval = GroupPolicies(parent=platform).quota_check_interval
+    task = asyncio.get_running_loop().create_task(check_forever(policies_for(platform), platform.runtime, app, interval))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+FEATURE = Feature(
+    name="policies",
+    scopes={
+        READ_SCOPE: {"description": "Read group policies (lab resources and privileges per group)"},
+        WRITE_SCOPE: {"description": "Change group policies, including granting the Docker socket or privileged mode",
+                      "subscopes": [READ_SCOPE]},
+        ENV_SCOPE: {"description": "Read and set a user's own lab environment variables"},
+    },
+    user_scopes=(f"{ENV_SCOPE}!user",),  # everyone sets their own variables
+    # after Settings (40), before Change Password (90)
+    nav=({"id": "policies", "label": "Policies", "path": "policies", "admin": True, "order": 45},),
+    handlers=(
+        (r"/api/storage", StorageListAPIHandler),
+        (r"/api/users/([^/]+)/storage", UserStorageAPIHandler),
+        (r"/api/policies", PolicyListAPIHandler),
+        (r"/api/groups/([^/]+)/policy", GroupPolicyAPIHandler),
+        (r"/api/users/([^/]+)/lab", EffectiveLabAPIHandler),
+        (r"/api/users/([^/]+)/environment", EnvironmentAPIHandler),
+        (r"/policies", PoliciesPage),
+    ),
+    # after the admin feature's step (built-in groups, GPU decision): see features.py's order
+    pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner),
+    on_start=_on_start,
+    on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
+    on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),
+)

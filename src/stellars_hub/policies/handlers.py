@@ -1,0 +1,164 @@
+"""Group policy API and page (admins, or tokens with the custom policy scopes), and each user's
+effective lab and own environment variables (themselves, or admins)."""
+
+from __future__ import annotations
+
+
+from jupyterhub import orm
+from jupyterhub.scopes import has_scope
+from tornado import web
+
+from ..admin.groups import DESCRIPTIONS
+from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.errors import http_error
+from ..web.permissions import requires, requires_global
+from . import hub, model, store
+
+READ_SCOPE = "custom:policies:read"
+WRITE_SCOPE = "custom:policies:write"
+ENV_SCOPE = "custom:environment:write"
+# JupyterHub's admin role cannot be given custom scopes: its admin:groups grants the same
+READ_ALLOWED = (READ_SCOPE, WRITE_SCOPE, "admin:groups")
+WRITE_ALLOWED = (WRITE_SCOPE, "admin:groups")
+
+
+def group_model(group, policies: hub.Policies) -> dict:
+    return {
+        "name": group.name,
+        "policy": store.stored(group),
+        "built_in": store.BUILT_IN.get(group.name),
+        "description": DESCRIPTIONS.get(group.name) or (group.properties or {}).get("description", ""),
+        "members": sorted(u.name for u in group.users),
+        "valid": _valid(group, policies),
+    }
+
+
+def _valid(group, policies) -> str | None:
+    """None when the stored policy passes validation, else why (a hand-edited property)."""
+    try:
+        policies.validate(store.stored(group))
+        return None
+    except model.PolicyError as exc:
+        return str(exc)
+
+
+class PolicyMixin:
+    @property
+    def policies(self) -> hub.Policies:
+        return hub.policies_for(self.platform)
+
+    def find_group_or_404(self, name: str):
+        group = orm.Group.find(self.db, name)
+        if group is None:
+            raise http_error(404, f"no group named {name!r}; create it in the admin panel (Groups) first")
+        return group
+
+
+class PolicyListAPIHandler(PolicyMixin, StellarsAPIHandler):
+    @requires_global(*READ_ALLOWED)
+    async def get(self):
+        groups = self.db.query(orm.Group).order_by(orm.Group.name).all()
+        self.write_json({"groups": [group_model(g, self.policies) for g in groups],
+                         "defaults": self.policies.defaults(False).__dict__,
+                         "host_paths": self.policies.host_paths})
+
+
+class GroupPolicyAPIHandler(PolicyMixin, StellarsAPIHandler):
+    @requires_global(*READ_ALLOWED)
+    async def get(self, group_name):
+        self.write_json(group_model(self.find_group_or_404(group_name), self.policies))
+
+    @requires_global(*WRITE_ALLOWED)
+    async def put(self, group_name):
+        target = f"group:{group_name}"
+        group = self.find_group_or_404(group_name)
+        body = self.json_body()
+        try:
+            policy = self.policies.validate(body)
+            store.check_conflicts(self.db, group.name, policy)
+        except model.PolicyError as exc:
+            self.audit(target, "policy-update", "refused 400", reason=str(exc), field=exc.field)
+            raise http_error(400, f"{exc}; nothing was saved") from None
+        before = store.stored(group)
+        # validation, conflict check and write happen without an await in between: no other
+        # request can save a conflicting policy in the meantime
+        store.write(self.db, group, policy)
+        self.audit(target, "policy-update", "ok", before=before, after=policy)
+        self.write_json(group_model(group, self.policies))
+
+
+class PoliciesPage(PolicyMixin, StellarsPageHandler):
+    @web.authenticated
+    async def get(self):
+        if not any(has_scope(s, self.parsed_scopes, db=self.db) for s in READ_ALLOWED):
+            raise web.HTTPError(403, "Only administrators may see group policies.")
+        html = await self.render_template("policies.html", host_paths=self.policies.host_paths,
+                                          built_in=store.BUILT_IN, descriptions=DESCRIPTIONS)
+        self.finish(html)
+
+
+class EffectiveLabAPIHandler(PolicyMixin, StellarsAPIHandler):
+    """What the user's next lab gets, and which groups gave it."""
+
+    @requires("read:servers", "admin:users")
+    async def get(self, user_name):
+        user = self.find_user_or_404(user_name)
+        eff = await self.policies.effective(user.orm_user, user.spawner.gpu_enabled)
+        self.write_json({"username": user.name, "lab": eff.as_json(),
+                         "groups": sorted(g.name for g in user.orm_user.groups)})
+
+
+class EnvironmentAPIHandler(PolicyMixin, StellarsAPIHandler):
+    @requires(ENV_SCOPE, "admin:users")
+    async def get(self, user_name):
+        user = self.find_user_or_404(user_name)
+        env = await self.policies.store.env(user.name)
+        self.write_json({"username": user.name, "environment": env})
+
+    @requires(ENV_SCOPE, "admin:users")
+    async def put(self, user_name):
+        user = self.find_user_or_404(user_name)
+        body = self.json_body()
+        try:
+            if not isinstance(body, dict) or set(body) != {"environment"}:
+                raise model.PolicyError("environment", 'the body must be {"environment": {NAME: value, ...}}')
+            env = model.validate_env(body["environment"], "environment", self.policies.platform_names)
+            for group in user.orm_user.groups:
+                policy = self.policies.checked_policy(group) or {}
+                for name in env:
+                    if name in policy.get("env", {}):
+                        raise model.PolicyError(f"environment.{name}", f"group {group.name} sets {name} for your lab; its value is used")
+        except model.PolicyError as exc:
+            self.audit(user.name, "environment-update", "refused 400", reason=str(exc), field=exc.field)
+            raise http_error(400, f"{exc}; nothing was saved") from None
+        async with self.user_locks.exclusive(user.name, "environment-update"):
+            await self.policies.store.put_env(user.name, env)
+        # values may be secrets: the audit names the variables, never their values
+        self.audit(user.name, "environment-update", "ok", names=sorted(env))
+        self.write_json({"username": user.name, "environment": env,
+                         "applies": "at the next start of the server (Restart Server recreates it)"})
+
+
+class UserStorageAPIHandler(PolicyMixin, StellarsAPIHandler):
+    """A user's storage use against their soft quota."""
+
+    @requires("read:servers", "admin:users")
+    async def get(self, user_name):
+        from . import quota
+
+        user = self.find_user_or_404(user_name)
+        self.write_json(await quota.user_status(self.policies, self.runtime, user))
+
+
+class StorageListAPIHandler(PolicyMixin, StellarsAPIHandler):
+    """Every user with a quota, use against it; ``?over=1`` only those over (admins)."""
+
+    @requires_global(*READ_ALLOWED, "admin:users")
+    async def get(self):
+        from . import quota
+
+        users = [self.users[u] for u in self.db.query(orm.User).order_by(orm.User.name)]
+        rows = await quota.statuses(self.policies, self.runtime, users)
+        if self.get_argument("over", "") == "1":
+            rows = [r for r in rows if r["over"]]
+        self.write_json({"users": rows})

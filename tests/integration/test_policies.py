@@ -1,0 +1,186 @@
+"""Group policies on the real engine: every field reaches the container (docker inspect), a user
+in two groups gets the documented merge, refused policies change nothing, scopes are enforced
+and every change is audited."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+
+import docker
+import pytest
+
+from harness import RUN_PREFIX, engine
+
+from stellars_hub import naming
+
+HOST_DIR = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}-policy-")
+HUB_ENV = {"JUPYTERHUB_POLICY_HOST_PATHS": HOST_DIR}
+
+
+def _group(hub, label) -> str:
+    name = f"{RUN_PREFIX}{label}"
+    r = hub.api(hub.admin_session(), "POST", f"groups/{name}")
+    assert r.status_code == 201, r.text
+    return name
+
+
+def _join(hub, group, user):
+    r = hub.api(hub.admin_session(), "POST", f"groups/{group}/users", json={"users": [user]})
+    assert r.status_code == 200, r.text
+
+
+def _put(hub, group, policy, session=None, token=None):
+    return hub.api(None if token else (session or hub.admin_session()), "PUT", f"groups/{group}/policy",
+                   token=token, json=policy)
+
+
+def _inspect(name) -> dict:
+    return engine().api.inspect_container(naming.container_name(name))
+
+
+def _env(info) -> dict:
+    return dict(e.split("=", 1) for e in info["Config"]["Env"])
+
+
+@pytest.fixture(scope="module")
+def volumes():
+    client = engine()
+    names = [f"{RUN_PREFIX}-data-a", f"{RUN_PREFIX}-data-b"]
+    for n in names:
+        client.volumes.create(n)
+    yield names
+    for n in names:
+        try:
+            client.volumes.get(n).remove(force=True)
+        except docker.errors.APIError:
+            pass
+
+
+def test_two_groups_merge_onto_the_container(hub, volumes):
+    course, research = _group(hub, "course"), _group(hub, "research")
+    r = _put(hub, course, {"memory_mb": 512, "cpus": 1, "pids": 300, "env": {"COURSE": "ml-101"},
+                           "mounts": [{"source": volumes[0], "target": "/mnt/datasets", "mode": "ro"}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["policy"]["memory_mb"] == 512
+    r = _put(hub, research, {"memory_mb": 1024, "cpus": 0.5, "pids": 200, "env": {"TEAM": "vision"},
+                             "mounts": [{"source": volumes[1], "target": "/mnt/scratch", "mode": "rw"},
+                                        {"source": HOST_DIR, "target": "/mnt/host-data", "mode": "ro"}],
+                             "privileged": True})
+    assert r.status_code == 200, r.text
+
+    name, session = hub.new_user("pol")
+    _join(hub, course, name)
+    _join(hub, research, name)
+    # the user sees what their next lab gets and which group gave it
+    lab = hub.api(session, "GET", f"users/{name}/lab").json()["lab"]
+    assert lab["memory_mb"] == 1024 and lab["sources"]["memory_mb"] == [research]
+    assert lab["cpus"] == 1 and lab["sources"]["cpus"] == [course]
+
+    hub.start_server(session, name)
+    info = _inspect(name)
+    host = info["HostConfig"]
+    assert host["Memory"] == 1024 * 1024 * 1024  # the most generous memory (research)
+    assert host["NanoCpus"] == 1_000_000_000  # the most generous CPUs (course)
+    assert host["PidsLimit"] == 300  # the most generous process limit (course)
+    assert host["Privileged"] is True  # research grants it
+    env = _env(info)
+    assert env["COURSE"] == "ml-101" and env["TEAM"] == "vision"  # union of the variables
+    mounts = {m["Destination"]: m for m in info["Mounts"]}
+    assert mounts["/mnt/datasets"]["Name"] == volumes[0] and mounts["/mnt/datasets"]["RW"] is False
+    assert mounts["/mnt/scratch"]["Name"] == volumes[1] and mounts["/mnt/scratch"]["RW"] is True
+    assert mounts["/mnt/host-data"]["Type"] == "bind" and mounts["/mnt/host-data"]["Source"] == HOST_DIR
+    assert f"{HOST_DIR}:/mnt/host-data:ro" in host["Binds"]
+    assert {"/home", "/home/lab/workspace", "/mnt/shared"} <= set(mounts)  # the lab's own volumes stay
+    hub.stop_server(session, name)
+
+    audit = [json.loads(line) for line in (hub.data_dir / "audit.log").read_text().splitlines()]
+    updates = [a for a in audit if a["action"] == "policy-update" and a["target"] == f"group:{research}"]
+    assert updates and updates[-1]["outcome"] == "ok" and updates[-1]["after"]["memory_mb"] == 1024
+
+
+def test_gpu_device_ids_are_requested_from_the_engine(hub):
+    """The engine has no GPU, so the lab cannot start; the container the hub created for it is
+    left in the engine (created, never started) and shows the device request the hub made."""
+    gpu = _group(hub, "gpu")
+    assert _put(hub, gpu, {"gpus": ["0", "2"]}).status_code == 200
+    name, session = hub.new_user("gpu")
+    _join(hub, gpu, name)
+    r = hub.api(session, "POST", f"users/{name}/server")
+    assert r.status_code in (201, 202, 500), r.text
+    model = hub.wait_server(session, name, ready=False, timeout=120)
+    assert not model["servers"]
+    info = _inspect(name)
+    assert info["State"]["Running"] is False
+    requests_ = info["HostConfig"]["DeviceRequests"]
+    assert requests_ == [{"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "2"],
+                          "Capabilities": [["gpu"]], "Options": {}}]
+    env = _env(info)
+    assert env["NVIDIA_VISIBLE_DEVICES"] == "0,2" and env["ENABLE_GPU_SUPPORT"] == "1"
+    assert "GPU" in hub.log_text()
+    engine().api.remove_container(info["Id"], force=True)
+
+
+REFUSED = [
+    ({"env": {"JUPYTERHUB_API_TOKEN": "x"}}, "env.JUPYTERHUB_API_TOKEN"),
+    ({"env": {"JPY_COOKIE": "x"}}, "env.JPY_COOKIE"),
+    ({"env": {"MLFLOW_HOST": "0.0.0.0"}}, "env.MLFLOW_HOST"),
+    ({"env": {"9BAD": "x"}}, "env.9BAD"),
+    ({"memory_mb": "lots"}, "memory_mb"),
+    ({"cpus": -1}, "cpus"),
+    ({"gpus": "some"}, "gpus"),
+    ({"mounts": [{"source": "/etc", "target": "/mnt/etc"}]}, "mounts[0].source"),
+    ({"mounts": [{"source": "jupyterhub_data", "target": "/mnt/x"}]}, "mounts[0].source"),
+    ({"mounts": [{"source": "vol", "target": "/home"}]}, "mounts[0].target"),
+    ({"mounts": [{"source": "vol", "target": "/mnt/x", "mode": "rx"}]}, "mounts[0].mode"),
+    ({"docker_sock": "yes"}, "docker_sock"),
+    ({"shell": "/bin/zsh"}, "shell"),
+]
+
+
+def test_refused_policies_change_nothing(hub):
+    group = _group(hub, "strict")
+    good = {"memory_mb": 2048, "env": {"SHARED_NAME": "one"}}
+    assert _put(hub, group, good).status_code == 200
+    for body, field in REFUSED:
+        r = _put(hub, group, {**good, **body})
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["message"].startswith(field + ":"), (field, r.json())
+        assert "nothing was saved" in r.json()["message"]
+    assert hub.api(hub.admin_session(), "GET", f"groups/{group}/policy").json()["policy"] == good
+
+    # two groups giving one variable different values: refused at save time, naming both
+    other = _group(hub, "other")
+    r = _put(hub, other, {"env": {"SHARED_NAME": "two"}, "memory_mb": 4096})
+    assert r.status_code == 400
+    assert group in r.json()["message"] and other in r.json()["message"]
+    assert hub.api(hub.admin_session(), "GET", f"groups/{other}/policy").json()["policy"] == {}
+    assert _put(hub, other, {"env": {"SHARED_NAME": "one"}}).status_code == 200  # the same value is fine
+
+    assert hub.api(hub.admin_session(), "PUT", "groups/no-such-group-x/policy", json={}).status_code == 404
+    r = hub.api(hub.admin_session(), "PUT", f"groups/{group}/policy", data=b"{not json")
+    assert r.status_code == 400
+    audit = (hub.data_dir / "audit.log").read_text()
+    assert '"outcome": "refused 400"' in audit and "env.JUPYTERHUB_API_TOKEN" in audit
+
+
+def test_policy_scopes(hub):
+    group = _group(hub, "scoped")
+    name, session = hub.new_user("nopol")
+    assert _put(hub, group, {"memory_mb": 99999}, session=session).status_code == 403
+    assert hub.api(session, "GET", f"groups/{group}/policy").status_code == 403
+    assert hub.api(session, "GET", "policies").status_code == 403
+    assert session.get(hub.hub_url + "policies").status_code == 403
+    # tokens are checked with has_scope semantics: only an unfiltered admin:groups (or the
+    # custom policy scopes, which JupyterHub's admin role cannot hold) grants the action
+    admin = hub.admin_session()
+    narrow = hub.token_for(hub.admin, ["read:users"])
+    filtered = hub.token_for(hub.admin, [f"admin:groups!group={group}"])
+    full = hub.token_for(hub.admin, ["admin:groups"])
+    assert hub.api(None, "GET", f"groups/{group}/policy", token=narrow).status_code == 403
+    r = _put(hub, group, {"memory_mb": 99999}, token=filtered)
+    assert r.status_code == 403 and "custom:policies:write" in r.json()["message"]
+    assert hub.api(admin, "GET", f"groups/{group}/policy").json()["policy"] == {}
+    r = _put(hub, group, {"memory_mb": 3000}, token=full)
+    assert r.status_code == 200, r.text
+    assert hub.api(None, "GET", f"groups/{group}/policy", token=full).json()["policy"] == {"memory_mb": 3000}
