@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import inspect
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import docker
 from docker.errors import APIError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
 
 from . import naming
+from .labwait import wait_until_answering
 
 
 class StellarsSpawner(DockerSpawner):
@@ -136,7 +140,52 @@ class StellarsSpawner(DockerSpawner):
             # every lab shares the host's ports: give each start a free one, loopback only
             self.ip = "127.0.0.1"
             self.port = random_port()
-        return await super().start()
+        ip, port = await super().start()
+        await self._wait_for_lab(ip, port)
+        return ip, port
+
+    async def _wait_for_lab(self, ip, port) -> None:
+        """Return once the lab answers, so JupyterHub's own wait (whose backoff looks up to
+        5 s apart) finds it at its first look. A lab that never answers is left to that wait
+        and its http_timeout; a container that exits ends the wait at once."""
+        if self.internal_ssl or self.server is None:
+            return  # the hub's wait knows the certificates; ours would not
+        host = f"[{ip}]" if ":" in ip else ip
+        url = f"http://{host}:{port}{self.server.base_url}api"
+
+        async def alive():
+            return await super(StellarsSpawner, self).poll() is None
+
+        await wait_until_answering(url, self.http_timeout, alive=alive)
+
+    # DockerSpawner runs every engine call of every user on ONE thread with one client, so a
+    # class of spawns queues behind each other's create/start/stop calls. A few threads, each
+    # with its own client (a requests session is not meant to be shared across threads).
+    engine_threads = 8
+    _pool = None
+    _thread_clients = threading.local()
+
+    @property
+    def executor(self):
+        cls = StellarsSpawner
+        if cls._pool is None:
+            cls._pool = ThreadPoolExecutor(self.engine_threads, thread_name_prefix="stellars-spawner")
+        return cls._pool
+
+    _api_version = None  # learnt by the first client; later ones skip the engine round trip
+
+    @property
+    def client(self):
+        local = StellarsSpawner._thread_clients
+        if getattr(local, "client", None) is None:
+            kwargs = {"version": StellarsSpawner._api_version or "auto"}
+            if self.tls_config:
+                kwargs["tls"] = docker.tls.TLSConfig(**self.tls_config)
+            kwargs.update(docker.utils.kwargs_from_env())
+            kwargs.update(self.client_kwargs)
+            local.client = docker.APIClient(**kwargs)
+            StellarsSpawner._api_version = local.client.api_version
+        return local.client
 
     async def get_ip_and_port(self):
         if self.host_network:
