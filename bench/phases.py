@@ -126,3 +126,62 @@ def median_phases(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def format_phases(phases: dict[str, float]) -> list[str]:
     return [f"{name}: {seconds * 1000:.0f} ms" for name, seconds in phases.items()]
+
+
+def engine_events(container_id: str, since: float, until: float) -> list[tuple[float, str]]:
+    """(epoch, action) of the engine's events for one container between two moments."""
+    from harness import engine
+
+    raw = engine().api.events(since=int(since), until=int(until) + 1, decode=True,
+                              filters={"container": container_id})
+    return [(e["timeNano"] / 1e9, e["Action"]) for e in raw if e["timeNano"] / 1e9 >= since - 0.001]
+
+
+def event_time(events, action: str, after: float = 0.0) -> float | None:
+    for t, a in events:
+        if a == action and t >= after:
+            return t
+    return None
+
+
+def last_listening(container, after: float) -> float | None:
+    """When the lab last said it listens, if that was after ``after``."""
+    for line in reversed(container.logs(timestamps=True).decode(errors="replace").splitlines()):
+        if "is running at" in line:
+            t = engine_stamp(line)
+            return t if t >= after else None
+    return None
+
+
+def restart_breakdown(events, listening: float | None, t_request: float, t_answer: float) -> dict[str, float]:
+    """Restart Server in place: the engine's kill/die/start events and the lab's log."""
+    kill = event_time(events, "kill", t_request)
+    die = event_time(events, "die", t_request)
+    start = event_time(events, "start", t_request)
+    marks = {"request": t_request, "kill": kill, "die": die, "start": start, "listening": listening,
+             "answer": t_answer}
+    phases = [
+        ("hub: request to stop signal", "request", "kill"),
+        ("graceful stop (lab's own shutdown)", "kill", "die"),
+        ("engine: stopped to started", "die", "start"),
+        ("lab start-up (interpreter, imports, server)", "start", "listening"),
+        ("readiness wait + response to client", "listening", "answer"),
+    ]
+    return {name: marks[b] - marks[a] for name, a, b in phases
+            if marks.get(a) is not None and marks.get(b) is not None}
+
+
+def stop_breakdown(events, t_request: float, t_stopped: float) -> dict[str, float]:
+    """JupyterHub stop: the engine's kill/die/destroy events."""
+    kill = event_time(events, "kill", t_request)
+    die = event_time(events, "die", t_request)
+    destroy = event_time(events, "destroy", t_request)
+    marks = {"request": t_request, "kill": kill, "die": die, "destroy": destroy, "stopped": t_stopped}
+    phases = [
+        ("hub: request to stop signal", "request", "kill"),
+        ("graceful stop (lab's own shutdown)", "kill", "die"),
+        ("container removal", "die", "destroy"),
+        ("hub bookkeeping, client sees it stopped", "destroy", "stopped"),
+    ]
+    return {name: marks[b] - marks[a] for name, a, b in phases
+            if marks.get(a) is not None and marks.get(b) is not None}
