@@ -3,7 +3,7 @@
 A row is (name, ratio, note[, goal[, breakdown]]): figures are measured side by side in the
 same run and reported as ratios, since absolute timings on a shared machine say little.
 ``goal`` is "<= 1.3" or ">= 0.9" (None: no goal); the table says ``ok`` or ``short`` per row.
-``breakdown`` maps a title to {phase: seconds}, printed under the table.
+``breakdown`` maps a title to {phase: seconds or a text}, printed under the table.
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ def main(argv: list[str]) -> int:
     for bench, name, _, _, _, breakdown in rows:
         for title, phases in (breakdown or {}).items():
             print(f"\n{bench}: {name}: {title}")
-            for phase, seconds in phases.items():
-                print(f"    {phase:<45} {seconds * 1000:>9.0f} ms")
+            for phase, value in phases.items():
+                shown = value if isinstance(value, str) else f"{value * 1000:.0f} ms"
+                print(f"    {phase:<45} {shown:>12}")
     print("\nmachine: " + " | ".join(dict.fromkeys(loads)))
     return 0
 

@@ -80,6 +80,7 @@ def apply(c, env=None) -> settings_mod.Settings:
     hub.hub_ip = "127.0.0.1" if host_net else "0.0.0.0"
     hub.hub_connect_ip = "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"]
     hub.cleanup_servers = False  # labs keep running across hub restarts
+    hub.concurrent_spawn_limit = s["JUPYTERHUB_CONCURRENT_SPAWN_LIMIT"]
     c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
     if s["JUPYTERHUB_SSL_ENABLED"]:
         for name in ("JUPYTERHUB_SSL_CERT", "JUPYTERHUB_SSL_KEY"):

@@ -115,6 +115,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_SERVICE_RESOURCES_MONITOR", "1", "Labs", "1: the lab starts its resources monitor", kind="bool"),
     _S("JUPYTERHUB_SERVICE_TENSORBOARD", "1", "Labs", "1: the lab starts TensorBoard", kind="bool"),
     _S("TF_CPP_MIN_LOG_LEVEL", "3", "Labs", "TensorFlow C++ log level passed to labs", kind="choice", choices=("0", "1", "2", "3")),
+    _S("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT", "30", "Labs", "Lab starts in progress at once; more are refused with 429 and the page asks to retry (0 = no limit)", kind="int", minimum=0, maximum=1000),
     # GPU
     _S("JUPYTERHUB_GPU_ENABLED", "2", "GPU", "0 off, 1 on, 2 detect at start-up", kind="choice", choices=("0", "1", "2")),
     _S("JUPYTERHUB_NVIDIA_IMAGE", "nvidia/cuda:13.0.2-base-ubuntu24.04", "GPU", "Image used to probe for GPUs with nvidia-smi"),

@@ -126,7 +126,14 @@
     errorBox.classList.toggle("d-none", !message);
   }
 
+  // who is there, running, recently active, and the activity bar: what the table says at a glance
+  // (live CPU and memory figures move every time and do not count as a change)
+  const signature = (body) => JSON.stringify(((body && body.users) || []).map((u) =>
+    [u.username, u.server_active, u.recently_active, Math.round(u.activity_score || 0)]));
+
+  // resolves true when the table changed (stellarsPoll keeps the refresh at REFRESH_MS then)
   async function load() {
+    let changed = false;
     refreshBtn.disabled = true;
     refreshBtn.querySelector(".spinner-border").classList.remove("d-none");
     try {
@@ -134,6 +141,7 @@
       const r = await fetch(api, { headers: { Accept: "application/json", "X-XSRFToken": window.jhdata.xsrf_token } });
       const body = await r.json().catch(() => ({}));
       if (!r.ok) throw new Error(body.message || "the activity API answered " + r.status);
+      changed = signature(body) !== signature(data);
       data = body;
       measuredAt = Date.parse(body.stats_timestamp || body.timestamp);
       showError((body.errors || []).join("; "));
@@ -145,11 +153,7 @@
       refreshBtn.disabled = false;
       refreshBtn.querySelector(".spinner-border").classList.add("d-none");
     }
-  }
-
-  function schedule() {
-    clearInterval(timer);
-    timer = setInterval(load, REFRESH_MS);
+    return changed;
   }
 
   document.querySelectorAll("#activity-table th[data-sort]").forEach((th) => {
@@ -159,7 +163,7 @@
       render();
     });
   });
-  refreshBtn.addEventListener("click", () => { load(); schedule(); });
+  refreshBtn.addEventListener("click", () => timer.now());
 
   const confirmBtn = document.getElementById("activity-reset-confirm");
   if (confirmBtn) {
@@ -182,6 +186,6 @@
   }
 
   setInterval(tick, 1000);
-  load();
-  schedule();
+  // every REFRESH_MS, backing off to 4x that while nothing changes; none while the tab is hidden
+  timer = window.stellarsPoll(load, REFRESH_MS, 4 * REFRESH_MS);
 })();
