@@ -75,7 +75,10 @@ class StellarsSpawner(DockerSpawner):
     def _extra_host_config_default(self):
         # Self-service restart uses the engine's own restart, which an auto-removing container
         # would not survive; stop() removes the container explicitly instead (remove=True).
-        return {"auto_remove": False}
+        # init: the engine's tiny init is PID 1 and forwards the stop signal, so a lab stopped
+        # while still importing (PID 1 ignores SIGTERM until it installs a handler) stops at
+        # once instead of after the whole stop timeout.
+        return {"auto_remove": False, "init": True}
 
     # set by self-service restart while the engine restarts the container in place
     restarting_in_place = False
