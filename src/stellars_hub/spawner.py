@@ -159,7 +159,16 @@ class StellarsSpawner(DockerSpawner):
         async def alive():
             return await super(StellarsSpawner, self).poll() is None
 
-        await wait_until_answering(url, self.http_timeout, alive=alive)
+        if await wait_until_answering(url, self.http_timeout, alive=alive):
+            return
+        status = await super().poll()
+        if status is not None:  # the lab is gone: say so now rather than after http_timeout
+            try:
+                tail = (await self.docker("logs", self.container_id, tail=3)).decode(errors="replace").strip()
+            except Exception:
+                tail = ""
+            raise RuntimeError(f"the lab container stopped before it answered ({status})"
+                               + (f"; its last output: {tail}" if tail else ""))
 
     # DockerSpawner runs every engine call of every user on ONE thread with one client, so a
     # class of spawns queues behind each other's create/start/stop calls. A few threads, each
