@@ -73,6 +73,8 @@ class Browser:
                 r = s.get(hub.base + f"user/{self.name}/lab", timeout=120)
                 if r.status_code == 200 and "JupyterLab" in r.text:
                     return time.monotonic() - t0
+                if r.status_code == 424:  # the hub says the server is not running: it failed
+                    raise AssertionError(f"lab of {self.name} stopped after it started")
                 time.sleep(0.5)
             raise AssertionError(f"lab of {self.name} did not load its page")
         finally:

@@ -18,9 +18,14 @@ MAX_INTERVAL = 0.25
 GROWTH = 1.3
 
 
-async def wait_until_answering(url: str, bound: float, alive=None) -> bool:
-    """True once ``url`` answers below 500 (a proxy answers 5xx while the lab is down), False
-    after ``bound`` seconds or as soon as the optional async ``alive()`` says False."""
+def below_500(code: int) -> bool:
+    return code < 500
+
+
+async def wait_until_answering(url: str, bound: float, alive=None, answered=below_500) -> bool:
+    """True once ``url`` gives an answer that ``answered(code)`` accepts (by default below 500:
+    a proxy answers 5xx while the lab is down), False after ``bound`` seconds or as soon as the
+    optional async ``alive()`` says False."""
     client = AsyncHTTPClient()
     deadline = time.monotonic() + bound
     interval = FIRST_INTERVAL
@@ -30,7 +35,7 @@ async def wait_until_answering(url: str, bound: float, alive=None) -> bool:
             await client.fetch(url, follow_redirects=False, request_timeout=5, validate_cert=False)
             return True
         except HTTPClientError as exc:
-            if exc.code < 500:
+            if exc.code != 599 and answered(exc.code):  # 599: tornado's timeout / dropped connection
                 return True
         except OSError:
             pass

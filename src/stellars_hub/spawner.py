@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import random
 import re
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -138,14 +140,42 @@ class StellarsSpawner(DockerSpawner):
                 ) from exc
             raise
 
+    # Host networking: each lab listens on its own loopback port, chosen by the hub and bound by
+    # the lab seconds later. Ports are drawn below Linux's ephemeral range (32768+), so no
+    # outgoing connection of the host can take one meanwhile, and never one handed to another
+    # lab of this hub that may not have bound it yet.
+    host_port_range = (20000, 32768)
+    _host_ports: dict = {}  # user name -> port handed out
+
+    def _free_host_port(self) -> int:
+        taken = {p for n, p in StellarsSpawner._host_ports.items() if n != self.user.name}
+        for _ in range(200):
+            port = random.randrange(*self.host_port_range)
+            if port in taken:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            StellarsSpawner._host_ports[self.user.name] = port
+            return port
+        return random_port()  # the range is exhausted or blocked: let the kernel pick
+
     async def start(self):
         if self.host_network:
             # every lab shares the host's ports: give each start a free one, loopback only
             self.ip = "127.0.0.1"
-            self.port = random_port()
+            self.port = self._free_host_port()
         ip, port = await super().start()
         await self._wait_for_lab(ip, port)
         return ip, port
+
+    async def stop(self, now=False):
+        try:
+            return await super().stop(now=now)
+        finally:
+            StellarsSpawner._host_ports.pop(self.user.name, None)
 
     async def _wait_for_lab(self, ip, port) -> None:
         """Return once the lab answers, so JupyterHub's own wait (whose backoff looks up to
@@ -159,7 +189,8 @@ class StellarsSpawner(DockerSpawner):
         async def alive():
             return await super(StellarsSpawner, self).poll() is None
 
-        if await wait_until_answering(url, self.http_timeout, alive=alive):
+        # a 404 is some other server on this port (another lab whose URLs differ), not ours
+        if await wait_until_answering(url, self.http_timeout, alive=alive, answered=lambda code: code < 500 and code != 404):
             return
         status = await super().poll()
         if status is not None:  # the lab is gone: say so now rather than after http_timeout
