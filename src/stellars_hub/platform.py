@@ -57,6 +57,7 @@ class Labs(Configurable):
     memory_limit = setting("JUPYTERHUB_LAB_MEMORY_LIMIT")
     cpu_limit = setting("JUPYTERHUB_LAB_CPU_LIMIT")
     pids_limit = setting("JUPYTERHUB_LAB_PIDS_LIMIT")
+    concurrent_spawn_limit = setting("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT")
 
 
 def configurables() -> list[type[Configurable]]:

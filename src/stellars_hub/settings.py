@@ -157,6 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_LAB_PIDS_LIMIT", "4096", "Labs", "Processes and threads a lab may run unless a group policy gives more; stops fork bombs (0 = no limit)", kind="int", minimum=0, maximum=4194304, trait="Labs.pids_limit"),
     _S("JUPYTERHUB_POLICY_HOST_PATHS", "", "Labs", "Comma-separated host directories under which group policies may mount host paths into labs (empty: named volumes only)", optional=True, trait="GroupPolicies.host_paths"),
     _S("JUPYTERHUB_QUOTA_CHECK_INTERVAL", "3600", "Labs", "Seconds between checks of storage use against group quotas (users over quota are warned in JupyterLab at most once a day)", kind="int", minimum=10, maximum=86400, unit="seconds", trait="GroupPolicies.quota_check_interval"),
+    _S("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT", "30", "Labs", "Lab starts in progress at once; more are refused with 429 and the page asks to retry (0 = no limit)", kind="int", minimum=0, maximum=1000, trait="Labs.concurrent_spawn_limit"),
     # GPU
     _S("JUPYTERHUB_GPU_ENABLED", "2", "GPU", "0 off, 1 on, 2 detect at start-up", kind="choice", choices=("0", "1", "2"), trait="Gpu.enabled"),
     _S("JUPYTERHUB_NVIDIA_IMAGE", "nvidia/cuda:13.0.2-base-ubuntu24.04", "GPU", "Image used to probe for GPUs with nvidia-smi", trait="Gpu.nvidia_image"),

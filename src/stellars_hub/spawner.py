@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import inspect
 import os
+import random
 import re
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import docker
 from docker.errors import APIError
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from dockerspawner import DockerSpawner
@@ -36,6 +40,7 @@ def lab_environment(labs: Labs) -> dict[str, str]:
 
 
 ENGINE_UNREACHABLE = (RequestsConnectionError, ConnectionError, FileNotFoundError)
+from .labwait import wait_until_answering
 
 
 class StellarsSpawner(DockerSpawner):
@@ -163,7 +168,10 @@ class StellarsSpawner(DockerSpawner):
     def _extra_host_config_default(self):
         # Self-service restart uses the engine's own restart, which an auto-removing container
         # would not survive; stop() removes the container explicitly instead (remove=True).
-        return {"auto_remove": False}
+        # init: the engine's tiny init is PID 1 and forwards the stop signal, so a lab stopped
+        # while still importing (PID 1 ignores SIGTERM until it installs a handler) stops at
+        # once instead of after the whole stop timeout.
+        return {"auto_remove": False, "init": True}
 
     # set by self-service restart while the engine restarts the container in place
     restarting_in_place = False
@@ -300,10 +308,27 @@ class StellarsSpawner(DockerSpawner):
         except APIError as exc:  # gone already, or still used: kept, reused at the next start
             self.log.debug("Lab network %s not removed: %s", self.network_name, exc)
 
-    async def stop(self, now=False):
-        await super().stop(now=now)
-        if self.owns_network:
-            await self.remove_lab_network()
+    # Host networking: each lab listens on its own loopback port, chosen by the hub and bound by
+    # the lab seconds later. Ports are drawn below Linux's ephemeral range (32768+), so no
+    # outgoing connection of the host can take one meanwhile, and never one handed to another
+    # lab of this hub that may not have bound it yet.
+    host_port_range = (20000, 32768)
+    _host_ports: dict = {}  # user name -> port handed out
+
+    def _free_host_port(self) -> int:
+        taken = {p for n, p in StellarsSpawner._host_ports.items() if n != self.user.name}
+        for _ in range(200):
+            port = random.randrange(*self.host_port_range)
+            if port in taken:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            StellarsSpawner._host_ports[self.user.name] = port
+            return port
+        return random_port()  # the range is exhausted or blocked: let the kernel pick
 
     async def start(self):
         if self.owns_network:
@@ -311,8 +336,71 @@ class StellarsSpawner(DockerSpawner):
         if self.host_network:
             # every lab shares the host's ports: give each start a free one, loopback only
             self.ip = "127.0.0.1"
-            self.port = random_port()
-        return await super().start()
+            self.port = self._free_host_port()
+        ip, port = await super().start()
+        await self._wait_for_lab(ip, port)
+        return ip, port
+
+    async def stop(self, now=False):
+        try:
+            await super().stop(now=now)
+            if self.owns_network:
+                await self.remove_lab_network()
+        finally:
+            StellarsSpawner._host_ports.pop(self.user.name, None)
+
+    async def _wait_for_lab(self, ip, port) -> None:
+        """Return once the lab answers, so JupyterHub's own wait (whose backoff looks up to
+        5 s apart) finds it at its first look. A lab that never answers is left to that wait
+        and its http_timeout; a container that exits ends the wait at once."""
+        if self.internal_ssl or self.server is None:
+            return  # the hub's wait knows the certificates; ours would not
+        host = f"[{ip}]" if ":" in ip else ip
+        url = f"http://{host}:{port}{self.server.base_url}api"
+
+        async def alive():
+            return await super(StellarsSpawner, self).poll() is None
+
+        # a 404 is some other server on this port (another lab whose URLs differ), not ours
+        if await wait_until_answering(url, self.http_timeout, alive=alive, answered=lambda code: code < 500 and code != 404):
+            return
+        status = await super().poll()
+        if status is not None:  # the lab is gone: say so now rather than after http_timeout
+            try:
+                tail = (await self.docker("logs", self.container_id, tail=3)).decode(errors="replace").strip()
+            except Exception:
+                tail = ""
+            raise RuntimeError(f"the lab container stopped before it answered ({status})"
+                               + (f"; its last output: {tail}" if tail else ""))
+
+    # DockerSpawner runs every engine call of every user on ONE thread with one client, so a
+    # class of spawns queues behind each other's create/start/stop calls. A few threads, each
+    # with its own client (a requests session is not meant to be shared across threads).
+    engine_threads = 8
+    _pool = None
+    _thread_clients = threading.local()
+
+    @property
+    def executor(self):
+        cls = StellarsSpawner
+        if cls._pool is None:
+            cls._pool = ThreadPoolExecutor(self.engine_threads, thread_name_prefix="stellars-spawner")
+        return cls._pool
+
+    _api_version = None  # learnt by the first client; later ones skip the engine round trip
+
+    @property
+    def client(self):
+        local = StellarsSpawner._thread_clients
+        if getattr(local, "client", None) is None:
+            kwargs = {"version": StellarsSpawner._api_version or "auto"}
+            if self.tls_config:
+                kwargs["tls"] = docker.tls.TLSConfig(**self.tls_config)
+            kwargs.update(docker.utils.kwargs_from_env())
+            kwargs.update(self.client_kwargs)
+            local.client = docker.APIClient(**kwargs)
+            StellarsSpawner._api_version = local.client.api_version
+        return local.client
 
     async def get_ip_and_port(self):
         if self.host_network:

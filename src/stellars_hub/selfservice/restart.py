@@ -7,9 +7,8 @@ import asyncio
 import time
 from urllib.parse import urlparse
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-
 from ..errors import Conflict, Failed, TimedOut
+from ..labwait import wait_until_answering
 from ..runtime.base import ContainerRuntime
 
 # user name -> phase of a restart in progress, for the page's progress display
@@ -23,23 +22,6 @@ def lab_url_through_proxy(proxy_public_url: str, user_url: str) -> str:
         host = "127.0.0.1"
     port = f":{parsed.port}" if parsed.port else ""
     return f"{parsed.scheme}://{host}{port}{user_url}api"
-
-
-async def wait_until_answering(url: str, bound: float, interval: float = 0.5) -> bool:
-    """True once ``url`` answers below 500 (the proxy answers 5xx while the lab is down)."""
-    client = AsyncHTTPClient()
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        try:
-            await client.fetch(url, follow_redirects=False, request_timeout=5, validate_cert=False)
-            return True
-        except HTTPClientError as exc:
-            if exc.code < 500:
-                return True
-        except OSError:
-            pass
-        await asyncio.sleep(interval)
-    return False
 
 
 async def restart_in_place(

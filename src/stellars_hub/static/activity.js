@@ -132,11 +132,19 @@
   }
 
   let quotas = {};
+  // who is there, running, recently active, and the activity bar: what the table says at a glance
+  // (live CPU and memory figures move every time and do not count as a change)
+  const signature = (body) => JSON.stringify(((body && body.users) || []).map((u) =>
+    [u.username, u.server_active, u.recently_active, Math.round(u.activity_score || 0)]));
+
+  // resolves true when the table changed (stellarsPoll keeps the refresh at REFRESH_MS then)
   async function load() {
+    let changed = false;
     refreshBtn.disabled = true;
     refreshBtn.querySelector(".spinner-border").classList.remove("d-none");
     try {
       const body = await window.stellarsApi("GET", "activity");
+      changed = signature(body) !== signature(data);
       data = body;
       try {
         quotas = Object.fromEntries((await window.stellarsApi("GET", "storage")).users.map((q) => [q.username, q]));
@@ -151,11 +159,7 @@
       refreshBtn.disabled = false;
       refreshBtn.querySelector(".spinner-border").classList.add("d-none");
     }
-  }
-
-  function schedule() {
-    clearInterval(timer);
-    timer = setInterval(load, REFRESH_MS);
+    return changed;
   }
 
   document.querySelectorAll("#activity-table th[data-sort]").forEach((th) => {
@@ -165,7 +169,7 @@
       render();
     });
   });
-  refreshBtn.addEventListener("click", () => { load(); schedule(); });
+  refreshBtn.addEventListener("click", () => timer.now());
 
   const confirmBtn = document.getElementById("activity-reset-confirm");
   if (confirmBtn) {
@@ -184,6 +188,6 @@
   }
 
   setInterval(tick, 1000);
-  load();
-  schedule();
+  // every REFRESH_MS, backing off to 4x that while nothing changes; none while the tab is hidden
+  timer = window.stellarsPoll(load, REFRESH_MS, 4 * REFRESH_MS);
 })();

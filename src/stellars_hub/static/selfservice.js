@@ -28,10 +28,11 @@
   }
 
   // ---- state -------------------------------------------------------------------------------
+  // resolves true when the state changed or is changing (stellarsPoll then keeps looking often)
   async function refresh() {
-    if (busy) return;
+    if (busy) return true;
     let model;
-    try { model = await api("GET", ""); } catch (e) { return; }
+    try { model = await api("GET", ""); } catch (e) { return false; }
     const server = (model.servers || {})[""];
     const running = !!(server && server.ready);
     const stopped = !server && !model.pending;
@@ -40,11 +41,13 @@
       result(); // an old result no longer applies
       if (window.stellarsSessionCard) window.stellarsSessionCard.refresh(); // the idle-culling card
     }
+    const changed = stateNow !== lastState || stateNow === "changing";
     lastState = stateNow;
     show($("restart-server"), running);
     show($("manage-volumes"), stopped);
     $("selfservice-state").textContent = running ? "Server running" :
       stopped ? "Server stopped" : "Server " + (model.pending || (server && server.pending) || "changing") + "…";
+    return changed;
   }
 
   // ---- restart -----------------------------------------------------------------------------
@@ -190,6 +193,7 @@
     }
   });
 
-  refresh();
-  setInterval(refresh, 3000);
+  // every 3 s while something happens, backing off to once a minute on an idle page
+  const poller = window.stellarsPoll(refresh, 3000, 60000);
+  root.addEventListener("click", () => poller.now()); // an action of the user: look again soon
 })();

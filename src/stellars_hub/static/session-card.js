@@ -118,18 +118,21 @@
 
   let refresher = null;
 
+  // resolves true when the deadline moved (lab activity, an extension) or the card appeared/went
   async function refresh() {
     lastRefresh = Date.now();
+    const before = deadlineMs;
     try {
       const r = await call("GET", "session-info");
       if (r.ok) render(r.data);
       if (r.ok && !r.data.culler_enabled && refresher !== null) {
-        clearInterval(refresher); // culling is off for the whole hub: nothing will change
+        refresher.stop(); // culling is off for the whole hub: nothing will change
         refresher = null;
       }
     } catch (e) {
       /* the next refresh tries again */
     }
+    return (before === null) !== (deadlineMs === null) || Math.abs((deadlineMs || 0) - (before || 0)) > 5000;
   }
 
   byId("session-extend-form").addEventListener("submit", async (event) => {
@@ -157,12 +160,9 @@
     }
   });
 
-  refresh();
   setInterval(tick, 1000);
-  refresher = setInterval(refresh, REFRESH_MS);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") refresh();
-  });
+  // once a minute, backing off to every 8 minutes while the deadline stays put; none while hidden
+  refresher = window.stellarsPoll(refresh, REFRESH_MS, 8 * REFRESH_MS);
   // for the page around the card, e.g. after it started or stopped the server
   window.stellarsSessionCard = { refresh };
 })();

@@ -16,3 +16,33 @@ window.stellarsApi = async function (method, path, body) {
   }
   return data;
 };
+
+// Polling that costs the hub little when nobody looks. `check` resolves to true when what it
+// shows changed: an unchanged answer doubles the wait (up to maxMs), a change brings it back to
+// minMs. A hidden tab is not polled at all and is checked at once when shown again.
+// Returns {now(), stop()}: now() checks at once and restarts from minMs (after an action).
+window.stellarsPoll = function (check, minMs, maxMs) {
+  let wait = minMs;
+  let timer = null;
+  let stopped = false;
+  const schedule = (ms) => {
+    clearTimeout(timer);
+    timer = stopped ? null : setTimeout(run, ms);
+  };
+  async function run() {
+    timer = null;
+    if (document.visibilityState === "hidden") return; // visibilitychange resumes
+    let changed = false;
+    try { changed = await check(); } catch (e) { /* the next look tries again */ }
+    wait = changed ? minMs : Math.min(maxMs, wait * 2);
+    if (timer === null) schedule(wait);
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") { wait = minMs; schedule(0); }
+  });
+  schedule(0);
+  return {
+    now() { wait = minMs; schedule(0); },
+    stop() { stopped = true; clearTimeout(timer); timer = null; },
+  };
+};
