@@ -102,6 +102,10 @@ def apply(c, env=None) -> settings_mod.Settings:
     sp.default_url = "/lab"
     sp.start_timeout = 180
     sp.http_timeout = 120
+    if s["JUPYTERHUB_BACKEND"] == "kubernetes":  # labs as pods through KubeSpawner
+        from .kube import config as kube_config
+
+        kube_config.configure(c, s, lab_environment(s))
 
     # settings page, logo, built-in Docker-privilege groups, GPU decision, health, footer
     admin = admin_hub.configure(c, s)

@@ -137,6 +137,12 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", "7", "Activity monitor", "Days of samples kept", kind="int", minimum=1, maximum=365, unit="days"),
     _S("JUPYTERHUB_ACTIVITYMON_HALF_LIFE", "24", "Activity monitor", "Half-life of a sample's weight in the activity score", kind="int", minimum=1, maximum=8760, unit="hours"),
     _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes"),
+    # Kubernetes
+    _S("JUPYTERHUB_BACKEND", "docker", "Kubernetes", "Where labs run: docker (this host's engine) or kubernetes (pods through KubeSpawner)", kind="choice", choices=("docker", "kubernetes")),
+    _S("JUPYTERHUB_K8S_NAMESPACE", "", "Kubernetes", "Namespace of the lab pods and claims; empty: the hub pod's own namespace (default outside a cluster)", optional=True),
+    _S("JUPYTERHUB_K8S_KUBECONFIG", "", "Kubernetes", "Kubeconfig file for a hub outside the cluster; empty: the pod's service account (or KUBECONFIG)", optional=True),
+    _S("JUPYTERHUB_K8S_STORAGE_CLASS", "", "Kubernetes", "Storage class of the lab claims; empty: the cluster's default class", optional=True),
+    _S("JUPYTERHUB_K8S_VOLUME_SIZE", "10Gi", "Kubernetes", "Size requested by each per-user claim (Kubernetes quantity)"),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri"),
 )

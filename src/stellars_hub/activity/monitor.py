@@ -23,7 +23,7 @@ from jupyterhub import orm
 from sqlalchemy import and_
 
 from .. import naming
-from ..runtime import ContainerRuntime, DockerRuntime
+from ..runtime import ContainerRuntime, new_runtime
 from ..session import seconds_until_stop
 from ..web import userevents
 from .cache import SingleFlight
@@ -114,7 +114,7 @@ class Monitor:
     @property
     def runtime(self) -> ContainerRuntime:
         if self._runtime is None:  # created on the loop's first use, not at config time
-            self._runtime = DockerRuntime()
+            self._runtime = new_runtime()
         return self._runtime
 
     def attach(self, db) -> None:

@@ -14,7 +14,7 @@ import time
 from traitlets.log import get_logger
 
 from .. import naming
-from ..runtime import ContainerRuntime, DockerRuntime, GpuProbe
+from ..runtime import ContainerRuntime, GpuProbe, new_runtime
 
 PROBE_TIMEOUT = 30.0
 
@@ -54,7 +54,7 @@ class GpuDecision:
 
     async def _detect(self) -> GpuProbe:
         began = time.monotonic()
-        runtime = self._runtime or DockerRuntime(max_workers=1)
+        runtime = self._runtime or new_runtime(max_workers=1)
         try:
             result = await runtime.probe_gpu(self.image, naming.GPU_PROBE_CONTAINER, self.timeout)
         except Exception as exc:  # never let detection take the hub down: decide "off"

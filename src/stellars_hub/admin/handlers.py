@@ -10,7 +10,7 @@ from jupyterhub.scopes import has_scope
 from sqlalchemy import text
 from tornado import web
 
-from ..runtime import DockerRuntime
+from ..runtime import ContainerRuntime, new_runtime
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from . import settings_view
@@ -50,9 +50,9 @@ class HealthHandler(HealthCheckHandler):
     answers 200 whatever the state of the database or the engine."""
 
     @property
-    def engine(self) -> DockerRuntime:
+    def engine(self) -> ContainerRuntime:
         # its own small pool and short timeout: busy user operations must not fail the probe
-        return self.settings.setdefault("stellars_health_runtime", DockerRuntime(max_workers=1, timeout=int(HEALTH_ENGINE_TIMEOUT)))
+        return self.settings.setdefault("stellars_health_runtime", new_runtime(max_workers=1, timeout=int(HEALTH_ENGINE_TIMEOUT)))
 
     def check_database(self) -> str:
         db = self.db

@@ -7,7 +7,7 @@ import json
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
 
-from ..runtime import ContainerRuntime, DockerRuntime
+from ..runtime import ContainerRuntime, new_runtime
 from . import audit
 from .errors import http_error
 from .locks import UserLocks
@@ -23,7 +23,7 @@ class StellarsMixin:
     @property
     def runtime(self) -> ContainerRuntime:
         # created on first use: config values are deep-copied, an engine client cannot be
-        return self.settings.setdefault("stellars_runtime", DockerRuntime())
+        return self.settings.setdefault("stellars_runtime", new_runtime())
 
     @property
     def user_locks(self) -> UserLocks:
