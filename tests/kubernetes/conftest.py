@@ -7,46 +7,21 @@ then it is left as found. Every run works in a namespace of its own, deleted at 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
 import pytest
 
 from harness import ARTIFACTS, REPO, RUN_PREFIX, TEST_ENV, Hub
+from kubecluster import Cluster, manifest_for_run
 
 SCRIPT = REPO / "scripts" / "k8s-test-cluster.sh"
 CLUSTER_LOG = ARTIFACTS / "k8s-test-cluster.log"
-
-
-@dataclass
-class Cluster:
-    kubeconfig: str
-    kubectl: str
-    namespace: str
-
-    def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        proc = subprocess.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "-n", self.namespace, *args],
-                              capture_output=True, text=True, timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-        return proc
-
-    def get(self, kind: str, name: str) -> dict | None:
-        """The object as the API server reports it, or None when it does not exist."""
-        proc = self.run("get", kind, name, "-o", "json", check=False)
-        if proc.returncode != 0:
-            if "NotFound" in proc.stderr:
-                return None
-            raise AssertionError(f"kubectl get {kind} {name}: {proc.stderr.strip()}")
-        return json.loads(proc.stdout)
-
-    def names(self, kind: str) -> set[str]:
-        items = json.loads(self.run("get", kind, "-o", "json").stdout)["items"]
-        return {i["metadata"]["name"] for i in items}
 
 
 def _script(*args: str, timeout: float) -> subprocess.CompletedProcess:
@@ -84,11 +59,43 @@ def k8s_cluster():
         _script("down", timeout=600)
 
 
-def kube_env(cluster: Cluster, **extra) -> dict:
+@pytest.fixture(scope="session")
+def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> str:
+    """A kubeconfig with the token of deploy/kubernetes/rbac.yaml's service account: the test
+    hubs act with exactly the permissions the manifests give the hub."""
+    cluster = k8s_cluster
+    proc = subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "apply", "-f", "-"],
+                          input=manifest_for_run(cluster, "rbac.yaml"), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    secret = ""
+    for _ in range(60):  # the token controller adds the account's token secret
+        secret = cluster.run("get", "serviceaccount", "stellars-hub", "-o",
+                             "jsonpath={.secrets[0].name}", check=False).stdout.strip()
+        if secret:
+            break
+        time.sleep(1)
+    assert secret, "the service account got no token secret"
+    token = base64.b64decode(cluster.run("get", "secret", secret, "-o", "jsonpath={.data.token}").stdout).decode()
+    admin = cluster.run("config", "view", "--raw", "--minify", "-o", "json").stdout
+    server = json.loads(admin)["clusters"][0]["cluster"]
+    path = tmp_path_factory.mktemp("sa") / "hub.kubeconfig"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "hub",
+        "clusters": [{"name": "test", "cluster": server}],
+        "users": [{"name": "stellars-hub", "user": {"token": token}}],
+        "contexts": [{"name": "hub", "context": {"cluster": "test", "user": "stellars-hub",
+                                                  "namespace": cluster.namespace}}],
+    }))
+    yield str(path)
+    subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "delete", "clusterrole,clusterrolebinding",
+                    f"stellars-hub-nodes-{cluster.namespace}", "--ignore-not-found"], capture_output=True, timeout=60)
+
+
+def kube_env(cluster: Cluster, kubeconfig: str, **extra) -> dict:
     return {
         **TEST_ENV,
         "JUPYTERHUB_BACKEND": "kubernetes",
-        "JUPYTERHUB_K8S_KUBECONFIG": cluster.kubeconfig,
+        "JUPYTERHUB_K8S_KUBECONFIG": kubeconfig,
         "JUPYTERHUB_K8S_NAMESPACE": cluster.namespace,
         "JUPYTERHUB_K8S_VOLUME_SIZE": "1Gi",
         **extra,
@@ -100,8 +107,8 @@ KUBE_HUB_ARGS = ["--StellarsKubeSpawner.shared_access_modes=['ReadWriteOnce']"]
 
 
 @pytest.fixture(scope="module")
-def kube_hub(k8s_cluster, tmp_path_factory, request):
-    env = kube_env(k8s_cluster, **getattr(request.module, "HUB_ENV", {}))
+def kube_hub(k8s_cluster, hub_kubeconfig, tmp_path_factory, request):
+    env = kube_env(k8s_cluster, hub_kubeconfig, **getattr(request.module, "HUB_ENV", {}))
     hub = Hub(data_dir=tmp_path_factory.mktemp("kube-hub"), env=env, extra_args=list(KUBE_HUB_ARGS)).start()
     yield hub
     hub.stop()
