@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import os
 
+from kubernetes_asyncio.config import kube_config
+
 from .. import runtime
 from ..settings import Settings
 from . import default_namespace
 from .spawner import StellarsKubeSpawner
 
 
+def use_kubeconfig(path: str) -> None:
+    """KubeSpawner's client (and so the runtime's) loads the default kubeconfig whenever the hub
+    is not inside a cluster; that default was read from KUBECONFIG when the client was imported,
+    so both are set."""
+    os.environ["KUBECONFIG"] = path
+    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = path
+
+
 def configure(c, s: Settings, lab_environment: dict) -> None:
     if s["JUPYTERHUB_K8S_KUBECONFIG"]:
-        # KubeSpawner's client (and so the runtime's) loads the kubeconfig that KUBECONFIG names
-        # whenever it is not inside a cluster
-        os.environ["KUBECONFIG"] = s["JUPYTERHUB_K8S_KUBECONFIG"]
+        use_kubeconfig(s["JUPYTERHUB_K8S_KUBECONFIG"])
     namespace = default_namespace(s["JUPYTERHUB_K8S_NAMESPACE"])
     runtime.configure("kubernetes", namespace)
 

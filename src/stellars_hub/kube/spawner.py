@@ -142,7 +142,8 @@ class StellarsKubeSpawner(KubeSpawner):
         for key, (_claim, mount) in self.claims().items():
             target = f"/stellars-init/{key}"
             lines.append(
-                f"if [ -d {shlex.quote(mount)} ] && [ -z \"$(ls -A {target})\" ]; then "
+                # empty, or holding only a new file system's lost+found
+                f"if [ -d {shlex.quote(mount)} ] && [ -z \"$(ls -A {target} | grep -vx lost+found)\" ]; then "
                 f"cp -a {shlex.quote(mount)}/. {target}/ && chown --reference={shlex.quote(mount)} {target} "
                 f"&& chmod --reference={shlex.quote(mount)} {target}; fi")
         return {
@@ -166,6 +167,11 @@ class StellarsKubeSpawner(KubeSpawner):
             self.ip = "127.0.0.1"
             self.port = random_port()
         await self.ensure_claims()
+        self.prepare_pod()
+        return await super().start()
+
+    def prepare_pod(self) -> None:
+        """This start's volumes, init container, pod options, GPU limit and privileges."""
         claims = self.claims()
         self.volumes = [{"name": f"v-{key}", "persistentVolumeClaim": {"claimName": name}}
                         for key, (name, _m) in claims.items()]
@@ -183,7 +189,8 @@ class StellarsKubeSpawner(KubeSpawner):
         if callable(self._configured_security):
             pass  # a site's own callable decides the security context
         elif self.start_host_config.get("privileged"):
-            self.container_security_context = {**self._configured_security, "privileged": True}
+            # Kubernetes refuses privileged with allowPrivilegeEscalation false (KubeSpawner's default)
+            self.container_security_context = {**self._configured_security, "privileged": True,
+                                               "allowPrivilegeEscalation": True}
         else:
             self.container_security_context = dict(self._configured_security)
-        return await super().start()

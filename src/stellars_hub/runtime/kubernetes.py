@@ -81,7 +81,10 @@ class KubernetesRuntime(ContainerRuntime):
         async def get(_v1):
             resp = await self._api.call_api(path, "GET", auth_settings=["BearerToken"],
                                             _preload_content=False, _request_timeout=self._timeout)
-            return json.loads(await resp.read())
+            body = await resp.read()
+            if not 200 <= resp.status <= 299:  # raw answers are not checked by the client
+                raise ApiException(status=resp.status, reason=body.decode(errors="replace")[:200])
+            return json.loads(body)
 
         return await self._call(get)
 
