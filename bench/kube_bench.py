@@ -38,7 +38,7 @@ def run():
     env = {**TEST_ENV, "JUPYTERHUB_BACKEND": "kubernetes", "JUPYTERHUB_K8S_KUBECONFIG": kubeconfig,
            "JUPYTERHUB_K8S_NAMESPACE": namespace, "JUPYTERHUB_K8S_VOLUME_SIZE": "1Gi"}
     hub = Hub(data_dir=Path(tempfile.mkdtemp(prefix="bench-kube-hub-")), env=env,
-              extra_args=["--StellarsKubeSpawner.shared_access_modes=['ReadWriteOnce']"]).start()
+              extra_args=["--StellarsKubeSpawner.shared_access_modes=ReadWriteOnce"]).start()
     try:
         labs = []
         for _ in range(LABS):

@@ -102,7 +102,7 @@ def kube_env(cluster: Cluster, kubeconfig: str, **extra) -> dict:
 
 
 # the test cluster's hostPath storage offers ReadWriteOnce only (one node: enough for sharing)
-KUBE_HUB_ARGS = ["--StellarsKubeSpawner.shared_access_modes=['ReadWriteOnce']"]
+KUBE_HUB_ARGS = ["--StellarsKubeSpawner.shared_access_modes=ReadWriteOnce"]
 
 
 @pytest.fixture(scope="module")

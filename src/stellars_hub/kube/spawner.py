@@ -55,6 +55,13 @@ class StellarsKubeSpawner(KubeSpawner):
             keys.add(key)
         return proposal.value
 
+    @validate("shared_access_modes")
+    def _check_access_modes(self, proposal):
+        allowed = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+        if not proposal.value or any(m not in allowed for m in proposal.value):
+            raise TraitError(f"shared_access_modes: {proposal.value!r}; each must be one of {', '.join(allowed)}")
+        return proposal.value
+
     @property
     def volume_specs(self) -> tuple[naming.UserVolume, ...]:
         return tuple(naming.UserVolume(v["key"], v["mount"], v.get("description", "")) for v in self.user_volumes)
