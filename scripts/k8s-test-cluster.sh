@@ -202,7 +202,14 @@ certificates() {
 }
 
 # ------------------------------------------------------------------------------------ processes
-running() { [[ -f $STATE/$1.pid ]] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+# alive (a zombie, or a pid reused by another program, does not count)
+running() {
+  local pid state
+  [[ -f $STATE/$1.pid ]] || return 1
+  pid=$(cat "$STATE/$1.pid")
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z ]] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$1"
+}
 
 start() { # name command...
   local name=$1; shift
@@ -282,7 +289,8 @@ SC
     base=$(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^(stellars-base:bookworm|debian:bookworm-slim|stellars-lab:dev)$' | head -n1)
     [[ -n $base ]] || fail "no local base image (stellars-base:bookworm, debian:bookworm-slim or stellars-lab:dev) for the pause image; run make images"
     printf 'FROM %s\nUSER 0\nENTRYPOINT ["/bin/sh","-c","trap \\"exit 0\\" TERM INT; sleep infinity & wait"]\n' "$base" \
-      | docker build -q -t "$PAUSE_IMAGE" - >/dev/null || fail "docker build $PAUSE_IMAGE"
+      | docker build -q -t "$PAUSE_IMAGE" - > "$STATE/logs/pause-image.log" 2>&1 \
+      || fail "docker build $PAUSE_IMAGE (see $STATE/logs/pause-image.log)"
   fi
 
   step "kubelet"
@@ -312,10 +320,11 @@ stop_pid() { # name
   local name=$1 pid
   [[ -f $STATE/$name.pid ]] || return 0
   pid=$(cat "$STATE/$name.pid")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$name"; then
     kill "$pid"
-    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    # the API server's graceful stop waits for open watches: 20 s, then SIGKILL
+    for _ in $(seq 40); do running "$name" || break; sleep 0.5; done
+    if running "$name"; then kill -9 "$pid"; fi
     log "stopped $name (pid $pid)"
   fi
   rm -f "$STATE/$name.pid"
