@@ -240,7 +240,11 @@ class KubernetesRuntime(ContainerRuntime):
                 if ref.get("namespace") != self.namespace:
                     continue
                 for ctr in entry.get("containers") or []:
-                    if ctr.get("name") == LAB_CONTAINER:
+                    # after Restart Server the kubelet may still list the stopped container:
+                    # the newest start is the running one
+                    seen = measured.get(ref.get("name"))
+                    if ctr.get("name") == LAB_CONTAINER and (
+                            seen is None or (ctr.get("startTime") or "") > (seen.get("startTime") or "")):
                         measured[ref.get("name")] = ctr
             for pod in node_pods:
                 ctr = measured.get(pod.metadata.name)
