@@ -355,11 +355,12 @@ down() {
   done
 
   step "removing state"
-  if [[ -d $KUBELET_ROOT ]]; then
-    grep " $KUBELET_ROOT" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
-      umount "$m" 2>/dev/null || umount -l "$m"
-    done
-  fi
+  local m mounts
+  # the kubelet's mounts (service account tokens, ...), deepest first
+  mapfile -t mounts < <(awk -v root="$KUBELET_ROOT" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r)
+  for m in "${mounts[@]}"; do
+    umount "$m" 2>/dev/null || umount -l "$m" || fail "cannot unmount $m"
+  done
   rm -rf "$KUBELET_ROOT" "$STATE/etcd" "$PKI" "$STATE"/*.kubeconfig "$PV_ROOT" \
     /var/lib/dockershim /var/run/dockershim.sock /var/log/pods /var/log/containers
   remove_iptables_chains
@@ -373,7 +374,8 @@ remove_iptables_chains() {
   for tool in iptables ip6tables; do
     command -v "$tool-save" >/dev/null || continue
     for table in filter nat mangle; do
-      "$tool-save" -t "$table" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-' \
+      # jumps into KUBE-* chains from the built-in chains (none: grep finds nothing, fine)
+      { "$tool-save" -t "$table" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-' || true; } \
         | sed 's/^-A //' | while read -r rule; do
           # shellcheck disable=SC2086  # the saved rule is split back into its words on purpose
           "$tool" -t "$table" -D $rule 2>/dev/null || true
