@@ -377,8 +377,8 @@ remove_iptables_chains() {
       # jumps into KUBE-* chains from the built-in chains (none: grep finds nothing, fine)
       { "$tool-save" -t "$table" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-' || true; } \
         | sed 's/^-A //' | while read -r rule; do
-          # shellcheck disable=SC2086  # the saved rule is split back into its words on purpose
-          "$tool" -t "$table" -D $rule 2>/dev/null || true
+          # eval: the saved rule keeps its own quoting (comments with spaces)
+          eval "$tool -t $table -D $rule" 2>/dev/null || true
         done
       for chain in $("$tool-save" -t "$table" 2>/dev/null | awk '/^:KUBE-/{print substr($1,2)}'); do
         "$tool" -t "$table" -F "$chain" 2>/dev/null || true
