@@ -169,7 +169,7 @@ def run(users: int = USERS):
         ("unrelated user's API p95 during class start / idle", p95(during) / p95(idle),
          f"GET /hub/api/users/{{self}}, {len(during)} samples during, {len(idle)} idle", "<= 1.5"),
         (f"class of {users}: failed starts", float(len(failures)),
-         ("; ".join(failures[:3]) or "none") + f" (count, not a ratio)", "<= 0"),
+         ("; ".join(failures[:3]) or "none") + " (count, not a ratio)", "<= 0"),
     ]
 
 

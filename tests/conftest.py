@@ -11,6 +11,8 @@ from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_obj
 
 def _layer(item) -> int:
     path = str(item.fspath)
+    if f"{os.sep}kubernetes{os.sep}" in path:
+        return 3  # last: the test cluster is up only while these run
     if f"{os.sep}e2e{os.sep}" in path:
         return 2
     return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
@@ -26,6 +28,8 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
         elif layer == 2:
             item.add_marker(pytest.mark.e2e)
+        elif layer == 3:
+            item.add_marker(pytest.mark.kubernetes)
 
 
 @pytest.fixture(scope="session")

@@ -92,6 +92,10 @@ def apply(c, env=None) -> settings_mod.Settings:
         setdefault(hub, "ssl_key", s["JUPYTERHUB_SSL_KEY"])
 
     accounts_config.configure(c, s, data, setdefault)
+    if s["JUPYTERHUB_BACKEND"] == "kubernetes":  # labs as pods through KubeSpawner
+        from .kube import config as kube_config
+
+        kube_config.configure(c, s, setdefault)
     # the spawner reads the labs' settings (c.Labs, c.Gpu) itself: see StellarsSpawner's defaults
     setdefault(hub, "spawner_class", StellarsSpawner)
     setdefault(c.Spawner, "pre_spawn_hook", before_spawn)

@@ -36,6 +36,7 @@ class StellarsHub(Configurable):
     ssl_cert = setting("JUPYTERHUB_SSL_CERT")
     ssl_key = setting("JUPYTERHUB_SSL_KEY")
     data_dir = setting("JUPYTERHUB_DATA_DIR")
+    backend = setting("JUPYTERHUB_BACKEND")
     db_url = setting("JUPYTERHUB_DB_URL")
     audit_log_max_mb = setting("JUPYTERHUB_AUDIT_LOG_MAX_MB")
     audit_log_keep = setting("JUPYTERHUB_AUDIT_LOG_KEEP")
@@ -65,13 +66,14 @@ def configurables() -> list[type[Configurable]]:
     from .accounts.config import Accounts
     from .activity.config import ActivityMonitor
     from .admin.config import Branding, Gpu
+    from .kube.config import Kubernetes
     from .notifications.config import Notifications
     from .policies.config import GroupPolicies
     from .selfservice.config import SelfService
     from .session.config import IdleCuller
 
     classes = {c.__name__: c for c in (StellarsHub, Labs, Accounts, Gpu, Branding, SelfService,
-                                       Notifications, IdleCuller, ActivityMonitor, GroupPolicies)}
+                                       Notifications, IdleCuller, ActivityMonitor, GroupPolicies, Kubernetes)}
     ordered = dict.fromkeys(s.owner for s in settings_mod.SETTINGS)
     return [classes[name] for name in ordered] + [Platform]
 
@@ -102,7 +104,7 @@ class Platform(SingletonConfigurable):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.settings = settings_mod.load(config=self.config)
-        self.runtime = self.runtime_class()
+        self.runtime = self.runtime_class.for_settings(self.settings)
         from .features import FEATURES
 
         self._features = list(FEATURES)

@@ -182,6 +182,12 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes", trait="ActivityMonitor.inactive_after"),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri", trait="Branding.logo_uri"),
+    # Kubernetes
+    _S("JUPYTERHUB_BACKEND", "docker", "Kubernetes", "Where labs run: docker (this host's engine) or kubernetes (pods through KubeSpawner)", kind="choice", choices=("docker", "kubernetes"), trait="StellarsHub.backend"),
+    _S("JUPYTERHUB_K8S_NAMESPACE", "", "Kubernetes", "Namespace of the lab pods and claims; empty: the hub pod's own namespace (default outside a cluster)", optional=True, trait="Kubernetes.namespace"),
+    _S("JUPYTERHUB_K8S_KUBECONFIG", "", "Kubernetes", "Kubeconfig file for a hub outside the cluster; empty: the pod's service account (or KUBECONFIG)", optional=True, trait="Kubernetes.kubeconfig"),
+    _S("JUPYTERHUB_K8S_STORAGE_CLASS", "", "Kubernetes", "Storage class of the lab claims; empty: the cluster's default class", optional=True, trait="Kubernetes.storage_class"),
+    _S("JUPYTERHUB_K8S_VOLUME_SIZE", "10Gi", "Kubernetes", "Size requested by each per-user claim (Kubernetes quantity)", trait="Kubernetes.volume_size"),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

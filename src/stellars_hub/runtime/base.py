@@ -31,6 +31,11 @@ class VolumeInfo:
 
 
 class ContainerRuntime(ABC):
+    @classmethod
+    def for_settings(cls, settings) -> "ContainerRuntime":
+        """The hub's runtime, built from its settings (``Platform.runtime_class``)."""
+        return cls()
+
     @abstractmethod
     async def ping(self) -> None: ...
 

@@ -1,0 +1,203 @@
+"""StellarsKubeSpawner: KubeSpawner with the platform's names, claims and lab environment.
+
+One pod ``jupyterlab-<escaped name>`` per user (the Docker backend's container name), one claim
+per configured per-user volume (``jupyterlab-<escaped name>-<key>``) plus the shared claim, and
+``restartPolicy: Always`` so that Restart Server can have the kubelet restart the lab container
+inside the same pod.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from jupyterhub.utils import random_port
+from kubernetes_asyncio.client.rest import ApiException
+from kubespawner import KubeSpawner
+from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
+
+from .. import naming
+from ..admin.groups import DOCKER_SOCK, ENGINE_SOCKET
+from . import GPU_RESOURCE, claim_name
+
+INIT_CONTAINER = "volume-init"
+
+
+class StellarsKubeSpawner(KubeSpawner):
+    shared_volume = Unicode(naming.SHARED_VOLUME, config=True,
+                            help="Volume mounted for everybody at /mnt/shared (its claim: the name with - for _)")
+    shared_access_modes = List(Unicode(), ["ReadWriteMany"], config=True,
+                               help="Access modes of the shared claim when the spawner creates it "
+                                    "(labs on several nodes need ReadWriteMany)")
+    lab_environment = Dict(config=True, help="Extra environment for every lab (service switches, MLflow, ...)")
+    gpu_enabled = Bool(False, config=True, help="Request one nvidia.com/gpu and set the GPU flags in the lab")
+    host_network = Bool(False, config=True,
+                        help="Pods on the node's network, each lab on its own loopback port (single-node test clusters)")
+    initialise_volumes = Bool(True, config=True, help="""Before the lab starts, an init container
+        (the lab image, as root) gives every empty claim what Docker gives a fresh named volume:
+        the image's content at the mount point, with its owner and mode. Storage that hands out
+        empty root-owned directories needs this for the lab's non-root user; turn it off where
+        pods may not run as root and the storage honours fsGroup.""")
+    user_volumes = List(Dict(), config=True, help="""Per-user volumes: [{"key": "home", "mount": "/home",
+        "description": "..."}]; each becomes the claim jupyterlab-{name}-{key}.""")
+
+    @default("user_volumes")
+    def _user_volumes_default(self):
+        return [{"key": v.key, "mount": v.mount, "description": v.description} for v in naming.USER_VOLUMES]
+
+    @validate("user_volumes")
+    def _check_user_volumes(self, proposal):
+        keys = set()
+        for spec in proposal.value:
+            key = spec.get("key", "")
+            if not re.fullmatch(r"[a-z0-9]+", key) or key in keys or not str(spec.get("mount", "")).startswith("/"):
+                raise TraitError(f"user_volumes: {spec!r} needs a unique lower-case key and an absolute mount")
+            keys.add(key)
+        return proposal.value
+
+    @validate("shared_access_modes")
+    def _check_access_modes(self, proposal):
+        allowed = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+        if not proposal.value or any(m not in allowed for m in proposal.value):
+            raise TraitError(f"shared_access_modes: {proposal.value!r}; each must be one of {', '.join(allowed)}")
+        return proposal.value
+
+    @property
+    def volume_specs(self) -> tuple[naming.UserVolume, ...]:
+        return tuple(naming.UserVolume(v["key"], v["mount"], v.get("description", "")) for v in self.user_volumes)
+
+    # naming.escape_name and KubeSpawner's legacy escape_slug are the same escaping
+    @default("pod_name_template")
+    def _pod_name_template_default(self):
+        return naming.CONTAINER_PREFIX + "{escaped_username}"
+
+    @default("slug_scheme")
+    def _slug_scheme_default(self):
+        return "escape"
+
+    @default("storage_pvc_ensure")
+    def _storage_pvc_ensure_default(self):
+        return False  # the claims are this class's own (several per user)
+
+    @default("notebook_dir")
+    def _notebook_dir_default(self):
+        return naming.NOTEBOOK_DIR
+
+    @default("delete_grace_period")
+    def _delete_grace_period_default(self):
+        return 10
+
+    # the same spawner-side attributes restart and the admin groups use on the Docker backend
+    restarting_in_place = False
+    start_binds: dict = {}
+    start_host_config: dict = {}
+    _configured_security = None
+
+    @property
+    def container_name(self) -> str:
+        return self.pod_name
+
+    container_id = None  # restart inspects by name; the runtime answers with the pod uid
+
+    def get_network_ip(self, _network_settings) -> str:
+        return self.server.ip  # a container restarted inside its pod keeps the pod's address
+
+    async def poll(self):
+        if self.restarting_in_place:
+            return None  # stopped for a moment on purpose, not dead
+        return await super().poll()
+
+    def get_env(self):
+        env = super().get_env()
+        env.update({k: str(v) for k, v in self.lab_environment.items()})
+        env["ENABLE_GPU_SUPPORT"] = "1" if self.gpu_enabled else "0"
+        if self.gpu_enabled:
+            env["NVIDIA_VISIBLE_DEVICES"] = "all"
+            env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
+        return env
+
+    # -- claims ---------------------------------------------------------------------------
+    def claims(self) -> dict[str, tuple[str, str]]:
+        """volume key -> (claim name, mount path), the shared claim under the key ``shared``."""
+        found = {v.key: (claim_name(naming.volume_name(self.user.name, v.key)), v.mount) for v in self.volume_specs}
+        found["shared"] = (claim_name(self.shared_volume), naming.SHARED_MOUNT)
+        return found
+
+    def claim_manifest(self, name: str, access_modes: list[str]) -> dict:
+        spec = {"accessModes": access_modes, "resources": {"requests": {"storage": self.storage_capacity or "10Gi"}}}
+        if self.storage_class:
+            spec["storageClassName"] = self.storage_class
+        labels = {"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", "component": "lab-volume"}
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": name, "labels": labels}, "spec": spec}
+
+    async def ensure_claims(self) -> None:
+        """Create whichever of the user's claims (and the shared one) does not exist yet."""
+        for key, (name, _mount) in self.claims().items():
+            modes = list(self.shared_access_modes) if key == "shared" else ["ReadWriteOnce"]
+            try:
+                await self.api.create_namespaced_persistent_volume_claim(self.namespace, self.claim_manifest(name, modes))
+                self.log.info("Created claim %s/%s for %s", self.namespace, name, self.user.name)
+            except ApiException as exc:
+                if exc.status != 409:  # 409: it exists (kept from an earlier start)
+                    raise
+
+    def _volume_init_container(self) -> dict:
+        """Copy the image's content at each mount point into a claim that is still empty, and
+        give the claim's root the owner and mode of that mount point in the image."""
+        lines = []
+        for key, (_claim, mount) in self.claims().items():
+            target = f"/stellars-init/{key}"
+            lines.append(
+                # empty, or holding only a new file system's lost+found
+                f"if [ -d {shlex.quote(mount)} ] && [ -z \"$(ls -A {target} | grep -vx lost+found)\" ]; then "
+                f"cp -a {shlex.quote(mount)}/. {target}/ && chown --reference={shlex.quote(mount)} {target} "
+                f"&& chmod --reference={shlex.quote(mount)} {target}; fi")
+        return {
+            "name": INIT_CONTAINER,
+            "image": self.image,
+            "imagePullPolicy": self.image_pull_policy,
+            "command": ["sh", "-c", "set -e\n" + "\n".join(lines)],
+            "securityContext": {"runAsUser": 0},
+            "volumeMounts": [{"name": f"v-{key}", "mountPath": f"/stellars-init/{key}"} for key in self.claims()],
+        }
+
+    # -- start ----------------------------------------------------------------------------
+    async def start(self):
+        if ENGINE_SOCKET in self.start_binds:
+            raise RuntimeError(
+                f"{self.user.name} is in the {DOCKER_SOCK} group, which mounts the Docker engine's socket; "
+                "labs on Kubernetes have no Docker engine to give. Remove the user from that group "
+                "(admin panel, Groups) to start the lab.")
+        if self.host_network:
+            # every lab shares the node's ports: a free one per start, loopback only
+            self.ip = "127.0.0.1"
+            self.port = random_port()
+        await self.ensure_claims()
+        self.prepare_pod()
+        return await super().start()
+
+    def prepare_pod(self) -> None:
+        """This start's volumes, init container, pod options, GPU limit and privileges."""
+        claims = self.claims()
+        self.volumes = [{"name": f"v-{key}", "persistentVolumeClaim": {"claimName": name}}
+                        for key, (name, _m) in claims.items()]
+        self.volume_mounts = [{"name": f"v-{key}", "mountPath": mount} for key, (_n, mount) in claims.items()]
+        self.init_containers = [self._volume_init_container()] if self.initialise_volumes else []
+        pod_config = {"restartPolicy": "Always"}  # the kubelet restarts the lab in place
+        if self.host_network:
+            pod_config.update(hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet")
+        self.extra_pod_config = {**self.extra_pod_config, **pod_config}
+        self.extra_resource_limits = {**self.extra_resource_limits, GPU_RESOURCE: "1"} if self.gpu_enabled else {
+            k: v for k, v in self.extra_resource_limits.items() if k != GPU_RESOURCE}
+        # docker-privileged group: a privileged lab container for this start only
+        if self._configured_security is None:
+            self._configured_security = self.container_security_context
+        if callable(self._configured_security):
+            pass  # a site's own callable decides the security context
+        elif self.start_host_config.get("privileged"):
+            # Kubernetes refuses privileged with allowPrivilegeEscalation false (KubeSpawner's default)
+            self.container_security_context = {**self._configured_security, "privileged": True,
+                                               "allowPrivilegeEscalation": True}
+        else:
+            self.container_security_context = dict(self._configured_security)

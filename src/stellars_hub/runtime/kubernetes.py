@@ -1,0 +1,325 @@
+"""Kubernetes implementation of ContainerRuntime, on kubernetes_asyncio (KubeSpawner's client).
+
+What the features need, in Kubernetes terms:
+- a lab "container" is the user's pod (``jupyterlab-<escaped name>``); its id is the pod uid,
+  which stays the same across Restart Server;
+- restart in place: SIGTERM to the lab's main process through the API server's exec; the pod's
+  ``restartPolicy: Always`` makes the kubelet start the lab container again in the same pod
+  (same uid, claims and address, restart count + 1);
+- volumes are persistent volume claims (names: ``kube.claim_name``);
+- statistics come from the kubelet's summary API through the API server's node proxy;
+- GPUs are the nodes' allocatable ``nvidia.com/gpu``.
+
+Every call is a coroutine on the hub's loop (the client is asynchronous), bounded by a timeout;
+an API server that does not answer raises EngineUnavailable (503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import aiohttp
+from kubernetes_asyncio import client as k8s
+from kubernetes_asyncio.client.rest import ApiException
+
+from ..kube import GPU_RESOURCE, LAB_CONTAINER, claim_name, default_namespace
+from .base import ContainerRuntime, ContainerStats, EngineError, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, VolumeInfo
+
+_UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
+CLAIM_GONE_TIMEOUT = 60.0  # seconds a deleted claim may take to go (protection finalizer)
+
+
+class KubernetesRuntime(ContainerRuntime):
+    @classmethod
+    def for_settings(cls, settings) -> "KubernetesRuntime":
+        return cls(settings["JUPYTERHUB_K8S_NAMESPACE"])
+
+    def __init__(self, namespace: str = "", timeout: float = 30.0):
+        self.namespace = default_namespace(namespace)
+        self._timeout = timeout
+        self._api: k8s.ApiClient | None = None
+        self._config: k8s.Configuration | None = None
+        self._names_by_uid: dict[str, str] = {}
+
+    # -- plumbing -------------------------------------------------------------------------
+    async def _configuration(self) -> k8s.Configuration:
+        if self._config is None:
+            from kubespawner.clients import load_config  # the same global config KubeSpawner uses
+
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(None, load_config)
+            except Exception as exc:
+                raise EngineUnavailable(f"no Kubernetes configuration (service account or kubeconfig): {exc}") from exc
+            self._config = k8s.Configuration.get_default_copy()
+        return self._config
+
+    async def _core(self) -> k8s.CoreV1Api:
+        if self._api is None:
+            self._api = k8s.ApiClient(configuration=await self._configuration())
+        return k8s.CoreV1Api(self._api)
+
+    async def _call(self, make, timeout: float | None = None):
+        """Run ``make(core_v1_api)`` (a coroutine) and map the client's errors to the engine's."""
+        try:
+            core = await self._core()
+            return await asyncio.wait_for(make(core), timeout or self._timeout)
+        except ApiException as exc:
+            raise _mapped(exc) from exc
+        except _UNREACHABLE as exc:
+            raise EngineUnavailable("the Kubernetes API server is not reachable") from exc
+
+    async def _pod(self, name: str) -> dict | None:
+        try:
+            pod = await self._call(lambda v1: v1.read_namespaced_pod(name, self.namespace))
+        except NotFound:
+            return None
+        return self._api.sanitize_for_serialization(pod)
+
+    async def _raw_get(self, path: str) -> dict:
+        """GET an API server path whose answer is not a typed object (the node proxy)."""
+        async def get(_v1):
+            resp = await self._api.call_api(path, "GET", auth_settings=["BearerToken"],
+                                            _preload_content=False, _request_timeout=self._timeout)
+            body = await resp.read()
+            if not 200 <= resp.status <= 299:  # raw answers are not checked by the client
+                raise ApiException(status=resp.status, reason=body.decode(errors="replace")[:200])
+            return json.loads(body)
+
+        return await self._call(get)
+
+    # -- interface ------------------------------------------------------------------------
+    async def ping(self) -> None:
+        await self._call(lambda v1: k8s.VersionApi(self._api).get_code())
+
+    async def inspect_container(self, name: str) -> dict | None:
+        name = self._names_by_uid.get(name, name)
+        pod = await self._pod(name)
+        if pod is None:
+            return None
+        doc = _inspect_document(pod)
+        self._names_by_uid[doc["Id"]] = name
+        return doc
+
+    async def restart_container(self, name: str, timeout: int) -> dict:
+        name = self._names_by_uid.get(name, name)
+        pod = await self._pod(name)
+        if pod is None:
+            raise NotFound(f"no pod {name} in namespace {self.namespace}")
+        before = _lab_status(pod)
+        count = before.get("restartCount", 0)
+        started = ((before.get("state") or {}).get("running") or {}).get("startedAt")
+        await self._signal_lab(name)
+        # the lab gets ``timeout`` seconds to stop on SIGTERM; the kubelet then starts it again
+        # at once (a second restart within 10 minutes waits for the kubelet's crash back-off)
+        deadline = time.monotonic() + timeout + 60
+        while time.monotonic() < deadline:
+            await asyncio.sleep(RESTART_POLL)
+            pod = await self._pod(name)
+            if pod is None:
+                raise NotFound(f"pod {name} went away during the restart")
+            status = _lab_status(pod)
+            running = (status.get("state") or {}).get("running") or {}
+            if status.get("restartCount", 0) > count and running.get("startedAt") != started and running:
+                doc = _inspect_document(pod)
+                self._names_by_uid[doc["Id"]] = name
+                return doc
+        raise RuntimeConflict(
+            f"the lab in pod {name} did not stop and start again within {timeout + 60} s "
+            "(a lab that ignores SIGTERM cannot be restarted in place; stop the server and start it again)")
+
+    async def _signal_lab(self, name: str) -> None:
+        """SIGTERM to the lab's main process; the exec stream ends when the container stops."""
+        from kubernetes_asyncio.stream import WsApiClient
+
+        conf = await self._configuration()
+        try:
+            async with WsApiClient(configuration=conf) as ws:
+                await asyncio.wait_for(
+                    k8s.CoreV1Api(ws).connect_get_namespaced_pod_exec(
+                        name, self.namespace, container=LAB_CONTAINER, command=["sh", "-c", "kill -TERM 1"],
+                        stderr=True, stdin=False, stdout=True, tty=False),
+                    self._timeout)
+        except ApiException as exc:
+            raise _mapped(exc) from exc
+        except asyncio.TimeoutError:
+            pass  # the stream may hang while the container goes away; the status loop decides
+        except (aiohttp.ClientConnectorError, ConnectionRefusedError) as exc:
+            raise EngineUnavailable("the Kubernetes API server is not reachable") from exc
+        except aiohttp.ClientError:
+            pass  # connection closed by the stopping container
+
+    async def volumes(self, names: list[str], with_sizes: bool = False) -> dict[str, VolumeInfo]:
+        claims = {n: claim_name(n) for n in names}
+        pvcs = await self._call(lambda v1: v1.list_namespaced_persistent_volume_claim(self.namespace))
+        existing = {p.metadata.name for p in pvcs.items}
+        pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace))
+        users: dict[str, list[str]] = {}
+        nodes = set()
+        for pod in pods.items:
+            if pod.status.phase in ("Succeeded", "Failed"):
+                continue
+            for vol in pod.spec.volumes or []:
+                if vol.persistent_volume_claim:
+                    users.setdefault(vol.persistent_volume_claim.claim_name, []).append(pod.metadata.name)
+                    if pod.spec.node_name:
+                        nodes.add(pod.spec.node_name)
+        sizes: dict[str, int] = {}
+        if with_sizes and any(c in users for c in claims.values()):
+            sizes = await self._claim_usage(nodes)
+        return {
+            n: VolumeInfo(n, c in existing, sizes.get(c), tuple(users.get(c, ())))
+            for n, c in claims.items()
+        }
+
+    async def _claim_usage(self, nodes) -> dict[str, int]:
+        """Bytes used per mounted claim, as the kubelets measure them (unmounted: unknown)."""
+        used: dict[str, int] = {}
+        for node in nodes:
+            try:
+                summary = await self._raw_get(f"/api/v1/nodes/{node}/proxy/stats/summary")
+            except EngineError:
+                continue  # sizes are optional; a kubelet that does not answer leaves them unknown
+            for pod in summary.get("pods") or []:
+                for vol in pod.get("volume") or []:
+                    ref = vol.get("pvcRef") or {}
+                    if ref.get("namespace") == self.namespace and vol.get("usedBytes") is not None:
+                        used[ref["name"]] = vol["usedBytes"]
+        return used
+
+    async def remove_volume(self, name: str) -> None:
+        claim = claim_name(name)
+        await self._call(lambda v1: v1.delete_namespaced_persistent_volume_claim(claim, self.namespace))
+        # the claim stays (Terminating) until no pod uses it: wait, so that the next start
+        # creates a fresh one instead of meeting the old one
+        deadline = time.monotonic() + CLAIM_GONE_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                await self._call(lambda v1: v1.read_namespaced_persistent_volume_claim(claim, self.namespace))
+            except NotFound:
+                return
+            await asyncio.sleep(0.5)
+        raise RuntimeConflict(f"claim {claim} is marked for deletion but still held (is a pod using it?)")
+
+    # -- admin feature: GPU detection --------------------------------------------------------
+    async def probe_gpu(self, image: str, container_name: str, timeout: float = 30.0,
+                        runtime: str = "nvidia", command: tuple[str, ...] = ("nvidia-smi", "-L")) -> GpuProbe:
+        # the cluster's device plugin already knows: no probe pod is needed
+        try:
+            nodes = await self._call(lambda v1: v1.list_node(), timeout)
+        except EngineError as exc:
+            return GpuProbe(False, f"engine unavailable: {exc}")
+        found = {n.metadata.name: int(parse_quantity((n.status.allocatable or {}).get(GPU_RESOURCE, "0")))
+                 for n in nodes.items}
+        total = sum(found.values())
+        if not total:
+            return GpuProbe(False, f"no node has allocatable {GPU_RESOURCE} ({len(found)} node(s) checked)")
+        where = ", ".join(f"{n}: {c}" for n, c in found.items() if c)
+        return GpuProbe(True, f"{total} allocatable {GPU_RESOURCE} ({where})")
+
+    # -- activity monitor -------------------------------------------------------------------
+    async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
+        wanted = set(names)
+        pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace))
+        by_node: dict[str, list] = {}
+        for pod in pods.items:
+            if pod.metadata.name in wanted and pod.status.phase == "Running" and pod.spec.node_name:
+                by_node.setdefault(pod.spec.node_name, []).append(pod)
+        result: dict[str, ContainerStats | None] = dict.fromkeys(names)
+        if not by_node:
+            return result
+
+        async def node_stats(node: str, node_pods: list) -> None:
+            # one summary per node serves all its labs: the kubelet's own recent measurement
+            summary = await self._raw_get(f"/api/v1/nodes/{node}/proxy/stats/summary")
+            node_memory = ((summary.get("node") or {}).get("memory") or {})
+            host_bytes = (node_memory.get("availableBytes") or 0) + (node_memory.get("workingSetBytes") or 0)
+            measured = {}
+            for entry in summary.get("pods") or []:
+                ref = entry.get("podRef") or {}
+                if ref.get("namespace") != self.namespace:
+                    continue
+                for ctr in entry.get("containers") or []:
+                    # after Restart Server the kubelet may still list the stopped container:
+                    # the newest start is the running one
+                    seen = measured.get(ref.get("name"))
+                    if ctr.get("name") == LAB_CONTAINER and (
+                            seen is None or (ctr.get("startTime") or "") > (seen.get("startTime") or "")):
+                        measured[ref.get("name")] = ctr
+            for pod in node_pods:
+                ctr = measured.get(pod.metadata.name)
+                if ctr is None:
+                    continue
+                limit = _memory_limit(pod) or host_bytes
+                cpu = (ctr.get("cpu") or {}).get("usageNanoCores") or 0
+                mem = (ctr.get("memory") or {}).get("workingSetBytes") or 0
+                result[pod.metadata.name] = ContainerStats(round(cpu / 1e7, 2), int(mem), int(limit))
+
+        await asyncio.gather(*(node_stats(n, p) for n, p in by_node.items()))
+        return result
+
+
+def _mapped(exc: ApiException) -> EngineError:
+    try:
+        message = json.loads(exc.body).get("message") or exc.reason
+    except (TypeError, ValueError, AttributeError):
+        message = exc.reason or str(exc)
+    if exc.status == 404:
+        return NotFound(message)
+    if exc.status == 409:
+        return RuntimeConflict(message)
+    if exc.status in (0, 502, 503, 504):
+        return EngineUnavailable(f"the Kubernetes API server is not available: {message}")
+    return EngineError(f"the Kubernetes API server refused: {message} ({exc.status})")
+
+
+def _lab_status(pod: dict) -> dict:
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") == LAB_CONTAINER:
+            return status
+    return {}
+
+
+def _inspect_document(pod: dict) -> dict:
+    """The pod in the shape the features read from Docker's inspect (Id, Name, State), plus
+    the pod's own facts under "Pod"."""
+    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+    lab = _lab_status(pod)
+    running = (lab.get("state") or {}).get("running")
+    alive = bool(running) and status.get("phase") == "Running" and not meta.get("deletionTimestamp")
+    return {
+        "Id": meta.get("uid"),
+        "Name": "/" + meta.get("name", ""),
+        "State": {"Running": alive, "StartedAt": (running or {}).get("startedAt"),
+                  "Status": "running" if alive else (status.get("phase") or "unknown").lower()},
+        "RestartCount": lab.get("restartCount", 0),
+        "NetworkSettings": {},
+        "Pod": {"name": meta.get("name"), "namespace": meta.get("namespace"), "uid": meta.get("uid"),
+                "node": (pod.get("spec") or {}).get("nodeName"), "ip": status.get("podIP"),
+                "phase": status.get("phase"), "restartCount": lab.get("restartCount", 0)},
+    }
+
+
+def _memory_limit(pod) -> int:
+    for ctr in pod.spec.containers:
+        if ctr.name == LAB_CONTAINER and ctr.resources and ctr.resources.limits:
+            value = ctr.resources.limits.get("memory")
+            if value:
+                return int(parse_quantity(value))
+    return 0
+
+
+_SUFFIXES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+             "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "m": 1e-3}
+
+
+def parse_quantity(value) -> float:
+    """A Kubernetes quantity ("512Mi", "2", "100m", "1e3") as a number."""
+    match = re.fullmatch(r"([0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)", str(value).strip())
+    if not match or match.group(2) not in _SUFFIXES:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    return float(match.group(1)) * _SUFFIXES[match.group(2)]
