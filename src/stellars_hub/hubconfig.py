@@ -19,12 +19,14 @@ from .notifications import routes as notifications_routes
 from .session import hub as session_hub
 from .session import routes as session_routes
 from .spawner import StellarsSpawner
+from .usage import routes as usage_routes
 from .web import scopes
 
 # Each feature's routes module: SCOPES (custom scopes), USER_SCOPES (granted to every user on
 # themselves), NAV (navigation entries), handlers(settings).
 FEATURES = (
     accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
+    usage_routes,
 )
 
 PACKAGE_DIR = Path(__file__).parent
@@ -105,7 +107,8 @@ def apply(c, env=None) -> settings_mod.Settings:
 
     # settings page, logo, built-in Docker-privilege groups, GPU decision, health, footer
     admin = admin_hub.configure(c, s)
-    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn])
+    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn, usage_routes.spawn_step(s)])
+    c.Spawner.post_stop_hook = usage_routes.post_stop_hook(s)  # usage: server stops
 
     hub.template_paths = [str(PACKAGE_DIR / "templates")]
     hub.custom_scopes = {k: v for f in FEATURES for k, v in f.SCOPES.items()}
@@ -124,4 +127,5 @@ def apply(c, env=None) -> settings_mod.Settings:
     }
     activity_routes.install(s)  # sampler on the hub's loop, rename/delete hooks, /hub/metrics
     notifications_routes.setup(s)
+    usage_routes.install(s)  # usage recorder on the hub's loop
     return s

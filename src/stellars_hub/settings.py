@@ -137,6 +137,9 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", "7", "Activity monitor", "Days of samples kept", kind="int", minimum=1, maximum=365, unit="days"),
     _S("JUPYTERHUB_ACTIVITYMON_HALF_LIFE", "24", "Activity monitor", "Half-life of a sample's weight in the activity score", kind="int", minimum=1, maximum=8760, unit="hours"),
     _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes"),
+    # Usage report
+    _S("JUPYTERHUB_USAGE_SAMPLE_INTERVAL", "600", "Usage report", "Seconds between usage samples (CPU, memory, lab and active time of running servers)", kind="int", minimum=1, unit="seconds"),
+    _S("JUPYTERHUB_USAGE_RETENTION_DAYS", "400", "Usage report", "Days of usage records kept (independent of the activity monitor's samples)", kind="int", minimum=8, maximum=3650, unit="days"),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri"),
 )
