@@ -9,6 +9,13 @@
   const chartSelect = $("usage-chart-select");
   let report = null;
   let chart = null;
+  // JupyterHub's pages carry RequireJS, so Chart.js's UMD build registers as a module there
+  const chartLib = new Promise((resolve, reject) => {
+    window.require([window.jhdata.base_url + "stellars/static/vendor/chart.umd.min.js"], (Chart) => {
+      window.Chart = Chart;
+      resolve(Chart);
+    }, reject);
+  });
 
   function isoDay(d) { return d.toISOString().slice(0, 10); }
   const today = new Date();
@@ -55,7 +62,8 @@
     $("usage-unknown").textContent = hours(report.unknown_hours) + " h unknown in this range";
   }
 
-  function renderChart() {
+  async function renderChart() {
+    const Chart = await chartLib;
     const user = report.users.find((u) => u.username === chartSelect.value);
     $("usage-chart-user").textContent = user ? user.username : "";
     $("usage-chart-period").textContent = report.period === "range" ? "range" : report.period;
@@ -73,7 +81,7 @@
       chart.update();
       return;
     }
-    chart = new window.Chart($("usage-chart"), {
+    chart = new Chart($("usage-chart"), {
       type: "bar",
       data: { labels, datasets },
       options: {
@@ -99,7 +107,7 @@
     const busiest = report.users.slice().sort((a, b) => b.totals.lab_hours - a.totals.lab_hours)[0];
     chartSelect.value = report.users.some((u) => u.username === keep) ? keep : (busiest ? busiest.username : "");
     renderTable();
-    renderChart();
+    await renderChart();
     document.getElementById("usage-page").dataset.loaded = report.from + "/" + report.to + "/" + report.period;
   }
 
