@@ -12,6 +12,7 @@ from . import settings as settings_mod
 from .accounts import config as accounts_config
 from .accounts import routes as accounts_routes
 from .activity import routes as activity_routes
+from .batch import routes as batch_routes
 from .admin import hub as admin_hub
 from .admin import routes as admin_routes
 from .selfservice import routes as selfservice_routes
@@ -26,7 +27,7 @@ from .web import scopes
 # themselves), NAV (navigation entries), handlers(settings).
 FEATURES = (
     accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
-    usage_routes,
+    usage_routes, batch_routes,
 )
 
 PACKAGE_DIR = Path(__file__).parent

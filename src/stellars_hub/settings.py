@@ -140,6 +140,8 @@ SETTINGS: tuple[Setting, ...] = (
     # Usage report
     _S("JUPYTERHUB_USAGE_SAMPLE_INTERVAL", "600", "Usage report", "Seconds between usage samples (CPU, memory, lab and active time of running servers)", kind="int", minimum=1, unit="seconds"),
     _S("JUPYTERHUB_USAGE_RETENTION_DAYS", "400", "Usage report", "Days of usage records kept (independent of the activity monitor's samples)", kind="int", minimum=8, maximum=3650, unit="days"),
+    # Batch actions
+    _S("JUPYTERHUB_BATCH_CONCURRENCY", "5", "Batch actions", "Labs a batch stops, starts or restarts at the same time (also bounded by JupyterHub's spawn limit)", kind="int", minimum=1, maximum=100),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri"),
 )
