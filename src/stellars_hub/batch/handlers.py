@@ -76,14 +76,10 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
                          "users": affected, "skipped": [r for r in rows if not r["applies"]]})
         if req.notice:
             await self.notify_first(batch, req)
-        if batch.cancelled.is_set():
-            for name in affected:
-                batch.results[name] = {"username": name, "outcome": "cancelled"}
+        summary = await runner.run(batch, lambda name: self.act(batch, req.action, name), limit, self.push)
+        for name, result in batch.results.items():  # users the cancel left alone: audited too
+            if result["outcome"] == "cancelled":
                 self.audit(name, f"batch-{req.action}", "cancelled", batch=batch.id)
-            batch.finished_at = asyncio.get_running_loop().time()
-            summary = {"event": "finished", "id": batch.id, "done": 0, "failed": 0, "cancelled": len(affected)}
-        else:
-            summary = await runner.run(batch, lambda name: self.act(batch, req.action, name), limit, self.push)
         await self.send(summary)
         if not self._client_gone:
             self.finish()
