@@ -12,6 +12,7 @@ from . import settings as settings_mod
 from .accounts import config as accounts_config
 from .accounts import routes as accounts_routes
 from .activity import routes as activity_routes
+from .backups import routes as backups_routes
 from .batch import routes as batch_routes
 from .admin import hub as admin_hub
 from .admin import routes as admin_routes
@@ -27,7 +28,7 @@ from .web import scopes
 # themselves), NAV (navigation entries), handlers(settings).
 FEATURES = (
     accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
-    usage_routes, batch_routes,
+    usage_routes, batch_routes, backups_routes,
 )
 
 PACKAGE_DIR = Path(__file__).parent
@@ -129,4 +130,5 @@ def apply(c, env=None) -> settings_mod.Settings:
     activity_routes.install(s)  # sampler on the hub's loop, rename/delete hooks, /hub/metrics
     notifications_routes.setup(s)
     usage_routes.install(s)  # usage recorder on the hub's loop
+    backups_routes.install(s)  # the backup schedule
     return s

@@ -142,6 +142,11 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_USAGE_RETENTION_DAYS", "400", "Usage report", "Days of usage records kept (independent of the activity monitor's samples)", kind="int", minimum=8, maximum=3650, unit="days"),
     # Batch actions
     _S("JUPYTERHUB_BATCH_CONCURRENCY", "5", "Batch actions", "Labs a batch stops, starts or restarts at the same time (also bounded by JupyterHub's spawn limit)", kind="int", minimum=1, maximum=100),
+    # Scheduled backups
+    _S("JUPYTERHUB_BACKUP_INTERVAL", "0", "Scheduled backups", "Seconds between backup rounds of every user's volumes (0 = no scheduled backups)", kind="int", minimum=0, unit="seconds"),
+    _S("JUPYTERHUB_BACKUP_TARGET", "jupyterhub_backups", "Scheduled backups", "Where archives go: a Docker volume name or an absolute path on the engine's host", kind="str"),
+    _S("JUPYTERHUB_BACKUP_KEEP", "7", "Scheduled backups", "Archives kept per volume (older generations are deleted)", kind="int", minimum=1, maximum=1000),
+    _S("JUPYTERHUB_BACKUP_IMAGE", "stellars-hub:dev", "Scheduled backups", "Image that runs tar for backups and restores (any image with GNU tar, find and coreutils)", kind="str"),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri"),
 )

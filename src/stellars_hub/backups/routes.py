@@ -1,0 +1,26 @@
+"""What scheduled backups add to the hub: scopes, API, admin page, nav entry, the scheduler."""
+
+from __future__ import annotations
+
+from .handlers import (READ_SCOPE, RESTORE_SCOPE, BackupsOverviewAPIHandler, BackupsPage, BackupsRunAPIHandler,
+                       RestoreAPIHandler, UserBackupsAPIHandler)
+from .scheduler import install  # noqa: F401 (hubconfig.apply calls routes.install)
+
+SCOPES = {
+    READ_SCOPE: {"description": "See backup results and generations (every user has it on themselves)"},
+    RESTORE_SCOPE: {"description": "Restore a user's volume from a backup", "subscopes": [READ_SCOPE]},
+}
+USER_SCOPES = [f"{READ_SCOPE}!user"]
+NAV = [{"id": "backups", "label": "Backups", "path": "backups", "admin": True, "order": 35}]
+
+
+
+
+def handlers(settings):
+    return [
+        (r"/api/backups", BackupsOverviewAPIHandler),
+        (r"/api/backups/run", BackupsRunAPIHandler),
+        (r"/api/users/([^/]+)/backups", UserBackupsAPIHandler),
+        (r"/api/users/([^/]+)/backups/restore", RestoreAPIHandler),
+        (r"/backups", BackupsPage),
+    ]
