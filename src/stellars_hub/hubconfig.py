@@ -9,6 +9,7 @@ from tornado.web import StaticFileHandler
 
 from . import naming
 from . import settings as settings_mod
+from .access import routes as access_routes
 from .accounts import config as accounts_config
 from .accounts import routes as accounts_routes
 from .activity import routes as activity_routes
@@ -28,7 +29,7 @@ from .web import scopes
 # themselves), NAV (navigation entries), handlers(settings).
 FEATURES = (
     accounts_routes, selfservice_routes, admin_routes, session_routes, activity_routes, notifications_routes,
-    usage_routes, batch_routes, backups_routes,
+    usage_routes, batch_routes, backups_routes, access_routes,
 )
 
 PACKAGE_DIR = Path(__file__).parent
@@ -109,7 +110,9 @@ def apply(c, env=None) -> settings_mod.Settings:
 
     # settings page, logo, built-in Docker-privilege groups, GPU decision, health, footer
     admin = admin_hub.configure(c, s)
-    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn, usage_routes.spawn_step(s)])
+    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn, usage_routes.spawn_step(s),
+                                                 access_routes.require_enter_scope])
+    c.Spawner.oauth_client_allowed_scopes = list(access_routes.CLIENT_ALLOWED_SCOPES)  # admin access by consent
     c.Spawner.post_stop_hook = usage_routes.post_stop_hook(s)  # usage: server stops
 
     hub.template_paths = [str(PACKAGE_DIR / "templates")]
@@ -131,4 +134,5 @@ def apply(c, env=None) -> settings_mod.Settings:
     notifications_routes.setup(s)
     usage_routes.install(s)  # usage recorder on the hub's loop
     backups_routes.install(s)  # the backup schedule
+    access_routes.install(s)  # ends admin lab access when it expires
     return s

@@ -147,6 +147,9 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_BACKUP_TARGET", "jupyterhub_backups", "Scheduled backups", "Where archives go: a Docker volume name or an absolute path on the engine's host", kind="str"),
     _S("JUPYTERHUB_BACKUP_KEEP", "7", "Scheduled backups", "Archives kept per volume (older generations are deleted)", kind="int", minimum=1, maximum=1000),
     _S("JUPYTERHUB_BACKUP_IMAGE", "stellars-hub:dev", "Scheduled backups", "Image that runs tar for backups and restores (any image with GNU tar, find and coreutils)", kind="str"),
+    # Admin access to labs
+    _S("JUPYTERHUB_ADMIN_LAB_ACCESS", "consent", "Admin access to labs", "consent: admins open a user's lab only while that user allows it; notified: without consent, but the user is notified in their lab and it is audited", kind="choice", choices=("consent", "notified")),
+    _S("JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS", "24", "Admin access to labs", "Longest consent a user can give at once", kind="int", minimum=1, maximum=720, unit="hours"),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri"),
 )
