@@ -107,11 +107,14 @@ def apply(c, env=None) -> settings_mod.Settings:
     sp.default_url = "/lab"
     sp.start_timeout = 180
     sp.http_timeout = 120
+    # named servers: each its own container and volumes (jupyterlab-<name>--<server>_*)
+    hub.allow_named_servers = bool(s["JUPYTERHUB_NAMED_SERVERS"])
+    hub.named_server_limit_per_user = s["JUPYTERHUB_NAMED_SERVERS_LIMIT"]
+    sp.shared_home = bool(s["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
 
     # settings page, logo, built-in Docker-privilege groups, GPU decision, health, footer
     admin = admin_hub.configure(c, s)
-    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn, usage_routes.spawn_step(s),
-                                                 access_routes.require_enter_scope])
+    c.Spawner.pre_spawn_hook = run_before_spawn([admin.pre_spawn, usage_routes.spawn_step(s)])
     c.Spawner.oauth_client_allowed_scopes = list(access_routes.CLIENT_ALLOWED_SCOPES)  # admin access by consent
     c.Spawner.post_stop_hook = usage_routes.post_stop_hook(s)  # usage: server stops
 

@@ -150,6 +150,10 @@ SETTINGS: tuple[Setting, ...] = (
     # Admin access to labs
     _S("JUPYTERHUB_ADMIN_LAB_ACCESS", "consent", "Admin access to labs", "consent: admins open a user's lab only while that user allows it; notified: without consent, but the user is notified in their lab and it is audited", kind="choice", choices=("consent", "notified")),
     _S("JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS", "24", "Admin access to labs", "Longest consent a user can give at once", kind="int", minimum=1, maximum=720, unit="hours"),
+    # Named servers
+    _S("JUPYTERHUB_NAMED_SERVERS", "0", "Named servers", "1: users may run named servers besides their default one, each with its own container and volumes", kind="bool"),
+    _S("JUPYTERHUB_NAMED_SERVERS_LIMIT", "3", "Named servers", "Named servers a user may have (0 = no limit)", kind="int", minimum=0, maximum=100),
+    _S("JUPYTERHUB_NAMED_SERVERS_SHARED_HOME", "0", "Named servers", "1: a user's named servers mount the default server's home volume instead of their own", kind="bool"),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri"),
 )

@@ -35,16 +35,12 @@ def enter_scope(owner: str) -> str:
     return f"{ENTER_SCOPE}!user={owner}"
 
 
-# -- spawner side: the lab asks for the custom scope --------------------------------------
+# -- spawner side: StellarsSpawner's oauth_access_scopes default makes the lab require the enter
+# scope; the lab's OAuth client may hand it out ------------------------------------------------
 # Spawner.oauth_client_allowed_scopes (a plain list: JupyterHub also writes it into the lab's
 # environment). Unfiltered on purpose: a token issued through the lab's OAuth carries the part
 # its holder has, the owner's own scope for the owner, the granted one for an admin.
 CLIENT_ALLOWED_SCOPES = [ENTER_SCOPE]
-
-
-def require_enter_scope(spawner) -> None:
-    """A pre-spawn step: the lab admits only holders of the enter scope on its owner."""
-    spawner.oauth_access_scopes = [enter_scope(spawner.user.name)]
 
 
 # -- hub side: roles -------------------------------------------------------------------------
@@ -96,11 +92,6 @@ async def _sweep_when_ready(settings) -> None:
     app = JupyterHub.instance()
     while getattr(app, "tornado_application", None) is None:
         await asyncio.sleep(0.2)
-    # labs that outlived a hub restart: their new spawner objects must know the scope the lab
-    # requires (the notifications' tokens are made from it)
-    for user in list(app.users.values()):
-        for spawner in user.spawners.values():
-            require_enter_scope(spawner)
     store = store_for(settings)
     while True:
         try:

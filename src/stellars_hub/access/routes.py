@@ -3,8 +3,7 @@ spawner settings hubconfig applies."""
 
 from __future__ import annotations
 
-from .grants import (CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install,  # noqa: F401
-                     require_enter_scope)
+from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install  # noqa: F401
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
 
 SCOPES = {

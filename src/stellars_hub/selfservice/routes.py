@@ -25,5 +25,8 @@ def handlers(settings):
     return [
         (r"/api/users/([^/]+)/restart-server", RestartServerAPIHandler),
         (r"/api/users/([^/]+)/manage-volumes", ManageVolumesAPIHandler),
+        # named servers (JUPYTERHUB_NAMED_SERVERS=1): the same actions on one server
+        (r"/api/users/([^/]+)/servers/([^/]+)/restart-server", RestartServerAPIHandler),
+        (r"/api/users/([^/]+)/servers/([^/]+)/manage-volumes", ManageVolumesAPIHandler),
         (r"/manage/([^/]+)", UserControlPage),
     ]

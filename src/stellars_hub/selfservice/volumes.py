@@ -31,8 +31,8 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 
-async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES) -> list[dict]:
-    names = naming.user_volume_names(username, volumes)
+async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, names=None) -> list[dict]:
+    names = names or naming.user_volume_names(username, volumes)
     info = await runtime.volumes(list(names.values()), with_sizes=True)
     return [
         {
@@ -47,9 +47,10 @@ async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER
     ]
 
 
-async def remove(runtime: ContainerRuntime, username: str, keys: list[str]) -> list[dict]:
-    """Remove the chosen volumes; refuse everything (409) when any is held by a container."""
-    names = {k: naming.volume_name(username, k) for k in keys}
+async def remove(runtime: ContainerRuntime, username: str, keys: list[str], all_names=None) -> list[dict]:
+    """Remove the chosen volumes; refuse everything (409) when any is held by a container.
+    ``all_names``: key -> volume name of a named server (default: the user's own volumes)."""
+    names = {k: (all_names[k] if all_names else naming.volume_name(username, k)) for k in keys}
     info = await runtime.volumes(list(names.values()))
     held = {k: info[n].used_by for k, n in names.items() if info[n].used_by}
     if held:

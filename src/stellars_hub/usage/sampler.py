@@ -39,7 +39,7 @@ def get_recorder(settings) -> "UsageRecorder":
 
 
 def container_for(username: str, server: str) -> str:
-    return naming.container_name(username) + (f"--{naming.escape_name(server)}" if server else "")
+    return naming.server_container_name(username, server)
 
 
 class UsageRecorder:

@@ -1,0 +1,85 @@
+"""Named servers on a real hub and engine: two servers of one user, each with its own container
+and volumes (jupyterlab-<name>--<server>_*), restarted and reset independently; the limit."""
+
+from __future__ import annotations
+
+import time
+
+from harness import engine
+from stellars_hub import naming
+
+HUB_ENV = {"JUPYTERHUB_NAMED_SERVERS": "1", "JUPYTERHUB_NAMED_SERVERS_LIMIT": "2"}
+
+
+def start_named(hub, session, name, server, timeout=180):
+    r = hub.api(session, "POST", f"users/{name}/servers/{server}")
+    assert r.status_code in (201, 202), r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        servers = hub.api(session, "GET", f"users/{name}").json().get("servers", {})
+        if servers.get(server, {}).get("ready"):
+            return servers[server]
+        time.sleep(1)
+    raise AssertionError(f"server {server} of {name} did not become ready")
+
+
+def stop_named(hub, session, name, server, timeout=120):
+    r = hub.api(session, "DELETE", f"users/{name}/servers/{server}")
+    assert r.status_code in (202, 204), r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server not in hub.api(session, "GET", f"users/{name}").json().get("servers", {}):
+            return
+        time.sleep(1)
+    raise AssertionError(f"server {server} of {name} did not stop")
+
+
+def inspect(name, server):
+    return engine().api.inspect_container(naming.server_container_name(name, server))
+
+
+def test_two_named_servers_with_their_own_volumes_restart_and_reset(hub):
+    name, session = hub.new_user("ns")
+    start_named(hub, session, name, "alpha")
+    start_named(hub, session, name, "beta")
+    esc = naming.escape_name(name)
+    alpha, beta = inspect(name, "alpha"), inspect(name, "beta")
+    assert alpha["Name"] == f"/jupyterlab-{esc}--alpha" and beta["Name"] == f"/jupyterlab-{esc}--beta"
+    mounts = {c: {m["Destination"]: m["Name"] for m in info["Mounts"] if m["Type"] == "volume"}
+              for c, info in (("alpha", alpha), ("beta", beta))}
+    for server in ("alpha", "beta"):
+        assert mounts[server]["/home"] == f"jupyterlab-{esc}--{server}_home"
+        assert mounts[server]["/home/lab/workspace"] == f"jupyterlab-{esc}--{server}_workspace"
+        assert mounts[server]["/mnt/shared"] == naming.SHARED_VOLUME
+    # separate files
+    for server in ("alpha", "beta"):
+        code, _ = engine().containers.get(alpha["Id"] if server == "alpha" else beta["Id"]).exec_run(
+            ["sh", "-c", f"echo {server} > /home/lab/workspace/which.txt"])
+        assert code == 0
+    code, out = engine().containers.get(beta["Id"]).exec_run(["cat", "/home/lab/workspace/which.txt"])
+    assert out.decode().strip() == "beta"
+
+    # restart alpha in place: same container, new start; beta untouched
+    r = hub.api(session, "POST", f"users/{name}/servers/alpha/restart-server")
+    assert r.status_code == 200, r.text
+    assert r.json()["container_id"] == alpha["Id"] and r.json()["url"].endswith(f"/user/{name}/alpha/")
+    assert inspect(name, "alpha")["State"]["StartedAt"] != alpha["State"]["StartedAt"]
+    assert inspect(name, "beta")["State"]["StartedAt"] == beta["State"]["StartedAt"]
+
+    # reset alpha's workspace while alpha is stopped and beta runs
+    r = hub.api(session, "DELETE", f"users/{name}/servers/alpha/manage-volumes", json={"volumes": ["workspace"]})
+    assert r.status_code == 409  # alpha still runs
+    stop_named(hub, session, name, "alpha")
+    listing = hub.api(session, "GET", f"users/{name}/servers/alpha/manage-volumes").json()
+    assert {v["key"]: v["name"] for v in listing["volumes"]}["workspace"] == f"jupyterlab-{esc}--alpha_workspace"
+    r = hub.api(session, "DELETE", f"users/{name}/servers/alpha/manage-volumes", json={"volumes": ["workspace"]})
+    assert r.status_code == 200 and r.json()["complete"], r.text
+    assert not engine().volumes.list(filters={"name": f"^jupyterlab-{esc}--alpha_workspace$"})
+    code, out = engine().containers.get(beta["Id"]).exec_run(["cat", "/home/lab/workspace/which.txt"])
+    assert out.decode().strip() == "beta"  # beta's files are untouched
+    assert engine().volumes.list(filters={"name": f"^jupyterlab-{esc}--alpha_home$"})  # only what was chosen
+
+    # limits and unknown servers
+    assert hub.api(session, "POST", f"users/{name}/servers/gamma").status_code == 400  # at most 2
+    assert hub.api(session, "POST", f"users/{name}/servers/nope/restart-server").status_code == 404
+    stop_named(hub, session, name, "beta")
