@@ -3,12 +3,26 @@ and volumes (jupyterlab-<name>--<server>_*), restarted and reset independently; 
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
-from harness import engine
+import pytest
+
+from harness import LAB_IMAGE, RUN_PREFIX, engine
 from stellars_hub import naming
 
-HUB_ENV = {"JUPYTERHUB_NAMED_SERVERS": "1", "JUPYTERHUB_NAMED_SERVERS_LIMIT": "2"}
+TARGET = Path(f"/tmp/stellars-backups-ns-{RUN_PREFIX}")
+HUB_ENV = {"JUPYTERHUB_NAMED_SERVERS": "1", "JUPYTERHUB_NAMED_SERVERS_LIMIT": "2",
+           "JUPYTERHUB_BACKUP_INTERVAL": "3", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
+           "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def target():
+    TARGET.mkdir(parents=True, exist_ok=True)
+    yield
+    shutil.rmtree(TARGET, ignore_errors=True)
 
 
 def start_named(hub, session, name, server, timeout=180):
@@ -58,6 +72,16 @@ def test_two_named_servers_with_their_own_volumes_restart_and_reset(hub):
         assert code == 0
     code, out = engine().containers.get(beta["Id"]).exec_run(["cat", "/home/lab/workspace/which.txt"])
     assert out.decode().strip() == "beta"
+
+    # scheduled backups cover each server's own volumes
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if all(list(TARGET.glob(f"jupyterlab-{esc}--{s}_workspace_*.tar.gz")) for s in ("alpha", "beta")):
+            break
+        time.sleep(1)
+    mine = hub.api(session, "GET", f"users/{name}/backups?generations=0").json()
+    keys = {v["key"]: v["outcome"] for v in mine["volumes"]}
+    assert keys.get("alpha/workspace") in ("ok", "unchanged") and keys.get("beta/workspace") in ("ok", "unchanged")
 
     # restart alpha in place: same container, new start; beta untouched
     r = hub.api(session, "POST", f"users/{name}/servers/alpha/restart-server")

@@ -33,6 +33,16 @@ def public(row: dict) -> dict:
             "last_backup": iso(row["last_ok"])}
 
 
+def volume_names(user, shared_home: bool) -> dict[str, str]:
+    """key -> volume of the user's default server, and "<server>/<key>" for named servers."""
+    names = dict(naming.user_volume_names(user.name))
+    for server in sorted(n for n in user.orm_spawners if n):
+        for key, vol in naming.server_volume_names(user.name, server, shared_home=shared_home).items():
+            if vol not in names.values():
+                names[f"{server}/{key}"] = vol
+    return names
+
+
 class BackupsMixin:
     @property
     def scheduler(self):
@@ -79,7 +89,7 @@ class UserBackupsAPIHandler(BackupsMixin, StellarsAPIHandler):
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         rows = {r["key"]: r for r in await self.scheduler.store.call("of_user", user.name)}
-        names = naming.user_volume_names(user.name)
+        names = volume_names(user, bool(self.stellars["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"]))
         gens = {}
         if self.get_argument("generations", "1") != "0" and self.config()["enabled"]:
             try:
@@ -107,7 +117,7 @@ class RestoreAPIHandler(BackupsMixin, StellarsAPIHandler):
         body = self.json_body()
         if not isinstance(body, dict) or set(body) - {"volume", "archive"}:
             raise http_error(400, 'body: expected {"volume": "home|workspace|cache", "archive": "<file name>"}')
-        names = naming.user_volume_names(user.name)
+        names = volume_names(user, bool(self.stellars["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"]))
         key, archive = body.get("volume"), body.get("archive")
         if key not in names:
             raise http_error(400, f"volume: {key!r} is not one of {', '.join(names)}")
@@ -120,7 +130,8 @@ class RestoreAPIHandler(BackupsMixin, StellarsAPIHandler):
             if archive not in {g["archive"] for g in gens}:
                 raise http_error(404, f"archive: {archive!r} is not a backup of {volume} in the target")
             async with self.user_locks.exclusive(user.name, "backup-restore"):
-                require_stopped(user)
+                server = key.split("/")[0] if "/" in key else ""
+                require_stopped(user, user.spawners[server])
                 used = (await self.runtime.volumes([volume])).get(volume)
                 if used is not None and used.used_by:
                     raise http_error(409, f"volume {volume} is used by {', '.join(used.used_by)}; stop it first")

@@ -60,8 +60,17 @@ class BackupScheduler:
         started = time.time()
         counts = {"ok": 0, "unchanged": 0, "failed": 0, "busy": 0}
         users = [name for (name,) in self.db.query(orm.User.name).order_by(orm.User.name)]
+        servers = {}  # user -> names of their named servers (each has its own volumes)
+        for user_name, server in self.db.query(orm.User.name, orm.Spawner.name).join(
+                orm.Spawner, orm.Spawner.user_id == orm.User.id).filter(orm.Spawner.name != ""):
+            servers.setdefault(user_name, []).append(server)
+        shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
         for user in users:
-            volumes = naming.user_volume_names(user)
+            volumes = dict(naming.user_volume_names(user))
+            for server in sorted(servers.get(user, [])):  # keys like "alpha/workspace"
+                for key, vol in naming.server_volume_names(user, server, shared_home=shared_home).items():
+                    if vol not in volumes.values():
+                        volumes[f"{server}/{key}"] = vol
             try:
                 existing = await self.runtime.volumes(list(volumes.values()))
             except Exception as exc:  # engine down: every volume of the user fails visibly
