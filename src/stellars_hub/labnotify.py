@@ -80,7 +80,7 @@ _kept: dict[tuple[str, str], tuple[str, float]] = {}
 def _lab_custom_scopes(user) -> list[str]:
     """Custom scopes the lab requires besides JupyterHub's access scope (the access feature's
     enter scope on the owner), which the user holds on themselves."""
-    return [s for s in user.spawner.oauth_access_scopes if s.startswith("custom:")]
+    return [s for s in getattr(user.spawner, "oauth_access_scopes", ()) if s.startswith("custom:")]
 
 
 def server_scoped_token(user, note: str) -> tuple[str, bool]:
