@@ -112,8 +112,9 @@ def test_notice_first_and_cancel_during_the_wait(hub, crew):
         if e["event"] == "notified":
             box["notified"] = e
             # cancel from another client while the batch waits
-            threading.Thread(target=lambda: box.setdefault(
-                "cancel", hub.api(crew["admin"], "POST", f"batch/{box['id']}/cancel"))).start()
+            box["thread"] = threading.Thread(target=lambda: box.setdefault(
+                "cancel", hub.api(crew["admin"], "POST", f"batch/{box['id']}/cancel")))
+            box["thread"].start()
         if e["event"] == "plan":
             box["id"] = e["id"]
 
@@ -122,6 +123,7 @@ def test_notice_first_and_cancel_during_the_wait(hub, crew):
                                             "notify": {"message": "Stopping in 2 minutes", "delay_seconds": 120}},
                        on_event)
     assert time.monotonic() - started < 110  # the wait ended with the cancel, not after 120 s
+    box["thread"].join(60)  # the stream may end before the cancelling client has read its answer
     assert box["cancel"].status_code == 200
     assert {d["username"]: d["status"] for d in box["notified"]["deliveries"]} == {n: "delivered" for n in crew["names"]}
     assert [results(events)[n]["outcome"] for n in crew["names"]] == ["cancelled"] * 3
