@@ -132,6 +132,17 @@ def test_notice_first_and_cancel_during_the_wait(hub, crew):
         assert hub.api(crew["admin"], "GET", f"users/{name}").json()["server"]
 
 
+def test_a_group_is_resolved_to_its_members(hub, crew):
+    a, b, _ = crew["names"]
+    group = f"{a}-batch"
+    assert hub.api(crew["admin"], "POST", f"groups/{group}").status_code == 201
+    assert hub.api(crew["admin"], "POST", f"groups/{group}/users", json={"users": [b, crew["idle"]]}).status_code == 200
+    r = hub.api(crew["admin"], "POST", "batch/preview", json={"action": "start", "group": group})
+    rows = {u["username"]: u for u in r.json()["users"]}
+    assert sorted(rows) == sorted([b, crew["idle"]])
+    assert rows[crew["idle"]]["applies"] and rows[b]["reason"] == "already running"
+
+
 @pytest.mark.parametrize("body, status, starts", [
     ({"action": "explode", "all_running": True}, 400, "action:"),
     ({"action": "stop"}, 400, "users:"),
