@@ -1,7 +1,7 @@
 """The backup schedule: a task on the hub's loop that runs a round every
 ``JUPYTERHUB_BACKUP_INTERVAL`` seconds. A round backs up each user's existing volumes one after
 another (the engine work runs in containers, waited on in the runtime's threads, so the hub
-never blocks), under the user's operation lock so a restore or reset never meets a backup."""
+never blocks), each under the user's operation lock, so resets and restores never meet it."""
 
 from __future__ import annotations
 
@@ -82,12 +82,18 @@ class BackupScheduler:
             todo = [(k, v) for k, v in volumes.items() if existing.get(v) and existing[v].exists]
             if not todo:
                 continue
-            try:
-                async with self.locks.exclusive(user, "backup"):
-                    for key, vol in todo:
+            # one volume at a time under the user's operation lock: a reset or restore never
+            # meets a backup (and a backup never mounts, so creates, a volume just removed);
+            # between volumes the lock is free: a restart meanwhile is refused (409, "backup is
+            # already running") for at most one volume's backup
+            for key, vol in todo:
+                try:
+                    async with self.locks.exclusive(user, "backup"):
+                        still = (await self.runtime.volumes([vol])).get(vol)
+                        if still is None or not still.exists:
+                            continue  # removed by a reset since the round began
                         counts[await self.backup_volume(user, key, vol)] += 1
-            except Busy as exc:
-                for key, vol in todo:
+                except Busy as exc:
                     await self.store.call("record", vol, user, key, time.time(), "busy", error=str(exc))
                     counts["busy"] += 1
         self.last_round = {"started": started, "finished": time.time(), **counts}
