@@ -84,15 +84,16 @@ def test_two_named_servers_with_their_own_volumes_restart_and_reset(hub):
     assert keys.get("alpha/workspace") in ("ok", "unchanged") and keys.get("beta/workspace") in ("ok", "unchanged")
 
     # restart alpha in place: same container, new start; beta untouched
-    r = hub.api(session, "POST", f"users/{name}/servers/alpha/restart-server")
+    r = retry_while_backed_up(lambda: hub.api(session, "POST", f"users/{name}/servers/alpha/restart-server"))
     assert r.status_code == 200, r.text
     assert r.json()["container_id"] == alpha["Id"] and r.json()["url"].endswith(f"/user/{name}/alpha/")
     assert inspect(name, "alpha")["State"]["StartedAt"] != alpha["State"]["StartedAt"]
     assert inspect(name, "beta")["State"]["StartedAt"] == beta["State"]["StartedAt"]
 
     # reset alpha's workspace while alpha is stopped and beta runs
-    r = hub.api(session, "DELETE", f"users/{name}/servers/alpha/manage-volumes", json={"volumes": ["workspace"]})
-    assert r.status_code == 409  # alpha still runs
+    r = retry_while_backed_up(
+        lambda: hub.api(session, "DELETE", f"users/{name}/servers/alpha/manage-volumes", json={"volumes": ["workspace"]}))
+    assert r.status_code == 409 and "server is running" in r.json()["message"], r.text  # alpha still runs
     stop_named(hub, session, name, "alpha")
     listing = hub.api(session, "GET", f"users/{name}/servers/alpha/manage-volumes").json()
     assert {v["key"]: v["name"] for v in listing["volumes"]}["workspace"] == f"jupyterlab-{esc}--alpha_workspace"
@@ -110,8 +111,8 @@ def test_two_named_servers_with_their_own_volumes_restart_and_reset(hub):
 
 
 def retry_while_backed_up(request):
-    """A reset while a scheduled backup holds the user's lock is refused (409); the tests back
-    up every few seconds, so they try again."""
+    """A restart or reset while a scheduled backup holds the user's lock is refused (409); the
+    tests back up every few seconds, so they try again."""
     for _ in range(60):
         r = request()
         if r.status_code != 409 or "backup is already running" not in r.json()["message"]:
