@@ -26,7 +26,8 @@ copy_project() {  # what the hub Dockerfile uses: tracked and new files, not del
   while IFS= read -r -d '' f; do
     if [[ -e "$here/$f" ]]; then (cd "$here" && cp --parents -- "$f" "$1"/); fi
   done < <(cd "$here" && git ls-files -co --exclude-standard -z -- \
-             pyproject.toml README.md constraints.txt src scripts/certs docker/hub)
+             pyproject.toml README.md constraints.txt src scripts/certs docker/hub \
+             frontend/package.json frontend/package-lock.json scripts/build-static.sh)
 }
 
 for target in "${targets[@]}"; do

@@ -35,4 +35,6 @@ need_package() {  # command package
 }
 need_package chromium chromium
 need_package shellcheck shellcheck
+need_package npm npm
+scripts/build-static.sh  # chart.js from npm into the package's static files
 scripts/ensure-compose.sh >/dev/null

@@ -25,6 +25,7 @@ class Feature:
     priority_handlers: tuple[tuple, ...] = ()  # routes that must win over JupyterHub's own
     configure: Callable[..., None] | None = None  # (c, settings, setdefault): JupyterHub config it adds
     pre_spawn: Hook | None = None  # (platform, spawner), before every start of a lab
+    post_stop: Hook | None = None  # (platform, spawner), after every stop of a lab
     on_start: Hook | None = None  # (platform), once the hub serves requests
     on_user_renamed: Hook | None = None  # (platform, old, new), after the rename is committed
     on_user_deleted: Hook | None = None  # (platform, name), when the hub deletes a user

@@ -59,6 +59,11 @@ async def before_spawn(spawner) -> None:
     await Platform.current().before_spawn(spawner)
 
 
+async def after_stop(spawner) -> None:
+    """``Spawner.post_stop_hook``: every feature's step after a lab stopped."""
+    await Platform.current().after_stop(spawner)
+
+
 def apply(c, env=None) -> settings_mod.Settings:
     s = load_or_exit(env, config=c)
     data = Path(s["JUPYTERHUB_DATA_DIR"])
@@ -99,6 +104,10 @@ def apply(c, env=None) -> settings_mod.Settings:
     # the spawner reads the labs' settings (c.Labs, c.Gpu) itself: see StellarsSpawner's defaults
     setdefault(hub, "spawner_class", StellarsSpawner)
     setdefault(c.Spawner, "pre_spawn_hook", before_spawn)
+    setdefault(c.Spawner, "post_stop_hook", after_stop)
+    # named servers: each its own container and volumes (jupyterlab-<name>--<server>_*)
+    setdefault(hub, "allow_named_servers", s["JUPYTERHUB_NAMED_SERVERS"])
+    setdefault(hub, "named_server_limit_per_user", s["JUPYTERHUB_NAMED_SERVERS_LIMIT"])
 
     extend(hub, "template_paths", [str(PACKAGE_DIR / "templates")])
     merge(hub, "custom_scopes", {k: v for f in FEATURES for k, v in f.scopes.items()})

@@ -77,6 +77,12 @@ def payload(message: str, kind: str = "info", auto_close: int | bool = False) ->
 _kept: dict[tuple[str, str], tuple[str, float]] = {}
 
 
+def _lab_custom_scopes(user) -> list[str]:
+    """Custom scopes the lab requires besides JupyterHub's access scope (the access feature's
+    enter scope on the owner), which the user holds on themselves."""
+    return [s for s in getattr(user.spawner, "oauth_access_scopes", ()) if s.startswith("custom:")]
+
+
 def server_scoped_token(user, note: str) -> tuple[str, bool]:
     """A short-lived token that may only access this user's default server, and whether it
     is a kept one (already known to the lab)."""
@@ -85,7 +91,7 @@ def server_scoped_token(user, note: str) -> tuple[str, bool]:
     if kept is not None and kept[1] - time.monotonic() > REUSE_MARGIN:
         return kept[0], True
     token = user.new_api_token(
-        note=note, expires_in=TOKEN_LIFETIME, scopes=[f"access:servers!server={user.name}/"]
+        note=note, expires_in=TOKEN_LIFETIME, scopes=[f"access:servers!server={user.name}/", *_lab_custom_scopes(user)]
     )
     _kept[key] = (token, time.monotonic() + TOKEN_LIFETIME)
     return token, False

@@ -86,6 +86,28 @@ def user_volume_names(username: str, volumes=USER_VOLUMES) -> dict[str, str]:
     return volume_names_for_base(volume_base(username), volumes)
 
 
+# Named servers: "--" separates the user's part from the server's, as DockerSpawner's own
+# template does ("-" alone is the escape character, so "--" never occurs in an escaped name).
+SERVER_SEPARATOR = "--"
+
+
+def server_container_name(username: str, server: str) -> str:
+    """The container of one of a user's servers ('' is the default server)."""
+    base = container_name(username)
+    return f"{base}{SERVER_SEPARATOR}{escape_name(server)}" if server else base
+
+
+def server_volume_names(username: str, server: str, volumes=USER_VOLUMES, shared_home: bool = False) -> dict[str, str]:
+    """key -> volume name of one of a user's servers: jupyterlab-<name>--<server>_<key>; with
+    ``shared_home`` every server mounts the default server's home volume."""
+    if not server:
+        return user_volume_names(username, volumes)
+    own = volume_names_for_base(f"{volume_base(username)}{SERVER_SEPARATOR}{escape_name(server)}", volumes)
+    if shared_home and "home" in own:
+        own["home"] = volume_name(username, "home")
+    return own
+
+
 class TemplateNames:
     """Naming for page templates (JupyterHub calls callables in template_vars with the user,
     so the functions are exposed as methods of a plain object)."""

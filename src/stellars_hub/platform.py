@@ -61,19 +61,32 @@ class Labs(Configurable):
     concurrent_spawn_limit = setting("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT")
 
 
+class NamedServers(Configurable):
+    """More than one lab per user (JupyterHub's named servers), each with its own volumes."""
+
+    enabled = setting("JUPYTERHUB_NAMED_SERVERS")
+    limit = setting("JUPYTERHUB_NAMED_SERVERS_LIMIT")
+    shared_home = setting("JUPYTERHUB_NAMED_SERVERS_SHARED_HOME")
+
+
 def configurables() -> list[type[Configurable]]:
     """Every class that owns a setting, in the table's order (for --help-all and the tests)."""
     from .accounts.config import Accounts
     from .activity.config import ActivityMonitor
+    from .access.config import LabAccess
     from .admin.config import Branding, Gpu
+    from .backups.config import Backups
+    from .batch.config import Batch
     from .kube.config import Kubernetes
     from .notifications.config import Notifications
     from .policies.config import GroupPolicies
     from .selfservice.config import SelfService
     from .session.config import IdleCuller
+    from .usage.config import Usage
 
     classes = {c.__name__: c for c in (StellarsHub, Labs, Accounts, Gpu, Branding, SelfService,
-                                       Notifications, IdleCuller, ActivityMonitor, GroupPolicies, Kubernetes)}
+                                       Notifications, IdleCuller, ActivityMonitor, GroupPolicies, Kubernetes,
+                                       NamedServers, Usage, Batch, Backups, LabAccess)}
     ordered = dict.fromkeys(s.owner for s in settings_mod.SETTINGS)
     return [classes[name] for name in ordered] + [Platform]
 
@@ -135,6 +148,15 @@ class Platform(SingletonConfigurable):
         for feature in self._features:
             if feature.pre_spawn is not None:
                 await _call(feature.pre_spawn, self, spawner)
+
+    async def after_stop(self, spawner) -> None:
+        """Every feature's post-stop step (JupyterHub's ``Spawner.post_stop_hook``)."""
+        for feature in self._features:
+            if feature.post_stop is not None:
+                try:
+                    await _call(feature.post_stop, self, spawner)
+                except Exception:  # the lab is stopped either way; one feature must not hide it
+                    log.exception("post_stop of feature %s failed for %s", feature.name, spawner.user.name)
 
     async def start(self, app) -> None:
         """Once the hub serves requests: every feature's background work."""

@@ -182,6 +182,23 @@ SETTINGS: tuple[Setting, ...] = (
     _S("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", "60", "Activity monitor", "Minutes without lab activity after which a user counts as idle", kind="int", minimum=1, unit="minutes", trait="ActivityMonitor.inactive_after"),
     # Branding
     _S("JUPYTERHUB_LOGO_URI", "file:///srv/jupyterhub/logo.svg", "Branding", "Hub logo: a file:// path served by the hub or an http(s):// URL", kind="uri", trait="Branding.logo_uri"),
+    # Usage report
+    _S("JUPYTERHUB_USAGE_SAMPLE_INTERVAL", "600", "Usage report", "Seconds between usage samples (CPU, memory, lab and active time of running servers)", kind="int", minimum=1, unit="seconds", trait="Usage.sample_interval"),
+    _S("JUPYTERHUB_USAGE_RETENTION_DAYS", "400", "Usage report", "Days of usage records kept (independent of the activity monitor's samples)", kind="int", minimum=8, maximum=3650, unit="days", trait="Usage.retention_days"),
+    # Batch actions
+    _S("JUPYTERHUB_BATCH_CONCURRENCY", "5", "Batch actions", "Labs a batch stops, starts or restarts at the same time (also bounded by JupyterHub's spawn limit)", kind="int", minimum=1, maximum=100, trait="Batch.concurrency"),
+    # Scheduled backups
+    _S("JUPYTERHUB_BACKUP_INTERVAL", "0", "Scheduled backups", "Seconds between backup rounds of every user's volumes (0 = no scheduled backups)", kind="int", minimum=0, unit="seconds", trait="Backups.interval"),
+    _S("JUPYTERHUB_BACKUP_TARGET", "jupyterhub_backups", "Scheduled backups", "Where archives go: a Docker volume name or an absolute path on the engine's host", kind="str", trait="Backups.target"),
+    _S("JUPYTERHUB_BACKUP_KEEP", "7", "Scheduled backups", "Archives kept per volume (older generations are deleted)", kind="int", minimum=1, maximum=1000, trait="Backups.keep"),
+    _S("JUPYTERHUB_BACKUP_IMAGE", "stellars-hub:dev", "Scheduled backups", "Image that runs tar for backups and restores (any image with GNU tar, find and coreutils)", kind="str", trait="Backups.image"),
+    # Admin access to labs
+    _S("JUPYTERHUB_ADMIN_LAB_ACCESS", "consent", "Admin access to labs", "consent: admins open a user's lab only while that user allows it; notified: without consent, but the user is notified in their lab and it is audited", kind="choice", choices=("consent", "notified"), trait="LabAccess.mode"),
+    _S("JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS", "24", "Admin access to labs", "Longest consent a user can give at once", kind="int", minimum=1, maximum=720, unit="hours", trait="LabAccess.max_hours"),
+    # Named servers
+    _S("JUPYTERHUB_NAMED_SERVERS", "0", "Named servers", "1: users may run named servers besides their default one, each with its own container and volumes", kind="bool", trait="NamedServers.enabled"),
+    _S("JUPYTERHUB_NAMED_SERVERS_LIMIT", "3", "Named servers", "Named servers a user may have (0 = no limit)", kind="int", minimum=0, maximum=100, trait="NamedServers.limit"),
+    _S("JUPYTERHUB_NAMED_SERVERS_SHARED_HOME", "0", "Named servers", "1: a user's named servers mount the default server's home volume instead of their own", kind="bool", trait="NamedServers.shared_home"),
     # Kubernetes
     _S("JUPYTERHUB_BACKEND", "docker", "Kubernetes", "Where labs run: docker (this host's engine) or kubernetes (pods through KubeSpawner)", kind="choice", choices=("docker", "kubernetes"), trait="StellarsHub.backend"),
     _S("JUPYTERHUB_K8S_NAMESPACE", "", "Kubernetes", "Namespace of the lab pods and claims; empty: the hub pod's own namespace (default outside a cluster)", optional=True, trait="Kubernetes.namespace"),

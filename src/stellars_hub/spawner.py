@@ -20,7 +20,7 @@ from traitlets.config import Config, Configurable
 
 from . import naming
 from .admin.config import Gpu
-from .platform import Labs, StellarsHub
+from .platform import Labs, NamedServers, StellarsHub
 
 
 def lab_environment(labs: Labs) -> dict[str, str]:
@@ -146,9 +146,18 @@ class StellarsSpawner(DockerSpawner):
     def _escape_default(self):
         return naming.escape_name
 
+    shared_home = Bool(config=True, help="Named servers mount the default server's home volume "
+                       "(default: c.NamedServers.shared_home)")
+
+    @default("shared_home")
+    def _shared_home_default(self):
+        return NamedServers(config=self.config).shared_home
+
     @default("name_template")
     def _name_template_default(self):
-        return naming.CONTAINER_PREFIX + "{username}"
+        # a named server gets its own container: jupyterlab-{username}--{servername}
+        suffix = naming.SERVER_SEPARATOR + "{servername}" if self.name else ""
+        return naming.CONTAINER_PREFIX + "{username}" + suffix
 
     @default("remove")
     def _remove_default(self):
@@ -160,9 +169,17 @@ class StellarsSpawner(DockerSpawner):
 
     @default("volumes")
     def _volumes_default(self):
-        binds = {naming.volume_name(self.user.name, v.key): v.mount for v in self.volume_specs}
+        names = naming.server_volume_names(self.user.name, self.name, self.volume_specs, self.shared_home)
+        binds = {names[v.key]: v.mount for v in self.volume_specs}
         binds[self.shared_volume] = naming.SHARED_MOUNT
         return binds
+
+    @default("oauth_access_scopes")
+    def _oauth_access_scopes_default(self):
+        # admin access by consent (stellars_hub/access): a lab admits only holders of this
+        # custom scope on its owner, which JupyterHub's admin role does not have. A default, not
+        # a pre-spawn step, so spawners rebuilt after a hub restart know it too.
+        return [f"custom:labaccess:enter!user={self.user.name}"]
 
     @default("extra_host_config")
     def _extra_host_config_default(self):

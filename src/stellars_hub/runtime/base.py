@@ -60,11 +60,25 @@ class ContainerRuntime(ABC):
         """Run ``command`` in ``image`` with the engine runtime ``runtime``; bounded by ``timeout``
         seconds; the probe container is removed whatever happens."""
 
+    # -- scheduled backups ------------------------------------------------------------------
+    async def run_tool(self, image: str, command: list[str], mounts: dict[str, tuple[str, str]],
+                       timeout: float = 3600.0) -> "ToolResult":
+        """Run ``command`` in a throw-away container of ``image`` without network; ``mounts``
+        maps a volume name or absolute host path to (path inside, "ro"|"rw"). The container is
+        removed whatever happens."""
+        raise NotImplementedError
+
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod
     async def container_stats(self, names: list[str]) -> dict[str, "ContainerStats | None"]:
         """One resource sample per named container, all measured concurrently; None for a
         container that does not exist or is not running."""
+
+
+@dataclass(frozen=True)
+class ToolResult:  # scheduled backups
+    exit_code: int
+    output: str
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ import docker
 from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
-from .base import ContainerRuntime, ContainerStats, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, VolumeInfo
+from .base import (ContainerRuntime, ContainerStats, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, ToolResult,
+                   VolumeInfo)
 
 _UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNotFoundError, ConnectionError)
 
@@ -151,6 +152,10 @@ class DockerRuntime(ContainerRuntime):
             return GpuProbe(False, f"engine unavailable: {exc}")
 
     # -- activity monitor -------------------------------------------------------------------
+    async def run_tool(self, image: str, command: list[str], mounts: dict[str, tuple[str, str]],
+                       timeout: float = 3600.0) -> ToolResult:
+        return await self._run(_run_tool, image, command, mounts, timeout)
+
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         async def one(name: str) -> ContainerStats | None:
             try:
@@ -214,6 +219,25 @@ def _probe_gpu(c: docker.APIClient, image: str, name: str, timeout: float, runti
         return GpuProbe(True, f"{' '.join(command)} found {len(gpus) or 'some'} GPU(s)")
     finally:
         _remove_quietly(c, name)
+
+
+def _run_tool(c: docker.APIClient, image: str, command: list[str], mounts: dict[str, tuple[str, str]],
+              timeout: float) -> ToolResult:
+    binds = {source: {"bind": target, "mode": mode} for source, (target, mode) in mounts.items()}
+    created = c.create_container(image, command=command, entrypoint=[], network_disabled=True, user="0:0",
+                                 labels={"stellars.tool": "1"},
+                                 host_config=c.create_host_config(binds=binds, network_mode="none"))
+    cid = created["Id"]
+    try:
+        c.start(cid)
+        try:
+            status = c.wait(cid, timeout=timeout)
+        except _UNREACHABLE:
+            return ToolResult(-1, f"did not finish within {timeout:.0f} s")
+        output = c.logs(cid).decode(errors="replace")
+        return ToolResult(int(status.get("StatusCode", -1)), output)
+    finally:
+        _remove_quietly(c, cid)
 
 
 def _remove_quietly(c: docker.APIClient, name: str) -> None:

@@ -18,6 +18,9 @@ FEATURE = Feature(
     handlers=(
         (r"/api/users/([^/]+)/restart-server", RestartServerAPIHandler),
         (r"/api/users/([^/]+)/manage-volumes", ManageVolumesAPIHandler),
+        # a named server's own (JUPYTERHUB_NAMED_SERVERS)
+        (r"/api/users/([^/]+)/servers/([^/]+)/restart-server", RestartServerAPIHandler),
+        (r"/api/users/([^/]+)/servers/([^/]+)/manage-volumes", ManageVolumesAPIHandler),
         (r"/manage/([^/]+)", UserControlPage),
     ),
 )

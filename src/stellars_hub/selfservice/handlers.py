@@ -6,7 +6,7 @@ from tornado import web
 
 from .. import naming, policies
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import translate
+from ..web.errors import http_error, translate
 from ..web.permissions import allowed, requires
 from ..web.ratelimit import RateLimiter
 from ..web.volumesizes import volume_size_cache
@@ -15,6 +15,21 @@ from . import restart, state, volumes
 RESET_SCOPE = "custom:volumes:reset"
 READ_SCOPE = "custom:volumes:read"
 READS_PER_MINUTE = 60  # manage-volumes GETs per caller
+
+
+def server_spawner(user, server_name: str):
+    """The spawner of the user's default server ('') or of one of their named servers."""
+    if server_name and server_name not in user.orm_spawners:
+        raise http_error(404, f"{user.name} has no server named {server_name!r}")
+    return user.spawners[server_name]
+
+
+def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
+    """(key -> volume name, the specs that may be reset) of one server. A named server sharing
+    the default server's home never offers that home for reset."""
+    names = naming.server_volume_names(user.name, spawner.name, spawner.volume_specs, spawner.shared_home)
+    specs = tuple(v for v in spawner.volume_specs if not (spawner.name and spawner.shared_home and v.key == "home"))
+    return names, specs
 
 
 class SelfServiceAPIHandler(StellarsAPIHandler):
@@ -45,8 +60,9 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
 
 class RestartServerAPIHandler(SelfServiceAPIHandler):
     @requires("read:servers")
-    async def get(self, user_name):
+    async def get(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
+        server_spawner(user, server_name)
         busy = self.user_locks.busy(user.name)
         progress = restart.PROGRESS.get(user.name) if busy == "restart-server" else None
         self.write_json({"running": bool(progress), "progress": progress,
@@ -61,11 +77,12 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         return await policies.outdated_reason(self.platform, spawner, info)
 
     @requires("servers")
-    async def post(self, user_name):
+    async def post(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
+        spawner = server_spawner(user, server_name)
 
         async def work():
-            state.require_running(user)  # inside the lock: nobody can change it under us
+            state.require_running(user, spawner)  # inside the lock: nobody can change it under us
             try:
                 reason = await self.outdated(user)
                 if reason:
@@ -81,25 +98,28 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
                     db=self.db,
                     stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
                     ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                    spawner=spawner,
                 )
             finally:
                 restart.PROGRESS.pop(user.name, None)
 
         result = await self.run_exclusive(
-            user, "restart-server", work, lambda r: {"container_id": r["container_id"], "how": r["status"]}
+            user, "restart-server", work, lambda r: {"container_id": r["container_id"], "how": r["status"]},
+            **({"server": server_name} if server_name else {})
         )
         self.write_json(result)
 
 
 class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     @requires(READ_SCOPE, "admin:servers")
-    async def get(self, user_name):
+    async def get(self, user_name, server_name=""):
         # reads are cheap now (sizes from the cache) but still bounded per caller
         self.settings.setdefault("stellars_volume_read_limiter", RateLimiter(READS_PER_MINUTE, 60)).hit(
             self.current_user.name if self.current_user else self.request.remote_ip)
         user = self.find_user_or_404(user_name)
-        spawner = user.spawner
-        listing = await volumes.describe(self.runtime, user.name, spawner.volume_specs, sizes=volume_size_cache(self))
+        spawner = server_spawner(user, server_name)
+        names, specs = server_volumes(user, spawner)
+        listing = await volumes.describe(self.runtime, user.name, specs, names, sizes=volume_size_cache(self))
         sizes = [v["size_bytes"] for v in listing if v["exists"]]
         used = None if any(s is None for s in sizes) else sum(sizes)
         self.write_json(
@@ -113,16 +133,19 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
         )
 
     @requires(RESET_SCOPE, "admin:servers")
-    async def delete(self, user_name):
+    async def delete(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
-        keys = volumes.parse_selection(self.json_body(), user.spawner.volume_specs)
+        spawner = server_spawner(user, server_name)
+        names, specs = server_volumes(user, spawner)
+        keys = volumes.parse_selection(self.json_body(), specs)
 
         async def work():
-            state.require_stopped(user)  # inside the lock: nobody can start it under us
-            return await volumes.remove(self.runtime, user.name, keys)
+            state.require_stopped(user, spawner)  # inside the lock: nobody can start it under us
+            return await volumes.remove(self.runtime, user.name, keys, names)
 
         results = await self.run_exclusive(
-            user, "reset-volumes", work, lambda rs: {"results": {r["volume"]: r["status"] for r in rs}}, volumes=keys
+            user, "reset-volumes", work, lambda rs: {"results": {r["volume"]: r["status"] for r in rs}}, volumes=keys,
+            **({"server": server_name} if server_name else {})
         )
         complete = all(r["status"] in ("removed", "not_found") for r in results)
         self.write_json({"username": user.name, "complete": complete, "volumes": results})

@@ -25,9 +25,9 @@ def lab_url_through_proxy(proxy_public_url: str, user_url: str) -> str:
 
 
 async def restart_in_place(
-    *, user, runtime: ContainerRuntime, proxy, db, stop_timeout: int, ready_timeout: int
+    *, user, runtime: ContainerRuntime, proxy, db, stop_timeout: int, ready_timeout: int, spawner=None
 ) -> dict:
-    spawner = user.spawner
+    spawner = spawner or user.spawner  # a named server's spawner, or the default one
     name = spawner.container_id or spawner.container_name
     before = await runtime.inspect_container(name)
     if before is None or not before["State"].get("Running"):
@@ -45,10 +45,11 @@ async def restart_in_place(
         if ip and ip != spawner.server.ip:
             spawner.server.ip = ip
             db.commit()
-            await proxy.add_user(user)
+            await proxy.add_user(user, spawner.name)
 
     PROGRESS[user.name] = {"phase": "waiting for the lab", "since": time.time()}
-    url = lab_url_through_proxy(proxy.public_url, user.url)
+    server_url = spawner.server.base_url if spawner.name else user.url
+    url = lab_url_through_proxy(proxy.public_url, server_url)
     if not await wait_until_answering(url, ready_timeout):
         raise TimedOut(
             f"the container restarted but the lab did not answer within {ready_timeout} s; "
@@ -60,7 +61,7 @@ async def restart_in_place(
         "container_id": after["Id"],
         "started_at": after["State"]["StartedAt"],
         "previous_started_at": before["State"]["StartedAt"],
-        "url": user.url,
+        "url": server_url,
     }
 
 

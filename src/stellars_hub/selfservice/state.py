@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..errors import Conflict
 
 
-def require_running(user):
-    spawner = user.spawner
+def require_running(user, spawner=None):
+    spawner = spawner or user.spawner
     if spawner.pending:
         raise Conflict(f"{user.name}'s server is {spawner.pending}ing; wait until it has finished, then try again")
     if not spawner.ready:
@@ -14,8 +14,8 @@ def require_running(user):
     return spawner
 
 
-def require_stopped(user):
-    spawner = user.spawner
+def require_stopped(user, spawner=None):
+    spawner = spawner or user.spawner
     if spawner.pending:
         raise Conflict(f"{user.name}'s server is {spawner.pending}ing; wait until it has fully stopped, then try again")
     if spawner.active:

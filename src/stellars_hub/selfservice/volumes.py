@@ -35,9 +35,11 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 
-async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, sizes=None) -> list[dict]:
-    """``sizes``: a VolumeSizeCache to read sizes from (None: ask the engine now)."""
-    names = naming.user_volume_names(username, volumes)
+async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, names=None,
+                   sizes=None) -> list[dict]:
+    """``names``: key -> volume name of a named server (default: the user's own volumes);
+    ``sizes``: a VolumeSizeCache to read sizes from (None: ask the engine now)."""
+    names = names or naming.user_volume_names(username, volumes)
     info = await runtime.volumes(list(names.values()), with_sizes=sizes is None)
     if sizes is not None:
         known = sizes.sizes(names.values())
@@ -55,9 +57,10 @@ async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER
     ]
 
 
-async def remove(runtime: ContainerRuntime, username: str, keys: list[str]) -> list[dict]:
-    """Remove the chosen volumes; refuse everything (Conflict) when any is held by a container."""
-    names = {k: naming.volume_name(username, k) for k in keys}
+async def remove(runtime: ContainerRuntime, username: str, keys: list[str], all_names=None) -> list[dict]:
+    """Remove the chosen volumes; refuse everything (Conflict) when any is held by a container.
+    ``all_names``: key -> volume name of a named server (default: the user's own volumes)."""
+    names = {k: (all_names[k] if all_names else naming.volume_name(username, k)) for k in keys}
     info = await runtime.volumes(list(names.values()))
     held = {k: info[n].used_by for k, n in names.items() if info[n].used_by}
     if held:

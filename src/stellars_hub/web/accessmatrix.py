@@ -35,6 +35,7 @@ class Row:
     body: object = None
     page: bool = False
     destructive: bool = False  # refused calls are followed by a re-read of the state
+    path: str | None = None  # the path's argument when it is no user name (a batch id)
     purpose: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -65,6 +66,45 @@ ROWS: dict[tuple[str, str], Row] = {
     ("/api/users/([^/]+)/environment", "PUT"): _r(400, "self admin filtered custom", "set the user's own lab variables",
                                                   custom="custom:environment:write!user={t}", body={"env": "x"},
                                                   destructive=True),
+    ("/usage", "GET"): _r(200, ADMIN, "usage report page", page=True),
+    ("/api/usage", "GET"): _r(200, ADMIN + " custom", "every user's usage report", custom="custom:usage:read"),
+    ("/batch", "GET"): _r(200, ADMIN, "batch actions page", page=True),
+    ("/api/batch/preview", "POST"): _r(200, "self admin filtered", "who a batch would affect",
+                                       body={"action": "restart", "users": ["{t}"]}),
+    ("/api/batch", "POST"): _r(409, "self admin filtered", "stop, start or restart labs (409: nothing applies)",
+                               body={"action": "restart", "users": ["{t}"]}, destructive=True),
+    ("/api/batch/([0-9a-f]+)", "GET"): _r(404, "other self admin filtered culler noxsrf crosssite",
+                                          "a batch's progress (404: no such batch)", path="0123456789ab"),
+    ("/api/batch/([0-9a-f]+)/cancel", "GET"): _r(404, "other self admin filtered culler noxsrf crosssite",
+                                                 "a batch's progress (404: no such batch)", path="0123456789ab"),
+    ("/api/batch/([0-9a-f]+)/cancel", "POST"): _r(404, "other self admin filtered culler", "cancel a batch (404: no such batch)",
+                                                  path="0123456789ab"),
+    ("/backups", "GET"): _r(200, ADMIN, "backups page", page=True),
+    ("/api/backups", "GET"): _r(200, ADMIN + " custom", "every user's last backups", custom="custom:backups:read"),
+    ("/api/backups/run", "POST"): _r(409, "admin", "start a backup round now (409: backups are off)"),
+    ("/api/users/([^/]+)/backups", "GET"): _r(200, "self admin filtered custom noxsrf crosssite", "the user's backups",
+                                              custom="custom:backups:read!user={t}"),
+    ("/api/users/([^/]+)/backups/restore", "POST"): _r(400, "admin filtered custom", "restore a volume from a backup",
+                                                       custom="custom:backups:restore!user={t}", body={},
+                                                       destructive=True),
+    ("/api/users/([^/]+)/lab-access", "GET"): _r(200, "self admin filtered custom noxsrf crosssite",
+                                                 "who may enter the user's lab", custom="custom:labaccess:consent!user={t}"),
+    ("/api/users/([^/]+)/lab-access", "POST"): _r(409, "admin filtered", "an admin opens the lab (409: no consent)",
+                                                  destructive=True),
+    ("/api/users/([^/]+)/lab-access/consent", "PUT"): _r(400, "self custom", "allow admins into the lab",
+                                                         custom="custom:labaccess:consent!user={t}", body={"hours": 0}),
+    ("/api/users/([^/]+)/lab-access/consent", "DELETE"): _r(200, "self custom", "stop admins' access to the lab",
+                                                            custom="custom:labaccess:consent!user={t}"),
+    ("/api/users/([^/]+)/servers/([^/]+)/restart-server", "GET"): _r(
+        404, "self admin filtered culler noxsrf crosssite", "a named server's restart progress (404: no such server)"),
+    ("/api/users/([^/]+)/servers/([^/]+)/restart-server", "POST"): _r(
+        404, "self admin filtered", "restart a named server (404: no such server)", destructive=True),
+    ("/api/users/([^/]+)/servers/([^/]+)/manage-volumes", "GET"): _r(
+        404, "self admin filtered custom noxsrf crosssite", "a named server's volumes (404: no such server)",
+        custom="custom:volumes:read!user={t}"),
+    ("/api/users/([^/]+)/servers/([^/]+)/manage-volumes", "DELETE"): _r(
+        404, "self admin filtered custom", "reset a named server's volumes (404: no such server)",
+        custom="custom:volumes:reset!user={t}", body={"volumes": ["home"]}, destructive=True),
     ("/api/admin/credentials", "GET"): _r(200, ADMIN, "generated passwords of users created in the last minutes"),
     ("/api/admin/credentials", "POST"): _r(200, "admin", "read generated passwords", body={"usernames": ["{t}"]}),
     ("/api/admin/users/([^/]+)", "DELETE"): _r(400, "admin filtered", "delete a user (and optionally volumes)",

@@ -1,0 +1,29 @@
+"""What admin lab access adds: scopes (every user holds both on themselves), the API, the
+scopes a lab's OAuth client may grant, and the sweep that ends expired access."""
+
+from __future__ import annotations
+
+from ..feature import Feature
+from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install
+from .handlers import AccessStateAPIHandler, ConsentAPIHandler
+
+
+def _configure(c, s, setdefault) -> None:
+    # a plain list: JupyterHub also writes it into the lab's environment as JSON
+    setdefault(c.Spawner, "oauth_client_allowed_scopes", list(CLIENT_ALLOWED_SCOPES))
+
+
+FEATURE = Feature(
+    name="access",
+    scopes={
+        ENTER_SCOPE: {"description": "Open the lab (every user on their own; admins while allowed)"},
+        CONSENT_SCOPE: {"description": "Allow or stop administrator access to the lab"},
+    },
+    user_scopes=(f"{ENTER_SCOPE}!user", f"{CONSENT_SCOPE}!user"),
+    handlers=(
+        (r"/api/users/([^/]+)/lab-access", AccessStateAPIHandler),
+        (r"/api/users/([^/]+)/lab-access/consent", ConsentAPIHandler),
+    ),
+    configure=_configure,
+    on_start=lambda platform, app: install(platform.settings),
+)

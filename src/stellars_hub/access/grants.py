@@ -1,0 +1,103 @@
+"""Roles that carry ``custom:labaccess:enter!user=<owner>`` to the admins granted access, made
+with JupyterHub's own RBAC functions (jupyterhub.roles), and the spawner settings that make a
+lab require that scope."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from jupyterhub import orm, roles
+
+from .. import naming
+from .store import FILE_NAME, AsyncAccessStore
+
+log = logging.getLogger("JupyterHub.access")
+
+ENTER_SCOPE = "custom:labaccess:enter"
+CONSENT_SCOPE = "custom:labaccess:consent"
+SWEEP_EVERY = 15.0
+
+_stores: dict[str, AsyncAccessStore] = {}
+_tasks: set[asyncio.Task] = set()
+
+
+def store_for(settings) -> AsyncAccessStore:
+    key = settings["JUPYTERHUB_DATA_DIR"]
+    if key not in _stores:
+        _stores[key] = AsyncAccessStore(Path(key) / FILE_NAME)
+    return _stores[key]
+
+
+def enter_scope(owner: str) -> str:
+    return f"{ENTER_SCOPE}!user={owner}"
+
+
+# -- spawner side: StellarsSpawner's oauth_access_scopes default makes the lab require the enter
+# scope; the lab's OAuth client may hand it out ------------------------------------------------
+# Spawner.oauth_client_allowed_scopes (a plain list: JupyterHub also writes it into the lab's
+# environment). Unfiltered on purpose: a token issued through the lab's OAuth carries the part
+# its holder has, the owner's own scope for the owner, the granted one for an admin.
+CLIENT_ALLOWED_SCOPES = [ENTER_SCOPE]
+
+
+# -- hub side: roles -------------------------------------------------------------------------
+def role_name(owner: str) -> str:
+    return "labaccess-" + naming.escape_name(owner)
+
+
+def grant_role(db, owner: str, admin_user) -> None:
+    name = role_name(owner)
+    if orm.Role.find(db, name) is None:
+        roles.create_role(db, {"name": name, "scopes": [enter_scope(owner)],
+                               "description": f"Open {owner}'s lab (granted by the platform while allowed)"})
+    roles.grant_role(db, admin_user.orm_user if hasattr(admin_user, "orm_user") else admin_user, name)
+
+
+def revoke(db, owner: str, admin_name: str) -> None:
+    """Strip the role and end the admin's OAuth sessions with the owner's lab."""
+    admin = orm.User.find(db, admin_name)
+    role = orm.Role.find(db, role_name(owner))
+    if admin is None:
+        return
+    if role is not None and role in admin.roles:
+        roles.strip_role(db, admin, role.name)
+    owner_user = orm.User.find(db, owner)
+    if owner_user is not None:
+        clients = [s.oauth_client_id for s in owner_user._orm_spawners if s.oauth_client_id]
+        for token in db.query(orm.APIToken).filter(orm.APIToken.user_id == admin.id,
+                                                   orm.APIToken.client_id.in_(clients)):
+            db.delete(token)
+        db.commit()
+
+
+def install(settings) -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if _tasks:
+        return
+    task = loop.create_task(_sweep_when_ready(settings))
+    _tasks.add(task)
+
+
+async def _sweep_when_ready(settings) -> None:
+    from jupyterhub.app import JupyterHub
+
+    if not JupyterHub.initialized():
+        return
+    app = JupyterHub.instance()
+    while getattr(app, "tornado_application", None) is None:
+        await asyncio.sleep(0.2)
+    store = store_for(settings)
+    while True:
+        try:
+            for owner, admin in await store.call("expire", time.time()):
+                revoke(app.db, owner, admin)
+                log.info("lab access of %s to %s's lab ended", admin, owner)
+        except Exception:
+            log.exception("lab access sweep failed")
+        await asyncio.sleep(SWEEP_EVERY)

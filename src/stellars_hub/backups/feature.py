@@ -1,0 +1,33 @@
+"""What scheduled backups add to the hub: scopes, API, admin page, nav entry, the scheduler."""
+
+from __future__ import annotations
+
+from ..feature import Feature
+from .handlers import (
+    READ_SCOPE,
+    RESTORE_SCOPE,
+    BackupsOverviewAPIHandler,
+    BackupsPage,
+    BackupsRunAPIHandler,
+    RestoreAPIHandler,
+    UserBackupsAPIHandler,
+)
+from .scheduler import install
+
+FEATURE = Feature(
+    name="backups",
+    scopes={
+        READ_SCOPE: {"description": "See backup results and generations (every user has it on themselves)"},
+        RESTORE_SCOPE: {"description": "Restore a user's volume from a backup", "subscopes": [READ_SCOPE]},
+    },
+    user_scopes=(f"{READ_SCOPE}!user",),
+    nav=({"id": "backups", "label": "Backups", "path": "backups", "admin": True, "order": 36},),
+    handlers=(
+        (r"/api/backups", BackupsOverviewAPIHandler),
+        (r"/api/backups/run", BackupsRunAPIHandler),
+        (r"/api/users/([^/]+)/backups", UserBackupsAPIHandler),
+        (r"/api/users/([^/]+)/backups/restore", RestoreAPIHandler),
+        (r"/backups", BackupsPage),
+    ),
+    on_start=lambda platform, app: install(platform.settings),
+)

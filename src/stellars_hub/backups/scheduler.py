@@ -1,0 +1,163 @@
+"""The backup schedule: a task on the hub's loop that runs a round every
+``JUPYTERHUB_BACKUP_INTERVAL`` seconds. A round backs up each user's existing volumes one after
+another (the engine work runs in containers, waited on in the runtime's threads, so the hub
+never blocks), each under the user's operation lock, so resets and restores never meet it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jupyterhub import orm
+
+from .. import naming
+from ..runtime import DockerRuntime
+from ..web.errors import Busy
+from ..web.locks import UserLocks
+from .jobs import BackupJobs
+from .store import FILE_NAME, AsyncBackupStore
+
+log = logging.getLogger("JupyterHub.backups")
+
+_schedulers: dict[str, "BackupScheduler"] = {}
+_tasks: set[asyncio.Task] = set()
+
+
+def get_scheduler(settings) -> "BackupScheduler":
+    key = settings["JUPYTERHUB_DATA_DIR"]
+    if key not in _schedulers:
+        _schedulers[key] = BackupScheduler(settings)
+    return _schedulers[key]
+
+
+class BackupScheduler:
+    def __init__(self, settings):
+        self.settings = settings
+        self.store = AsyncBackupStore(Path(settings["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
+        self.runtime = DockerRuntime(max_workers=2)  # its own threads: restarts never wait for a backup
+        self.jobs = BackupJobs(self.runtime, settings["JUPYTERHUB_BACKUP_IMAGE"], settings["JUPYTERHUB_BACKUP_TARGET"])
+        self.db = None
+        self.locks: UserLocks | None = None
+        self.round: asyncio.Task | None = None
+        self.last_round: dict | None = None
+        self.started = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings["JUPYTERHUB_BACKUP_INTERVAL"] > 0
+
+    def start_round(self) -> bool:
+        """Start a round now unless one runs; False when one is running."""
+        if self.round is not None and not self.round.done():
+            return False
+        self.round = asyncio.ensure_future(self.run_round())
+        return True
+
+    async def run_round(self) -> dict:
+        started = time.time()
+        counts = {"ok": 0, "unchanged": 0, "failed": 0, "busy": 0}
+        users = [name for (name,) in self.db.query(orm.User.name).order_by(orm.User.name)]
+        servers = {}  # user -> names of their named servers (each has its own volumes)
+        for user_name, server in self.db.query(orm.User.name, orm.Spawner.name).join(
+                orm.Spawner, orm.Spawner.user_id == orm.User.id).filter(orm.Spawner.name != ""):
+            servers.setdefault(user_name, []).append(server)
+        shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        for user in users:
+            volumes = dict(naming.user_volume_names(user))
+            for server in sorted(servers.get(user, [])):  # keys like "alpha/workspace"
+                for key, vol in naming.server_volume_names(user, server, shared_home=shared_home).items():
+                    if vol not in volumes.values():
+                        volumes[f"{server}/{key}"] = vol
+            try:
+                existing = await self.runtime.volumes(list(volumes.values()))
+            except Exception as exc:  # engine down: every volume of the user fails visibly
+                existing = {}
+                for key, vol in volumes.items():
+                    await self.store.call("record", vol, user, key, time.time(), "failed", error=str(exc))
+                    counts["failed"] += 1
+                continue
+            todo = [(k, v) for k, v in volumes.items() if existing.get(v) and existing[v].exists]
+            if not todo:
+                continue
+            # one volume at a time under the user's operation lock: a reset or restore never
+            # meets a backup (and a backup never mounts, so creates, a volume just removed);
+            # between volumes the lock is free: a restart meanwhile is refused (409, "backup is
+            # already running") for at most one volume's backup
+            for key, vol in todo:
+                try:
+                    async with self.locks.exclusive(user, "backup"):
+                        still = (await self.runtime.volumes([vol])).get(vol)
+                        if still is None or not still.exists:
+                            continue  # removed by a reset since the round began
+                        counts[await self.backup_volume(user, key, vol)] += 1
+                except Busy as exc:
+                    await self.store.call("record", vol, user, key, time.time(), "busy", error=str(exc))
+                    counts["busy"] += 1
+        self.last_round = {"started": started, "finished": time.time(), **counts}
+        log.info("backup round: %s", self.last_round)
+        return self.last_round
+
+    async def backup_volume(self, user: str, key: str, vol: str) -> str:
+        prev = await self.store.call("get", vol) or {}
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        now = time.time()
+        try:
+            out = await self.jobs.backup(vol, prev.get("fingerprint") or "", prev.get("archive") or "",
+                                         self.settings["JUPYTERHUB_BACKUP_KEEP"], stamp)
+        except Exception as exc:
+            log.warning("backup of %s failed: %s", vol, exc)
+            await self.store.call("record", vol, user, key, now, "failed", error=str(exc) or type(exc).__name__)
+            return "failed"
+        outcome = "ok" if out.archive else "unchanged"
+        await self.store.call("record", vol, user, key, now, outcome, archive=out.archive, size_bytes=out.size_bytes,
+                              fingerprint=out.fingerprint)
+        return outcome
+
+    async def run(self) -> None:
+        interval = self.settings["JUPYTERHUB_BACKUP_INTERVAL"]
+        log.info("scheduled backups every %s s into %s", interval, self.settings["JUPYTERHUB_BACKUP_TARGET"])
+        while True:
+            began = time.monotonic()
+            if self.start_round() or self.round is not None:
+                try:
+                    await asyncio.shield(self.round)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("backup round failed")
+            await asyncio.sleep(max(1.0, interval - (time.monotonic() - began)))
+
+
+def install(settings) -> BackupScheduler:
+    scheduler = get_scheduler(settings)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return scheduler
+    if scheduler.started:
+        return scheduler
+    scheduler.started = True
+    task = loop.create_task(_when_hub_ready(scheduler))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+    return scheduler
+
+
+async def _when_hub_ready(scheduler: BackupScheduler) -> None:
+    from jupyterhub.app import JupyterHub
+
+    if not JupyterHub.initialized():
+        return
+    app = JupyterHub.instance()
+    while getattr(app, "tornado_application", None) is None:
+        await asyncio.sleep(0.2)
+    scheduler.db = app.db
+    # the same per-user locks as restart and reset
+    from ..platform import Platform
+
+    scheduler.locks = Platform.current().locks
+    if scheduler.enabled:
+        await scheduler.run()

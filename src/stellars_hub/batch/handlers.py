@@ -1,0 +1,188 @@
+"""The batch API (preview, run with a streamed progress, status, cancel) and the admin page.
+
+``POST /hub/api/batch`` answers with newline-delimited JSON (``application/x-ndjson``): one
+object per step, flushed as it happens, so a client sees each user's progress in one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from .. import labnotify
+from .. import selfservice
+from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.errors import http_error
+from ..web.permissions import allowed
+from . import plan, runner
+
+SERVER_SCOPE = "servers"  # start/stop/restart someone's server: JupyterHub's own scope
+
+
+class BatchMixin:
+    def resolve(self, body) -> tuple[plan.Request, list[dict]]:
+        """The request and, per target user, whether the action applies; 400/403/404 first."""
+        try:
+            req = plan.parse(body)
+            names = plan.target_names(req, self.db, self.find_user)
+        except plan.BadRequest as exc:
+            raise http_error(400, str(exc)) from None
+        except plan.NoSuchGroup as exc:
+            raise http_error(404, str(exc)) from None
+        refused = [n for n in names if not allowed(self, SERVER_SCOPE, n)]
+        if refused:
+            who = self.current_user.name if self.current_user else "anonymous requests"
+            raise http_error(403, f"{who} may not control the servers of {', '.join(refused[:5])}"
+                                  f"{' and others' if len(refused) > 5 else ''} (needs scope servers)")
+        rows = []
+        for name in names:
+            reason = plan.skip_reason(req.action, self.find_user(name).spawner)
+            rows.append({"username": name, "applies": reason is None, "reason": reason})
+        return req, rows
+
+
+class BatchPreviewAPIHandler(BatchMixin, StellarsAPIHandler):
+    """What a batch would do; changes nothing (POST only because the targets are a body)."""
+    async def post(self):
+        req, rows = self.resolve(self.json_body())
+        self.write_json({"action": req.action, "users": rows,
+                         "affected": sum(1 for r in rows if r["applies"]),
+                         "notify_running": bool(req.notice)})
+
+
+class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
+    async def post(self):
+        req, rows = self.resolve(self.json_body())
+        affected = [r["username"] for r in rows if r["applies"]]
+        if not affected:
+            why = "; ".join(f"{r['username']}: {r['reason']}" for r in rows[:5])
+            raise http_error(409, f"no selected user's server can be {plan.PAST[req.action]} now ({why})")
+        actor = self.current_user.name if self.current_user else "(anonymous)"
+        batch = runner.register(runner.Batch(actor, req.action, affected))
+        self.set_header("Content-Type", "application/x-ndjson")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Accel-Buffering", "no")  # reverse proxies: pass each line at once
+        self._client_gone = False
+        limit = min(self.stellars["JUPYTERHUB_BATCH_CONCURRENCY"],
+                    self.settings.get("concurrent_spawn_limit") or 10**6)
+        self.audit(",".join(affected), f"batch-{req.action}", "begun", batch=batch.id, users=len(affected))
+        await self.send({"event": "plan", "id": batch.id, "action": req.action, "concurrency": limit,
+                         "users": affected, "skipped": [r for r in rows if not r["applies"]]})
+        if req.notice:
+            await self.notify_first(batch, req)
+        summary = await runner.run(batch, lambda name: self.act(batch, req.action, name), limit, self.push)
+        for name, result in batch.results.items():  # users the cancel left alone: audited too
+            if result["outcome"] == "cancelled":
+                self.audit(name, f"batch-{req.action}", "cancelled", batch=batch.id)
+        await self.send(summary)
+        if not self._client_gone:
+            self.finish()
+
+    def push(self, event: dict) -> None:
+        """Write one line now (lines keep their order) and flush it in the background."""
+        if not self._client_gone:
+            self.write(json.dumps(event, default=str) + "\n")
+            asyncio.ensure_future(self.send_buffer())
+
+    async def send(self, event: dict) -> None:
+        self.push(event)
+        await self.send_buffer()
+
+    async def send_buffer(self) -> None:
+        if self._client_gone:
+            return
+        try:
+            await self.flush()
+        except StreamClosedError:
+            self._client_gone = True  # the batch goes on; GET /api/batch/<id> has its results
+
+    async def notify_first(self, batch, req) -> None:
+        running = [self.find_user(n) for n in batch.users if self.find_user(n).spawner.ready]
+        deliveries = await labnotify.deliver_many(
+            running, labnotify.payload(req.notice, "warning"), timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+            note="batch notice")
+        await self.send({"event": "notified", "deliveries": [d.as_dict() for d in deliveries],
+                         "delay_seconds": req.delay_seconds})
+        if req.delay_seconds:
+            await runner.wait_or_cancel(batch, req.delay_seconds)
+
+    async def act(self, batch, action: str, name: str) -> dict | None:
+        """One user's action inside their lock, with exactly one audit line."""
+        user = self.find_user(name)
+        detail: dict = {}
+        try:
+            if user is None:
+                raise http_error(404, f"no user named {name!r} any more")
+            async with self.user_locks.exclusive(name, f"batch-{action}"):
+                reason = plan.skip_reason(action, user.spawner)  # again, inside the lock
+                if reason:
+                    raise http_error(409, reason)
+                if action == "stop":
+                    await self.stop_single_user(user, "")
+                    await self.finish_pending(user.spawner, "_stop_future")
+                elif action == "start":
+                    await self.spawn_single_user(user, "")
+                    await self.finish_pending(user.spawner, "_spawn_future")
+                    if not user.spawner.ready:
+                        raise RuntimeError("the server did not come up; see the hub's log")
+                else:
+                    result = await selfservice.restart_in_place(
+                        user=user, runtime=self.runtime, proxy=self.proxy, db=self.db,
+                        stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
+                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"])
+                    detail = {"container_id": result["container_id"]}
+        except Exception as exc:
+            reason = getattr(exc, "log_message", None) or str(exc) or type(exc).__name__
+            self.audit(name, f"batch-{action}", "failed", batch=batch.id, reason=reason)
+            raise
+        self.audit(name, f"batch-{action}", "ok", batch=batch.id, **detail)
+        return detail
+
+    @staticmethod
+    async def finish_pending(spawner, attr: str) -> None:
+        """JupyterHub returns from a slow start or stop and finishes it in the background:
+        a batch result must mean the work is over."""
+        future = getattr(spawner, attr, None)
+        if future is not None and not future.done():
+            await asyncio.shield(future)
+        elif future is not None and future.exception() is not None:
+            raise future.exception()
+
+
+class BatchStatusAPIHandler(StellarsAPIHandler):
+    def find_batch(self, batch_id: str) -> runner.Batch:
+        if self.current_user is None:
+            raise http_error(403, "batches are for logged-in users with scope servers on their users")
+        batch = runner.find(batch_id)
+        if batch is None:
+            raise http_error(404, f"no batch {batch_id!r} (finished batches are kept for 10 minutes)")
+        if not all(allowed(self, SERVER_SCOPE, n) for n in batch.users):
+            raise http_error(403, "you may not see or cancel this batch (needs scope servers on its users)")
+        return batch
+    async def get(self, batch_id):
+        self.write_json(self.find_batch(batch_id).as_dict())
+
+
+class BatchCancelAPIHandler(BatchStatusAPIHandler):
+    async def post(self, batch_id):
+        batch = self.find_batch(batch_id)
+        if batch.finished_at is not None:
+            raise http_error(409, "the batch has already finished")
+        batch.cancelled.set()
+        self.audit(",".join(batch.users), f"batch-{batch.action}", "cancel-requested", batch=batch.id)
+        self.write_json({"id": batch.id, "cancelled": True,
+                         "message": "users not begun yet are left alone; those under way finish"})
+
+
+class BatchPage(StellarsPageHandler):
+    @web.authenticated
+    async def get(self):
+        if "admin-ui" not in self.parsed_scopes:
+            raise web.HTTPError(403, "Only administrators may run batch actions")
+        from jupyterhub import orm
+
+        groups = [name for (name,) in self.db.query(orm.Group.name).order_by(orm.Group.name)]
+        self.finish(await self.render_template("batch.html", batch_groups=groups))

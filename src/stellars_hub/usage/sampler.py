@@ -1,0 +1,162 @@
+"""The usage recorder: a sampler task on the hub's loop, and the spawner hooks that record
+server starts and stops. One per hub process (``get_recorder``).
+
+Each pass reads the running servers from the hub's ORM session (read-only), asks the engine for
+their CPU and memory (in the runtime's threads), and writes one pass to usage.sqlite through the
+store's own thread. Volume sizes are measured at most every STORAGE_EVERY seconds (the engine
+walks every volume for them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jupyterhub import orm
+
+from .. import naming
+from ..runtime import ContainerRuntime, DockerRuntime
+from .store import FILE_NAME, AsyncUsageStore, ServerSample
+
+log = logging.getLogger("JupyterHub.usage")
+
+STORAGE_EVERY = 3600.0
+GAP_FACTOR = 2.0  # a pass more than this many intervals after the previous one follows downtime
+
+_recorders: dict[str, "UsageRecorder"] = {}
+_tasks: set[asyncio.Task] = set()
+
+
+def get_recorder(settings) -> "UsageRecorder":
+    data_dir = settings["JUPYTERHUB_DATA_DIR"]
+    if data_dir not in _recorders:
+        _recorders[data_dir] = UsageRecorder(settings, data_dir)
+    return _recorders[data_dir]
+
+
+def container_for(username: str, server: str) -> str:
+    return naming.server_container_name(username, server)
+
+
+class UsageRecorder:
+    def __init__(self, settings, data_dir: str | Path, runtime: ContainerRuntime | None = None):
+        self.settings = settings
+        self.store = AsyncUsageStore(Path(data_dir) / FILE_NAME)
+        self._runtime = runtime
+        self._db = None
+        self._last_pass: float | None = None
+        self._last_storage: float | None = None
+        self.started = False
+        self.passes = 0
+        self._storage_due: set[str] = set()  # users whose server stopped: measure at the next pass
+
+    @property
+    def interval(self) -> int:
+        return self.settings["JUPYTERHUB_USAGE_SAMPLE_INTERVAL"]
+
+    @property
+    def runtime(self) -> ContainerRuntime:
+        if self._runtime is None:
+            self._runtime = DockerRuntime(max_workers=4)
+        return self._runtime
+
+    # -- spawner hooks (hub loop; the write is queued on the store's thread) -----------------
+    def server_starting(self, spawner) -> None:
+        self.store.submit("record_event", spawner.user.name, spawner.name or "", "start", time.time())
+
+    def server_stopped(self, spawner) -> None:
+        self.store.submit("record_event", spawner.user.name, spawner.name or "", "stop", time.time())
+        self._storage_due.add(spawner.user.name)  # what the session left on the volumes
+
+    # -- sampling -----------------------------------------------------------------------------
+    def running_servers(self, db) -> list[tuple[str, str, datetime | None]]:
+        rows = (db.query(orm.User.name, orm.Spawner.name, orm.Spawner.last_activity)
+                .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
+                .filter(orm.Spawner.server_id.isnot(None)).all())
+        return [(user, server or "", last) for user, server, last in rows]
+
+    async def sample_once(self, db=None, now: float | None = None) -> int:
+        db = db or self._db
+        now = time.time() if now is None else now
+        if self._last_pass is None:
+            self._last_pass = await self.store.call("last_pass")
+        gap = now - self._last_pass if self._last_pass is not None else None
+        # after downtime (or at the very first pass) a pass stands for one interval only
+        span = gap if gap is not None and 0 < gap <= GAP_FACTOR * self.interval else float(self.interval)
+        servers = self.running_servers(db)
+        names = {(u, s): container_for(u, s) for u, s, _ in servers}
+        stats = await self.runtime.container_stats(list(names.values())) if names else {}
+        inactive_after = self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"] * 60
+        now_naive = datetime.fromtimestamp(now, timezone.utc).replace(tzinfo=None)
+        samples = []
+        for user, server, last in servers:
+            st = stats.get(names[(user, server)])
+            active = last is not None and (now_naive - last).total_seconds() <= inactive_after
+            samples.append(ServerSample(user, server, active, st.cpu_percent if st else None,
+                                        st.memory_bytes if st else None))
+        prune = now - self.settings["JUPYTERHUB_USAGE_RETENTION_DAYS"] * 86400
+        await self.store.call("record_pass", now, span, samples, prune)
+        self._last_pass = now
+        if self._last_storage is None or now - self._last_storage >= STORAGE_EVERY:
+            await self.measure_storage(db, now)
+        elif self._storage_due:
+            await self.measure_storage(db, now, set(self._storage_due))
+        self.passes += 1
+        return len(samples)
+
+    async def measure_storage(self, db, now: float, only: set[str] | None = None) -> None:
+        users = [name for (name,) in db.query(orm.User.name).all() if only is None or name in only]
+        self._storage_due -= set(users)
+        volumes = {u: list(naming.user_volume_names(u).values()) for u in users}
+        info = await self.runtime.volumes([v for vs in volumes.values() for v in vs], with_sizes=True)
+        sizes = []
+        for user, names in volumes.items():
+            known = [info[v].size_bytes for v in names if v in info and info[v].exists and info[v].size_bytes is not None]
+            if known:
+                sizes.append((user, sum(known)))
+        await self.store.call("record_storage", now, sizes)
+        if only is None:
+            self._last_storage = now
+
+    async def run(self) -> None:
+        log.info("usage recorder running: every %s s, records in %s", self.interval, self.store.path)
+        while True:
+            started = time.monotonic()
+            try:
+                await self.sample_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one failed pass must not end recording for the hub's lifetime
+                log.exception("usage pass failed")
+            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+
+
+def install(settings) -> UsageRecorder:
+    """The usage feature's on_start: the sampler task (once per hub)."""
+    recorder = get_recorder(settings)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return recorder
+    if recorder.started:
+        return recorder
+    recorder.started = True
+    task = loop.create_task(_run_when_hub_ready(recorder))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+    return recorder
+
+
+async def _run_when_hub_ready(recorder: UsageRecorder) -> None:
+    from jupyterhub.app import JupyterHub
+
+    if not JupyterHub.initialized():
+        return
+    app = JupyterHub.instance()
+    while getattr(app, "tornado_application", None) is None:
+        await asyncio.sleep(0.2)
+    recorder._db = app.db
+    await recorder.run()

@@ -1,0 +1,167 @@
+"""Batch stop / start / restart on a real hub and engine: preview, the streamed progress, one
+lab failing while the others finish, bounded concurrency, audit, cancellation, bad input."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from harness import engine
+from stellars_hub import naming
+
+HUB_ENV = {"JUPYTERHUB_BATCH_CONCURRENCY": "2"}
+
+
+def run_batch(hub, session, body, on_event=None):
+    """POST /api/batch and read its NDJSON stream to the end: the list of events."""
+    r = hub.api(session, "POST", "batch", json=body, stream=True, timeout=600)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("application/x-ndjson")
+    events = []
+    for line in r.iter_lines():
+        if line:
+            events.append(json.loads(line))
+            if on_event:
+                on_event(events[-1])
+    return events
+
+
+def results(events):
+    return {e["username"]: e for e in events if e["event"] == "result"}
+
+
+def audit_lines(hub, batch_id):
+    return [json.loads(line) for line in (hub.data_dir / "audit.log").read_text().splitlines()
+            if f'"{batch_id}"' in line]
+
+
+@pytest.fixture(scope="module")
+def crew(hub):
+    admin = hub.admin_session()
+    people = [hub.new_user(label) for label in ("ba", "bb", "bc")]
+    idle, idle_session = hub.new_user("bd")
+    for name, session in people:
+        hub.start_server(session, name)
+    return {"admin": admin, "names": [n for n, _ in people], "sessions": dict(people), "idle": idle,
+            "idle_session": idle_session}
+
+
+def test_preview_says_who_is_affected_and_changes_nothing(hub, crew):
+    names = crew["names"] + [crew["idle"]]
+    r = hub.api(crew["admin"], "POST", "batch/preview", json={"action": "restart", "users": names})
+    assert r.status_code == 200, r.text
+    rows = {u["username"]: u for u in r.json()["users"]}
+    assert r.json()["affected"] == 3
+    assert all(rows[n]["applies"] for n in crew["names"])
+    assert rows[crew["idle"]] == {"username": crew["idle"], "applies": False, "reason": "not running"}
+    started = {n: engine().api.inspect_container(naming.container_name(n))["State"]["StartedAt"] for n in crew["names"]}
+    assert all(engine().api.inspect_container(naming.container_name(n))["State"]["StartedAt"] == started[n]
+               for n in crew["names"])
+
+
+def test_restart_of_three_with_one_failing(hub, crew):
+    a, b, c = crew["names"]
+    ids = {n: engine().api.inspect_container(naming.container_name(n))["Id"] for n in crew["names"]}
+    # c's lab dies behind the hub's back (killed in the engine): restarting it in place fails,
+    # and c comes first so the hub's periodic poll cannot notice the death before the batch does
+    engine().containers.get(naming.container_name(c)).kill()
+    events = run_batch(hub, crew["admin"], {"action": "restart", "users": [c, a, b, crew["idle"]]})
+    plan = events[0]
+    assert plan["event"] == "plan" and plan["users"] == [c, a, b] and plan["concurrency"] == 2
+    assert plan["skipped"] == [{"username": crew["idle"], "applies": False, "reason": "not running"}]
+    res = results(events)
+    assert res[a]["outcome"] == res[b]["outcome"] == "done"
+    assert res[a]["container_id"] == ids[a]  # restarted in place: same container
+    assert res[c]["outcome"] == "failed" and "not running in the engine" in res[c]["error"]
+    assert events[-1] == {"event": "finished", "id": plan["id"], "done": 2, "failed": 1, "cancelled": 0}
+    for name in (a, b):  # the restarted labs answer again
+        assert hub.api(crew["sessions"][name], "GET", f"users/{name}").json()["server"]
+    lines = {(e["target"], e["outcome"]) for e in audit_lines(hub, plan["id"]) if e["action"] == "batch-restart"}
+    assert {(a, "ok"), (b, "ok"), (c, "failed")} <= lines
+    # progress is bounded: never more than 2 users under way at once
+    running = peak = 0
+    for e in events:
+        running += {"progress": 1, "result": -1}.get(e["event"], 0)
+        peak = max(peak, running)
+    assert peak == 2
+    status = hub.api(crew["admin"], "GET", f"batch/{plan['id']}").json()
+    assert status["finished"] and [r["outcome"] for r in status["results"]] == ["failed", "done", "done"]
+
+
+def test_stop_all_running_then_start_them_again(hub, crew):
+    events = run_batch(hub, crew["admin"], {"action": "stop", "all_running": True})
+    assert set(events[0]["users"]) == set(crew["names"])  # the killed lab too: its server is still known
+    assert all(r["outcome"] == "done" for r in results(events).values())
+    for name in crew["names"]:
+        assert hub.api(crew["admin"], "GET", f"users/{name}").json()["server"] is None
+        # no lab runs; the killed one's exited container is left for DockerSpawner to replace at the next start
+        assert not engine().containers.list(filters={"name": f"^{naming.container_name(name)}$"})
+    events = run_batch(hub, crew["admin"], {"action": "start", "users": crew["names"]})
+    assert [results(events)[n]["outcome"] for n in crew["names"]] == ["done"] * 3
+    for name in crew["names"]:
+        assert hub.api(crew["admin"], "GET", f"users/{name}").json()["server"]
+
+
+def test_notice_first_and_cancel_during_the_wait(hub, crew):
+    box = {}
+
+    def on_event(e):
+        if e["event"] == "notified":
+            box["notified"] = e
+            # cancel from another client while the batch waits
+            box["thread"] = threading.Thread(target=lambda: box.setdefault(
+                "cancel", hub.api(crew["admin"], "POST", f"batch/{box['id']}/cancel")))
+            box["thread"].start()
+        if e["event"] == "plan":
+            box["id"] = e["id"]
+
+    started = time.monotonic()
+    events = run_batch(hub, crew["admin"], {"action": "stop", "users": crew["names"],
+                                            "notify": {"message": "Stopping in 2 minutes", "delay_seconds": 120}},
+                       on_event)
+    assert time.monotonic() - started < 110  # the wait ended with the cancel, not after 120 s
+    box["thread"].join(60)  # the stream may end before the cancelling client has read its answer
+    assert box["cancel"].status_code == 200
+    assert {d["username"]: d["status"] for d in box["notified"]["deliveries"]} == {n: "delivered" for n in crew["names"]}
+    assert [results(events)[n]["outcome"] for n in crew["names"]] == ["cancelled"] * 3
+    assert events[-1]["cancelled"] == 3
+    for name in crew["names"]:  # nothing was stopped
+        assert hub.api(crew["admin"], "GET", f"users/{name}").json()["server"]
+
+
+def test_a_group_is_resolved_to_its_members(hub, crew):
+    a, b, _ = crew["names"]
+    group = f"{a}-batch"
+    assert hub.api(crew["admin"], "POST", f"groups/{group}").status_code == 201
+    assert hub.api(crew["admin"], "POST", f"groups/{group}/users", json={"users": [b, crew["idle"]]}).status_code == 200
+    r = hub.api(crew["admin"], "POST", "batch/preview", json={"action": "start", "group": group})
+    rows = {u["username"]: u for u in r.json()["users"]}
+    assert sorted(rows) == sorted([b, crew["idle"]])
+    assert rows[crew["idle"]]["applies"] and rows[b]["reason"] == "already running"
+
+
+@pytest.mark.parametrize("body, status, starts", [
+    ({"action": "explode", "all_running": True}, 400, "action:"),
+    ({"action": "stop"}, 400, "users:"),
+    ({"action": "stop", "users": ["x"], "all_running": True}, 400, "users:"),
+    ({"action": "stop", "users": ["nobody-here-zz"]}, 400, "users: no such user: nobody-here-zz"),
+    ({"action": "stop", "group": "no-such-group-zz"}, 404, "group:"),
+    ({"action": "stop", "all_running": True, "notify": {"message": ""}}, 400, "notify.message:"),
+    ({"action": "stop", "all_running": True, "notify": {"message": "x", "delay_seconds": 99999}}, 400, "notify.delay_seconds:"),
+    ({"action": "stop", "all_running": True, "colour": "red"}, 400, "colour:"),
+])
+def test_bad_requests(hub, crew, body, status, starts):
+    r = hub.api(crew["admin"], "POST", "batch", json=body)
+    assert r.status_code == status and r.json()["message"].startswith(starts), r.text
+
+
+def test_users_may_not_batch_other_people(hub, crew):
+    a, b, _ = crew["names"]
+    r = hub.api(crew["sessions"][a], "POST", "batch", json={"action": "stop", "users": [a, b]})
+    assert r.status_code == 403 and b in r.json()["message"]
+    assert hub.api(crew["admin"], "GET", f"users/{a}").json()["server"]  # nothing happened
+    assert hub.api(None, "POST", "batch/preview", json={"action": "stop", "all_running": True}).status_code == 403
+    assert crew["sessions"][a].get(hub.hub_url + "batch").status_code == 403
