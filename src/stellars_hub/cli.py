@@ -51,7 +51,10 @@ def check(env=None, out=sys.stdout, site: Path | None = None) -> int:
         if row["category"] != category:
             category = row["category"]
             print(f"[{category}]", file=out)
-        print(f"  {row['name']:<{width}}  {'c.' + row['trait']:<{trait_width}}  {row['value']}  ({row['source']})", file=out)
+        print(
+            f"  {row['name']:<{width}}  {'c.' + row['trait']:<{trait_width}}  {row['value']}  ({row['source']})",
+            file=out,
+        )
     return 0
 
 
@@ -59,9 +62,12 @@ def help_all(out=sys.stdout) -> int:
     """Every setting as a traitlet, with its help text and environment variable."""
     from .platform import configurables
 
-    print("Stellars JupyterHub DS settings. Set them in a config file (c.Class.trait = value) or by\n"
-          "the environment variable each names; the config file wins. `jupyterhub --help-all`\n"
-          "lists JupyterHub's own options.\n", file=out)
+    print(
+        "Stellars JupyterHub DS settings. Set them in a config file (c.Class.trait = value) or by\n"
+        "the environment variable each names; the config file wins. `jupyterhub --help-all`\n"
+        "lists JupyterHub's own options.\n",
+        file=out,
+    )
     for cls in configurables():
         print(cls.class_get_help(), file=out)
     return 0
@@ -75,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1 :]
     if argv[:1] == ["--help-all"]:
         return help_all()
-    parser = argparse.ArgumentParser(prog="stellars-hub", description=__doc__,
-                                     epilog="--help-all lists every setting as a traitlet")
+    parser = argparse.ArgumentParser(
+        prog="stellars-hub", description=__doc__, epilog="--help-all lists every setting as a traitlet"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run JupyterHub (arguments after -- go to jupyterhub)")
-    run.add_argument("--config", help="a site config file loaded on top of the platform's own "
-                     "(default: $STELLARS_HUB_CONFIG; none: the platform's configuration alone)")
+    run.add_argument(
+        "--config",
+        help="a site config file loaded on top of the platform's own "
+        "(default: $STELLARS_HUB_CONFIG; none: the platform's configuration alone)",
+    )
     chk = sub.add_parser("check", help="validate the settings and print the effective values")
     chk.add_argument("--config", help="the site config file to read as the hub would")
     sub.add_parser("help-all", help="list every setting as a traitlet (same as --help-all)")

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from .runtime.base import EngineUnavailable, NotFound, RuntimeConflict
 
-__all__ = ["StellarsError", "BadRequest", "Conflict", "TimedOut", "Failed",
-           "EngineUnavailable", "NotFound", "RuntimeConflict"]
+__all__ = [
+    "StellarsError",
+    "BadRequest",
+    "Conflict",
+    "TimedOut",
+    "Failed",
+    "EngineUnavailable",
+    "NotFound",
+    "RuntimeConflict",
+]
 
 
 class StellarsError(Exception):

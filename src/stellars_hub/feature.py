@@ -9,8 +9,9 @@ the hub's users. Hooks receive the hub's :class:`~stellars_hub.platform.Platform
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 Hook = Callable[..., Awaitable[None] | None]
 

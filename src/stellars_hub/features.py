@@ -14,5 +14,17 @@ from .session.feature import FEATURE as SESSION
 from .usage.feature import FEATURE as USAGE
 
 # the admin feature's pre-spawn step (built-in groups, GPU decision) comes before the policies'
-FEATURES = (ACCOUNTS, SELFSERVICE, ADMIN, SESSION, ACTIVITY, NOTIFICATIONS, EVENTS, POLICIES,
-            USAGE, BATCH, BACKUPS, ACCESS)
+FEATURES = (
+    ACCOUNTS,
+    SELFSERVICE,
+    ADMIN,
+    SESSION,
+    ACTIVITY,
+    NOTIFICATIONS,
+    EVENTS,
+    POLICIES,
+    USAGE,
+    BATCH,
+    BACKUPS,
+    ACCESS,
+)

@@ -85,13 +85,16 @@ def apply(c, env=None) -> settings_mod.Settings:
         log.warning(
             "JUPYTERHUB_SUBDOMAIN_HOST is off: every lab is served from the hub's own origin, so a "
             "page a user's lab serves runs with the hub identity of whoever opens it (an admin included). "
-            "Use per-user subdomains unless this site has a single name.")
+            "Use per-user subdomains unless this site has a single name."
+        )
     setdefault(hub, "concurrent_spawn_limit", s["JUPYTERHUB_CONCURRENT_SPAWN_LIMIT"])
     if s["JUPYTERHUB_SSL_ENABLED"]:
         for name in ("JUPYTERHUB_SSL_CERT", "JUPYTERHUB_SSL_KEY"):
             if not Path(s[name]).is_file():
-                print(f"stellars-hub: {name}: file {s[name]} does not exist "
-                      "(JUPYTERHUB_SSL_ENABLED=1 needs it)", file=sys.stderr)
+                print(
+                    f"stellars-hub: {name}: file {s[name]} does not exist (JUPYTERHUB_SSL_ENABLED=1 needs it)",
+                    file=sys.stderr,
+                )
                 raise SystemExit(2)
         setdefault(hub, "ssl_cert", s["JUPYTERHUB_SSL_CERT"])
         setdefault(hub, "ssl_key", s["JUPYTERHUB_SSL_KEY"])

@@ -126,8 +126,13 @@ def _reason(exc: HTTPClientError) -> str:
     return f"the lab answered HTTP {exc.code}"
 
 
-async def deliver(user, body: dict, timeout: float = DEFAULT_TIMEOUT, note: str = "notification",
-                  client: AsyncHTTPClient | None = None) -> Delivery:
+async def deliver(
+    user,
+    body: dict,
+    timeout: float = DEFAULT_TIMEOUT,
+    note: str = "notification",
+    client: AsyncHTTPClient | None = None,
+) -> Delivery:
     """Post ``body`` to one user's default server; never raises for a lab's failure."""
     spawner = user.spawner
     if not spawner.ready or spawner.server is None:
@@ -157,15 +162,17 @@ async def _post(user, body, timeout, note, client) -> tuple[Delivery, str | None
         # inside the try: a hub that may not issue the token (custom roles without
         # access:servers on oneself) fails this lab, not the whole broadcast
         token, was_kept = server_scoped_token(user, note)
-        response = await client.fetch(HTTPRequest(
-            user.spawner.server.url.rstrip("/") + "/" + INGEST_PATH,
-            method="POST",
-            body=json.dumps(body),
-            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-            connect_timeout=timeout,
-            request_timeout=timeout,
-            follow_redirects=False,
-        ))
+        response = await client.fetch(
+            HTTPRequest(
+                user.spawner.server.url.rstrip("/") + "/" + INGEST_PATH,
+                method="POST",
+                body=json.dumps(body),
+                headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+                connect_timeout=timeout,
+                request_timeout=timeout,
+                follow_redirects=False,
+            )
+        )
         if not _accepted(response.body):
             return Delivery(user.name, FAILED, UNEXPECTED_ANSWER), token, was_kept  # something else answered 200
         return Delivery(user.name, DELIVERED), token, was_kept
@@ -187,8 +194,13 @@ def _accepted(body: bytes) -> bool:
         return False
 
 
-async def deliver_many(users, body: dict, timeout: float = DEFAULT_TIMEOUT,
-                       concurrency: int = DEFAULT_CONCURRENCY, note: str = "notification") -> list[Delivery]:
+async def deliver_many(
+    users,
+    body: dict,
+    timeout: float = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    note: str = "notification",
+) -> list[Delivery]:
     """Deliver to every user concurrently, results in the order of ``users``.
 
     At most ``concurrency`` labs are contacted at once; with no more hanging labs than that, the

@@ -71,9 +71,9 @@ class NamedServers(Configurable):
 
 def configurables() -> list[type[Configurable]]:
     """Every class that owns a setting, in the table's order (for --help-all and the tests)."""
+    from .access.config import LabAccess
     from .accounts.config import Accounts
     from .activity.config import ActivityMonitor
-    from .access.config import LabAccess
     from .admin.config import Branding, Gpu
     from .backups.config import Backups
     from .batch.config import Batch
@@ -84,9 +84,27 @@ def configurables() -> list[type[Configurable]]:
     from .session.config import IdleCuller
     from .usage.config import Usage
 
-    classes = {c.__name__: c for c in (StellarsHub, Labs, Accounts, Gpu, Branding, SelfService,
-                                       Notifications, IdleCuller, ActivityMonitor, GroupPolicies, Kubernetes,
-                                       NamedServers, Usage, Batch, Backups, LabAccess)}
+    classes = {
+        c.__name__: c
+        for c in (
+            StellarsHub,
+            Labs,
+            Accounts,
+            Gpu,
+            Branding,
+            SelfService,
+            Notifications,
+            IdleCuller,
+            ActivityMonitor,
+            GroupPolicies,
+            Kubernetes,
+            NamedServers,
+            Usage,
+            Batch,
+            Backups,
+            LabAccess,
+        )
+    }
     ordered = dict.fromkeys(s.owner for s in settings_mod.SETTINGS)
     return [classes[name] for name in ordered] + [Platform]
 
@@ -105,7 +123,7 @@ class Platform(SingletonConfigurable):
     locks = Instance(UserLocks, args=())
 
     @classmethod
-    def current(cls) -> "Platform":
+    def current(cls) -> Platform:
         """The hub's platform, created from the hub's final configuration on first use."""
         if not cls.initialized():
             from jupyterhub.app import JupyterHub

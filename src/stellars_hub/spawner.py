@@ -12,14 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import docker
 from docker.errors import APIError
-from requests.exceptions import ConnectionError as RequestsConnectionError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
+from requests.exceptions import ConnectionError as RequestsConnectionError
 from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
 from traitlets.config import Config, Configurable
 
 from . import naming
 from .admin.config import Gpu
+from .labwait import wait_until_answering
 from .platform import Labs, NamedServers, StellarsHub
 
 
@@ -40,7 +41,6 @@ def lab_environment(labs: Labs) -> dict[str, str]:
 
 
 ENGINE_UNREACHABLE = (RequestsConnectionError, ConnectionError, FileNotFoundError)
-from .labwait import wait_until_answering
 
 
 class StellarsSpawner(DockerSpawner):
@@ -51,8 +51,11 @@ class StellarsSpawner(DockerSpawner):
 
     shared_volume = Unicode(naming.SHARED_VOLUME, config=True, help="Volume mounted for everybody at /mnt/shared")
     lab_environment = Dict(config=True, help="Extra environment for every lab (default: from c.Labs)")
-    gpu_enabled = Bool(config=True, help="Request all GPUs and set the GPU flags in the lab (default: c.Gpu.enabled is 1; "
-                       "with 2 the GPU detection decides before every start)")
+    gpu_enabled = Bool(
+        config=True,
+        help="Request all GPUs and set the GPU flags in the lab (default: c.Gpu.enabled is 1; "
+        "with 2 the GPU detection decides before every start)",
+    )
 
     @property
     def labs(self) -> Labs:
@@ -62,13 +65,20 @@ class StellarsSpawner(DockerSpawner):
     def _image_default(self):
         return self.labs.image
 
-    lab_network_base = Unicode(config=True, help="The labs' Docker network, or its name prefix with network_per_lab "
-                               "(default: c.Labs.network_name)")
-    network_per_lab = Bool(config=True, help="""Each lab on its own bridge network
+    lab_network_base = Unicode(
+        config=True,
+        help="The labs' Docker network, or its name prefix with network_per_lab (default: c.Labs.network_name)",
+    )
+    network_per_lab = Bool(
+        config=True,
+        help="""Each lab on its own bridge network
         ``{lab_network_base}-{escaped name}``, created at start and removed at stop, so labs cannot
         reach each other; the hub joins each one (alias ``hub_alias``) when it runs in a container
-        (default: c.Labs.network_isolation, never with host networking).""")
-    hub_alias = Unicode(config=True, help="Name labs reach the hub by on their network (default: c.StellarsHub.hub_host)")
+        (default: c.Labs.network_isolation, never with host networking).""",
+    )
+    hub_alias = Unicode(
+        config=True, help="Name labs reach the hub by on their network (default: c.StellarsHub.hub_host)"
+    )
     hub_container = Unicode(config=True, help="The hub's own container (empty: the hub is not in one)")
 
     @default("hub_container")
@@ -116,6 +126,7 @@ class StellarsSpawner(DockerSpawner):
     @default("http_timeout")
     def _http_timeout_default(self):
         return 120
+
     user_volumes = List(
         Dict(),
         config=True,
@@ -146,8 +157,9 @@ class StellarsSpawner(DockerSpawner):
     def _escape_default(self):
         return naming.escape_name
 
-    shared_home = Bool(config=True, help="Named servers mount the default server's home volume "
-                       "(default: c.NamedServers.shared_home)")
+    shared_home = Bool(
+        config=True, help="Named servers mount the default server's home volume (default: c.NamedServers.shared_home)"
+    )
 
     @default("shared_home")
     def _shared_home_default(self):
@@ -298,7 +310,9 @@ class StellarsSpawner(DockerSpawner):
             except APIError as exc:
                 if exc.status_code != 404:
                     raise
-                self.log.info("The hub is not a container of this engine (%s); labs reach it through their gateway", name)
+                self.log.info(
+                    "The hub is not a container of this engine (%s); labs reach it through their gateway", name
+                )
                 self._hub_container_checked[name] = False
         return name if name and self._hub_container_checked[name] else ""
 
@@ -308,8 +322,13 @@ class StellarsSpawner(DockerSpawner):
             self.hub_container = ""
         found = await self.docker("networks", names=[name])
         if not any(n["Name"] == name for n in found):
-            await self.docker("create_network", name, driver="bridge", check_duplicate=True,
-                              labels={"stellars.lab-network": self.user.name})
+            await self.docker(
+                "create_network",
+                name,
+                driver="bridge",
+                check_duplicate=True,
+                labels={"stellars.lab-network": self.user.name},
+            )
         if self.hub_container:
             try:
                 await self.docker("connect_container_to_network", self.hub_container, name, aliases=[self.hub_alias])
@@ -379,7 +398,9 @@ class StellarsSpawner(DockerSpawner):
             return await super(StellarsSpawner, self).poll() is None
 
         # a 404 is some other server on this port (another lab whose URLs differ), not ours
-        if await wait_until_answering(url, self.http_timeout, alive=alive, answered=lambda code: code < 500 and code != 404):
+        if await wait_until_answering(
+            url, self.http_timeout, alive=alive, answered=lambda code: code < 500 and code != 404
+        ):
             return
         status = await super().poll()
         if status is not None:  # the lab is gone: say so now rather than after http_timeout
@@ -387,8 +408,10 @@ class StellarsSpawner(DockerSpawner):
                 tail = (await self.docker("logs", self.container_id, tail=3)).decode(errors="replace").strip()
             except Exception:
                 tail = ""
-            raise RuntimeError(f"the lab container stopped before it answered ({status})"
-                               + (f"; its last output: {tail}" if tail else ""))
+            raise RuntimeError(
+                f"the lab container stopped before it answered ({status})"
+                + (f"; its last output: {tail}" if tail else "")
+            )
 
     # DockerSpawner runs every engine call of every user on ONE thread with one client, so a
     # class of spawns queues behind each other's create/start/stop calls. A few threads, each
@@ -423,7 +446,6 @@ class StellarsSpawner(DockerSpawner):
         if self.host_network:
             return "127.0.0.1", self.port
         return await super().get_ip_and_port()
-
 
 
 class ConfiguredUserVolumes(Configurable):

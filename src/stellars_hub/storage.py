@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar, Union
+from typing import Any, TypeVar
 
 # A migration: one SQL statement, several statements, or a function of the connection. Each
 # runs once per file, in order, inside the transaction that records it in user_version.
-Migration = Union[str, Sequence[str], Callable[[sqlite3.Connection], None]]
+Migration = str | Sequence[str] | Callable[[sqlite3.Connection], None]
 
 T = TypeVar("T")
 S = TypeVar("S", bound="Store")
@@ -46,8 +47,12 @@ def transaction(conn: sqlite3.Connection, immediate: bool = True) -> Iterator[sq
 class SQLiteFile:
     """One SQLite file behind one thread. Calls are queued when made (not when awaited)."""
 
-    def __init__(self, path: str | Path, migrations: Sequence[Migration] = (),
-                 on_open: Callable[[sqlite3.Connection], None] | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        migrations: Sequence[Migration] = (),
+        on_open: Callable[[sqlite3.Connection], None] | None = None,
+    ):
         self.path = Path(path)
         self.migrations = tuple(migrations)
         self._on_open = on_open

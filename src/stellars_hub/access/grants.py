@@ -51,8 +51,14 @@ def role_name(owner: str) -> str:
 def grant_role(db, owner: str, admin_user) -> None:
     name = role_name(owner)
     if orm.Role.find(db, name) is None:
-        roles.create_role(db, {"name": name, "scopes": [enter_scope(owner)],
-                               "description": f"Open {owner}'s lab (granted by the platform while allowed)"})
+        roles.create_role(
+            db,
+            {
+                "name": name,
+                "scopes": [enter_scope(owner)],
+                "description": f"Open {owner}'s lab (granted by the platform while allowed)",
+            },
+        )
     roles.grant_role(db, admin_user.orm_user if hasattr(admin_user, "orm_user") else admin_user, name)
 
 
@@ -67,8 +73,9 @@ def revoke(db, owner: str, admin_name: str) -> None:
     owner_user = orm.User.find(db, owner)
     if owner_user is not None:
         clients = [s.oauth_client_id for s in owner_user._orm_spawners if s.oauth_client_id]
-        for token in db.query(orm.APIToken).filter(orm.APIToken.user_id == admin.id,
-                                                   orm.APIToken.client_id.in_(clients)):
+        for token in db.query(orm.APIToken).filter(
+            orm.APIToken.user_id == admin.id, orm.APIToken.client_id.in_(clients)
+        ):
             db.delete(token)
         db.commit()
 

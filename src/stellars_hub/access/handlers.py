@@ -32,9 +32,14 @@ class AccessMixin:
         now = time.time()
         until = await self.store.call("consent_until", name, now)
         grants = await self.store.call("grants", name, now)
-        return {"username": name, "mode": self.mode, "consent": until is not None, "consent_until": iso(until),
-                "max_hours": self.stellars["JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS"],
-                "grants": [{"admin": a, "until": iso(u)} for a, u in grants]}
+        return {
+            "username": name,
+            "mode": self.mode,
+            "consent": until is not None,
+            "consent_until": iso(until),
+            "max_hours": self.stellars["JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS"],
+            "grants": [{"admin": a, "until": iso(u)} for a, u in grants],
+        }
 
 
 class AccessStateAPIHandler(AccessMixin, StellarsAPIHandler):
@@ -55,8 +60,11 @@ class AccessStateAPIHandler(AccessMixin, StellarsAPIHandler):
         consent = await self.store.call("consent_until", user.name, now)
         if consent is None and self.mode == "consent":
             self.audit(user.name, "lab-access", "refused", reason="no consent")
-            raise http_error(409, f"{user.name} has not allowed administrators into their lab; ask them to "
-                                  "switch on 'Allow administrators into my lab' on their home page")
+            raise http_error(
+                409,
+                f"{user.name} has not allowed administrators into their lab; ask them to "
+                "switch on 'Allow administrators into my lab' on their home page",
+            )
         until = consent if consent is not None else now + NOTIFIED_GRANT_SECONDS
         await self.store.call("grant", user.name, admin.name, until, now)
         grant_role(self.db, user.name, admin)
@@ -64,14 +72,29 @@ class AccessStateAPIHandler(AccessMixin, StellarsAPIHandler):
         if user.spawner.ready:
             stamp = datetime.fromtimestamp(until, timezone.utc).strftime("%H:%M UTC")
             (delivery,) = await labnotify.deliver_many(
-                [user], labnotify.payload(f"Administrator {admin.name} has opened your lab (access until {stamp}).",
-                                          "warning"),
-                timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"], note="admin access notice")
+                [user],
+                labnotify.payload(f"Administrator {admin.name} has opened your lab (access until {stamp}).", "warning"),
+                timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+                note="admin access notice",
+            )
             notified = delivery.as_dict()
-        self.audit(user.name, "lab-access", "granted", until=iso(until), consent=consent is not None,
-                   notified=(notified or {}).get("status"))
-        self.write_json({"username": user.name, "url": user.url, "until": iso(until), "consent": consent is not None,
-                         "notified": notified})
+        self.audit(
+            user.name,
+            "lab-access",
+            "granted",
+            until=iso(until),
+            consent=consent is not None,
+            notified=(notified or {}).get("status"),
+        )
+        self.write_json(
+            {
+                "username": user.name,
+                "url": user.url,
+                "until": iso(until),
+                "consent": consent is not None,
+                "notified": notified,
+            }
+        )
 
 
 class ConsentAPIHandler(AccessMixin, StellarsAPIHandler):
@@ -80,6 +103,7 @@ class ConsentAPIHandler(AccessMixin, StellarsAPIHandler):
     def require_self_scope(self, name: str) -> None:
         if not allowed(self, CONSENT_SCOPE, name):
             raise http_error(403, f"only {name} may allow or stop administrator access to their lab")
+
     async def put(self, user_name):
         self.require_self_scope(user_name)
         user = self.find_user_or_404(user_name)
@@ -92,6 +116,7 @@ class ConsentAPIHandler(AccessMixin, StellarsAPIHandler):
         await self.store.call("give_consent", user.name, now + hours * 3600, now)
         self.audit(user.name, "lab-access-consent", "given", hours=hours)
         self.write_json(await self.state(user.name))
+
     async def delete(self, user_name):
         self.require_self_scope(user_name)
         user = self.find_user_or_404(user_name)

@@ -24,7 +24,9 @@ class AccessStore:
         self._db.executescript(_SCHEMA)
 
     def consent_until(self, username: str, now: float) -> float | None:
-        row = self._db.execute("SELECT until FROM consents WHERE username = ? AND until > ?", (username, now)).fetchone()
+        row = self._db.execute(
+            "SELECT until FROM consents WHERE username = ? AND until > ?", (username, now)
+        ).fetchone()
         return row[0] if row else None
 
     def give_consent(self, username: str, until: float, now: float) -> None:
@@ -43,8 +45,11 @@ class AccessStore:
         self._db.execute("INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?)", (username, admin, until, now))
 
     def grants(self, username: str, now: float) -> list[tuple[str, float]]:
-        return list(self._db.execute("SELECT admin, until FROM grants WHERE username = ? AND until > ? ORDER BY admin",
-                                     (username, now)))
+        return list(
+            self._db.execute(
+                "SELECT admin, until FROM grants WHERE username = ? AND until > ? ORDER BY admin", (username, now)
+            )
+        )
 
     def expire(self, now: float) -> list[tuple[str, str]]:
         """Drop ended grants and consents; the (user, admin) grants that ended."""
@@ -67,4 +72,5 @@ class AsyncAccessStore:
             if self._store is None:
                 self._store = AccessStore(self.path)
             return getattr(self._store, method)(*args)
+
         return await asyncio.wrap_future(self._executor.submit(job))

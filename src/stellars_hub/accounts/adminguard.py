@@ -19,8 +19,10 @@ def is_protected(authenticator, name: str) -> bool:
 
 
 def refusal(name: str, action: str) -> str:
-    return (f"{name} is the hub's configured administrator (JUPYTERHUB_ADMIN) and cannot be {action}: "
-            "the hub would be left without its administrator. Change JUPYTERHUB_ADMIN and restart the hub first.")
+    return (
+        f"{name} is the hub's configured administrator (JUPYTERHUB_ADMIN) and cannot be {action}: "
+        "the hub would be left without its administrator. Change JUPYTERHUB_ADMIN and restart the hub first."
+    )
 
 
 def refuse_if_protected(authenticator, name: str, action: str) -> None:
@@ -31,7 +33,9 @@ def refuse_if_protected(authenticator, name: str, action: str) -> None:
 def signup_refusal(authenticator, name: str) -> str | None:
     """Why ``name`` cannot be signed up for because an admin has it, or None."""
     if name in configured_admins(authenticator):
-        return ("This user name belongs to the administrator of this hub and cannot be signed up for. "
-                "The administrator logs in with JUPYTERHUB_ADMIN_PASSWORD, or with the password the hub "
-                "generated into initial-admin-password in its data directory.")
+        return (
+            "This user name belongs to the administrator of this hub and cannot be signed up for. "
+            "The administrator logs in with JUPYTERHUB_ADMIN_PASSWORD, or with the password the hub "
+            "generated into initial-admin-password in its data directory."
+        )
     return None

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta, timezone
 from jupyterhub import orm
 from jupyterhub.apihandlers.users import UserAPIHandler
 from jupyterhub.utils import maybe_future
-
 from tornado import web
 
 from .. import naming
@@ -45,11 +44,14 @@ class CredentialsAPIHandler(StellarsAPIHandler):
         # password is kept a moment after the user row was written)
         ttl = self.authenticator.credentials.ttl
         since = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=ttl + 60)
-        recent = self.db.query(orm.User.name).filter(orm.User.created >= since).order_by(orm.User.created, orm.User.name)
+        recent = (
+            self.db.query(orm.User.name).filter(orm.User.created >= since).order_by(orm.User.created, orm.User.name)
+        )
         names = [name for (name,) in recent]
         found = self.authenticator.credentials.get(names)
-        self.audit("recently created users", "read-generated-passwords", "ok",
-                   returned=sorted(c["username"] for c in found))
+        self.audit(
+            "recently created users", "read-generated-passwords", "ok", returned=sorted(c["username"] for c in found)
+        )
         self.set_header("Cache-Control", "no-store")
         self.write_json({"credentials": found, "expired": [], "ttl": ttl})
 
@@ -67,11 +69,13 @@ class CredentialsAPIHandler(StellarsAPIHandler):
         found = self.authenticator.credentials.get(names)
         have = {c["username"] for c in found}
         self.audit(",".join(names), "read-generated-passwords", "ok", returned=sorted(have))
-        self.write_json({
-            "credentials": found,
-            "expired": [n for n in dict.fromkeys(names) if n not in have],
-            "ttl": self.authenticator.credentials.ttl,
-        })
+        self.write_json(
+            {
+                "credentials": found,
+                "expired": [n for n in dict.fromkeys(names) if n not in have],
+                "ttl": self.authenticator.credentials.ttl,
+            }
+        )
 
 
 class DeleteUserAPIHandler(StellarsAPIHandler):
@@ -95,10 +99,16 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
                 self.audit(user.name, "delete-user", "error", reason=str(exc), remove_volumes=remove)
                 raise
             results = await self._remove_volumes(volumes, base) if remove else []
-        self.audit(user.name, "delete-user", "ok", remove_volumes=remove,
-                   volumes={r["name"]: r["status"] for r in results})
-        self.write_json({"username": user.name, "remove_volumes": remove,
-                         "volumes": results or [{"key": k, "name": n, "status": "kept"} for k, n in volumes.items()]})
+        self.audit(
+            user.name, "delete-user", "ok", remove_volumes=remove, volumes={r["name"]: r["status"] for r in results}
+        )
+        self.write_json(
+            {
+                "username": user.name,
+                "remove_volumes": remove,
+                "volumes": results or [{"key": k, "name": n, "status": "kept"} for k, n in volumes.items()],
+            }
+        )
 
     async def _delete(self, user) -> None:
         # the same steps as JupyterHub's DELETE /api/users/<name>
@@ -155,8 +165,10 @@ class KeptVolumesAPIHandler(StellarsAPIHandler):
         sizes = volume_size_cache(self).sizes(names)
         kept = []
         for vs in sets:
-            vols = [{"key": k, "name": n, "exists": info[n].exists, "size_bytes": sizes[n]}
-                    for k, n in naming.volume_names_for_base(vs.base, specs).items()]
+            vols = [
+                {"key": k, "name": n, "exists": info[n].exists, "size_bytes": sizes[n]}
+                for k, n in naming.volume_names_for_base(vs.base, specs).items()
+            ]
             kept.append({"id": vs.id, "deleted_name": vs.deleted_name, "deleted_at": vs.deleted_at, "volumes": vols})
         self.write_json({"kept": kept})
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from jupyterhub import orm
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
-from traitlets import Integer, List, Unicode
 from tornado import web
+from traitlets import Integer, List, Unicode
 
 from .. import naming
 from ..platform import Platform
@@ -37,13 +37,24 @@ class StellarsAuthenticator(NativeAuthenticator):
     password_words = Integer(4, config=True, help="Words in a generated password")
     password_delimiter = Unicode("-", config=True, help="What joins the words of a generated password")
     credentials_ttl = Integer(300, config=True, help="Seconds generated passwords stay in memory for admins")
-    initial_password_file = Unicode("", config=True, help=(
-        "Where the configured admin's generated password is written (mode 0600) when that admin has "
-        "no login yet and admin_password is empty; empty: nowhere"))
+    initial_password_file = Unicode(
+        "",
+        config=True,
+        help=(
+            "Where the configured admin's generated password is written (mode 0600) when that admin has "
+            "no login yet and admin_password is empty; empty: nowhere"
+        ),
+    )
     admin_password = Unicode("", config=True, help="The configured admin's password at the first start")
-    auth_rate_per_address = Integer(30, config=True, help="Logins, signups and password changes per minute from one client address")
-    auth_rate_per_name = Integer(10, config=True, help="Logins, signups and password changes per minute for one user name")
-    forwarded_hops = Integer(0, config=True, help="Reverse proxies in front of the hub's own proxy (see web/clientaddress.py)")
+    auth_rate_per_address = Integer(
+        30, config=True, help="Logins, signups and password changes per minute from one client address"
+    )
+    auth_rate_per_name = Integer(
+        10, config=True, help="Logins, signups and password changes per minute for one user name"
+    )
+    forwarded_hops = Integer(
+        0, config=True, help="Reverse proxies in front of the hub's own proxy (see web/clientaddress.py)"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +63,9 @@ class StellarsAuthenticator(NativeAuthenticator):
         naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
 
     def get_handlers(self, app):
-        return list(self.priority_handlers) + patched_handlers(super().get_handlers(app), {**pages.REPLACEMENTS, **authorization.REPLACEMENTS, **logins.REPLACEMENTS})
+        return list(self.priority_handlers) + patched_handlers(
+            super().get_handlers(app), {**pages.REPLACEMENTS, **authorization.REPLACEMENTS, **logins.REPLACEMENTS}
+        )
 
     def check_allowed(self, username, authentication=None):
         # JupyterHub 5+ allows nobody unless told; with NativeAuthenticator the admin's
@@ -122,8 +135,11 @@ class StellarsAuthenticator(NativeAuthenticator):
             info.password, info.is_authorized = passwords.hash_password(password), True
         self.db.commit()
         self.credentials.put(user.name, password)
-        self.log.info("Created the login of %s with a generated password (shown to admins for %d s)",
-                      user.name, self.credentials.ttl)
+        self.log.info(
+            "Created the login of %s with a generated password (shown to admins for %d s)",
+            user.name,
+            self.credentials.ttl,
+        )
 
     def _bootstrap_admin(self, name: str) -> None:
         """The configured admin's first login: JUPYTERHUB_ADMIN_PASSWORD, or a generated password
@@ -146,9 +162,12 @@ class StellarsAuthenticator(NativeAuthenticator):
         if where is None:
             self.log.info("Admin %s: login created with JUPYTERHUB_ADMIN_PASSWORD", name)
         else:
-            self.log.warning("Admin %s had no login and JUPYTERHUB_ADMIN_PASSWORD is empty: its generated password "
-                             "is in %s (readable by the hub's user only). Log in, change it, then delete that file.",
-                             name, where)
+            self.log.warning(
+                "Admin %s had no login and JUPYTERHUB_ADMIN_PASSWORD is empty: its generated password "
+                "is in %s (readable by the hub's user only). Log in, change it, then delete that file.",
+                name,
+                where,
+            )
 
     async def delete_user(self, user):
         """JupyterHub's hook before it deletes ``user``: the configured admin is refused, the login

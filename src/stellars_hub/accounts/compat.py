@@ -10,8 +10,8 @@ Two things broke on JupyterHub 6:
 
 from __future__ import annotations
 
-from nativeauthenticator import handlers as native
 from jinja2 import ChoiceLoader, FileSystemLoader
+from nativeauthenticator import handlers as native
 from tornado.escape import url_escape
 from tornado.httputil import url_concat
 
@@ -45,8 +45,10 @@ class LoginHandler(native.LoginHandler):
             remaining = getattr(self.authenticator, "lockout_remaining", lambda _name: 0)
             wait = remaining(self.authenticator.normalize_username(username))
             if wait:
-                login_error = (f"Too many failed logins for {username}. Logins for this user are paused: "
-                               f"try again in {wait} seconds.")
+                login_error = (
+                    f"Too many failed logins for {username}. Logins for this user are paused: "
+                    f"try again in {wait} seconds."
+                )
         return self.render_template(
             "native-login.html",
             sync=sync,

@@ -49,8 +49,9 @@ class CredentialCache:
         for name in dict.fromkeys(usernames):
             entry = self._entries.get(name)
             if entry is not None:
-                found.append({"username": name, "password": entry.password,
-                              "expires_in": max(0, round(entry.expires - now))})
+                found.append(
+                    {"username": name, "password": entry.password, "expires_in": max(0, round(entry.expires - now))}
+                )
         return found
 
     def drop(self, username: str) -> None:

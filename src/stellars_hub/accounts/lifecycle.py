@@ -25,8 +25,10 @@ def rename_problem(db, user, new: str) -> str | None:
     with db.no_autoflush:
         pending = db.execute(select(UserInfo).where(UserInfo.username == new)).scalar_one_or_none()
     if pending is not None:
-        return (f"a signup named {new} exists (not a hub user yet): choose another name, "
-                "or un-authorise and discard it on the Authorize Users page first")
+        return (
+            f"a signup named {new} exists (not a hub user yet): choose another name, "
+            "or un-authorise and discard it on the Authorize Users page first"
+        )
     return None
 
 

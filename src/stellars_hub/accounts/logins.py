@@ -63,24 +63,32 @@ class SignUpHandler(RefusingSignUpHandler):
             return await self._answer(refusal, "alert-danger", status=400)
         password = self.get_body_argument("signup_password", "", strip=False)
         if password != self.get_body_argument("signup_password_confirmation", "", strip=False):
-            return await self._answer("Your password did not match the confirmation. Please try again.",
-                                      "alert-danger", status=400)
+            return await self._answer(
+                "Your password did not match the confirmation. Please try again.", "alert-danger", status=400
+            )
         if auth.user_exists(username):
-            return await self._answer("This user name is already in use: choose another one.", "alert-danger",
-                                      status=409)
+            return await self._answer(
+                "This user name is already in use: choose another one.", "alert-danger", status=409
+            )
         hashed = await auth.throttle.hash(password)
         if auth.user_exists(username):  # signed up by someone else while we hashed
-            return await self._answer("This user name is already in use: choose another one.", "alert-danger",
-                                      status=409)
+            return await self._answer(
+                "This user name is already in use: choose another one.", "alert-danger", status=409
+            )
         self.db.add(UserInfo(username=username, password=hashed, is_authorized=False))
         self.db.commit()
         await self._answer("Your information has been sent to the admin.", "alert-info")
 
     async def _answer(self, message: str, alert: str, status: int = 200) -> None:
         html = await self.render_template(
-            "signup.html", ask_email=self.authenticator.ask_email_on_signup, result_message=message, alert=alert,
-            two_factor_auth=self.authenticator.allow_2fa, recaptcha_key=self.authenticator.recaptcha_key,
-            tos=self.authenticator.tos)
+            "signup.html",
+            ask_email=self.authenticator.ask_email_on_signup,
+            result_message=message,
+            alert=alert,
+            two_factor_auth=self.authenticator.allow_2fa,
+            recaptcha_key=self.authenticator.recaptcha_key,
+            tos=self.authenticator.tos,
+        )
         self.set_status(status)
         self.finish(html)
 
@@ -103,8 +111,11 @@ class ChangePasswordHandler(native.ChangePasswordHandler):
             return await self._answer(_too_many(self, wait), 429)
         info = auth.get_user(user.name)
         if info is None:
-            return await self._answer(f"{user.name} has no password login on this hub, so there is none to change. "
-                                      "Ask an administrator to set one (Authorize Users, Change password).", 409)
+            return await self._answer(
+                f"{user.name} has no password login on this hub, so there is none to change. "
+                "Ask an administrator to set one (Authorize Users, Change password).",
+                409,
+            )
         old = self.get_body_argument("old_password", "", strip=False)
         new = self.get_body_argument("new_password", "", strip=False)
         if not await auth.throttle.check(old, info.password):
@@ -119,8 +130,9 @@ class ChangePasswordHandler(native.ChangePasswordHandler):
         await self._answer("Your password has been changed successfully!", 200, "alert-success")
 
     async def _answer(self, message: str, status: int, alert: str = "alert-danger") -> None:
-        html = await self.render_template("change-password.html", user_name=self.current_user.name,
-                                          result_message=message, alert=alert)
+        html = await self.render_template(
+            "change-password.html", user_name=self.current_user.name, result_message=message, alert=alert
+        )
         self.set_status(status)
         self.finish(html)
 
@@ -134,18 +146,22 @@ class ChangePasswordAdminHandler(native.ChangePasswordAdminHandler):
             raise web.HTTPError(404, f"There is no login named {user_name}.")
         new = self.get_body_argument("new_password", "", strip=False)
         if new != self.get_body_argument("new_password_confirmation", "", strip=False):
-            return await self._answer(user_name, "The new password didn't match the confirmation. Please try again.", 400)
+            return await self._answer(
+                user_name, "The new password didn't match the confirmation. Please try again.", 400
+            )
         weak = _weak_password(auth, new)
         if weak:
             return await self._answer(user_name, weak, 400)
         info.password = await auth.throttle.hash(new)
         self.db.commit()
-        await self._answer(user_name, f"The password for {user_name} has been changed successfully", 200,
-                           "alert-success")
+        await self._answer(
+            user_name, f"The password for {user_name} has been changed successfully", 200, "alert-success"
+        )
 
     async def _answer(self, user_name: str, message: str, status: int, alert: str = "alert-danger") -> None:
-        html = await self.render_template("change-password-admin.html", user_name=user_name,
-                                          result_message=message, alert=alert)
+        html = await self.render_template(
+            "change-password-admin.html", user_name=user_name, result_message=message, alert=alert
+        )
         self.set_status(status)
         self.finish(html)
 

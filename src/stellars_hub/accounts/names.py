@@ -32,13 +32,14 @@ def problem(name: str) -> str | None:
     if set(name) <= {"."}:
         return f"{name!r} is not a usable user name"
     if unicodedata.normalize("NFC", name) != name:
-        return (f"{name!r} uses a decomposed Unicode form that looks like another name; "
-                "type it with composed characters")
+        return f"{name!r} uses a decomposed Unicode form that looks like another name; type it with composed characters"
     escaped = naming.escape_name(name)
     if len(escaped) > MAX_ESCAPED:
-        return (f"{name!r} is too long: its container name would have {len(naming.CONTAINER_PREFIX) + len(escaped)} "
-                f"characters, at most {MAX_CONTAINER_NAME} fit. Use at most {MAX_ESCAPED} lower-case letters "
-                "and digits (every other character takes 3 or more)")
+        return (
+            f"{name!r} is too long: its container name would have {len(naming.CONTAINER_PREFIX) + len(escaped)} "
+            f"characters, at most {MAX_CONTAINER_NAME} fit. Use at most {MAX_ESCAPED} lower-case letters "
+            "and digits (every other character takes 3 or more)"
+        )
     return None
 
 

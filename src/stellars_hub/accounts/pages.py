@@ -85,9 +85,12 @@ class DiscardHandler(native.DiscardHandler):
         if info is None:
             raise web.HTTPError(404, f"There is no signup named {user_name}.")
         if self.find_user(info.username) is not None:
-            raise web.HTTPError(409, f"{info.username} is a hub user, not a pending signup: discarding would delete "
-                                     "their login. Un-authorise them to block logins, or delete the user in the "
-                                     "admin panel.")
+            raise web.HTTPError(
+                409,
+                f"{info.username} is a hub user, not a pending signup: discarding would delete "
+                "their login. Un-authorise them to block logins, or delete the user in the "
+                "admin panel.",
+            )
         if info.is_authorized:
             raise web.HTTPError(409, f"{info.username} is authorised: un-authorise the signup first, then discard it.")
         self.db.delete(info)

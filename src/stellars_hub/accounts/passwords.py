@@ -16,8 +16,9 @@ LETTERS_ONLY = "[a-z]"
 @functools.lru_cache(maxsize=1)
 def words() -> tuple[str, ...]:
     """xkcdpass's default list with its default word lengths (5 to 9 letters)."""
-    return tuple(sorted(xkcd_password.generate_wordlist(
-        wordfile=xkcd_password.locate_wordfile(), valid_chars=LETTERS_ONLY)))
+    return tuple(
+        sorted(xkcd_password.generate_wordlist(wordfile=xkcd_password.locate_wordfile(), valid_chars=LETTERS_ONLY))
+    )
 
 
 def generate(count: int, delimiter: str = "-", min_length: int = 0) -> str:

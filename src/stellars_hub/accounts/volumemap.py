@@ -90,7 +90,9 @@ def user_deleted(session, name: str) -> None:
 def forget_deleted(session, base: str) -> None:
     """The volumes of a deleted user were removed: their base is free again."""
     with session.no_autoflush:
-        for row in session.execute(select(VolumeSet).where(VolumeSet.base == base, VolumeSet.user_name.is_(None))).scalars():
+        for row in session.execute(
+            select(VolumeSet).where(VolumeSet.base == base, VolumeSet.user_name.is_(None))
+        ).scalars():
             session.delete(row)
     session.commit()
 

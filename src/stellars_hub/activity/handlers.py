@@ -28,8 +28,10 @@ class ActivityMixin:
     def require(self, scope: str) -> None:
         if not may(self, scope):
             who = self.current_user.name if self.current_user else "anonymous requests"
-            raise http_error(403, f"{who} may not see the activity monitor (needs scope {scope} or {ADMIN_SCOPE}); "
-                                  "ask an administrator")
+            raise http_error(
+                403,
+                f"{who} may not see the activity monitor (needs scope {scope} or {ADMIN_SCOPE}); ask an administrator",
+            )
 
 
 class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
@@ -53,6 +55,9 @@ class ActivityPage(ActivityMixin, StellarsPageHandler):
     async def get(self):
         if not may(self, READ_SCOPE):
             raise web.HTTPError(403, "Only administrators may see the activity monitor")
-        html = await self.render_template("activity.html", may_reset=may(self, RESET_SCOPE),
-                                          culling_enabled=bool(self.stellars["JUPYTERHUB_IDLE_CULLER_ENABLED"]))
+        html = await self.render_template(
+            "activity.html",
+            may_reset=may(self, RESET_SCOPE),
+            culling_enabled=bool(self.stellars["JUPYTERHUB_IDLE_CULLER_ENABLED"]),
+        )
         self.finish(html)

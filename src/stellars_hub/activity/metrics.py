@@ -38,23 +38,30 @@ class ActivityCollector:
             return
         now = naive_utc(m.clock())
         running = [lab for lab in labs if lab.running]
-        yield GaugeMetricFamily("stellars_activity_running_labs", "Labs (default servers) running now",
-                                value=len(running))
-        yield GaugeMetricFamily("stellars_activity_active_users",
-                                "Users whose running lab reported activity within JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER",
-                                value=sum(1 for lab in running if m.recently_active(lab, now)))
+        yield GaugeMetricFamily(
+            "stellars_activity_running_labs", "Labs (default servers) running now", value=len(running)
+        )
+        yield GaugeMetricFamily(
+            "stellars_activity_active_users",
+            "Users whose running lab reported activity within JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER",
+            value=sum(1 for lab in running if m.recently_active(lab, now)),
+        )
         try:
             asyncio.get_running_loop()
             asyncio.ensure_future(m.lab_stats(labs, wait=False))  # never wait for the engine in a scrape
         except RuntimeError:
             pass  # no loop (offline use): serve what is cached
         stats = m.stats.value or {}
-        cpu = GaugeMetricFamily("stellars_activity_lab_cpu_percent",
-                                "CPU use of a running lab (100 = one core), measured at most 10 s ago",
-                                labels=["username"])
-        memory = GaugeMetricFamily("stellars_activity_lab_memory_bytes",
-                                   "Memory in use by a running lab, without reclaimable page cache",
-                                   labels=["username"])
+        cpu = GaugeMetricFamily(
+            "stellars_activity_lab_cpu_percent",
+            "CPU use of a running lab (100 = one core), measured at most 10 s ago",
+            labels=["username"],
+        )
+        memory = GaugeMetricFamily(
+            "stellars_activity_lab_memory_bytes",
+            "Memory in use by a running lab, without reclaimable page cache",
+            labels=["username"],
+        )
         for lab in running:
             st = stats.get(lab_container(lab.username))
             if st is not None:

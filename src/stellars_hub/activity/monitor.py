@@ -14,10 +14,10 @@ import functools
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from jupyterhub import orm
 from sqlalchemy import and_
@@ -55,14 +55,22 @@ class Lab:
 def hub_labs(db) -> list[Lab]:
     """Every hub user with the state of their default server, in one read-only query."""
     rows = (
-        db.query(orm.User.name, orm.Spawner.server_id, orm.Spawner.last_activity, orm.Spawner.started,
-                 orm.User.id, orm.User.created)
+        db.query(
+            orm.User.name,
+            orm.Spawner.server_id,
+            orm.Spawner.last_activity,
+            orm.Spawner.started,
+            orm.User.id,
+            orm.User.created,
+        )
         .outerjoin(orm.Spawner, and_(orm.Spawner.user_id == orm.User.id, orm.Spawner.name == ""))
         .order_by(orm.User.name)
         .all()
     )
-    return [Lab(name, server_id is not None, last, started if server_id is not None else None, (uid, name, created))
-            for name, server_id, last, started, uid, created in rows]
+    return [
+        Lab(name, server_id is not None, last, started if server_id is not None else None, (uid, name, created))
+        for name, server_id, last, started, uid, created in rows
+    ]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -88,8 +96,14 @@ def iso(dt: datetime | None) -> str | None:
 
 
 class Monitor:
-    def __init__(self, settings, data_dir: str | Path, clock: Callable[[], float] = time.time,
-                 runtime: ContainerRuntime | None = None, store: SampleStore | None = None):
+    def __init__(
+        self,
+        settings,
+        data_dir: str | Path,
+        clock: Callable[[], float] = time.time,
+        runtime: ContainerRuntime | None = None,
+        store: SampleStore | None = None,
+    ):
         self.settings = settings
         self.clock = clock  # epoch seconds; tests pass a controllable one
         self.store = store or store_for(data_dir)
@@ -144,8 +158,7 @@ class Monitor:
         now = self.clock()
         now_dt = naive_utc(now)
         rows = [(lab.username, self.recently_active(lab, now_dt)) for lab in labs]
-        removed = await self.store.record(now, rows, now - self.retention_seconds,
-                                          [lab.username for lab in labs])
+        removed = await self.store.record(now, rows, now - self.retention_seconds, [lab.username for lab in labs])
         await self._recompute_scores()
         self._report_epoch += 1
         self.passes += 1
@@ -293,27 +306,32 @@ class Monitor:
             log.warning("activity: volume sizes unavailable: %s", exc)
             sizes, errors = {}, errors + [f"volume sizes unavailable: {exc}"]
         scores = await self.scores()
-        remaining = {lab.username: await seconds_until_stop(self.settings, lab.username, lab.last_activity,
-                                                            lab.started, now_dt)
-                     for lab in labs if lab.running}
+        remaining = {
+            lab.username: await seconds_until_stop(self.settings, lab.username, lab.last_activity, lab.started, now_dt)
+            for lab in labs
+            if lab.running
+        }
         users = []
         for lab in labs:
             st = stats.get(lab_container(lab.username)) if lab.running else None
             score, count = scores.get(lab.username, (None, 0))
-            users.append({
-                "username": lab.username,
-                "server_active": lab.running,
-                "recently_active": self.recently_active(lab, now_dt),
-                "cpu_percent": st.cpu_percent if st else None,
-                "memory_mb": round(st.memory_bytes / 2**20, 1) if st else None,
-                "memory_percent": round(100.0 * st.memory_bytes / st.memory_limit_bytes, 1)
-                if st and st.memory_limit_bytes else None,
-                "time_remaining_seconds": remaining.get(lab.username),
-                "activity_score": None if score is None else round(100.0 * score, 1),
-                "sample_count": count,
-                "last_activity": iso(lab.last_activity),
-                "volume_bytes": self._user_volume_bytes(lab, sizes),
-            })
+            users.append(
+                {
+                    "username": lab.username,
+                    "server_active": lab.running,
+                    "recently_active": self.recently_active(lab, now_dt),
+                    "cpu_percent": st.cpu_percent if st else None,
+                    "memory_mb": round(st.memory_bytes / 2**20, 1) if st else None,
+                    "memory_percent": round(100.0 * st.memory_bytes / st.memory_limit_bytes, 1)
+                    if st and st.memory_limit_bytes
+                    else None,
+                    "time_remaining_seconds": remaining.get(lab.username),
+                    "activity_score": None if score is None else round(100.0 * score, 1),
+                    "sample_count": count,
+                    "last_activity": iso(lab.last_activity),
+                    "volume_bytes": self._user_volume_bytes(lab, sizes),
+                }
+            )
         return {
             "users": users,
             "timestamp": iso(now_dt),
@@ -335,4 +353,6 @@ class Monitor:
 
 def monitor_for(platform) -> Monitor:
     """The hub's one monitor."""
-    return platform.shared("activity-monitor", lambda: Monitor(platform.settings, platform.data_dir, runtime=platform.runtime))
+    return platform.shared(
+        "activity-monitor", lambda: Monitor(platform.settings, platform.data_dir, runtime=platform.runtime)
+    )

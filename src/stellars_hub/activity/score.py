@@ -11,15 +11,16 @@ That is why the store can compute all scores once per sampler pass and cache the
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def weight(age_seconds: float, half_life_hours: float) -> float:
     return 2.0 ** (-(age_seconds / 3600.0) / half_life_hours)
 
 
-def score(samples: Iterable[tuple[float, bool]], now: float, half_life_hours: float,
-          retention_seconds: float | None = None) -> tuple[float | None, int]:
+def score(
+    samples: Iterable[tuple[float, bool]], now: float, half_life_hours: float, retention_seconds: float | None = None
+) -> tuple[float | None, int]:
     """(score in 0..1 or None without samples, number of samples used) for one user's
     ``(timestamp, active)`` samples; samples older than ``retention_seconds`` are ignored."""
     active = total = 0.0

@@ -9,8 +9,8 @@ hub cannot see "database is locked" because of the monitor.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
-from typing import Awaitable, Iterable
 
 from ..storage import Store, Stores, process_stores, transaction
 from .score import score as python_score
@@ -18,18 +18,20 @@ from .score import score as python_score
 FILE_NAME = "activity.sqlite"
 
 
-def _record(db: sqlite3.Connection, ts: float, rows: list[tuple[str, bool]], prune_before: float,
-            keep_only: list[str] | None) -> int:
+def _record(
+    db: sqlite3.Connection, ts: float, rows: list[tuple[str, bool]], prune_before: float, keep_only: list[str] | None
+) -> int:
     with transaction(db):
-        db.executemany("INSERT OR REPLACE INTO samples (username, ts, active) VALUES (?, ?, ?)",
-                       ((name, ts, 1 if active else 0) for name, active in rows))
+        db.executemany(
+            "INSERT OR REPLACE INTO samples (username, ts, active) VALUES (?, ?, ?)",
+            ((name, ts, 1 if active else 0) for name, active in rows),
+        )
         removed = db.execute("DELETE FROM samples WHERE ts < ?", (prune_before,)).rowcount
         if keep_only is not None:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (username TEXT PRIMARY KEY)")
             db.execute("DELETE FROM temp.keep")
             db.executemany("INSERT OR IGNORE INTO temp.keep VALUES (?)", ((n,) for n in keep_only))
-            removed += db.execute(
-                "DELETE FROM samples WHERE username NOT IN (SELECT username FROM temp.keep)").rowcount
+            removed += db.execute("DELETE FROM samples WHERE username NOT IN (SELECT username FROM temp.keep)").rowcount
     return removed
 
 
@@ -41,11 +43,14 @@ def _scores(db: sqlite3.Connection, half_life_hours: float) -> dict[str, tuple[f
         db.execute("CREATE TEMP TABLE IF NOT EXISTS weights (ts REAL PRIMARY KEY, w REAL NOT NULL)")
         db.execute("DELETE FROM temp.weights")
         times = [r[0] for r in db.execute("SELECT DISTINCT ts FROM samples")]
-        db.executemany("INSERT INTO temp.weights VALUES (?, ?)",
-                       ((t, 2.0 ** ((t - newest) / 3600.0 / half_life_hours)) for t in times))
+        db.executemany(
+            "INSERT INTO temp.weights VALUES (?, ?)",
+            ((t, 2.0 ** ((t - newest) / 3600.0 / half_life_hours)) for t in times),
+        )
         rows = db.execute(
             "SELECT s.username, SUM(w.w * s.active), SUM(w.w), COUNT(*) "
-            "FROM samples s JOIN temp.weights w ON w.ts = s.ts GROUP BY s.username").fetchall()
+            "FROM samples s JOIN temp.weights w ON w.ts = s.ts GROUP BY s.username"
+        ).fetchall()
     result: dict[str, tuple[float | None, int]] = {}
     for name, active, total, count in rows:
         if total > 0:
@@ -57,8 +62,10 @@ def _scores(db: sqlite3.Connection, half_life_hours: float) -> dict[str, tuple[f
 
 
 def _samples(db: sqlite3.Connection, username: str) -> list[tuple[float, bool]]:
-    return [(ts, bool(a)) for ts, a in
-            db.execute("SELECT ts, active FROM samples WHERE username = ? ORDER BY ts", (username,))]
+    return [
+        (ts, bool(a))
+        for ts, a in db.execute("SELECT ts, active FROM samples WHERE username = ? ORDER BY ts", (username,))
+    ]
 
 
 def _count(db: sqlite3.Connection) -> int:
@@ -95,13 +102,13 @@ class SampleStore(Store):
         ),
     )
 
-    def record(self, ts: float, rows: Iterable[tuple[str, bool]], prune_before: float,
-               keep_only: Iterable[str] | None = None) -> Awaitable[int]:
+    def record(
+        self, ts: float, rows: Iterable[tuple[str, bool]], prune_before: float, keep_only: Iterable[str] | None = None
+    ) -> Awaitable[int]:
         """One pass: add a sample per user at ``ts``, drop samples older than ``prune_before``
         and (when ``keep_only`` is given) those of users no longer in the hub. Answers the
         number of samples removed."""
-        return self.file.run(_record, ts, list(rows), prune_before,
-                             None if keep_only is None else list(keep_only))
+        return self.file.run(_record, ts, list(rows), prune_before, None if keep_only is None else list(keep_only))
 
     def scores(self, half_life_hours: float) -> Awaitable[dict[str, tuple[float | None, int]]]:
         """username -> (score 0..1, sample count) over every stored sample.

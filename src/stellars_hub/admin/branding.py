@@ -25,7 +25,9 @@ def resolve(uri: str) -> Logo:
     parsed = urlparse(uri)
     path = Path(unquote(parsed.path))
     if parsed.netloc not in ("", "localhost"):
-        return Logo(warning=f"JUPYTERHUB_LOGO_URI={uri}: only local file:// paths are supported; showing the default logo")
+        return Logo(
+            warning=f"JUPYTERHUB_LOGO_URI={uri}: only local file:// paths are supported; showing the default logo"
+        )
     if not path.is_file():
         return Logo(warning=f"JUPYTERHUB_LOGO_URI={uri}: file {path} does not exist; showing the default logo")
     return Logo(file=str(path))

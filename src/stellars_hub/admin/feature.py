@@ -24,12 +24,17 @@ def _configure(c, s, setdefault) -> None:
 
 
 def _template_vars(s) -> dict:
-    return {"stellars_footer": version.footer_line(), "stellars_logo_url": branding.resolve(s["JUPYTERHUB_LOGO_URI"]).url or ""}
+    return {
+        "stellars_footer": version.footer_line(),
+        "stellars_logo_url": branding.resolve(s["JUPYTERHUB_LOGO_URI"]).url or "",
+    }
 
 
 def gpu_decision(platform) -> GpuDecision:
     s = platform.settings
-    return platform.shared("gpu", lambda: GpuDecision(s["JUPYTERHUB_GPU_ENABLED"], s["JUPYTERHUB_NVIDIA_IMAGE"], platform.runtime))
+    return platform.shared(
+        "gpu", lambda: GpuDecision(s["JUPYTERHUB_GPU_ENABLED"], s["JUPYTERHUB_NVIDIA_IMAGE"], platform.runtime)
+    )
 
 
 def _on_start(platform, app) -> None:

@@ -20,8 +20,7 @@ PROBE_TIMEOUT = 30.0
 
 
 class GpuDecision:
-    def __init__(self, mode: str, image: str, runtime: ContainerRuntime,
-                 timeout: float = PROBE_TIMEOUT, log=None):
+    def __init__(self, mode: str, image: str, runtime: ContainerRuntime, timeout: float = PROBE_TIMEOUT, log=None):
         self.mode = mode
         self.image = image
         self.timeout = timeout

@@ -39,8 +39,9 @@ def ensure(db, log) -> list[str]:
             created.append(name)
     if created:
         db.commit()
-        log.warning("Built-in group(s) %s were missing (deleted by an admin?); re-created them empty",
-                    ", ".join(created))
+        log.warning(
+            "Built-in group(s) %s were missing (deleted by an admin?); re-created them empty", ", ".join(created)
+        )
     return created
 
 

@@ -28,8 +28,11 @@ class SettingsPage(StellarsPageHandler):
     async def get(self):
         if not may_read_settings(self):
             raise web.HTTPError(403, "Only administrators may see the hub's settings.")
-        html = await self.render_template("settings.html", categories=settings_view.by_category(self.stellars),
-                                          labs_share_origin=not self.stellars["JUPYTERHUB_SUBDOMAIN_HOST"])
+        html = await self.render_template(
+            "settings.html",
+            categories=settings_view.by_category(self.stellars),
+            labs_share_origin=not self.stellars["JUPYTERHUB_SUBDOMAIN_HOST"],
+        )
         self.finish(html)
 
 
@@ -37,7 +40,10 @@ class SettingsAPIHandler(StellarsAPIHandler):
     def get(self):
         if not may_read_settings(self):
             who = self.current_user.name if self.current_user else "anonymous requests"
-            raise http_error(403, f"{who} may not read the hub's settings (needs scope {SETTINGS_SCOPE} or {ADMIN_SCOPE}); ask an administrator")
+            raise http_error(
+                403,
+                f"{who} may not read the hub's settings (needs scope {SETTINGS_SCOPE} or {ADMIN_SCOPE}); ask an administrator",
+            )
         self.write_json({"settings": settings_view.rows(self.stellars)})
 
 
@@ -83,7 +89,10 @@ class ReadinessHandler(StellarsPageHandler):
 
 
 def readiness_probes(platform, proxy) -> dict[str, CachedProbe]:
-    return platform.shared("readiness", lambda: {
-        "engine": CachedProbe(platform.runtime.ping),
-        "proxy": CachedProbe(proxy.get_all_routes),
-    })
+    return platform.shared(
+        "readiness",
+        lambda: {
+            "engine": CachedProbe(platform.runtime.ping),
+            "proxy": CachedProbe(proxy.get_all_routes),
+        },
+    )

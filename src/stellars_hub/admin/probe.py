@@ -21,7 +21,7 @@ class CachedProbe:
         self._running: asyncio.Task | None = None
 
     async def state(self) -> str:
-        """"ok" or why not, from the last answer while it is fresh, else from one new call that
+        """ "ok" or why not, from the last answer while it is fresh, else from one new call that
         every concurrent caller shares."""
         if self._answer is not None and self._clock() - self._answer[0] < self.fresh:
             return self._answer[1]

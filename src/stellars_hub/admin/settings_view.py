@@ -15,12 +15,14 @@ def rows(s: Settings) -> list[dict]:
     """Every setting, secrets masked (Settings.rows), with where its value came from."""
     out = []
     for row in s.rows():
-        out.append({
-            **row,
-            "short_value": shorten(row["value"]),
-            "short_default": shorten(row["default"]),
-            "is_default": s[row["name"]] == parse_value(BY_NAME[row["name"]], row["default"]),
-        })
+        out.append(
+            {
+                **row,
+                "short_value": shorten(row["value"]),
+                "short_default": shorten(row["default"]),
+                "is_default": s[row["name"]] == parse_value(BY_NAME[row["name"]], row["default"]),
+            }
+        )
     return out
 
 

@@ -27,9 +27,16 @@ def iso(ts: float | None) -> str | None:
 
 
 def public(row: dict) -> dict:
-    return {"key": row["key"], "volume": row["volume"], "last_run": iso(row["last_run"]), "outcome": row["outcome"],
-            "error": row["error"], "archive": row["archive"], "size_bytes": row["size_bytes"],
-            "last_backup": iso(row["last_ok"])}
+    return {
+        "key": row["key"],
+        "volume": row["volume"],
+        "last_run": iso(row["last_run"]),
+        "outcome": row["outcome"],
+        "error": row["error"],
+        "archive": row["archive"],
+        "size_bytes": row["size_bytes"],
+        "last_backup": iso(row["last_ok"]),
+    }
 
 
 def volume_names(user, shared_home: bool) -> dict[str, str]:
@@ -49,8 +56,12 @@ class BackupsMixin:
 
     def config(self) -> dict:
         s = self.stellars
-        return {"enabled": s["JUPYTERHUB_BACKUP_INTERVAL"] > 0, "interval_seconds": s["JUPYTERHUB_BACKUP_INTERVAL"],
-                "target": s["JUPYTERHUB_BACKUP_TARGET"], "keep": s["JUPYTERHUB_BACKUP_KEEP"]}
+        return {
+            "enabled": s["JUPYTERHUB_BACKUP_INTERVAL"] > 0,
+            "interval_seconds": s["JUPYTERHUB_BACKUP_INTERVAL"],
+            "target": s["JUPYTERHUB_BACKUP_TARGET"],
+            "keep": s["JUPYTERHUB_BACKUP_KEEP"],
+        }
 
 
 class BackupsOverviewAPIHandler(BackupsMixin, StellarsAPIHandler):
@@ -61,10 +72,16 @@ class BackupsOverviewAPIHandler(BackupsMixin, StellarsAPIHandler):
         for row in rows:
             users.setdefault(row["username"], []).append(public(row))
         last = self.scheduler.last_round
-        self.write_json({**self.config(), "running": self.scheduler.round is not None and not self.scheduler.round.done(),
-                         "last_round": None if last is None else {**last, "started": iso(last["started"]),
-                                                                   "finished": iso(last["finished"])},
-                         "users": [{"username": u, "volumes": v} for u, v in sorted(users.items())]})
+        self.write_json(
+            {
+                **self.config(),
+                "running": self.scheduler.round is not None and not self.scheduler.round.done(),
+                "last_round": None
+                if last is None
+                else {**last, "started": iso(last["started"]), "finished": iso(last["finished"])},
+                "users": [{"username": u, "volumes": v} for u, v in sorted(users.items())],
+            }
+        )
 
 
 class BackupsRunAPIHandler(BackupsMixin, StellarsAPIHandler):
@@ -94,15 +111,32 @@ class UserBackupsAPIHandler(BackupsMixin, StellarsAPIHandler):
                 raise http_error(503, f"the backup target could not be read: {exc}") from None
         volumes = []
         for key, vol in names.items():
-            row = public(rows[key]) if key in rows else {"key": key, "volume": vol, "last_run": None, "outcome": None,
-                                                          "error": None, "archive": None, "size_bytes": None,
-                                                          "last_backup": None}
+            row = (
+                public(rows[key])
+                if key in rows
+                else {
+                    "key": key,
+                    "volume": vol,
+                    "last_run": None,
+                    "outcome": None,
+                    "error": None,
+                    "archive": None,
+                    "size_bytes": None,
+                    "last_backup": None,
+                }
+            )
             volumes.append({**row, "generations": gens.get(vol, [])})
         done = [v["last_backup"] for v in volumes if v["last_backup"]]
-        self.write_json({"username": user.name, **self.config(), "volumes": volumes,
-                         # by then every volume backed up so far was safe
-                         "last_backup": min(done) if done else None,
-                         "failed": [v["key"] for v in volumes if v["outcome"] == "failed"]})
+        self.write_json(
+            {
+                "username": user.name,
+                **self.config(),
+                "volumes": volumes,
+                # by then every volume backed up so far was safe
+                "last_backup": min(done) if done else None,
+                "failed": [v["key"] for v in volumes if v["outcome"] == "failed"],
+            }
+        )
 
 
 class RestoreAPIHandler(BackupsMixin, StellarsAPIHandler):
@@ -146,5 +180,8 @@ class BackupsPage(BackupsMixin, StellarsPageHandler):
     async def get(self):
         if not any(has_scope(s, self.parsed_scopes, db=self.db) for s in (READ_SCOPE, ADMIN_READ)):
             raise web.HTTPError(403, "Only administrators may see the backups")
-        self.finish(await self.render_template("backups.html", backups=self.config(),
-                                               may_run=has_scope(ADMIN_RESTORE, self.parsed_scopes, db=self.db)))
+        self.finish(
+            await self.render_template(
+                "backups.html", backups=self.config(), may_run=has_scope(ADMIN_RESTORE, self.parsed_scopes, db=self.db)
+            )
+        )

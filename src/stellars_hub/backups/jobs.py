@@ -66,11 +66,14 @@ class BackupJobs:
         self.image = image
         self.target = target  # a Docker volume name or an absolute host path
 
-    async def backup(self, volume: str, prev_fingerprint: str, prev_archive: str, keep: int,
-                     stamp: str) -> BackupOutcome:
+    async def backup(
+        self, volume: str, prev_fingerprint: str, prev_archive: str, keep: int, stamp: str
+    ) -> BackupOutcome:
         result = await self.runtime.run_tool(
-            self.image, ["sh", "-c", BACKUP, "backup", volume, prev_fingerprint, prev_archive, str(keep), stamp],
-            {volume: ("/volume", "ro"), self.target: ("/backup", "rw")})
+            self.image,
+            ["sh", "-c", BACKUP, "backup", volume, prev_fingerprint, prev_archive, str(keep), stamp],
+            {volume: ("/volume", "ro"), self.target: ("/backup", "rw")},
+        )
         if result.exit_code != 0:
             raise JobFailed(_last_line(result.output) or f"the backup container exited with {result.exit_code}")
         fingerprint, archive, size, pruned = "", None, None, []
@@ -89,8 +92,9 @@ class BackupJobs:
 
     async def generations(self, volumes: list[str]) -> dict[str, list[dict]]:
         """volume -> its archives in the target, newest first: [{"archive", "time", "size_bytes"}]."""
-        result = await self.runtime.run_tool(self.image, ["sh", "-c", LIST, "list", *volumes],
-                                             {self.target: ("/backup", "ro")}, timeout=120)
+        result = await self.runtime.run_tool(
+            self.image, ["sh", "-c", LIST, "list", *volumes], {self.target: ("/backup", "ro")}, timeout=120
+        )
         if result.exit_code != 0:
             raise JobFailed(_last_line(result.output) or "listing the backups failed")
         found: dict[str, list[dict]] = {v: [] for v in volumes}
@@ -99,15 +103,23 @@ class BackupJobs:
             m = ARCHIVE.match(name)
             if m and m["volume"] in found:
                 s = m["stamp"]
-                found[m["volume"]].append({"archive": name, "size_bytes": int(size) if size.isdigit() else None,
-                                           "time": f"{s[0:4]}-{s[4:6]}-{s[6:8]}T{s[9:11]}:{s[11:13]}:{s[13:15]}Z"})
+                found[m["volume"]].append(
+                    {
+                        "archive": name,
+                        "size_bytes": int(size) if size.isdigit() else None,
+                        "time": f"{s[0:4]}-{s[4:6]}-{s[6:8]}T{s[9:11]}:{s[11:13]}:{s[13:15]}Z",
+                    }
+                )
         for items in found.values():
             items.sort(key=lambda g: g["archive"], reverse=True)
         return found
 
     async def restore(self, archive: str, volume: str) -> None:
-        result = await self.runtime.run_tool(self.image, ["sh", "-c", RESTORE, "restore", archive],
-                                             {volume: ("/volume", "rw"), self.target: ("/backup", "ro")})
+        result = await self.runtime.run_tool(
+            self.image,
+            ["sh", "-c", RESTORE, "restore", archive],
+            {volume: ("/volume", "rw"), self.target: ("/backup", "ro")},
+        )
         if result.exit_code != 0:
             raise JobFailed(_last_line(result.output) or f"the restore container exited with {result.exit_code}")
 

@@ -22,11 +22,11 @@ from .store import FILE_NAME, AsyncBackupStore
 
 log = logging.getLogger("JupyterHub.backups")
 
-_schedulers: dict[str, "BackupScheduler"] = {}
+_schedulers: dict[str, BackupScheduler] = {}
 _tasks: set[asyncio.Task] = set()
 
 
-def get_scheduler(settings) -> "BackupScheduler":
+def get_scheduler(settings) -> BackupScheduler:
     key = settings["JUPYTERHUB_DATA_DIR"]
     if key not in _schedulers:
         _schedulers[key] = BackupScheduler(settings)
@@ -61,8 +61,11 @@ class BackupScheduler:
         counts = {"ok": 0, "unchanged": 0, "failed": 0, "busy": 0}
         users = [name for (name,) in self.db.query(orm.User.name).order_by(orm.User.name)]
         servers = {}  # user -> names of their named servers (each has its own volumes)
-        for user_name, server in self.db.query(orm.User.name, orm.Spawner.name).join(
-                orm.Spawner, orm.Spawner.user_id == orm.User.id).filter(orm.Spawner.name != ""):
+        for user_name, server in (
+            self.db.query(orm.User.name, orm.Spawner.name)
+            .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
+            .filter(orm.Spawner.name != "")
+        ):
             servers.setdefault(user_name, []).append(server)
         shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
         for user in users:
@@ -105,15 +108,29 @@ class BackupScheduler:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         now = time.time()
         try:
-            out = await self.jobs.backup(vol, prev.get("fingerprint") or "", prev.get("archive") or "",
-                                         self.settings["JUPYTERHUB_BACKUP_KEEP"], stamp)
+            out = await self.jobs.backup(
+                vol,
+                prev.get("fingerprint") or "",
+                prev.get("archive") or "",
+                self.settings["JUPYTERHUB_BACKUP_KEEP"],
+                stamp,
+            )
         except Exception as exc:
             log.warning("backup of %s failed: %s", vol, exc)
             await self.store.call("record", vol, user, key, now, "failed", error=str(exc) or type(exc).__name__)
             return "failed"
         outcome = "ok" if out.archive else "unchanged"
-        await self.store.call("record", vol, user, key, now, outcome, archive=out.archive, size_bytes=out.size_bytes,
-                              fingerprint=out.fingerprint)
+        await self.store.call(
+            "record",
+            vol,
+            user,
+            key,
+            now,
+            outcome,
+            archive=out.archive,
+            size_bytes=out.size_bytes,
+            fingerprint=out.fingerprint,
+        )
         return outcome
 
     async def run(self) -> None:

@@ -25,8 +25,18 @@ CREATE TABLE IF NOT EXISTS volumes (
 CREATE INDEX IF NOT EXISTS volumes_user ON volumes (username);
 """
 
-COLUMNS = ("volume", "username", "key", "last_run", "outcome", "error", "archive", "size_bytes", "fingerprint",
-           "last_ok")
+COLUMNS = (
+    "volume",
+    "username",
+    "key",
+    "last_run",
+    "outcome",
+    "error",
+    "archive",
+    "size_bytes",
+    "fingerprint",
+    "last_ok",
+)
 
 
 class BackupStore:
@@ -37,18 +47,34 @@ class BackupStore:
 
     def get(self, volume: str) -> dict | None:
         row = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes WHERE volume = ?", (volume,)).fetchone()
-        return dict(zip(COLUMNS, row)) if row else None
+        return dict(zip(COLUMNS, row, strict=True)) if row else None
 
     def all(self) -> list[dict]:
-        return [dict(zip(COLUMNS, r)) for r in
-                self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes ORDER BY username, key")]
+        return [
+            dict(zip(COLUMNS, r, strict=True))
+            for r in self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes ORDER BY username, key")
+        ]
 
     def of_user(self, username: str) -> list[dict]:
-        return [dict(zip(COLUMNS, r)) for r in self._db.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM volumes WHERE username = ? ORDER BY key", (username,))]
+        return [
+            dict(zip(COLUMNS, r, strict=True))
+            for r in self._db.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM volumes WHERE username = ? ORDER BY key", (username,)
+            )
+        ]
 
-    def record(self, volume: str, username: str, key: str, ts: float, outcome: str, error: str | None = None,
-               archive: str | None = None, size_bytes: int | None = None, fingerprint: str | None = None) -> None:
+    def record(
+        self,
+        volume: str,
+        username: str,
+        key: str,
+        ts: float,
+        outcome: str,
+        error: str | None = None,
+        archive: str | None = None,
+        size_bytes: int | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
         ok = outcome in ("ok", "unchanged")
         self._db.execute(
             "INSERT INTO volumes (volume, username, key, last_run, outcome, error, archive, size_bytes, fingerprint, last_ok) "
@@ -56,7 +82,8 @@ class BackupStore:
             "ON CONFLICT (volume) DO UPDATE SET username = ?2, key = ?3, last_run = ?4, outcome = ?5, error = ?6, "
             "archive = COALESCE(?7, archive), size_bytes = COALESCE(?8, size_bytes), "
             "fingerprint = COALESCE(?9, fingerprint), last_ok = CASE WHEN ?10 THEN ?4 ELSE last_ok END",
-            (volume, username, key, ts, outcome, error, archive, size_bytes, fingerprint, 1 if ok else 0))
+            (volume, username, key, ts, outcome, error, archive, size_bytes, fingerprint, 1 if ok else 0),
+        )
 
 
 class AsyncBackupStore:
@@ -70,4 +97,5 @@ class AsyncBackupStore:
             if self._store is None:
                 self._store = BackupStore(self.path)
             return getattr(self._store, method)(*args, **kwargs)
+
         return await asyncio.wrap_future(self._executor.submit(job))

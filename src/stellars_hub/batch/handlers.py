@@ -12,8 +12,7 @@ import json
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from .. import labnotify
-from .. import selfservice
+from .. import labnotify, selfservice
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed
@@ -35,8 +34,11 @@ class BatchMixin:
         refused = [n for n in names if not allowed(self, SERVER_SCOPE, n)]
         if refused:
             who = self.current_user.name if self.current_user else "anonymous requests"
-            raise http_error(403, f"{who} may not control the servers of {', '.join(refused[:5])}"
-                                  f"{' and others' if len(refused) > 5 else ''} (needs scope servers)")
+            raise http_error(
+                403,
+                f"{who} may not control the servers of {', '.join(refused[:5])}"
+                f"{' and others' if len(refused) > 5 else ''} (needs scope servers)",
+            )
         rows = []
         for name in names:
             reason = plan.skip_reason(req.action, self.find_user(name).spawner)
@@ -46,11 +48,17 @@ class BatchMixin:
 
 class BatchPreviewAPIHandler(BatchMixin, StellarsAPIHandler):
     """What a batch would do; changes nothing (POST only because the targets are a body)."""
+
     async def post(self):
         req, rows = self.resolve(self.json_body())
-        self.write_json({"action": req.action, "users": rows,
-                         "affected": sum(1 for r in rows if r["applies"]),
-                         "notify_running": bool(req.notice)})
+        self.write_json(
+            {
+                "action": req.action,
+                "users": rows,
+                "affected": sum(1 for r in rows if r["applies"]),
+                "notify_running": bool(req.notice),
+            }
+        )
 
 
 class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
@@ -66,11 +74,18 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Accel-Buffering", "no")  # reverse proxies: pass each line at once
         self._client_gone = False
-        limit = min(self.stellars["JUPYTERHUB_BATCH_CONCURRENCY"],
-                    self.settings.get("concurrent_spawn_limit") or 10**6)
+        limit = min(self.stellars["JUPYTERHUB_BATCH_CONCURRENCY"], self.settings.get("concurrent_spawn_limit") or 10**6)
         self.audit(",".join(affected), f"batch-{req.action}", "begun", batch=batch.id, users=len(affected))
-        await self.send({"event": "plan", "id": batch.id, "action": req.action, "concurrency": limit,
-                         "users": affected, "skipped": [r for r in rows if not r["applies"]]})
+        await self.send(
+            {
+                "event": "plan",
+                "id": batch.id,
+                "action": req.action,
+                "concurrency": limit,
+                "users": affected,
+                "skipped": [r for r in rows if not r["applies"]],
+            }
+        )
         if req.notice:
             await self.notify_first(batch, req)
         summary = await runner.run(batch, lambda name: self.act(batch, req.action, name), limit, self.push)
@@ -102,10 +117,14 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
     async def notify_first(self, batch, req) -> None:
         running = [self.find_user(n) for n in batch.users if self.find_user(n).spawner.ready]
         deliveries = await labnotify.deliver_many(
-            running, labnotify.payload(req.notice, "warning"), timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
-            note="batch notice")
-        await self.send({"event": "notified", "deliveries": [d.as_dict() for d in deliveries],
-                         "delay_seconds": req.delay_seconds})
+            running,
+            labnotify.payload(req.notice, "warning"),
+            timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+            note="batch notice",
+        )
+        await self.send(
+            {"event": "notified", "deliveries": [d.as_dict() for d in deliveries], "delay_seconds": req.delay_seconds}
+        )
         if req.delay_seconds:
             await runner.wait_or_cancel(batch, req.delay_seconds)
 
@@ -130,9 +149,13 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
                         raise RuntimeError("the server did not come up; see the hub's log")
                 else:
                     result = await selfservice.restart_in_place(
-                        user=user, runtime=self.runtime, proxy=self.proxy, db=self.db,
+                        user=user,
+                        runtime=self.runtime,
+                        proxy=self.proxy,
+                        db=self.db,
                         stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
-                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"])
+                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                    )
                     detail = {"container_id": result["container_id"]}
         except Exception as exc:
             reason = getattr(exc, "log_message", None) or str(exc) or type(exc).__name__
@@ -162,6 +185,7 @@ class BatchStatusAPIHandler(StellarsAPIHandler):
         if not all(allowed(self, SERVER_SCOPE, n) for n in batch.users):
             raise http_error(403, "you may not see or cancel this batch (needs scope servers on its users)")
         return batch
+
     async def get(self, batch_id):
         self.write_json(self.find_batch(batch_id).as_dict())
 
@@ -173,8 +197,9 @@ class BatchCancelAPIHandler(BatchStatusAPIHandler):
             raise http_error(409, "the batch has already finished")
         batch.cancelled.set()
         self.audit(",".join(batch.users), f"batch-{batch.action}", "cancel-requested", batch=batch.id)
-        self.write_json({"id": batch.id, "cancelled": True,
-                         "message": "users not begun yet are left alone; those under way finish"})
+        self.write_json(
+            {"id": batch.id, "cancelled": True, "message": "users not begun yet are left alone; those under way finish"}
+        )
 
 
 class BatchPage(StellarsPageHandler):

@@ -45,8 +45,9 @@ def parse(body) -> Request:
     if len(chosen) != 1:
         raise BadRequest("users: give exactly one of users (a list of names), group (a name) or all_running (true)")
     users = body.get("users")
-    if users is not None and (not isinstance(users, list) or not users or
-                              not all(isinstance(u, str) and u for u in users)):
+    if users is not None and (
+        not isinstance(users, list) or not users or not all(isinstance(u, str) and u for u in users)
+    ):
         raise BadRequest("users: expected a non-empty list of user names")
     group = body.get("group")
     if group is not None and (not isinstance(group, str) or not group):
@@ -57,7 +58,7 @@ def parse(body) -> Request:
     notify = body.get("notify")
     if notify is not None:
         if not isinstance(notify, dict) or set(notify) - {"message", "delay_seconds"}:
-            raise BadRequest("notify: expected {\"message\": text, \"delay_seconds\": N}")
+            raise BadRequest('notify: expected {"message": text, "delay_seconds": N}')
         notice = notify.get("message")
         if not isinstance(notice, str) or not notice.strip() or len(notice.strip()) > MAX_NOTICE:
             raise BadRequest(f"notify.message: expected 1 to {MAX_NOTICE} characters")
@@ -65,8 +66,9 @@ def parse(body) -> Request:
         delay = notify.get("delay_seconds", 0)
         if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= MAX_DELAY:
             raise BadRequest(f"notify.delay_seconds: expected a whole number from 0 to {MAX_DELAY}")
-    return Request(action, tuple(dict.fromkeys(users)) if users else None, group, body.get("all_running") is True,
-                   notice, delay)
+    return Request(
+        action, tuple(dict.fromkeys(users)) if users else None, group, body.get("all_running") is True, notice, delay
+    )
 
 
 def target_names(req: Request, db, users_by_name) -> list[str]:
@@ -81,8 +83,12 @@ def target_names(req: Request, db, users_by_name) -> list[str]:
         if group is None:
             raise NoSuchGroup(f"group: no group named {req.group!r}")
         return sorted(u.name for u in group.users)
-    return sorted(name for (name,) in db.query(orm.User.name).join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
-                  .filter(orm.Spawner.name == "", orm.Spawner.server_id.isnot(None)))
+    return sorted(
+        name
+        for (name,) in db.query(orm.User.name)
+        .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
+        .filter(orm.Spawner.name == "", orm.Spawner.server_id.isnot(None))
+    )
 
 
 def skip_reason(action: str, spawner) -> str | None:

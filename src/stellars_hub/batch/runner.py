@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from .plan import PHASE
 
 Listener = Callable[[dict], None]
 
 # batch id -> Batch; finished batches stay briefly so a late GET can read their results
-_batches: dict[str, "Batch"] = {}
+_batches: dict[str, Batch] = {}
 KEEP_FINISHED = 600.0
 
 
@@ -29,9 +29,15 @@ class Batch:
     finished_at: float | None = None
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "actor": self.actor, "action": self.action, "users": self.users,
-                "results": [self.results.get(u, {"username": u, "outcome": "pending"}) for u in self.users],
-                "cancelled": self.cancelled.is_set(), "finished": self.finished_at is not None}
+        return {
+            "id": self.id,
+            "actor": self.actor,
+            "action": self.action,
+            "users": self.users,
+            "results": [self.results.get(u, {"username": u, "outcome": "pending"}) for u in self.users],
+            "cancelled": self.cancelled.is_set(),
+            "finished": self.finished_at is not None,
+        }
 
 
 def register(batch: Batch) -> Batch:
@@ -55,8 +61,7 @@ async def wait_or_cancel(batch: Batch, seconds: float) -> bool:
         return batch.cancelled.is_set()
 
 
-async def run(batch: Batch, work: Callable[[str], Awaitable[dict | None]], concurrency: int,
-              emit: Listener) -> dict:
+async def run(batch: Batch, work: Callable[[str], Awaitable[dict | None]], concurrency: int, emit: Listener) -> dict:
     """``work(user)`` does one user's action and raises on failure; returns the summary."""
     gate = asyncio.Semaphore(max(1, concurrency))
 

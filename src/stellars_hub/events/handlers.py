@@ -61,7 +61,10 @@ class EventsPage(EventsMixin, StellarsPageHandler):
             return "?" + urlencode({**args, "offset": offset, "limit": query.limit})
 
         html = await self.render_template(
-            "events.html", query=query, result=result,
+            "events.html",
+            query=query,
+            result=result,
             newer=link(max(0, query.offset - query.limit)) if query.offset else None,
-            older=link(query.offset + query.limit) if query.offset + query.limit < result["total"] else None)
+            older=link(query.offset + query.limit) if query.offset + query.limit < result["total"] else None,
+        )
         self.finish(html)

@@ -28,14 +28,18 @@ class Query:
         if self.action and entry.get("action") != self.action:
             return False
         # outcomes carry a status ("refused 429"): a filter of "refused" matches all refusals
-        return not self.outcome or str(entry.get("outcome", "")).split(" ")[0] == self.outcome \
+        return (
+            not self.outcome
+            or str(entry.get("outcome", "")).split(" ")[0] == self.outcome
             or entry.get("outcome") == self.outcome
+        )
 
 
 def files(path: Path) -> list[Path]:
     """audit.log.N ... audit.log.1, audit.log: oldest first."""
-    rotated = sorted((p for p in path.parent.glob(path.name + ".*") if p.suffix[1:].isdigit()),
-                     key=lambda p: -int(p.suffix[1:]))
+    rotated = sorted(
+        (p for p in path.parent.glob(path.name + ".*") if p.suffix[1:].isdigit()), key=lambda p: -int(p.suffix[1:])
+    )
     return rotated + ([path] if path.exists() else [])
 
 
@@ -50,5 +54,5 @@ def read(path: Path, query: Query) -> dict:
             if isinstance(entry, dict) and query.matches(entry):
                 entries.append(entry)
     entries.reverse()  # newest first
-    page = entries[query.offset: query.offset + query.limit]
+    page = entries[query.offset : query.offset + query.limit]
     return {"events": page, "total": len(entries), "offset": query.offset, "limit": query.limit}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from kubernetes_asyncio.config import kube_config
-
 from traitlets.config import Configurable
 
 from ..runtime.kubernetes import KubernetesRuntime

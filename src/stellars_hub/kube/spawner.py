@@ -24,22 +24,39 @@ INIT_CONTAINER = "volume-init"
 
 
 class StellarsKubeSpawner(KubeSpawner):
-    shared_volume = Unicode(naming.SHARED_VOLUME, config=True,
-                            help="Volume mounted for everybody at /mnt/shared (its claim: the name with - for _)")
-    shared_access_modes = List(Unicode(), ["ReadWriteMany"], config=True,
-                               help="Access modes of the shared claim when the spawner creates it "
-                                    "(labs on several nodes need ReadWriteMany)")
+    shared_volume = Unicode(
+        naming.SHARED_VOLUME,
+        config=True,
+        help="Volume mounted for everybody at /mnt/shared (its claim: the name with - for _)",
+    )
+    shared_access_modes = List(
+        Unicode(),
+        ["ReadWriteMany"],
+        config=True,
+        help="Access modes of the shared claim when the spawner creates it (labs on several nodes need ReadWriteMany)",
+    )
     lab_environment = Dict(config=True, help="Extra environment for every lab (service switches, MLflow, ...)")
     gpu_enabled = Bool(False, config=True, help="Request one nvidia.com/gpu and set the GPU flags in the lab")
-    host_network = Bool(False, config=True,
-                        help="Pods on the node's network, each lab on its own loopback port (single-node test clusters)")
-    initialise_volumes = Bool(True, config=True, help="""Before the lab starts, an init container
+    host_network = Bool(
+        False,
+        config=True,
+        help="Pods on the node's network, each lab on its own loopback port (single-node test clusters)",
+    )
+    initialise_volumes = Bool(
+        True,
+        config=True,
+        help="""Before the lab starts, an init container
         (the lab image, as root) gives every empty claim what Docker gives a fresh named volume:
         the image's content at the mount point, with its owner and mode. Storage that hands out
         empty root-owned directories needs this for the lab's non-root user; turn it off where
-        pods may not run as root and the storage honours fsGroup.""")
-    user_volumes = List(Dict(), config=True, help="""Per-user volumes: [{"key": "home", "mount": "/home",
-        "description": "..."}]; each becomes the claim jupyterlab-{name}-{key}.""")
+        pods may not run as root and the storage honours fsGroup.""",
+    )
+    user_volumes = List(
+        Dict(),
+        config=True,
+        help="""Per-user volumes: [{"key": "home", "mount": "/home",
+        "description": "..."}]; each becomes the claim jupyterlab-{name}-{key}.""",
+    )
 
     @default("user_volumes")
     def _user_volumes_default(self):
@@ -128,15 +145,21 @@ class StellarsKubeSpawner(KubeSpawner):
         if self.storage_class:
             spec["storageClassName"] = self.storage_class
         labels = {"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", "component": "lab-volume"}
-        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                "metadata": {"name": name, "labels": labels}, "spec": spec}
+        return {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "labels": labels},
+            "spec": spec,
+        }
 
     async def ensure_claims(self) -> None:
         """Create whichever of the user's claims (and the shared one) does not exist yet."""
         for key, (name, _mount) in self.claims().items():
             modes = list(self.shared_access_modes) if key == "shared" else ["ReadWriteOnce"]
             try:
-                await self.api.create_namespaced_persistent_volume_claim(self.namespace, self.claim_manifest(name, modes))
+                await self.api.create_namespaced_persistent_volume_claim(
+                    self.namespace, self.claim_manifest(name, modes)
+                )
                 self.log.info("Created claim %s/%s for %s", self.namespace, name, self.user.name)
             except ApiException as exc:
                 if exc.status != 409:  # 409: it exists (kept from an earlier start)
@@ -150,9 +173,10 @@ class StellarsKubeSpawner(KubeSpawner):
             target = f"/stellars-init/{key}"
             lines.append(
                 # empty, or holding only a new file system's lost+found
-                f"if [ -d {shlex.quote(mount)} ] && [ -z \"$(ls -A {target} | grep -vx lost+found)\" ]; then "
+                f'if [ -d {shlex.quote(mount)} ] && [ -z "$(ls -A {target} | grep -vx lost+found)" ]; then '
                 f"cp -a {shlex.quote(mount)}/. {target}/ && chown --reference={shlex.quote(mount)} {target} "
-                f"&& chmod --reference={shlex.quote(mount)} {target}; fi")
+                f"&& chmod --reference={shlex.quote(mount)} {target}; fi"
+            )
         return {
             "name": INIT_CONTAINER,
             "image": self.image,
@@ -168,7 +192,8 @@ class StellarsKubeSpawner(KubeSpawner):
             raise RuntimeError(
                 f"{self.user.name} is in the {DOCKER_SOCK} group, which mounts the Docker engine's socket; "
                 "labs on Kubernetes have no Docker engine to give. Remove the user from that group "
-                "(admin panel, Groups) to start the lab.")
+                "(admin panel, Groups) to start the lab."
+            )
         if self.host_network:
             # every lab shares the node's ports: a free one per start, loopback only
             self.ip = "127.0.0.1"
@@ -180,16 +205,20 @@ class StellarsKubeSpawner(KubeSpawner):
     def prepare_pod(self) -> None:
         """This start's volumes, init container, pod options, GPU limit and privileges."""
         claims = self.claims()
-        self.volumes = [{"name": f"v-{key}", "persistentVolumeClaim": {"claimName": name}}
-                        for key, (name, _m) in claims.items()]
+        self.volumes = [
+            {"name": f"v-{key}", "persistentVolumeClaim": {"claimName": name}} for key, (name, _m) in claims.items()
+        ]
         self.volume_mounts = [{"name": f"v-{key}", "mountPath": mount} for key, (_n, mount) in claims.items()]
         self.init_containers = [self._volume_init_container()] if self.initialise_volumes else []
         pod_config = {"restartPolicy": "Always"}  # the kubelet restarts the lab in place
         if self.host_network:
             pod_config.update(hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet")
         self.extra_pod_config = {**self.extra_pod_config, **pod_config}
-        self.extra_resource_limits = {**self.extra_resource_limits, GPU_RESOURCE: "1"} if self.gpu_enabled else {
-            k: v for k, v in self.extra_resource_limits.items() if k != GPU_RESOURCE}
+        self.extra_resource_limits = (
+            {**self.extra_resource_limits, GPU_RESOURCE: "1"}
+            if self.gpu_enabled
+            else {k: v for k, v in self.extra_resource_limits.items() if k != GPU_RESOURCE}
+        )
         # docker-privileged group: a privileged lab container for this start only
         if self._configured_security is None:
             self._configured_security = self.container_security_context
@@ -197,7 +226,10 @@ class StellarsKubeSpawner(KubeSpawner):
             pass  # a site's own callable decides the security context
         elif self.start_host_config.get("privileged"):
             # Kubernetes refuses privileged with allowPrivilegeEscalation false (KubeSpawner's default)
-            self.container_security_context = {**self._configured_security, "privileged": True,
-                                               "allowPrivilegeEscalation": True}
+            self.container_security_context = {
+                **self._configured_security,
+                "privileged": True,
+                "allowPrivilegeEscalation": True,
+            }
         else:
             self.container_security_context = dict(self._configured_security)

@@ -37,15 +37,19 @@ def recipients(db, users, wanted: Broadcast) -> list:
         else:
             chosen.append(users[orm_user])
     if unknown:
-        raise BadRequest("recipients: no user named " + ", ".join(repr(n) for n in unknown)
-                         + "; nothing was sent")
+        raise BadRequest("recipients: no user named " + ", ".join(repr(n) for n in unknown) + "; nothing was sent")
     return chosen
 
 
 async def send(targets: list, wanted: Broadcast, timeout: float) -> dict:
     body = labnotify.payload(wanted.message, wanted.kind, wanted.auto_close)
-    results = await labnotify.deliver_many(targets, body, timeout=timeout, concurrency=CONCURRENCY,
-                                           note="admin broadcast")
+    results = await labnotify.deliver_many(
+        targets, body, timeout=timeout, concurrency=CONCURRENCY, note="admin broadcast"
+    )
     ok = sum(1 for r in results if r.ok)
-    return {"total": len(results), "successful": ok, "failed": len(results) - ok,
-            "details": [r.as_dict() for r in results]}
+    return {
+        "total": len(results),
+        "successful": ok,
+        "failed": len(results) - ok,
+        "details": [r.as_dict() for r in results],
+    }

@@ -16,7 +16,9 @@ from .handlers import (
 FEATURE = Feature(
     name="notifications",
     scopes={
-        BROADCAST_SCOPE: {"description": "Send a notification into running JupyterLab sessions and read past broadcasts"},
+        BROADCAST_SCOPE: {
+            "description": "Send a notification into running JupyterLab sessions and read past broadcasts"
+        },
     },
     nav=({"id": "notifications", "label": "Notifications", "path": "notifications", "admin": True, "order": 30},),
     handlers=(

@@ -27,8 +27,11 @@ class ActiveServersAPIHandler(StellarsAPIHandler):
     @requires_global(*ALLOWED)
     async def get(self):
         servers = [
-            {"username": u.name, "started": _iso(u.spawner.orm_spawner.started),
-             "last_activity": _iso(u.spawner.orm_spawner.last_activity)}
+            {
+                "username": u.name,
+                "started": _iso(u.spawner.orm_spawner.started),
+                "last_activity": _iso(u.spawner.orm_spawner.last_activity),
+            }
             for u in broadcast.running_users(self.db, self.users)
         ]
         self.write_json({"total": len(servers), "servers": servers})
@@ -41,12 +44,23 @@ class BroadcastAPIHandler(StellarsAPIHandler):
         targets = broadcast.recipients(self.db, self.users, wanted)
         result = await broadcast.send(targets, wanted, timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"])
         saved = await history_store(self.platform).add(
-            self.current_user.name if self.current_user else "(service)", wanted.message, wanted.kind,
-            wanted.auto_close, wanted.recipients is not None, result["details"],
+            self.current_user.name if self.current_user else "(service)",
+            wanted.message,
+            wanted.kind,
+            wanted.auto_close,
+            wanted.recipients is not None,
+            result["details"],
         )
-        self.audit("selected users" if wanted.recipients else "all running labs", "broadcast", "ok",
-                   id=saved["id"], type=wanted.kind, total=result["total"], successful=result["successful"],
-                   failed=result["failed"])
+        self.audit(
+            "selected users" if wanted.recipients else "all running labs",
+            "broadcast",
+            "ok",
+            id=saved["id"],
+            type=wanted.kind,
+            total=result["total"],
+            successful=result["successful"],
+            failed=result["failed"],
+        )
         self.write_json({**result, **saved})
 
 
@@ -64,7 +78,10 @@ class NotificationsPage(StellarsPageHandler):
     @requires_global(*ALLOWED)
     async def get(self):
         html = await self.render_template(
-            "notifications.html", max_length=validation.MAX_LENGTH, types=validation.TYPES,
-            default_type=validation.DEFAULT_TYPE, timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+            "notifications.html",
+            max_length=validation.MAX_LENGTH,
+            types=validation.TYPES,
+            default_type=validation.DEFAULT_TYPE,
+            timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
         )
         self.finish(html)

@@ -5,9 +5,9 @@ on the file's one thread (storage.py), never on the event loop."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Awaitable
 
 from ..storage import Store, Stores, process_stores, transaction
 
@@ -37,16 +37,16 @@ _SCHEMA = (
 )
 
 
-def _add(db: sqlite3.Connection, sender: str, message: str, kind: str, auto_close: bool, selected: bool,
-         details: list[dict]) -> dict:
+def _add(
+    db: sqlite3.Connection, sender: str, message: str, kind: str, auto_close: bool, selected: bool, details: list[dict]
+) -> dict:
     sent_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     ok = sum(1 for d in details if d["status"] == "delivered")
     with transaction(db):
         cur = db.execute(
             "INSERT INTO broadcasts (sent_at, sender, message, type, auto_close, selected, total,"
             " successful, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sent_at, sender, message, kind, int(auto_close), int(selected), len(details), ok,
-             len(details) - ok),
+            (sent_at, sender, message, kind, int(auto_close), int(selected), len(details), ok, len(details) - ok),
         )
         bid = cur.lastrowid
         db.executemany(
@@ -65,13 +65,21 @@ def _list(db: sqlite3.Connection, limit: int) -> list[dict]:
         if ids:
             marks = ",".join("?" * len(ids))
             for d in db.execute(f"SELECT * FROM deliveries WHERE broadcast_id IN ({marks}) ORDER BY rowid", ids):
-                details[d["broadcast_id"]].append({"username": d["username"], "status": d["status"], "error": d["error"]})
+                details[d["broadcast_id"]].append(
+                    {"username": d["username"], "status": d["status"], "error": d["error"]}
+                )
     return [
         {
-            "id": r["id"], "sent_at": r["sent_at"], "sender": r["sender"], "message": r["message"],
-            "type": r["type"], "autoClose": bool(r["auto_close"]),
+            "id": r["id"],
+            "sent_at": r["sent_at"],
+            "sender": r["sender"],
+            "message": r["message"],
+            "type": r["type"],
+            "autoClose": bool(r["auto_close"]),
             "recipients": "selected" if r["selected"] else "all running",
-            "total": r["total"], "successful": r["successful"], "failed": r["failed"],
+            "total": r["total"],
+            "successful": r["successful"],
+            "failed": r["failed"],
             "details": details[r["id"]],
         }
         for r in rows
@@ -95,8 +103,9 @@ class HistoryStore(Store):
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")  # pruned broadcasts take their deliveries along
 
-    def add(self, sender: str, message: str, kind: str, auto_close: bool, selected: bool,
-            details: list[dict]) -> Awaitable[dict]:
+    def add(
+        self, sender: str, message: str, kind: str, auto_close: bool, selected: bool, details: list[dict]
+    ) -> Awaitable[dict]:
         """Record one broadcast; answers {"id", "sent_at"}."""
         return self.file.run(_add, sender, message, kind, auto_close, selected, details)
 

@@ -27,7 +27,9 @@ _tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak
 
 def _on_start(platform, app) -> None:
     interval = GroupPolicies(parent=platform).quota_check_interval
-    task = asyncio.get_running_loop().create_task(check_forever(policies_for(platform), platform.runtime, app, interval))
+    task = asyncio.get_running_loop().create_task(
+        check_forever(policies_for(platform), platform.runtime, app, interval)
+    )
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
 
@@ -36,8 +38,10 @@ FEATURE = Feature(
     name="policies",
     scopes={
         READ_SCOPE: {"description": "Read group policies (lab resources and privileges per group)"},
-        WRITE_SCOPE: {"description": "Change group policies, including granting the Docker socket or privileged mode",
-                      "subscopes": [READ_SCOPE]},
+        WRITE_SCOPE: {
+            "description": "Change group policies, including granting the Docker socket or privileged mode",
+            "subscopes": [READ_SCOPE],
+        },
         ENV_SCOPE: {"description": "Read and set a user's own lab environment variables"},
     },
     user_scopes=(f"{ENV_SCOPE}!user",),  # everyone sets their own variables

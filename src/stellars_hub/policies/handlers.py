@@ -3,7 +3,6 @@ effective lab and own environment variables (themselves, or admins)."""
 
 from __future__ import annotations
 
-
 from jupyterhub import orm
 from jupyterhub.scopes import has_scope
 from tornado import web
@@ -58,9 +57,13 @@ class PolicyListAPIHandler(PolicyMixin, StellarsAPIHandler):
     @requires_global(*READ_ALLOWED)
     async def get(self):
         groups = self.db.query(orm.Group).order_by(orm.Group.name).all()
-        self.write_json({"groups": [group_model(g, self.policies) for g in groups],
-                         "defaults": self.policies.defaults(False).__dict__,
-                         "host_paths": self.policies.host_paths})
+        self.write_json(
+            {
+                "groups": [group_model(g, self.policies) for g in groups],
+                "defaults": self.policies.defaults(False).__dict__,
+                "host_paths": self.policies.host_paths,
+            }
+        )
 
 
 class GroupPolicyAPIHandler(PolicyMixin, StellarsAPIHandler):
@@ -92,8 +95,9 @@ class PoliciesPage(PolicyMixin, StellarsPageHandler):
     async def get(self):
         if not any(has_scope(s, self.parsed_scopes, db=self.db) for s in READ_ALLOWED):
             raise web.HTTPError(403, "Only administrators may see group policies.")
-        html = await self.render_template("policies.html", host_paths=self.policies.host_paths,
-                                          built_in=store.BUILT_IN, descriptions=DESCRIPTIONS)
+        html = await self.render_template(
+            "policies.html", host_paths=self.policies.host_paths, built_in=store.BUILT_IN, descriptions=DESCRIPTIONS
+        )
         self.finish(html)
 
 
@@ -104,8 +108,9 @@ class EffectiveLabAPIHandler(PolicyMixin, StellarsAPIHandler):
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         eff = await self.policies.effective(user.orm_user, user.spawner.gpu_enabled)
-        self.write_json({"username": user.name, "lab": eff.as_json(),
-                         "groups": sorted(g.name for g in user.orm_user.groups)})
+        self.write_json(
+            {"username": user.name, "lab": eff.as_json(), "groups": sorted(g.name for g in user.orm_user.groups)}
+        )
 
 
 class EnvironmentAPIHandler(PolicyMixin, StellarsAPIHandler):
@@ -127,7 +132,9 @@ class EnvironmentAPIHandler(PolicyMixin, StellarsAPIHandler):
                 policy = self.policies.checked_policy(group) or {}
                 for name in env:
                     if name in policy.get("env", {}):
-                        raise model.PolicyError(f"environment.{name}", f"group {group.name} sets {name} for your lab; its value is used")
+                        raise model.PolicyError(
+                            f"environment.{name}", f"group {group.name} sets {name} for your lab; its value is used"
+                        )
         except model.PolicyError as exc:
             self.audit(user.name, "environment-update", "refused 400", reason=str(exc), field=exc.field)
             raise http_error(400, f"{exc}; nothing was saved") from None
@@ -135,8 +142,13 @@ class EnvironmentAPIHandler(PolicyMixin, StellarsAPIHandler):
             await self.policies.store.put_env(user.name, env)
         # values may be secrets: the audit names the variables, never their values
         self.audit(user.name, "environment-update", "ok", names=sorted(env))
-        self.write_json({"username": user.name, "environment": env,
-                         "applies": "at the next start of the server (Restart Server recreates it)"})
+        self.write_json(
+            {
+                "username": user.name,
+                "environment": env,
+                "applies": "at the next start of the server (Restart Server recreates it)",
+            }
+        )
 
 
 class UserStorageAPIHandler(PolicyMixin, StellarsAPIHandler):

@@ -30,8 +30,12 @@ class Policies:
 
     def defaults(self, gpu_enabled: bool) -> Defaults:
         s = self.settings
-        return Defaults(memory_mb=s["JUPYTERHUB_LAB_MEMORY_LIMIT"], cpus=s["JUPYTERHUB_LAB_CPU_LIMIT"],
-                        pids=s["JUPYTERHUB_LAB_PIDS_LIMIT"], gpus="all" if gpu_enabled else "none")
+        return Defaults(
+            memory_mb=s["JUPYTERHUB_LAB_MEMORY_LIMIT"],
+            cpus=s["JUPYTERHUB_LAB_CPU_LIMIT"],
+            pids=s["JUPYTERHUB_LAB_PIDS_LIMIT"],
+            gpus="all" if gpu_enabled else "none",
+        )
 
     def validate(self, body) -> dict:
         return model.validate(body, host_paths=self.host_paths, platform_names=self.platform_names)
@@ -79,9 +83,11 @@ class Policies:
 
 def describe(spec: labspec.LabSpec) -> str:
     h = spec.host_config
-    parts = [f"memory {h['mem_limit'] // 1048576} MiB" if h.get("mem_limit") else "memory unlimited",
-             f"{h['nano_cpus'] / 1e9:g} CPUs" if h.get("nano_cpus") else "CPUs unlimited",
-             f"pids {h['pids_limit']}" if h.get("pids_limit") else "pids unlimited"]
+    parts = [
+        f"memory {h['mem_limit'] // 1048576} MiB" if h.get("mem_limit") else "memory unlimited",
+        f"{h['nano_cpus'] / 1e9:g} CPUs" if h.get("nano_cpus") else "CPUs unlimited",
+        f"pids {h['pids_limit']}" if h.get("pids_limit") else "pids unlimited",
+    ]
     if h.get("privileged"):
         parts.append("PRIVILEGED")
     if labspec.ENGINE_SOCKET in spec.binds:

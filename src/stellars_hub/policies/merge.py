@@ -35,9 +35,23 @@ class Effective:
     conflicts: list = field(default_factory=list)  # stored policies that disagree (saved before a check)
 
     def as_json(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "memory_mb", "cpus", "pids", "gpus", "env", "user_env", "mounts", "docker_sock", "privileged",
-            "quota_gb", "sources", "conflicts")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "memory_mb",
+                "cpus",
+                "pids",
+                "gpus",
+                "env",
+                "user_env",
+                "mounts",
+                "docker_sock",
+                "privileged",
+                "quota_gb",
+                "sources",
+                "conflicts",
+            )
+        }
 
 
 def _more_generous(a, b) -> bool:
@@ -92,7 +106,9 @@ def merge(defaults: Defaults, policies: dict[str, dict], user_env: dict | None =
         policy = policies[group]
         for key, value in policy.get("env", {}).items():
             if key in eff.env and eff.env[key] != value:
-                eff.conflicts.append(f"variable {key}: groups {env_from[key]} and {group} give different values; {env_from[key]}'s is used")
+                eff.conflicts.append(
+                    f"variable {key}: groups {env_from[key]} and {group} give different values; {env_from[key]}'s is used"
+                )
                 continue
             eff.env.setdefault(key, value)
             env_from.setdefault(key, group)
@@ -101,7 +117,9 @@ def merge(defaults: Defaults, policies: dict[str, dict], user_env: dict | None =
             if seen is None:
                 mounts_by_target[mount["target"]] = {**mount, "groups": [group]}
             elif seen["source"] != mount["source"]:
-                eff.conflicts.append(f"mount {mount['target']}: groups {seen['groups'][0]} and {group} mount different sources; {seen['groups'][0]}'s is used")
+                eff.conflicts.append(
+                    f"mount {mount['target']}: groups {seen['groups'][0]} and {group} mount different sources; {seen['groups'][0]}'s is used"
+                )
             else:
                 seen["groups"].append(group)
                 if mount["mode"] == "rw":

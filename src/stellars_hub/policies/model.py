@@ -10,12 +10,11 @@ Stored form (every key optional; a missing or null key means "this group does no
 
 from __future__ import annotations
 
-from ..errors import BadRequest
-
 import posixpath
 import re
 
 from .. import naming
+from ..errors import BadRequest
 
 LIMIT_FIELDS = ("memory_mb", "cpus", "pids")
 FIELDS = (*LIMIT_FIELDS, "gpus", "env", "mounts", "docker_sock", "privileged", "quota_gb")
@@ -30,14 +29,41 @@ MAX_MOUNTS = 20
 # Names the lab itself or the platform sets: a policy or a user setting them would break the lab
 # or impersonate the hub (JUPYTERHUB_API_TOKEN, JPY_API_TOKEN, ...).
 RESERVED_PREFIXES = ("JUPYTERHUB_", "JPY_")
-PLATFORM_NAMES = frozenset({
-    "ENABLE_GPU_SUPPORT", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "MEM_LIMIT", "CPU_LIMIT",
-    "HOME", "PATH", "USER", "SHELL", "HOSTNAME", "LD_PRELOAD", "LD_LIBRARY_PATH",
-})
+PLATFORM_NAMES = frozenset(
+    {
+        "ENABLE_GPU_SUPPORT",
+        "NVIDIA_VISIBLE_DEVICES",
+        "NVIDIA_DRIVER_CAPABILITIES",
+        "MEM_LIMIT",
+        "CPU_LIMIT",
+        "HOME",
+        "PATH",
+        "USER",
+        "SHELL",
+        "HOSTNAME",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+    }
+)
 # Mount targets that already hold something the lab needs, or the host's engine socket.
 RESERVED_TARGETS = frozenset(
-    {"/", "/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/sbin", "/lib", "/var/run", "/run", "/tmp",
-     "/var/run/docker.sock", naming.SHARED_MOUNT, naming.NOTEBOOK_DIR}
+    {
+        "/",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/etc",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/var/run",
+        "/run",
+        "/tmp",
+        "/var/run/docker.sock",
+        naming.SHARED_MOUNT,
+        naming.NOTEBOOK_DIR,
+    }
     | {v.mount for v in naming.USER_VOLUMES}
 )
 # Volumes a policy may never hand out: other users' lab volumes and the hub's own.
@@ -69,7 +95,9 @@ def validate_env(raw, field: str, platform_names=frozenset()) -> dict[str, str]:
     env = {}
     for name, value in raw.items():
         if not isinstance(name, str) or not ENV_NAME.match(name):
-            raise PolicyError(f"{field}.{name}", "not a valid variable name (letters, digits, _; not starting with a digit)")
+            raise PolicyError(
+                f"{field}.{name}", "not a valid variable name (letters, digits, _; not starting with a digit)"
+            )
         why = reserved_env_name(name, platform_names)
         if why:
             raise PolicyError(f"{field}.{name}", why)

@@ -40,8 +40,15 @@ def status(user_name: str, used: int | None, quota_gb: float | None, groups: lis
         text = f"{human(used)} of {human(quota)}" + (" (over quota)" if over else "")
     else:
         text = f"{human(used)} (no quota)"
-    return {"username": user_name, "used_bytes": used, "quota_bytes": quota, "over": over,
-            "text": text, "quota_text": human(quota) if quota else None, "from_groups": groups}
+    return {
+        "username": user_name,
+        "used_bytes": used,
+        "quota_bytes": quota,
+        "over": over,
+        "text": text,
+        "quota_text": human(quota) if quota else None,
+        "from_groups": groups,
+    }
 
 
 async def statuses(policies, runtime, users) -> list[dict]:
@@ -89,8 +96,6 @@ async def warn_over_quota(policies, runtime, users, now: float | None = None) ->
             sent.append(user.name)
             log.info("Warned %s: storage %s", user.name, st["text"])
     return sent
-
-
 
 
 async def check_forever(policies, runtime, app, interval: int) -> None:

@@ -50,14 +50,20 @@ def check_conflicts(db, group_name: str, policy: dict) -> None:
         theirs = stored(other)
         for name, value in policy.get("env", {}).items():
             if name in theirs.get("env", {}) and theirs["env"][name] != value:
-                raise PolicyError(f"env.{name}", f"group {other.name} already sets {name} to a different value; "
-                                  f"groups {group_name} and {other.name} would give members two values")
+                raise PolicyError(
+                    f"env.{name}",
+                    f"group {other.name} already sets {name} to a different value; "
+                    f"groups {group_name} and {other.name} would give members two values",
+                )
         their_mounts = {m["target"]: m for m in theirs.get("mounts", [])}
         for i, mount in enumerate(policy.get("mounts", [])):
             seen = their_mounts.get(mount["target"])
             if seen and seen["source"] != mount["source"]:
-                raise PolicyError(f"mounts[{i}].target", f"group {other.name} mounts {seen['source']} at {mount['target']}; "
-                                  f"groups {group_name} and {other.name} would mount two sources there")
+                raise PolicyError(
+                    f"mounts[{i}].target",
+                    f"group {other.name} mounts {seen['source']} at {mount['target']}; "
+                    f"groups {group_name} and {other.name} would mount two sources there",
+                )
 
 
 def _env(db: sqlite3.Connection, username: str) -> dict:
@@ -67,8 +73,11 @@ def _env(db: sqlite3.Connection, username: str) -> dict:
 
 def _put_env(db: sqlite3.Connection, username: str, env: dict) -> None:
     if env:
-        db.execute("INSERT INTO user_environment (username, env) VALUES (?, ?) "
-                   "ON CONFLICT(username) DO UPDATE SET env = excluded.env", (username, json.dumps(env)))
+        db.execute(
+            "INSERT INTO user_environment (username, env) VALUES (?, ?) "
+            "ON CONFLICT(username) DO UPDATE SET env = excluded.env",
+            (username, json.dumps(env)),
+        )
     else:
         db.execute("DELETE FROM user_environment WHERE username = ?", (username,))
 
@@ -79,8 +88,10 @@ def _warned_at(db: sqlite3.Connection, username: str) -> float:
 
 
 def _mark_warned(db: sqlite3.Connection, username: str, when: float) -> None:
-    db.execute("INSERT INTO quota_warned VALUES (?, ?) ON CONFLICT(username) DO UPDATE SET warned_at = excluded.warned_at",
-               (username, when))
+    db.execute(
+        "INSERT INTO quota_warned VALUES (?, ?) ON CONFLICT(username) DO UPDATE SET warned_at = excluded.warned_at",
+        (username, when),
+    )
 
 
 def _rename(db: sqlite3.Connection, old: str, new: str) -> None:

@@ -32,7 +32,7 @@ class VolumeInfo:
 
 class ContainerRuntime(ABC):
     @classmethod
-    def for_settings(cls, settings) -> "ContainerRuntime":
+    def for_settings(cls, settings) -> ContainerRuntime:
         """The hub's runtime, built from its settings (``Platform.runtime_class``)."""
         return cls()
 
@@ -55,14 +55,21 @@ class ContainerRuntime(ABC):
 
     # -- admin feature: GPU detection --------------------------------------------------------
     @abstractmethod
-    async def probe_gpu(self, image: str, container_name: str, timeout: float = 30.0,
-                        runtime: str = "nvidia", command: tuple[str, ...] = ("nvidia-smi", "-L")) -> "GpuProbe":
+    async def probe_gpu(
+        self,
+        image: str,
+        container_name: str,
+        timeout: float = 30.0,
+        runtime: str = "nvidia",
+        command: tuple[str, ...] = ("nvidia-smi", "-L"),
+    ) -> GpuProbe:
         """Run ``command`` in ``image`` with the engine runtime ``runtime``; bounded by ``timeout``
         seconds; the probe container is removed whatever happens."""
 
     # -- scheduled backups ------------------------------------------------------------------
-    async def run_tool(self, image: str, command: list[str], mounts: dict[str, tuple[str, str]],
-                       timeout: float = 3600.0) -> "ToolResult":
+    async def run_tool(
+        self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
+    ) -> ToolResult:
         """Run ``command`` in a throw-away container of ``image`` without network; ``mounts``
         maps a volume name or absolute host path to (path inside, "ro"|"rw"). The container is
         removed whatever happens."""
@@ -70,7 +77,7 @@ class ContainerRuntime(ABC):
 
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod
-    async def container_stats(self, names: list[str]) -> dict[str, "ContainerStats | None"]:
+    async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         """One resource sample per named container, all measured concurrently; None for a
         container that does not exist or is not running."""
 

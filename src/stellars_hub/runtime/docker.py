@@ -19,8 +19,16 @@ import docker
 from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
-from .base import (ContainerRuntime, ContainerStats, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, ToolResult,
-                   VolumeInfo)
+from .base import (
+    ContainerRuntime,
+    ContainerStats,
+    EngineUnavailable,
+    GpuProbe,
+    NotFound,
+    RuntimeConflict,
+    ToolResult,
+    VolumeInfo,
+)
 
 _UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNotFoundError, ConnectionError)
 
@@ -110,15 +118,13 @@ class DockerRuntime(ContainerRuntime):
                     size = (v.get("UsageData") or {}).get("Size", -1)
                     if v["Name"] in existing and size is not None and size >= 0:
                         sizes[v["Name"]] = size
-            return {
-                n: VolumeInfo(n, n in existing, sizes.get(n), tuple(users.get(n, ())))
-                for n in names
-            }
+            return {n: VolumeInfo(n, n in existing, sizes.get(n), tuple(users.get(n, ()))) for n in names}
 
         return await self._run(collect, lane="stats" if with_sizes else "ops")
 
     async def volume_sizes(self) -> dict[str, int]:
         """Every volume's size from one ``system df`` (slow on big disks: callers cache it)."""
+
         def sizes(c):
             found = {}
             for v in _disk_usage(c).get("Volumes") or []:
@@ -133,8 +139,14 @@ class DockerRuntime(ContainerRuntime):
         await self._run(lambda c: c.remove_volume(name))
 
     # -- admin feature: GPU detection --------------------------------------------------------
-    async def probe_gpu(self, image: str, container_name: str, timeout: float = 30.0,
-                        runtime: str = "nvidia", command: tuple[str, ...] = ("nvidia-smi", "-L")) -> GpuProbe:
+    async def probe_gpu(
+        self,
+        image: str,
+        container_name: str,
+        timeout: float = 30.0,
+        runtime: str = "nvidia",
+        command: tuple[str, ...] = ("nvidia-smi", "-L"),
+    ) -> GpuProbe:
         def probe(c):
             # a client of its own whose every call is bounded by the probe's timeout
             bounded = self._new_client(max(1, int(timeout)))
@@ -152,8 +164,9 @@ class DockerRuntime(ContainerRuntime):
             return GpuProbe(False, f"engine unavailable: {exc}")
 
     # -- activity monitor -------------------------------------------------------------------
-    async def run_tool(self, image: str, command: list[str], mounts: dict[str, tuple[str, str]],
-                       timeout: float = 3600.0) -> ToolResult:
+    async def run_tool(
+        self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
+    ) -> ToolResult:
         return await self._run(_run_tool, image, command, mounts, timeout)
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
@@ -168,7 +181,7 @@ class DockerRuntime(ContainerRuntime):
             return _parse_stats(raw)
 
         results = await asyncio.gather(*(one(n) for n in names))
-        return dict(zip(names, results))
+        return dict(zip(names, results, strict=True))
 
 
 def _disk_usage(c: docker.APIClient, tries: int = 5) -> dict:
@@ -184,12 +197,15 @@ def _disk_usage(c: docker.APIClient, tries: int = 5) -> dict:
     return {}
 
 
-def _probe_gpu(c: docker.APIClient, image: str, name: str, timeout: float, runtime: str,
-               command: list[str]) -> GpuProbe:
+def _probe_gpu(
+    c: docker.APIClient, image: str, name: str, timeout: float, runtime: str, command: list[str]
+) -> GpuProbe:
     deadline = time.monotonic() + timeout
     runtimes = sorted((c.info().get("Runtimes") or {}).keys())
     if runtime not in runtimes:
-        return GpuProbe(False, f"no runtime: the engine has no {runtime!r} runtime (it has {', '.join(runtimes) or 'none'})")
+        return GpuProbe(
+            False, f"no runtime: the engine has no {runtime!r} runtime (it has {', '.join(runtimes) or 'none'})"
+        )
     try:
         c.inspect_image(image)
     except docker_errors.NotFound:
@@ -198,12 +214,13 @@ def _probe_gpu(c: docker.APIClient, image: str, name: str, timeout: float, runti
         except _UNREACHABLE:
             return GpuProbe(False, f"timeout: pulling {image} did not finish within {timeout:.0f} s")
         except docker_errors.DockerException as exc:
-            return GpuProbe(False, f"image missing: {image} is not on the engine and could not be pulled ({_short(exc)})")
+            return GpuProbe(
+                False, f"image missing: {image} is not on the engine and could not be pulled ({_short(exc)})"
+            )
     _remove_quietly(c, name)  # left over by a hub that died mid-probe
     try:
         try:
-            c.create_container(image, command=command, name=name,
-                               host_config=c.create_host_config(runtime=runtime))
+            c.create_container(image, command=command, name=name, host_config=c.create_host_config(runtime=runtime))
             c.start(name)
         except docker_errors.APIError as exc:
             return GpuProbe(False, f"command failed: {' '.join(command)} could not run ({_short(exc)})")
@@ -214,19 +231,28 @@ def _probe_gpu(c: docker.APIClient, image: str, name: str, timeout: float, runti
         output = c.logs(name).decode(errors="replace").strip()
         code = status.get("StatusCode")
         if code != 0:
-            return GpuProbe(False, f"command failed: {' '.join(command)} exited with {code} ({output[-200:] or 'no output'})")
+            return GpuProbe(
+                False, f"command failed: {' '.join(command)} exited with {code} ({output[-200:] or 'no output'})"
+            )
         gpus = [line for line in output.splitlines() if line.startswith("GPU ")]
         return GpuProbe(True, f"{' '.join(command)} found {len(gpus) or 'some'} GPU(s)")
     finally:
         _remove_quietly(c, name)
 
 
-def _run_tool(c: docker.APIClient, image: str, command: list[str], mounts: dict[str, tuple[str, str]],
-              timeout: float) -> ToolResult:
+def _run_tool(
+    c: docker.APIClient, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float
+) -> ToolResult:
     binds = {source: {"bind": target, "mode": mode} for source, (target, mode) in mounts.items()}
-    created = c.create_container(image, command=command, entrypoint=[], network_disabled=True, user="0:0",
-                                 labels={"stellars.tool": "1"},
-                                 host_config=c.create_host_config(binds=binds, network_mode="none"))
+    created = c.create_container(
+        image,
+        command=command,
+        entrypoint=[],
+        network_disabled=True,
+        user="0:0",
+        labels={"stellars.tool": "1"},
+        host_config=c.create_host_config(binds=binds, network_mode="none"),
+    )
     cid = created["Id"]
     try:
         c.start(cid)
@@ -274,4 +300,3 @@ def _parse_stats(raw: dict) -> ContainerStats | None:
     reclaimable = detail.get("inactive_file", detail.get("total_inactive_file", 0))
     used = max(0, mem["usage"] - reclaimable)
     return ContainerStats(round(percent, 2), used, int(mem.get("limit") or 0))
-

@@ -26,7 +26,16 @@ from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client.rest import ApiException
 
 from ..kube import GPU_RESOURCE, LAB_CONTAINER, claim_name, default_namespace
-from .base import ContainerRuntime, ContainerStats, EngineError, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict, VolumeInfo
+from .base import (
+    ContainerRuntime,
+    ContainerStats,
+    EngineError,
+    EngineUnavailable,
+    GpuProbe,
+    NotFound,
+    RuntimeConflict,
+    VolumeInfo,
+)
 
 _UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
@@ -35,7 +44,7 @@ CLAIM_GONE_TIMEOUT = 60.0  # seconds a deleted claim may take to go (protection 
 
 class KubernetesRuntime(ContainerRuntime):
     @classmethod
-    def for_settings(cls, settings) -> "KubernetesRuntime":
+    def for_settings(cls, settings) -> KubernetesRuntime:
         return cls(settings["JUPYTERHUB_K8S_NAMESPACE"])
 
     def __init__(self, namespace: str = "", timeout: float = 30.0):
@@ -82,9 +91,11 @@ class KubernetesRuntime(ContainerRuntime):
 
     async def _raw_get(self, path: str) -> dict:
         """GET an API server path whose answer is not a typed object (the node proxy)."""
+
         async def get(_v1):
-            resp = await self._api.call_api(path, "GET", auth_settings=["BearerToken"],
-                                            _preload_content=False, _request_timeout=self._timeout)
+            resp = await self._api.call_api(
+                path, "GET", auth_settings=["BearerToken"], _preload_content=False, _request_timeout=self._timeout
+            )
             body = await resp.read()
             if not 200 <= resp.status <= 299:  # raw answers are not checked by the client
                 raise ApiException(status=resp.status, reason=body.decode(errors="replace")[:200])
@@ -130,7 +141,8 @@ class KubernetesRuntime(ContainerRuntime):
                 return doc
         raise RuntimeConflict(
             f"the lab in pod {name} did not stop and start again within {timeout + 60} s "
-            "(a lab that ignores SIGTERM cannot be restarted in place; stop the server and start it again)")
+            "(a lab that ignores SIGTERM cannot be restarted in place; stop the server and start it again)"
+        )
 
     async def _signal_lab(self, name: str) -> None:
         """SIGTERM to the lab's main process; the exec stream ends when the container stops."""
@@ -141,9 +153,17 @@ class KubernetesRuntime(ContainerRuntime):
             async with WsApiClient(configuration=conf) as ws:
                 await asyncio.wait_for(
                     k8s.CoreV1Api(ws).connect_get_namespaced_pod_exec(
-                        name, self.namespace, container=LAB_CONTAINER, command=["sh", "-c", "kill -TERM 1"],
-                        stderr=True, stdin=False, stdout=True, tty=False),
-                    self._timeout)
+                        name,
+                        self.namespace,
+                        container=LAB_CONTAINER,
+                        command=["sh", "-c", "kill -TERM 1"],
+                        stderr=True,
+                        stdin=False,
+                        stdout=True,
+                        tty=False,
+                    ),
+                    self._timeout,
+                )
         except ApiException as exc:
             raise _mapped(exc) from exc
         except asyncio.TimeoutError:
@@ -171,10 +191,7 @@ class KubernetesRuntime(ContainerRuntime):
         sizes: dict[str, int] = {}
         if with_sizes and any(c in users for c in claims.values()):
             sizes = await self._claim_usage(nodes)
-        return {
-            n: VolumeInfo(n, c in existing, sizes.get(c), tuple(users.get(c, ())))
-            for n, c in claims.items()
-        }
+        return {n: VolumeInfo(n, c in existing, sizes.get(c), tuple(users.get(c, ()))) for n, c in claims.items()}
 
     async def _claim_usage(self, nodes) -> dict[str, int]:
         """Bytes used per mounted claim, as the kubelets measure them (unmounted: unknown)."""
@@ -206,15 +223,23 @@ class KubernetesRuntime(ContainerRuntime):
         raise RuntimeConflict(f"claim {claim} is marked for deletion but still held (is a pod using it?)")
 
     # -- admin feature: GPU detection --------------------------------------------------------
-    async def probe_gpu(self, image: str, container_name: str, timeout: float = 30.0,
-                        runtime: str = "nvidia", command: tuple[str, ...] = ("nvidia-smi", "-L")) -> GpuProbe:
+    async def probe_gpu(
+        self,
+        image: str,
+        container_name: str,
+        timeout: float = 30.0,
+        runtime: str = "nvidia",
+        command: tuple[str, ...] = ("nvidia-smi", "-L"),
+    ) -> GpuProbe:
         # the cluster's device plugin already knows: no probe pod is needed
         try:
             nodes = await self._call(lambda v1: v1.list_node(), timeout)
         except EngineError as exc:
             return GpuProbe(False, f"engine unavailable: {exc}")
-        found = {n.metadata.name: int(parse_quantity((n.status.allocatable or {}).get(GPU_RESOURCE, "0")))
-                 for n in nodes.items}
+        found = {
+            n.metadata.name: int(parse_quantity((n.status.allocatable or {}).get(GPU_RESOURCE, "0")))
+            for n in nodes.items
+        }
         total = sum(found.values())
         if not total:
             return GpuProbe(False, f"no node has allocatable {GPU_RESOURCE} ({len(found)} node(s) checked)")
@@ -236,7 +261,7 @@ class KubernetesRuntime(ContainerRuntime):
         async def node_stats(node: str, node_pods: list) -> None:
             # one summary per node serves all its labs: the kubelet's own recent measurement
             summary = await self._raw_get(f"/api/v1/nodes/{node}/proxy/stats/summary")
-            node_memory = ((summary.get("node") or {}).get("memory") or {})
+            node_memory = (summary.get("node") or {}).get("memory") or {}
             host_bytes = (node_memory.get("availableBytes") or 0) + (node_memory.get("workingSetBytes") or 0)
             measured = {}
             for entry in summary.get("pods") or []:
@@ -248,7 +273,8 @@ class KubernetesRuntime(ContainerRuntime):
                     # the newest start is the running one
                     seen = measured.get(ref.get("name"))
                     if ctr.get("name") == LAB_CONTAINER and (
-                            seen is None or (ctr.get("startTime") or "") > (seen.get("startTime") or "")):
+                        seen is None or (ctr.get("startTime") or "") > (seen.get("startTime") or "")
+                    ):
                         measured[ref.get("name")] = ctr
             for pod in node_pods:
                 ctr = measured.get(pod.metadata.name)
@@ -294,13 +320,22 @@ def _inspect_document(pod: dict) -> dict:
     return {
         "Id": meta.get("uid"),
         "Name": "/" + meta.get("name", ""),
-        "State": {"Running": alive, "StartedAt": (running or {}).get("startedAt"),
-                  "Status": "running" if alive else (status.get("phase") or "unknown").lower()},
+        "State": {
+            "Running": alive,
+            "StartedAt": (running or {}).get("startedAt"),
+            "Status": "running" if alive else (status.get("phase") or "unknown").lower(),
+        },
         "RestartCount": lab.get("restartCount", 0),
         "NetworkSettings": {},
-        "Pod": {"name": meta.get("name"), "namespace": meta.get("namespace"), "uid": meta.get("uid"),
-                "node": (pod.get("spec") or {}).get("nodeName"), "ip": status.get("podIP"),
-                "phase": status.get("phase"), "restartCount": lab.get("restartCount", 0)},
+        "Pod": {
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "uid": meta.get("uid"),
+            "node": (pod.get("spec") or {}).get("nodeName"),
+            "ip": status.get("podIP"),
+            "phase": status.get("phase"),
+            "restartCount": lab.get("restartCount", 0),
+        },
     }
 
 
@@ -313,8 +348,22 @@ def _memory_limit(pod) -> int:
     return 0
 
 
-_SUFFIXES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-             "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "m": 1e-3}
+_SUFFIXES = {
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+    "m": 1e-3,
+}
 
 
 def parse_quantity(value) -> float:

@@ -65,8 +65,13 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         server_spawner(user, server_name)
         busy = self.user_locks.busy(user.name)
         progress = restart.PROGRESS.get(user.name) if busy == "restart-server" else None
-        self.write_json({"running": bool(progress), "progress": progress,
-                         "recreate": None if progress else await self.outdated(user)})
+        self.write_json(
+            {
+                "running": bool(progress),
+                "progress": progress,
+                "recreate": None if progress else await self.outdated(user),
+            }
+        )
 
     async def outdated(self, user) -> str | None:
         """Why Restart Server would recreate the lab instead of restarting it in place."""
@@ -87,8 +92,11 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
                 reason = await self.outdated(user)
                 if reason:
                     return await restart.recreate(
-                        user=user, reason=reason, proxy=self.proxy,
-                        stop=lambda: self.stop_single_user(user), spawn=lambda: self.spawn_single_user(user),
+                        user=user,
+                        reason=reason,
+                        proxy=self.proxy,
+                        stop=lambda: self.stop_single_user(user),
+                        spawn=lambda: self.spawn_single_user(user),
                         ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
                     )
                 return await restart.restart_in_place(
@@ -104,8 +112,11 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
                 restart.PROGRESS.pop(user.name, None)
 
         result = await self.run_exclusive(
-            user, "restart-server", work, lambda r: {"container_id": r["container_id"], "how": r["status"]},
-            **({"server": server_name} if server_name else {})
+            user,
+            "restart-server",
+            work,
+            lambda r: {"container_id": r["container_id"], "how": r["status"]},
+            **({"server": server_name} if server_name else {}),
         )
         self.write_json(result)
 
@@ -115,7 +126,8 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     async def get(self, user_name, server_name=""):
         # reads are cheap now (sizes from the cache) but still bounded per caller
         self.settings.setdefault("stellars_volume_read_limiter", RateLimiter(READS_PER_MINUTE, 60)).hit(
-            self.current_user.name if self.current_user else self.request.remote_ip)
+            self.current_user.name if self.current_user else self.request.remote_ip
+        )
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
         names, specs = server_volumes(user, spawner)
@@ -144,8 +156,12 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
             return await volumes.remove(self.runtime, user.name, keys, names)
 
         results = await self.run_exclusive(
-            user, "reset-volumes", work, lambda rs: {"results": {r["volume"]: r["status"] for r in rs}}, volumes=keys,
-            **({"server": server_name} if server_name else {})
+            user,
+            "reset-volumes",
+            work,
+            lambda rs: {"results": {r["volume"]: r["status"] for r in rs}},
+            volumes=keys,
+            **({"server": server_name} if server_name else {}),
         )
         complete = all(r["status"] in ("removed", "not_found") for r in results)
         self.write_json({"username": user.name, "complete": complete, "volumes": results})

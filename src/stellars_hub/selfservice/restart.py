@@ -31,7 +31,9 @@ async def restart_in_place(
     name = spawner.container_id or spawner.container_name
     before = await runtime.inspect_container(name)
     if before is None or not before["State"].get("Running"):
-        raise Conflict(f"the container of {user.name}'s server is not running in the engine; stop the server and start it again")
+        raise Conflict(
+            f"the container of {user.name}'s server is not running in the engine; stop the server and start it again"
+        )
 
     PROGRESS[user.name] = {"phase": "restarting", "since": time.time()}
     spawner.restarting_in_place = True  # poll() must not take the short stop for a crash
@@ -81,15 +83,21 @@ async def recreate(*, user, reason: str, stop, spawn, proxy, ready_timeout: int,
     spawner = user.spawner  # JupyterHub may hand out a new spawner object after a stop
     while spawner.pending:
         if time.monotonic() > deadline:
-            raise TimedOut(f"the new lab did not start within {ready_timeout} s; start your server from the home page (your files are safe)")
+            raise TimedOut(
+                f"the new lab did not start within {ready_timeout} s; start your server from the home page (your files are safe)"
+            )
         await asyncio.sleep(poll)
     if not spawner.ready:
-        raise Failed("the lab was stopped to apply its new settings but did not start again; "
-                     "start it from the home page and ask your administrator if it fails (your files are safe)")
+        raise Failed(
+            "the lab was stopped to apply its new settings but did not start again; "
+            "start it from the home page and ask your administrator if it fails (your files are safe)"
+        )
     PROGRESS[user.name] = {"phase": "waiting for the lab", "since": time.time()}
     url = lab_url_through_proxy(proxy.public_url, user.url)
     if not await wait_until_answering(url, max(5.0, deadline - time.monotonic())):
-        raise TimedOut(f"the new lab did not answer within {ready_timeout} s; stop your server and start it again (your files are safe)")
+        raise TimedOut(
+            f"the new lab did not answer within {ready_timeout} s; stop your server and start it again (your files are safe)"
+        )
     return {
         "status": "recreated",
         "reason": reason,

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from .. import naming
 from ..errors import BadRequest, Conflict
-from ..runtime.base import ContainerRuntime, EngineUnavailable, NotFound, RuntimeConflict, EngineError
+from ..runtime.base import ContainerRuntime, EngineError, EngineUnavailable, NotFound, RuntimeConflict
 from ..web.jsonbody import reject_unknown
 
 
@@ -35,8 +35,9 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 
-async def describe(runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, names=None,
-                   sizes=None) -> list[dict]:
+async def describe(
+    runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, names=None, sizes=None
+) -> list[dict]:
     """``names``: key -> volume name of a named server (default: the user's own volumes);
     ``sizes``: a VolumeSizeCache to read sizes from (None: ask the engine now)."""
     names = names or naming.user_volume_names(username, volumes)
@@ -81,7 +82,9 @@ async def remove(runtime: ContainerRuntime, username: str, keys: list[str], all_
         except EngineUnavailable:
             if not results:
                 raise  # nothing done yet: a plain 503
-            results.append({"volume": key, "name": name, "status": "failed", "error": "the Docker engine stopped answering"})
+            results.append(
+                {"volume": key, "name": name, "status": "failed", "error": "the Docker engine stopped answering"}
+            )
         except EngineError as exc:
             results.append({"volume": key, "name": name, "status": "failed", "error": str(exc)})
     return results

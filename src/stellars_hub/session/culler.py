@@ -53,14 +53,30 @@ class Arbiter:
         decision = dl.decide(d, now)
         if decision == dl.CULL:
             if d.reason == dl.MAX_AGE:
-                log.info("culled %s: maximum age %d s reached (started %s)", username, self.policy.max_age, server.get("started"))
+                log.info(
+                    "culled %s: maximum age %d s reached (started %s)",
+                    username,
+                    self.policy.max_age,
+                    server.get("started"),
+                )
             else:
-                log.info("culled %s: idle since %s, deadline %s passed (timeout %d s + %d h extension)",
-                         username, dl.iso(d.last_activity), dl.iso(d.at), self.policy.timeout, d.extension_hours)
+                log.info(
+                    "culled %s: idle since %s, deadline %s passed (timeout %d s + %d h extension)",
+                    username,
+                    dl.iso(d.last_activity),
+                    dl.iso(d.at),
+                    self.policy.timeout,
+                    d.extension_hours,
+                )
             return True
         if decision == dl.SPARE:
-            log.info("spared %s: idle past %s, extended by %d h until %s",
-                     username, dl.iso(d.unextended_at), d.extension_hours, dl.iso(d.at))
+            log.info(
+                "spared %s: idle past %s, extended by %d h until %s",
+                username,
+                dl.iso(d.unextended_at),
+                d.extension_hours,
+                dl.iso(d.at),
+            )
         if dl.warning_due(self.policy, d.remaining(now)):
             answer = await self.warn(username)
             if answer.get("warned"):
@@ -72,10 +88,14 @@ class Arbiter:
 
 def warning_requester(api_url: str, token: str):
     """Ask the hub to deliver the warning (it holds the means to reach the user's lab)."""
+
     async def warn(username: str) -> dict:
         request = HTTPRequest(
             f"{api_url.rstrip('/')}/users/{quote(username, safe='')}/session-warning",
-            method="POST", body="{}", headers={"Authorization": f"token {token}"}, request_timeout=30,
+            method="POST",
+            body="{}",
+            headers={"Authorization": f"token {token}"},
+            request_timeout=30,
         )
         try:
             response = await AsyncHTTPClient().fetch(request)
@@ -92,13 +112,24 @@ def warning_requester(api_url: str, token: str):
 async def run(policy: dl.Policy, arbiter: Arbiter, api_url: str, token: str) -> None:
     library_log = logging.getLogger("jupyterhub_idle_culler")
     library_log.setLevel(logging.WARNING)  # its "Culling server" lines would repeat ours
-    log.info("idle culler: timeout %d s, every %d s, max age %d s, warning %d s before, up to %d h extension",
-             policy.timeout, policy.interval, policy.max_age, policy.warning, policy.max_extension_hours)
+    log.info(
+        "idle culler: timeout %d s, every %d s, max age %d s, warning %d s before, up to %d h extension",
+        policy.timeout,
+        policy.interval,
+        policy.max_age,
+        policy.warning,
+        policy.max_extension_hours,
+    )
     while True:
         try:
             await cull_idle(
-                url=api_url, api_token=token, inactive_limit=policy.timeout, logger=library_log,
-                max_age=0, cull_arbiter=arbiter, concurrency=10,
+                url=api_url,
+                api_token=token,
+                inactive_limit=policy.timeout,
+                logger=library_log,
+                max_age=0,
+                cull_arbiter=arbiter,
+                concurrency=10,
             )
         except Exception:
             log.exception("culler pass failed; trying again in %d s", policy.interval)
@@ -106,8 +137,9 @@ async def run(policy: dl.Policy, arbiter: Arbiter, api_url: str, token: str) -> 
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="[%(levelname).1s %(asctime)s idle-culler] %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="[%(levelname).1s %(asctime)s idle-culler] %(message)s"
+    )
     s = settings_mod.load()
     policy = dl.Policy.from_settings(s)
     api_url = os.environ["JUPYTERHUB_API_URL"]

@@ -55,7 +55,7 @@ class Policy:
     hour_seconds: int = 3600  # length of one extension hour
 
     @classmethod
-    def from_settings(cls, s) -> "Policy":
+    def from_settings(cls, s) -> Policy:
         p = "JUPYTERHUB_IDLE_CULLER_"
         return cls(
             enabled=bool(s[p + "ENABLED"]),

@@ -39,19 +39,23 @@ def _configure(c, s, setdefault) -> None:
     services = list(hub.services) if "services" in hub else []
     if any(svc.get("name") == SERVICE for svc in services):
         return  # configured already (by the site, or an earlier apply)
-    hub.services = services + [{
-        "name": SERVICE,
-        "command": [sys.executable, "-m", "stellars_hub.session.culler"],
-        # effective values, whether they came from the environment or a config file
-        "environment": {name: s.raw[name] for name in PASSED_SETTINGS},
-    }]
+    hub.services = services + [
+        {
+            "name": SERVICE,
+            "command": [sys.executable, "-m", "stellars_hub.session.culler"],
+            # effective values, whether they came from the environment or a config file
+            "environment": {name: s.raw[name] for name in PASSED_SETTINGS},
+        }
+    ]
     roles = list(hub.load_roles) if "load_roles" in hub else []
-    hub.load_roles = roles + [{
-        "name": SERVICE,
-        "description": "Stops idle labs and asks the hub to warn their users first",
-        "scopes": SERVICE_SCOPES,
-        "services": [SERVICE],
-    }]
+    hub.load_roles = roles + [
+        {
+            "name": SERVICE,
+            "description": "Stops idle labs and asks the hub to warn their users first",
+            "scopes": SERVICE_SCOPES,
+            "services": [SERVICE],
+        }
+    ]
 
 
 FEATURE = Feature(

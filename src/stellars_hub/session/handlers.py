@@ -45,8 +45,14 @@ class ExtendSessionAPIHandler(SessionMixin, StellarsAPIHandler):
             status = translate(exc).status_code
             self.audit(user.name, "extend-session", f"refused {status}", hours=hours, reason=str(exc))
             raise
-        self.audit(user.name, "extend-session", "ok", hours=hours, granted=result["granted_hours"],
-                   used=result["extension_used_hours"])
+        self.audit(
+            user.name,
+            "extend-session",
+            "ok",
+            hours=hours,
+            granted=result["granted_hours"],
+            used=result["extension_used_hours"],
+        )
         self.write_json(result)
 
 
@@ -77,8 +83,7 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
         )
         if delivery.status == "delivered":
             await store.mark_warned(user.name, started, key)
-        self.write_json({**answer, "warned": delivery.status == "delivered", "reason": delivery.error,
-                         "message": text})
+        self.write_json({**answer, "warned": delivery.status == "delivered", "reason": delivery.error, "message": text})
 
 
 class SessionPage(StellarsPageHandler):

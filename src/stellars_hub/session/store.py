@@ -11,8 +11,8 @@ Every call runs on the file's one thread (storage.py), never on an event loop.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Awaitable
 
 from ..storage import Store, Stores, process_stores, transaction
 from .deadline import start_key

@@ -46,8 +46,7 @@ class UsageAPIHandler(StellarsAPIHandler):
         if fmt == "csv":
             self.set_header("Content-Type", "text/csv; charset=utf-8")
             suffix = f"-{args['group']}" if args["group"] else ""
-            self.set_header("Content-Disposition",
-                            f'attachment; filename="usage-{first}-{last}-{kind}{suffix}.csv"')
+            self.set_header("Content-Disposition", f'attachment; filename="usage-{first}-{last}-{kind}{suffix}.csv"')
             self.finish(report.to_csv(data))
             return
         self.write_json(data)

@@ -13,8 +13,7 @@ from .store import Figures, UsageStore
 PERIODS = ("day", "week", "month", "range")
 MAX_DAYS = 3660  # a longer range is refused: nobody keeps ten years of samples
 DEFAULT_DAYS = 30
-COLUMNS = ("lab_hours", "active_hours", "unknown_hours", "starts", "peak_memory_bytes", "cpu_hours",
-           "storage_bytes")
+COLUMNS = ("lab_hours", "active_hours", "unknown_hours", "starts", "peak_memory_bytes", "cpu_hours", "storage_bytes")
 
 
 class BadQuery(ValueError):
@@ -97,8 +96,16 @@ def row(fig: Figures | None, unknown_seconds: float) -> dict:
     }
 
 
-def build(store: UsageStore, users: list[str], first: date, last: date, kind: str, now: float,
-          only_these: bool = False, server: str | None = None) -> dict:
+def build(
+    store: UsageStore,
+    users: list[str],
+    first: date,
+    last: date,
+    kind: str,
+    now: float,
+    only_these: bool = False,
+    server: str | None = None,
+) -> dict:
     """The report: per user, totals over the range and one row per period. The users are
     ``users`` plus (unless ``only_these``) everyone with records in the range, such as users
     deleted since."""
@@ -123,8 +130,10 @@ def build(store: UsageStore, users: list[str], first: date, last: date, kind: st
             {
                 "username": name,
                 "totals": row(totals.get(name), whole_unknown),
-                "periods": [{"start": p.first.isoformat(), "end": p.last.isoformat(), **row(figs.get(name), unk)}
-                            for p, figs, unk in per_period],
+                "periods": [
+                    {"start": p.first.isoformat(), "end": p.last.isoformat(), **row(figs.get(name), unk)}
+                    for p, figs, unk in per_period
+                ],
             }
             for name in names
         ],
@@ -142,6 +151,12 @@ def to_csv(report: dict) -> str:
     writer.writerow(["username", "period_start", "period_end", *COLUMNS])
     for user in report["users"]:
         for p in user["periods"]:
-            writer.writerow([spreadsheet_safe(user["username"]), p["start"], p["end"],
-                             *("" if p[c] is None else p[c] for c in COLUMNS)])
+            writer.writerow(
+                [
+                    spreadsheet_safe(user["username"]),
+                    p["start"],
+                    p["end"],
+                    *("" if p[c] is None else p[c] for c in COLUMNS),
+                ]
+            )
     return out.getvalue()

@@ -26,11 +26,11 @@ log = logging.getLogger("JupyterHub.usage")
 STORAGE_EVERY = 3600.0
 GAP_FACTOR = 2.0  # a pass more than this many intervals after the previous one follows downtime
 
-_recorders: dict[str, "UsageRecorder"] = {}
+_recorders: dict[str, UsageRecorder] = {}
 _tasks: set[asyncio.Task] = set()
 
 
-def get_recorder(settings) -> "UsageRecorder":
+def get_recorder(settings) -> UsageRecorder:
     data_dir = settings["JUPYTERHUB_DATA_DIR"]
     if data_dir not in _recorders:
         _recorders[data_dir] = UsageRecorder(settings, data_dir)
@@ -73,9 +73,12 @@ class UsageRecorder:
 
     # -- sampling -----------------------------------------------------------------------------
     def running_servers(self, db) -> list[tuple[str, str, datetime | None]]:
-        rows = (db.query(orm.User.name, orm.Spawner.name, orm.Spawner.last_activity)
-                .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
-                .filter(orm.Spawner.server_id.isnot(None)).all())
+        rows = (
+            db.query(orm.User.name, orm.Spawner.name, orm.Spawner.last_activity)
+            .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
+            .filter(orm.Spawner.server_id.isnot(None))
+            .all()
+        )
         return [(user, server or "", last) for user, server, last in rows]
 
     async def sample_once(self, db=None, now: float | None = None) -> int:
@@ -95,8 +98,9 @@ class UsageRecorder:
         for user, server, last in servers:
             st = stats.get(names[(user, server)])
             active = last is not None and (now_naive - last).total_seconds() <= inactive_after
-            samples.append(ServerSample(user, server, active, st.cpu_percent if st else None,
-                                        st.memory_bytes if st else None))
+            samples.append(
+                ServerSample(user, server, active, st.cpu_percent if st else None, st.memory_bytes if st else None)
+            )
         prune = now - self.settings["JUPYTERHUB_USAGE_RETENTION_DAYS"] * 86400
         await self.store.call("record_pass", now, span, samples, prune)
         self._last_pass = now
@@ -114,7 +118,9 @@ class UsageRecorder:
         info = await self.runtime.volumes([v for vs in volumes.values() for v in vs], with_sizes=True)
         sizes = []
         for user, names in volumes.items():
-            known = [info[v].size_bytes for v in names if v in info and info[v].exists and info[v].size_bytes is not None]
+            known = [
+                info[v].size_bytes for v in names if v in info and info[v].exists and info[v].size_bytes is not None
+            ]
             if known:
                 sizes.append((user, sum(known)))
         await self.store.call("record_storage", now, sizes)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 FILE_NAME = "usage.sqlite"
 
@@ -92,8 +92,9 @@ class UsageStore:
     def last_pass(self) -> float | None:
         return self._db.execute("SELECT MAX(ts) FROM passes").fetchone()[0]
 
-    def record_pass(self, ts: float, span: float, samples: Iterable[ServerSample],
-                    prune_before: float | None = None) -> None:
+    def record_pass(
+        self, ts: float, span: float, samples: Iterable[ServerSample], prune_before: float | None = None
+    ) -> None:
         db = self._db
         with db:
             db.execute("BEGIN IMMEDIATE")
@@ -101,25 +102,31 @@ class UsageStore:
             db.executemany(
                 "INSERT OR REPLACE INTO samples (username, server, ts, active, cpu_percent, memory_bytes) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                ((s.username, s.server, ts, 1 if s.active else 0, s.cpu_percent, s.memory_bytes) for s in samples))
+                ((s.username, s.server, ts, 1 if s.active else 0, s.cpu_percent, s.memory_bytes) for s in samples),
+            )
             if prune_before is not None:
                 for table in ("passes", "samples", "events"):
                     db.execute(f"DELETE FROM {table} WHERE ts < ?", (prune_before,))
                 # keep each user's newest storage figure before the cut: it is the storage at the
                 # end of any period that starts later and has no newer measurement
-                db.execute("DELETE FROM storage WHERE ts < ? AND ts < "
-                           "(SELECT MAX(s2.ts) FROM storage s2 WHERE s2.username = storage.username)",
-                           (prune_before,))
+                db.execute(
+                    "DELETE FROM storage WHERE ts < ? AND ts < "
+                    "(SELECT MAX(s2.ts) FROM storage s2 WHERE s2.username = storage.username)",
+                    (prune_before,),
+                )
 
     def record_event(self, username: str, server: str, kind: str, ts: float) -> None:
-        self._db.execute("INSERT INTO events (username, server, kind, ts) VALUES (?, ?, ?, ?)",
-                         (username, server, kind, ts))
+        self._db.execute(
+            "INSERT INTO events (username, server, kind, ts) VALUES (?, ?, ?, ?)", (username, server, kind, ts)
+        )
 
     def record_storage(self, ts: float, sizes: Iterable[tuple[str, int]]) -> None:
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO storage (username, ts, bytes) VALUES (?, ?, ?)",
-                                 ((name, ts, size) for name, size in sizes))
+            self._db.executemany(
+                "INSERT OR REPLACE INTO storage (username, ts, bytes) VALUES (?, ?, ?)",
+                ((name, ts, size) for name, size in sizes),
+            )
 
     def rename(self, old: str, new: str) -> None:
         with self._db:
@@ -132,8 +139,8 @@ class UsageStore:
     def known_seconds(self, start: float, end: float) -> float:
         """Seconds of [start, end) that some pass stands for (the hub was up and sampling)."""
         row = self._db.execute(
-            "SELECT SUM(MIN(ts, ?2) - MAX(ts - span, ?1)) FROM passes WHERE ts > ?1 AND ts - span < ?2",
-            (start, end)).fetchone()
+            "SELECT SUM(MIN(ts, ?2) - MAX(ts - span, ?1)) FROM passes WHERE ts > ?1 AND ts - span < ?2", (start, end)
+        ).fetchone()
         return float(row[0] or 0.0)
 
     def window(self, start: float, end: float, server: str | None = None) -> dict[str, Figures]:
@@ -144,19 +151,27 @@ class UsageStore:
         result: dict[str, Figures] = {}
         # the overlap of each sample's span with the window, weighted per measure
         for name, lab, active, cpu, peak in db.execute(
-                "SELECT s.username, SUM(ov), SUM(ov * s.active), SUM(ov * COALESCE(s.cpu_percent, 0)) / 100.0, "
-                "MAX(s.memory_bytes) FROM (SELECT s.*, MIN(p.ts, ?2) - MAX(p.ts - p.span, ?1) AS ov "
-                "FROM samples s JOIN passes p ON p.ts = s.ts WHERE p.ts > ?1 AND p.ts - p.span < ?2) s "
-                "WHERE 1" + where_server + " GROUP BY s.username", args):
-            result[name] = Figures(lab_seconds=lab or 0.0, active_seconds=active or 0.0,
-                                   cpu_seconds=cpu or 0.0, peak_memory_bytes=peak)
+            "SELECT s.username, SUM(ov), SUM(ov * s.active), SUM(ov * COALESCE(s.cpu_percent, 0)) / 100.0, "
+            "MAX(s.memory_bytes) FROM (SELECT s.*, MIN(p.ts, ?2) - MAX(p.ts - p.span, ?1) AS ov "
+            "FROM samples s JOIN passes p ON p.ts = s.ts WHERE p.ts > ?1 AND p.ts - p.span < ?2) s "
+            "WHERE 1" + where_server + " GROUP BY s.username",
+            args,
+        ):
+            result[name] = Figures(
+                lab_seconds=lab or 0.0, active_seconds=active or 0.0, cpu_seconds=cpu or 0.0, peak_memory_bytes=peak
+            )
         for name, starts in db.execute(
-                "SELECT username, COUNT(*) FROM events s WHERE kind = 'start' AND ts >= ?1 AND ts < ?2"
-                + where_server + " GROUP BY username", args):
+            "SELECT username, COUNT(*) FROM events s WHERE kind = 'start' AND ts >= ?1 AND ts < ?2"
+            + where_server
+            + " GROUP BY username",
+            args,
+        ):
             result.setdefault(name, Figures()).starts = starts
         for name, size in db.execute(
-                "SELECT username, bytes FROM storage s WHERE ts = "
-                "(SELECT MAX(ts) FROM storage s2 WHERE s2.username = s.username AND s2.ts < ?2)", (start, end)):
+            "SELECT username, bytes FROM storage s WHERE ts = "
+            "(SELECT MAX(ts) FROM storage s2 WHERE s2.username = s.username AND s2.ts < ?2)",
+            (start, end),
+        ):
             result.setdefault(name, Figures()).storage_bytes = size
         return result
 
@@ -183,8 +198,10 @@ class AsyncUsageStore:
 
     async def run(self, fn, *args):
         """Run ``fn(store, *args)`` on the store's thread (a report reads many windows at once)."""
+
         def job():
             if self._store is None:
                 self._store = UsageStore(self.path)
             return fn(self._store, *args)
+
         return await asyncio.wrap_future(self._executor.submit(job))

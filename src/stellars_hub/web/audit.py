@@ -52,8 +52,17 @@ def _flush(key: tuple) -> None:
     seen = _repeats.pop(key, None)
     if seen and seen["count"]:
         actor, action, outcome = key
-        _write({"time": _now(), "actor": actor, "target": ",".join(sorted(seen["targets"]))[:500],
-                "action": action, "outcome": outcome, "repeated": seen["count"], "since": seen["first"]})
+        _write(
+            {
+                "time": _now(),
+                "actor": actor,
+                "target": ",".join(sorted(seen["targets"]))[:500],
+                "action": action,
+                "outcome": outcome,
+                "repeated": seen["count"],
+                "since": seen["first"],
+            }
+        )
 
 
 def record(actor: str, target: str, action: str, outcome: str, **detail) -> dict:

@@ -36,15 +36,19 @@ class StellarsMixin:
     def user_volume_specs(self) -> tuple[naming.UserVolume, ...]:
         """The configured per-user volumes (the spawner's ``user_volumes``), read once per hub."""
         return self.platform.shared(
-            "user-volumes", lambda: configured_volume_specs(self.settings["config"], self.settings.get("spawner_class")))
+            "user-volumes", lambda: configured_volume_specs(self.settings["config"], self.settings.get("spawner_class"))
+        )
 
     @property
     def user_locks(self) -> UserLocks:
         return self.platform.locks
 
     def audit(self, target: str, action: str, outcome: str, **detail) -> dict:
-        audit.configure(str(self.platform.audit_path), self.stellars["JUPYTERHUB_AUDIT_LOG_MAX_MB"] * 1024 * 1024,
-                        self.stellars["JUPYTERHUB_AUDIT_LOG_KEEP"])
+        audit.configure(
+            str(self.platform.audit_path),
+            self.stellars["JUPYTERHUB_AUDIT_LOG_MAX_MB"] * 1024 * 1024,
+            self.stellars["JUPYTERHUB_AUDIT_LOG_KEEP"],
+        )
         actor = self.current_user.name if self.current_user else "(anonymous)"
         return audit.record(actor, target, action, outcome, **detail)
 
@@ -72,7 +76,9 @@ MAX_JSON_BODY = 64 * 1024
 class StellarsAPIHandler(StellarsMixin, APIHandler):
     async def prepare(self):
         if len(self.request.body or b"") > MAX_JSON_BODY:
-            raise http_error(413, f"the request body has {len(self.request.body)} bytes; at most {MAX_JSON_BODY} are accepted")
+            raise http_error(
+                413, f"the request body has {len(self.request.body)} bytes; at most {MAX_JSON_BODY} are accepted"
+            )
         await super().prepare()
 
     def find_user_or_404(self, user_name: str):

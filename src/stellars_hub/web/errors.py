@@ -43,10 +43,12 @@ def translate(exc: BaseException) -> web.HTTPError | None:
     if isinstance(exc, Failed):
         return http_error(500, str(exc))
     if isinstance(exc, EngineUnavailable):
-        return http_error(503, f"{exc}. Other hub functions keep working; try again when the engine is back, or tell your administrator.")
+        return http_error(
+            503,
+            f"{exc}. Other hub functions keep working; try again when the engine is back, or tell your administrator.",
+        )
     if isinstance(exc, NotFound):
         return http_error(404, str(exc))
     if isinstance(exc, RateLimited):
         return http_error(429, str(exc), **{"Retry-After": str(exc.retry_after)})
     return None
-

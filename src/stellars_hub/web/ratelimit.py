@@ -25,8 +25,7 @@ class RateLimiter:
         if len(hits) >= self.limit:
             wait = max(1, math.ceil(self.period - (now - hits[0])))
             raise RateLimited(
-                f"too many operations for {key}: at most {self.limit} per {int(self.period)} s; "
-                f"try again in {wait} s",
+                f"too many operations for {key}: at most {self.limit} per {int(self.period)} s; try again in {wait} s",
                 retry_after=wait,
             )
         hits.append(now)
