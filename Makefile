@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: up down test images engine dev bench check
+.PHONY: up down test images engine dev bench check lint
 
 engine:
 	@scripts/ensure-engine.sh
@@ -22,7 +22,13 @@ up: engine
 down:
 	@scripts/down.sh
 
-test: images dev
+# ruff (format and lint) and mypy on the package: clean, or the tests do not run
+lint: dev
+	@$(VENV)/bin/ruff format --check src
+	@$(VENV)/bin/ruff check src
+	@$(VENV)/bin/mypy src/stellars_hub
+
+test: images dev lint
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: images dev
