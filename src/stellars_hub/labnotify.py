@@ -138,7 +138,7 @@ async def deliver(
     if not spawner.ready or spawner.server is None:
         return Delivery(user.name, FAILED, NOT_RUNNING)
     own_client = client is None
-    if own_client:
+    if client is None:
         client = AsyncHTTPClient(force_instance=True)
     try:
         result, token, was_kept = await _post(user, body, timeout, note, client)

@@ -119,7 +119,7 @@ class Platform(SingletonConfigurable):
         help="The container runtime every feature uses (restart, volumes, statistics, GPU probe). "
         "One instance per hub.",
     )
-    runtime = Instance(ContainerRuntime)
+    runtime = Instance(ContainerRuntime)  # type: ignore[type-abstract]
     locks = Instance(UserLocks, args=())
 
     @classmethod

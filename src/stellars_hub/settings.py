@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from traitlets import TraitError, TraitType, Undefined
 
@@ -857,10 +857,11 @@ def parse_value(setting: Setting, raw: str) -> Any:
     if setting.kind == "number":
         if not re.fullmatch(r"\d+(\.\d+)?", value):
             raise ValueError(f"{raw!r} is invalid")
-        number = float(value)
-        if not setting.minimum <= number <= setting.maximum:
+        amount = float(value)
+        lo, hi = cast(int, setting.minimum), cast(int, setting.maximum)  # number settings are bounded
+        if not lo <= amount <= hi:
             raise ValueError(f"{value} is outside {setting.minimum}..{setting.maximum}")
-        return number
+        return amount
     if setting.kind == "subdomain_host":
         if value == "off":
             return ""

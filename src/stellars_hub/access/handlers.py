@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timezone
 
 from .. import labnotify
-from ..web.base import StellarsAPIHandler
+from ..web.base import HandlerMixin, StellarsAPIHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed, requires
 from .grants import CONSENT_SCOPE, grant_role, revoke, store_for
@@ -19,7 +19,7 @@ def iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
 
-class AccessMixin:
+class AccessMixin(HandlerMixin):
     @property
     def store(self):
         return store_for(self.stellars)

@@ -29,7 +29,7 @@ class NameRefused(web.HTTPError):
 
 
 class StellarsAuthenticator(NativeAuthenticator):
-    priority_handlers = List(
+    priority_handlers: List[tuple] = List(
         config=True,
         help="Hub routes that must take precedence over JupyterHub's default handlers for the same "
         "path (e.g. /health): JupyterHub registers the authenticator's handlers first.",

@@ -17,18 +17,21 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from jupyterhub.orm import Base
-from sqlalchemy import Column, DateTime, Integer, Unicode, select
+from sqlalchemy import DateTime, Integer, Unicode, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import naming
 
 
 class VolumeSet(Base):
     __tablename__ = "stellars_volume_sets"
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    user_name = Column(Unicode(255), unique=True, nullable=True)  # empty once the user is deleted
-    base = Column(Unicode(255), unique=True, nullable=False)
-    deleted_name = Column(Unicode(255), nullable=True)
-    deleted_at = Column(DateTime, nullable=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_name: Mapped[str | None] = mapped_column(
+        Unicode(255), unique=True, nullable=True
+    )  # empty once the user is deleted
+    base: Mapped[str] = mapped_column(Unicode(255), unique=True, nullable=False)
+    deleted_name: Mapped[str | None] = mapped_column(Unicode(255), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 def _row_for(session, user_name: str) -> VolumeSet | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -39,10 +39,10 @@ class SingleFlight(Generic[T]):
         """The cached value when fresh; otherwise join (or start) one refresh. With
         ``stale_ok`` an old value is returned at once and refreshed in the background."""
         if self.fresh():
-            return self._value
+            return cast(T, self._value)  # fetched, so set
         if stale_ok and self._at is not None:
             self.refresh_soon()
-            return self._value
+            return cast(T, self._value)
         return await self._refresh()
 
     def refresh_soon(self) -> None:

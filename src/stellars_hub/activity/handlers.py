@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import holds_globally
 from .monitor import Monitor, monitor_for
@@ -20,7 +20,7 @@ def may(handler, scope: str) -> bool:
     return holds_globally(handler, scope, ADMIN_SCOPE)
 
 
-class ActivityMixin:
+class ActivityMixin(HandlerMixin):
     @property
     def monitor(self) -> Monitor:
         return monitor_for(self.platform)

@@ -347,7 +347,7 @@ class Monitor:
         }
 
     def _user_volume_bytes(self, lab: Lab, sizes: dict[str, int | None]) -> int | None:
-        known = [sizes[v] for v in lab_volumes(lab.identity, self.volume_specs) if sizes.get(v) is not None]
+        known = [size for v in lab_volumes(lab.identity, self.volume_specs) if (size := sizes.get(v)) is not None]
         return sum(known) if known else None
 
 

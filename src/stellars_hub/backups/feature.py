@@ -14,6 +14,11 @@ from .handlers import (
 )
 from .scheduler import install
 
+
+def _on_start(platform, app) -> None:
+    install(platform.settings)
+
+
 FEATURE = Feature(
     name="backups",
     scopes={
@@ -29,5 +34,5 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/backups/restore", RestoreAPIHandler),
         (r"/backups", BackupsPage),
     ),
-    on_start=lambda platform, app: install(platform.settings),
+    on_start=_on_start,
 )

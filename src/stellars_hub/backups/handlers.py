@@ -10,7 +10,7 @@ from tornado import web
 
 from .. import naming
 from ..selfservice import require_stopped
-from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires, requires_global
 from .jobs import JobFailed
@@ -49,7 +49,7 @@ def volume_names(user, shared_home: bool) -> dict[str, str]:
     return names
 
 
-class BackupsMixin:
+class BackupsMixin(HandlerMixin):
     @property
     def scheduler(self):
         return get_scheduler(self.stellars)

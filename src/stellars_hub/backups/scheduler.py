@@ -10,6 +10,7 @@ import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 from jupyterhub import orm
 
@@ -60,7 +61,7 @@ class BackupScheduler:
         started = time.time()
         counts = {"ok": 0, "unchanged": 0, "failed": 0, "busy": 0}
         users = [name for (name,) in self.db.query(orm.User.name).order_by(orm.User.name)]
-        servers = {}  # user -> names of their named servers (each has its own volumes)
+        servers: dict[str, list[str]] = {}  # user -> names of their named servers (each has its own volumes)
         for user_name, server in (
             self.db.query(orm.User.name, orm.Spawner.name)
             .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
@@ -91,7 +92,7 @@ class BackupScheduler:
             # already running") for at most one volume's backup
             for key, vol in todo:
                 try:
-                    async with self.locks.exclusive(user, "backup"):
+                    async with cast(UserLocks, self.locks).exclusive(user, "backup"):
                         still = (await self.runtime.volumes([vol])).get(vol)
                         if still is None or not still.exists:
                             continue  # removed by a reset since the round began
@@ -140,7 +141,7 @@ class BackupScheduler:
             began = time.monotonic()
             if self.start_round() or self.round is not None:
                 try:
-                    await asyncio.shield(self.round)
+                    await asyncio.shield(cast(asyncio.Task, self.round))  # started or running
                 except asyncio.CancelledError:
                     raise
                 except Exception:

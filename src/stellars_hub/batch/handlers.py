@@ -13,7 +13,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .. import labnotify, selfservice
-from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed
 from . import plan, runner
@@ -21,7 +21,7 @@ from . import plan, runner
 SERVER_SCOPE = "servers"  # start/stop/restart someone's server: JupyterHub's own scope
 
 
-class BatchMixin:
+class BatchMixin(HandlerMixin):
     def resolve(self, body) -> tuple[plan.Request, list[dict]]:
         """The request and, per target user, whether the action applies; 400/403/404 first."""
         try:

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .plan import PHASE
 
@@ -68,7 +69,7 @@ async def run(batch: Batch, work: Callable[[str], Awaitable[dict | None]], concu
     async def one(name: str) -> None:
         async with gate:
             if batch.cancelled.is_set():
-                result = {"username": name, "outcome": "cancelled"}
+                result: dict[str, Any] = {"username": name, "outcome": "cancelled"}
             else:
                 emit({"event": "progress", "username": name, "phase": PHASE[batch.action]})
                 started = time.monotonic()

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from tornado import web
 
-from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import holds_globally
 from . import log
@@ -17,7 +17,7 @@ READ_SCOPE = "custom:events:read"
 ADMIN_SCOPE = "admin:users"  # JupyterHub's admin role cannot be given the custom scope
 
 
-class EventsMixin:
+class EventsMixin(HandlerMixin):
     def may_read(self) -> bool:
         return holds_globally(self, READ_SCOPE, ADMIN_SCOPE)
 
@@ -32,7 +32,7 @@ class EventsMixin:
                 raise http_error(400, f"{name} must be a whole number, not {raw!r}") from None
             if not low <= numbers[name] <= high:
                 raise http_error(400, f"{name} must be between {low} and {high}, not {numbers[name]}")
-        return log.Query(**values, **numbers)
+        return log.Query(**values, offset=numbers["offset"], limit=numbers["limit"])
 
     async def events(self, query: log.Query) -> dict:
         path = Path(self.platform.audit_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import TYPE_CHECKING, Any
 
 from jupyterhub.utils import random_port
 from kubernetes_asyncio.client.rest import ApiException
@@ -108,7 +109,12 @@ class StellarsKubeSpawner(KubeSpawner):
     restarting_in_place = False
     start_binds: dict = {}
     start_host_config: dict = {}
-    _configured_security = None
+    _configured_security: Any = None  # the site's container_security_context (dict or callable)
+
+    if TYPE_CHECKING:  # KubeSpawner's traits
+        extra_pod_config: dict[str, Any]
+        extra_resource_limits: dict[str, Any]
+        container_security_context: Any
 
     @property
     def container_name(self) -> str:
@@ -210,7 +216,7 @@ class StellarsKubeSpawner(KubeSpawner):
         ]
         self.volume_mounts = [{"name": f"v-{key}", "mountPath": mount} for key, (_n, mount) in claims.items()]
         self.init_containers = [self._volume_init_container()] if self.initialise_volumes else []
-        pod_config = {"restartPolicy": "Always"}  # the kubelet restarts the lab in place
+        pod_config: dict[str, Any] = {"restartPolicy": "Always"}  # the kubelet restarts the lab in place
         if self.host_network:
             pod_config.update(hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet")
         self.extra_pod_config = {**self.extra_pod_config, **pod_config}

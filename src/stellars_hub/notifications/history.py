@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Awaitable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 from ..storage import Store, Stores, process_stores, transaction
 
@@ -48,7 +49,7 @@ def _add(
             " successful, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sent_at, sender, message, kind, int(auto_close), int(selected), len(details), ok, len(details) - ok),
         )
-        bid = cur.lastrowid
+        bid = cast(int, cur.lastrowid)  # set by the INSERT
         db.executemany(
             "INSERT INTO deliveries (broadcast_id, username, status, error) VALUES (?, ?, ?, ?)",
             [(bid, d["username"], d["status"], d["error"]) for d in details],

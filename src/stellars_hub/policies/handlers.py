@@ -8,7 +8,7 @@ from jupyterhub.scopes import has_scope
 from tornado import web
 
 from ..admin.groups import DESCRIPTIONS
-from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires, requires_global
 from . import hub, model, store
@@ -41,7 +41,7 @@ def _valid(group, policies) -> str | None:
         return str(exc)
 
 
-class PolicyMixin:
+class PolicyMixin(HandlerMixin):
     @property
     def policies(self) -> hub.Policies:
         return hub.policies_for(self.platform)

@@ -20,6 +20,7 @@ import asyncio
 import json
 import re
 import time
+from typing import Any, cast
 
 import aiohttp
 from kubernetes_asyncio import client as k8s
@@ -87,7 +88,7 @@ class KubernetesRuntime(ContainerRuntime):
             pod = await self._call(lambda v1: v1.read_namespaced_pod(name, self.namespace))
         except NotFound:
             return None
-        return self._api.sanitize_for_serialization(pod)
+        return cast(k8s.ApiClient, self._api).sanitize_for_serialization(pod)  # made by _call
 
     async def _raw_get(self, path: str) -> dict:
         """GET an API server path whose answer is not a typed object (the node proxy)."""
@@ -156,7 +157,7 @@ class KubernetesRuntime(ContainerRuntime):
                         name,
                         self.namespace,
                         container=LAB_CONTAINER,
-                        command=["sh", "-c", "kill -TERM 1"],
+                        command=["sh", "-c", "kill -TERM 1"],  # type: ignore[arg-type]
                         stderr=True,
                         stdin=False,
                         stdout=True,
@@ -263,7 +264,7 @@ class KubernetesRuntime(ContainerRuntime):
             summary = await self._raw_get(f"/api/v1/nodes/{node}/proxy/stats/summary")
             node_memory = (summary.get("node") or {}).get("memory") or {}
             host_bytes = (node_memory.get("availableBytes") or 0) + (node_memory.get("workingSetBytes") or 0)
-            measured = {}
+            measured: dict[Any, dict] = {}
             for entry in summary.get("pods") or []:
                 ref = entry.get("podRef") or {}
                 if ref.get("namespace") != self.namespace:
@@ -291,7 +292,7 @@ class KubernetesRuntime(ContainerRuntime):
 
 def _mapped(exc: ApiException) -> EngineError:
     try:
-        message = json.loads(exc.body).get("message") or exc.reason
+        message = json.loads(exc.body).get("message") or exc.reason  # type: ignore[arg-type]
     except (TypeError, ValueError, AttributeError):
         message = exc.reason or str(exc)
     if exc.status == 404:

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any, overload
 
 import dateutil.parser
 
 IDLE = "idle"
 MAX_AGE = "max-age"
+
+
+@overload
+def naive_utc(value: None) -> None: ...
+@overload
+def naive_utc(value: datetime) -> datetime: ...
+@overload
+def naive_utc(value: Any) -> datetime | None: ...
 
 
 def naive_utc(value) -> datetime | None:

@@ -6,7 +6,7 @@ from tornado import web
 
 from .. import labnotify
 from ..errors import StellarsError
-from ..web.base import StellarsAPIHandler, StellarsPageHandler
+from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error, translate
 from ..web.permissions import requires
 from . import deadline as dl
@@ -17,7 +17,7 @@ EXTEND_SCOPE = "custom:session:extend"
 WARN_SCOPE = "custom:session:warn"
 
 
-class SessionMixin:
+class SessionMixin(HandlerMixin):
     @property
     def policy(self) -> dl.Policy:
         return dl.Policy.from_settings(self.stellars)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import cast
 
 from ..errors import BadRequest, Conflict
 from ..settings import BY_NAME
@@ -16,7 +17,7 @@ from . import deadline as dl
 from .store import ExtensionStore
 
 # The largest request accepted at all (and truncated to what is left); beyond it is a mistake.
-MAX_REQUEST_HOURS = BY_NAME["JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION"].maximum
+MAX_REQUEST_HOURS = cast(int, BY_NAME["JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION"].maximum)  # the setting has a maximum
 
 
 def _hours(n: int) -> str:

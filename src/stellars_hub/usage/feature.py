@@ -7,6 +7,11 @@ from ..feature import Feature
 from .handlers import READ_SCOPE, UsageAPIHandler, UsagePage
 from .sampler import get_recorder, install
 
+
+def _on_start(platform, app) -> None:
+    install(platform.settings)
+
+
 FEATURE = Feature(
     name="usage",
     scopes={READ_SCOPE: {"description": "Read the usage report of every user (lab hours, CPU, memory, storage)"}},
@@ -14,6 +19,6 @@ FEATURE = Feature(
     handlers=((r"/api/usage", UsageAPIHandler), (r"/usage", UsagePage)),
     pre_spawn=lambda platform, spawner: get_recorder(platform.settings).server_starting(spawner),
     post_stop=lambda platform, spawner: get_recorder(platform.settings).server_stopped(spawner),
-    on_start=lambda platform, app: install(platform.settings),
+    on_start=_on_start,
     on_user_renamed=lambda platform, old, new: get_recorder(platform.settings).store.submit("rename", old, new),
 )

@@ -60,7 +60,7 @@ class UsageRecorder:
     @property
     def runtime(self) -> ContainerRuntime:
         if self._runtime is None:
-            self._runtime = DockerRuntime(max_workers=4)
+            self._runtime = DockerRuntime(max_workers=4)  # type: ignore[call-arg]
         return self._runtime
 
     # -- spawner hooks (hub loop; the write is queued on the store's thread) -----------------
@@ -118,9 +118,7 @@ class UsageRecorder:
         info = await self.runtime.volumes([v for vs in volumes.values() for v in vs], with_sizes=True)
         sizes = []
         for user, names in volumes.items():
-            known = [
-                info[v].size_bytes for v in names if v in info and info[v].exists and info[v].size_bytes is not None
-            ]
+            known = [size for v in names if v in info and info[v].exists and (size := info[v].size_bytes) is not None]
             if known:
                 sizes.append((user, sum(known)))
         await self.store.call("record_storage", now, sizes)

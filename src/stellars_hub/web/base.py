@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
@@ -19,6 +20,14 @@ from .locks import UserLocks
 
 class StellarsMixin:
     """Access to the hub's platform: its settings, runtime and per-user locks."""
+
+    if TYPE_CHECKING:  # provided by the JupyterHub handler class it is mixed into
+        settings: dict[str, Any]  # tornado's application settings
+        db: Any  # the hub's ORM session
+        current_user: Any  # jupyterhub.user.User, or None
+
+        def find_user(self, name: str) -> Any: ...
+        def get_argument(self, name: str, default: Any = ..., strip: bool = True) -> Any: ...
 
     @property
     def platform(self) -> Platform:
@@ -63,10 +72,17 @@ class StellarsMixin:
     def send_error(self, status_code: int = 500, **kwargs):
         exc_info = kwargs.get("exc_info")
         mapped = translate(exc_info[1]) if exc_info else None
-        if mapped is not None:
+        if mapped is not None and exc_info:  # (mapped implies exc_info)
             status_code = mapped.status_code
             kwargs["exc_info"] = (type(mapped), mapped, exc_info[2])
-        super().send_error(status_code, **kwargs)
+        super().send_error(status_code, **kwargs)  # type: ignore[misc]
+
+
+if TYPE_CHECKING:
+    # base of the features' handler mixins, which are only mixed into the handlers below
+    HandlerMixin = StellarsMixin
+else:
+    HandlerMixin = object
 
 
 # the platform's JSON bodies are a few names and flags: anything larger is refused unread

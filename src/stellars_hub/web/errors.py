@@ -28,7 +28,7 @@ class RateLimited(Exception):
 def http_error(status: int, message: str, **headers) -> web.HTTPError:
     err = web.HTTPError(status, message)
     if headers:
-        err.headers = headers
+        err.headers = headers  # type: ignore[attr-defined]
     return err
 
 
