@@ -15,7 +15,7 @@ from typing import cast
 from jupyterhub import orm
 
 from .. import naming
-from ..runtime import DockerRuntime
+from ..platform import Platform
 from ..web.errors import Busy
 from ..web.locks import UserLocks
 from .jobs import BackupJobs
@@ -38,7 +38,9 @@ class BackupScheduler:
     def __init__(self, settings):
         self.settings = settings
         self.store = AsyncBackupStore(Path(settings["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
-        self.runtime = DockerRuntime(max_workers=2)  # its own threads: restarts never wait for a backup
+        # the hub's one runtime: its backup containers run in a lane of their own, so restarts
+        # never wait for a backup
+        self.runtime = Platform.current().runtime
         self.jobs = BackupJobs(self.runtime, settings["JUPYTERHUB_BACKUP_IMAGE"], settings["JUPYTERHUB_BACKUP_TARGET"])
         self.db = None
         self.locks: UserLocks | None = None

@@ -53,6 +53,11 @@ class ContainerRuntime(ABC):
     @abstractmethod
     async def remove_volume(self, name: str) -> None: ...
 
+    async def volume_sizes(self) -> dict[str, int]:
+        """Every volume's size in bytes where the runtime can measure it (none by default:
+        sizes then show as unknown)."""
+        return {}
+
     # -- admin feature: GPU detection --------------------------------------------------------
     @abstractmethod
     async def probe_gpu(

@@ -3,8 +3,9 @@
 Every engine call runs in this runtime's own thread pools, never on the event loop and never in
 DockerSpawner's single-thread executor (a 10 s graceful stop there would stall every spawn).
 Calls go through lanes with pools of their own, so one kind of work cannot starve another:
-``ops`` (restarts, volumes), ``stats`` (the activity monitor's statistics and sizes) and
-``probe`` (the readiness check and GPU detection).
+``ops`` (restarts, volumes), ``stats`` (the activity monitor's statistics and sizes),
+``probe`` (the readiness check and GPU detection) and ``tools`` (backups' short-lived
+containers: a long backup never holds up a restart).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ _UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNo
 
 
 class DockerRuntime(ContainerRuntime):
-    LANES = {"ops": 8, "stats": 8, "probe": 2}  # threads per lane
+    LANES = {"ops": 8, "stats": 8, "probe": 2, "tools": 2}  # threads per lane
 
     def __init__(self, base_url: str | None = None, timeout: int = 60):
         self._base_url = base_url
@@ -167,7 +168,7 @@ class DockerRuntime(ContainerRuntime):
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
     ) -> ToolResult:
-        return await self._run(_run_tool, image, command, mounts, timeout)
+        return await self._run(_run_tool, image, command, mounts, timeout, lane="tools")
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         async def one(name: str) -> ContainerStats | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from jupyterhub import orm
 
 from .. import naming
-from ..runtime import ContainerRuntime, DockerRuntime
+from ..runtime import ContainerRuntime
 from .store import FILE_NAME, AsyncUsageStore, ServerSample
 
 log = logging.getLogger("JupyterHub.usage")
@@ -60,7 +60,9 @@ class UsageRecorder:
     @property
     def runtime(self) -> ContainerRuntime:
         if self._runtime is None:
-            self._runtime = DockerRuntime(max_workers=4)  # type: ignore[call-arg]
+            from ..platform import Platform
+
+            self._runtime = Platform.current().runtime  # the hub's one runtime
         return self._runtime
 
     # -- spawner hooks (hub loop; the write is queued on the store's thread) -----------------

@@ -39,7 +39,7 @@ class VolumeSizeCache:
 
     async def _refresh(self) -> None:
         try:
-            self._sizes = await self.runtime.volume_sizes()  # type: ignore[attr-defined]
+            self._sizes = await self.runtime.volume_sizes()
         except Exception as exc:  # the engine may be down: keep the last answer, try again later
             log.warning("volume sizes not refreshed: %s", exc)
         self._measured_at = self._clock()
