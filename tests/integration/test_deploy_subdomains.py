@@ -67,7 +67,8 @@ def test_a_lab_is_served_on_its_own_subdomain_through_the_stack(stack, tmp_path)
     old = os.environ.get("REQUESTS_CA_BUNDLE")
     os.environ["REQUESTS_CA_BUNDLE"] = str(ca)
     try:
-        hub = SubdomainStackHub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": stack.admin})
+        hub = SubdomainStackHub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": stack.admin,
+                                                         "JUPYTERHUB_ADMIN_PASSWORD": stack.env["JUPYTERHUB_ADMIN_PASSWORD"]})
         hub.https_port = stack.https_port
         admin = hub.admin_session()
         hub.start_server(admin, stack.admin, timeout=180)

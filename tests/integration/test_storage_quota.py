@@ -43,7 +43,13 @@ def test_over_quota_is_shown_and_warned_once_and_nothing_is_deleted(hub):
     assert st["from_groups"] == [group]
     ok = hub.api(within_s, "GET", f"users/{within}/storage").json()
     assert ok["over"] is False and ok["quota_bytes"] == 2_000_000
-    manage = hub.api(session, "GET", f"users/{name}/manage-volumes").json()["storage"]  # Manage Volumes
+    # Manage Volumes reads sizes from the hub's background cache: the first look starts a measurement
+    deadline = time.monotonic() + 60
+    while True:
+        manage = hub.api(session, "GET", f"users/{name}/manage-volumes").json()["storage"]
+        if manage["over"] or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     assert manage["over"] is True and manage["quota_bytes"] == 2_000_000
     over = hub.api(admin, "GET", "storage?over=1").json()["users"]
     assert [u["username"] for u in over if u["username"].startswith(RUN_PREFIX)] == [name]

@@ -40,7 +40,7 @@ def test_manage_volumes_reads_are_rate_limited_per_caller(hub):
 async def test_volume_sizes_are_measured_in_the_background_once_per_interval(docker_engine):
     volume = docker_engine.volumes.create()
     try:
-        cache = VolumeSizeCache(DockerRuntime(max_workers=1), interval=3600)
+        cache = VolumeSizeCache(DockerRuntime(), interval=3600)
         assert cache.sizes([volume.name]) == {volume.name: None}  # never waits for the engine
         first = cache._task
         await cache.wait_for_refresh()
