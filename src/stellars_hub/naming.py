@@ -6,6 +6,7 @@ volumes because of a different escaping.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
@@ -32,6 +33,23 @@ USER_VOLUMES: tuple[UserVolume, ...] = (
     UserVolume("cache", "/home/lab/.cache", "temporary files, pip cache, conda cache"),
 )
 NOTEBOOK_DIR = "/home/lab/workspace"
+
+
+def default_user_volumes() -> list[dict]:
+    """The ``user_volumes`` trait's default (both spawners): home, workspace and cache."""
+    return [{"key": v.key, "mount": v.mount, "description": v.description} for v in USER_VOLUMES]
+
+
+def check_user_volumes(specs: list[dict]) -> list[dict]:
+    """``user_volumes`` as configured, or ValueError: each needs a unique lower-case key (it names
+    the volume) and an absolute mount."""
+    keys = set()
+    for spec in specs:
+        key = spec.get("key", "")
+        if not re.fullmatch(r"[a-z0-9]+", key) or key in keys or not str(spec.get("mount", "")).startswith("/"):
+            raise ValueError(f"user_volumes: {spec!r} needs a unique lower-case key and an absolute mount")
+        keys.add(key)
+    return specs
 
 
 def escape_name(name: str) -> str:

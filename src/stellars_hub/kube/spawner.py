@@ -8,7 +8,6 @@ inside the same pod.
 
 from __future__ import annotations
 
-import re
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -61,17 +60,14 @@ class StellarsKubeSpawner(KubeSpawner):
 
     @default("user_volumes")
     def _user_volumes_default(self):
-        return [{"key": v.key, "mount": v.mount, "description": v.description} for v in naming.USER_VOLUMES]
+        return naming.default_user_volumes()
 
     @validate("user_volumes")
     def _check_user_volumes(self, proposal):
-        keys = set()
-        for spec in proposal.value:
-            key = spec.get("key", "")
-            if not re.fullmatch(r"[a-z0-9]+", key) or key in keys or not str(spec.get("mount", "")).startswith("/"):
-                raise TraitError(f"user_volumes: {spec!r} needs a unique lower-case key and an absolute mount")
-            keys.add(key)
-        return proposal.value
+        try:
+            return naming.check_user_volumes(proposal.value)
+        except ValueError as exc:
+            raise TraitError(str(exc)) from None
 
     @validate("shared_access_modes")
     def _check_access_modes(self, proposal):
