@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from harness import REPO
 
 from stellars_hub.usage.report import epoch
-from stellars_hub.usage.store import ServerSample, UsageStore
+from stellars_hub.usage.store import ServerSample, UsageRecords
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
 HUB_ENV = {"JUPYTERHUB_USAGE_SAMPLE_INTERVAL": "600"}
@@ -26,7 +26,7 @@ def write_two_weeks(hub, people: dict[str, float]) -> dict[str, list[float]]:
     today = datetime.now(timezone.utc).date()
     days = [today - timedelta(days=n) for n in range(13, 0, -1)]  # the page shows the last 14 days
     expected = {name: [] for name in people}
-    store = UsageStore(hub.data_dir / "usage.sqlite")
+    store = UsageRecords.open(hub.data_dir / "usage.sqlite")
     try:
         for i, day in enumerate(days):
             hours = {name: (h + (i % 3)) if day.weekday() < 5 else 0 for name, h in people.items()}

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from stellars_hub.usage.report import epoch
-from stellars_hub.usage.store import ServerSample, UsageStore
+from stellars_hub.usage.store import ServerSample, UsageRecords
 
 HUB_ENV = {"JUPYTERHUB_USAGE_SAMPLE_INTERVAL": "2"}
 H = 3600
@@ -23,7 +23,7 @@ D1 = TODAY - timedelta(days=6)
 def write_days(hub, ann: str, bob: str) -> None:
     """D1: the hub sampled 08:00-18:00; ann ran 09-17 (active 10-12, half a core), bob 13-14:30
     (two cores). D1+1: the hub was down. D1+2: sampled all day; ann ran 00-03 (active 00-01)."""
-    store = UsageStore(hub.data_dir / "usage.sqlite")
+    store = UsageRecords.open(hub.data_dir / "usage.sqlite")
     try:
         def day(d, first_h, last_h, running):
             t = epoch(d) + first_h * H + 600
@@ -162,7 +162,7 @@ def test_the_hub_records_a_real_lab(hub, people):
     assert today["lab_hours"] > 0
     assert today["peak_memory_bytes"] > 10 * 2**20  # a JupyterLab uses tens of MB at least
     assert today["storage_bytes"] is not None and today["storage_bytes"] > 0  # measured when it stopped
-    store = UsageStore(hub.data_dir / "usage.sqlite")
+    store = UsageRecords.open(hub.data_dir / "usage.sqlite")
     try:
         kinds = [k for (k,) in store._db.execute(
             "SELECT kind FROM events WHERE username = ? AND ts >= ? ORDER BY ts", (ann, epoch(TODAY)))]

@@ -9,13 +9,13 @@ import pytest
 
 from stellars_hub.usage import report
 from stellars_hub.usage.report import BadQuery, Period, epoch, parse_query, periods
-from stellars_hub.usage.store import ServerSample, UsageStore
+from stellars_hub.usage.store import ServerSample, UsageRecords
 
 D1 = date(2026, 3, 2)  # a Monday
 H = 3600
 
 
-def fill(store: UsageStore, day: date, first_h: float, last_h: float, running: dict):
+def fill(store: UsageRecords, day: date, first_h: float, last_h: float, running: dict):
     """Passes every 10 minutes ending at first_h+10min .. last_h; ``running`` maps a user to
     (from_h, to_h, active_from_h, active_to_h, cpu_percent)."""
     t = epoch(day) + first_h * H + 600
@@ -29,7 +29,7 @@ def fill(store: UsageStore, day: date, first_h: float, last_h: float, running: d
 
 @pytest.fixture
 def store(tmp_path):
-    s = UsageStore(tmp_path / "usage.sqlite")
+    s = UsageRecords.open(tmp_path / "usage.sqlite")
     fill(s, D1, 8, 18, {"ann": (9, 17, 10, 12, 50.0), "bob": (13, 14.5, 0, 0, 200.0)})
     s.record_pass(epoch(D1) + 15 * H, 600, [ServerSample("ann", "", False, 50.0, 2 * 10**9)])  # the peak
     # D1 + 1: the hub was down all day (no passes)

@@ -25,5 +25,5 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/lab-access/consent", ConsentAPIHandler),
     ),
     configure=_configure,
-    on_start=lambda platform, app: install(platform.settings),
+    on_start=lambda platform, app: install(platform),
 )

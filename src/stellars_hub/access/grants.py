@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 
 from jupyterhub import orm, roles
 
 from .. import naming
-from .store import FILE_NAME, AsyncAccessStore
+from .store import store_for
 
 log = logging.getLogger("JupyterHub.access")
 
@@ -20,15 +19,7 @@ ENTER_SCOPE = "custom:labaccess:enter"
 CONSENT_SCOPE = "custom:labaccess:consent"
 SWEEP_EVERY = 15.0
 
-_stores: dict[str, AsyncAccessStore] = {}
-_tasks: set[asyncio.Task] = set()
-
-
-def store_for(settings) -> AsyncAccessStore:
-    key = settings["JUPYTERHUB_DATA_DIR"]
-    if key not in _stores:
-        _stores[key] = AsyncAccessStore(Path(key) / FILE_NAME)
-    return _stores[key]
+_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
 
 def enter_scope(owner: str) -> str:
@@ -80,18 +71,23 @@ def revoke(db, owner: str, admin_name: str) -> None:
         db.commit()
 
 
-def install(settings) -> None:
+def install(platform) -> None:
+    """The access feature's on_start: the sweep of ended grants (once per hub)."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return
-    if _tasks:
-        return
-    task = loop.create_task(_sweep_when_ready(settings))
-    _tasks.add(task)
+
+    def start() -> asyncio.Task:
+        task = loop.create_task(_sweep_when_ready(platform.data_dir))
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+        return task
+
+    platform.shared("access-sweep", start)
 
 
-async def _sweep_when_ready(settings) -> None:
+async def _sweep_when_ready(data_dir) -> None:
     from jupyterhub.app import JupyterHub
 
     if not JupyterHub.initialized():
@@ -99,10 +95,10 @@ async def _sweep_when_ready(settings) -> None:
     app = JupyterHub.instance()
     while getattr(app, "tornado_application", None) is None:
         await asyncio.sleep(0.2)
-    store = store_for(settings)
+    store = store_for(data_dir)
     while True:
         try:
-            for owner, admin in await store.call("expire", time.time()):
+            for owner, admin in await store.expire(time.time()):
                 revoke(app.db, owner, admin)
                 log.info("lab access of %s to %s's lab ended", admin, owner)
         except Exception:

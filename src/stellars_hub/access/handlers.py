@@ -9,7 +9,8 @@ from .. import labnotify
 from ..web.base import HandlerMixin, StellarsAPIHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed, requires
-from .grants import CONSENT_SCOPE, grant_role, revoke, store_for
+from .grants import CONSENT_SCOPE, grant_role, revoke
+from .store import store_for
 
 ADMIN_SCOPE = "admin:servers"
 NOTIFIED_GRANT_SECONDS = 3600  # without consent (operator's choice): one hour per opening
@@ -22,7 +23,7 @@ def iso(ts: float | None) -> str | None:
 class AccessMixin(HandlerMixin):
     @property
     def store(self):
-        return store_for(self.stellars)
+        return store_for(self.platform.data_dir)  # one per file and process
 
     @property
     def mode(self) -> str:
@@ -30,8 +31,8 @@ class AccessMixin(HandlerMixin):
 
     async def state(self, name: str) -> dict:
         now = time.time()
-        until = await self.store.call("consent_until", name, now)
-        grants = await self.store.call("grants", name, now)
+        until = await self.store.consent_until(name, now)
+        grants = await self.store.grants(name, now)
         return {
             "username": name,
             "mode": self.mode,
@@ -57,7 +58,7 @@ class AccessStateAPIHandler(AccessMixin, StellarsAPIHandler):
         if admin is None or admin.name == user.name:
             raise http_error(400, "user: open your own lab from your home page")
         now = time.time()
-        consent = await self.store.call("consent_until", user.name, now)
+        consent = await self.store.consent_until(user.name, now)
         if consent is None and self.mode == "consent":
             self.audit(user.name, "lab-access", "refused", reason="no consent")
             raise http_error(
@@ -66,7 +67,7 @@ class AccessStateAPIHandler(AccessMixin, StellarsAPIHandler):
                 "switch on 'Allow administrators into my lab' on their home page",
             )
         until = consent if consent is not None else now + NOTIFIED_GRANT_SECONDS
-        await self.store.call("grant", user.name, admin.name, until, now)
+        await self.store.grant(user.name, admin.name, until, now)
         grant_role(self.db, user.name, admin)
         notified = None
         if user.spawner.ready:
@@ -113,14 +114,14 @@ class ConsentAPIHandler(AccessMixin, StellarsAPIHandler):
         if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= limit:
             raise http_error(400, f"hours: expected a whole number from 1 to {limit}")
         now = time.time()
-        await self.store.call("give_consent", user.name, now + hours * 3600, now)
+        await self.store.give_consent(user.name, now + hours * 3600, now)
         self.audit(user.name, "lab-access-consent", "given", hours=hours)
         self.write_json(await self.state(user.name))
 
     async def delete(self, user_name):
         self.require_self_scope(user_name)
         user = self.find_user_or_404(user_name)
-        for admin in await self.store.call("withdraw_consent", user.name):
+        for admin in await self.store.withdraw_consent(user.name):
             revoke(self.db, user.name, admin)
         self.audit(user.name, "lab-access-consent", "withdrawn")
         self.write_json(await self.state(user.name))

@@ -2,75 +2,87 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable
 from pathlib import Path
 
+from ..storage import Store, Stores, process_stores, transaction
+
 FILE_NAME = "access.sqlite"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS consents (username TEXT PRIMARY KEY, until REAL NOT NULL, given REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS grants (
+
+# the schema as it was before the file had migrations (IF NOT EXISTS: older files already have it)
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS consents (username TEXT PRIMARY KEY, until REAL NOT NULL, given REAL NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS grants (
     username TEXT NOT NULL, admin TEXT NOT NULL, until REAL NOT NULL, given REAL NOT NULL,
     PRIMARY KEY (username, admin)
-);
-"""
+)""",
+)
 
 
-class AccessStore:
-    def __init__(self, path):
-        self._db = sqlite3.connect(str(path), timeout=5, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+def _consent_until(db: sqlite3.Connection, username: str, now: float) -> float | None:
+    row = db.execute("SELECT until FROM consents WHERE username = ? AND until > ?", (username, now)).fetchone()
+    return row[0] if row else None
 
-    def consent_until(self, username: str, now: float) -> float | None:
-        row = self._db.execute(
-            "SELECT until FROM consents WHERE username = ? AND until > ?", (username, now)
-        ).fetchone()
-        return row[0] if row else None
 
-    def give_consent(self, username: str, until: float, now: float) -> None:
-        self._db.execute("INSERT OR REPLACE INTO consents VALUES (?, ?, ?)", (username, until, now))
+def _give_consent(db: sqlite3.Connection, username: str, until: float, now: float) -> None:
+    db.execute("INSERT OR REPLACE INTO consents VALUES (?, ?, ?)", (username, until, now))
 
-    def withdraw_consent(self, username: str) -> list[str]:
+
+def _withdraw_consent(db: sqlite3.Connection, username: str) -> list[str]:
+    with transaction(db):
+        admins = [a for (a,) in db.execute("SELECT admin FROM grants WHERE username = ?", (username,))]
+        db.execute("DELETE FROM consents WHERE username = ?", (username,))
+        db.execute("DELETE FROM grants WHERE username = ?", (username,))
+    return admins
+
+
+def _grant(db: sqlite3.Connection, username: str, admin: str, until: float, now: float) -> None:
+    db.execute("INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?)", (username, admin, until, now))
+
+
+def _grants(db: sqlite3.Connection, username: str, now: float) -> list[tuple[str, float]]:
+    return list(
+        db.execute("SELECT admin, until FROM grants WHERE username = ? AND until > ? ORDER BY admin", (username, now))
+    )
+
+
+def _expire(db: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
+    with transaction(db):
+        ended = list(db.execute("SELECT username, admin FROM grants WHERE until <= ?", (now,)))
+        db.execute("DELETE FROM grants WHERE until <= ?", (now,))
+        db.execute("DELETE FROM consents WHERE until <= ?", (now,))
+    return ended
+
+
+class AccessStore(Store):
+    """Users' consents and admins' grants. Every method queues its work on the file's thread when
+    called and answers an awaitable."""
+
+    FILE_NAME = FILE_NAME
+    MIGRATIONS = (SCHEMA,)
+
+    def consent_until(self, username: str, now: float) -> Awaitable[float | None]:
+        return self.file.run(_consent_until, username, now)
+
+    def give_consent(self, username: str, until: float, now: float) -> Awaitable[None]:
+        return self.file.run(_give_consent, username, until, now)
+
+    def withdraw_consent(self, username: str) -> Awaitable[list[str]]:
         """Remove the consent and every grant on the user; the admins who lose access."""
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            admins = [a for (a,) in self._db.execute("SELECT admin FROM grants WHERE username = ?", (username,))]
-            self._db.execute("DELETE FROM consents WHERE username = ?", (username,))
-            self._db.execute("DELETE FROM grants WHERE username = ?", (username,))
-        return admins
+        return self.file.run(_withdraw_consent, username)
 
-    def grant(self, username: str, admin: str, until: float, now: float) -> None:
-        self._db.execute("INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?)", (username, admin, until, now))
+    def grant(self, username: str, admin: str, until: float, now: float) -> Awaitable[None]:
+        return self.file.run(_grant, username, admin, until, now)
 
-    def grants(self, username: str, now: float) -> list[tuple[str, float]]:
-        return list(
-            self._db.execute(
-                "SELECT admin, until FROM grants WHERE username = ? AND until > ? ORDER BY admin", (username, now)
-            )
-        )
+    def grants(self, username: str, now: float) -> Awaitable[list[tuple[str, float]]]:
+        return self.file.run(_grants, username, now)
 
-    def expire(self, now: float) -> list[tuple[str, str]]:
+    def expire(self, now: float) -> Awaitable[list[tuple[str, str]]]:
         """Drop ended grants and consents; the (user, admin) grants that ended."""
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            ended = list(self._db.execute("SELECT username, admin FROM grants WHERE until <= ?", (now,)))
-            self._db.execute("DELETE FROM grants WHERE until <= ?", (now,))
-            self._db.execute("DELETE FROM consents WHERE until <= ?", (now,))
-        return ended
+        return self.file.run(_expire, now)
 
 
-class AsyncAccessStore:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stellars-access-db")
-        self._store: AccessStore | None = None
-
-    async def call(self, method: str, *args):
-        def job():
-            if self._store is None:
-                self._store = AccessStore(self.path)
-            return getattr(self._store, method)(*args)
-
-        return await asyncio.wrap_future(self._executor.submit(job))
+def store_for(data_dir, stores: Stores | None = None) -> AccessStore:
+    """The process's store in the platform's data directory."""
+    return (stores or process_stores()).open(AccessStore, Path(data_dir) / FILE_NAME)

@@ -16,7 +16,7 @@ from .scheduler import install
 
 
 def _on_start(platform, app) -> None:
-    install(platform.settings)
+    install(platform)
 
 
 FEATURE = Feature(

@@ -14,7 +14,7 @@ from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires, requires_global
 from .jobs import JobFailed
-from .scheduler import get_scheduler
+from .scheduler import scheduler_for
 
 READ_SCOPE = "custom:backups:read"
 RESTORE_SCOPE = "custom:backups:restore"
@@ -52,7 +52,7 @@ def volume_names(user, shared_home: bool) -> dict[str, str]:
 class BackupsMixin(HandlerMixin):
     @property
     def scheduler(self):
-        return get_scheduler(self.stellars)
+        return scheduler_for(self.platform)
 
     def config(self) -> dict:
         s = self.stellars
@@ -67,7 +67,7 @@ class BackupsMixin(HandlerMixin):
 class BackupsOverviewAPIHandler(BackupsMixin, StellarsAPIHandler):
     @requires_global(READ_SCOPE, ADMIN_READ)
     async def get(self):
-        rows = await self.scheduler.store.call("all")
+        rows = await self.scheduler.store.all()
         users: dict[str, list] = {}
         for row in rows:
             users.setdefault(row["username"], []).append(public(row))
@@ -101,7 +101,7 @@ class UserBackupsAPIHandler(BackupsMixin, StellarsAPIHandler):
     @requires(READ_SCOPE, ADMIN_READ)
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
-        rows = {r["key"]: r for r in await self.scheduler.store.call("of_user", user.name)}
+        rows = {r["key"]: r for r in await self.scheduler.store.of_user(user.name)}
         names = volume_names(user, bool(self.stellars["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"]))
         gens = {}
         if self.get_argument("generations", "1") != "0" and self.config()["enabled"]:

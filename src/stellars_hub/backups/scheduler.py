@@ -9,7 +9,6 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import cast
 
 from jupyterhub import orm
@@ -19,28 +18,25 @@ from ..platform import Platform
 from ..web.errors import Busy
 from ..web.locks import UserLocks
 from .jobs import BackupJobs
-from .store import FILE_NAME, AsyncBackupStore
+from .store import store_for
 
 log = logging.getLogger("JupyterHub.backups")
 
-_schedulers: dict[str, BackupScheduler] = {}
 _tasks: set[asyncio.Task] = set()
 
 
-def get_scheduler(settings) -> BackupScheduler:
-    key = settings["JUPYTERHUB_DATA_DIR"]
-    if key not in _schedulers:
-        _schedulers[key] = BackupScheduler(settings)
-    return _schedulers[key]
+def scheduler_for(platform: Platform) -> BackupScheduler:
+    """The hub's one scheduler, held by its platform."""
+    return platform.shared("backup-scheduler", lambda: BackupScheduler(platform.settings, platform.runtime))
 
 
 class BackupScheduler:
-    def __init__(self, settings):
+    def __init__(self, settings, runtime=None):
         self.settings = settings
-        self.store = AsyncBackupStore(Path(settings["JUPYTERHUB_DATA_DIR"]) / FILE_NAME)
+        self.store = store_for(settings["JUPYTERHUB_DATA_DIR"])  # one per file and process
         # the hub's one runtime: its backup containers run in a lane of their own, so restarts
         # never wait for a backup
-        self.runtime = Platform.current().runtime
+        self.runtime = runtime if runtime is not None else Platform.current().runtime
         self.jobs = BackupJobs(self.runtime, settings["JUPYTERHUB_BACKUP_IMAGE"], settings["JUPYTERHUB_BACKUP_TARGET"])
         self.db = None
         self.locks: UserLocks | None = None
@@ -82,7 +78,7 @@ class BackupScheduler:
             except Exception as exc:  # engine down: every volume of the user fails visibly
                 existing = {}
                 for key, vol in volumes.items():
-                    await self.store.call("record", vol, user, key, time.time(), "failed", error=str(exc))
+                    await self.store.record(vol, user, key, time.time(), "failed", error=str(exc))
                     counts["failed"] += 1
                 continue
             todo = [(k, v) for k, v in volumes.items() if existing.get(v) and existing[v].exists]
@@ -100,14 +96,14 @@ class BackupScheduler:
                             continue  # removed by a reset since the round began
                         counts[await self.backup_volume(user, key, vol)] += 1
                 except Busy as exc:
-                    await self.store.call("record", vol, user, key, time.time(), "busy", error=str(exc))
+                    await self.store.record(vol, user, key, time.time(), "busy", error=str(exc))
                     counts["busy"] += 1
         self.last_round = {"started": started, "finished": time.time(), **counts}
         log.info("backup round: %s", self.last_round)
         return self.last_round
 
     async def backup_volume(self, user: str, key: str, vol: str) -> str:
-        prev = await self.store.call("get", vol) or {}
+        prev = await self.store.get(vol) or {}
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         now = time.time()
         try:
@@ -120,11 +116,10 @@ class BackupScheduler:
             )
         except Exception as exc:
             log.warning("backup of %s failed: %s", vol, exc)
-            await self.store.call("record", vol, user, key, now, "failed", error=str(exc) or type(exc).__name__)
+            await self.store.record(vol, user, key, now, "failed", error=str(exc) or type(exc).__name__)
             return "failed"
         outcome = "ok" if out.archive else "unchanged"
-        await self.store.call(
-            "record",
+        await self.store.record(
             vol,
             user,
             key,
@@ -151,8 +146,8 @@ class BackupScheduler:
             await asyncio.sleep(max(1.0, interval - (time.monotonic() - began)))
 
 
-def install(settings) -> BackupScheduler:
-    scheduler = get_scheduler(settings)
+def install(platform: Platform) -> BackupScheduler:
+    scheduler = scheduler_for(platform)
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable
 from pathlib import Path
+
+from ..storage import Store, Stores, process_stores
 
 FILE_NAME = "backups.sqlite"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS volumes (
+# the schema as it was before the file had migrations (IF NOT EXISTS: older files already have it)
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS volumes (
     volume TEXT PRIMARY KEY,
     username TEXT NOT NULL,
     key TEXT NOT NULL,            -- home | workspace | cache
@@ -21,9 +23,9 @@ CREATE TABLE IF NOT EXISTS volumes (
     size_bytes INTEGER,
     fingerprint TEXT,             -- of the content in ``archive``
     last_ok REAL                  -- last time the volume was known to be backed up
-);
-CREATE INDEX IF NOT EXISTS volumes_user ON volumes (username);
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS volumes_user ON volumes (username)",
+)
 
 COLUMNS = (
     "volume",
@@ -39,29 +41,63 @@ COLUMNS = (
 )
 
 
-class BackupStore:
-    def __init__(self, path: str | Path):
-        self._db = sqlite3.connect(str(path), timeout=5, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+def _get(db: sqlite3.Connection, volume: str) -> dict | None:
+    row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes WHERE volume = ?", (volume,)).fetchone()
+    return dict(zip(COLUMNS, row, strict=True)) if row else None
 
-    def get(self, volume: str) -> dict | None:
-        row = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes WHERE volume = ?", (volume,)).fetchone()
-        return dict(zip(COLUMNS, row, strict=True)) if row else None
 
-    def all(self) -> list[dict]:
-        return [
-            dict(zip(COLUMNS, r, strict=True))
-            for r in self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes ORDER BY username, key")
-        ]
+def _all(db: sqlite3.Connection) -> list[dict]:
+    return [
+        dict(zip(COLUMNS, r, strict=True))
+        for r in db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes ORDER BY username, key")
+    ]
 
-    def of_user(self, username: str) -> list[dict]:
-        return [
-            dict(zip(COLUMNS, r, strict=True))
-            for r in self._db.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM volumes WHERE username = ? ORDER BY key", (username,)
-            )
-        ]
+
+def _of_user(db: sqlite3.Connection, username: str) -> list[dict]:
+    return [
+        dict(zip(COLUMNS, r, strict=True))
+        for r in db.execute(f"SELECT {', '.join(COLUMNS)} FROM volumes WHERE username = ? ORDER BY key", (username,))
+    ]
+
+
+def _record(
+    db: sqlite3.Connection,
+    volume: str,
+    username: str,
+    key: str,
+    ts: float,
+    outcome: str,
+    error: str | None,
+    archive: str | None,
+    size_bytes: int | None,
+    fingerprint: str | None,
+) -> None:
+    ok = outcome in ("ok", "unchanged")
+    db.execute(
+        "INSERT INTO volumes (volume, username, key, last_run, outcome, error, archive, size_bytes, fingerprint, last_ok) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, CASE WHEN ?10 THEN ?4 END) "
+        "ON CONFLICT (volume) DO UPDATE SET username = ?2, key = ?3, last_run = ?4, outcome = ?5, error = ?6, "
+        "archive = COALESCE(?7, archive), size_bytes = COALESCE(?8, size_bytes), "
+        "fingerprint = COALESCE(?9, fingerprint), last_ok = CASE WHEN ?10 THEN ?4 ELSE last_ok END",
+        (volume, username, key, ts, outcome, error, archive, size_bytes, fingerprint, 1 if ok else 0),
+    )
+
+
+class BackupStore(Store):
+    """Each volume's last backup result. Every method queues its work on the file's thread when
+    called and answers an awaitable."""
+
+    FILE_NAME = FILE_NAME
+    MIGRATIONS = (SCHEMA,)
+
+    def get(self, volume: str) -> Awaitable[dict | None]:
+        return self.file.run(_get, volume)
+
+    def all(self) -> Awaitable[list[dict]]:
+        return self.file.run(_all)
+
+    def of_user(self, username: str) -> Awaitable[list[dict]]:
+        return self.file.run(_of_user, username)
 
     def record(
         self,
@@ -74,28 +110,10 @@ class BackupStore:
         archive: str | None = None,
         size_bytes: int | None = None,
         fingerprint: str | None = None,
-    ) -> None:
-        ok = outcome in ("ok", "unchanged")
-        self._db.execute(
-            "INSERT INTO volumes (volume, username, key, last_run, outcome, error, archive, size_bytes, fingerprint, last_ok) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, CASE WHEN ?10 THEN ?4 END) "
-            "ON CONFLICT (volume) DO UPDATE SET username = ?2, key = ?3, last_run = ?4, outcome = ?5, error = ?6, "
-            "archive = COALESCE(?7, archive), size_bytes = COALESCE(?8, size_bytes), "
-            "fingerprint = COALESCE(?9, fingerprint), last_ok = CASE WHEN ?10 THEN ?4 ELSE last_ok END",
-            (volume, username, key, ts, outcome, error, archive, size_bytes, fingerprint, 1 if ok else 0),
-        )
+    ) -> Awaitable[None]:
+        return self.file.run(_record, volume, username, key, ts, outcome, error, archive, size_bytes, fingerprint)
 
 
-class AsyncBackupStore:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stellars-backups-db")
-        self._store: BackupStore | None = None
-
-    async def call(self, method: str, *args, **kwargs):
-        def job():
-            if self._store is None:
-                self._store = BackupStore(self.path)
-            return getattr(self._store, method)(*args, **kwargs)
-
-        return await asyncio.wrap_future(self._executor.submit(job))
+def store_for(data_dir, stores: Stores | None = None) -> BackupStore:
+    """The process's store in the platform's data directory."""
+    return (stores or process_stores()).open(BackupStore, Path(data_dir) / FILE_NAME)

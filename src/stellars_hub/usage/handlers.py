@@ -13,7 +13,7 @@ from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires_global
 from . import report
-from .sampler import get_recorder
+from .sampler import recorder_for
 
 READ_SCOPE = "custom:usage:read"
 # JupyterHub's admin role cannot take custom scopes: admins are recognised by a built-in one
@@ -39,7 +39,7 @@ class UsageAPIHandler(StellarsAPIHandler):
             users, only = sorted(u.name for u in group.users), True
         else:
             users, only = [name for (name,) in self.db.query(orm.User.name).order_by(orm.User.name)], False
-        store = get_recorder(self.stellars).store
+        store = recorder_for(self.platform).store
         data = await store.run(report.build, users, first, last, kind, now, only)
         data["group"] = args["group"] or None
         data["generated_at"] = datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds")

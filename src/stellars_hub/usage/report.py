@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from .store import Figures, UsageStore
+from .store import Figures, UsageRecords
 
 PERIODS = ("day", "week", "month", "range")
 MAX_DAYS = 3660  # a longer range is refused: nobody keeps ten years of samples
@@ -97,7 +97,7 @@ def row(fig: Figures | None, unknown_seconds: float) -> dict:
 
 
 def build(
-    store: UsageStore,
+    store: UsageRecords,
     users: list[str],
     first: date,
     last: date,

@@ -1,5 +1,5 @@
 """The usage recorder: a sampler task on the hub's loop, and the spawner hooks that record
-server starts and stops. One per hub process (``get_recorder``).
+server starts and stops. One per hub, held by the hub's platform (``recorder_for``).
 
 Each pass reads the running servers from the hub's ORM session (read-only), asks the engine for
 their CPU and memory (in the runtime's threads), and writes one pass to usage.sqlite through the
@@ -19,22 +19,21 @@ from jupyterhub import orm
 
 from .. import naming
 from ..runtime import ContainerRuntime
-from .store import FILE_NAME, AsyncUsageStore, ServerSample
+from .store import ServerSample, store_for
 
 log = logging.getLogger("JupyterHub.usage")
 
 STORAGE_EVERY = 3600.0
 GAP_FACTOR = 2.0  # a pass more than this many intervals after the previous one follows downtime
 
-_recorders: dict[str, UsageRecorder] = {}
 _tasks: set[asyncio.Task] = set()
 
 
-def get_recorder(settings) -> UsageRecorder:
-    data_dir = settings["JUPYTERHUB_DATA_DIR"]
-    if data_dir not in _recorders:
-        _recorders[data_dir] = UsageRecorder(settings, data_dir)
-    return _recorders[data_dir]
+def recorder_for(platform) -> UsageRecorder:
+    """The hub's one recorder, held by its platform."""
+    return platform.shared(
+        "usage-recorder", lambda: UsageRecorder(platform.settings, platform.data_dir, platform.runtime)
+    )
 
 
 def container_for(username: str, server: str) -> str:
@@ -44,7 +43,7 @@ def container_for(username: str, server: str) -> str:
 class UsageRecorder:
     def __init__(self, settings, data_dir: str | Path, runtime: ContainerRuntime | None = None):
         self.settings = settings
-        self.store = AsyncUsageStore(Path(data_dir) / FILE_NAME)
+        self.store = store_for(data_dir)  # one per file and process
         self._runtime = runtime
         self._db = None
         self._last_pass: float | None = None
@@ -67,10 +66,10 @@ class UsageRecorder:
 
     # -- spawner hooks (hub loop; the write is queued on the store's thread) -----------------
     def server_starting(self, spawner) -> None:
-        self.store.submit("record_event", spawner.user.name, spawner.name or "", "start", time.time())
+        self.store.record_event(spawner.user.name, spawner.name or "", "start", time.time())  # not awaited
 
     def server_stopped(self, spawner) -> None:
-        self.store.submit("record_event", spawner.user.name, spawner.name or "", "stop", time.time())
+        self.store.record_event(spawner.user.name, spawner.name or "", "stop", time.time())
         self._storage_due.add(spawner.user.name)  # what the session left on the volumes
 
     # -- sampling -----------------------------------------------------------------------------
@@ -87,7 +86,7 @@ class UsageRecorder:
         db = db or self._db
         now = time.time() if now is None else now
         if self._last_pass is None:
-            self._last_pass = await self.store.call("last_pass")
+            self._last_pass = await self.store.last_pass()
         gap = now - self._last_pass if self._last_pass is not None else None
         # after downtime (or at the very first pass) a pass stands for one interval only
         span = gap if gap is not None and 0 < gap <= GAP_FACTOR * self.interval else float(self.interval)
@@ -104,7 +103,7 @@ class UsageRecorder:
                 ServerSample(user, server, active, st.cpu_percent if st else None, st.memory_bytes if st else None)
             )
         prune = now - self.settings["JUPYTERHUB_USAGE_RETENTION_DAYS"] * 86400
-        await self.store.call("record_pass", now, span, samples, prune)
+        await self.store.record_pass(now, span, samples, prune)
         self._last_pass = now
         if self._last_storage is None or now - self._last_storage >= STORAGE_EVERY:
             await self.measure_storage(db, now)
@@ -123,7 +122,7 @@ class UsageRecorder:
             known = [size for v in names if v in info and info[v].exists and (size := info[v].size_bytes) is not None]
             if known:
                 sizes.append((user, sum(known)))
-        await self.store.call("record_storage", now, sizes)
+        await self.store.record_storage(now, sizes)
         if only is None:
             self._last_storage = now
 
@@ -140,9 +139,9 @@ class UsageRecorder:
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
 
-def install(settings) -> UsageRecorder:
+def install(platform) -> UsageRecorder:
     """The usage feature's on_start: the sampler task (once per hub)."""
-    recorder = get_recorder(settings)
+    recorder = recorder_for(platform)
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

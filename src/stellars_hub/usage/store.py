@@ -13,21 +13,25 @@ record for ``JUPYTERHUB_USAGE_RETENTION_DAYS``:
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from ..storage import Store, Stores, process_stores, transaction
+
+T = TypeVar("T")
 
 FILE_NAME = "usage.sqlite"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS passes (
+# the schema as it was before the file had migrations (IF NOT EXISTS: older files already have it)
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS passes (
     ts REAL PRIMARY KEY,        -- end of the span, seconds since the epoch (UTC)
     span REAL NOT NULL          -- seconds the pass stands for: (ts - span, ts]
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS samples (
+) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS samples (
     username TEXT NOT NULL,
     server TEXT NOT NULL,       -- '' for the default server
     ts REAL NOT NULL,           -- the pass
@@ -35,22 +39,22 @@ CREATE TABLE IF NOT EXISTS samples (
     cpu_percent REAL,           -- 100 = one full core; NULL when the engine gave no figure
     memory_bytes INTEGER,
     PRIMARY KEY (username, server, ts)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS samples_ts ON samples (ts);
-CREATE TABLE IF NOT EXISTS events (
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS samples_ts ON samples (ts)",
+    """CREATE TABLE IF NOT EXISTS events (
     username TEXT NOT NULL,
     server TEXT NOT NULL,
     kind TEXT NOT NULL,         -- start | stop
     ts REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
-CREATE TABLE IF NOT EXISTS storage (
+)""",
+    "CREATE INDEX IF NOT EXISTS events_ts ON events (ts)",
+    """CREATE TABLE IF NOT EXISTS storage (
     username TEXT NOT NULL,
     ts REAL NOT NULL,
     bytes INTEGER NOT NULL,
     PRIMARY KEY (username, ts)
-) WITHOUT ROWID;
-"""
+) WITHOUT ROWID""",
+)
 
 
 @dataclass(frozen=True)
@@ -74,16 +78,24 @@ class Figures:
     storage_bytes: int | None = None
 
 
-class UsageStore:
-    """Synchronous access; use from a single thread (``AsyncUsageStore`` owns that thread)."""
+class UsageRecords:
+    """The queries over one connection, synchronous: on the store's thread (``UsageStore``), or
+    with a connection of its own (``UsageRecords.open``: tests and tools)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=5, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    @classmethod
+    def open(cls, path: str | Path) -> UsageRecords:
+        """Records with a connection of their own to the file at ``path`` (its schema made)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path), timeout=5, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        for statement in SCHEMA:
+            db.execute(statement)
+        return cls(db)
 
     def close(self) -> None:
         self._db.close()
@@ -96,8 +108,7 @@ class UsageStore:
         self, ts: float, span: float, samples: Iterable[ServerSample], prune_before: float | None = None
     ) -> None:
         db = self._db
-        with db:
-            db.execute("BEGIN IMMEDIATE")
+        with transaction(db):
             db.execute("INSERT OR REPLACE INTO passes (ts, span) VALUES (?, ?)", (ts, span))
             db.executemany(
                 "INSERT OR REPLACE INTO samples (username, server, ts, active, cpu_percent, memory_bytes) "
@@ -121,16 +132,14 @@ class UsageStore:
         )
 
     def record_storage(self, ts: float, sizes: Iterable[tuple[str, int]]) -> None:
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with transaction(self._db):
             self._db.executemany(
                 "INSERT OR REPLACE INTO storage (username, ts, bytes) VALUES (?, ?, ?)",
                 ((name, ts, size) for name, size in sizes),
             )
 
     def rename(self, old: str, new: str) -> None:
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with transaction(self._db):
             for table in ("samples", "events", "storage"):
                 self._db.execute(f"DELETE FROM {table} WHERE username = ?", (new,))
                 self._db.execute(f"UPDATE {table} SET username = ? WHERE username = ?", (new, old))
@@ -176,32 +185,49 @@ class UsageStore:
         return result
 
 
-class AsyncUsageStore:
-    """The store behind one dedicated thread: the hub's event loop never waits on SQLite."""
+def _records(db: sqlite3.Connection, method: str, *args):
+    return getattr(UsageRecords(db), method)(*args)
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stellars-usage-db")
-        self._store: UsageStore | None = None
 
-    def _call(self, method: str, *args):
-        if self._store is None:
-            self._store = UsageStore(self.path)
-        return getattr(self._store, method)(*args)
+def _with_records(db: sqlite3.Connection, fn: Callable[..., T], *args) -> T:
+    return fn(UsageRecords(db), *args)
 
-    def submit(self, method: str, *args):
-        """Queue a call without waiting (spawner hooks, rename hooks)."""
-        return self._executor.submit(self._call, method, *args)
 
-    async def call(self, method: str, *args):
-        return await asyncio.wrap_future(self.submit(method, *args))
+class UsageStore(Store):
+    """usage.sqlite behind its one thread: the hub's event loop never waits on SQLite. Every
+    method queues its work when called and answers an awaitable."""
 
-    async def run(self, fn, *args):
-        """Run ``fn(store, *args)`` on the store's thread (a report reads many windows at once)."""
+    FILE_NAME = FILE_NAME
+    MIGRATIONS = (SCHEMA,)
 
-        def job():
-            if self._store is None:
-                self._store = UsageStore(self.path)
-            return fn(self._store, *args)
+    def last_pass(self) -> Awaitable[float | None]:
+        return self.file.run(_records, "last_pass")
 
-        return await asyncio.wrap_future(self._executor.submit(job))
+    def record_pass(
+        self, ts: float, span: float, samples: Iterable[ServerSample], prune_before: float | None = None
+    ) -> Awaitable[None]:
+        return self.file.run(_records, "record_pass", ts, span, list(samples), prune_before)
+
+    def record_event(self, username: str, server: str, kind: str, ts: float) -> Awaitable[None]:
+        return self.file.run(_records, "record_event", username, server, kind, ts)
+
+    def record_storage(self, ts: float, sizes: Iterable[tuple[str, int]]) -> Awaitable[None]:
+        return self.file.run(_records, "record_storage", ts, list(sizes))
+
+    def rename(self, old: str, new: str) -> Awaitable[None]:
+        return self.file.run(_records, "rename", old, new)
+
+    def known_seconds(self, start: float, end: float) -> Awaitable[float]:
+        return self.file.run(_records, "known_seconds", start, end)
+
+    def window(self, start: float, end: float, server: str | None = None) -> Awaitable[dict[str, Figures]]:
+        return self.file.run(_records, "window", start, end, server)
+
+    def run(self, fn: Callable[..., T], *args) -> Awaitable[T]:
+        """Run ``fn(records, *args)`` on the store's thread (a report reads many windows at once)."""
+        return self.file.run(_with_records, fn, *args)
+
+
+def store_for(data_dir, stores: Stores | None = None) -> UsageStore:
+    """The process's store in the platform's data directory."""
+    return (stores or process_stores()).open(UsageStore, Path(data_dir) / FILE_NAME)
