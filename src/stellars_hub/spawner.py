@@ -15,6 +15,7 @@ from docker.errors import APIError
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from requests.exceptions import ConnectionError as RequestsConnectionError
+from tornado import web
 from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
 from traitlets.config import Config, Configurable
 
@@ -405,9 +406,12 @@ class StellarsSpawner(DockerSpawner):
                 tail = (await self.docker("logs", self.container_id, tail=3)).decode(errors="replace").strip()
             except Exception:
                 tail = ""
-            raise RuntimeError(
+            # an HTTP error: JupyterHub shows its message to whoever started the lab (a plain
+            # exception of a spawn that fails fast reaches an API caller as a bare 500)
+            raise web.HTTPError(
+                500,
                 f"the lab container stopped before it answered ({status})"
-                + (f"; its last output: {tail}" if tail else "")
+                + (f"; its last output: {tail}" if tail else ""),
             )
 
     # DockerSpawner runs every engine call of every user on ONE thread with one client, so a
