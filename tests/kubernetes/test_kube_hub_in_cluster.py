@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from harness import LAB_IMAGE, RUN_PREFIX, Hub, free_port
+from harness import LAB_IMAGE, PASSWORD, RUN_PREFIX, Hub, free_port
 from kubecluster import manifest_for_run
 
 from stellars_hub import naming
@@ -37,7 +37,7 @@ def adapted_hub_manifests(cluster, proxy_port: int, hub_port: int, api_port: int
             "JUPYTERHUB_HUB_HOST": "127.0.0.1", "JUPYTERHUB_NETWORK_NAME": "host",
             "JUPYTERHUB_HUB_PORT": str(hub_port), "JUPYTERHUB_NOTEBOOK_IMAGE": LAB_IMAGE,
             "JUPYTERHUB_GPU_ENABLED": "0", "JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin",
-            "JUPYTERHUB_K8S_VOLUME_SIZE": "1Gi",
+            "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD, "JUPYTERHUB_K8S_VOLUME_SIZE": "1Gi",
             # the in-cluster configuration's address of the API server (no kube-proxy here)
             "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "6443",
         }.items():
@@ -61,16 +61,17 @@ def test_hub_deployment_runs_in_the_cluster_and_spawns_a_lab(k8s_cluster, hub_ku
                                                                      check=False).stdout[-3000:]
         pod = [p for p in cluster.names("pod") if p.startswith("stellars-hub-")]
         assert pod, "no hub pod"
-        hub = Hub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin"}, port=proxy_port)
+        hub = Hub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin", "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD},
+                  port=proxy_port)
         name, session = hub.new_user("kc")
         hub.start_server(session, name, timeout=300)
         lab = cluster.get("pod", naming.container_name(name))
         assert lab is not None and lab["status"]["phase"] == "Running"
         assert lab["metadata"]["labels"]["hub.jupyter.org/username"]
         assert hub.lab(name, "GET", "api/status").status_code == 200
-        # the hub's own health check sees its database and the API server
-        health = hub.admin_session().get(hub.hub_url + "health", timeout=30)
-        assert health.status_code == 200, health.text
+        # the hub's readiness sees its database, the API server and the proxy
+        ready = hub.admin_session().get(hub.hub_url + "readiness", timeout=30)
+        assert ready.status_code == 200, ready.text
         hub.stop_server(session, name, timeout=180)
     finally:
         cluster.run("delete", "deployment", "stellars-hub", "--wait=true", "--timeout=120s", check=False, timeout=180)

@@ -69,6 +69,10 @@ class Policies:
         return self._engine_cpus
 
     async def pre_spawn(self, spawner) -> None:
+        from ..spawner import StellarsSpawner
+
+        if not isinstance(spawner, StellarsSpawner):
+            return  # group policies shape Docker labs only (not yet Kubernetes pods)
         spec = await self.spec_for(spawner)
         ncpu = await self.engine_cpus(spawner)
         if ncpu and spec.host_config.get("nano_cpus", 0) > ncpu * 10**9:

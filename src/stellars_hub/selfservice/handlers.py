@@ -27,8 +27,9 @@ def server_spawner(user, server_name: str):
 def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
     """(key -> volume name, the specs that may be reset) of one server. A named server sharing
     the default server's home never offers that home for reset."""
-    names = naming.server_volume_names(user.name, spawner.name, spawner.volume_specs, spawner.shared_home)
-    specs = tuple(v for v in spawner.volume_specs if not (spawner.name and spawner.shared_home and v.key == "home"))
+    shared_home = getattr(spawner, "shared_home", False)  # named servers are a Docker-backend feature
+    names = naming.server_volume_names(user.name, spawner.name, spawner.volume_specs, shared_home)
+    specs = tuple(v for v in spawner.volume_specs if not (spawner.name and shared_home and v.key == "home"))
     return names, specs
 
 

@@ -54,7 +54,6 @@ ROWS: dict[tuple[str, str], Row] = {
         "admin filtered",
         "JupyterHub's user update; renames carry the platform's records",
         body={"admin": "maybe"},
-        destructive=True,
     ),
     ("/policies", "GET"): _r(200, ADMIN, "group policies page", page=True),
     ("/api/policies", "GET"): _r(200, ADMIN + " custom", "every group's policy", custom="custom:policies:read"),
@@ -125,7 +124,7 @@ ROWS: dict[tuple[str, str], Row] = {
         400,
         "admin filtered custom",
         "restore a volume from a backup",
-        custom="custom:backups:restore!user={t}",
+        custom="custom:backups:restore",  # users do not hold it on themselves: a service's token
         body={},
         destructive=True,
     ),
