@@ -102,4 +102,5 @@ esac
 port=${STELLARS_HTTPS_PORT:-443}
 [[ "$port" == 443 ]] && port="" || port=":$port"
 echo "Stellars JupyterHub DS is running at https://${CERTIFICATE_DOMAIN_NAME:-localhost}$port$base"
-echo "First sign-in: sign up as '${JUPYTERHUB_ADMIN:-admin}' (authorised at once), then log in. Stop with: make down"
+echo "First sign-in: log in as '${JUPYTERHUB_ADMIN:-admin}' with JUPYTERHUB_ADMIN_PASSWORD or, when it was not" \
+  "set, the generated one: docker exec $hub cat /data/initial-admin-password (then change it). Stop with: make down"
