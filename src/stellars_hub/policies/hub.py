@@ -71,10 +71,10 @@ class Policies:
     async def pre_spawn(self, spawner) -> None:
         from ..spawner import StellarsSpawner
 
-        if not isinstance(spawner, StellarsSpawner):
-            return  # group policies shape Docker labs only (not yet Kubernetes pods)
         spec = await self.spec_for(spawner)
-        ncpu = await self.engine_cpus(spawner)
+        # the Kubernetes spawner reads only the privileges (and refuses the engine socket); the
+        # engine's CPU count is a Docker question
+        ncpu = await self.engine_cpus(spawner) if isinstance(spawner, StellarsSpawner) else None
         if ncpu and spec.host_config.get("nano_cpus", 0) > ncpu * 10**9:
             spec.host_config["nano_cpus"] = ncpu * 10**9  # more CPUs than the host has means all of them
         # fresh objects every start (never merged into the configured traits)
