@@ -12,6 +12,7 @@ Run alone: ``.venv/bin/python bench/activity_bench.py``.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -57,9 +58,14 @@ def _hub_with_users(root: Path, users: int, extra_env: dict | None = None) -> tu
     store = SampleStore(root / FILE_NAME)
     now = time.time()
     per_user = RETENTION_DAYS * 86400 // INTERVAL
-    for k in range(per_user):
-        ts = now - (per_user - k) * INTERVAL
-        store.record(ts, ((n, (i + k) % 3 == 0) for i, n in enumerate(names + [hub.admin])), prune_before=0)
+
+    async def fill():  # the store answers awaitables and queues its work from a running loop
+        for k in range(per_user):
+            ts = now - (per_user - k) * INTERVAL
+            await store.record(ts, ((n, (i + k) % 3 == 0) for i, n in enumerate(names + [hub.admin])),
+                               prune_before=0)
+
+    asyncio.run(fill())
     store.close()
     hub._admin_session = None
     hub.start(timeout=120)

@@ -107,7 +107,9 @@ def run():
         _broadcast(hub, names)  # warm-up: first connections, first token look-ups
 
         urls = _lab_urls(names)
-        tokens = {n: hub.token_for(n, scopes=[f"access:servers!server={n}/"]) for n in names}
+        # the scopes the hub's own broadcast tokens carry: the server, and the lab's admission scope
+        tokens = {n: hub.token_for(n, scopes=[f"access:servers!server={n}/", f"custom:labaccess:enter!user={n}"])
+                  for n in names}
         _direct(urls, tokens, n=0)  # warm-up: the labs check these tokens with the hub once
         t_timed = time.time()
         ones, twenties, direct_ones, direct_twenties = [], [], [], []

@@ -397,7 +397,7 @@ class StellarsSpawner(DockerSpawner):
 
         # a 404 is some other server on this port (another lab whose URLs differ), not ours
         if await wait_until_answering(
-            url, self.http_timeout, alive=alive, answered=lambda code: code < 500 and code != 404
+            url, self.http_timeout, alive=alive, answered=lambda code: code < 500 and code != 404, address=(ip, port)
         ):
             return
         status = await super().poll()

@@ -24,6 +24,15 @@ def lab_url_through_proxy(proxy_public_url: str, user_url: str) -> str:
     return f"{parsed.scheme}://{host}{port}{user_url}api"
 
 
+def lab_address(spawner) -> tuple[str, int] | None:
+    """Where the lab itself listens, to knock on before looking through the proxy (None: unknown)."""
+    server = spawner.server
+    ip = server.ip if server is not None else ""
+    if not ip or ip in ("0.0.0.0", "::") or not server.port:
+        return None
+    return ip, server.port
+
+
 async def restart_in_place(
     *, user, runtime: ContainerRuntime, proxy, db, stop_timeout: int, ready_timeout: int, spawner=None
 ) -> dict:
@@ -52,7 +61,7 @@ async def restart_in_place(
     PROGRESS[user.name] = {"phase": "waiting for the lab", "since": time.time()}
     server_url = spawner.server.base_url if spawner.name else user.url
     url = lab_url_through_proxy(proxy.public_url, server_url)
-    if not await wait_until_answering(url, ready_timeout):
+    if not await wait_until_answering(url, ready_timeout, address=lab_address(spawner)):
         raise TimedOut(
             f"the container restarted but the lab did not answer within {ready_timeout} s; "
             "stop your server and start it again (your files are safe)",
