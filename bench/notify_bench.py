@@ -21,7 +21,8 @@ from harness import RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects  # no
 from stellars_hub import naming  # noqa: E402
 from stellars_hub.labnotify import INGEST_PATH, payload  # noqa: E402
 
-from bench.phases import hub_events  # noqa: E402
+from bench.pages_bench import _hub_pid  # noqa: E402
+from bench.phases import container_cpu_seconds, hub_events, process_cpu_seconds  # noqa: E402
 
 LABS = 20
 HANGING = 5
@@ -82,6 +83,28 @@ def _direct(urls: dict[str, str], tokens: dict[str, str], n: int = REPEAT) -> fl
     return statistics.median([asyncio.run(once()) for _ in range(max(1, n))])
 
 
+def _cpu_lines(lab_cpu, direct_lab_cpu, hub_cpu, one) -> dict:
+    """The labs' CPU per 20-lab broadcast and the least wall time it allows on this machine's
+    cores: the part of the ratio that is the labs' own work, whatever the hub does."""
+    import os
+
+    cores = os.cpu_count() or 1
+    lines = {"hub process CPU per 20-lab broadcast (median)": statistics.median(hub_cpu)}
+    if lab_cpu:
+        labs = statistics.median(lab_cpu)
+        floor = labs / cores
+        lines.update({
+            "the 20 labs' CPU per hub broadcast (median, cgroups)": labs,
+            "the 20 labs' CPU per direct POST to all 20 (median)":
+                statistics.median(direct_lab_cpu) if direct_lab_cpu else float("nan"),
+            f"least wall time of the labs' own work on {cores} cores": floor,
+            # 20 labs take at least: the 1-lab broadcast less its one lab's share, plus all 20
+            "ratio floor from the labs' own work ((1 lab - a lab's CPU + that) / 1 lab)":
+                f"{(one - labs / LABS + floor) / one:.2f}",
+        })
+    return lines
+
+
 def _hub_side(hub, names, since: float) -> dict:
     """What the hub logged during the timed broadcasts: the labs' token checks (GET
     /hub/api/user) and the tokens it issued."""
@@ -112,12 +135,28 @@ def run():
                   for n in names}
         _direct(urls, tokens, n=0)  # warm-up: the labs check these tokens with the hub once
         t_timed = time.time()
-        ones, twenties, direct_ones, direct_twenties = [], [], [], []
+        ids = [engine().containers.get(naming.container_name(n)).id for n in names]
+        hub_pid = _hub_pid(hub)
+
+        def cpu():  # (the 20 labs together, the hub process) in CPU seconds
+            labs = [container_cpu_seconds(i) for i in ids]
+            return (None if None in labs else sum(labs)), process_cpu_seconds(hub_pid)
+
+        ones, twenties, direct_ones, direct_twenties, lab_cpu, hub_cpu, direct_lab_cpu = [], [], [], [], [], [], []
         for _ in range(REPEAT):  # interleaved, so hub and direct rounds see the same load
             ones.append(_timed(hub, names[:1], 1, n=1))
+            before = cpu()
             twenties.append(_timed(hub, names, LABS, n=1))
+            after = cpu()
+            if before[0] is not None and after[0] is not None:
+                lab_cpu.append(after[0] - before[0])
+            hub_cpu.append(after[1] - before[1])
             direct_ones.append(_direct({names[0]: urls[names[0]]}, tokens, n=1))
+            before = cpu()
             direct_twenties.append(_direct(urls, tokens, n=1))
+            after = cpu()
+            if before[0] is not None and after[0] is not None:
+                direct_lab_cpu.append(after[0] - before[0])
         hub_side = _hub_side(hub, names, t_timed)
         one, twenty = statistics.median(ones), statistics.median(twenties)
         direct_one, direct_twenty = statistics.median(direct_ones), statistics.median(direct_twenties)
@@ -140,6 +179,9 @@ def run():
                  "direct POST from the bench, 20 labs at once": direct_twenty,
                  "hub's fixed cost per broadcast (1 lab: broadcast - direct)": one - direct_one,
                  "hub's own share, 20 labs (broadcast - direct)": twenty - direct_twenty,
+                 "hub: 19 more labs cost (20 labs - 1 lab)": twenty - one,
+                 "labs' own: 19 more labs cost, direct POST (20 - 1)": direct_twenty - direct_one,
+                 **_cpu_lines(lab_cpu, direct_lab_cpu, hub_cpu, one),
                  f"lab token checks at the hub during {2 * REPEAT} timed broadcasts and direct POSTs":
                      f"{hub_side['checks']} requests",
                  "broadcast tokens the hub holds for the 20 users": f"{hub_side['issued']} tokens",

@@ -185,3 +185,36 @@ def stop_breakdown(events, t_request: float, t_stopped: float) -> dict[str, floa
     ]
     return {name: marks[b] - marks[a] for name, a, b in phases
             if marks.get(a) is not None and marks.get(b) is not None}
+
+
+def container_cpu_seconds(container_id: str) -> float | None:
+    """CPU time a container has used so far, from its cgroup (v1 cpuacct or v2 cpu.stat, the
+    engine's cgroupfs or systemd layout); None when this machine keeps it elsewhere."""
+    from pathlib import Path
+
+    v1 = [f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage",
+          f"/sys/fs/cgroup/cpu,cpuacct/docker/{container_id}/cpuacct.usage",
+          f"/sys/fs/cgroup/cpuacct/system.slice/docker-{container_id}.scope/cpuacct.usage"]
+    for path in v1:
+        try:
+            return int(Path(path).read_text()) / 1e9
+        except (OSError, ValueError):
+            pass
+    for path in (f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat",
+                 f"/sys/fs/cgroup/docker/{container_id}/cpu.stat"):
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith("usage_usec "):
+                    return int(line.split()[1]) / 1e6
+        except (OSError, ValueError):
+            pass
+    return None
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (its threads included), from /proc."""
+    import os
+    from pathlib import Path
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -59,6 +59,8 @@ class Labs(Configurable):
     cpu_limit = setting("JUPYTERHUB_LAB_CPU_LIMIT")
     pids_limit = setting("JUPYTERHUB_LAB_PIDS_LIMIT")
     concurrent_spawn_limit = setting("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT")
+    starts_at_once = setting("JUPYTERHUB_LAB_STARTS_AT_ONCE")
+    cpu_shares = setting("JUPYTERHUB_LAB_CPU_SHARES")
 
 
 class NamedServers(Configurable):

@@ -469,6 +469,26 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1000,
         trait="Labs.concurrent_spawn_limit",
     ),
+    _S(
+        "JUPYTERHUB_LAB_STARTS_AT_ONCE",
+        "0",
+        "Labs",
+        "Labs the hub starts at once, from their container's start until they answer; later starts wait their turn, so a class's first labs answer in seconds instead of all at the end (0 = twice the engine's CPUs)",
+        kind="int",
+        minimum=0,
+        maximum=1000,
+        trait="Labs.starts_at_once",
+    ),
+    _S(
+        "JUPYTERHUB_LAB_CPU_SHARES",
+        "256",
+        "Labs",
+        "Relative CPU weight of a lab while the CPUs are contended (Docker's cpu_shares; its default 1024 stays the hub's): labs take all idle CPU, but a class of labs starting at once cannot starve the hub (0 = the engine's default)",
+        kind="int",
+        minimum=0,
+        maximum=262144,
+        trait="Labs.cpu_shares",
+    ),
     # GPU
     _S(
         "JUPYTERHUB_GPU_ENABLED",

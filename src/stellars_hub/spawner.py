@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import random
@@ -16,7 +17,7 @@ from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from tornado import web
-from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
+from traitlets import Bool, Dict, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import Config, Configurable
 
 from . import naming
@@ -262,6 +263,8 @@ class StellarsSpawner(DockerSpawner):
         if self.network_per_lab and not self.hub_container:
             # the hub runs on the host: labs reach it through their own network's gateway
             extra.setdefault("extra_hosts", {self.hub_alias: "host-gateway"})
+        if self.labs.cpu_shares and "cpu_shares" not in extra:
+            extra["cpu_shares"] = self.labs.cpu_shares  # below the hub's weight: see JUPYTERHUB_LAB_CPU_SHARES
         if self.gpu_enabled and "device_requests" not in extra:  # a policy's GPU choice wins
             extra["device_requests"] = [dict(self.GPU_REQUEST)]
         try:
@@ -371,9 +374,55 @@ class StellarsSpawner(DockerSpawner):
             # every lab shares the host's ports: give each start a free one, loopback only
             self.ip = "127.0.0.1"
             self.port = self._free_host_port()
-        ip, port = await super().start()
-        await self._wait_for_lab(ip, port)
+        async with _StartTurn(await self._start_gate(), self):
+            ip, port = await super().start()
+            await self._wait_for_lab(ip, port)
         return ip, port
+
+    # Labs starting at once (container start until the lab answers). Starting is the lab's
+    # CPU-heavy moment (interpreter, imports); thirty at once share the CPUs and all answer at
+    # the very end, queued they answer one batch after another, the last no later.
+    starts_at_once = Integer(
+        config=True, help="Labs starting at once; later starts wait their turn (default: c.Labs.starts_at_once)"
+    )
+
+    @default("starts_at_once")
+    def _starts_at_once_default(self):
+        return self.labs.starts_at_once
+
+    _gate: asyncio.Semaphore | None = None
+    waiting_to_start = 0  # starts waiting for a turn (this process)
+
+    async def _start_gate(self) -> asyncio.Semaphore:
+        cls = StellarsSpawner
+        if cls._gate is None:
+            size = self.starts_at_once
+            if not size:
+                try:
+                    size = 2 * int((await self.docker("info"))["NCPU"])
+                except Exception as exc:  # the start itself will report an engine that is down
+                    self.log.warning("Could not read the engine's CPU count (%s); starting 8 labs at once", exc)
+                    size = 8
+            if cls._gate is None:  # another start may have sized it meanwhile
+                cls._gate = asyncio.Semaphore(size)
+                self.log.info("Labs start %d at once; later starts wait their turn", size)
+        return cls._gate
+
+    _waiting_for_turn = False
+
+    async def progress(self):
+        """The spawn page's progress: whether this start waits for its turn (JupyterHub ends
+        the stream when the start is over)."""
+        said = None
+        while self._spawn_pending:
+            if self._waiting_for_turn:
+                message = f"Waiting for other labs to start first ({StellarsSpawner.waiting_to_start} waiting)"
+            else:
+                message = "Starting the lab" if said else None
+            if message and message != said:
+                yield {"progress": 10 if self._waiting_for_turn else 50, "message": message}
+                said = message
+            await asyncio.sleep(0.5)
 
     async def stop(self, now=False):
         try:
@@ -447,6 +496,25 @@ class StellarsSpawner(DockerSpawner):
         if self.host_network:
             return "127.0.0.1", self.port
         return await super().get_ip_and_port()
+
+
+class _StartTurn:
+    """Holds one of the gate's turns for a start; counts the starts still waiting for one."""
+
+    def __init__(self, gate: asyncio.Semaphore, spawner: StellarsSpawner):
+        self.gate, self.spawner = gate, spawner
+
+    async def __aenter__(self):
+        StellarsSpawner.waiting_to_start += 1
+        self.spawner._waiting_for_turn = True
+        try:
+            await self.gate.acquire()
+        finally:
+            StellarsSpawner.waiting_to_start -= 1
+            self.spawner._waiting_for_turn = False
+
+    async def __aexit__(self, *exc):
+        self.gate.release()
 
 
 class ConfiguredUserVolumes(Configurable):
