@@ -64,6 +64,7 @@ def test_default_limits_are_on_the_container_and_hold(hub):
     assert host["MemorySwap"] == MEMORY_MB * 1024 * 1024  # no swap on top of the limit
     assert host["NanoCpus"] == int(CPUS * 1e9)
     assert host["PidsLimit"] == PIDS
+    assert host["CpuShares"] == 256  # JUPYTERHUB_LAB_CPU_SHARES's default: below the hub's weight
     assert "no-new-privileges:true" in host["SecurityOpt"]
     assert "NET_RAW" in host["CapDrop"]
     assert host["Privileged"] is False
