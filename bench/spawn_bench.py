@@ -109,5 +109,5 @@ def run():
               "what the ratio can reach (medians)": {
                   "hub's own share (hub spawn - bare run of the lab's own command)": hub_s - su_s,
                   "the lab command's own extra (jupyterhub-singleuser - jupyter server)": su_s - bare_s,
-                  "ratio floor: bare jupyterhub-singleuser / bare jupyter server": f"{su_s / bare_s:.2f}",
+                  "the lab command alone: bare jupyterhub-singleuser / bare jupyter server": f"{su_s / bare_s:.2f}",
               }})]
