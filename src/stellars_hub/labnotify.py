@@ -14,13 +14,16 @@ revoked at once, so a lab that wakes up later cannot show a message reported as 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
+import socket
 import time
 from dataclasses import dataclass
 
 from jupyterhub import orm
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.netutil import DefaultLoopResolver, Resolver
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +142,7 @@ async def deliver(
         return Delivery(user.name, FAILED, NOT_RUNNING)
     own_client = client is None
     if client is None:
-        client = AsyncHTTPClient(force_instance=True)
+        client = http_client(10)
     try:
         result, token, was_kept = await _post(user, body, timeout, note, client)
         if result.ok:
@@ -187,6 +190,29 @@ async def _post(user, body, timeout, note, client) -> tuple[Delivery, str | None
         return Delivery(user.name, FAILED, f"unexpected error: {exc.__class__.__name__}"), token, was_kept
 
 
+class LiteralResolver(Resolver):
+    """Answers an IP address (how the hub knows a lab: ``server.ip``) at once; a name is
+    resolved as usual. Tornado's default resolver sends every request's host, literal or not,
+    to getaddrinfo on a thread, a hand-off that cost the event loop more per lab than the POST."""
+
+    def initialize(self) -> None:
+        self.names = DefaultLoopResolver()
+
+    async def resolve(self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC) -> list:
+        try:
+            ip = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return await self.names.resolve(host, port, family)
+        if ip.version == 6:
+            return [(socket.AF_INET6, (str(ip), port, 0, 0))]
+        return [(socket.AF_INET, (str(ip), port))]
+
+
+def http_client(max_clients: int) -> AsyncHTTPClient:
+    """A client of its own for one delivery round (tornado's shared one allows 10 connections)."""
+    return AsyncHTTPClient(force_instance=True, max_clients=max_clients, resolver=LiteralResolver())
+
+
 def _accepted(body: bytes) -> bool:
     try:
         return json.loads(body).get("success") is True
@@ -213,7 +239,7 @@ async def deliver_many(
     if not users:
         return []
     gate = asyncio.Semaphore(concurrency)
-    client = AsyncHTTPClient(force_instance=True, max_clients=concurrency)
+    client = http_client(concurrency)
 
     async def one(user):
         async with gate:

@@ -249,3 +249,15 @@ async def test_concurrency_bound_is_honoured(db, hanging_url):
 
 async def test_nothing_to_do():
     assert await labnotify.deliver_many([], labnotify.payload("hi")) == []
+
+
+async def test_literal_resolver_answers_addresses_itself_and_names_as_usual():
+    import socket
+
+    from stellars_hub.labnotify import LiteralResolver
+
+    resolver = LiteralResolver()
+    assert await resolver.resolve("10.1.2.3", 8888) == [(socket.AF_INET, ("10.1.2.3", 8888))]
+    assert await resolver.resolve("[fd00::5]", 8888) == [(socket.AF_INET6, ("fd00::5", 8888, 0, 0))]
+    by_name = await resolver.resolve("localhost", 8888)
+    assert by_name and all(addr[1] == 8888 for _, addr in by_name)
