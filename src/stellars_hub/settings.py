@@ -473,7 +473,7 @@ SETTINGS: tuple[Setting, ...] = (
         "JUPYTERHUB_LAB_STARTS_AT_ONCE",
         "0",
         "Labs",
-        "Labs the hub starts at once, from their container's start until they answer; later starts wait their turn, so a class's first labs answer in seconds instead of all at the end (0 = twice the engine's CPUs)",
+        "Labs the hub starts at once, from their container's start until they answer; later starts wait their turn, so a class's first labs answer in seconds instead of all at the end (0 = as many as the engine has CPUs)",
         kind="int",
         minimum=0,
         maximum=1000,

@@ -381,7 +381,8 @@ class StellarsSpawner(DockerSpawner):
 
     # Labs starting at once (container start until the lab answers). Starting is the lab's
     # CPU-heavy moment (interpreter, imports); thirty at once share the CPUs and all answer at
-    # the very end, queued they answer one batch after another, the last no later.
+    # the very end, queued they answer one batch after another, the last no later. One per CPU:
+    # the labs starting then weigh less than the hub together (JUPYTERHUB_LAB_CPU_SHARES).
     starts_at_once = Integer(
         config=True, help="Labs starting at once; later starts wait their turn (default: c.Labs.starts_at_once)"
     )
@@ -399,7 +400,7 @@ class StellarsSpawner(DockerSpawner):
             size = self.starts_at_once
             if not size:
                 try:
-                    size = 2 * int((await self.docker("info"))["NCPU"])
+                    size = int((await self.docker("info"))["NCPU"])
                 except Exception as exc:  # the start itself will report an engine that is down
                     self.log.warning("Could not read the engine's CPU count (%s); starting 8 labs at once", exc)
                     size = 8
