@@ -500,22 +500,29 @@ class StellarsSpawner(DockerSpawner):
 
 
 class _StartTurn:
-    """Holds one of the gate's turns for a start; counts the starts still waiting for one."""
+    """Holds one of the gate's turns for a start; counts the starts still waiting for one. A
+    start waits at most half its start timeout (JupyterHub's clock runs while it waits), then
+    goes ahead without a turn rather than fail."""
 
     def __init__(self, gate: asyncio.Semaphore, spawner: StellarsSpawner):
         self.gate, self.spawner = gate, spawner
+        self.held = False
 
     async def __aenter__(self):
         StellarsSpawner.waiting_to_start += 1
         self.spawner._waiting_for_turn = True
         try:
-            await self.gate.acquire()
+            await asyncio.wait_for(self.gate.acquire(), self.spawner.start_timeout / 2)
+            self.held = True
+        except asyncio.TimeoutError:
+            self.spawner.log.info("Starting %s's lab without waiting longer for a turn", self.spawner.user.name)
         finally:
             StellarsSpawner.waiting_to_start -= 1
             self.spawner._waiting_for_turn = False
 
     async def __aexit__(self, *exc):
-        self.gate.release()
+        if self.held:
+            self.gate.release()
 
 
 class ConfiguredUserVolumes(Configurable):
