@@ -509,6 +509,10 @@ class _StartTurn:
         self.held = False
 
     async def __aenter__(self):
+        if not self.gate.locked():  # a free turn is taken at once: this start never waited
+            await self.gate.acquire()
+            self.held = True
+            return self
         StellarsSpawner.waiting_to_start += 1
         self.spawner._waiting_for_turn = True
         try:
