@@ -6,22 +6,16 @@ from tornado import web
 
 from .. import naming, policies
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import http_error, translate
-from ..web.permissions import allowed, requires
+from ..web.errors import translate
+from ..web.permissions import allowed, requires, requires_server
 from ..web.ratelimit import RateLimiter
+from ..web.servers import server_spawner
 from ..web.volumesizes import volume_size_cache
 from . import restart, state, volumes
 
 RESET_SCOPE = "custom:volumes:reset"
 READ_SCOPE = "custom:volumes:read"
 READS_PER_MINUTE = 60  # manage-volumes GETs per caller
-
-
-def server_spawner(user, server_name: str):
-    """The spawner of the user's default server ('') or of one of their named servers."""
-    if server_name and server_name not in user.orm_spawners:
-        raise http_error(404, f"{user.name} has no server named {server_name!r}")
-    return user.spawners[server_name]
 
 
 def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
@@ -60,7 +54,7 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
 
 
 class RestartServerAPIHandler(SelfServiceAPIHandler):
-    @requires("read:servers")
+    @requires_server("read:servers")
     async def get(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
         server_spawner(user, server_name)
@@ -82,7 +76,7 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         info = await self.runtime.inspect_container(spawner.container_id or spawner.container_name)
         return await policies.outdated_reason(self.platform, spawner, info)
 
-    @requires("servers")
+    @requires_server("servers")
     async def post(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
@@ -123,7 +117,7 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
 
 
 class ManageVolumesAPIHandler(SelfServiceAPIHandler):
-    @requires(READ_SCOPE, "admin:servers")
+    @requires_server(READ_SCOPE, "admin:servers")
     async def get(self, user_name, server_name=""):
         # reads are cheap now (sizes from the cache) but still bounded per caller
         self.settings.setdefault("stellars_volume_read_limiter", RateLimiter(READS_PER_MINUTE, 60)).hit(
@@ -145,7 +139,7 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
             }
         )
 
-    @requires(RESET_SCOPE, "admin:servers")
+    @requires_server(RESET_SCOPE, "admin:servers")
     async def delete(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
