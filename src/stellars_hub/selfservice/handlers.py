@@ -57,20 +57,21 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
     @requires_server("read:servers")
     async def get(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
-        server_spawner(user, server_name)
+        spawner = server_spawner(user, server_name)
         busy = self.user_locks.busy(user.name)
         progress = restart.PROGRESS.get(user.name) if busy == "restart-server" else None
         self.write_json(
             {
                 "running": bool(progress),
                 "progress": progress,
-                "recreate": None if progress else await self.outdated(user),
+                "recreate": None if progress else await self.outdated(user, spawner),
             }
         )
 
-    async def outdated(self, user) -> str | None:
-        """Why Restart Server would recreate the lab instead of restarting it in place."""
-        spawner = user.spawner
+    async def outdated(self, user, spawner=None) -> str | None:
+        """Why Restart Server would recreate this lab (default: the default server's) instead of
+        restarting it in place."""
+        spawner = spawner or user.spawner
         if not spawner.active or spawner.pending:
             return None
         info = await self.runtime.inspect_container(spawner.container_id or spawner.container_name)
@@ -84,15 +85,16 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         async def work():
             state.require_running(user, spawner)  # inside the lock: nobody can change it under us
             try:
-                reason = await self.outdated(user)
-                if reason:
+                reason = await self.outdated(user, spawner)
+                if reason:  # the server's own lab is recreated, never another of the user's
                     return await restart.recreate(
                         user=user,
                         reason=reason,
                         proxy=self.proxy,
-                        stop=lambda: self.stop_single_user(user),
-                        spawn=lambda: self.spawn_single_user(user),
+                        stop=lambda: self.stop_single_user(user, server_name),
+                        spawn=lambda: self.spawn_single_user(user, server_name),
                         ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                        server_name=server_name,
                     )
                 return await restart.restart_in_place(
                     user=user,
