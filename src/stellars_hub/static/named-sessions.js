@@ -123,7 +123,11 @@
     }
     for (const server of running) {
       const info = await window.stellarsApi("GET", base + "servers/" + encodeURIComponent(server) + "/session-info");
-      if (info.culler_enabled && info.server_active && info.time_remaining_seconds !== null) render(server, info);
+      if (!info.culler_enabled) {
+        poller.stop(); // culling is off for the whole hub: there is no deadline to show
+        return false;
+      }
+      if (info.server_active && info.time_remaining_seconds !== null) render(server, info);
       else if (cards.has(server)) {
         cards.get(server).card.remove();
         cards.delete(server);
@@ -133,6 +137,12 @@
   }
 
   setInterval(tick, 1000);
-  window.stellarsPoll(() => refresh().catch(() => false), REFRESH_MS, 8 * REFRESH_MS);
+  const poller = window.stellarsPoll(() => refresh().catch(() => false), REFRESH_MS, 8 * REFRESH_MS);
+  // JupyterHub's own start/stop buttons in the named-server list: look again once they acted
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("tr.home-server-row button, tr.home-server-row a.btn")) {
+      for (const ms of [3000, 10000]) setTimeout(() => refresh().catch(() => {}), ms);
+    }
+  });
   window.stellarsNamedSessions = { refresh };
 })();
