@@ -11,21 +11,27 @@ from .validation import Broadcast
 CONCURRENCY = 32  # labs contacted at once; more hanging labs than this cost one more timeout each
 
 
-def running_users(db, users) -> list:
-    """Users whose default server is up and ready, by name. ``users`` is the hub's UserDict."""
+def running_labs(db, users, only=None) -> list[tuple]:
+    """(user, spawner) of every server that is up and ready, named servers included, by user
+    name then server name ('' first). ``users`` is the hub's UserDict; ``only``: user ids."""
+    query = db.query(orm.Spawner).filter(orm.Spawner.server_id.isnot(None))
+    if only is not None:
+        query = query.filter(orm.Spawner.user_id.in_(only))
     found = []
-    for orm_spawner in db.query(orm.Spawner).filter(orm.Spawner.server_id.isnot(None), orm.Spawner.name == ""):
+    for orm_spawner in query:
         user = users[orm_spawner.user]
-        if user.spawner.ready:
-            found.append(user)
-    return sorted(found, key=lambda u: u.name)
+        spawner = user.spawners[orm_spawner.name]
+        if spawner.ready:
+            found.append((user, spawner))
+    return sorted(found, key=lambda lab: (lab[0].name, lab[1].name))
 
 
 def recipients(db, users, wanted: Broadcast) -> list:
-    """The users to contact: every running lab, or the chosen users (unknown names: BadRequest;
-    known users whose server is not running stay in and fail as 'server not running')."""
+    """The labs to contact, as (user, spawner): every running lab, or every running lab of the
+    chosen users (unknown names: BadRequest; a chosen user with no server running stays in as
+    their default server and fails as 'server not running')."""
     if wanted.recipients is None:
-        chosen = running_users(db, users)
+        chosen = running_labs(db, users)
         if not chosen:
             raise Conflict("no lab is running, so nobody would receive it; nothing was sent")
         return chosen
@@ -34,8 +40,9 @@ def recipients(db, users, wanted: Broadcast) -> list:
         orm_user = orm.User.find(db, name)
         if orm_user is None:
             unknown.append(name)
-        else:
-            chosen.append(users[orm_user])
+            continue
+        user = users[orm_user]
+        chosen.extend(running_labs(db, users, only=[orm_user.id]) or [(user, user.spawner)])
     if unknown:
         raise BadRequest("recipients: no user named " + ", ".join(repr(n) for n in unknown) + "; nothing was sent")
     return chosen
