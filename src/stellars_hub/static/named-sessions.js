@@ -10,16 +10,7 @@
   const REFRESH_MS = 60000;
   const cards = new Map(); // server name -> {card, deadlineMs}
 
-  const pad = (n) => String(n).padStart(2, "0");
-  function clock(seconds) {
-    if (seconds <= 0) return "any moment now";
-    let s = Math.floor(seconds);
-    const d = Math.floor(s / 86400);
-    s %= 86400;
-    const hms = `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-    return d ? `${d} d ${hms}` : hms;
-  }
-  const level = (s) => (s < 1800 ? "red" : s < 3600 ? "amber" : "normal");
+  const { clock, level } = window.stellarsCountdown;
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
