@@ -328,6 +328,7 @@ def _inspect_document(pod: dict) -> dict:
         },
         "RestartCount": lab.get("restartCount", 0),
         "NetworkSettings": {},
+        "Config": {"Labels": dict(meta.get("labels") or {})},  # the policy fingerprint among them
         "Pod": {
             "name": meta.get("name"),
             "namespace": meta.get("namespace"),
