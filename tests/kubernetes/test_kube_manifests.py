@@ -31,7 +31,8 @@ def test_manifests_pass_the_api_servers_validation(k8s_cluster, hub_kubeconfig, 
 
 
 NEEDED = [("create", "pods"), ("delete", "pods"), ("watch", "pods"), ("create", "pods/exec"),
-          ("create", "persistentvolumeclaims"), ("delete", "persistentvolumeclaims"), ("list", "events")]
+          ("create", "persistentvolumeclaims"), ("delete", "persistentvolumeclaims"), ("list", "events"),
+          ("list", "pods.metrics.k8s.io")]
 REFUSED = [("create", "secrets"), ("get", "secrets"), ("create", "deployments"), ("create", "services"),
            ("patch", "pods"), ("create", "roles"), ("delete", "persistentvolumes")]
 
