@@ -18,7 +18,7 @@ from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, val
 
 from .. import naming
 from ..admin.groups import DOCKER_SOCK, ENGINE_SOCKET
-from . import claim_name, podspec
+from . import VOLUME_ANNOTATION, claim_name, podspec
 
 INIT_CONTAINER = "volume-init"
 
@@ -164,25 +164,30 @@ class StellarsKubeSpawner(KubeSpawner):
         found["shared"] = (claim_name(self.shared_volume), naming.SHARED_MOUNT)
         return found
 
-    def claim_manifest(self, name: str, access_modes: list[str]) -> dict:
+    def claim_manifest(self, name: str, access_modes: list[str], volume: str = "") -> dict:
         spec = {"accessModes": access_modes, "resources": {"requests": {"storage": self.storage_capacity or "10Gi"}}}
         if self.storage_class:
             spec["storageClassName"] = self.storage_class
         labels = {"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", "component": "lab-volume"}
-        return {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "labels": labels},
-            "spec": spec,
-        }
+        metadata: dict[str, Any] = {"name": name, "labels": labels}
+        if volume:
+            metadata["annotations"] = {VOLUME_ANNOTATION: volume}
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
+
+    def volume_names(self) -> dict[str, str]:
+        """volume key -> the volume's platform name (Docker's), the shared volume under ``shared``."""
+        found = {v.key: naming.volume_name(self.user.name, v.key) for v in self.volume_specs}
+        found["shared"] = self.shared_volume
+        return found
 
     async def ensure_claims(self) -> None:
         """Create whichever of the user's claims (and the shared one) does not exist yet."""
+        volumes = self.volume_names()
         for key, (name, _mount) in self.claims().items():
             modes = list(self.shared_access_modes) if key == "shared" else ["ReadWriteOnce"]
             try:
                 await self.api.create_namespaced_persistent_volume_claim(
-                    self.namespace, self.claim_manifest(name, modes)
+                    self.namespace, self.claim_manifest(name, modes, volumes[key])
                 )
                 self.log.info("Created claim %s/%s for %s", self.namespace, name, self.user.name)
             except ApiException as exc:

@@ -28,7 +28,7 @@ import aiohttp
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client.rest import ApiException
 
-from ..kube import GPU_RESOURCE, LAB_CONTAINER, claim_name, default_namespace
+from ..kube import GPU_RESOURCE, LAB_CONTAINER, VOLUME_ANNOTATION, claim_name, default_namespace
 from .base import (
     ContainerRuntime,
     ContainerStats,
@@ -50,7 +50,7 @@ STATS_SOURCES = {
     "summary": "kubelets' summary API (through the API server's node proxy)",
 }
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("JupyterHub.kubernetes")  # a child of the hub's logger: in its log
 
 
 class KubernetesRuntime(ContainerRuntime):
@@ -204,6 +204,25 @@ class KubernetesRuntime(ContainerRuntime):
         if with_sizes and any(c in users for c in claims.values()):
             sizes = await self._claim_usage(nodes)
         return {n: VolumeInfo(n, c in existing, sizes.get(c), tuple(users.get(c, ()))) for n, c in claims.items()}
+
+    async def volume_sizes(self) -> dict[str, int]:
+        """Bytes used per claim mounted by a running pod, as its node's kubelet measures it (the
+        summary's pod volume statistics), under the volume's platform name; unknown for claims
+        no pod mounts and for storage whose volume plugin measures nothing (hostPath among them)."""
+        pvcs = await self._call(lambda v1: v1.list_namespaced_persistent_volume_claim(self.namespace))
+        names = {
+            p.metadata.name: (p.metadata.annotations or {}).get(VOLUME_ANNOTATION, p.metadata.name) for p in pvcs.items
+        }
+        pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace))
+        nodes = {
+            pod.spec.node_name
+            for pod in pods.items
+            if pod.status.phase == "Running"
+            and pod.spec.node_name
+            and any(v.persistent_volume_claim for v in pod.spec.volumes or [])
+        }
+        used = await self._claim_usage(nodes)
+        return {names[claim]: size for claim, size in used.items() if claim in names}
 
     async def _claim_usage(self, nodes) -> dict[str, int]:
         """Bytes used per mounted claim, as the kubelets measure them (unmounted: unknown)."""
