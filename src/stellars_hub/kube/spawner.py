@@ -97,6 +97,12 @@ class StellarsKubeSpawner(KubeSpawner):
     def _notebook_dir_default(self):
         return naming.NOTEBOOK_DIR
 
+    @default("cmd")
+    def _cmd_default(self):
+        # KubeSpawner drops the spawner's arguments when the image's CMD is used; the lab needs
+        # them (the platform's --HubOAuth.cache_max_age), as Zero to JupyterHub's default does
+        return ["jupyterhub-singleuser"]
+
     @default("delete_grace_period")
     def _delete_grace_period_default(self):
         return 10
