@@ -7,6 +7,7 @@ exist fails the start with a reason."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 
@@ -75,11 +76,12 @@ def course(kube_hub, data_claim):
     with open(os.path.join(HOST_DIR, "readme.txt"), "w") as f:
         f.write("from the host\n")
     os.chmod(os.path.join(HOST_DIR, "readme.txt"), 0o644)
-    return group(kube_hub, "kcourse", {
+    yield group(kube_hub, "kcourse", {
         "memory_mb": 3072, "cpus": 1.5, "gpus": "none", "env": {"COURSE": "k8s-101"},
         "mounts": [{"source": HOST_DIR, "target": "/mnt/host-data", "mode": "ro"},
                    {"source": data_claim, "target": "/mnt/datasets", "mode": "rw"}],
     })
+    shutil.rmtree(HOST_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
