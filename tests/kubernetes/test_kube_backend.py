@@ -66,6 +66,8 @@ def test_lab_runs_as_a_pod_with_its_claims_and_answers_through_the_hub(kube_hub,
     assert spec["restartPolicy"] == "Always" and spec["hostNetwork"] is True
     lab = next(c for c in spec["containers"] if c["name"] == "notebook")
     assert lab["image"] == kube_hub.env["JUPYTERHUB_NOTEBOOK_IMAGE"]
+    # the platform's lab arguments reach the lab (KubeSpawner drops them under the image's CMD)
+    assert lab["args"][0] == "jupyterhub-singleuser" and "--HubOAuth.cache_max_age=30" in lab["args"]
     env = {e["name"]: e.get("value") for e in lab["env"]}
     assert env["JUPYTERHUB_SERVICE_MLFLOW"] == "1" and env["ENABLE_GPU_SUPPORT"] == "0"
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "3"
