@@ -296,7 +296,8 @@ SC
   step "kubelet"
   local cgroup_driver
   cgroup_driver=$(docker info --format '{{.CgroupDriver}}')
-  # image GC and eviction thresholds that never remove images from the shared engine
+  # image GC and eviction thresholds that never remove images from the shared engine; volume
+  # statistics every 10 s instead of every minute (the volume size tests wait for them)
   start kubelet "$BIN/kubelet" \
     --kubeconfig="$STATE/kubelet.kubeconfig" \
     --container-runtime=docker --docker-endpoint=unix:///var/run/docker.sock \
@@ -307,6 +308,7 @@ SC
     --root-dir="$KUBELET_ROOT" --cert-dir="$KUBELET_ROOT/pki" \
     --image-gc-high-threshold=100 --image-gc-low-threshold=99 \
     --eviction-hard='memory.available<1Mi' --oom-score-adj=0 \
+    --volume-stats-agg-period=10s \
     --client-ca-file="$PKI/ca.crt" --anonymous-auth=false --authorization-mode=AlwaysAllow
   waitfor "node $NODE Ready" 180 node_ready
 

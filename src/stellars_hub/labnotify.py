@@ -51,13 +51,22 @@ class Delivery:
     username: str
     status: str  # DELIVERED | FAILED
     error: str | None = None
+    server: str = ""  # the named server it went to ('' = the default server)
 
     @property
     def ok(self) -> bool:
         return self.status == DELIVERED
 
     def as_dict(self) -> dict:
-        return {"username": self.username, "status": self.status, "error": self.error}
+        return {"username": self.username, "server": self.server, "status": self.status, "error": self.error}
+
+
+def lab_of(target) -> tuple:
+    """(user, spawner) of a delivery target: a hub user (their default server) or such a pair
+    (one of their named servers)."""
+    if isinstance(target, tuple):
+        return target
+    return target, target.spawner
 
 
 def payload(message: str, kind: str = "info", auto_close: int | bool = False) -> dict:
@@ -80,21 +89,24 @@ def payload(message: str, kind: str = "info", auto_close: int | bool = False) ->
 _kept: dict[tuple[str, str], tuple[str, float]] = {}
 
 
-def _lab_custom_scopes(user) -> list[str]:
+def _lab_custom_scopes(spawner) -> list[str]:
     """Custom scopes the lab requires besides JupyterHub's access scope (the access feature's
     enter scope on the owner), which the user holds on themselves."""
-    return [s for s in getattr(user.spawner, "oauth_access_scopes", ()) if s.startswith("custom:")]
+    return [s for s in getattr(spawner, "oauth_access_scopes", ()) if s.startswith("custom:")]
 
 
-def server_scoped_token(user, note: str) -> tuple[str, bool]:
-    """A short-lived token that may only access this user's default server, and whether it
-    is a kept one (already known to the lab)."""
-    key = (user.name, user.spawner.server.url)
+def server_scoped_token(user, note: str, spawner=None) -> tuple[str, bool]:
+    """A short-lived token that may only access this one server of the user (the default one
+    unless ``spawner`` says otherwise), and whether it is a kept one (already known to the lab)."""
+    spawner = spawner or user.spawner
+    key = (user.name, spawner.server.url)
     kept = _kept.get(key)
     if kept is not None and kept[1] - time.monotonic() > REUSE_MARGIN:
         return kept[0], True
     token = user.new_api_token(
-        note=note, expires_in=TOKEN_LIFETIME, scopes=[f"access:servers!server={user.name}/", *_lab_custom_scopes(user)]
+        note=note,
+        expires_in=TOKEN_LIFETIME,
+        scopes=[f"access:servers!server={user.name}/{spawner.name}", *_lab_custom_scopes(spawner)],
     )
     _kept[key] = (token, time.monotonic() + TOKEN_LIFETIME)
     return token, False
@@ -135,22 +147,24 @@ async def deliver(
     timeout: float = DEFAULT_TIMEOUT,
     note: str = "notification",
     client: AsyncHTTPClient | None = None,
+    spawner=None,
 ) -> Delivery:
-    """Post ``body`` to one user's default server; never raises for a lab's failure."""
-    spawner = user.spawner
+    """Post ``body`` to one server of a user (the default one unless ``spawner`` names another);
+    never raises for a lab's failure."""
+    spawner = spawner or user.spawner
     if not spawner.ready or spawner.server is None:
-        return Delivery(user.name, FAILED, NOT_RUNNING)
+        return Delivery(user.name, FAILED, NOT_RUNNING, spawner.name)
     own_client = client is None
     if client is None:
         client = http_client(10)
     try:
-        result, token, was_kept = await _post(user, body, timeout, note, client)
+        result, token, was_kept = await _post(user, spawner, body, timeout, note, client)
         if result.ok:
             return result
         if token is not None:
             _forget(user, token)
         if was_kept and result.error == NOT_AUTHORISED:  # a kept token deleted meanwhile: once more
-            result, token, _ = await _post(user, body, timeout, note, client)
+            result, token, _ = await _post(user, spawner, body, timeout, note, client)
             if not result.ok and token is not None:
                 _forget(user, token)
         return result
@@ -159,15 +173,16 @@ async def deliver(
             client.close()
 
 
-async def _post(user, body, timeout, note, client) -> tuple[Delivery, str | None, bool]:
+async def _post(user, spawner, body, timeout, note, client) -> tuple[Delivery, str | None, bool]:
     token, was_kept = None, False
+    server = spawner.name
     try:
         # inside the try: a hub that may not issue the token (custom roles without
         # access:servers on oneself) fails this lab, not the whole broadcast
-        token, was_kept = server_scoped_token(user, note)
+        token, was_kept = server_scoped_token(user, note, spawner)
         response = await client.fetch(
             HTTPRequest(
-                user.spawner.server.url.rstrip("/") + "/" + INGEST_PATH,
+                spawner.server.url.rstrip("/") + "/" + INGEST_PATH,
                 method="POST",
                 body=json.dumps(body),
                 headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
@@ -176,18 +191,18 @@ async def _post(user, body, timeout, note, client) -> tuple[Delivery, str | None
                 follow_redirects=False,
             )
         )
-        if not _accepted(response.body):
-            return Delivery(user.name, FAILED, UNEXPECTED_ANSWER), token, was_kept  # something else answered 200
-        return Delivery(user.name, DELIVERED), token, was_kept
+        if not _accepted(response.body):  # something else answered 200
+            return Delivery(user.name, FAILED, UNEXPECTED_ANSWER, server), token, was_kept
+        return Delivery(user.name, DELIVERED, None, server), token, was_kept
     except HTTPClientError as exc:
-        return Delivery(user.name, FAILED, _reason(exc)), token, was_kept
+        return Delivery(user.name, FAILED, _reason(exc), server), token, was_kept
     except (OSError, asyncio.TimeoutError):  # refused, reset, closed
-        return Delivery(user.name, FAILED, NOT_RESPONDING), token, was_kept
+        return Delivery(user.name, FAILED, NOT_RESPONDING, server), token, was_kept
     except Exception as exc:  # one odd lab must not sink a whole broadcast
         log.exception("notification to %s failed", user.name)
         if token is None:
-            return Delivery(user.name, FAILED, NOT_AUTHORISED), None, False
-        return Delivery(user.name, FAILED, f"unexpected error: {exc.__class__.__name__}"), token, was_kept
+            return Delivery(user.name, FAILED, NOT_AUTHORISED, server), None, False
+        return Delivery(user.name, FAILED, f"unexpected error: {exc.__class__.__name__}", server), token, was_kept
 
 
 class LiteralResolver(Resolver):
@@ -227,7 +242,8 @@ async def deliver_many(
     concurrency: int = DEFAULT_CONCURRENCY,
     note: str = "notification",
 ) -> list[Delivery]:
-    """Deliver to every user concurrently, results in the order of ``users``.
+    """Deliver to every target concurrently, results in the order of ``users``. A target is a
+    hub user (their default server) or a (user, spawner) pair (one of their named servers).
 
     At most ``concurrency`` labs are contacted at once; with no more hanging labs than that, the
     whole call takes about one ``timeout``. The HTTP client is our own, sized to the same
@@ -241,11 +257,12 @@ async def deliver_many(
     gate = asyncio.Semaphore(concurrency)
     client = http_client(concurrency)
 
-    async def one(user):
+    async def one(target):
+        user, spawner = lab_of(target)
         async with gate:
-            return await deliver(user, body, timeout=timeout, note=note, client=client)
+            return await deliver(user, body, timeout=timeout, note=note, client=client, spawner=spawner)
 
     try:
-        return list(await asyncio.gather(*(one(u) for u in users)))
+        return list(await asyncio.gather(*(one(t) for t in users)))
     finally:
         client.close()

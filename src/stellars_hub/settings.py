@@ -765,6 +765,17 @@ SETTINGS: tuple[Setting, ...] = (
         unit="hours",
         trait="LabAccess.max_hours",
     ),
+    _S(
+        "JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS",
+        "30",
+        "Admin access to labs",
+        "How long a lab trusts the hub's answer about a login before asking again (JupyterHub's own default is 300): withdrawn or expired access stops working within this time, even in a tab left open",
+        kind="int",
+        minimum=5,
+        maximum=300,
+        unit="seconds",
+        trait="LabAccess.recheck_seconds",
+    ),
     # Named servers
     _S(
         "JUPYTERHUB_NAMED_SERVERS",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 
 import requests
 
@@ -59,13 +60,22 @@ def test_consent_grants_and_withdrawal_ends_admin_access(hub):
     assert r.json()["notified"]["status"] == "delivered"  # shown in bob's lab
     state = hub.api(bob_session, "GET", f"users/{bob}/lab-access").json()
     assert [g["admin"] for g in state["grants"]] == [hub.admin]
-    assert lab_opened(open_lab(hub, admin_fresh(hub), bob), bob)
+    inside = admin_fresh(hub)  # the admin's tab, left open in the lab
+    assert lab_opened(open_lab(hub, inside, bob), bob)
+    contents = hub.base + f"user/{bob}/api/contents"
+    assert inside.get(contents, timeout=60).status_code == 200
     assert any(e["action"] == "lab-access" and e["target"] == bob and e["outcome"] == "granted" for e in audit(hub))
 
     # withdrawn: the role is gone, a new attempt is refused
     r = hub.api(bob_session, "DELETE", f"users/{bob}/lab-access/consent")
     assert r.status_code == 200 and r.json()["grants"] == [] and r.json()["consent"] is False
     assert open_lab(hub, admin_fresh(hub), bob).status_code == 403
+    # and the open tab loses the lab once the lab asks the hub again (30 s by default; with
+    # JupyterHub's own 300 s cache it would keep working for five minutes)
+    deadline = time.monotonic() + 120
+    while (code := inside.get(contents, timeout=60).status_code) == 200 and time.monotonic() < deadline:
+        time.sleep(2)
+    assert code == 403
     assert lab_opened(open_lab(hub, bob_session, bob), bob)
 
 

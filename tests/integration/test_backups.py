@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import LAB_IMAGE, REPO, RUN_PREFIX, engine
+from harness import LAB_IMAGE, REPO, RUN_PREFIX, engine, read_volume_file
 from stellars_hub import naming
 
 TARGET = Path(f"/tmp/stellars-backups-{RUN_PREFIX}")
@@ -33,12 +33,6 @@ def write_notes(name: str, text: str) -> None:
     c = engine().containers.get(naming.container_name(name))
     code, out = c.exec_run(["sh", "-c", f"printf '%s' '{text}' > {NOTES}"])
     assert code == 0, out
-
-
-def read_volume_file(volume: str, path: str) -> str:
-    out = engine().containers.run(LAB_IMAGE, ["cat", f"/v/{path}"], entrypoint=[], remove=True, network_mode="none",
-                                  volumes={volume: {"bind": "/v", "mode": "ro"}})
-    return out.decode()
 
 
 def workspace(hub, session, name) -> dict:
@@ -76,8 +70,6 @@ def archives(volume: str) -> list[str]:
     return sorted(p.name for p in TARGET.glob(f"{volume}_*.tar.gz"))
 
 
-# a restored volume intermittently reads back empty (seen about once per full run); under investigation, see the closing note of this change
-@pytest.mark.flaky(reruns=2)
 def test_backup_generations_restore_and_the_script(hub):
     admin = hub.admin_session()
     name, session = hub.new_user("bk")

@@ -56,7 +56,8 @@ def test_preview_says_who_is_affected_and_changes_nothing(hub, crew):
     rows = {u["username"]: u for u in r.json()["users"]}
     assert r.json()["affected"] == 3
     assert all(rows[n]["applies"] for n in crew["names"])
-    assert rows[crew["idle"]] == {"username": crew["idle"], "applies": False, "reason": "not running"}
+    assert rows[crew["idle"]] == {"username": crew["idle"], "server": "", "target": crew["idle"],
+                                  "applies": False, "reason": "not running"}
     started = {n: engine().api.inspect_container(naming.container_name(n))["State"]["StartedAt"] for n in crew["names"]}
     assert all(engine().api.inspect_container(naming.container_name(n))["State"]["StartedAt"] == started[n]
                for n in crew["names"])
@@ -71,7 +72,8 @@ def test_restart_of_three_with_one_failing(hub, crew):
     events = run_batch(hub, crew["admin"], {"action": "restart", "users": [c, a, b, crew["idle"]]})
     plan = events[0]
     assert plan["event"] == "plan" and plan["users"] == [c, a, b] and plan["concurrency"] == 2
-    assert plan["skipped"] == [{"username": crew["idle"], "applies": False, "reason": "not running"}]
+    assert plan["skipped"] == [{"username": crew["idle"], "server": "", "target": crew["idle"],
+                                "applies": False, "reason": "not running"}]
     res = results(events)
     assert res[a]["outcome"] == res[b]["outcome"] == "done"
     assert res[a]["container_id"] == ids[a]  # restarted in place: same container

@@ -74,8 +74,8 @@ def test_two_labs_receive_the_broadcast_in_their_extension_queue(hub, labs):
     assert r.status_code == 200, r.text
     result = r.json()
     assert (result["total"], result["successful"], result["failed"]) == (2, 2, 0)
-    assert by_user(result) == {a: {"username": a, "status": "delivered", "error": None},
-                               b: {"username": b, "status": "delivered", "error": None}}
+    assert by_user(result) == {a: {"username": a, "server": "", "status": "delivered", "error": None},
+                               b: {"username": b, "server": "", "status": "delivered", "error": None}}
     for name in (a, b):
         [got] = queue(hub, name)
         assert got["message"] == "Hub maintenance at 18:00"  # trimmed

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def test_lab_runs_as_a_pod_with_its_claims_and_answers_through_the_hub(kube_hub,
     assert spec["restartPolicy"] == "Always" and spec["hostNetwork"] is True
     lab = next(c for c in spec["containers"] if c["name"] == "notebook")
     assert lab["image"] == kube_hub.env["JUPYTERHUB_NOTEBOOK_IMAGE"]
+    # the platform's lab arguments reach the lab (KubeSpawner drops them under the image's CMD)
+    assert lab["args"][0] == "jupyterhub-singleuser" and "--HubOAuth.cache_max_age=30" in lab["args"]
     env = {e["name"]: e.get("value") for e in lab["env"]}
     assert env["JUPYTERHUB_SERVICE_MLFLOW"] == "1" and env["ENABLE_GPU_SUPPORT"] == "0"
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "3"
@@ -169,6 +172,44 @@ def test_activity_reports_the_pods_cpu_and_memory(kube_hub, k8s_cluster, running
     # the kubelet's working set of the lab container, read a moment apart from the hub's sample
     kubelet_mb = max(c["memory"]["workingSetBytes"] for c in lab) / 2**20
     assert 0.5 < row["memory_mb"] / kubelet_mb < 2, (row, reported)
+
+
+def runtime_answer(cluster, kubeconfig: str, call: str):
+    """``call`` on a KubernetesRuntime of its own (a fresh process: the client's configuration is
+    global) with the hub's service account, as JSON."""
+    script = (
+        "import asyncio, json\n"
+        "from stellars_hub.kube.config import use_kubeconfig\n"
+        "from stellars_hub.runtime.kubernetes import KubernetesRuntime\n"
+        f"use_kubeconfig({kubeconfig!r})\n"
+        "async def main():\n"
+        f"    print(json.dumps(await KubernetesRuntime({cluster.namespace!r}).{call}))\n"
+        "asyncio.run(main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_statistics_come_from_the_kubelet_summary_without_a_metrics_api(kube_hub, k8s_cluster, hub_kubeconfig,
+                                                                          running_lab):
+    # the test cluster runs no metrics server: API discovery does not find metrics.k8s.io
+    probe = k8s_cluster.run("get", "--raw", "/apis/metrics.k8s.io/v1beta1", check=False)
+    assert probe.returncode != 0 and "NotFound" in probe.stderr, probe.stderr
+    assert runtime_answer(k8s_cluster, hub_kubeconfig, "stats_source()") == "summary"
+    assert "Lab statistics from the kubelets' summary API" in kube_hub.log_text()  # the hub's own decision
+
+
+def test_volume_sizes_are_unknown_where_the_kubelet_measures_nothing(k8s_cluster, hub_kubeconfig, running_lab):
+    name, _ = running_lab
+    # hostPath volumes (the test cluster's storage) have no metrics: the summary lists none of the
+    # lab's claims, so their sizes stay unknown rather than 0
+    listed = json.loads(k8s_cluster.run("get", "--raw", "/api/v1/nodes/127.0.0.1/proxy/stats/summary").stdout)
+    pod = next(p for p in listed["pods"] if p["podRef"]["name"] == naming.container_name(name)
+               and p["podRef"]["namespace"] == k8s_cluster.namespace)
+    assert not [v for v in pod.get("volume") or [] if v.get("pvcRef")]
+    sizes = runtime_answer(k8s_cluster, hub_kubeconfig, "volume_sizes()")
+    assert not {naming.volume_name(name, v.key) for v in naming.USER_VOLUMES} & set(sizes)
 
 
 def test_reset_volumes_deletes_the_claims_only_while_stopped(kube_hub, k8s_cluster):

@@ -103,14 +103,14 @@ async def test_sampler_records_scores_and_prunes_with_a_controlled_clock(tmp_pat
     clock.now = T0 + 24 * H  # a day later nobody has touched their lab
     await m.sample_once(hubdb)
     scores = await m.scores()
-    assert scores["ann"][0] == pytest.approx(0.5 / 1.5)  # active sample weighs 1/2, idle one 1
-    assert scores["ann"][1] == 2
-    assert scores["bob"] == (0.0, 2) and scores["cy"] == (0.0, 2)
+    assert scores[("ann", "")][0] == pytest.approx(0.5 / 1.5)  # active sample weighs 1/2, idle one 1
+    assert scores[("ann", "")][1] == 2
+    assert scores[("bob", "")] == (0.0, 2) and scores[("cy", "")] == (0.0, 2)
 
     clock.now = T0 + 24 * H + 7 * 24 * H + 1  # both older samples fall out of the 7-day window
     await m.sample_once(hubdb)
     assert await m.store.samples("ann") == [(clock.now, False)]
-    assert (await m.scores())["ann"] == (0.0, 1)
+    assert (await m.scores())[("ann", "")] == (0.0, 1)
     assert await m.store.count() == 3
 
     assert hubdb.writes == []  # the hub's database was only read
@@ -188,7 +188,7 @@ async def test_samples_follow_rename_and_vanish_with_delete(tmp_path, hubdb):
     await m.sample_once(hubdb)
     m.clock.now = T0 + 600
     await m.sample_once(hubdb)
-    assert (await m.scores())["ann"] == (1.0, 2)
+    assert (await m.scores())[("ann", "")] == (1.0, 2)
 
     for spawner in user._orm_spawners:  # renames happen with the lab stopped (accounts refuses others)
         spawner.server = None
@@ -197,13 +197,13 @@ async def test_samples_follow_rename_and_vanish_with_delete(tmp_path, hubdb):
     await m.user_renamed("ann", "anna")
     assert await m.store.samples("ann") == []
     assert await m.store.samples("anna") == [(T0, True), (T0 + 600, True)]
-    assert (await m.scores())["anna"] == (1.0, 2) and "ann" not in await m.scores()
+    assert (await m.scores())[("anna", "")] == (1.0, 2) and ("ann", "") not in await m.scores()
 
     await m.user_deleted("anna")
     hubdb.delete(user)
     hubdb.commit()
     assert await m.store.samples("anna") == []
-    assert set(await m.scores()) == {"bob"}
+    assert set(await m.scores()) == {("bob", "")}
 
 
 async def test_reset_clears_all_history(tmp_path, hubdb):
@@ -221,7 +221,7 @@ async def test_samples_survive_a_restart(tmp_path, hubdb):
     await m.sample_once(hubdb)
     m.store.close()
     again = make_monitor(tmp_path, Clock(T0 + 600))
-    assert (await again.scores())["ann"] == (1.0, 1)
+    assert (await again.scores())[("ann", "")] == (1.0, 1)
 
 
 async def test_time_left_before_culling_is_the_culler_deadline_with_extensions(tmp_path):

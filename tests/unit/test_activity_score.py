@@ -39,8 +39,8 @@ async def test_score_by_hand(samples, half_life, expected, tmp_path):
 
     store = SampleStore(tmp_path / "a.sqlite")
     for ts, active in timed:
-        await store.record(ts, [("ann", active)], prune_before=0)
-    sql_value, sql_count = (await store.scores(half_life))["ann"]
+        await store.record(ts, [("ann", "", active)], prune_before=0)
+    sql_value, sql_count = (await store.scores(half_life))[("ann", "")]
     assert sql_value == pytest.approx(expected)
     assert sql_count == len(samples)
 
@@ -69,9 +69,9 @@ async def test_store_scores_survive_weight_underflow(tmp_path):
     # one user's samples are > 1000 half-lives older than the newest pass: weights underflow to
     # zero relative to the newest sample, the store falls back to exact arithmetic for them
     store = SampleStore(tmp_path / "a.sqlite")
-    await store.record(NOW - 2000 * H, [("old", True)], prune_before=0)
-    await store.record(NOW - 2001 * H, [("old", False)], prune_before=0)
-    await store.record(NOW, [("new", True)], prune_before=0)
+    await store.record(NOW - 2000 * H, [("old", "", True)], prune_before=0)
+    await store.record(NOW - 2001 * H, [("old", "", False)], prune_before=0)
+    await store.record(NOW, [("new", "", True)], prune_before=0)
     scores = await store.scores(1)
-    assert scores["new"] == (1.0, 1)
-    assert scores["old"][0] == pytest.approx(1 / 1.5) and scores["old"][1] == 2
+    assert scores[("new", "")] == (1.0, 1)
+    assert scores[("old", "")][0] == pytest.approx(1 / 1.5) and scores[("old", "")][1] == 2

@@ -9,8 +9,10 @@ from kubespawner.slugs import escape_slug
 from traitlets.config import Config
 
 from stellars_hub import hubconfig, naming, settings
-from stellars_hub.kube import claim_name
+from stellars_hub.kube import claim_name, podspec
 from stellars_hub.kube.spawner import StellarsKubeSpawner
+from stellars_hub.policies import labspec
+from stellars_hub.policies.merge import Effective
 from stellars_hub.runtime.kubernetes import KubernetesRuntime, _inspect_document, parse_quantity
 
 NAMES = ["ann", "Ann", "first.last", "a-b", "ünï", "x_y", "0day"]
@@ -110,7 +112,6 @@ async def test_pod_manifest_carries_claims_init_restart_policy_and_lab_env(kube_
     sp = kube_spawner
     sp.lab_environment = {"JUPYTERHUB_SERVICE_MLFLOW": "0"}
     sp.host_network = True
-    sp.prepare_pod()
     pod = as_dict(await sp.get_pod_manifest())
     assert pod["metadata"]["name"] == naming.container_name(sp.user.name)
     assert pod["spec"]["restartPolicy"] == "Always" and pod["spec"]["hostNetwork"] is True
@@ -132,18 +133,79 @@ async def test_gpu_and_privileged_group_reach_the_pod_and_leave_again(kube_spawn
     sp = kube_spawner
     sp.gpu_enabled = True
     sp.start_host_config = {"privileged": True}
-    sp.prepare_pod()
     lab = lab_of(as_dict(await sp.get_pod_manifest()))
     assert lab["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert lab["securityContext"]["privileged"] is True
-    assert {e["name"]: e.get("value") for e in lab["env"]}["NVIDIA_VISIBLE_DEVICES"] == "all"
+    env = {e["name"]: e.get("value") for e in lab["env"]}
+    # the device plugin names the pod's GPUs: a value of ours would override its choice
+    assert "NVIDIA_VISIBLE_DEVICES" not in env and env["ENABLE_GPU_SUPPORT"] == "1"
     # the next start without the grants: nothing kept from the last one
     sp.gpu_enabled = False
     sp.start_host_config = {}
-    sp.prepare_pod()
     lab = lab_of(as_dict(await sp.get_pod_manifest()))
     assert "nvidia.com/gpu" not in (lab.get("resources", {}).get("limits") or {})
     assert not lab["securityContext"].get("privileged")
+    assert {e["name"]: e.get("value") for e in lab["env"]}["NVIDIA_VISIBLE_DEVICES"] == "none"
+
+
+def policy_start(sp, eff: Effective) -> None:
+    """What the policies feature's pre-spawn step sets on a spawner before a start."""
+    spec = labspec.build(eff)
+    sp.start_binds, sp.start_host_config, sp.start_env, sp.start_labels = (
+        spec.binds, spec.host_config, spec.env, spec.labels)
+
+
+async def test_policy_limits_env_mounts_and_label_reach_the_pod_and_leave_again(kube_spawner):
+    sp = kube_spawner
+    sp.volumes = [{"name": "site", "emptyDir": {}}]  # the site's own configuration stays
+    sp.mem_limit = "512M"  # JupyterHub's units: 2**29 bytes
+    policy_start(sp, Effective(memory_mb=1024, cpus=2, gpus=["0", "1"], env={"COURSE": "x"}, mounts=[
+        {"source": "/srv/data", "target": "/mnt/data", "mode": "ro"},
+        {"source": "team_data", "target": "/mnt/team", "mode": "rw"}]))
+    pod = as_dict(await sp.get_pod_manifest())
+    lab = lab_of(pod)
+    assert lab["resources"]["limits"] == {"memory": 2**30, "cpu": 2.0, "nvidia.com/gpu": "2"}
+    assert lab["resources"]["requests"] == {"memory": 2**29, "cpu": 0.2}
+    env = {e["name"]: e.get("value") for e in lab["env"]}
+    assert env["COURSE"] == "x" and env["MEM_LIMIT"] == str(2**30) and "NVIDIA_VISIBLE_DEVICES" not in env
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    mounts = {m["mountPath"]: m for m in lab["volumeMounts"]}
+    assert volumes[mounts["/mnt/data"]["name"]]["hostPath"]["path"] == "/srv/data" and mounts["/mnt/data"]["readOnly"]
+    team = volumes[mounts["/mnt/team"]["name"]]["persistentVolumeClaim"]
+    assert team == {"claimName": "team-data", "readOnly": False} and not mounts["/mnt/team"]["readOnly"]
+    assert "site" in volumes
+    assert pod["metadata"]["labels"][labspec.SPEC_LABEL] == sp.start_labels[labspec.SPEC_LABEL]
+    assert set(labspec.CAP_DROP) <= set(lab["securityContext"]["capabilities"]["drop"])
+    # the configured traits are as the site left them
+    assert sp.volumes == [{"name": "site", "emptyDir": {}}] and sp.mem_limit == 2**29 and sp.cpu_limit is None
+    # the next start, with no group: the site's memory limit, no CPU limit, none of the policy
+    policy_start(sp, Effective())
+    pod = as_dict(await sp.get_pod_manifest())
+    lab = lab_of(pod)
+    assert lab["resources"]["limits"] == {"memory": 2**29}
+    assert lab["resources"]["requests"] == {"memory": 2**28}
+    assert "COURSE" not in {e["name"] for e in lab["env"]}
+    assert not {"/mnt/data", "/mnt/team"} & {m["mountPath"] for m in lab["volumeMounts"]}
+
+
+def test_requests_keep_a_site_guarantee_below_the_limit():
+    configured = podspec.Resources(mem_guarantee=2**31, cpu_guarantee=0.5)
+    res = podspec.resources({"mem_limit": 2**30, "nano_cpus": 4 * 10**9}, configured,
+                            gpus=0, memory_fraction=0.5, cpu_fraction=0.1)
+    assert (res.mem_limit, res.mem_guarantee, res.cpu_limit, res.cpu_guarantee) == (2**30, 2**30, 4.0, 0.5)
+
+
+def test_gpu_count_from_the_policy_or_the_hub_setting():
+    assert podspec.gpu_count({}, gpu_enabled=True) == 1
+    assert podspec.gpu_count({}, gpu_enabled=False) == 0
+    assert podspec.gpu_count({"device_requests": []}, gpu_enabled=True) == 0  # a policy took them away
+    assert podspec.gpu_count({"device_requests": labspec.gpu_request("all")}, gpu_enabled=False) == 1
+    assert podspec.gpu_count({"device_requests": labspec.gpu_request(["0", "3", "5"])}, gpu_enabled=False) == 3
+
+
+def test_a_volume_name_that_is_no_claim_name_is_refused():
+    with pytest.raises(ValueError, match="not a valid claim name"):
+        podspec.policy_mounts({"Team.Data": {"bind": "/mnt/t", "mode": "ro"}})
 
 
 async def test_docker_socket_group_is_refused_before_anything_is_created(kube_spawner):

@@ -40,7 +40,7 @@ class LabUser:
             roles.grant_role(db, self.orm_user, "user")
         self.name, self.db = name, db
         server = SimpleNamespace(url=url) if url else None
-        self.spawner = SimpleNamespace(ready=ready and server is not None, server=server)
+        self.spawner = SimpleNamespace(ready=ready and server is not None, server=server, name="")
 
     def new_api_token(self, **kwargs):
         return self.orm_user.new_api_token(**kwargs)
@@ -148,7 +148,7 @@ async def test_delivered_with_a_server_scoped_short_lived_token_reused_while_fre
     result = await labnotify.deliver(user, body, timeout=2)
 
     assert result == labnotify.Delivery("ok1", "delivered", None)
-    assert result.as_dict() == {"username": "ok1", "status": "delivered", "error": None}
+    assert result.as_dict() == {"username": "ok1", "server": "", "status": "delivered", "error": None}
     assert labs.received["ok1"] == [body]
     [seen] = labs.tokens_seen
     assert seen["exists"] and seen["owner"] == "ok1"

@@ -4,8 +4,8 @@ from stellars_hub.notifications import history
 from stellars_hub.notifications.history import HistoryStore
 
 DETAILS = [
-    {"username": "ann", "status": "delivered", "error": None},
-    {"username": "bob", "status": "failed", "error": "not responding"},
+    {"username": "ann", "server": "", "status": "delivered", "error": None},
+    {"username": "bob", "server": "gpu", "status": "failed", "error": "not responding"},
 ]
 
 

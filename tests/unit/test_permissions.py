@@ -26,3 +26,17 @@ def test_unfiltered_scope_covers_everyone():
 
 def test_no_scopes_nothing_allowed():
     assert not allowed(_handler(), "servers", "ann")
+
+
+def test_a_named_server_is_checked_with_jupyterhubs_server_filter():
+    from stellars_hub.web.permissions import allowed_on_server
+
+    one = _handler("servers!server=ann/gpu")
+    assert allowed_on_server(one, "servers", "ann", "gpu")
+    assert not allowed_on_server(one, "servers", "ann", "cpu")  # only the server it names
+    assert not allowed_on_server(one, "servers", "ann", "")  # nor the default server
+    assert not allowed_on_server(one, "servers", "bob", "gpu")
+    user = _handler("servers!user=ann")
+    assert allowed_on_server(user, "servers", "ann", "gpu") and allowed_on_server(user, "servers", "ann", "")
+    assert not allowed_on_server(user, "servers", "bob", "gpu")
+    assert allowed_on_server(_handler("servers"), "servers", "bob", "gpu")

@@ -121,16 +121,16 @@ class FakeStore:
         self._hours = hours
         self.asked = []
 
-    async def hours(self, username, started):
-        self.asked.append((username, dl.start_key(started)))
+    async def hours(self, username, started, server=""):
+        self.asked.append((username, dl.start_key(started)) + ((server,) if server else ()))
         return self._hours
 
 
 async def _arbiter_says(store, server, now, warned=None):
     calls = []
 
-    async def warn(username):
-        calls.append(username)
+    async def warn(username, server=""):
+        calls.append(f"{username}/{server}" if server else username)
         return warned or {"warned": False, "reason": "not due"}
 
     arbiter = Arbiter(POLICY, store, warn, clock=lambda: now)
@@ -166,6 +166,22 @@ async def test_arbiter_asks_for_a_warning_only_when_due(caplog):
     verdict, calls = await _arbiter_says(FakeStore(0), server, T0 + timedelta(seconds=600 - 170), warned=answer)
     assert verdict is False and calls == ["ann"]
     assert any(r.getMessage().startswith("warned ann: stop due at") for r in caplog.records)
+
+
+async def test_a_named_server_has_its_own_extension_and_warning(caplog):
+    caplog.set_level("INFO", logger="stellars_hub.session.culler")
+    server = _server_model(T0, T0, name="gpu")
+    store = FakeStore(1)
+    d = dl.compute(POLICY, last_activity=T0, started=T0, extension_hours=1)
+    assert (await _arbiter_says(store, server, d.at - timedelta(microseconds=1)))[0] is False  # extended
+    assert store.asked[0] == ("ann", dl.start_key(T0), "gpu")  # that server's own extension
+    answer = {"warned": True, "deadline": "x", "stop_reason": "idle"}
+    _, calls = await _arbiter_says(FakeStore(0), server, T0 + timedelta(seconds=600 - 170), warned=answer)
+    assert calls == ["ann/gpu"]  # the warning goes to the named lab about to stop
+    assert (await _arbiter_says(store, server, d.at))[0] is True
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("warned ann/gpu:") for line in lines)
+    assert any(line.startswith("culled ann/gpu: idle since") for line in lines)
 
 
 def test_culler_service_gets_only_its_scopes(tmp_path):

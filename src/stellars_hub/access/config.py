@@ -10,3 +10,4 @@ class LabAccess(Configurable):
 
     mode = setting("JUPYTERHUB_ADMIN_LAB_ACCESS")
     max_hours = setting("JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS")
+    recheck_seconds = setting("JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS")

@@ -7,10 +7,17 @@ from ..feature import Feature
 from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
 
+RECHECK_ARG = "--HubOAuth.cache_max_age"
+
 
 def _configure(c, s, setdefault) -> None:
     # a plain list: JupyterHub also writes it into the lab's environment as JSON
     setdefault(c.Spawner, "oauth_client_allowed_scopes", list(CLIENT_ALLOWED_SCOPES))
+    # a lab caches the hub's answer about a cookie's token; withdrawing access deletes the
+    # admin's tokens, which bites only once that cache lapses (a site's own args are kept)
+    args = list(c.Spawner.args) if "args" in c.Spawner else []
+    if not any(a.startswith(RECHECK_ARG) for a in args):
+        c.Spawner.args = [*args, f"{RECHECK_ARG}={s['JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS']}"]
 
 
 FEATURE = Feature(

@@ -39,12 +39,12 @@ class ActivityCollector:
         now = naive_utc(m.clock())
         running = [lab for lab in labs if lab.running]
         yield GaugeMetricFamily(
-            "stellars_activity_running_labs", "Labs (default servers) running now", value=len(running)
+            "stellars_activity_running_labs", "Labs (default and named servers) running now", value=len(running)
         )
         yield GaugeMetricFamily(
             "stellars_activity_active_users",
             "Users whose running lab reported activity within JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER",
-            value=sum(1 for lab in running if m.recently_active(lab, now)),
+            value=len({lab.username for lab in running if m.recently_active(lab, now)}),
         )
         try:
             asyncio.get_running_loop()
@@ -52,6 +52,8 @@ class ActivityCollector:
         except RuntimeError:
             pass  # no loop (offline use): serve what is cached
         stats = m.stats.value or {}
+        # default servers keep their series as they always were; named servers get their own
+        # families, with the server's name as a second label
         cpu = GaugeMetricFamily(
             "stellars_activity_lab_cpu_percent",
             "CPU use of a running lab (100 = one core), measured at most 10 s ago",
@@ -62,13 +64,30 @@ class ActivityCollector:
             "Memory in use by a running lab, without reclaimable page cache",
             labels=["username"],
         )
+        named_cpu = GaugeMetricFamily(
+            "stellars_activity_named_lab_cpu_percent",
+            "CPU use of a running named server (100 = one core), measured at most 10 s ago",
+            labels=["username", "server"],
+        )
+        named_memory = GaugeMetricFamily(
+            "stellars_activity_named_lab_memory_bytes",
+            "Memory in use by a running named server, without reclaimable page cache",
+            labels=["username", "server"],
+        )
         for lab in running:
-            st = stats.get(lab_container(lab.username))
-            if st is not None:
+            st = stats.get(lab_container(lab.username, lab.server))
+            if st is None:
+                continue
+            if lab.server:
+                named_cpu.add_metric([lab.username, lab.server], st.cpu_percent)
+                named_memory.add_metric([lab.username, lab.server], st.memory_bytes)
+            else:
                 cpu.add_metric([lab.username], st.cpu_percent)
                 memory.add_metric([lab.username], st.memory_bytes)
         yield cpu
         yield memory
+        yield named_cpu
+        yield named_memory
 
 
 def register(monitor: Monitor) -> ActivityCollector:

@@ -41,7 +41,7 @@ REPORT_TTL = 2.0  # seconds: page refreshes that see the same hub state share on
 
 @dataclass(frozen=True)
 class Lab:
-    """One hub user and their default server, as the hub's database says."""
+    """One server of a hub user (the default one, or a named one), as the hub's database says."""
 
     username: str
     running: bool  # the server exists (started or starting)
@@ -50,41 +50,61 @@ class Lab:
     # who exactly: a user deleted and created again under the same name is another user (and
     # SQLite may even give them the same id), with other volumes
     identity: tuple = ()
+    server: str = ""  # '' = the default server
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.username, self.server)
 
 
 def hub_labs(db) -> list[Lab]:
-    """Every hub user with the state of their default server, in one read-only query."""
-    rows = (
-        db.query(
-            orm.User.name,
-            orm.Spawner.server_id,
-            orm.Spawner.last_activity,
-            orm.Spawner.started,
-            orm.User.id,
-            orm.User.created,
-        )
+    """Every hub user's default server (one row per user, running or not) and every named
+    server the hub knows (running or stopped), by user then server; two read-only queries."""
+    columns = (
+        orm.User.name,
+        orm.Spawner.server_id,
+        orm.Spawner.last_activity,
+        orm.Spawner.started,
+        orm.User.id,
+        orm.User.created,
+    )
+    rows = [
+        (*row, "")
+        for row in db.query(*columns)
         .outerjoin(orm.Spawner, and_(orm.Spawner.user_id == orm.User.id, orm.Spawner.name == ""))
-        .order_by(orm.User.name)
+        .all()
+    ]
+    rows += (
+        db.query(*columns, orm.Spawner.name)
+        .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
+        .filter(orm.Spawner.name != "")
         .all()
     )
+    rows.sort(key=lambda r: (r[0], r[6]))
     return [
-        Lab(name, server_id is not None, last, started if server_id is not None else None, (uid, name, created))
-        for name, server_id, last, started, uid, created in rows
+        Lab(name, server_id is not None, last, started if server_id is not None else None, (uid, name, created), server)
+        for name, server_id, last, started, uid, created, server in rows
     ]
 
 
 @functools.lru_cache(maxsize=8192)
-def lab_container(username: str) -> str:
-    """A user's container name; escaping is cached, reports name every user."""
-    return naming.container_name(username)
+def lab_container(username: str, server: str = "") -> str:
+    """A server's container name; escaping is cached, reports name every server."""
+    return naming.server_container_name(username, server)
 
 
 @functools.lru_cache(maxsize=8192)
-def lab_volumes(identity: tuple, volumes: tuple[naming.UserVolume, ...]) -> tuple[str, ...]:
-    """A user's volume names. Keyed by who the user is (id, name, creation time) and the
-    configured volumes: a user keeps their volumes for life (a rename keeps them too), so an
-    entry never goes stale, and a newcomer with a deleted user's name never gets theirs."""
-    return tuple(naming.user_volume_names(identity[1], volumes).values())
+def lab_volumes(
+    identity: tuple, volumes: tuple[naming.UserVolume, ...], server: str = "", shared_home: bool = False
+) -> tuple[str, ...]:
+    """A server's own volume names. Keyed by who the user is (id, name, creation time), the
+    server and the configured volumes: a user keeps their volumes for life (a rename keeps them
+    too), so an entry never goes stale, and a newcomer with a deleted user's name never gets
+    theirs. A named server sharing the default server's home does not count that home again."""
+    names = naming.server_volume_names(identity[1], server, volumes)
+    if server and shared_home:
+        names.pop("home", None)
+    return tuple(names.values())
 
 
 def naive_utc(epoch: float) -> datetime:
@@ -109,7 +129,7 @@ class Monitor:
         self.store = store or store_for(data_dir)
         self._runtime = runtime
         self._db = None  # the hub's ORM session, attached when the hub is up
-        self._scores: dict[str, tuple[float | None, int]] | None = None
+        self._scores: dict[tuple[str, str], tuple[float | None, int]] | None = None
         self._generation = 0  # bumped by every change that makes cached scores wrong
         self._stats_targets: list[str] = []
         self._volume_targets: list[str] = []
@@ -157,8 +177,8 @@ class Monitor:
         labs = hub_labs(db or self._db)
         now = self.clock()
         now_dt = naive_utc(now)
-        rows = [(lab.username, self.recently_active(lab, now_dt)) for lab in labs]
-        removed = await self.store.record(now, rows, now - self.retention_seconds, [lab.username for lab in labs])
+        rows = [(lab.username, lab.server, self.recently_active(lab, now_dt)) for lab in labs]
+        removed = await self.store.record(now, rows, now - self.retention_seconds, [lab.key for lab in labs])
         await self._recompute_scores()
         self._report_epoch += 1
         self.passes += 1
@@ -189,7 +209,7 @@ class Monitor:
             self._scores = scores
         return scores
 
-    async def scores(self) -> dict[str, tuple[float | None, int]]:
+    async def scores(self) -> dict[tuple[str, str], tuple[float | None, int]]:
         # a score changes only when samples change (see score.py), so passes and the hooks
         # below are the only times it is recomputed, never per request
         if self._scores is None:
@@ -228,7 +248,7 @@ class Monitor:
 
     async def lab_stats(self, labs: list[Lab], wait: bool = True) -> dict:
         """container name -> ContainerStats | None for the running labs, at most STATS_TTL old."""
-        wanted = [lab_container(lab.username) for lab in labs if lab.running]
+        wanted = [lab_container(lab.username, lab.server) for lab in labs if lab.running]
         if not wanted:
             return {}
         cached = self.stats.value or {}
@@ -248,7 +268,7 @@ class Monitor:
 
     async def volume_sizes(self, labs: list[Lab]) -> dict[str, int | None]:
         """volume name -> bytes; old values are served while a refresh runs in the background."""
-        self._volume_targets = [v for lab in labs for v in lab_volumes(lab.identity, self.volume_specs)]
+        self._volume_targets = list(dict.fromkeys(v for lab in labs for v in self.own_volumes(lab)))
         if self.volumes.value is not None:
             return await self.volumes.get(stale_ok=True)
         try:
@@ -307,17 +327,20 @@ class Monitor:
             sizes, errors = {}, errors + [f"volume sizes unavailable: {exc}"]
         scores = await self.scores()
         remaining = {
-            lab.username: await seconds_until_stop(self.settings, lab.username, lab.last_activity, lab.started, now_dt)
+            lab.key: await seconds_until_stop(
+                self.settings, lab.username, lab.last_activity, lab.started, now_dt, lab.server
+            )
             for lab in labs
             if lab.running
         }
         users = []
-        for lab in labs:
-            st = stats.get(lab_container(lab.username)) if lab.running else None
-            score, count = scores.get(lab.username, (None, 0))
+        for lab in labs:  # a row per server: the default one ("server": "") and each named one
+            st = stats.get(lab_container(lab.username, lab.server)) if lab.running else None
+            score, count = scores.get(lab.key, (None, 0))
             users.append(
                 {
                     "username": lab.username,
+                    "server": lab.server,
                     "server_active": lab.running,
                     "recently_active": self.recently_active(lab, now_dt),
                     "cpu_percent": st.cpu_percent if st else None,
@@ -325,7 +348,7 @@ class Monitor:
                     "memory_percent": round(100.0 * st.memory_bytes / st.memory_limit_bytes, 1)
                     if st and st.memory_limit_bytes
                     else None,
-                    "time_remaining_seconds": remaining.get(lab.username),
+                    "time_remaining_seconds": remaining.get(lab.key),
                     "activity_score": None if score is None else round(100.0 * score, 1),
                     "sample_count": count,
                     "last_activity": iso(lab.last_activity),
@@ -346,8 +369,12 @@ class Monitor:
             },
         }
 
+    def own_volumes(self, lab: Lab) -> tuple[str, ...]:
+        shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        return lab_volumes(lab.identity, self.volume_specs, lab.server, shared_home)
+
     def _user_volume_bytes(self, lab: Lab, sizes: dict[str, int | None]) -> int | None:
-        known = [size for v in lab_volumes(lab.identity, self.volume_specs) if (size := sizes.get(v)) is not None]
+        known = [size for v in self.own_volumes(lab) if (size := sizes.get(v)) is not None]
         return sum(known) if known else None
 
 

@@ -18,24 +18,40 @@ from .score import score as python_score
 FILE_NAME = "activity.sqlite"
 
 
+# A sampled lab: (user name, server name, active); the server is '' for the default server.
+Row = tuple[str, str, bool]
+
+
 def _record(
-    db: sqlite3.Connection, ts: float, rows: list[tuple[str, bool]], prune_before: float, keep_only: list[str] | None
+    db: sqlite3.Connection,
+    ts: float,
+    rows: list[Row],
+    prune_before: float,
+    keep_only: list[tuple[str, str]] | None,
 ) -> int:
     with transaction(db):
         db.executemany(
-            "INSERT OR REPLACE INTO samples (username, ts, active) VALUES (?, ?, ?)",
-            ((name, ts, 1 if active else 0) for name, active in rows),
+            "INSERT OR REPLACE INTO samples (username, server, ts, active) VALUES (?, ?, ?, ?)",
+            ((name, server, ts, 1 if active else 0) for name, server, active in rows),
         )
         removed = db.execute("DELETE FROM samples WHERE ts < ?", (prune_before,)).rowcount
         if keep_only is not None:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (username TEXT PRIMARY KEY)")
-            db.execute("DELETE FROM temp.keep")
-            db.executemany("INSERT OR IGNORE INTO temp.keep VALUES (?)", ((n,) for n in keep_only))
-            removed += db.execute("DELETE FROM samples WHERE username NOT IN (SELECT username FROM temp.keep)").rowcount
+            db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS keep_servers (username TEXT, server TEXT, PRIMARY KEY (username, server))"
+            )
+            db.execute("DELETE FROM temp.keep_servers")
+            db.executemany("INSERT OR IGNORE INTO temp.keep_servers VALUES (?, ?)", keep_only)
+            removed += db.execute(
+                "DELETE FROM samples WHERE NOT EXISTS (SELECT 1 FROM temp.keep_servers k "
+                "WHERE k.username = samples.username AND k.server = samples.server)"
+            ).rowcount
     return removed
 
 
-def _scores(db: sqlite3.Connection, half_life_hours: float) -> dict[str, tuple[float | None, int]]:
+Key = tuple[str, str]  # (user name, server name)
+
+
+def _scores(db: sqlite3.Connection, half_life_hours: float) -> dict[Key, tuple[float | None, int]]:
     newest = db.execute("SELECT MAX(ts) FROM samples").fetchone()[0]
     if newest is None:
         return {}
@@ -48,23 +64,25 @@ def _scores(db: sqlite3.Connection, half_life_hours: float) -> dict[str, tuple[f
             ((t, 2.0 ** ((t - newest) / 3600.0 / half_life_hours)) for t in times),
         )
         rows = db.execute(
-            "SELECT s.username, SUM(w.w * s.active), SUM(w.w), COUNT(*) "
-            "FROM samples s JOIN temp.weights w ON w.ts = s.ts GROUP BY s.username"
+            "SELECT s.username, s.server, SUM(w.w * s.active), SUM(w.w), COUNT(*) "
+            "FROM samples s JOIN temp.weights w ON w.ts = s.ts GROUP BY s.username, s.server"
         ).fetchall()
-    result: dict[str, tuple[float | None, int]] = {}
-    for name, active, total, count in rows:
+    result: dict[Key, tuple[float | None, int]] = {}
+    for name, server, active, total, count in rows:
         if total > 0:
-            result[name] = (active / total, count)
+            result[(name, server)] = (active / total, count)
         else:  # every weight underflowed (samples > ~1000 half-lives older than the newest)
-            own = _samples(db, name)  # the common factor cancels: weigh from their own newest
-            result[name] = python_score(own, own[-1][0], half_life_hours)
+            own = _samples(db, name, server)  # the common factor cancels: weigh from their own newest
+            result[(name, server)] = python_score(own, own[-1][0], half_life_hours)
     return result
 
 
-def _samples(db: sqlite3.Connection, username: str) -> list[tuple[float, bool]]:
+def _samples(db: sqlite3.Connection, username: str, server: str = "") -> list[tuple[float, bool]]:
     return [
         (ts, bool(a))
-        for ts, a in db.execute("SELECT ts, active FROM samples WHERE username = ? ORDER BY ts", (username,))
+        for ts, a in db.execute(
+            "SELECT ts, active FROM samples WHERE username = ? AND server = ? ORDER BY ts", (username, server)
+        )
     ]
 
 
@@ -100,26 +118,44 @@ class SampleStore(Store):
             ) WITHOUT ROWID""",
             "CREATE INDEX IF NOT EXISTS samples_ts ON samples (ts)",
         ),
+        # 2: samples per server of a user (named servers); the samples so far are default servers'
+        (
+            """CREATE TABLE samples_by_server (
+                username TEXT NOT NULL,
+                server TEXT NOT NULL DEFAULT '',  -- '' = the default server
+                ts REAL NOT NULL,
+                active INTEGER NOT NULL,
+                PRIMARY KEY (username, server, ts)
+            ) WITHOUT ROWID""",
+            "INSERT INTO samples_by_server (username, server, ts, active) SELECT username, '', ts, active FROM samples",
+            "DROP TABLE samples",
+            "ALTER TABLE samples_by_server RENAME TO samples",
+            "CREATE INDEX IF NOT EXISTS samples_ts ON samples (ts)",
+        ),
     )
 
     def record(
-        self, ts: float, rows: Iterable[tuple[str, bool]], prune_before: float, keep_only: Iterable[str] | None = None
+        self,
+        ts: float,
+        rows: Iterable[Row],
+        prune_before: float,
+        keep_only: Iterable[tuple[str, str]] | None = None,
     ) -> Awaitable[int]:
-        """One pass: add a sample per user at ``ts``, drop samples older than ``prune_before``
-        and (when ``keep_only`` is given) those of users no longer in the hub. Answers the
-        number of samples removed."""
+        """One pass: add a sample per server (user, server, active) at ``ts``, drop samples older
+        than ``prune_before`` and (when ``keep_only`` is given) those of servers no longer in the
+        hub. Answers the number of samples removed."""
         return self.file.run(_record, ts, list(rows), prune_before, None if keep_only is None else list(keep_only))
 
-    def scores(self, half_life_hours: float) -> Awaitable[dict[str, tuple[float | None, int]]]:
-        """username -> (score 0..1, sample count) over every stored sample.
+    def scores(self, half_life_hours: float) -> Awaitable[dict[Key, tuple[float | None, int]]]:
+        """(user name, server name) -> (score 0..1, sample count) over every stored sample.
 
         Weights are taken relative to the newest sample (the common factor cancels, see
         score.py) and looked up from a small table of distinct pass times, so the whole
         aggregation runs inside SQLite without a per-row Python call."""
         return self.file.run(_scores, half_life_hours)
 
-    def samples(self, username: str) -> Awaitable[list[tuple[float, bool]]]:
-        return self.file.run(_samples, username)
+    def samples(self, username: str, server: str = "") -> Awaitable[list[tuple[float, bool]]]:
+        return self.file.run(_samples, username, server)
 
     def count(self) -> Awaitable[int]:
         return self.file.run(_count)

@@ -15,23 +15,30 @@ from tornado.iostream import StreamClosedError
 from .. import labnotify, selfservice
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
-from ..web.permissions import allowed
+from ..web.permissions import allowed_on_server
 from . import plan, runner
 
 SERVER_SCOPE = "servers"  # start/stop/restart someone's server: JupyterHub's own scope
 
 
+def server_detail(target: str) -> dict:
+    """The audit field naming a named server (nothing for a default server, as before)."""
+    server = plan.split(target)[1]
+    return {"server": server} if server else {}
+
+
 class BatchMixin(HandlerMixin):
     def resolve(self, body) -> tuple[plan.Request, list[dict]]:
-        """The request and, per target user, whether the action applies; 400/403/404 first."""
+        """The request and, per target server, whether the action applies; 400/403/404 first."""
         try:
             req = plan.parse(body)
-            names = plan.target_names(req, self.db, self.find_user)
+            targets = plan.targets(req, self.db, self.find_user)
         except plan.BadRequest as exc:
             raise http_error(400, str(exc)) from None
         except plan.NoSuchGroup as exc:
             raise http_error(404, str(exc)) from None
-        refused = [n for n in names if not allowed(self, SERVER_SCOPE, n)]
+        # JupyterHub's rule per server: servers!server=user/name (a filtered scope grants only its own)
+        refused = [plan.label(n, s) for n, s in targets if not allowed_on_server(self, SERVER_SCOPE, n, s)]
         if refused:
             who = self.current_user.name if self.current_user else "anonymous requests"
             raise http_error(
@@ -40,9 +47,17 @@ class BatchMixin(HandlerMixin):
                 f"{' and others' if len(refused) > 5 else ''} (needs scope servers)",
             )
         rows = []
-        for name in names:
-            reason = plan.skip_reason(req.action, self.find_user(name).spawner)
-            rows.append({"username": name, "applies": reason is None, "reason": reason})
+        for name, server in targets:
+            reason = plan.skip_reason(req.action, self.find_user(name).spawners[server])
+            rows.append(
+                {
+                    "username": name,
+                    "server": server,
+                    "target": plan.label(name, server),
+                    "applies": reason is None,
+                    "reason": reason,
+                }
+            )
         return req, rows
 
 
@@ -64,9 +79,9 @@ class BatchPreviewAPIHandler(BatchMixin, StellarsAPIHandler):
 class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
     async def post(self):
         req, rows = self.resolve(self.json_body())
-        affected = [r["username"] for r in rows if r["applies"]]
+        affected = [r["target"] for r in rows if r["applies"]]
         if not affected:
-            why = "; ".join(f"{r['username']}: {r['reason']}" for r in rows[:5])
+            why = "; ".join(f"{r['target']}: {r['reason']}" for r in rows[:5])
             raise http_error(409, f"no selected user's server can be {plan.PAST[req.action]} now ({why})")
         actor = self.current_user.name if self.current_user else "(anonymous)"
         batch = runner.register(runner.Batch(actor, req.action, affected))
@@ -82,16 +97,22 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
                 "id": batch.id,
                 "action": req.action,
                 "concurrency": limit,
-                "users": affected,
+                "users": affected,  # labels: user, or user/server for a named server
+                "targets": [runner.who(t) for t in affected],
                 "skipped": [r for r in rows if not r["applies"]],
             }
         )
         if req.notice:
             await self.notify_first(batch, req)
-        summary = await runner.run(batch, lambda name: self.act(batch, req.action, name), limit, self.push)
-        for name, result in batch.results.items():  # users the cancel left alone: audited too
+        user_turns: dict[str, asyncio.Lock] = {}  # one server of a user at a time within the batch
+        summary = await runner.run(
+            batch, lambda target: self.act(batch, req.action, target, user_turns), limit, self.push
+        )
+        for target, result in batch.results.items():  # servers the cancel left alone: audited too
             if result["outcome"] == "cancelled":
-                self.audit(name, f"batch-{req.action}", "cancelled", batch=batch.id)
+                self.audit(
+                    result["username"], f"batch-{req.action}", "cancelled", batch=batch.id, **server_detail(target)
+                )
         await self.send(summary)
         if not self._client_gone:
             self.finish()
@@ -115,7 +136,12 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
             self._client_gone = True  # the batch goes on; GET /api/batch/<id> has its results
 
     async def notify_first(self, batch, req) -> None:
-        running = [self.find_user(n) for n in batch.users if self.find_user(n).spawner.ready]
+        running = []
+        for target in batch.users:
+            name, server = plan.split(target)
+            user = self.find_user(name)
+            if user is not None and user.spawners[server].ready:
+                running.append((user, user.spawners[server]))
         deliveries = await labnotify.deliver_many(
             running,
             labnotify.payload(req.notice, "warning"),
@@ -128,40 +154,49 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
         if req.delay_seconds:
             await runner.wait_or_cancel(batch, req.delay_seconds)
 
-    async def act(self, batch, action: str, name: str) -> dict | None:
-        """One user's action inside their lock, with exactly one audit line."""
+    async def act(self, batch, action: str, target: str, user_turns: dict[str, asyncio.Lock]) -> dict | None:
+        """One server's action inside its user's lock, with exactly one audit line."""
+        name, server = plan.split(target)
+        which = server_detail(target)
         user = self.find_user(name)
         detail: dict = {}
         try:
             if user is None:
                 raise http_error(404, f"no user named {name!r} any more")
-            async with self.user_locks.exclusive(name, f"batch-{action}"):
-                reason = plan.skip_reason(action, user.spawner)  # again, inside the lock
-                if reason:
-                    raise http_error(409, reason)
-                if action == "stop":
-                    await self.stop_single_user(user, "")
-                    await self.finish_pending(user.spawner, "_stop_future")
-                elif action == "start":
-                    await self.spawn_single_user(user, "")
-                    await self.finish_pending(user.spawner, "_spawn_future")
-                    if not user.spawner.ready:
-                        raise RuntimeError("the server did not come up; see the hub's log")
-                else:
-                    result = await selfservice.restart_in_place(
-                        user=user,
-                        runtime=self.runtime,
-                        proxy=self.proxy,
-                        db=self.db,
-                        stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
-                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
-                    )
-                    detail = {"container_id": result["container_id"]}
+            if server and server not in user.orm_spawners:
+                raise http_error(404, f"{name} has no server named {server!r} any more")
+            # a user's servers in one batch take turns for the user's lock instead of refusing each other
+            async with user_turns.setdefault(name, asyncio.Lock()):
+                async with self.user_locks.exclusive(name, f"batch-{action}"):
+                    spawner = user.spawners[server]
+                    reason = plan.skip_reason(action, spawner)  # again, inside the lock
+                    if reason:
+                        raise http_error(409, reason)
+                    if action == "stop":
+                        await self.stop_single_user(user, server)
+                        await self.finish_pending(spawner, "_stop_future")
+                    elif action == "start":
+                        await self.spawn_single_user(user, server)
+                        spawner = user.spawners[server]
+                        await self.finish_pending(spawner, "_spawn_future")
+                        if not spawner.ready:
+                            raise RuntimeError("the server did not come up; see the hub's log")
+                    else:
+                        result = await selfservice.restart_in_place(
+                            user=user,
+                            runtime=self.runtime,
+                            proxy=self.proxy,
+                            db=self.db,
+                            stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
+                            ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                            spawner=spawner,
+                        )
+                        detail = {"container_id": result["container_id"]}
         except Exception as exc:
             reason = getattr(exc, "log_message", None) or str(exc) or type(exc).__name__
-            self.audit(name, f"batch-{action}", "failed", batch=batch.id, reason=reason)
+            self.audit(name, f"batch-{action}", "failed", batch=batch.id, reason=reason, **which)
             raise
-        self.audit(name, f"batch-{action}", "ok", batch=batch.id, **detail)
+        self.audit(name, f"batch-{action}", "ok", batch=batch.id, **which, **detail)
         return detail
 
     @staticmethod
@@ -182,7 +217,7 @@ class BatchStatusAPIHandler(StellarsAPIHandler):
         batch = runner.find(batch_id)
         if batch is None:
             raise http_error(404, f"no batch {batch_id!r} (finished batches are kept for 10 minutes)")
-        if not all(allowed(self, SERVER_SCOPE, n) for n in batch.users):
+        if not all(allowed_on_server(self, SERVER_SCOPE, *plan.split(t)) for t in batch.users):
             raise http_error(403, "you may not see or cancel this batch (needs scope servers on its users)")
         return batch
 

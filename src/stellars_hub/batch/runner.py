@@ -1,5 +1,8 @@
-"""One batch in the hub process: runs the per-user work with bounded concurrency, tells a
-listener about every step, and can be cancelled (users not begun yet are left alone)."""
+"""One batch in the hub process: runs the per-server work with bounded concurrency, tells a
+listener about every step, and can be cancelled (servers not begun yet are left alone).
+
+A batch's ``users`` are its targets as labels (``ann`` for a default server, ``ann/gpu`` for a
+named one); every event and result names the user and the server separately too."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .plan import PHASE
+from .plan import PHASE, split
 
 Listener = Callable[[dict], None]
 
@@ -35,10 +38,16 @@ class Batch:
             "actor": self.actor,
             "action": self.action,
             "users": self.users,
-            "results": [self.results.get(u, {"username": u, "outcome": "pending"}) for u in self.users],
+            "results": [self.results.get(u, {**who(u), "outcome": "pending"}) for u in self.users],
             "cancelled": self.cancelled.is_set(),
             "finished": self.finished_at is not None,
         }
+
+
+def who(target: str) -> dict:
+    """The fields that name a target in events and results."""
+    user, server = split(target)
+    return {"username": user, "server": server, "target": target}
 
 
 def register(batch: Batch) -> Batch:
@@ -63,22 +72,22 @@ async def wait_or_cancel(batch: Batch, seconds: float) -> bool:
 
 
 async def run(batch: Batch, work: Callable[[str], Awaitable[dict | None]], concurrency: int, emit: Listener) -> dict:
-    """``work(user)`` does one user's action and raises on failure; returns the summary."""
+    """``work(target)`` does one server's action and raises on failure; returns the summary."""
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(name: str) -> None:
         async with gate:
             if batch.cancelled.is_set():
-                result: dict[str, Any] = {"username": name, "outcome": "cancelled"}
+                result: dict[str, Any] = {**who(name), "outcome": "cancelled"}
             else:
-                emit({"event": "progress", "username": name, "phase": PHASE[batch.action]})
+                emit({"event": "progress", **who(name), "phase": PHASE[batch.action]})
                 started = time.monotonic()
                 try:
                     detail = await work(name) or {}
-                    result = {"username": name, "outcome": "done", **detail}
-                except Exception as exc:  # one user's failure never stops the others
+                    result = {**who(name), "outcome": "done", **detail}
+                except Exception as exc:  # one server's failure never stops the others
                     message = getattr(exc, "log_message", None) or str(exc) or type(exc).__name__
-                    result = {"username": name, "outcome": "failed", "error": message}
+                    result = {**who(name), "outcome": "failed", "error": message}
                 result["seconds"] = round(time.monotonic() - started, 1)
             batch.results[name] = result
             emit({"event": "result", **result})

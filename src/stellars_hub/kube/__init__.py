@@ -12,6 +12,9 @@ import os
 # the lab's container inside the pod (KubeSpawner's name for it)
 LAB_CONTAINER = "notebook"
 GPU_RESOURCE = "nvidia.com/gpu"
+# on the claims the spawner creates: the volume's platform name (a claim name cannot be turned
+# back into it: both the escaped user name and the key may hold "-")
+VOLUME_ANNOTATION = "stellars.jupyterhub/volume"
 _SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 

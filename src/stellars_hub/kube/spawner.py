@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from jupyterhub.utils import random_port
 from kubernetes_asyncio.client.rest import ApiException
 from kubespawner import KubeSpawner
-from traitlets import Bool, Dict, List, TraitError, Unicode, default, validate
+from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, validate
 
 from .. import naming
 from ..admin.groups import DOCKER_SOCK, ENGINE_SOCKET
-from . import GPU_RESOURCE, claim_name
+from . import VOLUME_ANNOTATION, claim_name, podspec
 
 INIT_CONTAINER = "volume-init"
 
@@ -97,20 +97,51 @@ class StellarsKubeSpawner(KubeSpawner):
     def _notebook_dir_default(self):
         return naming.NOTEBOOK_DIR
 
+    @default("cmd")
+    def _cmd_default(self):
+        # KubeSpawner drops the spawner's arguments when the image's CMD is used; the lab needs
+        # them (the platform's --HubOAuth.cache_max_age), as Zero to JupyterHub's default does
+        return ["jupyterhub-singleuser"]
+
     @default("delete_grace_period")
     def _delete_grace_period_default(self):
         return 10
 
-    # the same spawner-side attributes restart and the admin groups use on the Docker backend
+    memory_guarantee_fraction = Float(
+        0.5,
+        config=True,
+        help="""The lab's memory request as a part of its memory limit (group policy or
+        JUPYTERHUB_LAB_MEMORY_LIMIT) when mem_guarantee is not set; memory cannot be taken back
+        from a lab, so more of it is reserved than of CPU""",
+    )
+    cpu_guarantee_fraction = Float(
+        0.1,
+        config=True,
+        help="The lab's CPU request as a part of its CPU limit when cpu_guarantee is not set (labs idle mostly)",
+    )
+
+    @validate("memory_guarantee_fraction", "cpu_guarantee_fraction")
+    def _check_fraction(self, proposal):
+        if not 0 < proposal.value <= 1:
+            raise TraitError(f"{proposal.trait.name} must be above 0 and at most 1, not {proposal.value}")
+        return proposal.value
+
+    # the same spawner-side attributes restart and the policies feature use on the Docker backend,
+    # set afresh before every start (policies.hub.Policies.pre_spawn)
     restarting_in_place = False
     start_binds: dict = {}
     start_host_config: dict = {}
-    _configured_security: Any = None  # the site's container_security_context (dict or callable)
+    start_env: dict = {}
+    start_labels: dict = {}  # the policy fingerprint: Restart Server recreates a pod whose policy changed
 
     if TYPE_CHECKING:  # KubeSpawner's traits
         extra_pod_config: dict[str, Any]
         extra_resource_limits: dict[str, Any]
+        extra_labels: dict[str, Any]
         container_security_context: Any
+        volumes: Any
+        volume_mounts: Any
+        init_containers: Any
 
     @property
     def container_name(self) -> str:
@@ -129,11 +160,8 @@ class StellarsKubeSpawner(KubeSpawner):
     def get_env(self):
         env = super().get_env()
         env.update({k: str(v) for k, v in self.lab_environment.items()})
-        env["ENABLE_GPU_SUPPORT"] = "1" if self.gpu_enabled else "0"
-        if self.gpu_enabled:
-            env["NVIDIA_VISIBLE_DEVICES"] = "all"
-            env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
-        return env
+        env.update(self.start_env)  # this start's policy: limits, group and user variables
+        return podspec.lab_env(env, self.gpu_count)
 
     # -- claims ---------------------------------------------------------------------------
     def claims(self) -> dict[str, tuple[str, str]]:
@@ -142,25 +170,30 @@ class StellarsKubeSpawner(KubeSpawner):
         found["shared"] = (claim_name(self.shared_volume), naming.SHARED_MOUNT)
         return found
 
-    def claim_manifest(self, name: str, access_modes: list[str]) -> dict:
+    def claim_manifest(self, name: str, access_modes: list[str], volume: str = "") -> dict:
         spec = {"accessModes": access_modes, "resources": {"requests": {"storage": self.storage_capacity or "10Gi"}}}
         if self.storage_class:
             spec["storageClassName"] = self.storage_class
         labels = {"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", "component": "lab-volume"}
-        return {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "labels": labels},
-            "spec": spec,
-        }
+        metadata: dict[str, Any] = {"name": name, "labels": labels}
+        if volume:
+            metadata["annotations"] = {VOLUME_ANNOTATION: volume}
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
+
+    def volume_names(self) -> dict[str, str]:
+        """volume key -> the volume's platform name (Docker's), the shared volume under ``shared``."""
+        found = {v.key: naming.volume_name(self.user.name, v.key) for v in self.volume_specs}
+        found["shared"] = self.shared_volume
+        return found
 
     async def ensure_claims(self) -> None:
         """Create whichever of the user's claims (and the shared one) does not exist yet."""
+        volumes = self.volume_names()
         for key, (name, _mount) in self.claims().items():
             modes = list(self.shared_access_modes) if key == "shared" else ["ReadWriteOnce"]
             try:
                 await self.api.create_namespaced_persistent_volume_claim(
-                    self.namespace, self.claim_manifest(name, modes)
+                    self.namespace, self.claim_manifest(name, modes, volumes[key])
                 )
                 self.log.info("Created claim %s/%s for %s", self.namespace, name, self.user.name)
             except ApiException as exc:
@@ -201,37 +234,91 @@ class StellarsKubeSpawner(KubeSpawner):
             self.ip = "127.0.0.1"
             self.port = random_port()
         await self.ensure_claims()
-        self.prepare_pod()
+        await self.check_policy_claims()
         return await super().start()
 
-    def prepare_pod(self) -> None:
-        """This start's volumes, init container, pod options, GPU limit and privileges."""
+    async def check_policy_claims(self) -> None:
+        """A policy's named volume must be a claim the operator made in the namespace: without
+        it the pod would wait for it until the start times out, saying little."""
+        try:
+            mounts = podspec.policy_mounts(self.start_binds)
+        except ValueError as exc:
+            raise RuntimeError(str(exc)) from None
+        for m in mounts:
+            if m.claim is None:
+                continue
+            try:
+                await self.api.read_namespaced_persistent_volume_claim(m.claim, self.namespace)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+                raise RuntimeError(
+                    f"a group policy of {self.user.name} mounts the volume {m.claim} at {m.mount['mountPath']}, "
+                    f"but namespace {self.namespace} has no claim {m.claim}; create it (ReadOnlyMany or "
+                    "ReadWriteMany storage when several labs share it) or change the policy"
+                ) from None
+
+    @property
+    def gpu_count(self) -> int:
+        return podspec.gpu_count(self.start_host_config, self.gpu_enabled)
+
+    async def get_pod_manifest(self):
+        """KubeSpawner's pod, built from this start's values of the traits in ``pod_traits``;
+        the configured values are back in place afterwards, so the next start begins from them."""
+        wanted = self.pod_traits()
+        configured = {name: getattr(self, name) for name in wanted}
+        try:
+            for name, value in wanted.items():
+                setattr(self, name, value)
+            return await super().get_pod_manifest()
+        finally:
+            for name, value in configured.items():
+                setattr(self, name, value)
+
+    def pod_traits(self) -> dict[str, Any]:
+        """This start's volumes, init container, pod options, resources, privileges and the
+        policy fingerprint label, on top of what the site configured."""
         claims = self.claims()
-        self.volumes = [
+        mounts = podspec.policy_mounts(self.start_binds)
+        volumes = [
             {"name": f"v-{key}", "persistentVolumeClaim": {"claimName": name}} for key, (name, _m) in claims.items()
         ]
-        self.volume_mounts = [{"name": f"v-{key}", "mountPath": mount} for key, (_n, mount) in claims.items()]
-        self.init_containers = [self._volume_init_container()] if self.initialise_volumes else []
+        volume_mounts = [{"name": f"v-{key}", "mountPath": mount} for key, (_n, mount) in claims.items()]
         pod_config: dict[str, Any] = {"restartPolicy": "Always"}  # the kubelet restarts the lab in place
         if self.host_network:
             pod_config.update(hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet")
-        self.extra_pod_config = {**self.extra_pod_config, **pod_config}
-        self.extra_resource_limits = (
-            {**self.extra_resource_limits, GPU_RESOURCE: "1"}
-            if self.gpu_enabled
-            else {k: v for k, v in self.extra_resource_limits.items() if k != GPU_RESOURCE}
+        res = podspec.resources(
+            self.start_host_config,
+            podspec.Resources(
+                self.mem_limit, self.mem_guarantee, self.cpu_limit, self.cpu_guarantee, dict(self.extra_resource_limits)
+            ),
+            gpus=self.gpu_count,
+            memory_fraction=self.memory_guarantee_fraction,
+            cpu_fraction=self.cpu_guarantee_fraction,
         )
-        # docker-privileged group: a privileged lab container for this start only
-        if self._configured_security is None:
-            self._configured_security = self.container_security_context
-        if callable(self._configured_security):
-            pass  # a site's own callable decides the security context
-        elif self.start_host_config.get("privileged"):
-            # Kubernetes refuses privileged with allowPrivilegeEscalation false (KubeSpawner's default)
-            self.container_security_context = {
-                **self._configured_security,
-                "privileged": True,
-                "allowPrivilegeEscalation": True,
-            }
-        else:
-            self.container_security_context = dict(self._configured_security)
+        traits: dict[str, Any] = {
+            "volumes": _listed(self.volumes) + volumes + [m.volume for m in mounts],
+            "volume_mounts": _listed(self.volume_mounts) + volume_mounts + [m.mount for m in mounts],
+            "init_containers": _listed(self.init_containers)
+            + ([self._volume_init_container()] if self.initialise_volumes else []),
+            "extra_pod_config": {**self.extra_pod_config, **pod_config},
+            "mem_limit": res.mem_limit,
+            "mem_guarantee": res.mem_guarantee,
+            "cpu_limit": res.cpu_limit,
+            "cpu_guarantee": res.cpu_guarantee,
+            "extra_resource_limits": res.extra_limits,
+            "extra_labels": {**self.extra_labels, **self.start_labels},
+        }
+        # a site's own callable decides the security context; else the policy's privileges
+        if not callable(self.container_security_context):
+            traits["container_security_context"] = podspec.security_context(
+                dict(self.container_security_context or {}), bool(self.start_host_config.get("privileged"))
+            )
+        return traits
+
+
+def _listed(configured) -> list:
+    """A KubeSpawner list-or-dict trait as a list (a dict's values in key order, as KubeSpawner)."""
+    if isinstance(configured, dict):
+        return [configured[k] for k in sorted(configured)]
+    return list(configured or [])

@@ -11,20 +11,31 @@ from .validation import Broadcast
 CONCURRENCY = 32  # labs contacted at once; more hanging labs than this cost one more timeout each
 
 
-CHUNK = 500  # names per IN (...) query: below every SQLite build's limit on bound variables
+CHUNK = 500  # values per IN (...) query: below every SQLite build's limit on bound variables
 
 
-def running_users(db, users) -> list:
-    """Users whose default server is up and ready, by name. ``users`` is the hub's UserDict.
-    Ids only from the database: the hub already holds every user with a running server, so no
-    user row (and none of its eagerly loaded roles and groups) is read again."""
+def running_labs(db, users, only=None) -> list[tuple]:
+    """(user, spawner) of every server that is up and ready, named servers included, by user
+    name then server name ('' first). ``users`` is the hub's UserDict; ``only``: user ids.
+    Ids and server names only from the database: the hub already holds every user with a
+    running server, so no user row (with its eagerly loaded roles and groups) is read again."""
+    query = db.query(orm.Spawner.user_id, orm.Spawner.name).filter(orm.Spawner.server_id.isnot(None))
+    if only is None:
+        rows = query.all()
+    else:
+        only = list(dict.fromkeys(only))
+        rows = [
+            row
+            for i in range(0, len(only), CHUNK)
+            for row in query.filter(orm.Spawner.user_id.in_(only[i : i + CHUNK]))
+        ]
     found = []
-    query = db.query(orm.Spawner.user_id).filter(orm.Spawner.server_id.isnot(None), orm.Spawner.name == "")
-    for (user_id,) in query:
+    for user_id, server_name in rows:
         user = users[user_id]
-        if user.spawner.ready:
-            found.append(user)
-    return sorted(found, key=lambda u: u.name)
+        spawner = user.spawners[server_name]
+        if spawner.ready:
+            found.append((user, spawner))
+    return sorted(found, key=lambda lab: (lab[0].name, lab[1].name))
 
 
 def user_ids(db, names) -> dict[str, int]:
@@ -38,22 +49,25 @@ def user_ids(db, names) -> dict[str, int]:
 
 
 def recipients(db, users, wanted: Broadcast) -> list:
-    """The users to contact: every running lab, or the chosen users (unknown names: BadRequest;
-    known users whose server is not running stay in and fail as 'server not running')."""
+    """The labs to contact, as (user, spawner): every running lab, or every running lab of the
+    chosen users (unknown names: BadRequest; a chosen user with no server running stays in as
+    their default server and fails as 'server not running')."""
     if wanted.recipients is None:
-        chosen = running_users(db, users)
+        chosen = running_labs(db, users)
         if not chosen:
             raise Conflict("no lab is running, so nobody would receive it; nothing was sent")
         return chosen
-    chosen, unknown = [], []
     ids = user_ids(db, wanted.recipients)  # one query, not one (with its eager loads) per name
-    for name in wanted.recipients:
-        if name in ids:
-            chosen.append(users[ids[name]])
-        else:
-            unknown.append(name)
+    unknown = [name for name in wanted.recipients if name not in ids]
     if unknown:
         raise BadRequest("recipients: no user named " + ", ".join(repr(n) for n in unknown) + "; nothing was sent")
+    running: dict[int, list[tuple]] = {}
+    for user, spawner in running_labs(db, users, only=list(ids.values())):  # one query for all of them
+        running.setdefault(user.id, []).append((user, spawner))
+    chosen = []
+    for name in wanted.recipients:
+        user = users[ids[name]]
+        chosen.extend(running.get(user.id) or [(user, user.spawner)])
     return chosen
 
 

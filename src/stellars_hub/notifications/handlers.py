@@ -29,10 +29,11 @@ class ActiveServersAPIHandler(StellarsAPIHandler):
         servers = [
             {
                 "username": u.name,
-                "started": _iso(u.spawner.orm_spawner.started),
-                "last_activity": _iso(u.spawner.orm_spawner.last_activity),
+                "server": sp.name,  # '' = the default server
+                "started": _iso(sp.orm_spawner.started),
+                "last_activity": _iso(sp.orm_spawner.last_activity),
             }
-            for u in broadcast.running_users(self.db, self.users)
+            for u, sp in broadcast.running_labs(self.db, self.users)
         ]
         self.write_json({"total": len(servers), "servers": servers})
 

@@ -51,8 +51,8 @@ def _add(
         )
         bid = cast(int, cur.lastrowid)  # set by the INSERT
         db.executemany(
-            "INSERT INTO deliveries (broadcast_id, username, status, error) VALUES (?, ?, ?, ?)",
-            [(bid, d["username"], d["status"], d["error"]) for d in details],
+            "INSERT INTO deliveries (broadcast_id, username, server, status, error) VALUES (?, ?, ?, ?, ?)",
+            [(bid, d["username"], d.get("server", ""), d["status"], d["error"]) for d in details],
         )
         db.execute("DELETE FROM broadcasts WHERE id <= ?", (bid - KEEP,))
     return {"id": bid, "sent_at": sent_at}
@@ -67,7 +67,7 @@ def _list(db: sqlite3.Connection, limit: int) -> list[dict]:
             marks = ",".join("?" * len(ids))
             for d in db.execute(f"SELECT * FROM deliveries WHERE broadcast_id IN ({marks}) ORDER BY rowid", ids):
                 details[d["broadcast_id"]].append(
-                    {"username": d["username"], "status": d["status"], "error": d["error"]}
+                    {"username": d["username"], "server": d["server"], "status": d["status"], "error": d["error"]}
                 )
     return [
         {
@@ -98,7 +98,11 @@ class HistoryStore(Store):
     A deleted user's entries stay: the history records what was sent to whom."""
 
     FILE_NAME = FILE_NAME
-    MIGRATIONS = (_SCHEMA,)
+    MIGRATIONS = (
+        _SCHEMA,
+        # 2: which server of the user a delivery went to (named servers); earlier ones: the default
+        "ALTER TABLE deliveries ADD COLUMN server TEXT NOT NULL DEFAULT ''",
+    )
 
     def on_open(self, conn: sqlite3.Connection) -> None:
         conn.row_factory = sqlite3.Row

@@ -6,12 +6,13 @@ from .merge import Effective, effective_for  # noqa: F401
 
 async def outdated_reason(platform, spawner, container_info: dict | None) -> str | None:
     """Why the running container no longer matches what its user's lab should get now (group
-    policies, own variables, limits), or None when it matches. Used by Restart Server."""
-    from ..spawner import StellarsSpawner
+    policies, own variables, limits), or None when it matches. Used by Restart Server: the
+    engine's restart (Docker) and the kubelet's (a pod's spec never changes) keep the old settings.
+    Both backends label the lab with the fingerprint (a container's label, a pod's label)."""
     from . import hub, labspec
 
-    if container_info is None or not isinstance(spawner, StellarsSpawner):
-        return None  # group policies shape Docker labs only (not yet Kubernetes pods)
+    if container_info is None or not hasattr(spawner, "start_labels"):
+        return None  # no lab, or a spawner the policies do not shape
     spec = await hub.policies_for(platform).spec_for(spawner)
     running = (container_info.get("Config") or {}).get("Labels") or {}
     if running.get(labspec.SPEC_LABEL) == spec.fingerprint:

@@ -7,7 +7,8 @@ What the features need, in Kubernetes terms:
   ``restartPolicy: Always`` makes the kubelet start the lab container again in the same pod
   (same uid, claims and address, restart count + 1);
 - volumes are persistent volume claims (names: ``kube.claim_name``);
-- statistics come from the kubelet's summary API through the API server's node proxy;
+- statistics come from the resource metrics API where the cluster serves it (a metrics server),
+  else from the kubelets' summary API through the API server's node proxy;
 - GPUs are the nodes' allocatable ``nvidia.com/gpu``.
 
 Every call is a coroutine on the hub's loop (the client is asynchronous), bounded by a timeout;
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from typing import Any, cast
@@ -26,7 +28,7 @@ import aiohttp
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client.rest import ApiException
 
-from ..kube import GPU_RESOURCE, LAB_CONTAINER, claim_name, default_namespace
+from ..kube import GPU_RESOURCE, LAB_CONTAINER, VOLUME_ANNOTATION, claim_name, default_namespace
 from .base import (
     ContainerRuntime,
     ContainerStats,
@@ -41,6 +43,14 @@ from .base import (
 _UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
 CLAIM_GONE_TIMEOUT = 60.0  # seconds a deleted claim may take to go (protection finalizer)
+METRICS_API = "metrics.k8s.io/v1beta1"
+STATS_SOURCE_TTL = 600.0  # seconds between API discoveries of the metrics API
+STATS_SOURCES = {
+    "metrics": f"resource metrics API ({METRICS_API})",
+    "summary": "kubelets' summary API (through the API server's node proxy)",
+}
+
+log = logging.getLogger("JupyterHub.kubernetes")  # a child of the hub's logger: in its log
 
 
 class KubernetesRuntime(ContainerRuntime):
@@ -54,6 +64,7 @@ class KubernetesRuntime(ContainerRuntime):
         self._api: k8s.ApiClient | None = None
         self._config: k8s.Configuration | None = None
         self._names_by_uid: dict[str, str] = {}
+        self._stats_source: tuple[str, float] | None = None  # (source, when it was decided)
 
     # -- plumbing -------------------------------------------------------------------------
     async def _configuration(self) -> k8s.Configuration:
@@ -194,6 +205,25 @@ class KubernetesRuntime(ContainerRuntime):
             sizes = await self._claim_usage(nodes)
         return {n: VolumeInfo(n, c in existing, sizes.get(c), tuple(users.get(c, ()))) for n, c in claims.items()}
 
+    async def volume_sizes(self) -> dict[str, int]:
+        """Bytes used per claim mounted by a running pod, as its node's kubelet measures it (the
+        summary's pod volume statistics), under the volume's platform name; unknown for claims
+        no pod mounts and for storage whose volume plugin measures nothing (hostPath among them)."""
+        pvcs = await self._call(lambda v1: v1.list_namespaced_persistent_volume_claim(self.namespace))
+        names = {
+            p.metadata.name: (p.metadata.annotations or {}).get(VOLUME_ANNOTATION, p.metadata.name) for p in pvcs.items
+        }
+        pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace))
+        nodes = {
+            pod.spec.node_name
+            for pod in pods.items
+            if pod.status.phase == "Running"
+            and pod.spec.node_name
+            and any(v.persistent_volume_claim for v in pod.spec.volumes or [])
+        }
+        used = await self._claim_usage(nodes)
+        return {names[claim]: size for claim, size in used.items() if claim in names}
+
     async def _claim_usage(self, nodes) -> dict[str, int]:
         """Bytes used per mounted claim, as the kubelets measure them (unmounted: unknown)."""
         used: dict[str, int] = {}
@@ -248,6 +278,26 @@ class KubernetesRuntime(ContainerRuntime):
         return GpuProbe(True, f"{total} allocatable {GPU_RESOURCE} ({where})")
 
     # -- activity monitor -------------------------------------------------------------------
+    async def stats_source(self) -> str:
+        """``metrics``: the cluster serves the resource metrics API (metrics.k8s.io, a metrics
+        server), asked first; ``summary``: the kubelets' summary API through the API server's
+        node proxy. Decided by API discovery, again every STATS_SOURCE_TTL seconds (a metrics
+        server may be installed or removed while the hub runs)."""
+        now = time.monotonic()
+        if self._stats_source is None or now - self._stats_source[1] >= STATS_SOURCE_TTL:
+            try:
+                found = await self._raw_get(f"/apis/{METRICS_API}")
+                served = any(r.get("name") == "pods" for r in found.get("resources") or [])
+            except EngineError as exc:
+                if not isinstance(exc.__cause__, ApiException):
+                    raise  # the API server itself does not answer: no statistics either way
+                served = False  # 404: no such API; 503: registered, but its server is down
+            source = "metrics" if served else "summary"
+            if self._stats_source is None or self._stats_source[0] != source:
+                log.info("Lab statistics from the %s", STATS_SOURCES[source])
+            self._stats_source = (source, now)
+        return self._stats_source[0]
+
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         wanted = set(names)
         pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace))
@@ -258,36 +308,62 @@ class KubernetesRuntime(ContainerRuntime):
         result: dict[str, ContainerStats | None] = dict.fromkeys(names)
         if not by_node:
             return result
-
-        async def node_stats(node: str, node_pods: list) -> None:
-            # one summary per node serves all its labs: the kubelet's own recent measurement
-            summary = await self._raw_get(f"/api/v1/nodes/{node}/proxy/stats/summary")
-            node_memory = (summary.get("node") or {}).get("memory") or {}
-            host_bytes = (node_memory.get("availableBytes") or 0) + (node_memory.get("workingSetBytes") or 0)
-            measured: dict[Any, dict] = {}
-            for entry in summary.get("pods") or []:
-                ref = entry.get("podRef") or {}
-                if ref.get("namespace") != self.namespace:
-                    continue
-                for ctr in entry.get("containers") or []:
-                    # after Restart Server the kubelet may still list the stopped container:
-                    # the newest start is the running one
-                    seen = measured.get(ref.get("name"))
-                    if ctr.get("name") == LAB_CONTAINER and (
-                        seen is None or (ctr.get("startTime") or "") > (seen.get("startTime") or "")
-                    ):
-                        measured[ref.get("name")] = ctr
-            for pod in node_pods:
-                ctr = measured.get(pod.metadata.name)
-                if ctr is None:
-                    continue
-                limit = _memory_limit(pod) or host_bytes
-                cpu = (ctr.get("cpu") or {}).get("usageNanoCores") or 0
-                mem = (ctr.get("memory") or {}).get("workingSetBytes") or 0
-                result[pod.metadata.name] = ContainerStats(round(cpu / 1e7, 2), int(mem), int(limit))
-
-        await asyncio.gather(*(node_stats(n, p) for n, p in by_node.items()))
+        if await self.stats_source() == "metrics":
+            await self._stats_from_metrics(by_node, result)
+        else:
+            await asyncio.gather(*(self._stats_from_summary(n, p, result) for n, p in by_node.items()))
         return result
+
+    async def _stats_from_metrics(self, by_node: dict[str, list], result: dict) -> None:
+        """One list of the namespace's pod metrics (the metrics server's latest scrape); the
+        memory of a lab without a limit is measured against its node's allocatable memory."""
+        listing = await self._raw_get(f"/apis/{METRICS_API}/namespaces/{self.namespace}/pods")
+        usage = {
+            item["metadata"]["name"]: c.get("usage") or {}
+            for item in listing.get("items") or []
+            for c in item.get("containers") or []
+            if c.get("name") == LAB_CONTAINER
+        }
+        nodes = await self._call(lambda v1: v1.list_node())
+        node_bytes = {
+            n.metadata.name: int(parse_quantity((n.status.allocatable or {}).get("memory", "0"))) for n in nodes.items
+        }
+        for node, node_pods in by_node.items():
+            for pod in node_pods:
+                used = usage.get(pod.metadata.name)
+                if used is None:
+                    continue  # started after the metrics server's last scrape
+                cpu = parse_quantity(used.get("cpu", "0"))  # cores
+                mem = parse_quantity(used.get("memory", "0"))  # working set
+                limit = _memory_limit(pod) or node_bytes.get(node, 0)
+                result[pod.metadata.name] = ContainerStats(round(cpu * 100, 2), int(mem), int(limit))
+
+    async def _stats_from_summary(self, node: str, node_pods: list, result: dict) -> None:
+        # one summary per node serves all its labs: the kubelet's own recent measurement
+        summary = await self._raw_get(f"/api/v1/nodes/{node}/proxy/stats/summary")
+        node_memory = (summary.get("node") or {}).get("memory") or {}
+        host_bytes = (node_memory.get("availableBytes") or 0) + (node_memory.get("workingSetBytes") or 0)
+        measured: dict[Any, dict] = {}
+        for entry in summary.get("pods") or []:
+            ref = entry.get("podRef") or {}
+            if ref.get("namespace") != self.namespace:
+                continue
+            for ctr in entry.get("containers") or []:
+                # after Restart Server the kubelet may still list the stopped container:
+                # the newest start is the running one
+                seen = measured.get(ref.get("name"))
+                if ctr.get("name") == LAB_CONTAINER and (
+                    seen is None or (ctr.get("startTime") or "") > (seen.get("startTime") or "")
+                ):
+                    measured[ref.get("name")] = ctr
+        for pod in node_pods:
+            ctr = measured.get(pod.metadata.name)
+            if ctr is None:
+                continue
+            limit = _memory_limit(pod) or host_bytes
+            cpu = (ctr.get("cpu") or {}).get("usageNanoCores") or 0
+            mem = (ctr.get("memory") or {}).get("workingSetBytes") or 0
+            result[pod.metadata.name] = ContainerStats(round(cpu / 1e7, 2), int(mem), int(limit))
 
 
 def _mapped(exc: ApiException) -> EngineError:
@@ -328,6 +404,7 @@ def _inspect_document(pod: dict) -> dict:
         },
         "RestartCount": lab.get("restartCount", 0),
         "NetworkSettings": {},
+        "Config": {"Labels": dict(meta.get("labels") or {})},  # the policy fingerprint among them
         "Pod": {
             "name": meta.get("name"),
             "namespace": meta.get("namespace"),
@@ -364,6 +441,8 @@ _SUFFIXES = {
     "Pi": 2**50,
     "Ei": 2**60,
     "m": 1e-3,
+    "u": 1e-6,
+    "n": 1e-9,
 }
 
 

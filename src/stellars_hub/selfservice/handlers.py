@@ -6,22 +6,16 @@ from tornado import web
 
 from .. import naming, policies
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
-from ..web.errors import http_error, translate
-from ..web.permissions import allowed, requires
+from ..web.errors import translate
+from ..web.permissions import allowed, requires, requires_server
 from ..web.ratelimit import RateLimiter
+from ..web.servers import server_spawner
 from ..web.volumesizes import volume_size_cache
 from . import restart, state, volumes
 
 RESET_SCOPE = "custom:volumes:reset"
 READ_SCOPE = "custom:volumes:read"
 READS_PER_MINUTE = 60  # manage-volumes GETs per caller
-
-
-def server_spawner(user, server_name: str):
-    """The spawner of the user's default server ('') or of one of their named servers."""
-    if server_name and server_name not in user.orm_spawners:
-        raise http_error(404, f"{user.name} has no server named {server_name!r}")
-    return user.spawners[server_name]
 
 
 def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
@@ -60,29 +54,30 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
 
 
 class RestartServerAPIHandler(SelfServiceAPIHandler):
-    @requires("read:servers")
+    @requires_server("read:servers")
     async def get(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
-        server_spawner(user, server_name)
+        spawner = server_spawner(user, server_name)
         busy = self.user_locks.busy(user.name)
         progress = restart.PROGRESS.get(user.name) if busy == "restart-server" else None
         self.write_json(
             {
                 "running": bool(progress),
                 "progress": progress,
-                "recreate": None if progress else await self.outdated(user),
+                "recreate": None if progress else await self.outdated(user, spawner),
             }
         )
 
-    async def outdated(self, user) -> str | None:
-        """Why Restart Server would recreate the lab instead of restarting it in place."""
-        spawner = user.spawner
+    async def outdated(self, user, spawner=None) -> str | None:
+        """Why Restart Server would recreate this lab (default: the default server's) instead of
+        restarting it in place."""
+        spawner = spawner or user.spawner
         if not spawner.active or spawner.pending:
             return None
         info = await self.runtime.inspect_container(spawner.container_id or spawner.container_name)
         return await policies.outdated_reason(self.platform, spawner, info)
 
-    @requires("servers")
+    @requires_server("servers")
     async def post(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
@@ -90,15 +85,16 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
         async def work():
             state.require_running(user, spawner)  # inside the lock: nobody can change it under us
             try:
-                reason = await self.outdated(user)
-                if reason:
+                reason = await self.outdated(user, spawner)
+                if reason:  # the server's own lab is recreated, never another of the user's
                     return await restart.recreate(
                         user=user,
                         reason=reason,
                         proxy=self.proxy,
-                        stop=lambda: self.stop_single_user(user),
-                        spawn=lambda: self.spawn_single_user(user),
+                        stop=lambda: self.stop_single_user(user, server_name),
+                        spawn=lambda: self.spawn_single_user(user, server_name),
                         ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                        server_name=server_name,
                     )
                 return await restart.restart_in_place(
                     user=user,
@@ -123,7 +119,7 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
 
 
 class ManageVolumesAPIHandler(SelfServiceAPIHandler):
-    @requires(READ_SCOPE, "admin:servers")
+    @requires_server(READ_SCOPE, "admin:servers")
     async def get(self, user_name, server_name=""):
         # reads are cheap now (sizes from the cache) but still bounded per caller
         self.settings.setdefault("stellars_volume_read_limiter", RateLimiter(READS_PER_MINUTE, 60)).hit(
@@ -145,7 +141,7 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
             }
         )
 
-    @requires(RESET_SCOPE, "admin:servers")
+    @requires_server(RESET_SCOPE, "admin:servers")
     async def delete(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)

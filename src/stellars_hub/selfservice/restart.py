@@ -76,20 +76,23 @@ async def restart_in_place(
     }
 
 
-async def recreate(*, user, reason: str, stop, spawn, proxy, ready_timeout: int, poll: float = 0.5) -> dict:
+async def recreate(
+    *, user, reason: str, stop, spawn, proxy, ready_timeout: int, poll: float = 0.5, server_name: str = ""
+) -> dict:
     """Stop and start the lab through JupyterHub (a new container built from what the user's lab
-    should get now): the engine's restart would bring back the old settings, privileges included."""
-    spawner = user.spawner
+    should get now): the engine's restart would bring back the old settings, privileges included.
+    ``server_name``: which of the user's servers ('' = the default one)."""
+    spawner = user.spawners[server_name]
     old_id = spawner.container_id
     PROGRESS[user.name] = {"phase": "recreating", "since": time.time(), "reason": reason}
     await stop()
     deadline = time.monotonic() + ready_timeout
-    while user.spawner.pending or user.spawner.active:
+    while user.spawners[server_name].pending or user.spawners[server_name].active:
         if time.monotonic() > deadline:
             raise TimedOut(f"the lab did not stop within {ready_timeout} s; try again later (your files are safe)")
         await asyncio.sleep(poll)
     await spawn()
-    spawner = user.spawner  # JupyterHub may hand out a new spawner object after a stop
+    spawner = user.spawners[server_name]  # JupyterHub may hand out a new spawner object after a stop
     while spawner.pending:
         if time.monotonic() > deadline:
             raise TimedOut(
@@ -102,7 +105,8 @@ async def recreate(*, user, reason: str, stop, spawn, proxy, ready_timeout: int,
             "start it from the home page and ask your administrator if it fails (your files are safe)"
         )
     PROGRESS[user.name] = {"phase": "waiting for the lab", "since": time.time()}
-    url = lab_url_through_proxy(proxy.public_url, user.url)
+    server_url = spawner.server.base_url if server_name else user.url
+    url = lab_url_through_proxy(proxy.public_url, server_url)
     if not await wait_until_answering(url, max(5.0, deadline - time.monotonic())):
         raise TimedOut(
             f"the new lab did not answer within {ready_timeout} s; stop your server and start it again (your files are safe)"
@@ -113,5 +117,5 @@ async def recreate(*, user, reason: str, stop, spawn, proxy, ready_timeout: int,
         "container": spawner.container_name,
         "container_id": spawner.container_id,
         "previous_container_id": old_id,
-        "url": user.url,
+        "url": server_url,
     }

@@ -9,16 +9,18 @@ import math
 from datetime import datetime
 
 
-async def seconds_until_stop(settings, username: str, last_activity, started, now: datetime) -> int | None:
+async def seconds_until_stop(
+    settings, username: str, last_activity, started, now: datetime, server: str = ""
+) -> int | None:
     """Seconds until the culler stops this running server (0 = due), extensions included;
-    None when culling is off or the server has not started. The extension store is read on its
-    file's own thread."""
+    None when culling is off or the server has not started. ``server``: '' for the default
+    server, else a named server's name. The extension store is read on its file's own thread."""
     from . import deadline as dl
     from .store import store_for
 
     policy = dl.Policy.from_settings(settings)
     if not policy.enabled or started is None:
         return None
-    hours = await store_for(settings["JUPYTERHUB_DATA_DIR"]).hours(username, started)
+    hours = await store_for(settings["JUPYTERHUB_DATA_DIR"]).hours(username, started, server)
     d = dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
     return max(0, math.floor(d.remaining(now)))

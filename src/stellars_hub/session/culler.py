@@ -32,12 +32,12 @@ class Arbiter:
     def __init__(self, policy: dl.Policy, store: ExtensionStore, warn, clock=dl.utcnow):
         self.policy = policy
         self.store = store
-        self.warn = warn  # async (user name) -> the hub's answer to the warning request
+        self.warn = warn  # async (user name, server name) -> the hub's answer to the warning request
         self.clock = clock
 
     async def deadline(self, username: str, server: dict) -> dl.Deadline:
-        # extensions belong to the default server's current start (read on the file's thread)
-        hours = 0 if server.get("name") else await self.store.hours(username, server.get("started"))
+        # extensions belong to this server's current start (read on the file's thread)
+        hours = await self.store.hours(username, server.get("started"), server.get("name") or "")
         return dl.compute(
             self.policy,
             last_activity=server.get("last_activity"),
@@ -48,6 +48,8 @@ class Arbiter:
     async def __call__(self, *, server: dict, **_ignored) -> bool:
         # the library's own ``inactive`` is ignored: the deadline below is the whole rule
         username = server["full_name"].rsplit("/", 1)[0]
+        name = server.get("name") or ""  # '' = the default server; each server has its own deadline
+        who = f"{username}/{name}" if name else username  # how the log lines name it
         now = self.clock()
         d = await self.deadline(username, server)
         decision = dl.decide(d, now)
@@ -55,14 +57,14 @@ class Arbiter:
             if d.reason == dl.MAX_AGE:
                 log.info(
                     "culled %s: maximum age %d s reached (started %s)",
-                    username,
+                    who,
                     self.policy.max_age,
                     server.get("started"),
                 )
             else:
                 log.info(
                     "culled %s: idle since %s, deadline %s passed (timeout %d s + %d h extension)",
-                    username,
+                    who,
                     dl.iso(d.last_activity),
                     dl.iso(d.at),
                     self.policy.timeout,
@@ -72,26 +74,30 @@ class Arbiter:
         if decision == dl.SPARE:
             log.info(
                 "spared %s: idle past %s, extended by %d h until %s",
-                username,
+                who,
                 dl.iso(d.unextended_at),
                 d.extension_hours,
                 dl.iso(d.at),
             )
         if dl.warning_due(self.policy, d.remaining(now)):
-            answer = await self.warn(username)
+            answer = await self.warn(username, name)
             if answer.get("warned"):
-                log.info("warned %s: stop due at %s (%s)", username, answer.get("deadline"), answer.get("stop_reason"))
+                log.info("warned %s: stop due at %s (%s)", who, answer.get("deadline"), answer.get("stop_reason"))
             elif answer.get("reason") not in ("not due", "already warned for this deadline"):
-                log.warning("warning %s failed: %s", username, answer.get("reason"))
+                log.warning("warning %s failed: %s", who, answer.get("reason"))
         return False
 
 
 def warning_requester(api_url: str, token: str):
-    """Ask the hub to deliver the warning (it holds the means to reach the user's lab)."""
+    """Ask the hub to deliver the warning (it holds the means to reach the user's lab): into the
+    lab of the server about to be stopped, a named one through its own route."""
 
-    async def warn(username: str) -> dict:
+    async def warn(username: str, server: str = "") -> dict:
+        path = f"users/{quote(username, safe='')}/"
+        if server:
+            path += f"servers/{quote(server, safe='')}/"
         request = HTTPRequest(
-            f"{api_url.rstrip('/')}/users/{quote(username, safe='')}/session-warning",
+            f"{api_url.rstrip('/')}/{path}session-warning",
             method="POST",
             body="{}",
             headers={"Authorization": f"token {token}"},

@@ -69,6 +69,10 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/session-info", SessionInfoAPIHandler),
         (r"/api/users/([^/]+)/extend-session", ExtendSessionAPIHandler),
         (r"/api/users/([^/]+)/session-warning", SessionWarningAPIHandler),
+        # a named server's own (JUPYTERHUB_NAMED_SERVERS): its own deadline and allowance
+        (r"/api/users/([^/]+)/servers/([^/]+)/session-info", SessionInfoAPIHandler),
+        (r"/api/users/([^/]+)/servers/([^/]+)/extend-session", ExtendSessionAPIHandler),
+        (r"/api/users/([^/]+)/servers/([^/]+)/session-warning", SessionWarningAPIHandler),
         (r"/session", SessionPage),
     ),
     configure=_configure,

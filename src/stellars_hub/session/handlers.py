@@ -8,7 +8,8 @@ from .. import labnotify
 from ..errors import StellarsError
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error, translate
-from ..web.permissions import requires
+from ..web.permissions import requires_server
+from ..web.servers import server_spawner
 from . import deadline as dl
 from . import sessions
 from .store import ExtensionStore, store_for
@@ -27,23 +28,30 @@ class SessionMixin(HandlerMixin):
         return store_for(self.stellars["JUPYTERHUB_DATA_DIR"])  # one per file and process
 
 
+# Each route also exists per named server (/api/users/<name>/servers/<server>/...), with the
+# scope checked on that server; the default server's routes answer exactly as before.
+
+
 class SessionInfoAPIHandler(SessionMixin, StellarsAPIHandler):
-    @requires("read:servers")
-    async def get(self, user_name):
+    @requires_server("read:servers")
+    async def get(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
-        self.write_json(await sessions.info(self.policy, self.session_store, user))
+        spawner = server_spawner(user, server_name)
+        self.write_json(await sessions.info(self.policy, self.session_store, user, spawner=spawner))
 
 
 class ExtendSessionAPIHandler(SessionMixin, StellarsAPIHandler):
-    @requires(EXTEND_SCOPE, "admin:servers")
-    async def post(self, user_name):
+    @requires_server(EXTEND_SCOPE, "admin:servers")
+    async def post(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
+        spawner = server_spawner(user, server_name)
         hours = sessions.parse_hours(self.json_body())
+        which = {"server": server_name} if server_name else {}
         try:
-            result = await sessions.extend(self.policy, self.session_store, user, hours)
+            result = await sessions.extend(self.policy, self.session_store, user, hours, spawner)
         except StellarsError as exc:
             status = translate(exc).status_code
-            self.audit(user.name, "extend-session", f"refused {status}", hours=hours, reason=str(exc))
+            self.audit(user.name, "extend-session", f"refused {status}", hours=hours, reason=str(exc), **which)
             raise
         self.audit(
             user.name,
@@ -52,6 +60,7 @@ class ExtendSessionAPIHandler(SessionMixin, StellarsAPIHandler):
             hours=hours,
             granted=result["granted_hours"],
             used=result["extension_used_hours"],
+            **which,
         )
         self.write_json(result)
 
@@ -60,29 +69,33 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
     """Called by the culler service when a stop is near: deliver the warning into the lab once
     per deadline (a new deadline, after activity or an extension, earns a new warning)."""
 
-    @requires(WARN_SCOPE)
-    async def post(self, user_name):
+    @requires_server(WARN_SCOPE)
+    async def post(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
+        spawner = server_spawner(user, server_name)
         policy, store = self.policy, self.session_store
-        if not policy.enabled or not user.spawner.ready:
-            raise http_error(409, f"{user.name} has no running server under idle culling; nothing to warn about")
+        if not policy.enabled or not spawner.ready:
+            label = sessions.server_label(user, spawner)
+            raise http_error(409, f"{label} is not running under idle culling; nothing to warn about")
         now = dl.utcnow()
-        d = await sessions.server_deadline(policy, store, user)
-        started = user.spawner.orm_spawner.started
+        d = await sessions.server_deadline(policy, store, user, spawner)
+        started = spawner.orm_spawner.started
         answer = {"username": user.name, "deadline": dl.iso(d.at), "stop_reason": d.reason, "warned": False}
+        if server_name:
+            answer["server"] = server_name
         if not dl.warning_due(policy, d.remaining(now)):
             self.write_json({**answer, "reason": "not due"})
             return
         key = dl.iso(d.at)
-        if await store.warned_for(user.name, started) == key:
+        if await store.warned_for(user.name, started, server_name) == key:
             self.write_json({**answer, "reason": "already warned for this deadline"})
             return
         text = sessions.warning_text(policy, d, now, self.hub.base_url + "home")
         delivery = await labnotify.deliver(
-            user, labnotify.payload(text, "warning", auto_close=False), note="idle culling warning"
+            user, labnotify.payload(text, "warning", auto_close=False), note="idle culling warning", spawner=spawner
         )
         if delivery.status == "delivered":
-            await store.mark_warned(user.name, started, key)
+            await store.mark_warned(user.name, started, key, server_name)
         self.write_json({**answer, "warned": delivery.status == "delivered", "reason": delivery.error, "message": text})
 
 

@@ -1,4 +1,6 @@
-"""Session info, extensions and the culling warning for one user's default server (hub side).
+"""Session info, extensions and the culling warning for one server of a user (hub side): the
+default server unless a named server's spawner is given. Each server has its own deadline and
+its own allowance per start.
 
 The extension store is a small SQLite file: every call to it runs on that file's own thread,
 never the hub's event loop. The hub's ORM objects are read on the loop only.
@@ -24,19 +26,26 @@ def _hours(n: int) -> str:
     return f"{n} hour" + ("" if n == 1 else "s")
 
 
-async def server_deadline(policy: dl.Policy, store: ExtensionStore, user) -> dl.Deadline:
-    """The deadline of ``user``'s running default server, from the hub's own records."""
-    orm = user.spawner.orm_spawner
+def server_label(user, spawner) -> str:
+    """How messages name a server: "ann's server" or "ann's server 'gpu'"."""
+    return f"{user.name}'s server" + (f" {spawner.name!r}" if spawner.name else "")
+
+
+async def server_deadline(policy: dl.Policy, store: ExtensionStore, user, spawner=None) -> dl.Deadline:
+    """The deadline of one of ``user``'s running servers (default: the default server), from the
+    hub's own records."""
+    spawner = spawner or user.spawner
+    orm = spawner.orm_spawner
     last_activity, started = orm.last_activity, orm.started
-    hours = await store.hours(user.name, started)
+    hours = await store.hours(user.name, started, spawner.name)
     return dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
 
 
-async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | None = None) -> dict:
-    spawner = user.spawner
+async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | None = None, spawner=None) -> dict:
+    spawner = spawner or user.spawner
     running = bool(spawner.ready)
     orm = spawner.orm_spawner
-    used = await store.hours(user.name, orm.started) if running else 0
+    used = await store.hours(user.name, orm.started, spawner.name) if running else 0
     model = {
         "culler_enabled": policy.enabled,
         "server_active": running,
@@ -56,6 +65,8 @@ async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | N
         model["time_remaining_seconds"] = max(0, math.floor(d.remaining(now or dl.utcnow())))
         model["deadline"] = dl.iso(d.at)
         model["stop_reason"] = d.reason
+    if spawner.name:  # a named server's answer says which one (the default server's is as it always was)
+        model["server"] = spawner.name
     return model
 
 
@@ -74,31 +85,33 @@ def parse_hours(body) -> int:
     return hours
 
 
-def require_extendable(policy: dl.Policy, user) -> None:
+def require_extendable(policy: dl.Policy, user, spawner=None) -> None:
     if not policy.enabled:
         raise Conflict("idle culling is off on this hub, so there is no session to extend")
-    spawner = user.spawner
+    spawner = spawner or user.spawner
+    label = server_label(user, spawner)
     if spawner.pending:
-        raise Conflict(f"{user.name}'s server is {spawner.pending}ing; wait until it is running, then extend")
+        raise Conflict(f"{label} is {spawner.pending}ing; wait until it is running, then extend")
     if not spawner.ready:
-        raise Conflict(f"{user.name}'s server is not running; start it first, then extend its session")
+        raise Conflict(f"{label} is not running; start it first, then extend its session")
 
 
-async def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int) -> dict:
+async def extend(policy: dl.Policy, store: ExtensionStore, user, hours: int, spawner=None) -> dict:
     """Add ``hours`` (cut to what is left of the allowance) to the running server's session."""
-    require_extendable(policy, user)
-    started = user.spawner.orm_spawner.started
+    spawner = spawner or user.spawner
+    require_extendable(policy, user, spawner)
+    started = spawner.orm_spawner.started
     limit = policy.max_extension_hours
     if limit == 0:
         raise Conflict("extending sessions is turned off on this hub")
-    granted, total = await store.add(user.name, started, hours, limit)
+    granted, total = await store.add(user.name, started, hours, limit, spawner.name)
     if granted == 0:
         raise Conflict(
             f"all {_hours(limit)} of the extension allowance are used for this server start; "
             "it starts afresh the next time the server is started",
         )
     truncated = granted < hours
-    model = await info(policy, store, user)
+    model = await info(policy, store, user, spawner=spawner)
     left = limit - total
     if truncated:
         message = (

@@ -1,5 +1,6 @@
 """Extensions and warnings per server start, in the platform's own SQLite file (never the hub's
-database). One row per user, tagged with the start it belongs to: a row from an earlier start
+database). One row per server of a user ('' = the default server, a name for a named server),
+tagged with the start it belongs to: a row from an earlier start
 counts as nothing, so the allowance starts afresh at every server start without a clean-up step,
 and survives hub restarts because the lab keeps its start time.
 
@@ -20,42 +21,42 @@ from .deadline import start_key
 STORE_FILE = "session.sqlite"
 
 _UPSERT = (
-    "INSERT INTO session_extensions (username, started, hours, warned_for) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT(username) DO UPDATE SET started = excluded.started, hours = excluded.hours, "
+    "INSERT INTO session_extensions (username, server, started, hours, warned_for) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(username, server) DO UPDATE SET started = excluded.started, hours = excluded.hours, "
     "warned_for = excluded.warned_for"
 )
 
 
-def _row(db: sqlite3.Connection, username: str, started) -> tuple[int, str | None]:
+def _row(db: sqlite3.Connection, username: str, server: str, started) -> tuple[int, str | None]:
     row = db.execute(
-        "SELECT hours, warned_for FROM session_extensions WHERE username = ? AND started = ?",
-        (username, start_key(started)),
+        "SELECT hours, warned_for FROM session_extensions WHERE username = ? AND server = ? AND started = ?",
+        (username, server, start_key(started)),
     ).fetchone()
     return row or (0, None)
 
 
-def _hours(db: sqlite3.Connection, username: str, started) -> int:
+def _hours(db: sqlite3.Connection, username: str, server: str, started) -> int:
     if started is None:  # no server start, no extension
         return 0
-    return _row(db, username, started)[0]
+    return _row(db, username, server, started)[0]
 
 
-def _warned_for(db: sqlite3.Connection, username: str, started) -> str | None:
-    return _row(db, username, started)[1]
+def _warned_for(db: sqlite3.Connection, username: str, server: str, started) -> str | None:
+    return _row(db, username, server, started)[1]
 
 
-def _add(db: sqlite3.Connection, username: str, started, hours: int, limit: int) -> tuple[int, int]:
+def _add(db: sqlite3.Connection, username: str, server: str, started, hours: int, limit: int) -> tuple[int, int]:
     with transaction(db):  # the write lock first: read-modify-write across processes
-        used, warned = _row(db, username, started)
+        used, warned = _row(db, username, server, started)
         granted = max(0, min(hours, limit - used))
-        db.execute(_UPSERT, (username, start_key(started), used + granted, warned))
+        db.execute(_UPSERT, (username, server, start_key(started), used + granted, warned))
     return granted, used + granted
 
 
-def _mark_warned(db: sqlite3.Connection, username: str, started, deadline_key: str) -> None:
+def _mark_warned(db: sqlite3.Connection, username: str, server: str, started, deadline_key: str) -> None:
     with transaction(db):
-        used, _ = _row(db, username, started)
-        db.execute(_UPSERT, (username, start_key(started), used, deadline_key))
+        used, _ = _row(db, username, server, started)
+        db.execute(_UPSERT, (username, server, start_key(started), used, deadline_key))
 
 
 def _rename(db: sqlite3.Connection, old: str, new: str) -> None:
@@ -80,21 +81,37 @@ class ExtensionStore(Store):
             hours      INTEGER NOT NULL DEFAULT 0,
             warned_for TEXT                -- deadline the last warning announced
         )""",
+        # 2: a row per server of a user (named servers); the rows so far are default servers'
+        (
+            """CREATE TABLE session_servers (
+                username   TEXT NOT NULL,
+                server     TEXT NOT NULL DEFAULT '',  -- '' = the default server
+                started    TEXT NOT NULL,
+                hours      INTEGER NOT NULL DEFAULT 0,
+                warned_for TEXT,
+                PRIMARY KEY (username, server)
+            )""",
+            "INSERT INTO session_servers (username, server, started, hours, warned_for) "
+            "SELECT username, '', started, hours, warned_for FROM session_extensions",
+            "DROP TABLE session_extensions",
+            "ALTER TABLE session_servers RENAME TO session_extensions",
+        ),
     )
 
-    def hours(self, username: str, started) -> Awaitable[int]:
+    # ``server``: '' for the user's default server, the name of one of their named servers
+    def hours(self, username: str, started, server: str = "") -> Awaitable[int]:
         """Hours granted to this server start (0 for a start that has none)."""
-        return self.file.read(_hours, username, started, default=0)
+        return self.file.read(_hours, username, server, started, default=0)
 
-    def add(self, username: str, started, hours: int, limit: int) -> Awaitable[tuple[int, int]]:
+    def add(self, username: str, started, hours: int, limit: int, server: str = "") -> Awaitable[tuple[int, int]]:
         """Grant up to ``hours`` within ``limit`` for this start; answers (granted, total)."""
-        return self.file.run(_add, username, started, hours, limit)
+        return self.file.run(_add, username, server, started, hours, limit)
 
-    def warned_for(self, username: str, started) -> Awaitable[str | None]:
-        return self.file.read(_warned_for, username, started, default=None)
+    def warned_for(self, username: str, started, server: str = "") -> Awaitable[str | None]:
+        return self.file.read(_warned_for, username, server, started, default=None)
 
-    def mark_warned(self, username: str, started, deadline_key: str) -> Awaitable[None]:
-        return self.file.run(_mark_warned, username, started, deadline_key)
+    def mark_warned(self, username: str, started, deadline_key: str, server: str = "") -> Awaitable[None]:
+        return self.file.run(_mark_warned, username, server, started, deadline_key)
 
     def rename_user(self, old: str, new: str) -> Awaitable[None]:
         return self.file.run(_rename, old, new)

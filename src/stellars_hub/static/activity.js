@@ -39,20 +39,23 @@
     return (i ? n.toFixed(1) : n) + " " + units[i];
   }
 
+  // a row per server: the user's default server, and "user/server" for each named one
+  const who = (u) => (u.server ? u.username + "/" + u.server : u.username);
+
   function sortValue(u, key) {
     if (key === "status") return statusOf(u).rank;
-    if (key === "username") return u.username.toLowerCase();
+    if (key === "username") return who(u).toLowerCase();
     if (key === "last_activity") return u.last_activity ? Date.parse(u.last_activity) : null;
     return u[key];
   }
 
   function compare(a, b) {
     const va = sortValue(a, sortKey), vb = sortValue(b, sortKey);
-    if (va === null || va === undefined) return (vb === null || vb === undefined) ? a.username.localeCompare(b.username) : 1;
+    if (va === null || va === undefined) return (vb === null || vb === undefined) ? who(a).localeCompare(who(b)) : 1;
     if (vb === null || vb === undefined) return -1; // empty values last in both directions
     if (va < vb) return -sortDir;
     if (va > vb) return sortDir;
-    return a.username.localeCompare(b.username);
+    return who(a).localeCompare(who(b));
   }
 
   function cell(row, text, cls, title) {
@@ -71,6 +74,7 @@
     for (const u of [...data.users].sort(compare)) {
       const tr = document.createElement("tr");
       tr.dataset.username = u.username;
+      if (u.server) tr.dataset.server = u.server;
       const st = statusOf(u);
       const dotCell = cell(tr, null, "activity-status", st.text);
       dotCell.dataset.status = st.cls;
@@ -78,7 +82,7 @@
       dot.className = "activity-dot " + st.cls;
       dot.setAttribute("aria-label", st.text);
       dotCell.appendChild(dot);
-      cell(tr, u.username, "activity-user");
+      cell(tr, who(u), "activity-user");
       cell(tr, u.cpu_percent === null ? "" : u.cpu_percent.toFixed(1) + " %", "activity-cpu text-end");
       const mem = u.memory_mb === null ? "" :
         Math.round(u.memory_mb) + " MB" + (u.memory_percent === null ? "" : " (" + u.memory_percent.toFixed(1) + " %)");
@@ -105,7 +109,7 @@
       }
       cell(tr, String(u.sample_count), "activity-samples text-end");
       const volumes = cell(tr, bytes(u.volume_bytes), "activity-volumes text-end");
-      const q = quotas[u.username];  // soft storage quota from a group policy (policies feature)
+      const q = u.server ? null : quotas[u.username];  // soft storage quota from a group policy, shown on the default row
       if (q) {
         volumes.textContent += " (quota " + q.quota_text + ")";
         volumes.title = "Storage " + q.text + ", quota from " + q.from_groups.join(", ");
@@ -135,7 +139,7 @@
   // who is there, running, recently active, and the activity bar: what the table says at a glance
   // (live CPU and memory figures move every time and do not count as a change)
   const signature = (body) => JSON.stringify(((body && body.users) || []).map((u) =>
-    [u.username, u.server_active, u.recently_active, Math.round(u.activity_score || 0)]));
+    [who(u), u.server_active, u.recently_active, Math.round(u.activity_score || 0)]));
 
   // resolves true when the table changed (stellarsPoll keeps the refresh at REFRESH_MS then)
   async function load() {

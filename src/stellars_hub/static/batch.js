@@ -1,5 +1,6 @@
 // Batch actions page: tick users (or pick a group / all running), preview, run with a live
-// result per user read from the API's NDJSON stream, cancel.
+// result per server read from the API's NDJSON stream, cancel. A user's named servers get rows
+// of their own under the user's row as soon as the API names them.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -13,18 +14,49 @@
     errorBox.classList.toggle("d-none", !msg);
   }
 
-  function rowFor(name) {
-    return tbody.querySelector(`tr[data-username="${CSS.escape(name)}"]`);
+  function userRow(name) {
+    return tbody.querySelector(`tr[data-username="${CSS.escape(name)}"]:not([data-server])`);
   }
 
-  function setStatus(name, text, cls, title) {
-    const tr = rowFor(name);
+  // the row of one server: the user's own row for the default server, a row below it for a named one
+  function rowFor(name, server) {
+    if (!server) return userRow(name);
+    const sel = `tr[data-username="${CSS.escape(name)}"][data-server="${CSS.escape(server)}"]`;
+    let tr = tbody.querySelector(sel);
+    const parent = userRow(name);
+    if (tr || !parent) return tr;
+    tr = document.createElement("tr");
+    tr.dataset.username = name;
+    tr.dataset.server = server;
+    tr.className = "batch-named-server";
+    ["", "", "", ""].forEach((_, i) => {
+      const td = document.createElement("td");
+      td.className = ["", "batch-user", "batch-server", "batch-status"][i];
+      tr.appendChild(td);
+    });
+    tr.querySelector("td.batch-user").textContent = `${name} / ${server}`;
+    let last = parent;
+    while (last.nextElementSibling && last.nextElementSibling.dataset.username === name) last = last.nextElementSibling;
+    last.after(tr);
+    return tr;
+  }
+
+  function setStatus(name, server, text, cls, title) {
+    const tr = rowFor(name, server);
     if (!tr) return;
     const td = tr.querySelector("td.batch-status");
     td.textContent = text;
     td.className = "batch-status " + (cls || "");
     td.title = title || "";
     tr.dataset.outcome = cls ? cls.replace("text-", "") : "";
+  }
+
+  const serverState = (u, server) => (u.servers && u.servers[server] && u.servers[server].ready ? "running" : "stopped");
+
+  function showNamed(u) {
+    for (const server of Object.keys(u.servers || {})) {
+      if (server) rowFor(u.name, server).querySelector("td.batch-server").textContent = serverState(u, server);
+    }
   }
 
   async function loadUsers() {
@@ -47,6 +79,7 @@
         tr.appendChild(td);
       });
       tbody.appendChild(tr);
+      showNamed(u);
     }
   }
 
@@ -54,8 +87,9 @@
   async function refreshServers() {
     const users = await window.stellarsApi("GET", "users?include_stopped_servers=1&limit=1000");
     for (const u of users) {
-      const tr = rowFor(u.name);
+      const tr = userRow(u.name);
       if (tr) tr.querySelector("td.batch-server").textContent = u.server ? "running" : "stopped";
+      if (tr) showNamed(u);
     }
   }
 
@@ -82,7 +116,7 @@
     try {
       const p = await window.stellarsApi("POST", "batch/preview", body());
       for (const r of p.users) {
-        setStatus(r.username, r.applies ? "will " + p.action : "skipped: " + r.reason, r.applies ? "text-primary" : "text-body-secondary");
+        setStatus(r.username, r.server, r.applies ? "will " + p.action : "skipped: " + r.reason, r.applies ? "text-primary" : "text-body-secondary");
       }
       summary.textContent = `${p.affected} of ${p.users.length} server(s) will be affected.`;
       summary.classList.remove("d-none");
@@ -96,15 +130,15 @@
   function handle(event) {
     if (event.event === "plan") {
       batchId = event.id;
-      for (const name of event.users) setStatus(name, "waiting", "text-body-secondary");
+      for (const t of event.targets) setStatus(t.username, t.server, "waiting", "text-body-secondary");
     } else if (event.event === "notified") {
-      for (const d of event.deliveries) setStatus(d.username, d.status === "delivered" ? "notified" : "notice failed: " + d.error, "text-body-secondary");
+      for (const d of event.deliveries) setStatus(d.username, d.server, d.status === "delivered" ? "notified" : "notice failed: " + d.error, "text-body-secondary");
     } else if (event.event === "progress") {
-      setStatus(event.username, event.phase + "…", "text-primary");
+      setStatus(event.username, event.server, event.phase + "…", "text-primary");
     } else if (event.event === "result") {
-      if (event.outcome === "done") setStatus(event.username, "done", "text-success");
-      else if (event.outcome === "failed") setStatus(event.username, "failed: " + event.error, "text-danger", event.error);
-      else setStatus(event.username, "cancelled", "text-warning");
+      if (event.outcome === "done") setStatus(event.username, event.server, "done", "text-success");
+      else if (event.outcome === "failed") setStatus(event.username, event.server, "failed: " + event.error, "text-danger", event.error);
+      else setStatus(event.username, event.server, "cancelled", "text-warning");
     } else if (event.event === "finished") {
       summary.textContent = `Finished: ${event.done} done, ${event.failed} failed, ${event.cancelled} cancelled.`;
       summary.classList.remove("d-none");

@@ -8,6 +8,7 @@
   const message = $("notify-message"), counter = $("notify-counter"), send = $("notify-send");
   const list = $("recipient-list"), chooser = $("recipient-chooser"), errorBox = $("notify-error");
   let running = [];
+  let serversOf = new Map(); // user name -> their running servers ("" = the default one)
   let sending = false;
 
   const call = (method, path, body) => window.stellarsApi(method, "notifications/" + path, body);
@@ -28,7 +29,8 @@
     counter.textContent = `${length} / ${maxLength}`;
     counter.classList.toggle("text-danger", length > maxLength);
     message.classList.toggle("is-invalid", length > maxLength);
-    const count = choosing() ? chosen().length : running.length;
+    // labs, not users: a user's named servers are reached too
+    const count = choosing() ? chosen().reduce((n, u) => n + (serversOf.get(u) || [""]).length, 0) : running.length;
     send.textContent = `Send to ${count} lab${count === 1 ? "" : "s"}`;
     send.disabled = sending || length < 1 || length > maxLength || count === 0;
     chooser.hidden = !choosing();
@@ -39,17 +41,24 @@
   async function loadServers() {
     const keep = new Set(chosen());
     running = (await call("GET", "active-servers")).servers;
-    list.replaceChildren();
+    serversOf = new Map();
     for (const server of running) {
-      const id = "recipient-" + server.username.replace(/[^A-Za-z0-9_-]/g, "_");
+      if (!serversOf.has(server.username)) serversOf.set(server.username, []);
+      serversOf.get(server.username).push(server.server || "");
+    }
+    list.replaceChildren();
+    for (const [username, servers] of serversOf) {
+      const id = "recipient-" + username.replace(/[^A-Za-z0-9_-]/g, "_");
       const wrap = document.createElement("div");
       wrap.className = "form-check";
       const box = document.createElement("input");
-      Object.assign(box, { type: "checkbox", className: "form-check-input", value: server.username, id });
-      box.checked = keep.size === 0 || keep.has(server.username);
+      Object.assign(box, { type: "checkbox", className: "form-check-input", value: username, id });
+      box.checked = keep.size === 0 || keep.has(username);
       box.addEventListener("change", refreshControls);
       const label = document.createElement("label");
-      Object.assign(label, { className: "form-check-label", htmlFor: id, textContent: server.username });
+      const named = servers.filter((s) => s);
+      const text = named.length ? `${username} (${servers.map((s) => s || "default").join(", ")})` : username;
+      Object.assign(label, { className: "form-check-label", htmlFor: id, textContent: text });
       wrap.append(box, label);
       list.append(wrap);
     }
@@ -62,7 +71,8 @@
     for (const d of result.details) {
       const row = body.insertRow();
       row.dataset.username = d.username;
-      cell(row, d.username);
+      if (d.server) row.dataset.server = d.server;
+      cell(row, d.server ? `${d.username}/${d.server}` : d.username);
       cell(row, d.status, d.status === "delivered" ? "text-success" : "text-danger");
       cell(row, d.error || "");
     }

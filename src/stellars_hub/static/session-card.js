@@ -19,16 +19,7 @@
     }
   }
 
-  const pad = (n) => String(n).padStart(2, "0");
-
-  function clock(seconds) {
-    if (seconds <= 0) return "any moment now";
-    let s = Math.floor(seconds);
-    const d = Math.floor(s / 86400);
-    s %= 86400;
-    const hms = `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-    return d ? `${d} d ${hms}` : hms;
-  }
+  const { clock, level } = window.stellarsCountdown;
 
   function human(seconds) {
     const unit = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -40,12 +31,6 @@
     if (m) parts.push(unit(m, "minute"));
     if (s || !parts.length) parts.push(unit(s, "second"));
     return parts.join(" ");
-  }
-
-  function level(seconds) {
-    if (seconds < 1800) return "red";
-    if (seconds < 3600) return "amber";
-    return "normal";
   }
 
   let lastRefresh = 0;

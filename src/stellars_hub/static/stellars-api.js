@@ -46,3 +46,18 @@ window.stellarsPoll = function (check, minMs, maxMs) {
     stop() { stopped = true; clearTimeout(timer); timer = null; },
   };
 };
+
+// The session cards' countdown: "HH:MM:SS" (with days when needed) until the culler's stop, and
+// the colour level of the time left.
+window.stellarsCountdown = {
+  clock(seconds) {
+    if (seconds <= 0) return "any moment now";
+    const pad = (n) => String(n).padStart(2, "0");
+    let s = Math.floor(seconds);
+    const d = Math.floor(s / 86400);
+    s %= 86400;
+    const hms = `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+    return d ? `${d} d ${hms}` : hms;
+  },
+  level: (seconds) => (seconds < 1800 ? "red" : seconds < 3600 ? "amber" : "normal"),
+};

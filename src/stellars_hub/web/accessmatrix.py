@@ -223,6 +223,27 @@ ROWS: dict[tuple[str, str], Row] = {
         destructive=True,
     ),
     ("/session", "GET"): _r(200, "self other admin noxsrf crosssite", "own session page", page=True),
+    ("/api/users/([^/]+)/servers/([^/]+)/session-info", "GET"): _r(
+        404,
+        "self admin filtered culler noxsrf crosssite",
+        "a named server's idle-culling deadline (404: no such server)",
+    ),
+    ("/api/users/([^/]+)/servers/([^/]+)/extend-session", "POST"): _r(
+        404,
+        "self admin filtered custom",
+        "extend a named server's deadline (404: no such server)",
+        custom="custom:session:extend!user={t}",
+        body={"hours": 1},
+        destructive=True,
+    ),
+    ("/api/users/([^/]+)/servers/([^/]+)/session-warning", "POST"): _r(
+        404,
+        "custom culler",
+        "warn the user in a named server's lab (404: no such server)",
+        custom="custom:session:warn",
+        body={},
+        destructive=True,
+    ),
     ("/api/activity", "GET"): _r(200, ADMIN + " custom", "activity of every user", custom="custom:activity:read"),
     ("/api/activity/reset", "POST"): _r(
         200, "admin custom", "clear the activity history", custom="custom:activity:reset", destructive=True
