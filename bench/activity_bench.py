@@ -62,7 +62,7 @@ def _hub_with_users(root: Path, users: int, extra_env: dict | None = None) -> tu
     async def fill():  # the store answers awaitables and queues its work from a running loop
         for k in range(per_user):
             ts = now - (per_user - k) * INTERVAL
-            await store.record(ts, ((n, (i + k) % 3 == 0) for i, n in enumerate(names + [hub.admin])),
+            await store.record(ts, ((n, "", (i + k) % 3 == 0) for i, n in enumerate(names + [hub.admin])),
                                prune_before=0)
 
     asyncio.run(fill())

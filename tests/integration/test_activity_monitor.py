@@ -155,8 +155,13 @@ def test_samples_follow_rename_and_vanish_with_delete(ahub):
     r = ahub.api(admin, "DELETE", f"users/{new}")
     assert r.status_code == 204, r.text
     wait_for(lambda: stored(ahub, new) == 0, 10, "deleted user's samples gone")
-    users = [u["username"] for u in ahub.api(admin, "GET", "activity").json()["users"]]
+    r = ahub.api(admin, "GET", "activity")
+    users = [u["username"] for u in r.json()["users"]]
     assert new not in users and old not in users
+    # the report travels gzipped to a client that accepts it, plain to one that does not
+    assert r.headers["Content-Encoding"] == "gzip"
+    plain = admin.get(ahub.hub_url + "api/activity", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and [u["username"] for u in plain.json()["users"]] == users
 
 
 def naming_prefix() -> str:

@@ -37,9 +37,14 @@ class ActivityMixin(HandlerMixin):
 class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
     async def get(self):
         self.require(READ_SCOPE)
-        _, text = await self.monitor.report_json(self.db, self.user_volume_specs)
+        _, text, gzipped = await self.monitor.report_json(self.db, self.user_volume_specs)
         self.set_header("Content-Type", "application/json")
-        self.finish(text)
+        self.set_header("Vary", "Accept-Encoding")
+        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+            self.set_header("Content-Encoding", "gzip")
+            self.finish(gzipped)
+        else:
+            self.finish(text)
 
 
 class ActivityResetAPIHandler(ActivityMixin, StellarsAPIHandler):
