@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
@@ -27,7 +28,8 @@ def _reserve_port() -> tuple[list, int]:
     return sockets, sockets[0].getsockname()[1]
 
 
-async def test_waits_until_a_late_server_listens():
+@pytest.mark.parametrize("knock", [False, True], ids=["http-only", "knocking-on-the-lab-address"])
+async def test_waits_until_a_late_server_listens(knock):
     sockets, port = _reserve_port()
     server = HTTPServer(web.Application([(r"/api", Flaky)]))
 
@@ -38,7 +40,8 @@ async def test_waits_until_a_late_server_listens():
     Flaky.failures = 0
     late = asyncio.ensure_future(listen_later())
     try:
-        assert await wait_until_answering(f"http://127.0.0.1:{port}/api", bound=30)
+        address = ("127.0.0.1", port) if knock else None
+        assert await wait_until_answering(f"http://127.0.0.1:{port}/api", bound=30, address=address)
         assert late.done()  # it only returned once the server was there
     finally:
         server.stop()
@@ -72,22 +75,6 @@ async def test_a_dead_lab_ends_the_wait_and_a_missing_one_times_out():
     assert not await wait_until_answering(f"http://127.0.0.1:{port}/api", bound=0.5)
 
 
-async def test_knocking_on_the_lab_address_finds_a_late_server():
-    sockets, port = _reserve_port()
-    server = HTTPServer(web.Application([(r"/api", Flaky)]))
-
-    async def listen_later():
-        await asyncio.sleep(0.3)
-        server.add_sockets(sockets)
-
-    Flaky.failures = 0
-    late = asyncio.ensure_future(listen_later())
-    try:
-        url = f"http://127.0.0.1:{port}/api"
-        assert await wait_until_answering(url, bound=30, address=("127.0.0.1", port))
-        assert late.done()
-    finally:
-        server.stop()
 
 
 async def test_an_address_that_never_accepts_still_gets_http_looks():

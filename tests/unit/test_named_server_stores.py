@@ -11,6 +11,7 @@ from stellars_hub.activity.store import SampleStore
 from stellars_hub.notifications.history import HistoryStore
 from stellars_hub.session.deadline import start_key
 from stellars_hub.session.store import ExtensionStore
+from test_feature_stores import user_version
 
 STARTED = datetime(2026, 11, 30, 8, 0, 0)
 OTHER_START = datetime(2026, 11, 30, 8, 5, 0)
@@ -27,14 +28,6 @@ def old_file(path, migration_one, rows_sql: list[tuple[str, tuple]]):
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
-
-
-def user_version(path) -> int:
-    conn = sqlite3.connect(str(path))
-    try:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        conn.close()
 
 
 async def test_session_rows_per_server_and_old_rows_become_the_default_servers(tmp_path):

@@ -182,15 +182,7 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
                         if not spawner.ready:
                             raise RuntimeError("the server did not come up; see the hub's log")
                     else:
-                        result = await selfservice.restart_in_place(
-                            user=user,
-                            runtime=self.runtime,
-                            proxy=self.proxy,
-                            db=self.db,
-                            stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
-                            ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
-                            spawner=spawner,
-                        )
+                        result = await selfservice.restart_for(self, user, spawner)
                         detail = {"container_id": result["container_id"]}
         except Exception as exc:
             reason = getattr(exc, "log_message", None) or str(exc) or type(exc).__name__

@@ -96,15 +96,7 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
                         ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
                         server_name=server_name,
                     )
-                return await restart.restart_in_place(
-                    user=user,
-                    runtime=self.runtime,
-                    proxy=self.proxy,
-                    db=self.db,
-                    stop_timeout=self.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
-                    ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
-                    spawner=spawner,
-                )
+                return await restart.restart_for(self, user, spawner)
             finally:
                 restart.PROGRESS.pop(user.name, None)
 

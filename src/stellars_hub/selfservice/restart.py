@@ -33,6 +33,20 @@ def lab_address(spawner) -> tuple[str, int] | None:
     return ip, server.port
 
 
+async def restart_for(handler, user, spawner) -> dict:
+    """restart_in_place with a hub handler's runtime, proxy and database, and the configured
+    timeouts (Restart Server and batch restarts)."""
+    return await restart_in_place(
+        user=user,
+        runtime=handler.runtime,
+        proxy=handler.proxy,
+        db=handler.db,
+        stop_timeout=handler.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
+        ready_timeout=handler.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+        spawner=spawner,
+    )
+
+
 async def restart_in_place(
     *, user, runtime: ContainerRuntime, proxy, db, stop_timeout: int, ready_timeout: int, spawner=None
 ) -> dict:
