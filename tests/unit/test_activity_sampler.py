@@ -14,7 +14,7 @@ from stellars_hub import settings as settings_mod
 from stellars_hub.activity.cache import SingleFlight
 from stellars_hub.session import seconds_until_stop
 from stellars_hub.session.store import store_for
-from stellars_hub.activity.monitor import Monitor
+from stellars_hub.activity.monitor import Monitor, hub_labs
 from stellars_hub.runtime.base import ContainerStats, VolumeInfo
 from stellars_hub.runtime.docker import _parse_stats
 
@@ -286,3 +286,60 @@ async def test_report_without_the_engine_still_shows_scores(tmp_path, hubdb):
     assert ann["server_active"] and ann["recently_active"] and ann["activity_score"] == 100.0
     assert ann["cpu_percent"] is None and ann["volume_bytes"] is None
     assert any("not reachable" in e for e in report["errors"])
+
+
+def test_hub_labs_lists_every_default_server_then_named_ones(hubdb):
+    add_user(hubdb, "cy")  # never started anything: no spawner row
+    ann = add_user(hubdb, "ann", running=True, last_activity=naive(T0))
+    bob = add_user(hubdb, "bob")
+    hubdb.add(orm.Spawner(user=bob, name="gpu", last_activity=naive(T0 - H)))  # named server only
+    hubdb.add(orm.Spawner(user=ann, name="b", server=orm.Server(), started=naive(T0 - H)))
+    hubdb.add(orm.Spawner(user=ann, name="a"))
+    hubdb.commit()
+    labs = hub_labs(hubdb)
+    assert [(lab.username, lab.server, lab.running) for lab in labs] == [
+        ("ann", "", True), ("ann", "a", False), ("ann", "b", True),
+        ("bob", "", False), ("bob", "gpu", False),  # bob's default server still has its row
+        ("cy", "", False),
+    ]
+    assert labs[0].last_activity == naive(T0) and labs[2].started == naive(T0 - H)
+    assert labs[4].last_activity == naive(T0 - H) and labs[4].started is None
+    assert labs[0].identity == labs[1].identity != labs[3].identity
+
+
+async def test_quiet_hub_is_read_again_only_after_it_writes(tmp_path, hubdb):
+    user = add_user(hubdb, "ann")
+    m = make_monitor(tmp_path, Clock(T0))
+    reads = []
+    event.listen(hubdb.get_bind(), "before_cursor_execute",
+                 lambda conn, cursor, statement, *a: reads.append(statement) if "FROM spawners" in statement else None)
+    first = m.labs(hubdb)
+    assert m.labs(hubdb) is first and len(reads) == 1  # nothing committed: not read again
+    assert not (await m.report(hubdb))["users"][0]["server_active"]
+
+    spawner = orm.Spawner(user=user, name="", server=orm.Server(), started=naive(T0))
+    hubdb.add(spawner)
+    hubdb.commit()  # any committed write is seen by the next refresh
+    assert m.labs(hubdb)[0].running and len(reads) == 2
+    assert (await m.report(hubdb))["users"][0]["server_active"]
+
+
+async def test_rows_are_written_again_when_what_they_show_changes(tmp_path, hubdb):
+    add_user(hubdb, "ann", last_activity=naive(T0 - H))  # stopped: its row is reused between builds
+    m = make_monitor(tmp_path, Clock(T0))
+    await m.sample_once(hubdb)
+    before = (await m.report(hubdb))["users"][0]
+    assert before["activity_score"] == 0.0 and before["volume_bytes"] == 3000
+    m.invalidate_report()
+    assert (await m.report(hubdb))["users"][0] == before
+
+    m.clock.now = T0 + 600
+    m._runtime.volumes = lambda names, with_sizes=False: _sizes(names, 5)
+    m.volumes.invalidate()
+    await m.volumes.get()  # new sizes arrive
+    m.invalidate_report()
+    assert (await m.report(hubdb))["users"][0]["volume_bytes"] == 15
+
+
+async def _sizes(names, size):
+    return {n: VolumeInfo(n, True, size) for n in names}

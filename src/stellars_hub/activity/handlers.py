@@ -37,14 +37,14 @@ class ActivityMixin(HandlerMixin):
 class ActivityAPIHandler(ActivityMixin, StellarsAPIHandler):
     async def get(self):
         self.require(READ_SCOPE)
-        _, text, gzipped = await self.monitor.report_json(self.db, self.user_volume_specs)
+        report = await self.monitor.report_json(self.db, self.user_volume_specs)
         self.set_header("Content-Type", "application/json")
         self.set_header("Vary", "Accept-Encoding")
         if "gzip" in self.request.headers.get("Accept-Encoding", ""):
             self.set_header("Content-Encoding", "gzip")
-            self.finish(gzipped)
+            self.finish(report.gzipped)
         else:
-            self.finish(text)
+            self.finish(report.text)
 
 
 class ActivityResetAPIHandler(ActivityMixin, StellarsAPIHandler):

@@ -14,7 +14,7 @@ import logging
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 
-from .monitor import Monitor, hub_labs, lab_container, naive_utc
+from .monitor import Monitor, lab_container, naive_utc
 
 # a child of JupyterHub's own logger, so messages land in the hub's log with its format
 log = logging.getLogger("JupyterHub.activity")
@@ -32,7 +32,7 @@ class ActivityCollector:
         if m._db is None:
             return
         try:
-            labs = hub_labs(m._db)
+            labs = m.labs(m._db)
         except Exception:
             log.exception("activity metrics: reading the hub's users failed")
             return

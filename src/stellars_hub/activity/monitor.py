@@ -14,14 +14,15 @@ import functools
 import gzip
 import json
 import logging
+import operator
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from jupyterhub import orm
-from sqlalchemy import and_
+from sqlalchemy import event, select
 
 from .. import naming
 from ..runtime import ContainerRuntime
@@ -35,14 +36,15 @@ log = logging.getLogger("JupyterHub.activity")
 STATS_TTL = 10.0  # seconds: one round of engine stats calls serves every page refresh within it
 VOLUME_TTL = 300.0  # seconds: docker df walks every volume, so sizes are refreshed rarely
 VOLUME_WAIT = 3.0  # seconds a request waits for the very first volume sizes before answering without
+LABS_MAX_AGE = 10.0  # seconds: a safety net for writes that no commit of this process announced
 REPORT_TTL = 2.0  # seconds: page refreshes that see the same hub state share one report (building
 #                   a 1000-user report takes milliseconds of the event loop; ten admins must not
 #                   multiply that); any change of a server's state or activity builds a new one
 
 
-@dataclass(frozen=True)
-class Lab:
-    """One server of a hub user (the default one, or a named one), as the hub's database says."""
+class Lab(NamedTuple):
+    """One server of a hub user (the default one, or a named one), as the hub's database says.
+    A named tuple: a report compares and hashes a thousand of them per build, in C."""
 
     username: str
     running: bool  # the server exists (started or starting)
@@ -58,34 +60,34 @@ class Lab:
         return (self.username, self.server)
 
 
+_USERS = select(orm.User.id, orm.User.name, orm.User.created)
+_SPAWNERS = select(
+    orm.Spawner.user_id, orm.Spawner.name, orm.Spawner.server_id, orm.Spawner.last_activity, orm.Spawner.started
+)
+
+
 def hub_labs(db) -> list[Lab]:
     """Every hub user's default server (one row per user, running or not) and every named
-    server the hub knows (running or stopped), by user then server; two read-only queries."""
-    columns = (
-        orm.User.name,
-        orm.Spawner.server_id,
-        orm.Spawner.last_activity,
-        orm.Spawner.started,
-        orm.User.id,
-        orm.User.created,
-    )
-    rows = [
-        (*row, "")
-        for row in db.query(*columns)
-        .outerjoin(orm.Spawner, and_(orm.Spawner.user_id == orm.User.id, orm.Spawner.name == ""))
-        .all()
-    ]
-    rows += (
-        db.query(*columns, orm.Spawner.name)
-        .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
-        .filter(orm.Spawner.name != "")
-        .all()
-    )
-    rows.sort(key=lambda r: (r[0], r[6]))
-    return [
-        Lab(name, server_id is not None, last, started if server_id is not None else None, (uid, name, created), server)
-        for name, server_id, last, started, uid, created, server in rows
-    ]
+    server the hub knows (running or stopped), by user then server. Two read-only queries on
+    the session's connection, joined here: Core rows cost a fraction of ORM rows, and SQLite
+    would build a throw-away index for every join of the two tables."""
+    conn = db.connection()
+    servers: dict[int, dict[str, tuple]] = {}
+    for uid, server, server_id, last, started in conn.execute(_SPAWNERS).all():
+        servers.setdefault(uid, {})[server or ""] = (server_id is not None, last, started)
+    labs = []
+    for uid, name, created in conn.execute(_USERS).all():
+        identity = (uid, name, created)
+        own = servers.get(uid, {})
+        if "" not in own:  # never started: no spawner row yet
+            labs.append(Lab(name, False, None, None, identity, ""))
+        for server, (running, last, started) in own.items():
+            labs.append(Lab(name, running, last, started if running else None, identity, server))
+    labs.sort(key=_BY_USER_THEN_SERVER)
+    return labs
+
+
+_BY_USER_THEN_SERVER = operator.itemgetter(0, 5)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -106,6 +108,18 @@ def lab_volumes(
     if server and shared_home:
         names.pop("home", None)
     return tuple(names.values())
+
+
+class Report:
+    """A built report: its JSON text, that text gzipped, and the dict (parsed when asked)."""
+
+    def __init__(self, text: str, gzipped: bytes):
+        self.text = text
+        self.gzipped = gzipped
+
+    @functools.cached_property
+    def data(self) -> dict:
+        return json.loads(self.text)
 
 
 def naive_utc(epoch: float) -> datetime:
@@ -130,16 +144,21 @@ class Monitor:
         self.store = store or store_for(data_dir)
         self._runtime = runtime
         self._db = None  # the hub's ORM session, attached when the hub is up
+        self._hub_writes = 0  # commits and rollbacks on the hub's database engine
+        self._labs: tuple | None = None  # ((writes, session), monotonic time, hub_labs(session))
         self._scores: dict[tuple[str, str], tuple[float | None, int]] | None = None
         self._generation = 0  # bumped by every change that makes cached scores wrong
         self._stats_targets: list[str] = []
         self._volume_targets: list[str] = []
+        self._volume_targets_of: tuple | None = None  # (labs, volume specs) they were listed for
         self.volume_specs: tuple[naming.UserVolume, ...] = naming.USER_VOLUMES  # set by the API handler
         self.stats = SingleFlight(STATS_TTL, self._fetch_stats)
         self.stats_measured_at: float | None = None  # epoch seconds of the last completed round
         self.volumes = SingleFlight(VOLUME_TTL, self._fetch_volumes)
         self._report_epoch = 0  # bumped when samples, scores or names change
-        self._report_cache: tuple | None = None  # (key, monotonic time, (dict, json text, gzipped))
+        self._report_cache: tuple | None = None  # (key, monotonic time, Report)
+        self._rows: dict[tuple, str] = {}  # a report's rows as JSON text, by what each shows
+        self._rows_context: tuple | None = None  # the volume sizes and settings those rows used
         self._report_inflight: dict[tuple, asyncio.Future] = {}
         self.passes = 0
         self.last_pass: float | None = None
@@ -164,7 +183,32 @@ class Monitor:
         return self._runtime
 
     def attach(self, db) -> None:
+        if db is self._db:
+            return
         self._db = db
+        self._labs = None
+        # every write to the hub's database ends in a commit (or a rollback) on its engine;
+        # until the next one, the servers the hub knows cannot have changed
+        for name in ("commit", "rollback"):
+            if not event.contains(db.get_bind(), name, self._hub_wrote):
+                event.listen(db.get_bind(), name, self._hub_wrote)
+
+    def _hub_wrote(self, conn) -> None:
+        self._hub_writes += 1
+
+    def labs(self, db) -> list[Lab]:
+        """hub_labs(db), read again only after the hub's database committed or rolled back
+        (or LABS_MAX_AGE passed), so refreshes on a quiet hub skip the two queries."""
+        self.attach(db)
+        if (
+            self._labs is None
+            or self._labs[0] != (self._hub_writes, db)
+            or time.monotonic() - self._labs[1] > LABS_MAX_AGE
+        ):
+            labs = hub_labs(db)
+            # counted after reading: a new transaction's connection ping (JupyterHub's) commits too
+            self._labs = ((self._hub_writes, db), time.monotonic(), labs)
+        return self._labs[2]
 
     def recently_active(self, lab: Lab, now: datetime) -> bool:
         """Active = the lab runs and reported activity within the inactive-after window."""
@@ -269,7 +313,10 @@ class Monitor:
 
     async def volume_sizes(self, labs: list[Lab]) -> dict[str, int | None]:
         """volume name -> bytes; old values are served while a refresh runs in the background."""
-        self._volume_targets = list(dict.fromkeys(v for lab in labs for v in self.own_volumes(lab)))
+        of = self._volume_targets_of  # the same labs (see labs()) and volumes: the same names
+        if of is None or of[0] is not labs or of[1] != self.volume_specs:
+            self._volume_targets = list(dict.fromkeys(v for lab in labs for v in self.own_volumes(lab)))
+            self._volume_targets_of = (labs, self.volume_specs)
         if self.volumes.value is not None:
             return await self.volumes.get(stale_ok=True)
         try:
@@ -280,18 +327,15 @@ class Monitor:
     # -- the report the API and the page show -------------------------------------------------
     async def report(self, db) -> dict:
         """The report as a dict (built at most every REPORT_TTL seconds)."""
-        return (await self.report_json(db))[0]
+        return (await self.report_json(db)).data
 
-    async def report_json(
-        self, db, volume_specs: tuple[naming.UserVolume, ...] | None = None
-    ) -> tuple[dict, str, bytes]:
-        """(report, the same as JSON text, that text gzipped): what GET /hub/api/activity
-        answers. ``volume_specs``: the configured per-user volumes (the spawner's
-        ``user_volumes``), whose sizes it sums."""
+    async def report_json(self, db, volume_specs: tuple[naming.UserVolume, ...] | None = None) -> Report:
+        """What GET /hub/api/activity answers. ``volume_specs``: the configured per-user
+        volumes (the spawner's ``user_volumes``), whose sizes it sums."""
         self.attach(db)
         if volume_specs is not None:
             self.volume_specs = tuple(volume_specs)
-        labs = hub_labs(db)  # cheap: one query; the key that decides whether a report is current
+        labs = self.labs(db)  # the key that decides whether a report is current
         key = (self._report_epoch, tuple(labs), self.volume_specs)
         cached = self._report_cache
         if cached and cached[0] == key and time.monotonic() - cached[1] < REPORT_TTL:
@@ -311,14 +355,7 @@ class Monitor:
     def invalidate_report(self) -> None:
         self._report_cache = None
 
-    async def _build_report(self, labs: list[Lab]) -> tuple[dict, str, bytes]:
-        report = await self._compose(labs)
-        text = json.dumps(report, separators=(",", ":"))
-        # a large report is compressed once, off the event loop: 1000 users make ~250 KiB of
-        # JSON and ~10 % of that gzipped, sent again to every admin refreshing within the TTL
-        return report, text, await asyncio.to_thread(gzip.compress, text.encode(), 1)
-
-    async def _compose(self, labs: list[Lab]) -> dict:
+    async def _build_report(self, labs: list[Lab]) -> Report:
         now = self.clock()
         now_dt = naive_utc(now)
         errors = []
@@ -333,37 +370,28 @@ class Monitor:
             log.warning("activity: volume sizes unavailable: %s", exc)
             sizes, errors = {}, errors + [f"volume sizes unavailable: {exc}"]
         scores = await self.scores()
-        remaining = {
-            lab.key: await seconds_until_stop(
-                self.settings, lab.username, lab.last_activity, lab.started, now_dt, lab.server
-            )
-            for lab in labs
-            if lab.running
-        }
-        users = []
-        for lab in labs:  # a row per server: the default one ("server": "") and each named one
-            st = stats.get(lab_container(lab.username, lab.server)) if lab.running else None
-            score, count = scores.get(lab.key, (None, 0))
-            users.append(
-                {
-                    "username": lab.username,
-                    "server": lab.server,
-                    "server_active": lab.running,
-                    "recently_active": self.recently_active(lab, now_dt),
-                    "cpu_percent": st.cpu_percent if st else None,
-                    "memory_mb": round(st.memory_bytes / 2**20, 1) if st else None,
-                    "memory_percent": round(100.0 * st.memory_bytes / st.memory_limit_bytes, 1)
-                    if st and st.memory_limit_bytes
-                    else None,
-                    "time_remaining_seconds": remaining.get(lab.key),
-                    "activity_score": None if score is None else round(100.0 * score, 1),
-                    "sample_count": count,
-                    "last_activity": iso(lab.last_activity),
-                    "volume_bytes": self._user_volume_bytes(lab, sizes),
-                }
-            )
-        return {
-            "users": users,
+        rows = []
+        # a row per server (the default one, "server": "", and each named one), as JSON text
+        # remembered by everything it shows: a stopped server's row depends on nothing that
+        # time changes, so between builds only running servers' rows are written again; new
+        # volume sizes (every VOLUME_TTL) or volume settings write every row again
+        context = (sizes, self.volume_specs, self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        previous = self._rows if self._rows_context == context else {}
+        current: dict[tuple, str] = {}
+        for lab in labs:
+            if lab.running:
+                st = stats.get(lab_container(lab.username, lab.server))
+                remaining = await seconds_until_stop(
+                    self.settings, lab.username, lab.last_activity, lab.started, now_dt, lab.server
+                )
+                row_key: tuple = (lab, scores.get(lab.key), st, remaining, self.recently_active(lab, now_dt))
+            else:
+                row_key = (lab, scores.get(lab.key))
+            text = previous.get(row_key) or self._row_json(sizes, *row_key)
+            current[row_key] = text
+            rows.append(text)
+        self._rows, self._rows_context = current, context
+        rest = {
             "timestamp": iso(now_dt),
             "stats_timestamp": iso(naive_utc(self.stats_measured_at)) if self.stats_measured_at else None,
             "errors": errors,
@@ -375,6 +403,38 @@ class Monitor:
                 "culling_enabled": bool(self.settings["JUPYTERHUB_IDLE_CULLER_ENABLED"]),
             },
         }
+        text = '{"users":[' + ",".join(rows) + "]," + json.dumps(rest, separators=(",", ":"))[1:]
+        # compressed once per build, off the event loop: 1000 users make ~250 KiB of JSON and a
+        # few percent of that gzipped, sent again to every admin refreshing within the TTL
+        return Report(text, await asyncio.to_thread(gzip.compress, text.encode(), 1))
+
+    def _row_json(
+        self,
+        sizes: dict[str, int | None],
+        lab: Lab,
+        score: tuple[float | None, int] | None,
+        st=None,
+        remaining: int | None = None,
+        recently_active: bool = False,
+    ) -> str:
+        score_value, count = score or (None, 0)
+        row = {
+            "username": lab.username,
+            "server": lab.server,
+            "server_active": lab.running,
+            "recently_active": recently_active,
+            "cpu_percent": st.cpu_percent if st else None,
+            "memory_mb": round(st.memory_bytes / 2**20, 1) if st else None,
+            "memory_percent": round(100.0 * st.memory_bytes / st.memory_limit_bytes, 1)
+            if st and st.memory_limit_bytes
+            else None,
+            "time_remaining_seconds": remaining,
+            "activity_score": None if score_value is None else round(100.0 * score_value, 1),
+            "sample_count": count,
+            "last_activity": iso(lab.last_activity),
+            "volume_bytes": self._user_volume_bytes(lab, sizes),
+        }
+        return json.dumps(row, separators=(",", ":"))
 
     def own_volumes(self, lab: Lab) -> tuple[str, ...]:
         shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
