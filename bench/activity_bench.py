@@ -80,7 +80,7 @@ def _median_get(hub: Hub, session, rounds: int = 12, hub_writes: bool = False) -
     hub.api(session, "GET", "activity")  # warm-up: scores and volume sizes cached
     times = []
     since = time.time()
-    for i in range(rounds):
+    for _ in range(rounds):
         time.sleep(REPORT_TTL + 0.1)
         if hub_writes:  # a real write: the admin's own record changes (and is committed)
             r = hub.api(session, "PATCH", f"users/{hub.admin}", json={"admin": True})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tornado.web import StaticFileHandler
 
-from . import naming
+from . import hubdb, naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
 from .features import FEATURES
@@ -74,6 +74,8 @@ def apply(c, env=None) -> settings_mod.Settings:
     setdefault(hub, "base_url", s["JUPYTERHUB_BASE_URL"])
     setdefault(hub, "cookie_secret_file", str(data / "jupyterhub_cookie_secret"))
     setdefault(hub, "db_url", s["JUPYTERHUB_DB_URL"] or f"sqlite:///{data / 'jupyterhub.sqlite'}")
+    if s["JUPYTERHUB_DB_SQLITE_WAL"]:
+        hubdb.use_wal(hub.db_url)
     setdefault(hub, "hub_port", s["JUPYTERHUB_HUB_PORT"])
     setdefault(hub, "hub_ip", "127.0.0.1" if host_net else "0.0.0.0")
     setdefault(hub, "hub_connect_ip", "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"])

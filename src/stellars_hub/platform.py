@@ -38,6 +38,7 @@ class StellarsHub(Configurable):
     data_dir = setting("JUPYTERHUB_DATA_DIR")
     backend = setting("JUPYTERHUB_BACKEND")
     db_url = setting("JUPYTERHUB_DB_URL")
+    db_sqlite_wal = setting("JUPYTERHUB_DB_SQLITE_WAL")
     audit_log_max_mb = setting("JUPYTERHUB_AUDIT_LOG_MAX_MB")
     audit_log_keep = setting("JUPYTERHUB_AUDIT_LOG_KEEP")
     public_scheme = setting("JUPYTERHUB_PUBLIC_SCHEME")

@@ -209,6 +209,14 @@ SETTINGS: tuple[Setting, ...] = (
         trait="StellarsHub.db_url",
     ),
     _S(
+        "JUPYTERHUB_DB_SQLITE_WAL",
+        "1",
+        "Hub",
+        "A SQLite hub database keeps a write-ahead log and reaches the disk at checkpoints, not at every commit (JupyterHub commits on its event loop for every token, login and activity report); a crash of the hub loses nothing, a power cut at most the last commits. Turn off when the data directory is on a network file system",
+        kind="bool",
+        trait="StellarsHub.db_sqlite_wal",
+    ),
+    _S(
         "JUPYTERHUB_AUDIT_LOG_MAX_MB",
         "10",
         "Hub",
@@ -473,7 +481,7 @@ SETTINGS: tuple[Setting, ...] = (
         "JUPYTERHUB_LAB_STARTS_AT_ONCE",
         "0",
         "Labs",
-        "Labs the hub starts at once, from their container's start until they answer; later starts wait their turn, so a class's first labs answer in seconds instead of all at the end (0 = as many as the engine has CPUs)",
+        "Labs the hub starts at once, from their container's start until they answer; later starts wait their turn, so a class's first labs answer in seconds instead of all at the end (0 = one less than the engine's CPUs, at least one: a CPU stays with the hub and its proxy)",
         kind="int",
         minimum=0,
         maximum=1000,

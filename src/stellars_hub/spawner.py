@@ -381,8 +381,9 @@ class StellarsSpawner(DockerSpawner):
 
     # Labs starting at once (container start until the lab answers). Starting is the lab's
     # CPU-heavy moment (interpreter, imports); thirty at once share the CPUs and all answer at
-    # the very end, queued they answer one batch after another, the last no later. One per CPU:
-    # the labs starting then weigh less than the hub together (JUPYTERHUB_LAB_CPU_SHARES).
+    # the very end, queued they answer one batch after another, the last no later. One per CPU
+    # but one: that CPU stays with the hub, its proxy (every user's lab traffic) and the engine,
+    # which a lab's weight alone (JUPYTERHUB_LAB_CPU_SHARES) does not keep fast.
     starts_at_once = Integer(
         config=True, help="Labs starting at once; later starts wait their turn (default: c.Labs.starts_at_once)"
     )
@@ -400,7 +401,7 @@ class StellarsSpawner(DockerSpawner):
             size = self.starts_at_once
             if not size:
                 try:
-                    size = int((await self.docker("info"))["NCPU"])
+                    size = max(1, int((await self.docker("info"))["NCPU"]) - 1)
                 except Exception as exc:  # the start itself will report an engine that is down
                     self.log.warning("Could not read the engine's CPU count (%s); starting 8 labs at once", exc)
                     size = 8

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -71,7 +73,8 @@ def test_installed_wheel_runs_from_an_empty_directory(wheel_venv, tmp_path):
         ready = requests.get(base + "readiness", timeout=20)
         assert ready.status_code == 200, ready.text
         assert list(cwd.iterdir()) == []  # it needed nothing from here, and left nothing here
-        assert (tmp_path / "data" / "jupyterhub.sqlite").exists()
+        with closing(sqlite3.connect(tmp_path / "data" / "jupyterhub.sqlite")) as db:  # JUPYTERHUB_DB_SQLITE_WAL
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         # its own package, not this checkout
         out = subprocess.run([str(wheel_venv / "bin" / "python"), "-c", "import stellars_hub; print(stellars_hub.__file__)"],
                              capture_output=True, text=True, check=True).stdout
@@ -82,8 +85,8 @@ def test_installed_wheel_runs_from_an_empty_directory(wheel_venv, tmp_path):
 
 
 def test_site_config_wins_over_the_environment_and_settings_say_so(make_hub, tmp_path):
-    hub = make_hub(extra_config="c.SelfService.restart_timeout = 33\nc.Notifications.timeout = 9\n",
-                   JUPYTERHUB_RESTART_TIMEOUT="20")
+    hub = make_hub(extra_config="c.SelfService.restart_timeout = 33\nc.Notifications.timeout = 9\n"
+                                "c.StellarsHub.db_sqlite_wal = False\n", JUPYTERHUB_RESTART_TIMEOUT="20")
     site = hub.site_config_path
     admin = hub.admin_session()
     rows = {r["name"]: r for r in hub.api(admin, "GET", "settings").json()["settings"]}
@@ -92,6 +95,8 @@ def test_site_config_wins_over_the_environment_and_settings_say_so(make_hub, tmp
     assert rows["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"]["source"] == "config file"
     assert rows["JUPYTERHUB_GPU_ENABLED"]["source"] == "environment"  # the test environment sets it
     assert rows["JUPYTERHUB_SELFSERVICE_RATE_LIMIT"]["source"] == "default"
+    with closing(sqlite3.connect(hub.data_dir / "jupyterhub.sqlite")) as db:  # the site turned WAL off
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     page = admin.get(hub.hub_url + "settings", timeout=10).text
     row = page.split('id="setting-JUPYTERHUB_RESTART_TIMEOUT"', 1)[1].split("</tr>", 1)[0]
     assert "33" in row and "config file" in row and "c.SelfService.restart_timeout" in row

@@ -37,9 +37,9 @@ STATS_TTL = 10.0  # seconds: one round of engine stats calls serves every page r
 VOLUME_TTL = 300.0  # seconds: docker df walks every volume, so sizes are refreshed rarely
 VOLUME_WAIT = 3.0  # seconds a request waits for the very first volume sizes before answering without
 LABS_MAX_AGE = 10.0  # seconds: a safety net for writes that no commit of this process announced
-REPORT_TTL = 2.0  # seconds: page refreshes that see the same hub state share one report (building
-#                   a 1000-user report takes milliseconds of the event loop; ten admins must not
-#                   multiply that); any change of a server's state or activity builds a new one
+REPORT_TTL = 2.0  # seconds: page refreshes that see the same hub state share one report (ten
+#                   admins must not multiply its build); any change of a server's state or
+#                   activity builds a new one
 
 
 class Lab(NamedTuple):
