@@ -1,8 +1,8 @@
 """A class arrives: N users, logged in, all start their labs at once, as browsers would.
 
 Each user does what the browser does after login: opens the home page (whose Restart/Volumes
-state polling then runs as selfservice.js does while a start is in progress: every 3 s), follows
-the Start link (GET /hub/spawn/{name}: JupyterHub starts the lab and redirects to the pending
+state polling then runs as selfservice.js does: stellarsPoll's backoff, and the server's progress
+stream while it starts; the page stays open in its tab), follows the Start link (GET /hub/spawn/{name}: JupyterHub starts the lab and redirects to the pending
 page), reads the progress event stream until ready, then opens the lab (proxy, the lab's OAuth
 round trip with the hub, the lab's page). A start refused with 429 (JupyterHub's
 concurrent_spawn_limit) is retried after the Retry-After the hub gives, as a person would click
@@ -37,7 +37,7 @@ from .pages_bench import _hub_pid
 from .phases import container_cpu_seconds, hub_events, process_cpu_seconds
 
 USERS = int(os.environ.get("BENCH_CLASS_USERS", "30"))
-POLL_S = 3.0  # selfservice.js while a start is in progress
+POLL_MIN_S, POLL_MAX_S = 3.0, 60.0  # selfservice.js: stellarsPoll(refresh, 3000, 60000)
 LAB_DEADLINE = 900
 
 
@@ -55,16 +55,47 @@ class Browser:
         self.hub, self.name, self.s = hub, name, session
         self.refused = 0  # 429 answers to the start
         self.done = threading.Event()
+        self.wake = threading.Event()  # stellarsPoll's now(): look at once
 
     def poll_home(self):
-        while not self.done.wait(POLL_S):
+        """The home page's state polling as selfservice.js does it (stellarsPoll): a look at once,
+        then every 3 s while the state changes, the wait doubling up to 60 s while it does not;
+        while the server starts, the page follows its progress stream instead, and looks again
+        when the stream ends."""
+        wait, last, stream = 0.0, None, None
+        while True:
+            self.wake.wait(wait)
+            self.wake.clear()
+            if self.done.is_set():
+                return
             try:
-                self.hub.api(self.s, "GET", f"users/{self.name}", timeout=60)
+                model = self.hub.api(self.s, "GET", f"users/{self.name}", timeout=60).json()
             except Exception:
-                pass
+                wait = min(POLL_MAX_S, max(wait, POLL_MIN_S) * 2)
+                continue
+            server = (model.get("servers") or {}).get("")
+            running = bool(server and server.get("ready"))
+            pending = model.get("pending") or (server or {}).get("pending")
+            state = "running" if running else "stopped" if not server and not pending else "changing"
+            if not running and pending == "spawn" and stream is None:  # one stream per start
+                stream = threading.Thread(target=self._home_progress, daemon=True)
+                stream.start()
+            elif state != "changing":
+                stream = None
+            changed = state != last or (state == "changing" and not (stream and stream.is_alive()))
+            last = state
+            wait = POLL_MIN_S if changed else min(POLL_MAX_S, max(wait, POLL_MIN_S) * 2)
+
+    def _home_progress(self):
+        try:
+            self.follow_progress()
+        except Exception:
+            pass  # the page falls back to polling
+        self.wake.set()
 
     def start_lab(self) -> float:
-        """Seconds from the click on Start until the lab's page is loaded."""
+        """Seconds from the click on Start until the lab's page is loaded. The home page stays
+        open (in another tab) and polls meanwhile."""
         hub, s = self.hub, self.s
         s.get(hub.hub_url + "home", timeout=120)
         poller = threading.Thread(target=self.poll_home, daemon=True)
@@ -91,6 +122,7 @@ class Browser:
             raise AssertionError(f"lab of {self.name} did not load its page")
         finally:
             self.done.set()
+            self.wake.set()
 
     def follow_progress(self):
         url = f"users/{self.name}/server/progress"
