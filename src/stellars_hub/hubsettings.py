@@ -1,6 +1,7 @@
 """The hub-wide settings (``c.StellarsHub.*``): the administrator, URLs and ports, TLS and
-transport, where data lives, the labs' backend. Read by the config entry point (hubconfig), the
-platform (data directory, backend) and the handlers' audit log."""
+transport, where data lives, the labs' backend. Read by the config entry point (hubconfig and
+what it calls), the platform (data directory) and the handlers (audit log, origin warning). A
+module of its own, below the platform and the features, so that every layer may read it."""
 
 from __future__ import annotations
 
