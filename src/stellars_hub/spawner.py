@@ -22,8 +22,9 @@ from traitlets.config import Config, Configurable
 
 from . import naming
 from .admin.config import Gpu
+from .hubsettings import StellarsHub
+from .lab.config import Labs, NamedServers
 from .labwait import wait_until_answering
-from .platform import Labs, NamedServers, StellarsHub
 
 
 def lab_environment(labs: Labs) -> dict[str, str]:

@@ -11,6 +11,7 @@ from traitlets.config import Config
 from stellars_hub import hubconfig, naming, settings
 from stellars_hub.kube import claim_name, podspec
 from stellars_hub.kube.spawner import StellarsKubeSpawner
+from stellars_hub.platform import configurables
 from stellars_hub.policies import labspec
 from stellars_hub.policies.merge import Effective
 from stellars_hub.runtime.kubernetes import KubernetesRuntime, _inspect_document, parse_quantity
@@ -74,7 +75,7 @@ def test_backend_kubernetes_wires_spawner_and_runtime(tmp_path):
     assert c.JupyterHub.spawner_class is StellarsKubeSpawner
     assert c.StellarsKubeSpawner.namespace == "labs" and c.StellarsKubeSpawner.storage_capacity == "5Gi"
     assert c.Platform.runtime_class is KubernetesRuntime
-    made = KubernetesRuntime.for_settings(settings.load(env))
+    made = KubernetesRuntime.for_settings(settings.load(configurables(), env))
     assert isinstance(made, KubernetesRuntime) and made.namespace == "labs"
 
 

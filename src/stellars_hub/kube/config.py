@@ -5,21 +5,34 @@ from __future__ import annotations
 import os
 
 from kubernetes_asyncio.config import kube_config
-from traitlets.config import Configurable
 
 from ..runtime.kubernetes import KubernetesRuntime
-from ..settings import Settings, setting
+from ..settings import Settings, SettingsGroup, Unicode
 from . import default_namespace
 from .spawner import StellarsKubeSpawner
 
 
-class Kubernetes(Configurable):
+class Kubernetes(SettingsGroup):
     """Where the labs run with JUPYTERHUB_BACKEND=kubernetes."""
 
-    namespace = setting("JUPYTERHUB_K8S_NAMESPACE")
-    kubeconfig = setting("JUPYTERHUB_K8S_KUBECONFIG")
-    storage_class = setting("JUPYTERHUB_K8S_STORAGE_CLASS")
-    volume_size = setting("JUPYTERHUB_K8S_VOLUME_SIZE")
+    category = "Kubernetes"
+
+    namespace = Unicode(
+        "",
+        allow_empty=True,
+        help="Namespace of the lab pods and claims; empty: the hub pod's own namespace (default outside a cluster)",
+    ).tag(config=True, env="JUPYTERHUB_K8S_NAMESPACE")
+    kubeconfig = Unicode(
+        "",
+        allow_empty=True,
+        help="Kubeconfig file for a hub outside the cluster; empty: the pod's service account (or KUBECONFIG)",
+    ).tag(config=True, env="JUPYTERHUB_K8S_KUBECONFIG")
+    storage_class = Unicode(
+        "", allow_empty=True, help="Storage class of the lab claims; empty: the cluster's default class"
+    ).tag(config=True, env="JUPYTERHUB_K8S_STORAGE_CLASS")
+    volume_size = Unicode("10Gi", help="Size requested by each per-user claim (Kubernetes quantity)").tag(
+        config=True, env="JUPYTERHUB_K8S_VOLUME_SIZE"
+    )
 
 
 def use_kubeconfig(path: str) -> None:
@@ -32,23 +45,25 @@ def use_kubeconfig(path: str) -> None:
 
 def configure(c, s: Settings, setdefault) -> None:
     """KubeSpawner and the Kubernetes runtime, where the site's config left them unset."""
-    from ..platform import Labs
+    from ..admin.config import Gpu
+    from ..lab.config import Labs
     from ..spawner import lab_environment
 
-    if s["JUPYTERHUB_K8S_KUBECONFIG"]:
-        use_kubeconfig(s["JUPYTERHUB_K8S_KUBECONFIG"])
-    namespace = default_namespace(s["JUPYTERHUB_K8S_NAMESPACE"])
+    k8s, labs = s(Kubernetes), s(Labs)
+    if k8s.kubeconfig:
+        use_kubeconfig(k8s.kubeconfig)
+    namespace = default_namespace(k8s.namespace)
     setdefault(c.Platform, "runtime_class", KubernetesRuntime)
     setdefault(c.JupyterHub, "spawner_class", StellarsKubeSpawner)
     sp = c.StellarsKubeSpawner
     for name, value in {
         "namespace": namespace,
-        "image": s["JUPYTERHUB_NOTEBOOK_IMAGE"],
-        "host_network": s["JUPYTERHUB_NETWORK_NAME"] == "host",
-        "lab_environment": lab_environment(Labs(config=c)),
-        "gpu_enabled": s["JUPYTERHUB_GPU_ENABLED"] == "1",  # 2: decided per spawn by the detection
-        "storage_class": s["JUPYTERHUB_K8S_STORAGE_CLASS"],
-        "storage_capacity": s["JUPYTERHUB_K8S_VOLUME_SIZE"],
+        "image": labs.image,
+        "host_network": labs.network_name == "host",
+        "lab_environment": lab_environment(labs),
+        "gpu_enabled": s(Gpu).enabled == "1",  # 2: decided per spawn by the detection
+        "storage_class": k8s.storage_class,
+        "storage_capacity": k8s.volume_size,
         "default_url": "/lab",
         "start_timeout": 180,
         "http_timeout": 120,

@@ -26,7 +26,7 @@ _tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak
 
 
 def _on_start(platform, app) -> None:
-    interval = GroupPolicies(parent=platform).quota_check_interval
+    interval = platform.settings(GroupPolicies).quota_check_interval
     task = asyncio.get_running_loop().create_task(
         check_forever(policies_for(platform), platform.runtime, app, interval)
     )

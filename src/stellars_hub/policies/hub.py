@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 
+from ..lab.config import Labs
 from ..settings import Settings
 from . import labspec, model, store
+from .config import GroupPolicies
 from .merge import Defaults, Effective, effective_for
 
 log = logging.getLogger(__name__)
@@ -22,18 +24,17 @@ class Policies:
     """Everything the handlers and the pre-spawn step share (one per hub)."""
 
     def __init__(self, s: Settings, platform_names, data_dir):
-        self.settings = s
+        self.labs = s(Labs)  # the labs' defaults, which a policy may raise
         self.platform_names = frozenset(platform_names)
-        self.host_paths = model.host_path_roots(s["JUPYTERHUB_POLICY_HOST_PATHS"])
+        self.host_paths = model.host_path_roots(s(GroupPolicies).host_paths)
         self.store = store.store_for(data_dir)
         self._engine_cpus: int | None = None
 
     def defaults(self, gpu_enabled: bool) -> Defaults:
-        s = self.settings
         return Defaults(
-            memory_mb=s["JUPYTERHUB_LAB_MEMORY_LIMIT"],
-            cpus=s["JUPYTERHUB_LAB_CPU_LIMIT"],
-            pids=s["JUPYTERHUB_LAB_PIDS_LIMIT"],
+            memory_mb=self.labs.memory_limit,
+            cpus=self.labs.cpu_limit,
+            pids=self.labs.pids_limit,
             gpus="all" if gpu_enabled else "none",
         )
 
@@ -103,8 +104,7 @@ def describe(spec: labspec.LabSpec) -> str:
 
 def policies_for(platform) -> Policies:
     """The hub's one Policies object."""
-    from ..platform import Labs
     from ..spawner import lab_environment
 
-    reserved = lab_environment(Labs(parent=platform))  # the platform's own lab variables
+    reserved = lab_environment(platform.settings(Labs))  # the platform's own lab variables
     return platform.shared("policies", lambda: Policies(platform.settings, reserved, platform.data_dir))

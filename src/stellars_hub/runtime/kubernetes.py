@@ -56,7 +56,9 @@ log = logging.getLogger("JupyterHub.kubernetes")  # a child of the hub's logger:
 class KubernetesRuntime(ContainerRuntime):
     @classmethod
     def for_settings(cls, settings) -> KubernetesRuntime:
-        return cls(settings["JUPYTERHUB_K8S_NAMESPACE"])
+        from ..kube.config import Kubernetes
+
+        return cls(settings(Kubernetes).namespace)
 
     def __init__(self, namespace: str = "", timeout: float = 30.0):
         self.namespace = default_namespace(namespace)
