@@ -18,9 +18,9 @@ from tornado.web import StaticFileHandler
 from . import hubdb, naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
+from .backends import BACKENDS
 from .features import FEATURES
 from .platform import Platform
-from .spawner import StellarsSpawner
 from .web import scopes, transport
 
 PACKAGE_DIR = Path(__file__).parent
@@ -102,12 +102,9 @@ def apply(c, env=None) -> settings_mod.Settings:
         setdefault(hub, "ssl_key", s["JUPYTERHUB_SSL_KEY"])
 
     accounts_config.configure(c, s, data, setdefault)
-    if s["JUPYTERHUB_BACKEND"] == "kubernetes":  # labs as pods through KubeSpawner
-        from .kube import config as kube_config
-
-        kube_config.configure(c, s, setdefault)
-    # the spawner reads the labs' settings (c.Labs, c.Gpu) itself: see StellarsSpawner's defaults
-    setdefault(hub, "spawner_class", StellarsSpawner)
+    # the backend's spawner and runtime; the spawner reads the labs' settings (c.Labs, c.Gpu)
+    # itself: see LabSpawnerMixin's defaults
+    BACKENDS[s["JUPYTERHUB_BACKEND"]](c, s, setdefault)
     setdefault(c.Spawner, "pre_spawn_hook", before_spawn)
     setdefault(c.Spawner, "post_stop_hook", after_stop)
     # named servers: each its own container and volumes (jupyterlab-<name>--<server>_*)

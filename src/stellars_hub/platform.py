@@ -16,7 +16,7 @@ from traitlets import Instance, Type
 from traitlets.config import Configurable, SingletonConfigurable
 
 from . import settings as settings_mod
-from .runtime import ContainerRuntime, DockerRuntime
+from .runtime import ContainerRuntime
 from .settings import setting
 from .web.locks import UserLocks
 
@@ -46,41 +46,16 @@ class StellarsHub(Configurable):
     forwarded_hops = setting("JUPYTERHUB_FORWARDED_HOPS")
 
 
-class Labs(Configurable):
-    """What every user's lab runs and receives."""
-
-    image = setting("JUPYTERHUB_NOTEBOOK_IMAGE")
-    network_name = setting("JUPYTERHUB_NETWORK_NAME")
-    network_isolation = setting("JUPYTERHUB_LAB_NETWORK_ISOLATION")
-    service_mlflow = setting("JUPYTERHUB_SERVICE_MLFLOW")
-    service_resources_monitor = setting("JUPYTERHUB_SERVICE_RESOURCES_MONITOR")
-    service_tensorboard = setting("JUPYTERHUB_SERVICE_TENSORBOARD")
-    tf_cpp_min_log_level = setting("TF_CPP_MIN_LOG_LEVEL")
-    memory_limit = setting("JUPYTERHUB_LAB_MEMORY_LIMIT")
-    cpu_limit = setting("JUPYTERHUB_LAB_CPU_LIMIT")
-    pids_limit = setting("JUPYTERHUB_LAB_PIDS_LIMIT")
-    concurrent_spawn_limit = setting("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT")
-    starts_at_once = setting("JUPYTERHUB_LAB_STARTS_AT_ONCE")
-    cpu_shares = setting("JUPYTERHUB_LAB_CPU_SHARES")
-
-
-class NamedServers(Configurable):
-    """More than one lab per user (JupyterHub's named servers), each with its own volumes."""
-
-    enabled = setting("JUPYTERHUB_NAMED_SERVERS")
-    limit = setting("JUPYTERHUB_NAMED_SERVERS_LIMIT")
-    shared_home = setting("JUPYTERHUB_NAMED_SERVERS_SHARED_HOME")
-
-
 def configurables() -> list[type[Configurable]]:
     """Every class that owns a setting, in the table's order (for --help-all and the tests)."""
     from .access.config import LabAccess
     from .accounts.config import Accounts
     from .activity.config import ActivityMonitor
-    from .admin.config import Branding, Gpu
+    from .admin.config import Branding
+    from .backends.kubernetes.config import Kubernetes
     from .backups.config import Backups
     from .batch.config import Batch
-    from .kube.config import Kubernetes
+    from .lab.config import Gpu, Labs, NamedServers
     from .notifications.config import Notifications
     from .policies.config import GroupPolicies
     from .selfservice.config import SelfService
@@ -116,11 +91,11 @@ class Platform(SingletonConfigurable):
     """The platform's objects for this hub process (one hub per process, like JupyterHub's app)."""
 
     runtime_class = Type(
-        DockerRuntime,
+        "stellars_hub.backends.docker.runtime.DockerRuntime",
         klass=ContainerRuntime,
         config=True,
-        help="The container runtime every feature uses (restart, volumes, statistics, GPU probe). "
-        "One instance per hub.",
+        help="The container runtime every feature uses (restart, volumes, statistics, GPU probe): the "
+        "backend's (JUPYTERHUB_BACKEND). One instance per hub.",
     )
     runtime = Instance(ContainerRuntime)  # type: ignore[type-abstract]
     locks = Instance(UserLocks, args=())

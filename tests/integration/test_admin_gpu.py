@@ -15,7 +15,7 @@ import requests
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub import naming
-from stellars_hub.runtime import DockerRuntime
+from stellars_hub.backends.docker.runtime import DockerRuntime
 
 PROBE = naming.GPU_PROBE_CONTAINER
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from stellars_hub import naming
-from stellars_hub.kube import claim_name
+from stellars_hub.backends.kubernetes.podspec import claim_name
 
 HUB_ENV = {
     "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
@@ -179,8 +179,8 @@ def runtime_answer(cluster, kubeconfig: str, call: str):
     global) with the hub's service account, as JSON."""
     script = (
         "import asyncio, json\n"
-        "from stellars_hub.kube.config import use_kubeconfig\n"
-        "from stellars_hub.runtime.kubernetes import KubernetesRuntime\n"
+        "from stellars_hub.backends.kubernetes.config import use_kubeconfig\n"
+        "from stellars_hub.backends.kubernetes.runtime import KubernetesRuntime\n"
         f"use_kubeconfig({kubeconfig!r})\n"
         "async def main():\n"
         f"    print(json.dumps(await KubernetesRuntime({cluster.namespace!r}).{call}))\n"

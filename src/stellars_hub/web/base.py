@@ -9,10 +9,10 @@ from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
 
 from .. import naming
+from ..lab.mixin import configured_volume_specs
 from ..platform import Platform
 from ..runtime import ContainerRuntime
 from ..settings import Settings
-from ..spawner import configured_volume_specs
 from . import audit
 from .errors import http_error, translate
 from .locks import UserLocks

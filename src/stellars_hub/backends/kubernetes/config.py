@@ -1,4 +1,4 @@
-"""Hub configuration of the kubernetes backend, called from hubconfig.apply."""
+"""Hub configuration of the kubernetes backend: its settings and what it sets in JupyterHub's."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 from kubernetes_asyncio.config import kube_config
 from traitlets.config import Configurable
 
-from ..runtime.kubernetes import KubernetesRuntime
-from ..settings import Settings, setting
+from ...settings import Settings, setting
 from . import default_namespace
+from .runtime import KubernetesRuntime
 from .spawner import StellarsKubeSpawner
 
 
@@ -32,9 +32,6 @@ def use_kubeconfig(path: str) -> None:
 
 def configure(c, s: Settings, setdefault) -> None:
     """KubeSpawner and the Kubernetes runtime, where the site's config left them unset."""
-    from ..platform import Labs
-    from ..spawner import lab_environment
-
     if s["JUPYTERHUB_K8S_KUBECONFIG"]:
         use_kubeconfig(s["JUPYTERHUB_K8S_KUBECONFIG"])
     namespace = default_namespace(s["JUPYTERHUB_K8S_NAMESPACE"])
@@ -43,14 +40,8 @@ def configure(c, s: Settings, setdefault) -> None:
     sp = c.StellarsKubeSpawner
     for name, value in {
         "namespace": namespace,
-        "image": s["JUPYTERHUB_NOTEBOOK_IMAGE"],
         "host_network": s["JUPYTERHUB_NETWORK_NAME"] == "host",
-        "lab_environment": lab_environment(Labs(config=c)),
-        "gpu_enabled": s["JUPYTERHUB_GPU_ENABLED"] == "1",  # 2: decided per spawn by the detection
         "storage_class": s["JUPYTERHUB_K8S_STORAGE_CLASS"],
         "storage_capacity": s["JUPYTERHUB_K8S_VOLUME_SIZE"],
-        "default_url": "/lab",
-        "start_timeout": 180,
-        "http_timeout": 120,
     }.items():
         setdefault(sp, name, value)
