@@ -18,11 +18,11 @@ from tornado.web import StaticFileHandler
 from . import hubdb, naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
+from .backends import BACKENDS
 from .features import FEATURES
 from .hubsettings import StellarsHub
 from .lab.config import Labs, NamedServers
 from .platform import Platform, configurables
-from .spawner import StellarsSpawner
 from .web import scopes, transport
 
 PACKAGE_DIR = Path(__file__).parent
@@ -105,12 +105,9 @@ def apply(c, env=None) -> settings_mod.Settings:
         setdefault(hub, "ssl_key", site.ssl_key)
 
     accounts_config.configure(c, s, data, setdefault)
-    if site.backend == "kubernetes":  # labs as pods through KubeSpawner
-        from .kube import config as kube_config
-
-        kube_config.configure(c, s, setdefault)
-    # the spawner reads the labs' settings (c.Labs, c.Gpu) itself: see StellarsSpawner's defaults
-    setdefault(hub, "spawner_class", StellarsSpawner)
+    # the backend's spawner and runtime; the spawner reads the labs' settings (c.Labs, c.Gpu)
+    # itself: see LabSpawnerMixin's defaults
+    BACKENDS[site.backend](c, s, setdefault)
     setdefault(c.Spawner, "pre_spawn_hook", before_spawn)
     setdefault(c.Spawner, "post_stop_hook", after_stop)
     # named servers: each its own container and volumes (jupyterlab-<name>--<server>_*)

@@ -18,7 +18,7 @@ from traitlets.config import Configurable, SingletonConfigurable
 
 from . import settings as settings_mod
 from .hubsettings import StellarsHub
-from .runtime import ContainerRuntime, DockerRuntime
+from .runtime import ContainerRuntime
 from .web.locks import UserLocks
 
 log = logging.getLogger("JupyterHub.stellars")
@@ -30,11 +30,11 @@ def configurables() -> list[type[Configurable]]:
     from .access.config import LabAccess
     from .accounts.config import Accounts
     from .activity.config import ActivityMonitor
-    from .admin.config import Branding, Gpu
+    from .admin.config import Branding
+    from .backends.kubernetes.settings import Kubernetes
     from .backups.config import Backups
     from .batch.config import Batch
-    from .kube.config import Kubernetes
-    from .lab.config import Labs, NamedServers
+    from .lab.config import Gpu, Labs, NamedServers
     from .notifications.config import Notifications
     from .policies.config import GroupPolicies
     from .selfservice.config import SelfService
@@ -66,11 +66,11 @@ class Platform(SingletonConfigurable):
     """The platform's objects for this hub process (one hub per process, like JupyterHub's app)."""
 
     runtime_class = Type(
-        DockerRuntime,
+        "stellars_hub.backends.docker.runtime.DockerRuntime",
         klass=ContainerRuntime,
         config=True,
-        help="The container runtime every feature uses (restart, volumes, statistics, GPU probe). "
-        "One instance per hub.",
+        help="The container runtime every feature uses (restart, volumes, statistics, GPU probe): the "
+        "backend's (JUPYTERHUB_BACKEND). One instance per hub.",
     )
     runtime = Instance(ContainerRuntime)  # type: ignore[type-abstract]
     locks = Instance(UserLocks, args=())

@@ -17,7 +17,7 @@ from stellars_hub.session import seconds_until_stop
 from stellars_hub.session.store import store_for
 from stellars_hub.activity.monitor import Monitor, hub_labs
 from stellars_hub.runtime.base import ContainerStats, VolumeInfo
-from stellars_hub.runtime.docker import _parse_stats
+from stellars_hub.backends.docker.runtime import _parse_stats
 
 T0 = 1_800_000_000.0  # epoch seconds
 H = 3600.0

@@ -1,19 +1,6 @@
-"""The admin feature's settings (``c.Gpu.*``, ``c.Branding.*``)."""
+"""The admin feature's settings (``c.Branding.*``)."""
 
-from ..settings import URI, Enum, SettingsGroup, Unicode
-
-
-class Gpu(SettingsGroup):
-    """GPUs for the labs: off, on, or detected at start-up."""
-
-    category = "GPU"
-
-    enabled = Enum(("0", "1", "2"), "2", help="0 off, 1 on, 2 detect at start-up").tag(
-        config=True, env="JUPYTERHUB_GPU_ENABLED"
-    )
-    nvidia_image = Unicode(
-        "nvidia/cuda:13.0.2-base-ubuntu24.04", help="Image used to probe for GPUs with nvidia-smi"
-    ).tag(config=True, env="JUPYTERHUB_NVIDIA_IMAGE")
+from ..settings import URI, SettingsGroup
 
 
 class Branding(SettingsGroup):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 
 from ..feature import Feature
+from ..lab.config import Gpu
 from . import branding, groups, version
-from .config import Branding, Gpu
+from .config import Branding
 from .gpu import GpuDecision
 from .handlers import SETTINGS_SCOPE, ReadinessHandler, SettingsAPIHandler, SettingsPage
 

@@ -1,5 +1,5 @@
-"""The labs' settings (``c.Labs.*``, ``c.NamedServers.*``): what every user's lab runs and
-receives, and more than one lab per user."""
+"""The labs' settings (``c.Labs.*``, ``c.NamedServers.*``, ``c.Gpu.*``): what every user's lab
+runs and receives, more than one lab per user, and GPUs."""
 
 from __future__ import annotations
 
@@ -82,3 +82,32 @@ class NamedServers(SettingsGroup):
     shared_home = Bool(
         False, help="1: a user's named servers mount the default server's home volume instead of their own"
     ).tag(config=True, env="JUPYTERHUB_NAMED_SERVERS_SHARED_HOME")
+
+
+class Gpu(SettingsGroup):
+    """GPUs for the labs: off, on, or detected at start-up."""
+
+    category = "GPU"
+
+    enabled = Enum(("0", "1", "2"), "2", help="0 off, 1 on, 2 detect at start-up").tag(
+        config=True, env="JUPYTERHUB_GPU_ENABLED"
+    )
+    nvidia_image = Unicode(
+        "nvidia/cuda:13.0.2-base-ubuntu24.04", help="Image used to probe for GPUs with nvidia-smi"
+    ).tag(config=True, env="JUPYTERHUB_NVIDIA_IMAGE")
+
+
+def lab_environment(labs: Labs) -> dict[str, str]:
+    """What every lab receives besides JupyterHub's own variables and its spec's."""
+    flag = lambda on: "1" if on else "0"  # noqa: E731
+    return {
+        "JUPYTERHUB_SERVICE_MLFLOW": flag(labs.service_mlflow),
+        "JUPYTERHUB_SERVICE_RESOURCES_MONITOR": flag(labs.service_resources_monitor),
+        "JUPYTERHUB_SERVICE_TENSORBOARD": flag(labs.service_tensorboard),
+        "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
+        "MLFLOW_TRACKING_URI": "http://localhost:5000",
+        "MLFLOW_PORT": "5000",
+        "MLFLOW_HOST": "127.0.0.1",  # the lab's loopback: reached through the lab's own server proxy
+        "MLFLOW_WORKERS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": labs.tf_cpp_min_log_level,
+    }

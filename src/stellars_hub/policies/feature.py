@@ -57,7 +57,7 @@ FEATURE = Feature(
         (r"/policies", PoliciesPage),
     ),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
-    pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner),
+    pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner, platform.runtime),
     on_start=_on_start,
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),

@@ -11,9 +11,9 @@ from traitlets.config import Configurable
 
 from .. import naming
 from ..hubsettings import StellarsHub
+from ..lab.mixin import configured_volume_specs
 from ..platform import Platform
 from ..runtime import ContainerRuntime
-from ..spawner import configured_volume_specs
 from . import audit
 from .errors import http_error, translate
 from .locks import UserLocks
