@@ -50,7 +50,7 @@ export STELLARS_PROXY_IMAGE=$proxy
 
 # the lab image setting's default, read from the image being deployed (no Python needed here)
 lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(docker run --rm --network none --entrypoint python3 "$STELLARS_HUB_IMAGE" \
-  -m stellars_hub.settings --default JUPYTERHUB_NOTEBOOK_IMAGE)}
+  -m stellars_hub.cli settings --default JUPYTERHUB_NOTEBOOK_IMAGE)}
 if ! have_image "$lab"; then
   echo "$lab cannot be pulled: labs use the small local image stellars-lab:dev"
   "$here/scripts/build-images.sh" lab

@@ -24,7 +24,7 @@ Types: Bool (0/1), Int and Float (min/max), Enum (choices), Unicode (``allow_emp
 empty means "derived"), URLPrefix, SubdomainHost, URI, DatabaseURL. Tags: ``env`` (required),
 ``unit``, ``secret=True`` (masked everywhere), ``category`` (when not the class's). A new class is
 added to ``platform.configurables()``. Then add the variable with its default to the hub's
-environment in compose.yml and run ``python -m stellars_hub.settings README.md``. Code reads the
+environment in compose.yml and run ``stellars-hub settings README.md``. Code reads the
 trait: ``platform.settings(SelfService).restart_timeout`` (handlers: ``self.configured(...)``).
 """
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -458,26 +457,3 @@ def update_readme(path: str, classes: Iterable[type[Configurable]]) -> None:
     _, tail = rest.split(end, 1)
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"{head}{start}\n{markdown_table(classes)}\n{end}{tail}")
-
-
-def main(argv: list[str], classes: Iterable[type[Configurable]]) -> int:
-    """``python -m stellars_hub.settings [README.md | --default NAME]``: print the README table,
-    rewrite it in a README, or print one setting's default (as its variable would hold it)."""
-    if argv[:1] == ["--default"] and len(argv) == 2:
-        match = [s for s in declared(classes) if s.name == argv[1]]
-        if not match:
-            print(f"no setting {argv[1]}", file=sys.stderr)
-            return 1
-        print(match[0].default)
-    elif argv:
-        update_readme(argv[0], classes)
-    else:
-        print(markdown_table(classes))
-    return 0
-
-
-if __name__ == "__main__":  # run as a script: the classes' trait types are the package module's
-    from stellars_hub import settings
-    from stellars_hub.platform import configurables
-
-    sys.exit(settings.main(sys.argv[1:], configurables()))

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from harness import ARTIFACTS, PASSWORD
 
 from stellars_hub.features import FEATURES
-from stellars_hub.platform import configurables
+from stellars_hub.features import configurables
 from stellars_hub.settings import declared
 
 SETTINGS = declared(configurables())

@@ -11,7 +11,7 @@ import requests
 
 from harness import ARTIFACTS, Hub
 
-from stellars_hub.platform import configurables
+from stellars_hub.features import configurables
 from stellars_hub.settings import declared
 
 SETTINGS = declared(configurables())

@@ -11,7 +11,7 @@ from jupyterhub import orm
 from sqlalchemy import event
 
 from stellars_hub import settings as settings_mod
-from stellars_hub.platform import configurables
+from stellars_hub.features import configurables
 from stellars_hub.activity.cache import SingleFlight
 from stellars_hub.session import seconds_until_stop
 from stellars_hub.session.store import store_for

@@ -12,7 +12,8 @@ from stellars_hub import settings
 from stellars_hub.admin import branding, settings_view, version
 from stellars_hub.admin.feature import FEATURE
 from stellars_hub.feature import Feature
-from stellars_hub.platform import Platform, configurables
+from stellars_hub.features import configurables
+from stellars_hub.platform import Platform
 
 
 def test_settings_view_lists_every_setting_grouped_in_table_order():
@@ -75,7 +76,6 @@ async def test_pre_spawn_steps_run_in_order_sync_and_async():
     async def second(platform, sp):
         seen.append(("async", sp))
 
-    platform = Platform()
-    platform._features = [Feature("a", pre_spawn=first), Feature("b"), Feature("c", pre_spawn=second)]
+    platform = Platform(features=[Feature("a", pre_spawn=first), Feature("b"), Feature("c", pre_spawn=second)])
     await platform.before_spawn("spawner")
     assert seen == [("sync", "spawner"), ("async", "spawner")]

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from stellars_hub import naming
-from stellars_hub.platform import configurables
+from stellars_hub.features import configurables
 from stellars_hub.settings import declared
 
 REPO = Path(__file__).resolve().parents[2]

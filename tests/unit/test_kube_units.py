@@ -16,7 +16,7 @@ from stellars_hub.backends.kubernetes.podspec import claim_name
 from stellars_hub.backends.kubernetes.runtime import KubernetesRuntime, _inspect_document, parse_quantity
 from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
 from stellars_hub.lab import spec as labspec
-from stellars_hub.platform import configurables
+from stellars_hub.features import configurables
 
 NAMES = ["ann", "Ann", "first.last", "a-b", "ünï", "x_y", "0day"]
 

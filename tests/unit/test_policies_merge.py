@@ -61,7 +61,7 @@ def test_subdomain_host_and_cpu_settings_parse_or_name_the_variable():
     from stellars_hub import settings
     from stellars_hub.hubsettings import StellarsHub
     from stellars_hub.lab.config import Labs
-    from stellars_hub.platform import configurables
+    from stellars_hub.features import configurables
 
     def load(env):
         return settings.load(configurables(), env)

@@ -9,7 +9,7 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from stellars_hub import settings
-from stellars_hub.platform import configurables
+from stellars_hub.features import configurables
 from stellars_hub.settings import ConfigError, SettingsGroup, SettingType, normalize_base_url
 
 CLASSES = configurables()
@@ -294,7 +294,7 @@ def test_rows_are_grouped_by_category():
     categories = [s.category for s in SETTINGS]
     seen = list(dict.fromkeys(categories))
     assert categories == sorted(categories, key=seen.index)  # each category's rows together
-    assert seen[:3] == ["Hub", "Accounts", "Labs"] and seen[-1] == "Kubernetes"
+    assert seen[:3] == ["Hub", "Labs", "GPU"] and seen[-1] == "Kubernetes"
 
 
 def test_readme_table_matches_settings():
@@ -303,7 +303,7 @@ def test_readme_table_matches_settings():
     assert start in readme and end in readme, "README lacks the settings table markers"
     table = readme.split(start, 1)[1].split(end, 1)[0].strip()
     assert table == settings.markdown_table(CLASSES), (
-        "README settings table is stale: run `python -m stellars_hub.settings README.md`"
+        "README settings table is stale: run `stellars-hub settings README.md`"
     )
     for s in SETTINGS:
         assert f"| `{s.name}` | `c.{s.trait}` |" in table
@@ -320,6 +320,8 @@ def test_help_all_lists_every_setting_with_its_variable(capsys):
 
 
 def test_default_lookup_for_scripts(capsys):
-    assert settings.main(["--default", "JUPYTERHUB_NOTEBOOK_IMAGE"], CLASSES) == 0
+    from stellars_hub.cli import main
+
+    assert main(["settings", "--default", "JUPYTERHUB_NOTEBOOK_IMAGE"]) == 0
     assert capsys.readouterr().out == "stellars/stellars-jupyterlab-ds:latest\n"
-    assert settings.main(["--default", "JUPYTERHUB_NOPE"], CLASSES) == 1
+    assert main(["settings", "--default", "JUPYTERHUB_NOPE"]) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..feature import Feature
 from .config import LabAccess
-from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install
+from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, sweep
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
 
 RECHECK_ARG = "--HubOAuth.cache_max_age"
@@ -23,6 +23,7 @@ def _configure(c, s, setdefault) -> None:
 
 FEATURE = Feature(
     name="access",
+    config_classes=(LabAccess,),
     scopes={
         ENTER_SCOPE: {"description": "Open the lab (every user on their own; admins while allowed)"},
         CONSENT_SCOPE: {"description": "Allow or stop administrator access to the lab"},
@@ -33,5 +34,5 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/lab-access/consent", ConsentAPIHandler),
     ),
     configure=_configure,
-    on_start=lambda platform, app: install(platform),
+    background=(sweep,),
 )

@@ -19,8 +19,6 @@ ENTER_SCOPE = "custom:labaccess:enter"
 CONSENT_SCOPE = "custom:labaccess:consent"
 SWEEP_EVERY = 15.0
 
-_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
-
 
 def enter_scope(owner: str) -> str:
     return f"{ENTER_SCOPE}!user={owner}"
@@ -71,31 +69,9 @@ def revoke(db, owner: str, admin_name: str) -> None:
         db.commit()
 
 
-def install(platform) -> None:
-    """The access feature's on_start: the sweep of ended grants (once per hub)."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-
-    def start() -> asyncio.Task:
-        task = loop.create_task(_sweep_when_ready(platform.data_dir))
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
-        return task
-
-    platform.shared("access-sweep", start)
-
-
-async def _sweep_when_ready(data_dir) -> None:
-    from jupyterhub.app import JupyterHub
-
-    if not JupyterHub.initialized():
-        return
-    app = JupyterHub.instance()
-    while getattr(app, "tornado_application", None) is None:
-        await asyncio.sleep(0.2)
-    store = store_for(data_dir)
+async def sweep(platform, app) -> None:
+    """The access feature's background work: ending grants whose time is up."""
+    store = store_for(platform.data_dir)
     while True:
         try:
             for owner, admin in await store.expire(time.time()):

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from ..feature import Feature
 from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler, PlatformUserAPIHandler
+from .config import Accounts
 
 FEATURE = Feature(
     name="accounts",
+    config_classes=(Accounts,),
     # admin entries first (they follow JupyterHub's Admin link), then everyone's
     nav=(
         {"id": "authorize", "label": "Authorize Users", "path": "authorize", "admin": True, "order": 10},

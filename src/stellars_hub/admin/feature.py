@@ -53,6 +53,7 @@ async def _pre_spawn(platform, spawner) -> None:
 
 FEATURE = Feature(
     name="admin",
+    config_classes=(Branding,),
     scopes={SETTINGS_SCOPE: {"description": "Read the hub's effective settings (secrets masked)"}},
     # after Authorize Users (10), Activity (20) and Notifications (30); before Change Password (90)
     nav=({"id": "settings", "label": "Settings", "path": "settings", "admin": True, "order": 40},),

@@ -25,8 +25,6 @@ from .store import store_for
 
 log = logging.getLogger("JupyterHub.backups")
 
-_tasks: set[asyncio.Task] = set()
-
 
 def scheduler_for(platform: Platform) -> BackupScheduler:
     """The hub's one scheduler, held by its platform."""
@@ -46,7 +44,6 @@ class BackupScheduler:
         self.locks: UserLocks | None = None
         self.round: asyncio.Task | None = None
         self.last_round: dict | None = None
-        self.started = False
 
     @property
     def enabled(self) -> bool:
@@ -150,33 +147,10 @@ class BackupScheduler:
             await asyncio.sleep(max(1.0, interval - (time.monotonic() - began)))
 
 
-def install(platform: Platform) -> BackupScheduler:
+async def run(platform: Platform, app) -> None:
+    """The backups feature's background work: the schedule, once the hub serves requests."""
     scheduler = scheduler_for(platform)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return scheduler
-    if scheduler.started:
-        return scheduler
-    scheduler.started = True
-    task = loop.create_task(_when_hub_ready(scheduler))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return scheduler
-
-
-async def _when_hub_ready(scheduler: BackupScheduler) -> None:
-    from jupyterhub.app import JupyterHub
-
-    if not JupyterHub.initialized():
-        return
-    app = JupyterHub.instance()
-    while getattr(app, "tornado_application", None) is None:
-        await asyncio.sleep(0.2)
     scheduler.db = app.db
-    # the same per-user locks as restart and reset
-    from ..platform import Platform
-
-    scheduler.locks = Platform.current().locks
+    scheduler.locks = platform.locks  # the same per-user locks as restart and reset
     if scheduler.enabled:
         await scheduler.run()

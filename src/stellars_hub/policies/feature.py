@@ -3,8 +3,6 @@ pre-spawn step that gives each start its effective lab, and the storage quota ch
 
 from __future__ import annotations
 
-import asyncio
-
 from ..feature import Feature
 from .config import GroupPolicies
 from .handlers import (
@@ -22,20 +20,15 @@ from .handlers import (
 from .hub import policies_for
 from .quota import check_forever
 
-_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
-
-def _on_start(platform, app) -> None:
+async def _check_quotas(platform, app) -> None:
     interval = platform.settings(GroupPolicies).quota_check_interval
-    task = asyncio.get_running_loop().create_task(
-        check_forever(policies_for(platform), platform.runtime, app, interval)
-    )
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    await check_forever(policies_for(platform), platform.runtime, app, interval)
 
 
 FEATURE = Feature(
     name="policies",
+    config_classes=(GroupPolicies,),
     scopes={
         READ_SCOPE: {"description": "Read group policies (lab resources and privileges per group)"},
         WRITE_SCOPE: {
@@ -58,7 +51,7 @@ FEATURE = Feature(
     ),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
     pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner, platform.runtime),
-    on_start=_on_start,
+    background=(_check_quotas,),
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),
 )

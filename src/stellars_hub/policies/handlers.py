@@ -7,7 +7,7 @@ from jupyterhub import orm
 from jupyterhub.scopes import has_scope
 from tornado import web
 
-from ..admin.groups import DESCRIPTIONS
+from ..admin import DESCRIPTIONS
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires, requires_global

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jupyterhub import orm
 
-from ..admin.groups import DOCKER_PRIVILEGED, DOCKER_SOCK
+from ..admin import DOCKER_PRIVILEGED, DOCKER_SOCK
 from ..storage import Store, Stores, process_stores, transaction
 from .model import PolicyError
 

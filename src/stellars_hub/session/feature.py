@@ -52,6 +52,7 @@ def _configure(c, s, setdefault) -> None:
 
 FEATURE = Feature(
     name="session",
+    config_classes=(IdleCuller,),
     scopes={
         EXTEND_SCOPE: {"description": "Extend the idle-culling deadline of a user's running server"},
         WARN_SCOPE: {"description": "Warn a user inside their lab that idle culling will stop it soon"},

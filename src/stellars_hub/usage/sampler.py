@@ -28,8 +28,6 @@ log = logging.getLogger("JupyterHub.usage")
 STORAGE_EVERY = 3600.0
 GAP_FACTOR = 2.0  # a pass more than this many intervals after the previous one follows downtime
 
-_tasks: set[asyncio.Task] = set()
-
 
 def recorder_for(platform) -> UsageRecorder:
     """The hub's one recorder, held by its platform."""
@@ -51,7 +49,6 @@ class UsageRecorder:
         self._db = None
         self._last_pass: float | None = None
         self._last_storage: float | None = None
-        self.started = False
         self.passes = 0
         self._storage_due: set[str] = set()  # users whose server stopped: measure at the next pass
 
@@ -142,29 +139,8 @@ class UsageRecorder:
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
 
-def install(platform) -> UsageRecorder:
-    """The usage feature's on_start: the sampler task (once per hub)."""
+async def run(platform, app) -> None:
+    """The usage feature's background work: the sampler, once the hub serves requests."""
     recorder = recorder_for(platform)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return recorder
-    if recorder.started:
-        return recorder
-    recorder.started = True
-    task = loop.create_task(_run_when_hub_ready(recorder))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return recorder
-
-
-async def _run_when_hub_ready(recorder: UsageRecorder) -> None:
-    from jupyterhub.app import JupyterHub
-
-    if not JupyterHub.initialized():
-        return
-    app = JupyterHub.instance()
-    while getattr(app, "tornado_application", None) is None:
-        await asyncio.sleep(0.2)
     recorder._db = app.db
     await recorder.run()
