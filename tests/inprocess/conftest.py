@@ -1,0 +1,48 @@
+"""Fixtures for tests on an in-process hub (no engine): ``hub`` (one per module, the module's
+``HUB_ENV`` on top of the test environment) and ``make_hub`` (one per call)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from harness import ARTIFACTS, TEST_ENV
+from inprocesshub import InProcessHub
+
+
+def _keep_log(hub: InProcessHub) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    if hub.log_path.exists():
+        shutil.copy(hub.log_path, ARTIFACTS / f"inprocess-hub-{hub.port}.log")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, request):
+    env = {**TEST_ENV, **getattr(request.module, "HUB_ENV", {})}
+    h = InProcessHub(
+        data_dir=tmp_path_factory.mktemp("hub"), env=env, extra_config=getattr(request.module, "HUB_CONFIG", "")
+    ).start()
+    yield h
+    h.stop()
+    _keep_log(h)
+
+
+@pytest.fixture
+def make_hub(tmp_path_factory):
+    """One in-process hub at a time (JupyterHub is a singleton): each is stopped after the test."""
+    hubs = []
+
+    def start(extra_args=(), extra_config="", **env):
+        hub = InProcessHub(
+            data_dir=tmp_path_factory.mktemp("hub"),
+            env={**TEST_ENV, **env},
+            extra_args=list(extra_args),
+            extra_config=extra_config,
+        )
+        hubs.append(hub)
+        return hub.start()
+
+    yield start
+    for hub in hubs:
+        hub.stop()
+        _keep_log(hub)
