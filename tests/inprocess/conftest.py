@@ -1,5 +1,5 @@
-"""Fixtures for tests on an in-process hub (no engine): ``hub`` (one per module, the module's
-``HUB_ENV`` on top of the test environment) and ``make_hub`` (one per call)."""
+"""Tests on an in-process hub (no engine): ``hub`` is the root conftest's ``inprocess_hub`` (one
+per module, the module's ``HUB_ENV`` and ``HUB_CONFIG`` applied); ``make_hub`` starts one per call."""
 
 from __future__ import annotations
 
@@ -10,26 +10,14 @@ from harness import ARTIFACTS, TEST_ENV
 from inprocesshub import InProcessHub
 
 
-def _keep_log(hub: InProcessHub) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    if hub.log_path.exists():
-        shutil.copy(hub.log_path, ARTIFACTS / f"inprocess-hub-{hub.port}.log")
-
-
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory, request):
-    env = {**TEST_ENV, **getattr(request.module, "HUB_ENV", {})}
-    h = InProcessHub(
-        data_dir=tmp_path_factory.mktemp("hub"), env=env, extra_config=getattr(request.module, "HUB_CONFIG", "")
-    ).start()
-    yield h
-    h.stop()
-    _keep_log(h)
+def hub(inprocess_hub):
+    return inprocess_hub
 
 
 @pytest.fixture
 def make_hub(tmp_path_factory):
-    """One in-process hub at a time (JupyterHub is a singleton): each is stopped after the test."""
+    """In-process hubs, one at a time (JupyterHub is a singleton): each is stopped after the test."""
     hubs = []
 
     def start(extra_args=(), extra_config="", **env):
@@ -46,3 +34,9 @@ def make_hub(tmp_path_factory):
     for hub in hubs:
         hub.stop()
         _keep_log(hub)
+
+
+def _keep_log(hub: InProcessHub) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    if hub.log_path.exists():
+        shutil.copy(hub.log_path, ARTIFACTS / f"inprocess-hub-{hub.port}.log")

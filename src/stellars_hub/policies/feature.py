@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from ..feature import Feature
+from ..web.volumesizes import measured_volumes
 from .config import GroupPolicies
 from .handlers import (
     ENV_SCOPE,
@@ -28,7 +29,7 @@ _tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak
 def _on_start(platform, app) -> None:
     interval = GroupPolicies(parent=platform).quota_check_interval
     task = asyncio.get_running_loop().create_task(
-        check_forever(policies_for(platform), platform.runtime, app, interval)
+        check_forever(policies_for(platform), measured_volumes(platform), app, interval)
     )
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
