@@ -12,7 +12,6 @@ from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_obj
 sys.path.insert(0, str(Path(__file__).parent / "inprocess"))  # the in-process hub, for any test folder
 
 
-
 def _layer(item) -> int:
     path = str(item.fspath)
     if f"{os.sep}kubernetes{os.sep}" in path:
@@ -54,8 +53,12 @@ def make_hub(docker_engine, tmp_path_factory):
     hubs = []
 
     def start(extra_args=(), extra_config="", **env):
-        hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env}, extra_args=list(extra_args),
-                  extra_config=extra_config)
+        hub = Hub(
+            data_dir=tmp_path_factory.mktemp("hub"),
+            env={**TEST_ENV, **env},
+            extra_args=list(extra_args),
+            extra_config=extra_config,
+        )
         hubs.append(hub)
         return hub.start()
 
@@ -90,6 +93,29 @@ def inprocess_hub(tmp_path_factory, request):
     yield h
     h.stop()
     _keep_log(h)
+
+
+@pytest.fixture
+def make_inprocess_hub(tmp_path_factory):
+    """In-process hubs with extra environment, one at a time (JupyterHub is a singleton)."""
+    from inprocesshub import InProcessHub
+
+    hubs = []
+
+    def start(extra_args=(), extra_config="", **env):
+        hub = InProcessHub(
+            data_dir=tmp_path_factory.mktemp("hub"),
+            env={**TEST_ENV, **env},
+            extra_args=list(extra_args),
+            extra_config=extra_config,
+        )
+        hubs.append(hub)
+        return hub.start()
+
+    yield start
+    for hub in hubs:
+        hub.stop()
+        _keep_log(hub)
 
 
 def _keep_log(hub: Hub) -> None:

@@ -43,7 +43,7 @@ class StellarsHub(Configurable):
     audit_log_keep = setting("JUPYTERHUB_AUDIT_LOG_KEEP")
     public_scheme = setting("JUPYTERHUB_PUBLIC_SCHEME")
     public_url = setting("JUPYTERHUB_PUBLIC_URL")
-    forwarded_hops = setting("JUPYTERHUB_FORWARDED_HOPS")
+    trusted_proxies = setting("JUPYTERHUB_TRUSTED_PROXIES")
 
 
 class Labs(Configurable):

@@ -255,14 +255,12 @@ SETTINGS: tuple[Setting, ...] = (
         trait="StellarsHub.public_url",
     ),
     _S(
-        "JUPYTERHUB_FORWARDED_HOPS",
-        "1",
+        "JUPYTERHUB_TRUSTED_PROXIES",
+        "traefik",
         "Hub",
-        "Reverse proxies in front of the hub's own proxy, to find the client address for login limits in X-Forwarded-For (1: the compose stack's Traefik; 0: clients reach the hub's proxy directly)",
-        kind="int",
-        minimum=0,
-        maximum=5,
-        trait="StellarsHub.forwarded_hops",
+        "Reverse proxies in front of the hub's own proxy whose X-Forwarded-For entries are believed, to find the client address for login limits: comma-separated addresses, networks (CIDR) or host names (traefik: the compose stack's; the hub's own proxy is always trusted; empty: clients reach the hub's proxy directly)",
+        optional=True,
+        trait="StellarsHub.trusted_proxies",
     ),
     # Accounts
     _S(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from harness import Hub
 from jupyterhub.app import JupyterHub
+from nativeauthenticator.handlers import LocalBase
 
 from stellars_hub.cli import PACKAGE_CONFIG
 from stellars_hub.platform import Platform
@@ -102,6 +103,9 @@ class InProcessHub(Hub):
         return self
 
     async def _launch(self) -> None:
+        # NativeAuthenticator adds its templates to the first hub's template loader only (a
+        # process-wide flag): each hub of this process needs them in its own
+        LocalBase._template_dir_registered = False
         app = InProcessJupyterHub.instance()
         app.log_file = str(self.log_path)
         self._app = app

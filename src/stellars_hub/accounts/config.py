@@ -44,4 +44,4 @@ def configure(c, s, data_dir, setdefault) -> None:
     setdefault(auth, "admin_password", s["JUPYTERHUB_ADMIN_PASSWORD"])
     setdefault(auth, "auth_rate_per_address", s["JUPYTERHUB_AUTH_RATE_PER_ADDRESS"])
     setdefault(auth, "auth_rate_per_name", s["JUPYTERHUB_AUTH_RATE_PER_NAME"])
-    setdefault(auth, "forwarded_hops", s["JUPYTERHUB_FORWARDED_HOPS"])
+    setdefault(auth, "trusted_proxies", s["JUPYTERHUB_TRUSTED_PROXIES"])
