@@ -12,6 +12,7 @@ from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_obj
 sys.path.insert(0, str(Path(__file__).parent / "inprocess"))  # the in-process hub, for any test folder
 
 
+
 def _layer(item) -> int:
     path = str(item.fspath)
     if f"{os.sep}kubernetes{os.sep}" in path:
@@ -53,12 +54,8 @@ def make_hub(docker_engine, tmp_path_factory):
     hubs = []
 
     def start(extra_args=(), extra_config="", **env):
-        hub = Hub(
-            data_dir=tmp_path_factory.mktemp("hub"),
-            env={**TEST_ENV, **env},
-            extra_args=list(extra_args),
-            extra_config=extra_config,
-        )
+        hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env}, extra_args=list(extra_args),
+                  extra_config=extra_config)
         hubs.append(hub)
         return hub.start()
 
