@@ -14,7 +14,6 @@ import re
 
 import pytest
 import requests
-
 from accessmatrix import IDENTITIES, ROWS, markdown_table
 from harness import unique_name
 from routetable import routes

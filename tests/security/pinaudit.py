@@ -20,13 +20,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import requests
+import tomllib
 
 REPO = Path(__file__).resolve().parents[2]
 EXCEPTIONS = REPO / "vulnerability-exceptions.toml"
@@ -100,9 +100,22 @@ def _pip_audit(pins: list[Pin]) -> dict:
         req = Path(tmp) / "requirements.txt"
         req.write_text("".join(f"{p.name}=={p.version}\n" for p in pins))
         proc = subprocess.run(
-            [sys.executable, "-m", "pip_audit", "-r", str(req), "--no-deps", "--disable-pip", "-f", "json",
-             "--progress-spinner", "off"],
-            capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "pip_audit",
+                "-r",
+                str(req),
+                "--no-deps",
+                "--disable-pip",
+                "-f",
+                "json",
+                "--progress-spinner",
+                "off",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     if proc.returncode not in (0, 1) or not proc.stdout.strip().startswith("{"):
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -144,13 +157,20 @@ def audit(pins: list[Pin]) -> Report:
                 continue
             report.audited.append(pin)
             for v in dep.get("vulns", []):
-                report.findings.append(Finding(pin, v["id"], tuple(v.get("aliases", [])), tuple(v.get("fix_versions", []))))
+                report.findings.append(
+                    Finding(pin, v["id"], tuple(v.get("aliases", [])), tuple(v.get("fix_versions", [])))
+                )
     with ThreadPoolExecutor(8) as pool:
         pages = dict(zip(fallback, pool.map(lambda p: _latest_release_advisories(p.name), fallback), strict=True))
     for pin, (latest, advisories) in pages.items():
         if latest != pin.version:
-            report.not_audited.append((pin, f"PyPI's advisory data for {pin.version} is not served here "
-                                            f"(only for the latest release, {latest})"))
+            report.not_audited.append(
+                (
+                    pin,
+                    f"PyPI's advisory data for {pin.version} is not served here "
+                    f"(only for the latest release, {latest})",
+                )
+            )
             continue
         report.audited.append(pin)
         for v in advisories:

@@ -19,8 +19,11 @@ def _audit(pins):
         return pinaudit.audit(pins)
     except pinaudit.AdvisoryDataUnreachable as exc:
         reason = str(exc)
-    pytest.fail(f"{reason}\nKnown vulnerabilities could not be checked: PyPI (https://pypi.org) must be reachable. "
-                "Offline, run with STELLARS_AUDIT=skip to skip this check knowingly.", pytrace=False)
+    pytest.fail(
+        f"{reason}\nKnown vulnerabilities could not be checked: PyPI (https://pypi.org) must be reachable. "
+        "Offline, run with STELLARS_AUDIT=skip to skip this check knowingly.",
+        pytrace=False,
+    )
 
 
 def test_pinned_requirements_have_no_known_vulnerability_without_a_recorded_exception():
@@ -30,8 +33,10 @@ def test_pinned_requirements_have_no_known_vulnerability_without_a_recorded_exce
     left = pinaudit.unexcepted(report.findings, pinaudit.load_exceptions())
     for pin, why in report.not_audited:
         print(f"not audited: {pin.name}=={pin.version} in {pin.source}: {why}")
-    assert not left, ("known vulnerabilities (update the pin, or record an exception with its reason and date in "
-                      "vulnerability-exceptions.toml):\n  " + "\n  ".join(map(str, left)))
+    assert not left, (
+        "known vulnerabilities (update the pin, or record an exception with its reason and date in "
+        "vulnerability-exceptions.toml):\n  " + "\n  ".join(map(str, left))
+    )
 
 
 def test_a_known_vulnerability_is_found_and_only_a_recorded_exception_lets_it_pass(tmp_path):
@@ -43,8 +48,12 @@ def test_a_known_vulnerability_is_found_and_only_a_recorded_exception_lets_it_pa
     assert "PYSEC-2017-94" in found, report
     assert pinaudit.unexcepted(report.findings, {})  # no exception: it fails the audit
     exceptions = tmp_path / "exceptions.toml"
-    exceptions.write_text("".join(f'[[exception]]\nid = "{f.id}"\npackage = "pycrypto"\nreason = "test"\n'
-                                  "date = 2026-12-06\n" for f in report.findings))
+    exceptions.write_text(
+        "".join(
+            f'[[exception]]\nid = "{f.id}"\npackage = "pycrypto"\nreason = "test"\ndate = 2026-12-06\n'
+            for f in report.findings
+        )
+    )
     assert pinaudit.unexcepted(report.findings, pinaudit.load_exceptions(exceptions)) == []
     exceptions.write_text('[[exception]]\nid = "PYSEC-2017-94"\npackage = "pycrypto"\ndate = 2026-12-06\n')
     with pytest.raises(ValueError, match="reason"):
@@ -61,9 +70,16 @@ def test_every_lock_file_and_dockerfile_pin_under_docker_is_audited(tmp_path: Pa
     (tmp_path / "docker" / "lab-ds" / "requirements-extra.txt").write_text("pandas[excel]==2.3.1  # data\n-r x.txt\n")
     (tmp_path / "docker" / "lab").mkdir()
     (tmp_path / "docker" / "lab" / "Dockerfile").write_text(
-        'RUN pip install "jupyterhub==6.1.1" "jupyterlab==4.6.6" && echo "not==a pin"x\n')
-    pins = {(p.name, p.version, p.source) for s in pinaudit.lock_sources(tmp_path) for p in pinaudit.pins_of(s, tmp_path)}
-    assert pins == {("jupyterhub", "6.1.1", "constraints.txt"), ("sqlalchemy", "2.1.9", "constraints.txt"),
-                    ("numpy", "2.3.0", "docker/lab-ds/requirements.lock"),
-                    ("pandas", "2.3.1", "docker/lab-ds/requirements-extra.txt"),
-                    ("jupyterhub", "6.1.1", "docker/lab/Dockerfile"), ("jupyterlab", "4.6.6", "docker/lab/Dockerfile")}
+        'RUN pip install "jupyterhub==6.1.1" "jupyterlab==4.6.6" && echo "not==a pin"x\n'
+    )
+    pins = {
+        (p.name, p.version, p.source) for s in pinaudit.lock_sources(tmp_path) for p in pinaudit.pins_of(s, tmp_path)
+    }
+    assert pins == {
+        ("jupyterhub", "6.1.1", "constraints.txt"),
+        ("sqlalchemy", "2.1.9", "constraints.txt"),
+        ("numpy", "2.3.0", "docker/lab-ds/requirements.lock"),
+        ("pandas", "2.3.1", "docker/lab-ds/requirements-extra.txt"),
+        ("jupyterhub", "6.1.1", "docker/lab/Dockerfile"),
+        ("jupyterlab", "4.6.6", "docker/lab/Dockerfile"),
+    }

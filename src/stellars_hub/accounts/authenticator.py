@@ -3,6 +3,7 @@ generated passwords for admin-created users, safe user names and volume ownershi
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import datetime
 from pathlib import Path
@@ -116,6 +117,14 @@ class StellarsAuthenticator(NativeAuthenticator):
             raise NameRefused(problem)
         return super().validate_username(username)
 
+    def create_user(self, username, password, **kwargs):
+        """NativeAuthenticator's: None for a name that cannot be used (validate_username raises
+        the reason instead, for JupyterHub's user API)."""
+        try:
+            return super().create_user(username, password, **kwargs)
+        except NameRefused:
+            return None
+
     async def get_authenticated_user(self, handler, data):
         try:
             return await super().get_authenticated_user(handler, data)
@@ -185,10 +194,11 @@ class StellarsAuthenticator(NativeAuthenticator):
                 where,
             )
 
-    async def delete_user(self, user):
-        """JupyterHub's hook before it deletes ``user``: the configured admin is refused, the login
-        record goes, the volume set stays claimed while the volumes exist, then every feature
-        drops its records."""
+    def delete_user(self, user):
+        """JupyterHub's hook before it deletes ``user``, synchronous as NativeAuthenticator's (its
+        own callers do not await it): the configured admin is refused, the login record goes, the
+        volume set stays claimed while the volumes exist. Every feature's records are dropped by
+        the task it returns, which JupyterHub awaits (none when no platform runs here)."""
         adminguard.refuse_if_protected(self, user.name, "deleted")
         super().delete_user(user)  # NativeAuthenticator removes the login record
         volumemap.user_deleted(self.db, user.name)
@@ -197,7 +207,9 @@ class StellarsAuthenticator(NativeAuthenticator):
         self.login_attempts.pop(user.name, None)
         self.pair_attempts.forget(user.name)
         self.known_addresses.forget(user.name)
-        await Platform.current().user_deleted(user.name)
+        if not Platform.initialized():
+            return None
+        return asyncio.ensure_future(Platform.current().user_deleted(user.name))
 
     def user_renamed(self, old: str, new: str) -> None:
         """After a committed rename (see api.PlatformUserAPIHandler): in-memory records follow."""
@@ -251,10 +263,10 @@ class StellarsAuthenticator(NativeAuthenticator):
         if not record or record["count"] < self.allowed_failed_logins:
             return 0
         waited = (datetime.now() - record["time"]).total_seconds()
-        if waited > self.seconds_before_next_try:
+        if int(waited) > self.seconds_before_next_try:  # whole seconds, as NativeAuthenticator counts
             drop()
             return 0
-        return self.seconds_before_next_try - waited
+        return self.seconds_before_next_try + 1 - waited
 
     def _lockout_left(self, username: str, client: LoginClient) -> float:
         left = self._locked(
