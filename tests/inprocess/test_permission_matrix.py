@@ -102,8 +102,10 @@ def world(hub):
     filtered = hub.token_for(hub.admin, [f"admin:users!user={target}", f"admin:servers!user={target}"])
     culler = hub.token_for(CULLER)
     tokens = {"filtered": filtered, "culler": culler}
+    group = unique_name("team")  # a real group, for the routes that name one
+    assert hub.api(admin, "POST", f"groups/{group}").status_code == 201
     yield {"hub": hub, "admin": admin, "target": target, "other": other, "victim": victim, "callers": callers,
-           "tokens": tokens}
+           "tokens": tokens, "group": group}
 
 
 def _custom_token(world, row, target):
@@ -209,17 +211,18 @@ def test_refusals_do_not_tell_real_users_from_unknown_names(world, key):
     row = ROWS[key]
     hub = world["hub"]
     ghost = unique_name("ghost")
+    real_name = world["group"] if pattern.startswith("/api/groups/") else world["target"]
     problems = []
     for identity in ("anonymous", "other"):
         if identity in row.allowed:
             continue  # granted to everyone: nothing is refused
         caller = world["callers"][identity](world["target"])
         answers = {}
-        for name in (world["target"], ghost):
+        for name in (real_name, ghost):
             r = caller.send(method, _url(hub, pattern, name, row), _body(row, name))
             answers[name] = _answer(r, name)
-        if answers[world["target"]] != answers[ghost]:
-            real, unknown = answers[world["target"]], answers[ghost]
+        if answers[real_name] != answers[ghost]:
+            real, unknown = answers[real_name], answers[ghost]
             problems.append(f"{identity}: real name -> {real[0]} {real[1]} {real[2][:300]!r}; "
                             f"unknown name -> {unknown[0]} {unknown[1]} {unknown[2][:300]!r}")
     assert not problems, f"{method} {pattern}:\n  " + "\n  ".join(problems)
