@@ -20,10 +20,14 @@ import copy
 import secrets
 from datetime import datetime, timezone
 
+from jupyterhub.spawner import Spawner
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
+from traitlets import Unicode
 
+from stellars_hub.lab.mixin import LabSpawnerMixin
+from stellars_hub.lab.spec import LabSpec
 from stellars_hub.platform import Platform
 from stellars_hub.runtime.base import (
     ContainerRuntime,
@@ -35,7 +39,6 @@ from stellars_hub.runtime.base import (
     ToolResult,
     VolumeInfo,
 )
-from stellars_hub.spawner import StellarsSpawner
 
 
 def _now() -> str:
@@ -106,6 +109,11 @@ class FakeRuntime(ContainerRuntime):
     # -- the interface --------------------------------------------------------------------------
     async def ping(self) -> None:
         self._count("ping")
+
+    async def cpu_count(self) -> int | None:
+        if "cpu_count" not in self.calls:  # read once, as the real runtimes do
+            self._count("cpu_count")
+        return self.cpus
 
     async def inspect_container(self, name: str) -> dict | None:
         self._count("inspect_container")
@@ -189,13 +197,22 @@ class FakeLabServer:
         return self.port
 
 
-class FakeLabSpawner(StellarsSpawner):
-    """The platform's lab spawner with its engine work sent to the hub's ``FakeRuntime``.
+class FakeLabSpawner(LabSpawnerMixin, Spawner):
+    """A lab spawner of the platform whose engine is the hub's ``FakeRuntime``: everything a lab
+    *is* (volumes, names, this start's spec from the policies' pre-spawn step, the consent scope
+    its OAuth client requires) comes from the platform's ``LabSpawnerMixin``, as on both real
+    backends; only creating, polling and removing the container go to the fake engine."""
 
-    Everything a lab *is* (volumes, names, the policy's per-start privileges, consent scopes)
-    comes from the platform's spawner class; only starting, stopping and polling the container
-    go to the fake. (When the spawner's lab members move to one mixin, this class carries that
-    mixin on JupyterHub's base ``Spawner`` instead.)"""
+    container_id = Unicode("")  # the fake engine's id of this server's container
+    image = Unicode(config=True, help="The lab image (default: c.Labs.image, as the real spawners)")
+
+    @property
+    def container_name(self) -> str:
+        return self.lab_name
+
+    @property
+    def host_network(self) -> bool:
+        return True  # every fake lab answers on the hub's loopback (FakeLabServer)
 
     @property
     def fake(self) -> FakeRuntime:
@@ -203,24 +220,34 @@ class FakeLabSpawner(StellarsSpawner):
         assert isinstance(runtime, FakeRuntime), "FakeLabSpawner needs c.Platform.runtime_class = FakeRuntime"
         return runtime
 
-    async def docker(self, method, *args, **kwargs):
-        # DockerSpawner's one door to the engine: only the CPU count is asked for outside start/stop
-        if method == "info":
-            self.fake._count("info")
-            return {"NCPU": self.fake.cpus}
-        raise AssertionError(f"the in-process hub has no engine: DockerSpawner call {method!r}")
+    def spec_environment(self, spec: LabSpec) -> dict[str, str]:
+        return spec.environment(engine_names_devices=False)
+
+    def load_state(self, state):
+        super().load_state(state)
+        self.container_id = state.get("container_id", "")
+
+    def get_state(self):
+        state = super().get_state()
+        if self.container_id:
+            state["container_id"] = self.container_id
+        return state
+
+    def clear_state(self):
+        super().clear_state()
+        self.container_id = ""
 
     async def start(self):
-        binds = {**{k: v for k, v in self.volumes.items()}, **self.start_binds}
+        spec = self.spec()
         doc = self.fake.run_lab(
             self.container_name,
             image=self.image,
             env=self.get_env(),
-            labels=self.start_labels,
-            binds=binds,
-            host_config=self.start_host_config,
+            labels=spec.labels,
+            binds={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
+            host_config={"privileged": spec.privileged, "memory": spec.memory_bytes, "cpus": spec.cpus},
         )
-        self.object_id = doc["Id"]
+        self.container_id = doc["Id"]
         await asyncio.sleep(0)
         return "127.0.0.1", self.fake.lab_server.ensure_started()
 
@@ -234,4 +261,3 @@ class FakeLabSpawner(StellarsSpawner):
 
     async def stop(self, now=False):
         self.fake.remove_lab(self.container_name)
-        self.clear_state()

@@ -17,7 +17,7 @@ import requests
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub import naming
-from stellars_hub.runtime import DockerRuntime
+from stellars_hub.backends.docker.runtime import DockerRuntime
 from stellars_hub.web import audit
 from stellars_hub.web.base import MAX_JSON_BODY
 from stellars_hub.web.volumesizes import VolumeSizeCache

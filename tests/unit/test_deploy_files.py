@@ -12,13 +12,16 @@ import pytest
 import yaml
 
 from stellars_hub import naming
-from stellars_hub.settings import BY_NAME, SETTINGS, parse_value
+from stellars_hub.platform import configurables
+from stellars_hub.settings import declared
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "compose.yml").read_text())
 SCRIPTS = sorted(
     [*REPO.glob("scripts/**/*.sh"), *REPO.glob("docker/**/*.sh"), REPO / "start.sh", REPO / "stop.sh"]
 )
+SETTINGS = declared(configurables())
+BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT = re.compile(r"^\$\{(?P<name>[A-Z0-9_]+):-(?P<default>.*)\}$")
 
 
@@ -32,7 +35,7 @@ def test_hub_environment_lists_every_setting_with_the_table_default():
     env = COMPOSE["services"]["jupyterhub"]["environment"]
     missing = [f'      {s.name}: "${{{s.name}:-{s.default}}}"' for s in SETTINGS if s.name not in env]
     assert not missing, "add to the jupyterhub environment in compose.yml:\n" + "\n".join(missing)
-    assert not [n for n in env if n.startswith("JUPYTERHUB_") and n not in BY_NAME], "not in settings.py"
+    assert not [n for n in env if n.startswith("JUPYTERHUB_") and n not in BY_NAME], "not a setting's env tag"
     for s in SETTINGS:
         name, default = _default(env[s.name])
         assert name == s.name and default == s.default, s.name
@@ -77,7 +80,7 @@ def test_override_examples_use_valid_setting_values(example):
             continue
         assert name in BY_NAME, f"{name} is not a setting"
         if "${" not in value:
-            parse_value(BY_NAME[name], value)  # raises on a value the hub would refuse
+            BY_NAME[name].parse(value)  # raises on a value the hub would refuse
 
 
 def test_scripts_are_shellcheck_clean():
@@ -125,7 +128,7 @@ def test_network_policy_lets_labs_reach_only_the_hub_and_its_proxy():
     lets them reach the hub pod's API and proxy ports (and DNS to find them) and nothing else,
     and lets only the hub's pod reach them. Enforcement needs a network plugin that implements
     NetworkPolicy; the API server's acceptance is checked in tests/kubernetes."""
-    from stellars_hub.kube.spawner import StellarsKubeSpawner
+    from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
 
     (policy,) = _kube("networkpolicy.yaml")
     deployment = next(d for d in _kube("hub.yaml") if d["kind"] == "Deployment")

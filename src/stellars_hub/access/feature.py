@@ -4,6 +4,7 @@ scopes a lab's OAuth client may grant, and the sweep that ends expired access.""
 from __future__ import annotations
 
 from ..feature import Feature
+from .config import LabAccess
 from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
 
@@ -17,7 +18,7 @@ def _configure(c, s, setdefault) -> None:
     # admin's tokens, which bites only once that cache lapses (a site's own args are kept)
     args = list(c.Spawner.args) if "args" in c.Spawner else []
     if not any(a.startswith(RECHECK_ARG) for a in args):
-        c.Spawner.args = [*args, f"{RECHECK_ARG}={s['JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS']}"]
+        c.Spawner.args = [*args, f"{RECHECK_ARG}={s(LabAccess).recheck_seconds}"]
 
 
 FEATURE = Feature(

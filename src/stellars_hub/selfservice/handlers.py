@@ -13,6 +13,7 @@ from ..web.servers import server_spawner
 from ..web.sharedread import SharedReads
 from ..web.volumesizes import volume_size_cache
 from . import restart, state, volumes
+from .config import SelfService
 
 RESET_SCOPE = "custom:volumes:reset"
 READ_SCOPE = "custom:volumes:read"
@@ -37,7 +38,7 @@ def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
 class SelfServiceAPIHandler(StellarsAPIHandler):
     @property
     def rate_limiter(self) -> RateLimiter:
-        limit = self.stellars["JUPYTERHUB_SELFSERVICE_RATE_LIMIT"]
+        limit = self.configured(SelfService).rate_limit
         return self.settings.setdefault("stellars_selfservice_limiter", RateLimiter(limit, 60))
 
     async def run_exclusive(self, user, action: str, work, outcome_detail, **audit_detail):
@@ -102,7 +103,7 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
                         proxy=self.proxy,
                         stop=lambda: self.stop_single_user(user, server_name),
                         spawn=lambda: self.spawn_single_user(user, server_name),
-                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                        ready_timeout=self.configured(SelfService).restart_ready_timeout,
                         server_name=server_name,
                     )
                 return await restart.restart_for(self, user, spawner)

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from ..errors import Conflict, Failed, TimedOut
 from ..labwait import wait_until_answering
 from ..runtime.base import ContainerRuntime
+from .config import SelfService
 
 # user name -> phase of a restart in progress, for the page's progress display
 PROGRESS: dict[str, dict] = {}
@@ -36,13 +37,14 @@ def lab_address(spawner) -> tuple[str, int] | None:
 async def restart_for(handler, user, spawner) -> dict:
     """restart_in_place with a hub handler's runtime, proxy and database, and the configured
     timeouts (Restart Server and batch restarts)."""
+    config = handler.configured(SelfService)
     return await restart_in_place(
         user=user,
         runtime=handler.runtime,
         proxy=handler.proxy,
         db=handler.db,
-        stop_timeout=handler.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
-        ready_timeout=handler.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+        stop_timeout=config.restart_timeout,
+        ready_timeout=config.restart_ready_timeout,
         spawner=spawner,
     )
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from ..hubsettings import StellarsHub
+
 
 def configure(c, s, setdefault) -> None:
-    public_url = s["JUPYTERHUB_PUBLIC_URL"]
-    scheme = urlparse(public_url).scheme if public_url else s["JUPYTERHUB_PUBLIC_SCHEME"]
+    site = s(StellarsHub)
+    public_url = site.public_url
+    scheme = urlparse(public_url).scheme if public_url else site.public_scheme
     if public_url:
         setdefault(c.JupyterHub, "public_url", public_url)
     if scheme == "https":
@@ -29,5 +32,5 @@ def configure(c, s, setdefault) -> None:
         hub = c.JupyterHub
         current = dict(hub.tornado_settings) if "tornado_settings" in hub else {}
         hub.tornado_settings = {"cookie_options": {"secure": True}, "xsrf_cookie_kwargs": {"secure": True}, **current}
-        if s["JUPYTERHUB_SUBDOMAIN_HOST"]:
+        if site.subdomain_host:
             setdefault(hub, "cookie_host_prefix_enabled", True)
