@@ -4,7 +4,7 @@ engine (who may call what, handlers' answers to bad input). What an engine does 
 real one (tests/integration, tests/kubernetes).
 
 The engine's state is plain data the tests read and change: ``containers`` (inspect documents by
-name), ``volumes`` (name -> size in bytes), ``calls`` (how often each interface method was
+name), ``volumes_by_name`` (name -> size in bytes), ``calls`` (how often each interface method was
 called, for tests that bound the engine work of a request), ``down`` (every call fails as an
 unreachable engine would).
 
