@@ -70,12 +70,11 @@ class StellarsHub(SettingsGroup):
         allow_empty=True,
         help="The hub's public URL, e.g. https://hub.example.org/jupyterhub/ (JupyterHub's public_url; its scheme overrides JUPYTERHUB_PUBLIC_SCHEME); empty: taken from each request",
     ).tag(config=True, env="JUPYTERHUB_PUBLIC_URL")
-    forwarded_hops = Int(
-        1,
-        min=0,
-        max=5,
-        help="Reverse proxies in front of the hub's own proxy, to find the client address for login limits in X-Forwarded-For (1: the compose stack's Traefik; 0: clients reach the hub's proxy directly)",
-    ).tag(config=True, env="JUPYTERHUB_FORWARDED_HOPS")
+    trusted_proxies = Unicode(
+        "traefik",
+        allow_empty=True,
+        help="Reverse proxies in front of the hub's own proxy whose X-Forwarded-For entries are believed, to find the client address for login limits: comma-separated addresses, networks (CIDR) or host names (traefik: the compose stack's; the hub's own proxy is always trusted; empty: clients reach the hub's proxy directly)",
+    ).tag(config=True, env="JUPYTERHUB_TRUSTED_PROXIES")
     backend = Enum(
         ("docker", "kubernetes"),
         "docker",

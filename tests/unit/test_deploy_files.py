@@ -117,3 +117,37 @@ def test_make_cert_wildcard_san(tmp_path):
     assert (tmp_path / "server.key").stat().st_mode & 0o777 == 0o600
     again = subprocess.run([str(script), "--domain", "example.org", "--out", str(tmp_path)], capture_output=True, text=True)
     assert again.returncode == 1 and "--force" in again.stderr  # never replaces silently
+
+
+def _kube(file: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all((REPO / "deploy/kubernetes" / file).read_text()) if d]
+
+
+def test_network_policy_lets_labs_reach_only_the_hub_and_its_proxy():
+    """The shape the API server cannot judge: the policy selects exactly the platform's lab pods,
+    lets them reach the hub pod's API and proxy ports (and DNS to find them) and nothing else,
+    and lets only the hub's pod reach them. Enforcement needs a network plugin that implements
+    NetworkPolicy; the API server's acceptance is checked in tests/kubernetes."""
+    from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
+
+    (policy,) = _kube("networkpolicy.yaml")
+    deployment = next(d for d in _kube("hub.yaml") if d["kind"] == "Deployment")
+    hub_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    hub_ports = {p["name"]: p["containerPort"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]}
+    lab_label = StellarsKubeSpawner.class_traits()["component_label"].default_value
+    spec = policy["spec"]
+    assert policy["kind"] == "NetworkPolicy" and policy["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+    assert spec["podSelector"] == {"matchLabels": {"component": lab_label}}
+    assert sorted(spec["policyTypes"]) == ["Egress", "Ingress"]
+    hub_selector = {"podSelector": {"matchLabels": {k: hub_labels[k] for k in spec["ingress"][0]["from"][0]["podSelector"]["matchLabels"]}}}
+    assert spec["ingress"] == [{"from": [hub_selector]}]
+    to_hub, dns = spec["egress"]
+    assert to_hub["to"] == [hub_selector]
+    assert sorted(p["port"] for p in to_hub["ports"]) == sorted([hub_ports["hub-api"], hub_ports["proxy-public"]])
+    assert dns["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                          "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+    assert sorted((p["protocol"], p["port"]) for p in dns["ports"]) == [("TCP", 53), ("UDP", 53)]
+    assert all("ipBlock" not in peer for rule in spec["egress"] for peer in rule["to"])  # no address range
+    (internet,) = _kube("networkpolicy-internet.yaml")  # the opt-in extra: public addresses only
+    (block,) = internet["spec"]["egress"][0]["to"]
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(block["ipBlock"]["except"])

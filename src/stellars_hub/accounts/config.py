@@ -75,4 +75,4 @@ def configure(c, s, data_dir, setdefault) -> None:
     setdefault(auth, "admin_password", site.admin_password)
     setdefault(auth, "auth_rate_per_address", accounts.rate_per_address)
     setdefault(auth, "auth_rate_per_name", accounts.rate_per_name)
-    setdefault(auth, "forwarded_hops", site.forwarded_hops)
+    setdefault(auth, "trusted_proxies", site.trusted_proxies)

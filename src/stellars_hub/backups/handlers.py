@@ -157,7 +157,7 @@ class RestoreAPIHandler(BackupsMixin, StellarsAPIHandler):
         volume = names[key]
         try:
             # only a name from the target's own listing reaches the restore container
-            gens = (await self.scheduler.jobs.generations([volume]))[volume]
+            gens = (await self.scheduler.jobs.generations([volume], fresh=True))[volume]
             if archive not in {g["archive"] for g in gens}:
                 raise http_error(404, f"archive: {archive!r} is not a backup of {volume} in the target")
             async with self.user_locks.exclusive(user.name, "backup-restore"):

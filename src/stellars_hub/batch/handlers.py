@@ -16,7 +16,7 @@ from .. import labnotify, selfservice
 from ..notifications.config import Notifications
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
-from ..web.permissions import allowed_on_server
+from ..web.permissions import allowed, allowed_on_group, allowed_on_server, holds_globally
 from . import plan, runner
 from .config import Batch
 
@@ -31,23 +31,24 @@ def server_detail(target: str) -> dict:
 
 class BatchMixin(HandlerMixin):
     def resolve(self, body) -> tuple[plan.Request, list[dict]]:
-        """The request and, per target server, whether the action applies; 400/403/404 first."""
+        """The request and, per target server, whether the action applies. The permission comes
+        first, judged on the request as written, with one refusal for every case: nothing about
+        who exists, who belongs to a group or whose lab runs reaches a caller not allowed to ask."""
         try:
             req = plan.parse(body)
+        except plan.BadRequest as exc:
+            raise http_error(400, str(exc)) from None
+        if not self.may_name(req):
+            raise self.refusal()
+        try:
             targets = plan.targets(req, self.db, self.find_user)
         except plan.BadRequest as exc:
             raise http_error(400, str(exc)) from None
         except plan.NoSuchGroup as exc:
             raise http_error(404, str(exc)) from None
         # JupyterHub's rule per server: servers!server=user/name (a filtered scope grants only its own)
-        refused = [plan.label(n, s) for n, s in targets if not allowed_on_server(self, SERVER_SCOPE, n, s)]
-        if refused:
-            who = self.current_user.name if self.current_user else "anonymous requests"
-            raise http_error(
-                403,
-                f"{who} may not control the servers of {', '.join(refused[:5])}"
-                f"{' and others' if len(refused) > 5 else ''} (needs scope servers)",
-            )
+        if not all(allowed_on_server(self, SERVER_SCOPE, n, s) for n, s in targets):
+            raise self.refusal()
         rows = []
         for name, server in targets:
             reason = plan.skip_reason(req.action, self.find_user(name).spawners[server])
@@ -61,6 +62,24 @@ class BatchMixin(HandlerMixin):
                 }
             )
         return req, rows
+
+    def may_name(self, req: plan.Request) -> bool:
+        """Whether the caller may act on what the request names, before anything is looked up."""
+        if req.users is not None:
+            return all(allowed(self, SERVER_SCOPE, n) for n in req.users)
+        if req.servers is not None:
+            return all(allowed_on_server(self, SERVER_SCOPE, n, s) for n, s in req.servers)
+        if req.group is not None:
+            return allowed_on_group(self, SERVER_SCOPE, req.group)
+        return holds_globally(self, SERVER_SCOPE)  # every running server
+
+    def refusal(self) -> Exception:
+        who = self.current_user.name if self.current_user else "anonymous requests"
+        return http_error(
+            403,
+            f"{who} may not control the servers this batch names (needs scope servers on each of them; "
+            "a group needs it on the group, all running servers an unfiltered one)",
+        )
 
 
 class BatchPreviewAPIHandler(BatchMixin, StellarsAPIHandler):

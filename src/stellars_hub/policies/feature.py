@@ -4,6 +4,7 @@ pre-spawn step that gives each start its effective lab, and the storage quota ch
 from __future__ import annotations
 
 from ..feature import Feature
+from ..web.volumesizes import measured_volumes
 from .config import GroupPolicies
 from .handlers import (
     ENV_SCOPE,
@@ -23,7 +24,7 @@ from .quota import check_forever
 
 async def _check_quotas(platform, app) -> None:
     interval = platform.settings(GroupPolicies).quota_check_interval
-    await check_forever(policies_for(platform), platform.runtime, app, interval)
+    await check_forever(policies_for(platform), measured_volumes(platform), app, interval)
 
 
 FEATURE = Feature(

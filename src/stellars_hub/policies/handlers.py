@@ -11,6 +11,7 @@ from ..admin import DESCRIPTIONS
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires, requires_global
+from ..web.volumesizes import measured_volumes
 from . import hub, model, store
 
 READ_SCOPE = "custom:policies:read"
@@ -159,7 +160,7 @@ class UserStorageAPIHandler(PolicyMixin, StellarsAPIHandler):
         from . import quota
 
         user = self.find_user_or_404(user_name)
-        self.write_json(await quota.user_status(self.policies, self.runtime, user))
+        self.write_json(await quota.user_status(self.policies, measured_volumes(self.platform), user))
 
 
 class StorageListAPIHandler(PolicyMixin, StellarsAPIHandler):
@@ -170,7 +171,7 @@ class StorageListAPIHandler(PolicyMixin, StellarsAPIHandler):
         from . import quota
 
         users = [self.users[u] for u in self.db.query(orm.User).order_by(orm.User.name)]
-        rows = await quota.statuses(self.policies, self.runtime, users)
+        rows = await quota.statuses(self.policies, measured_volumes(self.platform), users)
         if self.get_argument("over", "") == "1":
             rows = [r for r in rows if r["over"]]
         self.write_json({"users": rows})

@@ -10,6 +10,7 @@ from ..web.errors import translate
 from ..web.permissions import allowed, requires, requires_server
 from ..web.ratelimit import RateLimiter
 from ..web.servers import server_spawner
+from ..web.sharedread import SharedReads
 from ..web.volumesizes import volume_size_cache
 from . import restart, state, volumes
 from .config import SelfService
@@ -17,6 +18,12 @@ from .config import SelfService
 RESET_SCOPE = "custom:volumes:reset"
 READ_SCOPE = "custom:volumes:read"
 READS_PER_MINUTE = 60  # manage-volumes GETs per caller
+INSPECTION_MAX_AGE = 10  # seconds a lab's engine state answers the restart page's polls
+
+
+def lab_inspections(platform) -> SharedReads:
+    """The hub's shared engine reads of labs' containers (by name or id)."""
+    return platform.shared("lab-inspections", lambda: SharedReads(INSPECTION_MAX_AGE))
 
 
 def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
@@ -65,17 +72,19 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
             {
                 "running": bool(progress),
                 "progress": progress,
-                "recreate": None if progress else await self.outdated(user, spawner),
+                "recreate": None if progress else await self.outdated(user, spawner, fresh=False),
             }
         )
 
-    async def outdated(self, user, spawner=None) -> str | None:
+    async def outdated(self, user, spawner=None, fresh: bool = True) -> str | None:
         """Why Restart Server would recreate this lab (default: the default server's) instead of
-        restarting it in place."""
+        restarting it in place. Not ``fresh``: the lab's state as read for anyone in the last
+        seconds (the control page polls this; one engine read serves every poll)."""
         spawner = spawner or user.spawner
         if not spawner.active or spawner.pending:
             return None
-        info = await self.runtime.inspect_container(spawner.container_id or spawner.container_name)
+        name = spawner.container_id or spawner.container_name
+        info = await lab_inspections(self.platform).get(name, lambda: self.runtime.inspect_container(name), fresh)
         return await policies.outdated_reason(self.platform, spawner, info)
 
     @requires_server("servers")

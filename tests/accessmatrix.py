@@ -1,8 +1,8 @@
 """Who may do what: one row per (route pattern, method) the platform registers.
 
-The permission matrix test (tests/security/test_permission_matrix.py) sends every row's request
+The permission matrix test (tests/inprocess/test_permission_matrix.py) sends every row's request
 as every identity to a real hub and checks the answer against this table, and README.md's
-who-may-do-what table is generated from it (``python -m stellars_hub.web.accessmatrix README.md``).
+who-may-do-what table is generated from it (``python tests/accessmatrix.py README.md``).
 
 ``allowed``: the identities that get ``ok`` (the status of an authorised caller for the row's
 harmless request: a 409/400/404 proves the permission check passed without changing anything).
@@ -306,7 +306,7 @@ def update_readme(path: str) -> None:
         f.write(f"{head}{start}\n{markdown_table()}\n{end}{tail}")
 
 
-if __name__ == "__main__":  # python -m stellars_hub.web.accessmatrix [README.md]
+if __name__ == "__main__":  # python tests/accessmatrix.py [README.md]
     import sys
 
     if len(sys.argv) > 1:
