@@ -21,6 +21,7 @@ from traitlets import Bool, Dict, Integer, List, TraitError, Unicode, default, v
 from traitlets.config import Config, Configurable
 
 from . import naming
+from .access.grants import lab_scopes
 from .admin.config import Gpu
 from .labwait import wait_until_answering
 from .platform import Labs, NamedServers, StellarsHub
@@ -187,10 +188,11 @@ class StellarsSpawner(DockerSpawner):
 
     @default("oauth_access_scopes")
     def _oauth_access_scopes_default(self):
-        # admin access by consent (stellars_hub/access): a lab admits only holders of this
-        # custom scope on its owner, which JupyterHub's admin role does not have. A default, not
-        # a pre-spawn step, so spawners rebuilt after a hub restart know it too.
-        return [f"custom:labaccess:enter!user={self.user.name}"]
+        return lab_scopes(self)  # admin access by consent: see stellars_hub/access
+
+    @default("oauth_client_allowed_scopes")
+    def _oauth_client_allowed_scopes_default(self):
+        return lab_scopes(self)
 
     @default("extra_host_config")
     def _extra_host_config_default(self):

@@ -1,18 +1,17 @@
-"""What admin lab access adds: scopes (every user holds both on themselves), the API, the
-scopes a lab's OAuth client may grant, and the sweep that ends expired access."""
+"""What admin lab access adds: scopes (every user holds both on themselves), the API, the labs'
+auth recheck interval, and the sweep that ends expired access. The scope a lab requires and its
+OAuth client may grant is the spawners' default (grants.lab_scopes)."""
 
 from __future__ import annotations
 
 from ..feature import Feature
-from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install
+from .grants import CONSENT_SCOPE, ENTER_SCOPE, install
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
 
 RECHECK_ARG = "--HubOAuth.cache_max_age"
 
 
 def _configure(c, s, setdefault) -> None:
-    # a plain list: JupyterHub also writes it into the lab's environment as JSON
-    setdefault(c.Spawner, "oauth_client_allowed_scopes", list(CLIENT_ALLOWED_SCOPES))
     # a lab caches the hub's answer about a cookie's token; withdrawing access deletes the
     # admin's tokens, which bites only once that cache lapses (a site's own args are kept)
     args = list(c.Spawner.args) if "args" in c.Spawner else []

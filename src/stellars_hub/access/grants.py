@@ -26,12 +26,15 @@ def enter_scope(owner: str) -> str:
     return f"{ENTER_SCOPE}!user={owner}"
 
 
-# -- spawner side: StellarsSpawner's oauth_access_scopes default makes the lab require the enter
-# scope; the lab's OAuth client may hand it out ------------------------------------------------
-# Spawner.oauth_client_allowed_scopes (a plain list: JupyterHub also writes it into the lab's
-# environment). Unfiltered on purpose: a token issued through the lab's OAuth carries the part
-# its holder has, the owner's own scope for the owner, the granted one for an admin.
-CLIENT_ALLOWED_SCOPES = [ENTER_SCOPE]
+# -- spawner side ------------------------------------------------------------------------------
+def lab_scopes(spawner) -> list[str]:
+    """The one scope that opens this lab: both spawners' default for ``oauth_access_scopes`` (what
+    the lab requires) and ``oauth_client_allowed_scopes`` (what its OAuth client may put into a
+    visitor's token). Filtered to the lab's own server: JupyterHub intersects the allowed scopes
+    with the visitor's own, so an unfiltered scope would hand the lab the visitor's enter scope on
+    their own labs, which the lab's owner could replay there. The owner holds it through
+    ``!user``, an admin through the grant role."""
+    return [f"{ENTER_SCOPE}!server={spawner.user.name}/{spawner.name}"]
 
 
 # -- hub side: roles -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from kubespawner import KubeSpawner
 from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, validate
 
 from .. import naming
+from ..access.grants import lab_scopes
 from ..admin.groups import DOCKER_SOCK, ENGINE_SOCKET
 from . import VOLUME_ANNOTATION, claim_name, podspec
 
@@ -102,6 +103,14 @@ class StellarsKubeSpawner(KubeSpawner):
         # KubeSpawner drops the spawner's arguments when the image's CMD is used; the lab needs
         # them (the platform's --HubOAuth.cache_max_age), as Zero to JupyterHub's default does
         return ["jupyterhub-singleuser"]
+
+    @default("oauth_access_scopes")
+    def _oauth_access_scopes_default(self):
+        return lab_scopes(self)  # admin access by consent: see stellars_hub/access
+
+    @default("oauth_client_allowed_scopes")
+    def _oauth_client_allowed_scopes_default(self):
+        return lab_scopes(self)
 
     @default("delete_grace_period")
     def _delete_grace_period_default(self):
