@@ -7,6 +7,7 @@ import asyncio
 
 from ..feature import Feature
 from .config import GroupPolicies
+from .groups import PolicyGroupAPIHandler, adopt
 from .handlers import (
     ENV_SCOPE,
     READ_SCOPE,
@@ -25,7 +26,8 @@ from .quota import check_forever
 _tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
 
-def _on_start(platform, app) -> None:
+async def _on_start(platform, app) -> None:
+    await adopt(platform, app.db)
     interval = GroupPolicies(parent=platform).quota_check_interval
     task = asyncio.get_running_loop().create_task(
         check_forever(policies_for(platform), platform.runtime, app, interval)
@@ -56,6 +58,8 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/environment", EnvironmentAPIHandler),
         (r"/policies", PoliciesPage),
     ),
+    # JupyterHub's group API, so that a deleted group's policy goes with it
+    priority_handlers=((r"/api/groups/([^/]+)", PolicyGroupAPIHandler),),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
     pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner),
     on_start=_on_start,

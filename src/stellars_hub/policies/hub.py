@@ -9,9 +9,11 @@ the user has left would survive.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from ..settings import Settings
+from ..web import audit
 from . import labspec, model, store
 from .merge import Defaults, Effective, effective_for
 
@@ -21,8 +23,10 @@ log = logging.getLogger(__name__)
 class Policies:
     """Everything the handlers and the pre-spawn step share (one per hub)."""
 
-    def __init__(self, s: Settings, platform_names, data_dir):
+    def __init__(self, platform, s: Settings, platform_names, data_dir):
+        self.platform = platform
         self.settings = s
+        self._reported: set[tuple[str, str]] = set()
         self.platform_names = frozenset(platform_names)
         self.host_paths = model.host_path_roots(s["JUPYTERHUB_POLICY_HOST_PATHS"])
         self.store = store.store_for(data_dir)
@@ -40,10 +44,13 @@ class Policies:
     def validate(self, body) -> dict:
         return model.validate(body, host_paths=self.host_paths, platform_names=self.platform_names)
 
-    def checked_policy(self, group) -> dict | None:
-        """A group's policy, re-validated: a property edited by hand in the admin panel that no
-        longer passes is ignored (and logged), never applied half-understood."""
-        policy = store.read(group)
+    def checked_policy(self, group, stored: dict[str, tuple[int, dict]]) -> dict | None:
+        """A group's policy as saved through the policy API (``stored``: the store's rows), with
+        its built-in privilege, re-validated against today's settings (a host path no longer
+        allowed): a policy that no longer passes is ignored (and logged), never applied
+        half-understood. A row of an earlier group of the same name is not this group's."""
+        row = stored.get(group.name)
+        policy = store.with_built_in(group.name, row[1] if row and row[0] == group.id else None)
         if policy is None:
             return None
         try:
@@ -52,9 +59,33 @@ class Policies:
             log.warning("Ignoring the policy of group %s: %s (fix it on the Policies page)", group.name, exc)
             return store.BUILT_IN.get(group.name)
 
+    async def stored(self) -> dict[str, tuple[int, dict]]:
+        return await self.store.group_policies()
+
     async def effective(self, user_orm, gpu_enabled: bool) -> Effective:
         user_env = await self.store.env(user_orm.name)
-        return effective_for(user_orm, self.checked_policy, self.defaults(gpu_enabled), user_env)
+        stored = await self.stored()
+        return effective_for(
+            user_orm, lambda group: self.checked_policy(group, stored), self.defaults(gpu_enabled), user_env
+        )
+
+    def report_ignored(self, groups) -> None:
+        """Policy keys written into a group's JupyterHub properties have no effect: say so in the
+        log and the audit, once per group and content."""
+        for group in groups:
+            keys = store.ignored_keys(group)
+            seen = (group.name, json.dumps({k: (group.properties or {})[k] for k in keys}, sort_keys=True, default=str))
+            if not keys or seen in self._reported:
+                continue
+            self._reported.add(seen)
+            log.warning(
+                "Group %s's JupyterHub properties carry policy keys (%s): ignored. Policies are set only "
+                "through the Policies page or PUT /hub/api/groups/%s/policy",
+                group.name,
+                ", ".join(keys),
+                group.name,
+            )
+            audit.record_for(self.platform, "(hub)", f"group:{group.name}", "policy-ignored", "refused", keys=keys)
 
     async def spec_for(self, spawner) -> labspec.LabSpec:
         return labspec.build(await self.effective(spawner.user.orm_user, spawner.gpu_enabled))
@@ -71,6 +102,7 @@ class Policies:
     async def pre_spawn(self, spawner) -> None:
         from ..spawner import StellarsSpawner
 
+        self.report_ignored(spawner.user.orm_user.groups)
         spec = await self.spec_for(spawner)
         # the Kubernetes spawner reads only the privileges (and refuses the engine socket); the
         # engine's CPU count is a Docker question
@@ -107,4 +139,4 @@ def policies_for(platform) -> Policies:
     from ..spawner import lab_environment
 
     reserved = lab_environment(Labs(parent=platform))  # the platform's own lab variables
-    return platform.shared("policies", lambda: Policies(platform.settings, reserved, platform.data_dir))
+    return platform.shared("policies", lambda: Policies(platform, platform.settings, reserved, platform.data_dir))

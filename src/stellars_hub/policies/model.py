@@ -203,6 +203,17 @@ def validate(body, *, host_paths: list[str], platform_names=frozenset()) -> dict
     return policy
 
 
+def redacted(policy: dict) -> dict:
+    """A policy as the audit log and the hub's log may show it: the variables' names, never their
+    values (a group's variable may carry a secret such as an API key)."""
+    return {**policy, "env": sorted(policy["env"])} if policy.get("env") else dict(policy)
+
+
+def masked_env(env: dict) -> dict:
+    """Variables as a caller without the right to set them sees them: names, values null."""
+    return dict.fromkeys(env)
+
+
 def host_path_roots(setting: str) -> list[str]:
     """JUPYTERHUB_POLICY_HOST_PATHS as a list of normalised absolute directories."""
     roots = []

@@ -82,3 +82,11 @@ def record(actor: str, target: str, action: str, outcome: str, **detail) -> dict
             pass  # no loop: the summary is written with the next refusal of this kind
     _write(entry)
     return entry
+
+
+def record_for(platform, actor: str, target: str, action: str, outcome: str, **detail) -> dict:
+    """One line to the hub's audit log (its data directory, rotation settings) from code that
+    runs outside a request (start-up work, pre-spawn steps); handlers use ``StellarsMixin.audit``."""
+    s = platform.settings
+    configure(str(platform.audit_path), s["JUPYTERHUB_AUDIT_LOG_MAX_MB"] * 1024 * 1024, s["JUPYTERHUB_AUDIT_LOG_KEEP"])
+    return record(actor, target, action, outcome, **detail)

@@ -53,13 +53,8 @@ class StellarsMixin:
         return self.platform.locks
 
     def audit(self, target: str, action: str, outcome: str, **detail) -> dict:
-        audit.configure(
-            str(self.platform.audit_path),
-            self.stellars["JUPYTERHUB_AUDIT_LOG_MAX_MB"] * 1024 * 1024,
-            self.stellars["JUPYTERHUB_AUDIT_LOG_KEEP"],
-        )
         actor = self.current_user.name if self.current_user else "(anonymous)"
-        return audit.record(actor, target, action, outcome, **detail)
+        return audit.record_for(self.platform, actor, target, action, outcome, **detail)
 
     # The one place where domain errors become HTTP errors, for every handler method of the
     # platform (tornado's public hooks for an exception a handler lets through).
