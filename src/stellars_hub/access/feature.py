@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..feature import Feature
 from .grants import CONSENT_SCOPE, ENTER_SCOPE, install
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
+from .lifecycle import user_deleted, user_renamed
 
 RECHECK_ARG = "--HubOAuth.cache_max_age"
 
@@ -32,4 +33,6 @@ FEATURE = Feature(
     ),
     configure=_configure,
     on_start=lambda platform, app: install(platform),
+    on_user_renamed=user_renamed,
+    on_user_deleted=user_deleted,
 )

@@ -12,6 +12,7 @@ from .handlers import (
     RestoreAPIHandler,
     UserBackupsAPIHandler,
 )
+from .lifecycle import user_deleted, user_renamed
 from .scheduler import install
 
 
@@ -35,4 +36,6 @@ FEATURE = Feature(
         (r"/backups", BackupsPage),
     ),
     on_start=_on_start,
+    on_user_renamed=user_renamed,
+    on_user_deleted=user_deleted,
 )
