@@ -15,6 +15,9 @@ GPU_RESOURCE = "nvidia.com/gpu"
 # on the claims the spawner creates: the volume's platform name (a claim name cannot be turned
 # back into it: both the escaped user name and the key may hold "-")
 VOLUME_ANNOTATION = "stellars.jupyterhub/volume"
+# users' lab claims (jupyterlab-<escaped name>-<key>), the shared claim and the hub's own: no
+# group policy may mount one
+PLATFORM_CLAIM_PREFIXES = ("jupyterlab-", "jupyterhub-")
 _SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..admin.groups import ENGINE_SOCKET
 from ..policies.labspec import CAP_DROP
-from . import GPU_RESOURCE, claim_name
+from . import GPU_RESOURCE, PLATFORM_CLAIM_PREFIXES, claim_name
 
 # DNS-1123 subdomain: what a claim name must be
 _CLAIM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -107,6 +107,8 @@ def policy_mounts(binds: dict) -> list[PolicyMount]:
             found.append(PolicyMount(volume, mount))
             continue
         claim = claim_name(source)
+        if claim.startswith(PLATFORM_CLAIM_PREFIXES):
+            raise ValueError(f"a group policy mounts volume {source!r}, the platform's claim {claim!r} on Kubernetes")
         if not _CLAIM_NAME.match(claim):
             raise ValueError(
                 f"a group policy mounts volume {source!r}; on Kubernetes that is the claim {claim!r}, "

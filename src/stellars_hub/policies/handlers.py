@@ -96,6 +96,7 @@ class GroupPolicyAPIHandler(PolicyMixin, StellarsAPIHandler):
         groups = dict(self.db.query(orm.Group.name, orm.Group.id).all())
         try:
             policy = self.policies.validate(body)
+            await self.policies.check_real_paths(policy.get("mounts", []))
             # the conflict check and the write are one transaction of the store: no other
             # request can save a conflicting policy in between
             before = await self.policies.store.put_group_policy(group.name, group.id, policy, groups, actor)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import logging
 
+from ..errors import Conflict
 from ..settings import Settings
 from ..web import audit
-from . import labspec, model, store
+from . import labspec, model, realpath, store
 from .merge import Defaults, Effective, effective_for
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,14 @@ class Policies:
         self._reported: set[tuple[str, str]] = set()
         self.platform_names = frozenset(platform_names)
         self.host_paths = model.host_path_roots(s["JUPYTERHUB_POLICY_HOST_PATHS"])
+        dropped = model.dropped_roots(s["JUPYTERHUB_POLICY_HOST_PATHS"])
+        if dropped:
+            log.warning(
+                "JUPYTERHUB_POLICY_HOST_PATHS: %s ignored: they are, hold or lie in the container engine's own "
+                "data or sockets, which no lab may mount",
+                ", ".join(dropped),
+            )
+        self._data_root: str | None = None
         self.store = store.store_for(data_dir)
         self._engine_cpus: int | None = None
 
@@ -90,6 +99,32 @@ class Policies:
     async def spec_for(self, spawner) -> labspec.LabSpec:
         return labspec.build(await self.effective(spawner.user.orm_user, spawner.gpu_enabled))
 
+    async def check_real_paths(self, mounts: list[dict], image: str | None = None) -> None:
+        """PolicyError unless every host path of ``mounts`` really lies in an allowed directory
+        on the engine's host (see realpath.py)."""
+        if not any(m["source"].startswith("/") for m in mounts):
+            return
+        runtime = self.platform.runtime
+        if self._data_root is None:
+            try:
+                self._data_root = await runtime.data_root() or ""
+            except Exception as exc:  # the check below needs the engine anyway and says so
+                log.warning("Could not read the engine's data directory: %s", exc)
+        image = image or self.settings["JUPYTERHUB_NOTEBOOK_IMAGE"]
+        await realpath.check(runtime, image, mounts, self.host_paths, self._data_root or None)
+
+    async def check_lab_mounts(self, spawner, mounts: list[dict]) -> None:
+        """Conflict (the lab must not start or restart) when a host path it would mount does
+        not really lie in an allowed directory (any more)."""
+        try:
+            await self.check_real_paths(mounts, getattr(spawner, "image", None))
+        except model.PolicyError as exc:
+            log.warning("Refusing to start the lab of %s: %s", spawner.user.name, exc)
+            raise Conflict(
+                f"a group policy of {spawner.user.name} mounts a host path that is not allowed ({exc}); "
+                "ask your administrator to fix the policy"
+            ) from None
+
     async def engine_cpus(self, spawner) -> int | None:
         """The engine's CPU count (it refuses a CPU limit above it), asked once per hub."""
         if self._engine_cpus is None:
@@ -103,7 +138,10 @@ class Policies:
         from ..spawner import StellarsSpawner
 
         self.report_ignored(spawner.user.orm_user.groups)
-        spec = await self.spec_for(spawner)
+        eff = await self.effective(spawner.user.orm_user, spawner.gpu_enabled)
+        # at every start: a link made in an allowed directory since the policy was saved
+        await self.check_lab_mounts(spawner, eff.mounts)
+        spec = labspec.build(eff)
         # the Kubernetes spawner reads only the privileges (and refuses the engine socket); the
         # engine's CPU count is a Docker question
         ncpu = await self.engine_cpus(spawner) if isinstance(spawner, StellarsSpawner) else None

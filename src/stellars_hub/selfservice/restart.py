@@ -78,6 +78,7 @@ async def restart_server(handler, user, server_name: str = "", action: str = "re
                     ready_timeout=handler.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
                     server_name=server_name,
                 )
+            await policies.check_host_paths(handler.platform, spawner)  # the engine mounts them again
             return await restart_for(handler, user, spawner)
         finally:
             PROGRESS.pop(user.name, None)
