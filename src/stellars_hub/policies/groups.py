@@ -61,6 +61,7 @@ async def adopt(platform, db) -> None:
         db.commit()
         if imported:
             log.info("Took over the policies of %s from their group properties", ", ".join(imported))
+    policies.report_ignored(groups)  # policy keys left in group properties: said at every start
     dropped = await policies.store.forget_groups({g.name: g.id for g in groups})
     for name in dropped:
         audit.record_for(platform, "(hub)", f"group:{name}", "policy-delete", "ok", reason="group no longer exists")
