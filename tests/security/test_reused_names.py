@@ -59,7 +59,10 @@ def back_up(hub, name) -> None:
     """A backup round now, until every existing volume of the user has an archive."""
     admin = hub.admin_session()
     wait_for(lambda: hub.api(admin, "POST", "backups/run").status_code == 202, what="a backup round to start")
-    wait_for(lambda: len(archives_of(name)) >= len(volumes_of(name)) > 0, timeout=180, what=f"{name}'s archives")
+    wait_for(lambda: len(archives_of(name)) >= len(volumes_of(name)) > 0
+             and len(hub.store_rows("backups.sqlite", "SELECT 1 FROM volumes WHERE username = ? AND outcome = 'ok'",
+                                    name)) >= len(volumes_of(name)),
+             timeout=180, what=f"{name}'s archives and their results")
 
 
 def rows(hub, file, table, name) -> list:

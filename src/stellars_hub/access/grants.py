@@ -90,6 +90,22 @@ def install(platform) -> None:
     platform.shared("access-sweep", start)
 
 
+async def reconcile(db, store) -> None:
+    """At start-up: a grant role is held only by admins with a grant in the store, and a role
+    whose owner has none is gone (left by a user deleted or renamed before its hooks existed,
+    it would open the lab of whoever took the name)."""
+    now = time.time()
+    for role in db.query(orm.Role).filter(orm.Role.name.like("labaccess-%")).all():
+        owners = [s.split("!user=", 1)[1] for s in role.scopes or [] if s.startswith(f"{ENTER_SCOPE}!user=")]
+        granted = {a for owner in owners for a, _until in await store.grants(owner, now)}
+        for user in list(role.users):
+            if user.name not in granted:
+                roles.strip_role(db, user, role.name)
+                log.warning("%s held %s without a grant: stripped", user.name, role.name)
+        if not granted:
+            roles.delete_role(db, role.name)
+
+
 async def _sweep_when_ready(data_dir) -> None:
     from jupyterhub.app import JupyterHub
 
@@ -99,6 +115,10 @@ async def _sweep_when_ready(data_dir) -> None:
     while getattr(app, "tornado_application", None) is None:
         await asyncio.sleep(0.2)
     store = store_for(data_dir)
+    try:
+        await reconcile(app.db, store)
+    except Exception:
+        log.exception("lab access roles could not be checked against the grants")
     while True:
         try:
             for owner, admin in await store.expire(time.time()):
