@@ -38,8 +38,10 @@ def load_site_config(site: Path | None):
 def check(env=None, out=sys.stdout, site: Path | None = None) -> int:
     """Print the effective settings, each with its traitlet and where its value came from
     (secrets masked); 2 when any is invalid."""
+    from .platform import configurables
+
     try:
-        s = settings_mod.load(env, config=load_site_config(site))
+        s = settings_mod.load(configurables(), env, config=load_site_config(site))
     except settings_mod.ConfigError as exc:
         print(f"stellars-hub: {exc}", file=sys.stderr)
         return 2

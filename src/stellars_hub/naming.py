@@ -40,6 +40,11 @@ def default_user_volumes() -> list[dict]:
     return [{"key": v.key, "mount": v.mount, "description": v.description} for v in USER_VOLUMES]
 
 
+def volume_specs(user_volumes: list[dict]) -> tuple[UserVolume, ...]:
+    """A ``user_volumes`` trait's value as volume specs."""
+    return tuple(UserVolume(v["key"], v["mount"], v.get("description", "")) for v in user_volumes)
+
+
 def check_user_volumes(specs: list[dict]) -> list[dict]:
     """``user_volumes`` as configured, or ValueError: each needs a unique lower-case key (it names
     the volume) and an absolute mount."""

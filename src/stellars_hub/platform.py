@@ -2,8 +2,9 @@
 lifecycle hooks of its features.
 
 The hub's settings are traitlets of the feature that owns them (``c.SelfService.restart_timeout``);
-the hub-wide ones and the labs' are here. :class:`Platform` is created on first use, after
-JupyterHub has loaded every config file, so it always sees the final configuration.
+``platform.settings(SelfService)`` is the hub's one instance of such a class. :class:`Platform`
+is created on first use, after JupyterHub has loaded every config file, so it always sees the
+final configuration.
 """
 
 from __future__ import annotations
@@ -16,111 +17,60 @@ from traitlets import Instance, Type
 from traitlets.config import Configurable, SingletonConfigurable
 
 from . import settings as settings_mod
-from .runtime import ContainerRuntime, DockerRuntime
-from .settings import setting
+from .hubsettings import StellarsHub
+from .runtime import ContainerRuntime
 from .web.locks import UserLocks
 
 log = logging.getLogger("JupyterHub.stellars")
 
 
-class StellarsHub(Configurable):
-    """Hub-wide settings: the administrator, URLs and ports, TLS and transport, where data lives."""
-
-    admin_user = setting("JUPYTERHUB_ADMIN")
-    admin_password = setting("JUPYTERHUB_ADMIN_PASSWORD")
-    base_url = setting("JUPYTERHUB_BASE_URL")
-    hub_host = setting("JUPYTERHUB_HUB_HOST")
-    hub_port = setting("JUPYTERHUB_HUB_PORT")
-    subdomain_host = setting("JUPYTERHUB_SUBDOMAIN_HOST")
-    ssl_enabled = setting("JUPYTERHUB_SSL_ENABLED")
-    ssl_cert = setting("JUPYTERHUB_SSL_CERT")
-    ssl_key = setting("JUPYTERHUB_SSL_KEY")
-    data_dir = setting("JUPYTERHUB_DATA_DIR")
-    backend = setting("JUPYTERHUB_BACKEND")
-    db_url = setting("JUPYTERHUB_DB_URL")
-    db_sqlite_wal = setting("JUPYTERHUB_DB_SQLITE_WAL")
-    audit_log_max_mb = setting("JUPYTERHUB_AUDIT_LOG_MAX_MB")
-    audit_log_keep = setting("JUPYTERHUB_AUDIT_LOG_KEEP")
-    public_scheme = setting("JUPYTERHUB_PUBLIC_SCHEME")
-    public_url = setting("JUPYTERHUB_PUBLIC_URL")
-    forwarded_hops = setting("JUPYTERHUB_FORWARDED_HOPS")
-
-
-class Labs(Configurable):
-    """What every user's lab runs and receives."""
-
-    image = setting("JUPYTERHUB_NOTEBOOK_IMAGE")
-    network_name = setting("JUPYTERHUB_NETWORK_NAME")
-    network_isolation = setting("JUPYTERHUB_LAB_NETWORK_ISOLATION")
-    service_mlflow = setting("JUPYTERHUB_SERVICE_MLFLOW")
-    service_resources_monitor = setting("JUPYTERHUB_SERVICE_RESOURCES_MONITOR")
-    service_tensorboard = setting("JUPYTERHUB_SERVICE_TENSORBOARD")
-    tf_cpp_min_log_level = setting("TF_CPP_MIN_LOG_LEVEL")
-    memory_limit = setting("JUPYTERHUB_LAB_MEMORY_LIMIT")
-    cpu_limit = setting("JUPYTERHUB_LAB_CPU_LIMIT")
-    pids_limit = setting("JUPYTERHUB_LAB_PIDS_LIMIT")
-    concurrent_spawn_limit = setting("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT")
-    starts_at_once = setting("JUPYTERHUB_LAB_STARTS_AT_ONCE")
-    cpu_shares = setting("JUPYTERHUB_LAB_CPU_SHARES")
-
-
-class NamedServers(Configurable):
-    """More than one lab per user (JupyterHub's named servers), each with its own volumes."""
-
-    enabled = setting("JUPYTERHUB_NAMED_SERVERS")
-    limit = setting("JUPYTERHUB_NAMED_SERVERS_LIMIT")
-    shared_home = setting("JUPYTERHUB_NAMED_SERVERS_SHARED_HOME")
-
-
 def configurables() -> list[type[Configurable]]:
-    """Every class that owns a setting, in the table's order (for --help-all and the tests)."""
+    """Every class that owns a setting, in the order of their settings' categories (the README
+    table, the Settings page, --help-all)."""
     from .access.config import LabAccess
     from .accounts.config import Accounts
     from .activity.config import ActivityMonitor
-    from .admin.config import Branding, Gpu
+    from .admin.config import Branding
+    from .backends.kubernetes.settings import Kubernetes
     from .backups.config import Backups
     from .batch.config import Batch
-    from .kube.config import Kubernetes
+    from .lab.config import Gpu, Labs, NamedServers
     from .notifications.config import Notifications
     from .policies.config import GroupPolicies
     from .selfservice.config import SelfService
     from .session.config import IdleCuller
     from .usage.config import Usage
 
-    classes = {
-        c.__name__: c
-        for c in (
-            StellarsHub,
-            Labs,
-            Accounts,
-            Gpu,
-            Branding,
-            SelfService,
-            Notifications,
-            IdleCuller,
-            ActivityMonitor,
-            GroupPolicies,
-            Kubernetes,
-            NamedServers,
-            Usage,
-            Batch,
-            Backups,
-            LabAccess,
-        )
-    }
-    ordered = dict.fromkeys(s.owner for s in settings_mod.SETTINGS)
-    return [classes[name] for name in ordered] + [Platform]
+    return [
+        StellarsHub,
+        Accounts,
+        Labs,
+        GroupPolicies,
+        Gpu,
+        SelfService,
+        Notifications,
+        IdleCuller,
+        ActivityMonitor,
+        Branding,
+        Usage,
+        Batch,
+        Backups,
+        LabAccess,
+        NamedServers,
+        Kubernetes,
+        Platform,
+    ]
 
 
 class Platform(SingletonConfigurable):
     """The platform's objects for this hub process (one hub per process, like JupyterHub's app)."""
 
     runtime_class = Type(
-        DockerRuntime,
+        "stellars_hub.backends.docker.runtime.DockerRuntime",
         klass=ContainerRuntime,
         config=True,
-        help="The container runtime every feature uses (restart, volumes, statistics, GPU probe). "
-        "One instance per hub.",
+        help="The container runtime every feature uses (restart, volumes, statistics, GPU probe): the "
+        "backend's (JUPYTERHUB_BACKEND). One instance per hub.",
     )
     runtime = Instance(ContainerRuntime)  # type: ignore[type-abstract]
     locks = Instance(UserLocks, args=())
@@ -137,7 +87,7 @@ class Platform(SingletonConfigurable):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.settings = settings_mod.load(config=self.config)
+        self.settings = settings_mod.load(configurables(), config=self.config)  # settings(Labs).image
         self.runtime = self.runtime_class.for_settings(self.settings)
         from .features import FEATURES
 
@@ -147,15 +97,11 @@ class Platform(SingletonConfigurable):
 
     @property
     def data_dir(self) -> Path:
-        return Path(self.settings["JUPYTERHUB_DATA_DIR"])
+        return Path(self.settings(StellarsHub).data_dir)
 
     @property
     def audit_path(self) -> Path:
         return self.data_dir / "audit.log"
-
-    def settings_of(self, cls: type[Configurable]) -> Configurable:
-        """The feature's Configurable, read from the hub's configuration."""
-        return cls(parent=self)
 
     def shared(self, key: str, factory):
         """The hub's one object of a kind a feature keeps (a store, a monitor), made on first use."""

@@ -9,7 +9,7 @@ import json
 
 import requests
 
-from stellars_hub.runtime import DockerRuntime
+from stellars_hub.backends.docker.runtime import DockerRuntime
 from stellars_hub.web import audit
 from stellars_hub.web.base import MAX_JSON_BODY
 from stellars_hub.web.volumesizes import VolumeSizeCache

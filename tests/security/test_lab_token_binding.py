@@ -19,8 +19,8 @@ from traitlets.config import Config
 
 from harness import engine
 from stellars_hub import naming
-from stellars_hub.kube.spawner import StellarsKubeSpawner
-from stellars_hub.spawner import StellarsSpawner
+from stellars_hub.backends.docker.spawner import StellarsSpawner
+from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
 
 IDENTITY = ("read:users:name!user=", "read:users:groups!user=")  # every token says whose it is
 

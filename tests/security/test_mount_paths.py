@@ -17,7 +17,8 @@ import pytest
 
 from harness import RUN_PREFIX, engine
 from stellars_hub import naming
-from stellars_hub.kube import podspec
+from stellars_hub.backends.kubernetes import podspec
+from stellars_hub.lab.spec import POLICY, LabSpec, Mount
 
 ROOT = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}-mounts-"))
 # an allowed directory of its own, and two an operator could write carelessly: they contain
@@ -94,5 +95,6 @@ def test_named_volumes_never_reach_a_users_claim_or_the_platforms(hub):
         r = put(hub, group, source)
         assert r.status_code == 400, (source, r.text)
     # the pod builder refuses them too, whatever a stored policy says
-    with pytest.raises(ValueError, match="platform"):
-        podspec.policy_mounts({f"jupyterlab_{victim}-home": {"bind": "/mnt/x", "mode": "ro"}})
+    for source in (f"jupyterlab_{victim}-home", "jupyterhub_shared"):
+        with pytest.raises(ValueError, match="platform"):
+            podspec.pod_volumes(LabSpec(mounts=(Mount(source, "/mnt/x", True, POLICY),)))

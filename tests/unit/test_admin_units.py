@@ -12,20 +12,23 @@ from stellars_hub import settings
 from stellars_hub.admin import branding, settings_view, version
 from stellars_hub.admin.feature import FEATURE
 from stellars_hub.feature import Feature
-from stellars_hub.platform import Platform
+from stellars_hub.platform import Platform, configurables
 
 
 def test_settings_view_lists_every_setting_grouped_in_table_order():
-    s = settings.load({})
+    s = settings.load(configurables(), {})
     grouped = settings_view.by_category(s)
     names = [row["name"] for _, rows in grouped for row in rows]
-    assert names == [x.name for x in settings.SETTINGS]  # a new variable appears by itself
-    assert [c for c, _ in grouped] == list(dict.fromkeys(x.category for x in settings.SETTINGS))
+    declared = settings.declared(configurables())
+    assert names == [x.name for x in declared]  # a new variable appears by itself
+    assert [c for c, _ in grouped] == list(dict.fromkeys(x.category for x in declared))
 
 
 def test_settings_view_masks_secrets_and_shortens_long_values():
     long_image = "registry.example.org/team/a-very-long-image-name-for-gpu-probing:2026.11.22-cuda13"
-    s = settings.load({"JUPYTERHUB_DB_URL": "postgresql://hub:pa55word@db/hub", "JUPYTERHUB_NVIDIA_IMAGE": long_image})
+    s = settings.load(
+        configurables(), {"JUPYTERHUB_DB_URL": "postgresql://hub:pa55word@db/hub", "JUPYTERHUB_NVIDIA_IMAGE": long_image}
+    )
     rows = {r["name"]: r for r in settings_view.rows(s)}
     db = rows["JUPYTERHUB_DB_URL"]
     assert "pa55word" not in repr(db) and db["value"] == "********" and not db["is_default"]

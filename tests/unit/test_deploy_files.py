@@ -12,13 +12,16 @@ import pytest
 import yaml
 
 from stellars_hub import naming
-from stellars_hub.settings import BY_NAME, SETTINGS, parse_value
+from stellars_hub.platform import configurables
+from stellars_hub.settings import declared
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "compose.yml").read_text())
 SCRIPTS = sorted(
     [*REPO.glob("scripts/**/*.sh"), *REPO.glob("docker/**/*.sh"), REPO / "start.sh", REPO / "stop.sh"]
 )
+SETTINGS = declared(configurables())
+BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT = re.compile(r"^\$\{(?P<name>[A-Z0-9_]+):-(?P<default>.*)\}$")
 
 
@@ -32,7 +35,7 @@ def test_hub_environment_lists_every_setting_with_the_table_default():
     env = COMPOSE["services"]["jupyterhub"]["environment"]
     missing = [f'      {s.name}: "${{{s.name}:-{s.default}}}"' for s in SETTINGS if s.name not in env]
     assert not missing, "add to the jupyterhub environment in compose.yml:\n" + "\n".join(missing)
-    assert not [n for n in env if n.startswith("JUPYTERHUB_") and n not in BY_NAME], "not in settings.py"
+    assert not [n for n in env if n.startswith("JUPYTERHUB_") and n not in BY_NAME], "not a setting's env tag"
     for s in SETTINGS:
         name, default = _default(env[s.name])
         assert name == s.name and default == s.default, s.name
@@ -77,7 +80,7 @@ def test_override_examples_use_valid_setting_values(example):
             continue
         assert name in BY_NAME, f"{name} is not a setting"
         if "${" not in value:
-            parse_value(BY_NAME[name], value)  # raises on a value the hub would refuse
+            BY_NAME[name].parse(value)  # raises on a value the hub would refuse
 
 
 def test_scripts_are_shellcheck_clean():

@@ -1,10 +1,11 @@
 """What admin lab access adds: scopes (every user holds both on themselves), the API, the labs'
 auth recheck interval, and the sweep that ends expired access. The scope a lab requires and its
-OAuth client may grant is the spawners' default (grants.lab_scopes)."""
+OAuth client may grant is the spawners' default (lab.mixin.lab_scopes)."""
 
 from __future__ import annotations
 
 from ..feature import Feature
+from .config import LabAccess
 from .grants import CONSENT_SCOPE, ENTER_SCOPE, install
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
 from .lifecycle import user_deleted, user_renamed
@@ -17,7 +18,7 @@ def _configure(c, s, setdefault) -> None:
     # admin's tokens, which bites only once that cache lapses (a site's own args are kept)
     args = list(c.Spawner.args) if "args" in c.Spawner else []
     if not any(a.startswith(RECHECK_ARG) for a in args):
-        c.Spawner.args = [*args, f"{RECHECK_ARG}={s['JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS']}"]
+        c.Spawner.args = [*args, f"{RECHECK_ARG}={s(LabAccess).recheck_seconds}"]
 
 
 FEATURE = Feature(

@@ -26,15 +26,8 @@ def enter_scope(owner: str) -> str:
     return f"{ENTER_SCOPE}!user={owner}"
 
 
-# -- spawner side ------------------------------------------------------------------------------
-def lab_scopes(spawner) -> list[str]:
-    """The one scope that opens this lab: both spawners' default for ``oauth_access_scopes`` (what
-    the lab requires) and ``oauth_client_allowed_scopes`` (what its OAuth client may put into a
-    visitor's token). Filtered to the lab's own server: JupyterHub intersects the allowed scopes
-    with the visitor's own, so an unfiltered scope would hand the lab the visitor's enter scope on
-    their own labs, which the lab's owner could replay there. The owner holds it through
-    ``!user``, an admin through the grant role."""
-    return [f"{ENTER_SCOPE}!server={spawner.user.name}/{spawner.name}"]
+# -- spawner side: the lab requires the enter scope on its own server, and its OAuth client may
+# grant nothing else (lab.mixin.lab_scopes, the spawners' defaults)
 
 
 # -- hub side: roles -------------------------------------------------------------------------

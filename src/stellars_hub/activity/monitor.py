@@ -25,9 +25,12 @@ from jupyterhub import orm
 from sqlalchemy import event, select
 
 from .. import naming
+from ..lab.config import NamedServers
 from ..runtime import ContainerRuntime
 from ..session import seconds_until_stop
+from ..session.config import IdleCuller
 from .cache import SingleFlight
+from .config import ActivityMonitor
 from .store import SampleStore, store_for
 
 # a child of JupyterHub's own logger, so messages land in the hub's log with its format
@@ -139,7 +142,8 @@ class Monitor:
         runtime: ContainerRuntime | None = None,
         store: SampleStore | None = None,
     ):
-        self.settings = settings
+        self.settings = settings  # the hub's settings: settings(ActivityMonitor) and the like
+        self.config = settings(ActivityMonitor)
         self.clock = clock  # epoch seconds; tests pass a controllable one
         self.store = store or store_for(data_dir)
         self._runtime = runtime
@@ -166,15 +170,15 @@ class Monitor:
     # -- settings in the units the code uses --------------------------------------------------
     @property
     def inactive_after_seconds(self) -> int:
-        return self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"] * 60
+        return self.config.inactive_after * 60
 
     @property
     def retention_seconds(self) -> int:
-        return self.settings["JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS"] * 86400
+        return self.config.retention_days * 86400
 
     @property
     def half_life_hours(self) -> float:
-        return float(self.settings["JUPYTERHUB_ACTIVITYMON_HALF_LIFE"])
+        return float(self.config.half_life)
 
     @property
     def runtime(self) -> ContainerRuntime:
@@ -232,7 +236,7 @@ class Monitor:
 
     async def run(self) -> None:
         """The background sampler: one pass now, then one every sample interval."""
-        interval = self.settings["JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL"]
+        interval = self.config.sample_interval
         log.info("activity sampler running: every %s s, samples in %s", interval, self.store.path)
         while True:
             started = time.monotonic()
@@ -375,7 +379,7 @@ class Monitor:
         # remembered by everything it shows: a stopped server's row depends on nothing that
         # time changes, so between builds only running servers' rows are written again; new
         # volume sizes (every VOLUME_TTL) or volume settings write every row again
-        context = (sizes, self.volume_specs, self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        context = (sizes, self.volume_specs, self.settings(NamedServers).shared_home)
         previous = self._rows if self._rows_context == context else {}
         current: dict[tuple, str] = {}
         for lab in labs:
@@ -396,11 +400,11 @@ class Monitor:
             "stats_timestamp": iso(naive_utc(self.stats_measured_at)) if self.stats_measured_at else None,
             "errors": errors,
             "settings": {
-                "sample_interval_seconds": self.settings["JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL"],
-                "retention_days": self.settings["JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS"],
-                "half_life_hours": self.settings["JUPYTERHUB_ACTIVITYMON_HALF_LIFE"],
-                "inactive_after_minutes": self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"],
-                "culling_enabled": bool(self.settings["JUPYTERHUB_IDLE_CULLER_ENABLED"]),
+                "sample_interval_seconds": self.config.sample_interval,
+                "retention_days": self.config.retention_days,
+                "half_life_hours": self.config.half_life,
+                "inactive_after_minutes": self.config.inactive_after,
+                "culling_enabled": self.settings(IdleCuller).enabled,
             },
         }
         text = '{"users":[' + ",".join(rows) + "]," + json.dumps(rest, separators=(",", ":"))[1:]
@@ -437,7 +441,7 @@ class Monitor:
         return json.dumps(row, separators=(",", ":"))
 
     def own_volumes(self, lab: Lab) -> tuple[str, ...]:
-        shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        shared_home = self.settings(NamedServers).shared_home
         return lab_volumes(lab.identity, self.volume_specs, lab.server, shared_home)
 
     def _user_volume_bytes(self, lab: Lab, sizes: dict[str, int | None]) -> int | None:

@@ -14,9 +14,12 @@ from typing import cast
 from jupyterhub import orm
 
 from .. import naming
+from ..hubsettings import StellarsHub
+from ..lab.config import NamedServers
 from ..platform import Platform
 from ..web.errors import Busy
 from ..web.locks import UserLocks
+from .config import Backups
 from .jobs import BackupJobs
 from .store import store_for
 
@@ -32,12 +35,13 @@ def scheduler_for(platform: Platform) -> BackupScheduler:
 
 class BackupScheduler:
     def __init__(self, settings, runtime=None):
-        self.settings = settings
-        self.store = store_for(settings["JUPYTERHUB_DATA_DIR"])  # one per file and process
+        self.backups = settings(Backups)
+        self.shared_home = settings(NamedServers).shared_home
+        self.store = store_for(settings(StellarsHub).data_dir)  # one per file and process
         # the hub's one runtime: its backup containers run in a lane of their own, so restarts
         # never wait for a backup
         self.runtime = runtime if runtime is not None else Platform.current().runtime
-        self.jobs = BackupJobs(self.runtime, settings["JUPYTERHUB_BACKUP_IMAGE"], settings["JUPYTERHUB_BACKUP_TARGET"])
+        self.jobs = BackupJobs(self.runtime, self.backups.image, self.backups.target)
         self.db = None
         self.locks: UserLocks | None = None
         self.round: asyncio.Task | None = None
@@ -46,7 +50,7 @@ class BackupScheduler:
 
     @property
     def enabled(self) -> bool:
-        return self.settings["JUPYTERHUB_BACKUP_INTERVAL"] > 0
+        return self.backups.interval > 0
 
     def start_round(self) -> bool:
         """Start a round now unless one runs; False when one is running."""
@@ -66,7 +70,7 @@ class BackupScheduler:
             .filter(orm.Spawner.name != "")
         ):
             servers.setdefault(user_name, []).append(server)
-        shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        shared_home = self.shared_home
         for user in users:
             volumes = dict(naming.user_volume_names(user))
             for server in sorted(servers.get(user, [])):  # keys like "alpha/workspace"
@@ -111,7 +115,7 @@ class BackupScheduler:
                 vol,
                 prev.get("fingerprint") or "",
                 prev.get("archive") or "",
-                self.settings["JUPYTERHUB_BACKUP_KEEP"],
+                self.backups.keep,
                 stamp,
             )
         except Exception as exc:
@@ -132,8 +136,8 @@ class BackupScheduler:
         return outcome
 
     async def run(self) -> None:
-        interval = self.settings["JUPYTERHUB_BACKUP_INTERVAL"]
-        log.info("scheduled backups every %s s into %s", interval, self.settings["JUPYTERHUB_BACKUP_TARGET"])
+        interval = self.backups.interval
+        log.info("scheduled backups every %s s into %s", interval, self.backups.target)
         while True:
             began = time.monotonic()
             if self.start_round() or self.round is not None:

@@ -13,10 +13,12 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .. import labnotify, selfservice
+from ..notifications.config import Notifications
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed_on_server
 from . import plan, runner
+from .config import Batch
 
 SERVER_SCOPE = "servers"  # start/stop/restart someone's server: JupyterHub's own scope
 
@@ -89,7 +91,7 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Accel-Buffering", "no")  # reverse proxies: pass each line at once
         self._client_gone = False
-        limit = min(self.stellars["JUPYTERHUB_BATCH_CONCURRENCY"], self.settings.get("concurrent_spawn_limit") or 10**6)
+        limit = min(self.configured(Batch).concurrency, self.settings.get("concurrent_spawn_limit") or 10**6)
         self.audit(",".join(affected), f"batch-{req.action}", "begun", batch=batch.id, users=len(affected))
         await self.send(
             {
@@ -145,7 +147,7 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
         deliveries = await labnotify.deliver_many(
             running,
             labnotify.payload(req.notice, "warning"),
-            timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+            timeout=self.configured(Notifications).timeout,
             note="batch notice",
         )
         await self.send(

@@ -9,15 +9,17 @@ async def outdated_reason(platform, spawner, container_info: dict | None) -> str
     policies, own variables, limits), or None when it matches. Used by Restart Server: the
     engine's restart (Docker) and the kubelet's (a pod's spec never changes) keep the old settings.
     Both backends label the lab with the fingerprint (a container's label, a pod's label)."""
-    from . import hub, labspec
+    from ..lab.mixin import LabSpawnerMixin
+    from ..lab.spec import SPEC_LABEL
+    from . import hub
 
-    if container_info is None or not hasattr(spawner, "start_labels"):
+    if container_info is None or not isinstance(spawner, LabSpawnerMixin):
         return None  # no lab, or a spawner the policies do not shape
-    spec = await hub.policies_for(platform).spec_for(spawner)
+    spec = await hub.policies_for(platform).spec_for(spawner, await platform.runtime.cpu_count())
     running = (container_info.get("Config") or {}).get("Labels") or {}
-    if running.get(labspec.SPEC_LABEL) == spec.fingerprint:
+    if running.get(SPEC_LABEL) == spec.fingerprint:
         return None
-    if labspec.SPEC_LABEL not in running:
+    if SPEC_LABEL not in running:
         return "the lab was created before its policy was recorded"
     return "the lab's policy (resources, privileges, mounts or variables) changed since it was created"
 
@@ -25,11 +27,13 @@ async def outdated_reason(platform, spawner, container_info: dict | None) -> str
 async def check_host_paths(platform, spawner) -> None:
     """Conflict when a host path the running lab mounts no longer leads where a policy may
     mount from: the engine follows the path again when it restarts the container in place."""
+    from ..lab.mixin import LabSpawnerMixin
     from . import hub
 
+    if not isinstance(spawner, LabSpawnerMixin):
+        return
     policies = hub.policies_for(platform)
-    eff = await policies.effective(spawner.user.orm_user, getattr(spawner, "gpu_enabled", False))
-    await policies.check_lab_mounts(spawner, eff.mounts)
+    await policies.check_lab_mounts(spawner, await policies.spec_for(spawner))
 
 
 async def storage_against_quota(platform, user, used_bytes: int | None) -> dict:

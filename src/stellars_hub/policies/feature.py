@@ -28,7 +28,7 @@ _tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak
 
 async def _on_start(platform, app) -> None:
     await adopt(platform, app.db)
-    interval = GroupPolicies(parent=platform).quota_check_interval
+    interval = platform.settings(GroupPolicies).quota_check_interval
     task = asyncio.get_running_loop().create_task(
         check_forever(policies_for(platform), platform.runtime, app, interval)
     )
@@ -61,7 +61,7 @@ FEATURE = Feature(
     # JupyterHub's group API, so that a deleted group's policy goes with it
     priority_handlers=((r"/api/groups/([^/]+)", PolicyGroupAPIHandler),),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
-    pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner),
+    pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner, platform.runtime),
     on_start=_on_start,
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),

@@ -13,9 +13,13 @@ import json
 import logging
 
 from ..errors import Conflict
+from ..lab import spec as labspec
+from ..lab.config import Labs
+from ..lab.mixin import LabSpawnerMixin
 from ..settings import Settings
 from ..web import audit
-from . import labspec, model, realpath, store
+from . import model, realpath, store
+from .config import GroupPolicies
 from .merge import Defaults, Effective, effective_for
 
 log = logging.getLogger(__name__)
@@ -26,11 +30,10 @@ class Policies:
 
     def __init__(self, platform, s: Settings, platform_names, data_dir):
         self.platform = platform
-        self.settings = s
-        self._reported: set[tuple[str, str]] = set()
+        self.labs = s(Labs)  # the labs' defaults, which a policy may raise
         self.platform_names = frozenset(platform_names)
-        self.host_paths = model.host_path_roots(s["JUPYTERHUB_POLICY_HOST_PATHS"])
-        dropped = model.dropped_roots(s["JUPYTERHUB_POLICY_HOST_PATHS"])
+        self.host_paths = model.host_path_roots(s(GroupPolicies).host_paths)
+        dropped = model.dropped_roots(s(GroupPolicies).host_paths)
         if dropped:
             log.warning(
                 "JUPYTERHUB_POLICY_HOST_PATHS: %s ignored: they are, hold or lie in the container engine's own "
@@ -38,15 +41,14 @@ class Policies:
                 ", ".join(dropped),
             )
         self._data_root: str | None = None
+        self._reported: set[tuple[str, str]] = set()
         self.store = store.store_for(data_dir)
-        self._engine_cpus: int | None = None
 
     def defaults(self, gpu_enabled: bool) -> Defaults:
-        s = self.settings
         return Defaults(
-            memory_mb=s["JUPYTERHUB_LAB_MEMORY_LIMIT"],
-            cpus=s["JUPYTERHUB_LAB_CPU_LIMIT"],
-            pids=s["JUPYTERHUB_LAB_PIDS_LIMIT"],
+            memory_mb=self.labs.memory_limit,
+            cpus=self.labs.cpu_limit,
+            pids=self.labs.pids_limit,
             gpus="all" if gpu_enabled else "none",
         )
 
@@ -96,12 +98,27 @@ class Policies:
             )
             audit.record_for(self.platform, "(hub)", f"group:{group.name}", "policy-ignored", "refused", keys=keys)
 
-    async def spec_for(self, spawner) -> labspec.LabSpec:
-        return labspec.build(await self.effective(spawner.user.orm_user, spawner.gpu_enabled))
+    async def spec_for(self, spawner, cpus: int | None = None) -> labspec.LabSpec:
+        """What this start of ``spawner``'s lab gets: its user's effective policy over the site's
+        defaults, with the spawner's own volumes; at most ``cpus`` CPUs (the engine's)."""
+        eff = await self.effective(spawner.user.orm_user, spawner.gpu_enabled)
+        spec = labspec.build(
+            memory_mb=eff.memory_mb,
+            cpus=eff.cpus,
+            pids=eff.pids,
+            gpus=eff.gpus,
+            policy_mounts=eff.mounts,
+            volumes=spawner.lab_volumes(),
+            engine_socket=eff.docker_sock,
+            privileged=eff.privileged,
+            env=eff.env,
+            user_env=eff.user_env,
+        )
+        return spec.with_cpus_at_most(cpus)
 
-    async def check_real_paths(self, mounts: list[dict], image: str | None = None) -> None:
-        """PolicyError unless every host path of ``mounts`` really lies in an allowed directory
-        on the engine's host (see realpath.py)."""
+    async def check_real_paths(self, mounts, image: str | None = None) -> None:
+        """PolicyError unless every host path of ``mounts`` ({"source", ...}) really lies in an
+        allowed directory on the engine's host (see realpath.py)."""
         if not any(m["source"].startswith("/") for m in mounts):
             return
         runtime = self.platform.runtime
@@ -110,12 +127,12 @@ class Policies:
                 self._data_root = await runtime.data_root() or ""
             except Exception as exc:  # the check below needs the engine anyway and says so
                 log.warning("Could not read the engine's data directory: %s", exc)
-        image = image or self.settings["JUPYTERHUB_NOTEBOOK_IMAGE"]
-        await realpath.check(runtime, image, mounts, self.host_paths, self._data_root or None)
+        await realpath.check(runtime, image or self.labs.image, list(mounts), self.host_paths, self._data_root or None)
 
-    async def check_lab_mounts(self, spawner, mounts: list[dict]) -> None:
+    async def check_lab_mounts(self, spawner, spec: labspec.LabSpec) -> None:
         """Conflict (the lab must not start or restart) when a host path it would mount does
         not really lie in an allowed directory (any more)."""
+        mounts = [{"source": m.source} for m in spec.mounts if m.role == labspec.POLICY]
         try:
             await self.check_real_paths(mounts, getattr(spawner, "image", None))
         except model.PolicyError as exc:
@@ -125,56 +142,21 @@ class Policies:
                 "ask your administrator to fix the policy"
             ) from None
 
-    async def engine_cpus(self, spawner) -> int | None:
-        """The engine's CPU count (it refuses a CPU limit above it), asked once per hub."""
-        if self._engine_cpus is None:
-            try:
-                self._engine_cpus = int((await spawner.docker("info"))["NCPU"])
-            except Exception as exc:  # the start itself will report an engine that is down
-                log.warning("Could not read the engine's CPU count: %s", exc)
-        return self._engine_cpus
-
-    async def pre_spawn(self, spawner) -> None:
-        from ..spawner import StellarsSpawner
-
+    async def pre_spawn(self, spawner, runtime) -> None:
+        if not isinstance(spawner, LabSpawnerMixin):
+            return  # a spawner of another kind: not a platform lab
         self.report_ignored(spawner.user.orm_user.groups)
-        eff = await self.effective(spawner.user.orm_user, spawner.gpu_enabled)
+        # a fresh spec every start (never merged into the configured traits)
+        spec = await self.spec_for(spawner, await runtime.cpu_count())
         # at every start: a link made in an allowed directory since the policy was saved
-        await self.check_lab_mounts(spawner, eff.mounts)
-        spec = labspec.build(eff)
-        # the Kubernetes spawner reads only the privileges (and refuses the engine socket); the
-        # engine's CPU count is a Docker question
-        ncpu = await self.engine_cpus(spawner) if isinstance(spawner, StellarsSpawner) else None
-        if ncpu and spec.host_config.get("nano_cpus", 0) > ncpu * 10**9:
-            spec.host_config["nano_cpus"] = ncpu * 10**9  # more CPUs than the host has means all of them
-        # fresh objects every start (never merged into the configured traits)
-        spawner.start_binds = spec.binds
-        spawner.start_host_config = spec.host_config
-        spawner.start_env = spec.env
-        spawner.start_labels = spec.labels
-        spawner.log.info("Lab of %s: %s", spawner.user.name, describe(spec))
-
-
-def describe(spec: labspec.LabSpec) -> str:
-    h = spec.host_config
-    parts = [
-        f"memory {h['mem_limit'] // 1048576} MiB" if h.get("mem_limit") else "memory unlimited",
-        f"{h['nano_cpus'] / 1e9:g} CPUs" if h.get("nano_cpus") else "CPUs unlimited",
-        f"pids {h['pids_limit']}" if h.get("pids_limit") else "pids unlimited",
-    ]
-    if h.get("privileged"):
-        parts.append("PRIVILEGED")
-    if labspec.ENGINE_SOCKET in spec.binds:
-        parts.append("engine socket")
-    if h.get("device_requests"):
-        parts.append("GPUs")
-    return ", ".join(parts) + f" (spec {spec.fingerprint})"
+        await self.check_lab_mounts(spawner, spec)
+        spawner.lab_spec = spec
+        spawner.log.info("Lab of %s: %s", spawner.user.name, spawner.lab_spec.describe())
 
 
 def policies_for(platform) -> Policies:
     """The hub's one Policies object."""
-    from ..platform import Labs
-    from ..spawner import lab_environment
+    from ..lab.config import lab_environment
 
-    reserved = lab_environment(Labs(parent=platform))  # the platform's own lab variables
+    reserved = lab_environment(platform.settings(Labs))  # the platform's own lab variables
     return platform.shared("policies", lambda: Policies(platform, platform.settings, reserved, platform.data_dir))

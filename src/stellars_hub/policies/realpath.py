@@ -6,8 +6,10 @@ the allowed directories mounted read-only at their own paths), and must lie in a
 directory and touch none of the engine's own paths. Checked when a policy is saved and again at
 every start of a lab that mounts a host path (a link made after the save stops the start).
 
-A runtime that cannot run tools (Kubernetes: a hostPath lives on whichever node the pod lands)
-keeps the textual checks only."""
+On Kubernetes the tool is a pod, so the path is looked at on the node that pod lands on: a site
+with several nodes keeps the allowed directories the same on every node (a shared file system),
+as it must for the labs' hostPath mounts anyway. A runtime that cannot run tools keeps the
+textual checks only."""
 
 from __future__ import annotations
 

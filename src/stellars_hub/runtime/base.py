@@ -39,6 +39,11 @@ class ContainerRuntime(ABC):
     @abstractmethod
     async def ping(self) -> None: ...
 
+    async def cpu_count(self) -> int | None:
+        """CPUs a lab can be given at most (None: no such bound, e.g. a cluster's scheduler
+        decides), read once."""
+        return None
+
     @abstractmethod
     async def inspect_container(self, name: str) -> dict | None:
         """The engine's inspect document, or None when there is no such container."""
@@ -80,14 +85,14 @@ class ContainerRuntime(ABC):
         """Run ``command`` in ``image`` with the engine runtime ``runtime``; bounded by ``timeout``
         seconds; the probe container is removed whatever happens."""
 
-    # -- scheduled backups ------------------------------------------------------------------
+    # -- scheduled backups, restores, volume copies ------------------------------------------
+    @abstractmethod
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
     ) -> ToolResult:
         """Run ``command`` in a throw-away container of ``image`` without network; ``mounts``
         maps a volume name or absolute host path to (path inside, "ro"|"rw"). The container is
         removed whatever happens."""
-        raise NotImplementedError
 
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod

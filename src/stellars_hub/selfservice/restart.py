@@ -19,6 +19,7 @@ from ..runtime.base import ContainerRuntime
 from ..web.ratelimit import RateLimiter
 from ..web.servers import server_spawner
 from . import state
+from .config import SelfService
 
 # user name -> phase of a restart in progress, for the page's progress display
 PROGRESS: dict[str, dict] = {}
@@ -44,7 +45,7 @@ def lab_address(spawner) -> tuple[str, int] | None:
 
 def rate_limiter(handler) -> RateLimiter:
     """The hub's one limit of restarts and resets per user (JUPYTERHUB_SELFSERVICE_RATE_LIMIT)."""
-    limit = handler.stellars["JUPYTERHUB_SELFSERVICE_RATE_LIMIT"]
+    limit = handler.configured(SelfService).rate_limit
     return handler.settings.setdefault("stellars_selfservice_limiter", RateLimiter(limit, 60))
 
 
@@ -75,7 +76,7 @@ async def restart_server(handler, user, server_name: str = "", action: str = "re
                     proxy=handler.proxy,
                     stop=lambda: handler.stop_single_user(user, server_name),
                     spawn=lambda: handler.spawn_single_user(user, server_name),
-                    ready_timeout=handler.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+                    ready_timeout=handler.configured(SelfService).restart_ready_timeout,
                     server_name=server_name,
                 )
             await policies.check_host_paths(handler.platform, spawner)  # the engine mounts them again
@@ -87,13 +88,14 @@ async def restart_server(handler, user, server_name: str = "", action: str = "re
 async def restart_for(handler, user, spawner) -> dict:
     """restart_in_place with a hub handler's runtime, proxy and database, and the configured
     timeouts (only through ``restart_server``)."""
+    config = handler.configured(SelfService)
     return await restart_in_place(
         user=user,
         runtime=handler.runtime,
         proxy=handler.proxy,
         db=handler.db,
-        stop_timeout=handler.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
-        ready_timeout=handler.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+        stop_timeout=config.restart_timeout,
+        ready_timeout=config.restart_ready_timeout,
         spawner=spawner,
     )
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from jupyterhub import orm
 
 from .. import naming
+from ..activity.config import ActivityMonitor
 from ..runtime import ContainerRuntime
+from .config import Usage
 from .store import ServerSample, store_for
 
 log = logging.getLogger("JupyterHub.usage")
@@ -42,7 +44,8 @@ def container_for(username: str, server: str) -> str:
 
 class UsageRecorder:
     def __init__(self, settings, data_dir: str | Path, runtime: ContainerRuntime | None = None):
-        self.settings = settings
+        self.config = settings(Usage)
+        self.inactive_after_seconds = settings(ActivityMonitor).inactive_after * 60  # "active" as the monitor says
         self.store = store_for(data_dir)  # one per file and process
         self._runtime = runtime
         self._db = None
@@ -54,7 +57,7 @@ class UsageRecorder:
 
     @property
     def interval(self) -> int:
-        return self.settings["JUPYTERHUB_USAGE_SAMPLE_INTERVAL"]
+        return self.config.sample_interval
 
     @property
     def runtime(self) -> ContainerRuntime:
@@ -93,7 +96,7 @@ class UsageRecorder:
         servers = self.running_servers(db)
         names = {(u, s): container_for(u, s) for u, s, _ in servers}
         stats = await self.runtime.container_stats(list(names.values())) if names else {}
-        inactive_after = self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"] * 60
+        inactive_after = self.inactive_after_seconds
         now_naive = datetime.fromtimestamp(now, timezone.utc).replace(tzinfo=None)
         samples = []
         for user, server, last in servers:
@@ -102,7 +105,7 @@ class UsageRecorder:
             samples.append(
                 ServerSample(user, server, active, st.cpu_percent if st else None, st.memory_bytes if st else None)
             )
-        prune = now - self.settings["JUPYTERHUB_USAGE_RETENTION_DAYS"] * 86400
+        prune = now - self.config.retention_days * 86400
         await self.store.record_pass(now, span, samples, prune)
         self._last_pass = now
         if self._last_storage is None or now - self._last_storage >= STORAGE_EVERY:

@@ -87,6 +87,8 @@ def record(actor: str, target: str, action: str, outcome: str, **detail) -> dict
 def record_for(platform, actor: str, target: str, action: str, outcome: str, **detail) -> dict:
     """One line to the hub's audit log (its data directory, rotation settings) from code that
     runs outside a request (start-up work, pre-spawn steps); handlers use ``StellarsMixin.audit``."""
-    s = platform.settings
-    configure(str(platform.audit_path), s["JUPYTERHUB_AUDIT_LOG_MAX_MB"] * 1024 * 1024, s["JUPYTERHUB_AUDIT_LOG_KEEP"])
+    from ..hubsettings import StellarsHub
+
+    site = platform.settings(StellarsHub)
+    configure(str(platform.audit_path), site.audit_log_max_mb * 1024 * 1024, site.audit_log_keep)
     return record(actor, target, action, outcome, **detail)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
+from traitlets.config import Configurable
 
 from .. import naming
+from ..lab.mixin import configured_volume_specs
 from ..platform import Platform
 from ..runtime import ContainerRuntime
-from ..settings import Settings
-from ..spawner import configured_volume_specs
 from . import audit
 from .errors import http_error, translate
 from .locks import UserLocks
+
+C = TypeVar("C", bound=Configurable)
 
 
 class StellarsMixin:
@@ -33,9 +35,9 @@ class StellarsMixin:
     def platform(self) -> Platform:
         return Platform.current()
 
-    @property
-    def stellars(self) -> Settings:
-        return self.platform.settings
+    def configured(self, cls: type[C]) -> C:
+        """The hub's instance of a feature's settings class (``self.configured(SelfService).rate_limit``)."""
+        return self.platform.settings(cls)
 
     @property
     def runtime(self) -> ContainerRuntime:

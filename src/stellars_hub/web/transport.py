@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from ..hubsettings import StellarsHub
+
 
 def configure(c, s, setdefault) -> None:
-    public_url = s["JUPYTERHUB_PUBLIC_URL"]
-    scheme = urlparse(public_url).scheme if public_url else s["JUPYTERHUB_PUBLIC_SCHEME"]
+    site = s(StellarsHub)
+    public_url = site.public_url
+    scheme = urlparse(public_url).scheme if public_url else site.public_scheme
     if public_url:
         setdefault(c.JupyterHub, "public_url", public_url)
     if scheme == "https":

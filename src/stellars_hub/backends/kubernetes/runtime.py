@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 import time
 from typing import Any, cast
 
@@ -28,8 +29,7 @@ import aiohttp
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client.rest import ApiException
 
-from ..kube import GPU_RESOURCE, LAB_CONTAINER, VOLUME_ANNOTATION, claim_name, default_namespace
-from .base import (
+from ...runtime.base import (
     ContainerRuntime,
     ContainerStats,
     EngineError,
@@ -37,8 +37,12 @@ from .base import (
     GpuProbe,
     NotFound,
     RuntimeConflict,
+    ToolResult,
     VolumeInfo,
 )
+from . import LAB_CONTAINER, VOLUME_ANNOTATION, default_namespace, toolpod
+from .podspec import GPU_RESOURCE, claim_name
+from .settings import Kubernetes
 
 _UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
@@ -56,10 +60,13 @@ log = logging.getLogger("JupyterHub.kubernetes")  # a child of the hub's logger:
 class KubernetesRuntime(ContainerRuntime):
     @classmethod
     def for_settings(cls, settings) -> KubernetesRuntime:
-        return cls(settings["JUPYTERHUB_K8S_NAMESPACE"])
+        k8s = settings(Kubernetes)
+        return cls(k8s.namespace, storage_class=k8s.storage_class, volume_size=k8s.volume_size)
 
-    def __init__(self, namespace: str = "", timeout: float = 30.0):
+    def __init__(self, namespace: str = "", timeout: float = 30.0, storage_class: str = "", volume_size: str = "10Gi"):
         self.namespace = default_namespace(namespace)
+        self.storage_class = storage_class  # of the claims a tool pod needs and nobody made yet
+        self.volume_size = volume_size
         self._timeout = timeout
         self._api: k8s.ApiClient | None = None
         self._config: k8s.Configuration | None = None
@@ -257,6 +264,62 @@ class KubernetesRuntime(ContainerRuntime):
                 return
             await asyncio.sleep(0.5)
         raise RuntimeConflict(f"claim {claim} is marked for deletion but still held (is a pod using it?)")
+
+    # -- scheduled backups, restores, volume copies ------------------------------------------
+    async def run_tool(
+        self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
+    ) -> ToolResult:
+        """A tool pod (``toolpod``) that runs ``command`` to its end; a claim it needs that does not
+        exist yet (a backup target) is made first, as Docker makes a named volume it mounts."""
+        for source, (_target, mode) in mounts.items():
+            if not source.startswith("/") and mode == "rw":
+                await self._ensure_claim(source)
+        name = f"stellars-tool-{secrets.token_hex(4)}"
+        await self._call(
+            lambda v1: v1.create_namespaced_pod(self.namespace, toolpod.manifest(name, image, command, mounts))
+        )
+        try:
+            phase = await self._wait_for_end(name, timeout)
+            output = await self._call(
+                lambda v1: v1.read_namespaced_pod_log(name, self.namespace, container="tool"), timeout=60
+            )
+            if phase is None:
+                return ToolResult(-1, f"{output}\ndid not finish within {timeout:.0f} s")
+            return ToolResult(phase, output)
+        finally:
+            try:
+                await self._call(lambda v1: v1.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0))
+            except EngineError as exc:
+                log.warning("Tool pod %s not removed: %s", name, exc)
+
+    async def _wait_for_end(self, name: str, timeout: float) -> int | None:
+        """The tool's exit code once its pod ended, or None after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pod = await self._pod(name)
+            for status in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
+                ended = (status.get("state") or {}).get("terminated")
+                if ended is not None:
+                    return int(ended.get("exitCode", -1))
+            await asyncio.sleep(RESTART_POLL)
+        return None
+
+    async def _ensure_claim(self, volume: str) -> None:
+        from kubespawner.objects import make_pvc
+
+        claim = make_pvc(
+            name=claim_name(volume),
+            storage_class=self.storage_class or None,
+            access_modes=["ReadWriteOnce"],
+            selector=None,
+            storage=self.volume_size or "10Gi",
+            labels={"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds"},
+            annotations={VOLUME_ANNOTATION: volume},
+        )
+        try:
+            await self._call(lambda v1: v1.create_namespaced_persistent_volume_claim(self.namespace, claim))
+        except RuntimeConflict:
+            pass  # it exists
 
     # -- admin feature: GPU detection --------------------------------------------------------
     async def probe_gpu(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ import docker
 from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
-from .base import (
+from ...runtime.base import (
     ContainerRuntime,
     ContainerStats,
     EngineUnavailable,
@@ -30,7 +31,9 @@ from .base import (
     ToolResult,
     VolumeInfo,
 )
+from .labhost import LabHost
 
+log = logging.getLogger("JupyterHub.stellars")
 _UNREACHABLE = (requests_errors.ConnectionError, requests_errors.Timeout, FileNotFoundError, ConnectionError)
 
 
@@ -45,6 +48,8 @@ class DockerRuntime(ContainerRuntime):
             for lane, n in self.LANES.items()
         }
         self._local = threading.local()
+        self.lab_host = LabHost()  # what the hub's spawners share
+        self._cpus: int | None = None
 
     # -- plumbing -------------------------------------------------------------------------
     def _client(self) -> docker.APIClient:
@@ -90,6 +95,14 @@ class DockerRuntime(ContainerRuntime):
     # -- interface ------------------------------------------------------------------------
     async def ping(self) -> None:
         await self._run(lambda c: c.ping(), lane="probe")
+
+    async def cpu_count(self) -> int | None:
+        if self._cpus is None:
+            try:
+                self._cpus = int((await self._run(lambda c: c.info(), lane="probe"))["NCPU"])
+            except Exception as exc:  # a start will report an engine that is down
+                log.warning("Could not read the engine's CPU count: %s", exc)
+        return self._cpus
 
     async def inspect_container(self, name: str) -> dict | None:
         try:
