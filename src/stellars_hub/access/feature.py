@@ -1,19 +1,19 @@
-"""What admin lab access adds: scopes (every user holds both on themselves), the API, the
-scopes a lab's OAuth client may grant, and the sweep that ends expired access."""
+"""What admin lab access adds: scopes (every user holds both on themselves), the API, the labs'
+auth recheck interval, and the sweep that ends expired access. The scope a lab requires and its
+OAuth client may grant is the spawners' default (lab.mixin.lab_scopes)."""
 
 from __future__ import annotations
 
 from ..feature import Feature
 from .config import LabAccess
-from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, sweep
+from .grants import CONSENT_SCOPE, ENTER_SCOPE, sweep
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
+from .lifecycle import user_deleted, user_renamed
 
 RECHECK_ARG = "--HubOAuth.cache_max_age"
 
 
 def _configure(c, s, setdefault) -> None:
-    # a plain list: JupyterHub also writes it into the lab's environment as JSON
-    setdefault(c.Spawner, "oauth_client_allowed_scopes", list(CLIENT_ALLOWED_SCOPES))
     # a lab caches the hub's answer about a cookie's token; withdrawing access deletes the
     # admin's tokens, which bites only once that cache lapses (a site's own args are kept)
     args = list(c.Spawner.args) if "args" in c.Spawner else []
@@ -35,4 +35,6 @@ FEATURE = Feature(
     ),
     configure=_configure,
     background=(sweep,),
+    on_user_renamed=user_renamed,
+    on_user_deleted=user_deleted,
 )

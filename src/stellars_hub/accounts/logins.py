@@ -16,6 +16,7 @@ from nativeauthenticator import handlers as native
 from nativeauthenticator.orm import UserInfo
 from tornado import web
 
+from ..web.base import StellarsMixin
 from .compat import LoginHandler as CompatLoginHandler
 from .lockout import DEVICE_COOKIE, DEVICE_DAYS, device_cookie_value, new_device_id
 from .pages import SignUpHandler as RefusingSignUpHandler
@@ -152,7 +153,7 @@ class ChangePasswordHandler(native.ChangePasswordHandler):
         self.finish(html)
 
 
-class ChangePasswordAdminHandler(native.ChangePasswordAdminHandler):
+class ChangePasswordAdminHandler(StellarsMixin, native.ChangePasswordAdminHandler):
     @native.admin_users_scope
     async def post(self, user_name):
         auth = self.authenticator
@@ -161,14 +162,17 @@ class ChangePasswordAdminHandler(native.ChangePasswordAdminHandler):
             raise web.HTTPError(404, f"There is no login named {user_name}.")
         new = self.get_body_argument("new_password", "", strip=False)
         if new != self.get_body_argument("new_password_confirmation", "", strip=False):
+            self.audit(user_name, "reset-password", "refused 400", reason="confirmation differs")
             return await self._answer(
                 user_name, "The new password didn't match the confirmation. Please try again.", 400
             )
         weak = _weak_password(auth, new)
         if weak:
+            self.audit(user_name, "reset-password", "refused 400", reason=weak)
             return await self._answer(user_name, weak, 400)
         info.password = await auth.throttle.hash(new)
         self.db.commit()
+        self.audit(user_name, "reset-password", "ok")  # who reset whose password; never the password
         await self._answer(
             user_name, f"The password for {user_name} has been changed successfully", 200, "alert-success"
         )

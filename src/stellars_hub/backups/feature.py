@@ -14,6 +14,7 @@ from .handlers import (
     RestoreAPIHandler,
     UserBackupsAPIHandler,
 )
+from .lifecycle import user_deleted, user_renamed
 
 FEATURE = Feature(
     name="backups",
@@ -32,4 +33,6 @@ FEATURE = Feature(
         (r"/backups", BackupsPage),
     ),
     background=(scheduler.run,),
+    on_user_renamed=user_renamed,
+    on_user_deleted=user_deleted,
 )

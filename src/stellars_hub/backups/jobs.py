@@ -38,6 +38,15 @@ done
 """
 LISTING_MAX_AGE = 60  # seconds one listing of the target answers every user's backups page
 
+REMOVE = r"""
+set -eu
+for vol in "$@"; do
+  ls -1 /backup | grep -E "^${vol}_[0-9]{8}-[0-9]{6}\.tar\.gz$" | while read -r f; do
+    rm -f "/backup/$f"; echo "removed $f"
+  done
+done
+"""
+
 RESTORE = r"""
 set -eu
 find /volume -mindepth 1 -delete
@@ -122,6 +131,15 @@ class BackupJobs:
         if result.exit_code != 0:
             raise JobFailed(_last_line(result.output) or "listing the backups failed")
         return result.output
+
+    async def remove(self, volumes: list[str]) -> list[str]:
+        """Delete every archive of ``volumes`` from the target; the archives removed."""
+        result = await self.runtime.run_tool(
+            self.image, ["sh", "-c", REMOVE, "remove", *volumes], {self.target: ("/backup", "rw")}, timeout=300
+        )
+        if result.exit_code != 0:
+            raise JobFailed(_last_line(result.output) or "removing the archives failed")
+        return [line.split(" ", 1)[1] for line in result.output.splitlines() if line.startswith("removed ")]
 
     async def restore(self, archive: str, volume: str) -> None:
         result = await self.runtime.run_tool(

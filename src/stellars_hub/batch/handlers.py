@@ -188,23 +188,24 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
                 raise http_error(404, f"{name} has no server named {server!r} any more")
             # a user's servers in one batch take turns for the user's lock instead of refusing each other
             async with user_turns.setdefault(name, asyncio.Lock()):
-                async with self.user_locks.exclusive(name, f"batch-{action}"):
-                    spawner = user.spawners[server]
-                    reason = plan.skip_reason(action, spawner)  # again, inside the lock
-                    if reason:
-                        raise http_error(409, reason)
-                    if action == "stop":
-                        await self.stop_single_user(user, server)
-                        await self.finish_pending(spawner, "_stop_future")
-                    elif action == "start":
-                        await self.spawn_single_user(user, server)
+                if action == "restart":  # Restart Server's own: its lock, limit and policy check
+                    result = await selfservice.restart_server(self, user, server, action="batch-restart")
+                    detail = {"container_id": result["container_id"], "how": result["status"]}
+                else:
+                    async with self.user_locks.exclusive(name, f"batch-{action}"):
                         spawner = user.spawners[server]
-                        await self.finish_pending(spawner, "_spawn_future")
-                        if not spawner.ready:
-                            raise RuntimeError("the server did not come up; see the hub's log")
-                    else:
-                        result = await selfservice.restart_for(self, user, spawner)
-                        detail = {"container_id": result["container_id"]}
+                        reason = plan.skip_reason(action, spawner)  # again, inside the lock
+                        if reason:
+                            raise http_error(409, reason)
+                        if action == "stop":
+                            await self.stop_single_user(user, server)
+                            await self.finish_pending(spawner, "_stop_future")
+                        else:
+                            await self.spawn_single_user(user, server)
+                            spawner = user.spawners[server]
+                            await self.finish_pending(spawner, "_spawn_future")
+                            if not spawner.ready:
+                                raise RuntimeError("the server did not come up; see the hub's log")
         except Exception as exc:
             reason = getattr(exc, "log_message", None) or str(exc) or type(exc).__name__
             self.audit(name, f"batch-{action}", "failed", batch=batch.id, reason=reason, **which)

@@ -20,6 +20,17 @@ from .config import Gpu, Labs, NamedServers, lab_environment
 from .spec import OWN, SHARED, LabSpec, Mount
 
 
+def lab_scopes(spawner) -> list[str]:
+    """The one scope that opens this lab (the access feature's enter scope on this server): the
+    default of both ``oauth_access_scopes`` (what the lab requires) and
+    ``oauth_client_allowed_scopes`` (what its OAuth client may put into a visitor's token).
+    Filtered to the lab's own server: JupyterHub intersects the allowed scopes with the
+    visitor's own, so an unfiltered scope would hand the lab the visitor's enter scope on their
+    own labs, which the lab's owner could replay there. The owner holds it through ``!user``, an
+    admin through the access feature's grant role."""
+    return [f"custom:labaccess:enter!server={spawner.user.name}/{spawner.name}"]
+
+
 class LabSpawnerMixin(Configurable):
     if TYPE_CHECKING:  # JupyterHub's Spawner, which every class carrying the mixin is
         user: Any
@@ -95,12 +106,17 @@ class LabSpawnerMixin(Configurable):
     def _http_timeout_default(self):
         return 120
 
+    # admin access by consent (stellars_hub/access): a lab admits only holders of this custom
+    # scope on its own server, which JupyterHub's admin role does not have, and its OAuth client
+    # hands out nothing else. Defaults, not a pre-spawn step, so spawners rebuilt after a hub
+    # restart know them too.
     @default("oauth_access_scopes")
     def _oauth_access_scopes_default(self):
-        # admin access by consent (stellars_hub/access): a lab admits only holders of this
-        # custom scope on its owner, which JupyterHub's admin role does not have. A default, not
-        # a pre-spawn step, so spawners rebuilt after a hub restart know it too.
-        return [f"custom:labaccess:enter!user={self.user.name}"]
+        return lab_scopes(self)
+
+    @default("oauth_client_allowed_scopes")
+    def _oauth_client_allowed_scopes_default(self):
+        return lab_scopes(self)
 
     # -- the lab's volumes -------------------------------------------------------------------
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..feature import Feature
 from ..web.volumesizes import measured_volumes
 from .config import GroupPolicies
+from .groups import PolicyGroupAPIHandler, adopt
 from .handlers import (
     ENV_SCOPE,
     READ_SCOPE,
@@ -20,6 +21,10 @@ from .handlers import (
 )
 from .hub import policies_for
 from .quota import check_forever
+
+
+async def _adopt(platform, app) -> None:
+    await adopt(platform, app.db)
 
 
 async def _check_quotas(platform, app) -> None:
@@ -50,8 +55,11 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/environment", EnvironmentAPIHandler),
         (r"/policies", PoliciesPage),
     ),
+    # JupyterHub's group API, so that a deleted group's policy goes with it
+    priority_handlers=((r"/api/groups/([^/]+)", PolicyGroupAPIHandler),),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
     pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner, platform.runtime),
+    on_start=_adopt,
     background=(_check_quotas,),
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),

@@ -10,20 +10,12 @@ from ..web.errors import translate
 from ..web.permissions import allowed, requires, requires_server
 from ..web.ratelimit import RateLimiter
 from ..web.servers import server_spawner
-from ..web.sharedread import SharedReads
 from ..web.volumesizes import volume_size_cache
 from . import restart, state, volumes
-from .config import SelfService
 
 RESET_SCOPE = "custom:volumes:reset"
 READ_SCOPE = "custom:volumes:read"
 READS_PER_MINUTE = 60  # manage-volumes GETs per caller
-INSPECTION_MAX_AGE = 10  # seconds a lab's engine state answers the restart page's polls
-
-
-def lab_inspections(platform) -> SharedReads:
-    """The hub's shared engine reads of labs' containers (by name or id)."""
-    return platform.shared("lab-inspections", lambda: SharedReads(INSPECTION_MAX_AGE))
 
 
 def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
@@ -36,18 +28,11 @@ def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
 
 
 class SelfServiceAPIHandler(StellarsAPIHandler):
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        limit = self.configured(SelfService).rate_limit
-        return self.settings.setdefault("stellars_selfservice_limiter", RateLimiter(limit, 60))
-
-    async def run_exclusive(self, user, action: str, work, outcome_detail, **audit_detail):
-        """Rate limit, per-user lock, state checks inside ``work``, and exactly one audit line
-        whatever happens: the frame of every destructive operation."""
+    async def audited(self, user, action: str, work, outcome_detail, **audit_detail):
+        """Exactly one audit line for ``work`` whatever happens: the frame of every destructive
+        operation."""
         try:
-            self.rate_limiter.hit(user.name)
-            async with self.user_locks.exclusive(user.name, action):
-                result = await work()
+            result = await work()
         except Exception as exc:
             mapped = exc if isinstance(exc, web.HTTPError) else translate(exc)
             if mapped is None:
@@ -59,6 +44,16 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
             raise
         self.audit(user.name, action, "ok", **audit_detail, **outcome_detail(result))
         return result
+
+    async def run_exclusive(self, user, action: str, work, outcome_detail, **audit_detail):
+        """Rate limit, per-user lock, state checks inside ``work``, one audit line."""
+
+        async def locked():
+            restart.rate_limiter(self).hit(user.name)
+            async with self.user_locks.exclusive(user.name, action):
+                return await work()
+
+        return await self.audited(user, action, locked, outcome_detail, **audit_detail)
 
 
 class RestartServerAPIHandler(SelfServiceAPIHandler):
@@ -72,48 +67,18 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
             {
                 "running": bool(progress),
                 "progress": progress,
-                "recreate": None if progress else await self.outdated(user, spawner, fresh=False),
+                "recreate": None if progress else await restart.outdated(self, spawner, fresh=False),
             }
         )
-
-    async def outdated(self, user, spawner=None, fresh: bool = True) -> str | None:
-        """Why Restart Server would recreate this lab (default: the default server's) instead of
-        restarting it in place. Not ``fresh``: the lab's state as read for anyone in the last
-        seconds (the control page polls this; one engine read serves every poll)."""
-        spawner = spawner or user.spawner
-        if not spawner.active or spawner.pending:
-            return None
-        name = spawner.container_id or spawner.container_name
-        info = await lab_inspections(self.platform).get(name, lambda: self.runtime.inspect_container(name), fresh)
-        return await policies.outdated_reason(self.platform, spawner, info)
 
     @requires_server("servers")
     async def post(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
-        spawner = server_spawner(user, server_name)
-
-        async def work():
-            state.require_running(user, spawner)  # inside the lock: nobody can change it under us
-            try:
-                reason = await self.outdated(user, spawner)
-                if reason:  # the server's own lab is recreated, never another of the user's
-                    return await restart.recreate(
-                        user=user,
-                        reason=reason,
-                        proxy=self.proxy,
-                        stop=lambda: self.stop_single_user(user, server_name),
-                        spawn=lambda: self.spawn_single_user(user, server_name),
-                        ready_timeout=self.configured(SelfService).restart_ready_timeout,
-                        server_name=server_name,
-                    )
-                return await restart.restart_for(self, user, spawner)
-            finally:
-                restart.PROGRESS.pop(user.name, None)
-
-        result = await self.run_exclusive(
+        server_spawner(user, server_name)  # 404 for a server the user does not have
+        result = await self.audited(
             user,
             "restart-server",
-            work,
+            lambda: restart.restart_server(self, user, server_name),
             lambda r: {"container_id": r["container_id"], "how": r["status"]},
             **({"server": server_name} if server_name else {}),
         )

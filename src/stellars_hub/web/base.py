@@ -10,7 +10,6 @@ from jupyterhub.handlers.base import BaseHandler
 from traitlets.config import Configurable
 
 from .. import naming
-from ..hubsettings import StellarsHub
 from ..lab.mixin import configured_volume_specs
 from ..platform import Platform
 from ..runtime import ContainerRuntime
@@ -56,10 +55,8 @@ class StellarsMixin:
         return self.platform.locks
 
     def audit(self, target: str, action: str, outcome: str, **detail) -> dict:
-        site = self.configured(StellarsHub)
-        audit.configure(str(self.platform.audit_path), site.audit_log_max_mb * 1024 * 1024, site.audit_log_keep)
         actor = self.current_user.name if self.current_user else "(anonymous)"
-        return audit.record(actor, target, action, outcome, **detail)
+        return audit.record_for(self.platform, actor, target, action, outcome, **detail)
 
     # The one place where domain errors become HTTP errors, for every handler method of the
     # platform (tornado's public hooks for an exception a handler lets through).

@@ -246,6 +246,11 @@ class KubernetesRuntime(ContainerRuntime):
                         used[ref["name"]] = vol["usedBytes"]
         return used
 
+    async def volume_names(self, prefix: str) -> list[str]:
+        pvcs = await self._call(lambda v1: v1.list_namespaced_persistent_volume_claim(self.namespace))
+        names = ((p.metadata.annotations or {}).get(VOLUME_ANNOTATION) for p in pvcs.items)
+        return sorted(n for n in names if n and n.startswith(prefix))
+
     async def remove_volume(self, name: str) -> None:
         claim = claim_name(name)
         await self._call(lambda v1: v1.delete_namespaced_persistent_volume_claim(claim, self.namespace))
