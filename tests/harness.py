@@ -119,7 +119,7 @@ class Hub:
         return self.data_dir / "hub.log"
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     # -- process ----------------------------------------------------------------------------
     def start(self, timeout: float = 60) -> "Hub":

@@ -106,6 +106,8 @@ class InProcessHub(Hub):
         # NativeAuthenticator adds its templates to the first hub's template loader only (a
         # process-wide flag): each hub of this process needs them in its own
         LocalBase._template_dir_registered = False
+        JupyterHub.clear_instance()  # a JupyterHub left by an earlier test (its singleton is process-wide)
+        Platform.clear_instance()
         app = InProcessJupyterHub.instance()
         app.log_file = str(self.log_path)
         self._app = app
