@@ -15,6 +15,7 @@ from .hubsettings import StellarsHub
 from .lab.config import Gpu, Labs, NamedServers
 from .notifications.feature import FEATURE as NOTIFICATIONS
 from .policies.feature import FEATURE as POLICIES
+from .reconcile.feature import FEATURE as RECONCILE
 from .selfservice.feature import FEATURE as SELFSERVICE
 from .session.feature import FEATURE as SESSION
 from .usage.feature import FEATURE as USAGE
@@ -33,6 +34,7 @@ FEATURES = (
     BATCH,
     BACKUPS,
     ACCESS,
+    RECONCILE,  # last: its post-stop removal comes after every other feature's step
 )
 
 

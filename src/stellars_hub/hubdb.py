@@ -97,7 +97,7 @@ class HubDatabaseFault(web.HTTPError, OperationalError):  # type: ignore[misc]
     SQLAlchemy's OperationalError (rolled back like any) and the HTTP answer (503 or 507)."""
 
     def __init__(self, fault: str, wrapped: OperationalError):
-        OperationalError.__init__(self, wrapped.statement, wrapped.params, wrapped.orig)
+        OperationalError.__init__(self, wrapped.statement, wrapped.params, wrapped.orig)  # type: ignore[arg-type]
         status, message = resourcefaults.answer(fault)
         web.HTTPError.__init__(self, status, message)
         self.fault = fault

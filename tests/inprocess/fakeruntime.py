@@ -30,10 +30,12 @@ from stellars_hub.lab.mixin import LabSpawnerMixin
 from stellars_hub.lab.spec import LabSpec
 from stellars_hub.platform import Platform
 from stellars_hub.runtime.base import (
+    HUB_LABEL,
     ContainerRuntime,
     ContainerStats,
     EngineUnavailable,
     GpuProbe,
+    LabObject,
     NotFound,
     RuntimeConflict,
     ToolResult,
@@ -109,6 +111,18 @@ class FakeRuntime(ContainerRuntime):
     # -- the interface --------------------------------------------------------------------------
     async def ping(self) -> None:
         self._count("ping")
+
+    async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
+        self._count("remove_leftovers")
+        return [lab] if self.containers.pop(lab, None) is not None else []
+
+    async def hub_labs(self, hub_id: str) -> list[LabObject]:
+        self._count("hub_labs")
+        return [
+            LabObject(name, doc["State"]["Running"])
+            for name, doc in self.containers.items()
+            if doc["Config"]["Labels"].get(HUB_LABEL) == hub_id
+        ]
 
     async def cpu_count(self) -> int | None:
         if "cpu_count" not in self.calls:  # read once, as the real runtimes do
@@ -243,7 +257,7 @@ class FakeLabSpawner(LabSpawnerMixin, Spawner):
             self.container_name,
             image=self.image,
             env=self.get_env(),
-            labels=spec.labels,
+            labels={**spec.labels, HUB_LABEL: Platform.current().hub_id},
             binds={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
             host_config={"privileged": spec.privileged, "memory": spec.memory_bytes, "cpus": spec.cpus},
         )

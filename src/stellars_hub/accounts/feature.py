@@ -1,11 +1,24 @@
-"""What the accounts feature adds to the hub: navigation to the account pages, its API, and the
-user API's rename that carries login records and volumes along (see lifecycle.py)."""
+"""What the accounts feature adds to the hub: navigation to the account pages, its API, the
+user API's rename that carries login records and volumes along (see lifecycle.py), and renames
+and deletes a dead hub left half done, completed at the next start (intents.py)."""
 
 from __future__ import annotations
 
 from ..feature import Feature
-from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler, PlatformUserAPIHandler
+from . import intents
+from .api import (
+    CredentialsAPIHandler,
+    DeleteUserAPIHandler,
+    KeptVolumesAPIHandler,
+    PlatformUserAPIHandler,
+    remove_volume_set,
+)
 from .config import Accounts
+
+
+async def _complete_interrupted(platform, app) -> None:
+    await intents.complete_interrupted(platform, app, remove_volume_set)
+
 
 FEATURE = Feature(
     name="accounts",
@@ -22,4 +35,5 @@ FEATURE = Feature(
         (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
     ),
     priority_handlers=((r"/api/users/([^/]+)", PlatformUserAPIHandler),),
+    on_start=_complete_interrupted,
 )

@@ -5,6 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+# on every lab (container or pod) and lab network a hub makes: the hub's id (its data directory's
+# ``hub-id``), so a hub's start-up sweep removes only what it made, never another hub's labs
+HUB_LABEL = "stellars.hub"
+
 
 class EngineError(Exception):
     """Base of the engine errors the web layer maps to HTTP statuses."""
@@ -20,6 +24,12 @@ class NotFound(EngineError):
 
 class RuntimeConflict(EngineError):
     """The engine refused because of the object's state, e.g. a volume in use (409)."""
+
+
+@dataclass(frozen=True)
+class LabObject:
+    name: str  # the container (pod)
+    running: bool  # running or about to (a pod still pending)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,23 @@ class ContainerRuntime(ABC):
         """CPUs a lab can be given at most (None: no such bound, e.g. a cluster's scheduler
         decides), read once."""
         return None
+
+    # -- reconcile: what a stopped lab leaves behind, what the hub does not know -------------
+    @abstractmethod
+    async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
+        """After a lab stopped, however it stopped: its container (pod) ``lab`` in whatever state,
+        and its network ``network`` once no lab is on it; the names of what was removed. The
+        platform's post-stop step calls it for every stop: JupyterHub does not call the
+        spawner's stop for a lab that already died."""
+
+    @abstractmethod
+    async def hub_labs(self, hub_id: str) -> list[LabObject]:
+        """Every lab this hub made (``HUB_LABEL`` = ``hub_id``), running or not."""
+
+    async def remove_unused_networks(self, hub_id: str, keep: set[str]) -> list[str]:
+        """This hub's lab networks that no lab is on, except ``keep``, removed; their names.
+        Runtimes without networks of their own: none."""
+        return []
 
     @abstractmethod
     async def inspect_container(self, name: str) -> dict | None:

@@ -72,4 +72,5 @@ FEATURE = Feature(
     # queued on the store file's own thread, never run on the loop
     on_user_renamed=lambda platform, old, new: store_for(platform.data_dir).rename_user(old, new),
     on_user_deleted=lambda platform, name: store_for(platform.data_dir).delete_user(name),
+    record_users=lambda platform: store_for(platform.data_dir).user_names(),
 )

@@ -21,11 +21,14 @@ import docker
 from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
+from ...lab.spec import SPEC_LABEL
 from ...runtime.base import (
+    HUB_LABEL,
     ContainerRuntime,
     ContainerStats,
     EngineUnavailable,
     GpuProbe,
+    LabObject,
     NotFound,
     RuntimeConflict,
     ToolResult,
@@ -103,6 +106,30 @@ class DockerRuntime(ContainerRuntime):
             except Exception as exc:  # a start will report an engine that is down
                 log.warning("Could not read the engine's CPU count: %s", exc)
         return self._cpus
+
+    # -- reconcile ------------------------------------------------------------------------
+    async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
+        self.lab_host.host_ports.pop(lab, None)  # its loopback port (host networking) is free again
+        return await self._run(_remove_leftovers, lab, network)
+
+    async def hub_labs(self, hub_id: str) -> list[LabObject]:
+        def listed(c):
+            found = c.containers(all=True, filters={"label": f"{HUB_LABEL}={hub_id}"})
+            return [
+                LabObject(ctr["Names"][0].lstrip("/"), ctr.get("State") in ("running", "restarting")) for ctr in found
+            ]
+
+        return await self._run(listed)
+
+    async def remove_unused_networks(self, hub_id: str, keep: set[str]) -> list[str]:
+        def sweep(c):
+            removed = []
+            for net in c.networks(filters={"label": f"{HUB_LABEL}={hub_id}"}):
+                if net["Name"] not in keep and _remove_network_unless_used(c, net["Name"]):
+                    removed.append(net["Name"])
+            return removed
+
+        return await self._run(sweep)
 
     async def inspect_container(self, name: str) -> dict | None:
         try:
@@ -205,6 +232,48 @@ class DockerRuntime(ContainerRuntime):
 
         results = await asyncio.gather(*(one(n) for n in names))
         return dict(zip(names, results, strict=True))
+
+
+def _remove_leftovers(c: docker.APIClient, lab: str, network: str) -> list[str]:
+    removed = []
+    try:
+        # v: the container's anonymous volumes, as DockerSpawner's own removal (named ones stay)
+        c.remove_container(lab, force=True, v=True)
+        removed.append(lab)
+    except docker_errors.NotFound:
+        pass  # the spawner's stop removed it (the usual case)
+    except docker_errors.APIError as exc:
+        if "already in progress" not in str(exc.explanation or exc):
+            raise
+    if network and _remove_network_unless_used(c, network):
+        removed.append(network)
+    return removed
+
+
+def _remove_network_unless_used(c: docker.APIClient, network: str) -> bool:
+    """Remove a lab network that no lab is on (a user's named servers share one); the hub's own
+    container, when it is on it, is taken off first. False: gone already, or still used."""
+    try:
+        attached = list((c.inspect_network(network).get("Containers") or {}).keys())
+        if any(_is_lab(c, cid) for cid in attached):
+            return False
+        for cid in attached:
+            c.disconnect_container_from_network(cid, network, force=True)
+        c.remove_network(network)
+        return True
+    except docker_errors.NotFound:
+        return False
+    except docker_errors.APIError as exc:  # a lab joined it meanwhile: it stays, for that lab
+        log.info("Lab network %s kept: %s", network, _explain(exc))
+        return False
+
+
+def _is_lab(c: docker.APIClient, container: str) -> bool:
+    try:
+        labels = c.inspect_container(container).get("Config", {}).get("Labels") or {}
+    except docker_errors.NotFound:
+        return False
+    return SPEC_LABEL in labels or HUB_LABEL in labels
 
 
 def _disk_usage(c: docker.APIClient, tries: int = 5) -> dict:

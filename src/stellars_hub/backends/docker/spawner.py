@@ -23,6 +23,7 @@ from ...lab.mixin import LabSpawnerMixin
 from ...lab.spec import LabSpec
 from ...labwait import wait_until_answering
 from ...platform import Platform
+from ...runtime.base import HUB_LABEL
 from . import hostconfig
 from .labhost import LabHost
 
@@ -160,7 +161,8 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
             self.extra_host_config = {**host, **extra}
             if "nano_cpus" in extra:
                 self.cpu_limit = None  # DockerSpawner would add a CPU period the engine refuses beside NanoCpus
-            self.extra_create_kwargs = {**create, "labels": {**create.get("labels", {}), **lab.labels}}
+            labels = {**create.get("labels", {}), **lab.labels, HUB_LABEL: Platform.current().hub_id}
+            self.extra_create_kwargs = {**create, "labels": labels}
             return await super().create_object()
         finally:
             self.volumes, self.extra_host_config = configured_volumes, configured_host
@@ -213,7 +215,7 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
                 name,
                 driver="bridge",
                 check_duplicate=True,
-                labels={"stellars.lab-network": self.user.name},
+                labels={"stellars.lab-network": self.user.name, HUB_LABEL: Platform.current().hub_id},
             )
         if self.hub_container:
             try:
@@ -222,13 +224,10 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
                 if "already exists" not in str(exc):
                     raise
 
-    async def remove_lab_network(self) -> None:
-        try:
-            if self.hub_container:
-                await self.docker("disconnect_container_from_network", self.hub_container, self.network_name)
-            await self.docker("remove_network", self.network_name)
-        except APIError as exc:  # gone already, or still used: kept, reused at the next start
-            self.log.debug("Lab network %s not removed: %s", self.network_name, exc)
+    @property
+    def lab_network(self) -> str:
+        """The lab's own network (the platform's post-stop step removes it once no lab is on it)."""
+        return self.network_name if self.owns_network else ""
 
     # -- start and stop -----------------------------------------------------------------------
     waiting_for_turn = False
@@ -261,14 +260,6 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
                 yield {"progress": 10 if self.waiting_for_turn else 50, "message": message}
                 said = message
             await asyncio.sleep(0.5)
-
-    async def stop(self, now=False):
-        try:
-            await super().stop(now=now)
-            if self.owns_network:
-                await self.remove_lab_network()
-        finally:
-            self.lab_host.host_ports.pop(self.lab_name, None)
 
     async def _wait_for_lab(self, ip, port) -> None:
         """Return once the lab answers, so JupyterHub's own wait (whose backoff looks up to
