@@ -19,7 +19,8 @@ def _layer(item) -> int:
         return 3  # last: the test cluster is up only while these run
     if f"{os.sep}e2e{os.sep}" in path:
         return 2
-    return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
+    engine = ("integration", "security", "faults")
+    return 1 if any(f"{os.sep}{folder}{os.sep}" in path for folder in engine) else 0
 
 
 def pytest_collection_modifyitems(items):

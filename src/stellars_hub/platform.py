@@ -162,18 +162,23 @@ class Platform(SingletonConfigurable):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def user_renamed(self, old: str, new: str) -> None:
-        await self._each("on_user_renamed", old, new)
+    async def user_renamed(self, old: str, new: str) -> list[str]:
+        """Every feature's records follow the rename; the features whose step failed."""
+        return await self._each("on_user_renamed", old, new)
 
-    async def user_deleted(self, name: str) -> None:
-        await self._each("on_user_deleted", name)
+    async def user_deleted(self, name: str) -> list[str]:
+        """Every feature drops the user's records; the features whose step failed."""
+        return await self._each("on_user_deleted", name)
 
-    async def _each(self, hook: str, *args) -> None:
+    async def _each(self, hook: str, *args) -> list[str]:
+        failed = []
         for feature in self.features:
             try:
                 await self.run_hook(feature, hook, *args)
             except Exception:  # one feature's failure must not hide the others' records
                 log.exception("%s of feature %s failed for %s", hook, feature.name, args)
+                failed.append(feature.name)
+        return failed
 
     async def run_hook(self, feature, hook: str, *args) -> None:
         """One feature's hook (``on_user_deleted``, ...), if it has one."""

@@ -237,7 +237,7 @@ class PlatformUserAPIHandler(StellarsMixin, UserAPIHandler):
         self.authenticator.validate_username(new)  # the reason as a 400 before anything moves
         # the hub's commit, then every feature's records: a hub killed between them completes
         # the rename at its next start (intents.py)
-        async with intents.intent(self.platform, intents.RENAME, old=user_name, new=new):
+        async with intents.intent(self.platform, intents.RENAME, old=user_name, new=new) as intent:
             lifecycle.move_records(self.db, user_name, new)
             try:
                 await super().patch(user_name)
@@ -245,7 +245,7 @@ class PlatformUserAPIHandler(StellarsMixin, UserAPIHandler):
                 self.db.rollback()
                 raise
             self.authenticator.user_renamed(user_name, new)
-            await Platform.current().user_renamed(user_name, new)
+            intent.left_undone(await Platform.current().user_renamed(user_name, new))
         self.audit(new, "rename-user", "ok", old_name=user_name)
 
     async def delete(self, user_name):

@@ -77,19 +77,34 @@ def store_for(data_dir, stores: Stores | None = None) -> IntentStore:
     return (stores or process_stores()).open(IntentStore, Path(data_dir) / FILE_NAME)
 
 
+class Intent:
+    def __init__(self) -> None:
+        self.unfinished: list[str] = []
+
+    def left_undone(self, steps: list[str]) -> None:
+        """Steps that failed (features whose records did not follow): the intent stays written
+        down, and the next start does it again."""
+        self.unfinished += steps
+
+
 @asynccontextmanager
-async def intent(platform, kind: str, **args) -> AsyncIterator[None]:
+async def intent(platform, kind: str, **args) -> AsyncIterator[Intent]:
     """Written down before the block (a store that cannot be written refuses the operation
-    before anything happened), crossed out after it, whether it succeeded or was refused."""
+    before anything happened), crossed out after it, whether it succeeded or was refused,
+    unless a step was ``left_undone``."""
     store = store_for(platform.data_dir)
     intent_id = await store.add(kind, args)
+    handle = Intent()
     try:
-        yield
+        yield handle
     finally:
-        try:
-            await store.remove(intent_id)
-        except Exception as exc:  # completed again at the next start: every step is idempotent
-            log.error("%s of %s done, but its intent could not be crossed out: %s", kind, args, exc)
+        if handle.unfinished:
+            log.warning("%s of %s: %s left undone, done again at the next start", kind, args, handle.unfinished)
+        else:
+            try:
+                await store.remove(intent_id)
+            except Exception as exc:  # completed again at the next start: every step is idempotent
+                log.error("%s of %s done, but its intent could not be crossed out: %s", kind, args, exc)
 
 
 async def complete_interrupted(platform, app, remove_volume_set) -> list[str]:
@@ -119,7 +134,9 @@ async def _rename(platform, app, old: str, new: str) -> str:
     db = app.db
     has_old, has_new = orm.User.find(db, old) is not None, orm.User.find(db, new) is not None
     if has_new and not has_old:
-        await platform.user_renamed(old, new)
+        failed = await platform.user_renamed(old, new)
+        if failed:
+            raise RuntimeError(f"the records of {', '.join(failed)} did not follow")
         return "completed after a restart"
     if has_old and not has_new:
         return "not begun (the hub had not renamed the user)"
@@ -139,7 +156,9 @@ async def _delete(
     if row is not None:
         await stop_and_delete(app, app.users[row])
     else:
-        await platform.user_deleted(name)  # the features' part again; each step is idempotent
+        failed = await platform.user_deleted(name)  # the features' part again; each step is idempotent
+        if failed:
+            raise RuntimeError(f"the records of {', '.join(failed)} were not dropped")
     if remove_volumes and volumes:
         results = await remove_volume_set(platform.runtime, app.db, volumes, base)
         left = [r["name"] for r in results if r["status"] not in ("removed", "not_found")]
