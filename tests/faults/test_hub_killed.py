@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
+import docker
 from faultkit import (
     assert_hub_matches_engine,
     hub_died_under,
@@ -18,12 +18,14 @@ from faultkit import (
     killed_when,
     server_running,
     volume_exists,
+    wait_for,
     write_volume_file,
 )
-from harness import PASSWORD, engine, read_volume_file, unique_name
+from harness import LAB_IMAGE, PASSWORD, RUN_PREFIX, engine, read_volume_file, unique_name
 from survival import survives
 
 from stellars_hub import naming
+from stellars_hub.runtime.base import HUB_LABEL
 
 API = r"/v[0-9.]+"  # the engine API's version prefix
 
@@ -68,6 +70,16 @@ def test_killed_during_reset_keeps_what_was_not_chosen(hub):
     vols = _volumes(name)
     for key in ("home", "workspace", "cache"):
         write_volume_file(vols[key], "kept.txt", f"{key} file")
+    # what an earlier crash could have left too: a lab and a lab network of this hub that no
+    # server owns, and records of a user the hub does not have (its delete's hooks never ran)
+    stray = engine().containers.create(LAB_IMAGE, ["sleep", "600"], name=f"jupyterlab-{RUN_PREFIX}strayc",
+                                       labels={HUB_LABEL: hub.hub_id}, network_mode="none")
+    network = engine().networks.create(f"{RUN_PREFIX}straynet", driver="bridge",
+                                       labels={HUB_LABEL: hub.hub_id, "stellars.lab-network": "gone"})
+    assert hub.api(session, "PUT", f"users/{name}/environment", json={"environment": {"V": "1"}}).status_code == 200
+    ghost = f"{RUN_PREFIX}ghost"
+    with sqlite3.connect(hub.data_dir / "environment.sqlite") as db:
+        db.execute("INSERT INTO user_environment (username, env) VALUES (?, '{}')", (ghost,))
 
     # cache goes first, then the hub dies while the engine is asked to remove home
     outcome = killed_during(
@@ -79,7 +91,17 @@ def test_killed_during_reset_keeps_what_was_not_chosen(hub):
     assert not volume_exists(vols["cache"]) and volume_exists(vols["home"])
     assert read_volume_file(vols["workspace"], "kept.txt") == "workspace file"
 
-    assert_hub_matches_engine(hub)
+    try:
+        assert_hub_matches_engine(hub)  # the stray lab and network went at the start
+    finally:
+        for leftover in (stray, network):
+            try:
+                leftover.remove(force=True) if leftover is stray else leftover.remove()
+            except docker.errors.NotFound:
+                pass
+    wait_for(lambda: (ghost,) not in hub.store_rows("environment.sqlite", "SELECT username FROM user_environment"),
+             "the records of a user the hub does not have dropped")
+    assert hub.api(session, "GET", f"users/{name}/environment").json()["environment"] == {"V": "1"}
     listed = hub.api(session, "GET", f"users/{name}/manage-volumes").json()
     assert {v["key"]: v["exists"] for v in listed["volumes"]} == {"home": True, "workspace": True, "cache": False}
     again = hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["home"]})
@@ -122,6 +144,7 @@ def test_killed_during_rename_completes_it_at_the_next_start(hub):
         locker.close()
     assert hub_died_under(outcome)
     hub.restart()
+    wait_for(lambda: not hub.store_rows("intents.sqlite", "SELECT * FROM intents"), "the rename completed")
 
     assert hub.login_status(name) == 200  # the old name is gone
     renamed = hub.login(new, PASSWORD)
@@ -135,7 +158,6 @@ def test_killed_during_rename_completes_it_at_the_next_start(hub):
     assert workspace["name"] == _volumes(name)["workspace"] and workspace["exists"]
     assert read_volume_file(workspace["name"], "kept.txt") == "renamed with me"
     assert_hub_matches_engine(hub)
-    assert not hub.store_rows("intents.sqlite", "SELECT * FROM intents")
 
 
 @survives("kill-during-delete")
@@ -150,20 +172,28 @@ def test_killed_during_delete_with_volumes_completes_it_at_the_next_start(hub):
         write_volume_file(vols[key], "kept.txt", key)
     write_volume_file(_volumes(bystander)["workspace"], "kept.txt", "not theirs")
 
-    # the hub has deleted the user and removed home; it dies asking for the workspace
-    outcome = killed_during(
-        hub, rf"DELETE {API}/volumes/{vols['workspace']}",
-        lambda: hub.api(admin, "DELETE", f"admin/users/{name}", json={"remove_volumes": True}),
-        forward=False,
-    )
+    # the policies' store held locked: the delete stops in the features' steps, after the login
+    # record went and before the hub deleted the user and the volumes; the hub dies there
+    locker = sqlite3.connect(hub.data_dir / "environment.sqlite", isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        login_gone = lambda: not hub.store_rows(  # noqa: E731
+            "jupyterhub.sqlite", "SELECT 1 FROM users_info WHERE username = ?", name)
+        outcome = killed_when(
+            hub, login_gone, lambda: hub.api(admin, "DELETE", f"admin/users/{name}", json={"remove_volumes": True}),
+            restart=False,
+        )
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
     assert hub_died_under(outcome)
+    assert hub.store_rows("jupyterhub.sqlite", "SELECT 1 FROM users WHERE name = ?", name)  # half done
+    hub.restart()
+    wait_for(lambda: not hub.store_rows("intents.sqlite", "SELECT * FROM intents"), "the delete completed")
 
     admin = hub.admin_session()
-    deadline = time.monotonic() + 60  # completed by the start-up step
-    while any(volume_exists(v) for v in vols.values()):
-        assert time.monotonic() < deadline, {v: volume_exists(v) for v in vols.values()}
-        time.sleep(0.5)
     assert hub.api(admin, "GET", f"users/{name}").status_code == 404
+    assert not any(volume_exists(v) for v in vols.values())
     assert hub.login_status(name) == 200
     kept = hub.api(admin, "GET", "admin/kept-volumes").json()["kept"]
     assert not [k for k in kept if k["deleted_name"] == name]
@@ -171,7 +201,6 @@ def test_killed_during_delete_with_volumes_completes_it_at_the_next_start(hub):
     assert (name,) not in hub.store_rows("access.sqlite", "SELECT username FROM consents")
     assert read_volume_file(_volumes(bystander)["workspace"], "kept.txt") == "not theirs"
     assert_hub_matches_engine(hub)
-    assert not hub.store_rows("intents.sqlite", "SELECT * FROM intents")
 
 
 @survives("kill-during-batch")
