@@ -23,6 +23,7 @@ from traitlets.config import SingletonConfigurable
 from . import settings as settings_mod
 from .hubsettings import StellarsHub
 from .runtime import ContainerRuntime
+from .storage import Stores
 from .web.locks import UserLocks
 
 log = logging.getLogger("JupyterHub.stellars")
@@ -61,6 +62,7 @@ class Platform(SingletonConfigurable):
         super().__init__(**kwargs)
         self.settings = settings_mod.load(self.config_classes, config=self.config)  # settings(Labs).image
         self.runtime = self.runtime_class.for_settings(self.settings)
+        self.stores = Stores()  # the features' SQLite stores: one object per file
         self._shared: dict = {}
         self._started = False
         self._background: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
@@ -134,6 +136,7 @@ class Platform(SingletonConfigurable):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.stores.close()
 
     async def user_renamed(self, old: str, new: str) -> None:
         await self._each("on_user_renamed", old, new)

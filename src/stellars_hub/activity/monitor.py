@@ -27,7 +27,7 @@ from sqlalchemy import event, select
 from .. import naming
 from ..lab.config import NamedServers
 from ..runtime import ContainerRuntime
-from ..session import seconds_until_stop
+from ..session import extension_store, seconds_until_stop
 from ..session.config import IdleCuller
 from .cache import SingleFlight
 from .config import ActivityMonitor
@@ -141,11 +141,13 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         runtime: ContainerRuntime | None = None,
         store: SampleStore | None = None,
+        extensions=None,
     ):
         self.settings = settings  # the hub's settings: settings(ActivityMonitor) and the like
         self.config = settings(ActivityMonitor)
         self.clock = clock  # epoch seconds; tests pass a controllable one
-        self.store = store or store_for(data_dir)
+        self.store = store or SampleStore(Path(data_dir) / SampleStore.FILE_NAME)
+        self.extensions = extensions or extension_store(data_dir=data_dir)  # the session feature's
         self._runtime = runtime
         self._db = None  # the hub's ORM session, attached when the hub is up
         self._hub_writes = 0  # commits and rollbacks on the hub's database engine
@@ -386,7 +388,7 @@ class Monitor:
             if lab.running:
                 st = stats.get(lab_container(lab.username, lab.server))
                 remaining = await seconds_until_stop(
-                    self.settings, lab.username, lab.last_activity, lab.started, now_dt, lab.server
+                    self.settings, self.extensions, lab.username, lab.last_activity, lab.started, now_dt, lab.server
                 )
                 row_key: tuple = (lab, scores.get(lab.key), st, remaining, self.recently_active(lab, now_dt))
             else:
@@ -452,5 +454,12 @@ class Monitor:
 def monitor_for(platform) -> Monitor:
     """The hub's one monitor."""
     return platform.shared(
-        "activity-monitor", lambda: Monitor(platform.settings, platform.data_dir, runtime=platform.runtime)
+        "activity-monitor",
+        lambda: Monitor(
+            platform.settings,
+            platform.data_dir,
+            runtime=platform.runtime,
+            store=store_for(platform),
+            extensions=extension_store(platform),
+        ),
     )

@@ -14,7 +14,6 @@ from typing import cast
 from jupyterhub import orm
 
 from .. import naming
-from ..hubsettings import StellarsHub
 from ..lab.config import NamedServers
 from ..platform import Platform
 from ..web.errors import Busy
@@ -28,14 +27,16 @@ log = logging.getLogger("JupyterHub.backups")
 
 def scheduler_for(platform: Platform) -> BackupScheduler:
     """The hub's one scheduler, held by its platform."""
-    return platform.shared("backup-scheduler", lambda: BackupScheduler(platform.settings, platform.runtime))
+    return platform.shared(
+        "backup-scheduler", lambda: BackupScheduler(platform.settings, store_for(platform), platform.runtime)
+    )
 
 
 class BackupScheduler:
-    def __init__(self, settings, runtime=None):
+    def __init__(self, settings, store, runtime=None):
         self.backups = settings(Backups)
         self.shared_home = settings(NamedServers).shared_home
-        self.store = store_for(settings(StellarsHub).data_dir)  # one per file and process
+        self.store = store
         # the hub's one runtime: its backup containers run in a lane of their own, so restarts
         # never wait for a backup
         self.runtime = runtime if runtime is not None else Platform.current().runtime

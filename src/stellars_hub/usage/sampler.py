@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 from jupyterhub import orm
 
@@ -21,7 +20,7 @@ from .. import naming
 from ..activity.config import ActivityMonitor
 from ..runtime import ContainerRuntime
 from .config import Usage
-from .store import ServerSample, store_for
+from .store import ServerSample, UsageStore, store_for
 
 log = logging.getLogger("JupyterHub.usage")
 
@@ -32,7 +31,7 @@ GAP_FACTOR = 2.0  # a pass more than this many intervals after the previous one 
 def recorder_for(platform) -> UsageRecorder:
     """The hub's one recorder, held by its platform."""
     return platform.shared(
-        "usage-recorder", lambda: UsageRecorder(platform.settings, platform.data_dir, platform.runtime)
+        "usage-recorder", lambda: UsageRecorder(platform.settings, store_for(platform), platform.runtime)
     )
 
 
@@ -41,10 +40,10 @@ def container_for(username: str, server: str) -> str:
 
 
 class UsageRecorder:
-    def __init__(self, settings, data_dir: str | Path, runtime: ContainerRuntime | None = None):
+    def __init__(self, settings, store: UsageStore, runtime: ContainerRuntime | None = None):
         self.config = settings(Usage)
         self.inactive_after_seconds = settings(ActivityMonitor).inactive_after * 60  # "active" as the monitor says
-        self.store = store_for(data_dir)  # one per file and process
+        self.store = store
         self._runtime = runtime
         self._db = None
         self._last_pass: float | None = None
