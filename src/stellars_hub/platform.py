@@ -20,6 +20,7 @@ from typing import Any
 from traitlets import Instance, List, Type
 from traitlets.config import SingletonConfigurable
 
+from . import naming
 from . import settings as settings_mod
 from .hubsettings import StellarsHub
 from .runtime import ContainerRuntime
@@ -63,6 +64,7 @@ class Platform(SingletonConfigurable):
         self.settings = settings_mod.load(self.config_classes, config=self.config)  # settings(Labs).image
         self.runtime = self.runtime_class.for_settings(self.settings)
         self.stores = Stores()  # the features' SQLite stores: one object per file
+        self.volume_names = naming.VolumeNames()  # the accounts feature gives it the hub's records
         self._shared: dict = {}
         self._started = False
         self._background: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones

@@ -108,7 +108,7 @@ class Policies:
             pids=eff.pids,
             gpus=eff.gpus,
             policy_mounts=eff.mounts,
-            volumes=spawner.lab_volumes(),
+            volumes=spawner.lab_volumes(self.platform.volume_names),
             engine_socket=eff.docker_sock,
             privileged=eff.privileged,
             env=eff.env,
