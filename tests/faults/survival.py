@@ -1,7 +1,7 @@
 """What survives what: one row per fault scenario of tests/faults, each proved by the test marked
-``@survives(key)``. README.md's table is generated from these rows
-(``python tests/faults/survival.py README.md``); test_survival_table.py fails when the README is
-stale, when a row has no test or a test no row."""
+``@survives(key)``. README.md's table (its ``survival-table`` block) is generated from these rows
+(``python tests/readme.py``); test_survival_table.py fails when the README is stale, when a row
+has no test or a test no row."""
 
 from __future__ import annotations
 
@@ -70,9 +70,6 @@ SCENARIOS: dict[str, Scenario] = {
     ),
 }
 
-MARKERS = ("<!-- survival-table:start -->", "<!-- survival-table:end -->")
-
-
 def survives(key: str):
     """Mark the test that proves a row (the key must be one of SCENARIOS)."""
     if key not in SCENARIOS:
@@ -90,21 +87,3 @@ def markdown_table() -> str:
     for key, s in SCENARIOS.items():
         lines.append(f"| {s.fault} | {s.survives} | {s.recovery} | `{key}` |")
     return "\n".join(lines)
-
-
-def update_readme(path: str) -> None:
-    start, end = MARKERS
-    text = open(path, encoding="utf-8").read()
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"{head}{start}\n{markdown_table()}\n{end}{tail}")
-
-
-if __name__ == "__main__":  # python tests/faults/survival.py [README.md]
-    import sys
-
-    if len(sys.argv) > 1:
-        update_readme(sys.argv[1])
-    else:
-        print(markdown_table())

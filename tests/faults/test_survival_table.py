@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from harness import REPO
-from survival import MARKERS, SCENARIOS, markdown_table
+from readme import block
+from survival import SCENARIOS, markdown_table
 
 HERE = Path(__file__).parent
 
@@ -31,6 +31,4 @@ def test_every_scenario_has_one_test_and_every_test_a_scenario():
 
 
 def test_readme_survival_table_is_current():
-    readme = (REPO / "README.md").read_text()
-    current = readme.split(MARKERS[0] + "\n", 1)[1].split("\n" + MARKERS[1], 1)[0]
-    assert current == markdown_table(), "README's what-survives-what table is stale: run `python tests/faults/survival.py README.md`"
+    assert block("survival-table") == markdown_table(), "README's what-survives-what table is stale: run `python tests/readme.py`"

@@ -38,5 +38,5 @@ FEATURE = Feature(
     background=(sweep,),
     on_user_renamed=user_renamed,
     on_user_deleted=user_deleted,
-    record_users=lambda platform: store_for(platform.data_dir).user_names(),
+    record_users=lambda platform: store_for(platform).user_names(),
 )

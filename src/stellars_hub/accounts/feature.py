@@ -5,7 +5,7 @@ and deletes a dead hub left half done, completed at the next start (intents.py).
 from __future__ import annotations
 
 from ..feature import Feature
-from . import intents
+from . import intents, volumemap
 from .api import (
     CredentialsAPIHandler,
     DeleteUserAPIHandler,
@@ -16,7 +16,9 @@ from .api import (
 from .config import Accounts
 
 
-async def _complete_interrupted(platform, app) -> None:
+async def _on_start(platform, app) -> None:
+    # the hub's volume names follow the records of renamed and deleted users (volumemap.py)
+    platform.volume_names.lookup = lambda name: volumemap.base_for(app.db, name)
     await intents.complete_interrupted(platform, app, remove_volume_set)
 
 
@@ -35,5 +37,5 @@ FEATURE = Feature(
         (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
     ),
     priority_handlers=((r"/api/users/([^/]+)", PlatformUserAPIHandler),),
-    on_start=_complete_interrupted,
+    on_start=_on_start,
 )

@@ -26,13 +26,12 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import cast
 
 from jupyterhub import orm
 from jupyterhub.utils import maybe_future
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 from ..web import audit
 
 FILE_NAME = "intents.sqlite"
@@ -73,8 +72,9 @@ class IntentStore(Store):
         return self.file.read(_pending, default=[])
 
 
-def store_for(data_dir, stores: Stores | None = None) -> IntentStore:
-    return (stores or process_stores()).open(IntentStore, Path(data_dir) / FILE_NAME)
+def store_for(platform) -> IntentStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(IntentStore, platform.data_dir)
 
 
 class Intent:
@@ -92,7 +92,7 @@ async def intent(platform, kind: str, **args) -> AsyncIterator[Intent]:
     """Written down before the block (a store that cannot be written refuses the operation
     before anything happened), crossed out after it, whether it succeeded or was refused,
     unless a step was ``left_undone``."""
-    store = store_for(platform.data_dir)
+    store = store_for(platform)
     intent_id = await store.add(kind, args)
     handle = Intent()
     try:
@@ -110,7 +110,7 @@ async def intent(platform, kind: str, **args) -> AsyncIterator[Intent]:
 async def complete_interrupted(platform, app, remove_volume_set) -> list[str]:
     """At hub start: finish every rename and delete a dead hub left written down; what was done.
     ``remove_volume_set``: the delete-with-volumes route's own removal (api.remove_volume_set)."""
-    store = store_for(platform.data_dir)
+    store = store_for(platform)
     done = []
     for intent_id, kind, args in await store.pending():
         try:
