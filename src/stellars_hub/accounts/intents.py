@@ -119,6 +119,7 @@ async def complete_interrupted(platform, app, remove_volume_set) -> list[str]:
             else:
                 outcome = await _delete(platform, app, remove_volume_set, **args)
         except Exception:  # kept: tried again at the next start
+            app.db.rollback()  # the hub's session stays usable for everyone else
             log.exception("Could not complete the interrupted %s of %s", kind, args)
             continue
         await store.remove(intent_id)
