@@ -102,6 +102,7 @@ class Hub:
     api_port: int = field(default_factory=free_port)
     extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
     extra_config: str = ""  # a site config file's text, loaded before the platform's (e.g. extra roles)
+    bin_dir: Path | None = None  # where its stellars-hub is (another release's venv); default: this one's
     proc: subprocess.Popen | None = None
     _admin_session: requests.Session | None = None
 
@@ -131,7 +132,7 @@ class Hub:
             config = self.site_config_path
             config.write_text(self.extra_config)
         cmd = [
-            str(Path(sys.executable).parent / "stellars-hub"), "run",
+            str((self.bin_dir or Path(sys.executable).parent) / "stellars-hub"), "run",
             *(["--config", str(config)] if config else []), "--",
             "--port", str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
