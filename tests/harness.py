@@ -15,6 +15,7 @@ import tarfile
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import docker
@@ -276,3 +277,23 @@ class Hub:
         token = token or self.token_for(name)
         return requests.request(method, self.base + f"user/{name}/{path}", timeout=30,
                                 headers={"Authorization": f"token {token}"}, **kwargs)
+
+    def backup_round(self, timeout: float = 300) -> dict:
+        """Start a backup round (after the one running, e.g. the start-up round) and wait for it
+        to end: the overview of ``GET /hub/api/backups`` then."""
+        admin = self.admin_session()
+        asked = int(time.time())
+        for _ in range(240):
+            r = self.api(admin, "POST", "backups/run")
+            if r.status_code == 202:
+                break
+            assert r.status_code == 409 and "already running" in r.json()["message"], r.text
+            time.sleep(0.5)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = self.api(admin, "GET", "backups").json()
+            last = data["last_round"]
+            if not data["running"] and last and datetime.fromisoformat(last["started"]).timestamp() >= asked:
+                return data
+            time.sleep(1)
+        raise AssertionError(f"the backup round did not end within {timeout} s")

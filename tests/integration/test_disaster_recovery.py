@@ -13,8 +13,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -52,26 +50,6 @@ def lab_exec(name: str, command: str) -> str:
     return out.decode()
 
 
-def run_round(hub: Hub) -> dict:
-    """Start a round (the one at start-up may still run: then wait for it first) and wait for it."""
-    admin = hub.admin_session()
-    asked = time.time()
-    for _ in range(120):
-        r = hub.api(admin, "POST", "backups/run")
-        if r.status_code == 202:
-            break
-        assert r.status_code == 409 and "already running" in r.json()["message"], r.text
-        time.sleep(0.5)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        data = hub.api(admin, "GET", "backups").json()
-        last = data["last_round"]
-        if not data["running"] and last and datetime.fromisoformat(last["started"]).timestamp() >= int(asked):
-            return data
-        time.sleep(1)
-    raise AssertionError("the backup round did not finish")
-
-
 def restore_state(archive: Path, data_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(archive),
                            "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=120)
@@ -104,7 +82,7 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     lab_exec(ann, f"printf '%s' \"{NOTES}\" > /home/lab/workspace/notes.txt")
     lab_exec(ann, f"printf '%s' \"{TEAM}\" > /mnt/shared/team.txt")
 
-    data = run_round(hub)
+    data = hub.backup_round()
     hub_rows = {row["key"]: row for row in data["hub"]}
     assert hub_rows["state"]["outcome"] == "ok", hub_rows
     assert hub_rows["shared"]["outcome"] == "ok" and hub_rows["shared"]["volume"] == SHARED, hub_rows
