@@ -20,6 +20,7 @@ import pytest
 from conftest import _keep_log as keep_log
 from harness import LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, read_volume_file, remove_test_objects, unique_name
 from stellars_hub import naming
+from test_postgres_db import postgres  # noqa: F401  (the throwaway PostgreSQL server)
 
 TARGET = Path(f"/tmp/stellars-dr-{RUN_PREFIX}")
 SHARED = f"jupyterlab-{RUN_PREFIX}dr-shared_team"  # this test's own shared volume (others keep theirs)
@@ -145,3 +146,24 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     assert lab_exec(ann, "cat /mnt/shared/team.txt") == TEAM
     env = engine().containers.get(naming.container_name(ann)).attrs["Config"]["Env"]
     assert "TEAM_COLOUR=blue" in env and "ANN_VAR=x1" in env  # the policy and her variables apply
+
+
+def test_a_postgresql_hub_s_state_leaves_the_database_to_its_own_backup(make_hub, postgres, tmp_path):
+    """With JUPYTERHUB_DB_URL on PostgreSQL the state archive holds the stores and files, not the
+    database (the operator's database backup covers it), and says so; so does restore-state."""
+    TARGET.mkdir(parents=True, exist_ok=True)
+    try:
+        hub = make_hub(JUPYTERHUB_DB_URL=postgres, **{k: v for k, v in ENV.items() if k.startswith("JUPYTERHUB_BACKUP")})
+        data = hub.backup_round()
+        [state] = [row for row in data["hub"] if row["key"] == "state"]
+        assert state["outcome"] == "ok", state
+        with tarfile.open(TARGET / state["archive"]) as tar:
+            manifest = json.load(tar.extractfile("manifest.json"))
+            names = set(tar.getnames())
+        assert manifest["hub_database"]["kind"] == "postgresql" and manifest["hub_database"]["included"] is False
+        assert "postgres@" not in json.dumps(manifest)  # never the URL
+        assert "data/jupyterhub_cookie_secret" in names and not any("jupyterhub.sqlite" in n for n in names)
+        done = restore_state(TARGET / state["archive"], tmp_path / "restored")
+        assert done.returncode == 0 and "(postgresql) is not in this archive" in done.stdout, done.stdout
+    finally:
+        shutil.rmtree(TARGET, ignore_errors=True)

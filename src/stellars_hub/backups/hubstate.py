@@ -24,9 +24,12 @@ import sqlite3
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .store import FILE_NAME as RESULTS_FILE  # the backups' own results
 
 STATE = "jupyterhub_state"  # the archive's "volume" name in the target
 FORMAT = 1
@@ -134,9 +137,11 @@ def snapshot(
             kind = "file"
         os.chmod(dest, path.stat().st_mode & 0o777 if path.exists() else 0o600)
         files[path.name] = {"kind": kind, "sha256": _sha256(dest), "size": dest.stat().st_size}
-    fingerprint = hashlib.sha256(
-        "".join(f"{name}\t{info['sha256']}\n" for name, info in sorted(files.items())).encode()
-    ).hexdigest()
+    # what counts as a change: any file but the backups' own results (every round writes them),
+    # and a new archive of any volume
+    counted = [f"{name}\t{info['sha256']}\n" for name, info in sorted(files.items()) if name != RESULTS_FILE]
+    counted += [f"volume\t{v}\t{a}\n" for v, a in sorted((volumes or {}).items())]
+    fingerprint = hashlib.sha256("".join(counted).encode()).hexdigest()
     layout = datadir.read_layout(data_dir) or {}
     manifest = {
         "format": FORMAT,
@@ -179,8 +184,8 @@ def read_manifest(archive: Path) -> dict:
             if member is None:
                 raise KeyError(MANIFEST)
             return json.loads(member.read())
-    except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
-        raise StateError(f"{archive} is not a hub state archive ({exc})") from None
+    except (OSError, EOFError, zlib.error, tarfile.TarError, KeyError, ValueError) as exc:
+        raise StateError(f"{archive} is damaged or not a hub state archive ({exc}); nothing was restored") from None
 
 
 def restore(archive: Path, data_dir: Path) -> dict:
@@ -217,7 +222,7 @@ def restore(archive: Path, data_dir: Path) -> dict:
                     if not m.isfile() or "/" in name or name not in files:
                         raise StateError(f"{archive}: unexpected entry {m.name!r}; nothing was restored")
                 tar.extractall(work, members=members, filter="data")
-        except (OSError, tarfile.TarError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error, tarfile.TarError) as exc:
             raise StateError(f"{archive} is damaged ({exc}); nothing was restored") from None
         unpacked = work / DATA
         for name, info in files.items():
