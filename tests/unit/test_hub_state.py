@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import threading
 from contextlib import closing
@@ -107,6 +109,28 @@ async def test_an_open_store_is_copied_on_its_own_thread(tmp_path):
     hubstate.restore(snap.path, restored)
     with closing(sqlite3.connect(restored / "backups.sqlite")) as conn:
         assert conn.execute("SELECT volume, archive FROM volumes").fetchall() == [("vol_home", "vol_home_1.tar.gz")]
+
+
+async def test_the_hub_s_own_connections_keep_their_locks(tmp_path):
+    """A snapshot must not open a live database file itself: closing that descriptor would drop
+    the locks of the hub's connection to it, another process could then reset the write-ahead log
+    and the hub's next commits would never be seen (they were: the backups' results of a rename)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    stores = Stores()
+    store = stores.of(BackupStore, data)
+    await store.record("v_home", "ann", "home", 1.0, "ok", archive="a1")
+    def seen_by_another_process() -> str:  # which opens the file, reads and closes it
+        return subprocess.run([sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+                               "'SELECT archive FROM volumes').fetchall())", str(data / BackupStore.FILE_NAME)],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    hubstate.snapshot(data, data / ".backup-staging", stores.opened())
+    assert seen_by_another_process() == "[('a1',)]"
+    await store.record("v_home", "ann", "home", 2.0, "ok", archive="a2")
+    seen = seen_by_another_process()
+    stores.close()
+    assert seen == "[('a2',)]"
 
 
 def test_a_copy_is_one_moment_while_another_thread_writes(tmp_path):
@@ -211,8 +235,8 @@ def test_a_new_directory_gets_this_release_s_layout(tmp_path):
 
 
 def test_an_old_release_s_directory_is_upgraded_and_recorded(tmp_path):
-    sqlite3.connect(tmp_path / "jupyterhub.sqlite").close()
-    (tmp_path / "jupyterhub.sqlite").write_bytes(hubstate.SQLITE_MAGIC + b"\x00" * 100)
+    with closing(sqlite3.connect(tmp_path / "jupyterhub.sqlite")) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
     assert datadir.open_for_hub(tmp_path) == datadir.UNVERSIONED
     assert datadir.read_layout(tmp_path)["upgraded_from"] == datadir.UNVERSIONED
     assert datadir.open_for_hub(tmp_path) == datadir.LAYOUT  # once

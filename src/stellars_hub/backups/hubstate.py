@@ -35,7 +35,6 @@ STATE = "jupyterhub_state"  # the archive's "volume" name in the target
 FORMAT = 1
 MANIFEST = "manifest.json"
 DATA = "data"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", ".pid", ".partial", ".tmp")
 
 
@@ -51,11 +50,23 @@ class Snapshot:
 
 
 def is_sqlite(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(16) == SQLITE_MAGIC
-    except OSError:
+    """Whether ``path`` is a SQLite database, asked through SQLite itself. Never by opening the
+    file: closing any descriptor of a file drops every POSIX lock this process holds on it, so
+    the hub's own open connections would lose theirs (another process may then reset the
+    write-ahead log under them, and their later commits vanish)."""
+    if path.stat().st_size == 0:
         return False
+    try:
+        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return True
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
 
 
 def state_files(data_dir: Path) -> list[Path]:
@@ -129,6 +140,9 @@ def snapshot(
         if is_sqlite(path):
             copy_sqlite(path, dest, open_stores)
             kind = "sqlite"
+        elif path.stat().st_size == 0:  # not even opened (see is_sqlite)
+            dest.touch()
+            kind = "file"
         else:
             try:
                 shutil.copy2(path, dest)
