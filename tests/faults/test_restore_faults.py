@@ -21,7 +21,7 @@ from stellars_hub.backups import hubstate
 TARGET = Path(f"/tmp/stellars-statefault-{RUN_PREFIX}")
 ENV = {**TEST_ENV, "JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
        "JUPYTERHUB_BACKUP_KEEP": "5", "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
-BULK = 96 * 1024 * 1024  # random bytes in the data directory: the snapshot takes seconds, long enough to be killed in
+BULK = 40 * 1024 * 1024  # random bytes in the data directory: the snapshot takes seconds, long enough to be killed in
 
 
 @pytest.fixture
@@ -75,12 +75,8 @@ def test_a_hub_killed_while_it_takes_its_state_leaves_whole_archives(hub, tmp_pa
     newest = state_archives()[-1]
     assert all(p.name.endswith(".tar.gz") for p in state_archives())
     assert all(hubstate.read_manifest(p)["files"] for p in before)  # the earlier archives are whole
-    restored = tmp_path / "restored"
-    done = restore_state(newest, restored)
-    assert done.returncode == 0, done.stderr
-    assert (restored / "bulk.bin").stat().st_size == BULK
 
-    # a restore killed half-way leaves the data directory as it was: empty
+    # the newest restores; a restore killed half-way leaves the data directory as it was: empty
     empty = tmp_path / "empty"
     proc = subprocess.Popen([str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(newest),
                              "--data-dir", str(empty)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,3 +90,4 @@ def test_a_hub_killed_while_it_takes_its_state_leaves_whole_archives(hub, tmp_pa
     shutil.rmtree(next(empty.iterdir()))
     done = restore_state(newest, empty)  # and a second try succeeds
     assert done.returncode == 0, done.stderr
+    assert (empty / "bulk.bin").stat().st_size == BULK

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _keep_log as keep_log
-from harness import LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, read_volume_file, remove_test_objects, unique_name
+from harness import ARTIFACTS, LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, read_volume_file, remove_test_objects, unique_name
 from stellars_hub import naming
 from test_postgres_db import postgres  # noqa: F401  (the throwaway PostgreSQL server)
 
@@ -32,6 +31,12 @@ NOTES = "ann's notes, version 1"
 TEAM = "the team's shared file"
 POLICY = {"memory_mb": 768, "env": {"TEAM_COLOUR": "blue"}}
 
+
+
+def keep_log(hub: Hub) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    if hub.log_path.exists():
+        shutil.copy(hub.log_path, ARTIFACTS / f"hub-{hub.port}.log")
 
 @pytest.fixture
 def disaster(docker_engine, tmp_path_factory):
@@ -148,7 +153,7 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     assert "TEAM_COLOUR=blue" in env and "ANN_VAR=x1" in env  # the policy and her variables apply
 
 
-def test_a_postgresql_hub_s_state_leaves_the_database_to_its_own_backup(make_hub, postgres, tmp_path):
+def test_a_postgresql_hub_s_state_leaves_the_database_to_its_own_backup(make_hub, postgres, tmp_path):  # noqa: F811
     """With JUPYTERHUB_DB_URL on PostgreSQL the state archive holds the stores and files, not the
     database (the operator's database backup covers it), and says so; so does restore-state."""
     TARGET.mkdir(parents=True, exist_ok=True)

@@ -10,22 +10,28 @@ its layout record or one of its stores says so."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from conftest import _keep_log as keep_log
-from harness import RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects, unique_name
-from previousrelease import PREVIOUS, venv_bin
-from stellars_hub import datadir, features, naming  # features: every store class imported
+from harness import ARTIFACTS, RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects, unique_name
+from previousrelease import venv_bin
+from stellars_hub import datadir, features, naming  # noqa: F401  (features: every store class imported)
 
 PREVIOUS_ENV = {**TEST_ENV, "JUPYTERHUB_FORWARDED_HOPS": "0"}  # that release's name for "no proxy in front"
 ANN_PW, BOB_PW = "Ann-upgrade-pw-5530", "Bob-upgrade-pw-8817"
 POLICY = {"memory_mb": 640, "env": {"TEAM_COLOUR": "green"}}
 NOTES = "written under the previous release"
 
+
+
+def keep_log(hub: Hub) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    if hub.log_path.exists():
+        shutil.copy(hub.log_path, ARTIFACTS / f"hub-{hub.port}.log")
 
 @pytest.fixture
 def hubs(docker_engine):
