@@ -160,9 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     rst.add_argument("--data-dir", help="the empty data directory to restore into (default: JUPYTERHUB_DATA_DIR)")
     rst.add_argument("--config", help="the site config file to read the data directory from")
     sub.add_parser("help-all", help="list every setting as a traitlet (same as --help-all)")
-    sub.add_parser(
-        "settings", help="the README's settings table, or --default NAME one setting's default"
-    )
+    sub.add_parser("settings", help="the README's settings table, or --default NAME one setting's default")
     args = parser.parse_args(argv)
 
     if args.command == "help-all":

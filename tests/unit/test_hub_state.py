@@ -59,6 +59,8 @@ def test_a_snapshot_holds_the_state_files_and_nothing_else(tmp_path):
     restored = tmp_path / "restored"
     manifest = hubstate.restore(archive, restored)
     assert manifest["hub_database"] == {"kind": "sqlite", "included": True}
+    assert {n: f["kind"] for n, f in manifest["files"].items()} == {
+        "jupyterhub.sqlite": "sqlite", "jupyterhub_cookie_secret": "file", "audit.log": "file"}
     with closing(sqlite3.connect(restored / "jupyterhub.sqlite")) as conn:  # the row from the WAL is in the copy
         assert conn.execute("SELECT name FROM users").fetchall() == [("ann",)]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # self-contained
@@ -279,3 +281,27 @@ def test_the_shared_volume_is_read_as_the_spawner_would(section, expected):
     app = SimpleNamespace(spawner_class=StellarsSpawner, config=config)
     assert configured_shared_volume(app) == expected
     assert configured_shared_volume(SimpleNamespace(spawner_class=object, config=config)) is None
+
+
+async def test_a_round_takes_the_shared_volume_and_what_features_declare():
+    from stellars_hub import settings as settings_mod
+    from stellars_hub.backups.scheduler import BackupScheduler
+    from stellars_hub.feature import BackupVolume, Feature
+    from stellars_hub.features import configurables
+
+    async def projects(platform):
+        return [BackupVolume("jupyterhub-group-a_project", "project:a", "(group a)"), BackupVolume("team_x", "dup")]
+
+    def broken(platform):
+        raise RuntimeError("no list today")
+
+    platform = SimpleNamespace(features=[Feature("one", backup_volumes=projects), Feature("two", backup_volumes=broken),
+                                         Feature("three")])
+    settings = settings_mod.load(configurables(), env={})
+    scheduler = BackupScheduler(settings, store=None, runtime=object(), platform=platform)
+    config = Config()
+    config.LabSpawnerMixin.shared_volume = "team_x"
+    scheduler.app = SimpleNamespace(spawner_class=StellarsSpawner, config=config)
+    found = await scheduler.hub_volumes()
+    assert [(v.volume, v.key, v.lock) for v in found] == [
+        ("team_x", "shared", "(shared volumes)"), ("jupyterhub-group-a_project", "project:a", "(group a)")]

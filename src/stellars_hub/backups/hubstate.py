@@ -225,6 +225,8 @@ def restore(archive: Path, data_dir: Path) -> dict:
             f"{manifest.get('layout')}); this release reads layouts up to {datadir.LAYOUT}: restore it with that release"
         )
     files: dict = manifest.get("files") or {}
+    for left in data_dir.glob(".restoring-*"):  # what an interrupted restore left (never a hub file)
+        shutil.rmtree(left, ignore_errors=True)
     # unpacked beside the data directory's files, moved in only when everything checked out
     work = Path(tempfile.mkdtemp(prefix=".restoring-", dir=data_dir))
     try:
