@@ -42,6 +42,13 @@ SCENARIOS: dict[str, Scenario] = {
         "each lab either running or gone, as the hub says; files; the user starts again",
         "labs found dead at start-up are stopped and what they left is removed",
     ),
+    "kill-during-hub-backup": Scenario(
+        "The hub killed while a backup round takes its own state; `stellars-hub restore-state` killed half-way",
+        "every archive written before stays whole and no partial one is listed; the restarted hub's first round "
+        "writes a complete one, which restores; a killed restore leaves the data directory as it was",
+        "a round builds its state apart and lists it only when complete; restore-state unpacks beside the data "
+        "directory and clears what an interrupted one left",
+    ),
     "lab-killed": Scenario(
         "A lab killed from outside (`docker kill`, the out-of-memory killer ending its main process)",
         "files; no container or network left: Manage Volumes works at once; the user starts again",

@@ -13,7 +13,10 @@ from pathlib import Path
 
 from .. import resourcefaults
 
-LOCK_WAIT = 0.3  # seconds per file: the hub's own writes take milliseconds
+# seconds per file: the hub's own writes take milliseconds, so a lock held this long is someone
+# else's. The look is a SQLite connection of its own (SQLite keeps one process's connections to
+# a file from dropping each other's locks; a plain open() and close() of the file would not)
+LOCK_WAIT = 1.0
 
 
 class NotOk(Exception):
