@@ -20,7 +20,17 @@ from .handlers import (
     UserStorageAPIHandler,
 )
 from .hub import policies_for
+from .projectapi import GroupProjectAPIHandler, ProjectAPIHandler, ProjectListAPIHandler
 from .quota import check_forever
+
+
+def _spawn_options(c, settings, setdefault) -> None:
+    """A lab per need: JupyterHub's spawner options offer the groups' profiles (spawnoptions.py)."""
+    from . import spawnoptions
+
+    setdefault(c.Spawner, "options_form", spawnoptions.options_form)
+    setdefault(c.Spawner, "options_from_form", spawnoptions.options_from_form)
+    setdefault(c.Spawner, "apply_user_options", spawnoptions.apply_user_options)
 
 
 async def _adopt(platform, app) -> None:
@@ -54,7 +64,12 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/lab", EffectiveLabAPIHandler),
         (r"/api/users/([^/]+)/environment", EnvironmentAPIHandler),
         (r"/policies", PoliciesPage),
+        # group project folders
+        (r"/api/projects", ProjectListAPIHandler),
+        (r"/api/projects/([^/]+)", ProjectAPIHandler),
+        (r"/api/groups/([^/]+)/project", GroupProjectAPIHandler),
     ),
+    configure=_spawn_options,
     # JupyterHub's group API, so that a deleted group's policy goes with it
     priority_handlers=((r"/api/groups/([^/]+)", PolicyGroupAPIHandler),),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
