@@ -205,7 +205,7 @@ class Hub:
         """JUPYTERHUB_ADMIN_PASSWORD, or the one the hub generated into its data directory."""
         if self.env.get("JUPYTERHUB_ADMIN_PASSWORD"):
             return self.env["JUPYTERHUB_ADMIN_PASSWORD"]
-        return (self.data_dir / "initial-admin-password").read_text().strip().split("\t")[1]
+        return (self.data_dir / "initial-admin-password").read_text().strip()
 
     def admin_session(self) -> requests.Session:
         if self._admin_session is None:

@@ -1,6 +1,6 @@
 """The backup schedule: a task on the hub's loop that runs a round every
 ``JUPYTERHUB_BACKUP_INTERVAL`` seconds. A round backs up each user's existing volumes one after
-another (the engine work runs in containers, waited on in the runtime's threads, so the hub
+another, then the groups' project folders (the engine work runs in containers, waited on in the runtime's threads, so the hub
 never blocks), each under the user's operation lock, so resets and restores never meet it."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import cast
 
 from jupyterhub import orm
 
-from .. import naming
+from .. import naming, policies
 from ..hubsettings import StellarsHub
 from ..lab.config import NamedServers
 from ..platform import Platform
@@ -24,6 +24,7 @@ from .jobs import BackupJobs
 from .store import store_for
 
 log = logging.getLogger("JupyterHub.backups")
+PROJECTS = "group/"  # results of a group's project folder are kept under "group/<group>"
 
 
 def scheduler_for(platform: Platform) -> BackupScheduler:
@@ -41,6 +42,7 @@ class BackupScheduler:
         self.runtime = runtime if runtime is not None else Platform.current().runtime
         self.jobs = BackupJobs(self.runtime, self.backups.image, self.backups.target)
         self.db = None
+        self.platform: Platform | None = None  # set when the schedule runs in a hub
         self.locks: UserLocks | None = None
         self.round: asyncio.Task | None = None
         self.last_round: dict | None = None
@@ -99,9 +101,36 @@ class BackupScheduler:
                 except Busy as exc:
                     await self.store.record(vol, user, key, time.time(), "busy", error=str(exc))
                     counts["busy"] += 1
+        await self.back_up_project_folders(counts)
         self.last_round = {"started": started, "finished": time.time(), **counts}
         log.info("backup round: %s", self.last_round)
         return self.last_round
+
+    async def back_up_project_folders(self, counts: dict) -> None:
+        """The groups' project folders (kept ones too), each under its own lock (the one its
+        removal takes); results under ``group/<group>`` (no user name holds "/")."""
+        if self.platform is None:
+            return
+        folders = await policies.project_folders(self.platform)
+        if not folders:
+            return
+        try:
+            existing = await self.runtime.volumes([f["volume"] for f in folders])
+        except Exception as exc:
+            for f in folders:
+                await self.store.record(f["volume"], PROJECTS + f["group"], "project", time.time(), "failed", error=str(exc))
+                counts["failed"] += 1
+            return
+        for f in folders:
+            if not (existing.get(f["volume"]) and existing[f["volume"]].exists):
+                continue
+            owner = PROJECTS + f["group"]
+            try:
+                async with cast(UserLocks, self.locks).exclusive(policies.project_lock(f["volume"]), "backup"):
+                    counts[await self.backup_volume(owner, "project", f["volume"])] += 1
+            except Busy as exc:
+                await self.store.record(f["volume"], owner, "project", time.time(), "busy", error=str(exc))
+                counts["busy"] += 1
 
     async def backup_volume(self, user: str, key: str, vol: str) -> str:
         prev = await self.store.get(vol) or {}
@@ -151,6 +180,7 @@ async def run(platform: Platform, app) -> None:
     """The backups feature's background work: the schedule, once the hub serves requests."""
     scheduler = scheduler_for(platform)
     scheduler.db = app.db
+    scheduler.platform = platform
     scheduler.locks = platform.locks  # the same per-user locks as restart and reset
     if scheduler.enabled:
         await scheduler.run()
