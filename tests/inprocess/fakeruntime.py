@@ -247,7 +247,7 @@ class FakeLabSpawner(LabSpawnerMixin, Spawner):
         spec = self.spec()
         doc = self.fake.run_lab(
             self.container_name,
-            image=self.image,
+            image=spec.image or self.image,  # a chosen profile's, as both real backends render it
             env=self.get_env(),
             labels=spec.labels,
             binds={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
