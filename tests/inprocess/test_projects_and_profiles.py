@@ -10,7 +10,6 @@ import time
 
 import pytest
 import requests
-
 from harness import unique_name
 
 from stellars_hub import naming

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from stellars_hub.errors import BadRequest
 from stellars_hub.policies import merge, model, profiles, projects
 from stellars_hub.policies.store import check_conflicts
 
@@ -130,5 +131,5 @@ def test_project_volume_names_are_the_hubs_and_never_a_policys():
     assert exc.value.field == "mounts[0].target"
     projects.check_group_name("data-science_2")
     for bad in ("a/b", "..", "-x", "x" * 65, "ü"):
-        with pytest.raises(Exception):
+        with pytest.raises(BadRequest, match="cannot be a folder name"):
             projects.check_group_name(bad)

@@ -55,10 +55,11 @@
     } else {
       tr.appendChild(td(folder.viewers || "none"));
     }
-    tr.append(td(folder.size_bytes === null ? "not measured yet" : window.stellarsBytes(folder.size_bytes), "text-end project-size"),
+    tr.append(td(folder.size_bytes === null ? "\u2026" : window.stellarsBytes(folder.size_bytes), "text-end text-nowrap project-size"),
       td(folder.kept ? "kept: group deleted" : "in use", folder.kept ? "text-warning" : ""));
     if (manage) {
       const cell = document.createElement("td");
+      cell.className = "text-nowrap";
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "btn btn-sm btn-outline-danger project-remove";
