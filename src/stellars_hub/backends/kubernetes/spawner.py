@@ -201,6 +201,13 @@ class StellarsKubeSpawner(LabSpawnerMixin, KubeSpawner):
         await self.ensure_claims(spec)
         return await super().start()
 
+    async def load_user_options(self):
+        """KubeSpawner would read ``user_options["profile"]`` against its own ``profile_list``;
+        the platform's profiles (group policies) are in this start's spec already, image and
+        limits included, so KubeSpawner's are not used (a site's ``profile_list`` is ignored)."""
+        if self.profile_list:
+            self.log.warning("c.KubeSpawner.profile_list is ignored: profiles are offered by group policies")
+
     async def get_pod_manifest(self):
         """KubeSpawner's pod, built from this start's values of the traits in ``pod_traits``;
         the configured values are back in place afterwards, so the next start begins from them."""
