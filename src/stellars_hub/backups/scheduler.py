@@ -118,7 +118,9 @@ class BackupScheduler:
             existing = await self.runtime.volumes([f["volume"] for f in folders])
         except Exception as exc:
             for f in folders:
-                await self.store.record(f["volume"], PROJECTS + f["group"], "project", time.time(), "failed", error=str(exc))
+                await self.store.record(
+                    f["volume"], PROJECTS + f["group"], "project", time.time(), "failed", error=str(exc)
+                )
                 counts["failed"] += 1
             return
         for f in folders:

@@ -9,9 +9,8 @@ import time
 
 from jupyterhub import orm
 
-from ..errors import BadRequest, Conflict
+from ..errors import BadRequest, Conflict, NotFound
 from ..web.base import StellarsAPIHandler
-from ..web.errors import http_error
 from ..web.permissions import requires_global
 from ..web.volumesizes import volume_size_cache
 from . import projects
@@ -121,7 +120,7 @@ class GroupProjectAPIHandler(ProjectMixin, StellarsAPIHandler):
             raise
         before = await self.policies.store.set_project_viewers(group.name, group.id, viewers, viewers_id)
         if before is None:
-            raise http_error(404, f"group {group.name} has no project folder; create it first")
+            raise NotFound(f"group {group.name} has no project folder; create it first")
         self.audit(target, "project-viewers", "ok", volume=before["volume"], before=before["viewers"], after=viewers)
         self.write_json(self._model({**before, "viewers": viewers, "viewers_id": viewers_id}))
 
@@ -154,15 +153,14 @@ class ProjectAPIHandler(ProjectMixin, StellarsAPIHandler):
         folders = {f["volume"]: f for f in await self.policies.store.project_folders()}
         folder = folders.get(volume)
         if folder is None:
-            raise http_error(404, f"no project folder with the volume {volume!r}")
+            raise NotFound(f"no project folder with the volume {volume!r}")
         target = f"group:{folder['group_name']}"
         async with self.user_locks.exclusive(lock_key(volume), "project-remove"):
             info = (await self.runtime.volumes([volume])).get(volume)
             if info is not None and info.used_by:
                 self.audit(target, "project-remove", "refused 409", volume=volume, used_by=list(info.used_by))
-                raise http_error(
-                    409,
-                    f"volume {volume} is used by {', '.join(info.used_by)}; stop those labs first, nothing was removed",
+                raise Conflict(
+                    f"volume {volume} is used by {', '.join(info.used_by)}; stop those labs first, nothing was removed"
                 )
             if info is not None and info.exists:
                 await self.runtime.remove_volume(volume)
