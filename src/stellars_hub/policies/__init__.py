@@ -21,7 +21,7 @@ async def outdated_reason(platform, spawner, container_info: dict | None) -> str
         return None
     if SPEC_LABEL not in running:
         return "the lab was created before its policy was recorded"
-    return "the lab's policy (resources, privileges, mounts or variables) changed since it was created"
+    return "the lab's policy (image, resources, privileges, mounts or variables) changed since it was created"
 
 
 async def check_host_paths(platform, spawner) -> None:
