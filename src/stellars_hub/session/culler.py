@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from urllib.parse import quote
 
 from jupyterhub_idle_culler import cull_idle
@@ -23,7 +24,7 @@ from .. import settings as settings_mod
 from ..hubsettings import StellarsHub
 from . import deadline as dl
 from .config import IdleCuller
-from .store import ExtensionStore, store_for
+from .store import ExtensionStore
 
 log = logging.getLogger("stellars_hub.session.culler")
 
@@ -152,7 +153,11 @@ def main() -> int:
     policy = dl.Policy.from_config(s(IdleCuller))
     api_url = os.environ["JUPYTERHUB_API_URL"]
     token = os.environ["JUPYTERHUB_API_TOKEN"]
-    arbiter = Arbiter(policy, store_for(s(StellarsHub).data_dir), warning_requester(api_url, token))
+    arbiter = Arbiter(
+        policy,
+        ExtensionStore(Path(s(StellarsHub).data_dir) / ExtensionStore.FILE_NAME),
+        warning_requester(api_url, token),
+    )
     try:
         asyncio.run(run(policy, arbiter, api_url, token))
     except KeyboardInterrupt:
