@@ -140,6 +140,7 @@ class Platform(SingletonConfigurable):
         if self._started:
             return
         self._started = True
+        self.runtime.owner = self.hub_id  # its tools carry it from now on (reconcile/tools.py)
         for feature in self.features:
             if feature.on_start is not None:
                 await _call(feature.on_start, self, app)

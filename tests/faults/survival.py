@@ -42,6 +42,12 @@ SCENARIOS: dict[str, Scenario] = {
         "each lab either running or gone, as the hub says; files; the user starts again",
         "labs found dead at start-up are stopped and what they left is removed",
     ),
+    "kill-during-restore": Scenario(
+        "The hub killed during a volume restore from a backup, while it waits for the restore's container",
+        "the restore runs to its end (the volume holds the archive's files); no container holds the volume: "
+        "the admin restores again",
+        "tools carry the hub's id and run: its next start removes those an earlier run left, once each ended",
+    ),
     "kill-during-hub-backup": Scenario(
         "The hub killed while a backup round takes its own state; `stellars-hub restore-state` killed half-way",
         "every archive written before stays whole and no partial one is listed; the restarted hub's first round "

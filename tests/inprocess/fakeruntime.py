@@ -124,6 +124,13 @@ class FakeRuntime(ContainerRuntime):
             if doc["Config"]["Labels"].get(HUB_LABEL) == hub_id
         ]
 
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        self._count("earlier_tools")
+        return []  # the fake runs no tool containers
+
+    async def remove_tool(self, name: str) -> None:
+        self._count("remove_tool")
+
     async def cpu_count(self) -> int | None:
         if "cpu_count" not in self.calls:  # read once, as the real runtimes do
             self._count("cpu_count")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,11 @@ from pathlib import Path
 # on every lab (container or pod) and lab network a hub makes: the hub's id (its data directory's
 # ``hub-id``), so a hub's start-up sweep removes only what it made, never another hub's labs
 HUB_LABEL = "stellars.hub"
+# on every tool container (pod) a hub runs (backups, restores, volume copies): the hub's id and
+# this process's run, so that the hub's next start removes the tools a killed hub left behind
+# (holding a user's volume) and never one it runs itself. Not HUB_LABEL: a tool is no lab.
+TOOL_HUB_LABEL, TOOL_RUN_LABEL = "stellars.tool-hub", "stellars.tool-run"
+RUN_ID = secrets.token_hex(8)  # this process's run: a valid Kubernetes label value
 
 
 class EngineError(Exception):
@@ -71,6 +77,22 @@ class ContainerRuntime(ABC):
         """This hub's lab networks that no lab is on, except ``keep``, removed; their names.
         Runtimes without networks of their own: none."""
         return []
+
+    # this hub's id, set by the platform when the hub starts: tools run after it carry
+    # ``tool_labels`` ('' for a process without a hub, e.g. a command-line tool)
+    owner = ""
+
+    def tool_labels(self) -> dict[str, str]:
+        return {TOOL_HUB_LABEL: self.owner, TOOL_RUN_LABEL: RUN_ID} if self.owner else {}
+
+    @abstractmethod
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        """The tool containers (pods) hub ``hub_id`` ran in an earlier run of its process, ended
+        or still running (a killed hub's restore goes on in its container)."""
+
+    @abstractmethod
+    async def remove_tool(self, name: str) -> None:
+        """Remove an ended tool container (pod); gone already is fine."""
 
     @abstractmethod
     async def inspect_container(self, name: str) -> dict | None:

@@ -27,6 +27,9 @@ from requests import exceptions as requests_errors
 from ...lab.spec import SPEC_LABEL
 from ...runtime.base import (
     HUB_LABEL,
+    RUN_ID,
+    TOOL_HUB_LABEL,
+    TOOL_RUN_LABEL,
     ContainerRuntime,
     ContainerStats,
     EngineUnavailable,
@@ -134,6 +137,20 @@ class DockerRuntime(ContainerRuntime):
 
         return await self._run(sweep)
 
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        def listed(c):
+            found = c.containers(all=True, filters={"label": f"{TOOL_HUB_LABEL}={hub_id}"})
+            return [
+                LabObject(ctr["Names"][0].lstrip("/"), ctr.get("State") in ("running", "restarting"))
+                for ctr in found
+                if (ctr.get("Labels") or {}).get(TOOL_RUN_LABEL) != RUN_ID
+            ]
+
+        return await self._run(listed)
+
+    async def remove_tool(self, name: str) -> None:
+        await self._run(_remove_quietly, name)
+
     async def inspect_container(self, name: str) -> dict | None:
         try:
             return await self._run(lambda c: c.inspect_container(name))
@@ -229,7 +246,7 @@ class DockerRuntime(ContainerRuntime):
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
     ) -> ToolResult:
-        return await self._run(_run_tool, image, command, mounts, timeout, lane="tools")
+        return await self._run(_run_tool, image, command, mounts, timeout, self.tool_labels(), lane="tools")
 
     async def run_tool_with_file(
         self,
@@ -240,7 +257,9 @@ class DockerRuntime(ContainerRuntime):
         at: str,
         timeout: float = 3600.0,
     ) -> ToolResult:
-        return await self._run(_run_tool, image, command, mounts, timeout, (source, at), lane="tools")
+        return await self._run(
+            _run_tool, image, command, mounts, timeout, self.tool_labels(), (source, at), lane="tools"
+        )
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         async def one(name: str) -> ContainerStats | None:
@@ -361,6 +380,7 @@ def _run_tool(
     command: list[str],
     mounts: dict[str, tuple[str, str]],
     timeout: float,
+    labels: dict[str, str],
     upload: tuple[Path, str] | None = None,
 ) -> ToolResult:
     binds = {source: {"bind": target, "mode": mode} for source, (target, mode) in mounts.items()}
@@ -370,7 +390,7 @@ def _run_tool(
         entrypoint=[],
         network_disabled=True,
         user="0:0",
-        labels={"stellars.tool": "1"},
+        labels={"stellars.tool": "1", **labels},
         host_config=c.create_host_config(binds=binds, network_mode="none"),
     )
     cid = created["Id"]

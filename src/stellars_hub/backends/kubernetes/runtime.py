@@ -32,6 +32,9 @@ from kubernetes_asyncio.client.rest import ApiException
 
 from ...runtime.base import (
     HUB_LABEL,
+    RUN_ID,
+    TOOL_HUB_LABEL,
+    TOOL_RUN_LABEL,
     ContainerRuntime,
     ContainerStats,
     EngineError,
@@ -162,6 +165,20 @@ class KubernetesRuntime(ContainerRuntime):
             LabObject(p.metadata.name, (p.status.phase if p.status else "") in ("Pending", "Running"))
             for p in pods.items
         ]
+
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        selector = f"{TOOL_HUB_LABEL}={hub_id},{TOOL_RUN_LABEL}!={RUN_ID}"
+        pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace, label_selector=selector))
+        return [
+            LabObject(p.metadata.name, (p.status.phase if p.status else "") in ("Pending", "Running"))
+            for p in pods.items
+        ]
+
+    async def remove_tool(self, name: str) -> None:
+        try:
+            await self._call(lambda v1: v1.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0))
+        except NotFound:
+            pass
 
     async def inspect_container(self, name: str) -> dict | None:
         name = self._names_by_uid.get(name, name)
@@ -342,7 +359,9 @@ class KubernetesRuntime(ContainerRuntime):
                 await self._ensure_claim(source)
         name = f"stellars-tool-{secrets.token_hex(4)}"
         await self._call(
-            lambda v1: v1.create_namespaced_pod(self.namespace, toolpod.manifest(name, image, command, mounts))
+            lambda v1: v1.create_namespaced_pod(
+                self.namespace, toolpod.manifest(name, image, command, mounts, self.tool_labels())
+            )
         )
         try:
             if upload is not None:

@@ -10,8 +10,11 @@ from .podspec import claim_name
 TOOL_LABEL = "stellars.jupyterhub/tool"
 
 
-def manifest(name: str, image: str, command: list[str], mounts: dict[str, tuple[str, str]]) -> dict:
-    """``mounts``: a platform volume name (its claim) or an absolute host path -> (path, "ro"|"rw")."""
+def manifest(
+    name: str, image: str, command: list[str], mounts: dict[str, tuple[str, str]], labels: dict[str, str] | None = None
+) -> dict:
+    """``mounts``: a platform volume name (its claim) or an absolute host path -> (path, "ro"|"rw");
+    ``labels``: the runtime's own (the hub that runs it)."""
     volumes, volume_mounts = [], []
     for i, (source, (target, mode)) in enumerate(sorted(mounts.items())):
         vol = f"tool-{i}"
@@ -28,7 +31,7 @@ def manifest(name: str, image: str, command: list[str], mounts: dict[str, tuple[
         "kind": "Pod",
         "metadata": {
             "name": name,
-            "labels": {TOOL_LABEL: "1", "app.kubernetes.io/managed-by": "stellars-jupyterhub-ds"},
+            "labels": {TOOL_LABEL: "1", "app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", **(labels or {})},
         },
         "spec": {
             "restartPolicy": "Never",
