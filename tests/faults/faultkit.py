@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import socket
 import tarfile
 import threading
 import time
@@ -23,10 +24,18 @@ from pathlib import Path
 import docker
 import requests
 from enginegate import EngineGate
-from harness import LAB_IMAGE, Hub, engine
+from harness import LAB_IMAGE, RUN_PREFIX, Hub, engine
 
 from stellars_hub import naming
 from stellars_hub.runtime.base import HUB_LABEL
+
+# the settings of the hub the modules with no settings of their own share (conftest.py): labs on
+# their own bridge networks (network isolation, as in the compose stack), so what a dead lab
+# leaves behind includes its network; the hub runs on the host and labs reach it by this
+# machine's name, mapped to their network's gateway
+NET = f"{RUN_PREFIX}faultnet"
+ISOLATED_LABS = {"JUPYTERHUB_NETWORK_NAME": NET, "JUPYTERHUB_HUB_HOST": socket.gethostname(),
+                 "JUPYTERHUB_LAB_NETWORK_ISOLATION": "1"}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Faults around the hub rather than in it: a lab killed from outside, the engine restarted under
 running labs, the proxy killed. Labs run on their own bridge networks here (network isolation,
-as in the compose stack), so what a dead lab leaves behind includes its network.
+as in the compose stack), so what a dead lab leaves behind includes its network. One lab is
+started for the module and goes through every fault in turn.
 
 The engine restart is played at the gate: the engine is shared by every test run and the
 Kubernetes test cluster runs on it, so the real one is never restarted. What the hub meets is
@@ -13,19 +14,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 
-from faultkit import assert_hub_matches_engine, hub_labs, hub_networks, server_running
-from harness import RUN_PREFIX, engine
+import pytest
+from faultkit import ISOLATED_LABS, NET, assert_hub_matches_engine, hub_labs, hub_networks, server_running
+from harness import engine
 from survival import survives
 
 from stellars_hub import naming
 
-NET = f"{RUN_PREFIX}faultnet"
-# the hub runs on the host: labs reach it by this machine's name, mapped to their network's gateway
-HUB_ENV = {"JUPYTERHUB_NETWORK_NAME": NET, "JUPYTERHUB_HUB_HOST": socket.gethostname(),
-           "JUPYTERHUB_LAB_NETWORK_ISOLATION": "1"}
+HUB_ENV = ISOLATED_LABS
 
 
 def _put_file(hub, name, token, text):
@@ -44,12 +42,40 @@ def _wait_stopped(hub, session, name, timeout=60):
         time.sleep(0.5)
 
 
-@survives("lab-killed")
-def test_lab_killed_from_outside_leaves_nothing_behind(hub):
+@pytest.fixture(scope="module")
+def lab_user(hub):
+    """(name, session, token) of a user whose lab runs, with a file in it."""
     name, session = hub.new_user("lk")
     hub.start_server(session, name, timeout=180)
     token = hub.token_for(name)
-    _put_file(hub, name, token, "kept")
+    _put_file(hub, name, token, f"{name}'s")
+    return name, session, token
+
+
+@survives("proxy-killed")
+def test_proxy_killed_routes_are_restored(hub, lab_user):
+    name, session, token = lab_user
+    assert hub.lab(name, "GET", "api/status", token).status_code == 200
+    pid = int((hub.data_dir / "jupyterhub-proxy.pid").read_text())
+
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if hub.lab(name, "GET", "api/status", token).status_code == 200:
+                break
+        except OSError:
+            pass  # nothing listens until the hub started its proxy again
+        assert time.monotonic() < deadline, "the lab did not answer through a new proxy"
+        time.sleep(0.5)
+    assert int((hub.data_dir / "jupyterhub-proxy.pid").read_text()) != pid
+    assert hub.api(session, "GET", f"users/{name}").status_code == 200  # the hub through the proxy too
+    assert_hub_matches_engine(hub)
+
+
+@survives("lab-killed")
+def test_lab_killed_from_outside_leaves_nothing_behind(hub, lab_user):
+    name, session, token = lab_user
     lab = naming.container_name(name)
     network = f"{NET}-{naming.escape_name(name)}"
     assert network in hub_networks(hub)
@@ -63,18 +89,17 @@ def test_lab_killed_from_outside_leaves_nothing_behind(hub):
     assert r.status_code == 200 and r.json()["complete"], r.text
 
     hub.start_server(session, name, timeout=180)
-    assert hub.lab(name, "GET", "api/contents/kept.txt", token).json()["content"] == "kept"
+    assert hub.lab(name, "GET", "api/contents/kept.txt", token).json()["content"] == f"{name}'s"
     assert_hub_matches_engine(hub)
 
 
 @survives("engine-restart")
-def test_engine_restarted_under_running_labs(hub):
-    users = [hub.new_user("er"), hub.new_user("es")]
-    tokens = {}
-    for name, session in users:
-        hub.start_server(session, name, timeout=180)
-        tokens[name] = hub.token_for(name)
-        _put_file(hub, name, tokens[name], f"{name}'s")
+def test_engine_restarted_under_running_labs(hub, lab_user):
+    other, other_session = hub.new_user("er")
+    hub.start_server(other_session, other, timeout=180)
+    tokens = {lab_user[0]: lab_user[2], other: hub.token_for(other)}
+    _put_file(hub, other, tokens[other], f"{other}'s")
+    users = [lab_user[:2], (other, other_session)]
     labs = [engine().containers.get(naming.container_name(name)) for name, _ in users]
 
     hub.gate.close()  # the engine goes away ...
@@ -97,25 +122,3 @@ def test_engine_restarted_under_running_labs(hub):
     assert hub.lab(name, "GET", "api/contents/kept.txt", tokens[name]).json()["content"] == f"{name}'s"
     assert_hub_matches_engine(hub)
 
-
-@survives("proxy-killed")
-def test_proxy_killed_routes_are_restored(hub):
-    name, session = hub.new_user("px")
-    hub.start_server(session, name, timeout=180)
-    token = hub.token_for(name)
-    assert hub.lab(name, "GET", "api/status", token).status_code == 200
-    pid = int((hub.data_dir / "jupyterhub-proxy.pid").read_text())
-
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if hub.lab(name, "GET", "api/status", token).status_code == 200:
-                break
-        except OSError:
-            pass  # nothing listens until the hub started its proxy again
-        assert time.monotonic() < deadline, "the lab did not answer through a new proxy"
-        time.sleep(0.5)
-    assert int((hub.data_dir / "jupyterhub-proxy.pid").read_text()) != pid
-    assert hub.api(session, "GET", f"users/{name}").status_code == 200  # the hub through the proxy too
-    assert_hub_matches_engine(hub)

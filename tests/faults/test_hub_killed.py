@@ -10,7 +10,9 @@ import json
 import sqlite3
 
 import docker
+import pytest
 from faultkit import (
+    ISOLATED_LABS,
     assert_hub_matches_engine,
     hub_died_under,
     hub_labs,
@@ -28,6 +30,15 @@ from stellars_hub import naming
 from stellars_hub.runtime.base import HUB_LABEL
 
 API = r"/v[0-9.]+"  # the engine API's version prefix
+HUB_ENV = ISOLATED_LABS  # the hub of test_engine_faults.py: one hub start less
+
+
+@pytest.fixture(scope="module")
+def lab_user(hub):
+    """(name, session) of a user whose lab runs: restarted under a killed hub, then batch-stopped."""
+    name, session = hub.new_user("krs")
+    hub.start_server(session, name)
+    return name, session
 
 
 def _volumes(name: str) -> dict[str, str]:
@@ -35,9 +46,8 @@ def _volumes(name: str) -> dict[str, str]:
 
 
 @survives("kill-during-restart")
-def test_killed_during_restart_the_lab_runs_on(hub):
-    name, session = hub.new_user("krs")
-    hub.start_server(session, name)
+def test_killed_during_restart_the_lab_runs_on(hub, lab_user):
+    name, session = lab_user
     token = hub.token_for(name)
     put = hub.lab(name, "PUT", "api/contents/kept.txt", token, json={"type": "file", "format": "text", "content": "x1"})
     assert put.status_code in (200, 201), put.text
@@ -204,10 +214,10 @@ def test_killed_during_delete_with_volumes_completes_it_at_the_next_start(hub):
 
 
 @survives("kill-during-batch")
-def test_killed_during_batch_stop_leaves_each_lab_running_or_gone(hub):
-    (first, first_s), (second, second_s) = hub.new_user("kba"), hub.new_user("kbb")
-    for name, session in ((first, first_s), (second, second_s)):
-        hub.start_server(session, name)
+def test_killed_during_batch_stop_leaves_each_lab_running_or_gone(hub, lab_user):
+    (first, first_s), (second, second_s) = lab_user, hub.new_user("kbb")
+    assert server_running(hub, first_s, first)  # since the restart scenario
+    hub.start_server(second_s, second)
     token = hub.token_for(second)
     put = hub.lab(second, "PUT", "api/contents/kept.txt", token, json={"type": "file", "format": "text", "content": "b"})
     assert put.status_code in (200, 201), put.text

@@ -24,10 +24,10 @@ import pytest
 import requests
 from faultkit import assert_hub_matches_engine, hub_died_under, wait_for, write_volume_file
 from harness import LAB_IMAGE, RUN_PREFIX, engine, read_volume_file
+from survival import survives
 
 from stellars_hub import naming
 from stellars_hub.backups import hubstate
-from survival import survives
 
 TARGET = Path(f"/tmp/stellars-statefault-{RUN_PREFIX}")
 HUB_ENV = {"JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
