@@ -42,7 +42,8 @@ for target in "${targets[@]}"; do
   case "$target" in
     hub) copy_project "$ctx" ;;
     proxy) ;;  # the Dockerfile alone: the proxy's configuration is mounted by compose
-    lab-ds) cp -r "$src"/. "$ctx"/; cp "$here/docker/lab/jupyterhub-singleuser" "$ctx"/ ;;  # the labs' shared command
+    lab-ds) cp -r "$src"/. "$ctx"/  # and what both lab images share: their command and settings
+            cp "$here/docker/lab/jupyterhub-singleuser" "$here/docker/lab/jupyter_server_config.json" "$ctx"/ ;;
     *) cp -r "$src"/. "$ctx"/ ;;
   esac
   cp "$dockerfile" "$ctx/Dockerfile"
