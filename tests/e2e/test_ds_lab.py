@@ -13,7 +13,7 @@ import secrets
 
 import pytest
 
-from harness import PASSWORD, unique_name
+from harness import ARTIFACTS, PASSWORD, unique_name
 
 from stellars_hub import naming
 
@@ -90,10 +90,7 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
     page.goto(hub.base + f"user/{name}/lab/tree/ds-check.ipynb")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-    page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()  # the notebook has the focus
-    page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-item").filter(has_text=re.compile(r"^Run All Cells")).click()
-    page.wait_for_selector(".jp-Notebook .jp-InputPrompt:has-text('[1]')", timeout=180_000)
+    _run_all_cells(page)
 
     outputs = page.locator(".jp-Notebook .jp-OutputArea-output")
     page.wait_for_selector(".jp-Notebook .jp-OutputArea-output img", timeout=180_000)  # matplotlib
@@ -103,6 +100,12 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
     page.wait_for_selector(".jp-Notebook .jp-OutputArea-output:has-text('tensorboard logs written')", timeout=120_000)
     text = "\n".join(outputs.all_inner_texts())
     assert "slope 2" in text and "Error" not in text, text
+    # the run is in this lab's store under the user's home, the logs in the workspace
+    container = docker_engine.containers.get(naming.container_name(name))
+    runs = container.exec_run(["python3", "-c", "import sqlite3; print(sqlite3.connect("
+                               "'/home/lab/.mlflow/mlflow.db').execute('select name from runs').fetchall())"])
+    assert RUN in runs.output.decode(), runs.output
+    assert container.exec_run(["ls", f"/home/lab/workspace/tensorboard/{RUN}"]).exit_code == 0
 
     page.locator(".lm-TabBar-addButton:not(.lm-mod-hidden)").first.click()  # a new launcher, with the services' tiles
     # MLflow, opened from its tile: the notebook's run in the default experiment (its runs, as
@@ -114,7 +117,7 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
     mlflow_page.wait_for_load_state()
     assert f"/user/{name}/mlflow/" in mlflow_page.url
     mlflow_page.goto(mlflow_page.url.split("#")[0] + "#/experiments/0/runs?workflowType=machine_learning")
-    mlflow_page.get_by_text(RUN).first.wait_for()
+    _shown(mlflow_page, RUN, "mlflow")
 
     # TensorBoard, opened from its tile: the notebook's scalars
     with page.expect_popup() as popup:
@@ -122,14 +125,40 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
     tb_page = popup.value
     tb_page.set_default_timeout(120_000)
     assert f"/user/{name}/tensorboard/" in tb_page.url
-    tb_page.get_by_text("e2e/loss").first.wait_for()
-    tb_page.get_by_text(RUN).first.wait_for()
+    _shown(tb_page, "e2e/loss", "tensorboard")
+    _shown(tb_page, RUN, "tensorboard")
 
     # both listen on the lab's loopback only (its kernel's table of listening TCP sockets)
-    container = docker_engine.containers.get(naming.container_name(name))
     listening = _listening(container)
     assert ("127.0.0.1", 5000) in listening, listening
     assert not any(port == 5000 for host, port in listening if host != "127.0.0.1"), listening
+
+
+def _run_all_cells(page, attempts: int = 3) -> None:
+    """Run > Run All Cells, until the first cell has started: on a busy machine the notebook
+    can show its cells and an idle kernel before its shared document is connected, and the
+    command then runs nothing."""
+    for _ in range(attempts):
+        page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()  # the notebook has the focus
+        page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-item").filter(has_text=re.compile(r"^Run All Cells")).click()
+        try:
+            page.wait_for_selector(".jp-Notebook .jp-InputPrompt:has-text('[*]'), "
+                                   ".jp-Notebook .jp-InputPrompt:has-text('[1]')", timeout=30_000)
+            return
+        except Exception:
+            continue
+    raise AssertionError("Run All Cells did not start the notebook's cells")
+
+
+def _shown(page, text: str, label: str) -> None:
+    """Wait until ``text`` shows on a service's page; on failure keep a screenshot of it."""
+    try:
+        page.get_by_text(text).first.wait_for()
+    except Exception:
+        (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "screenshots" / f"FAILED-ds-lab-{label}.png"), full_page=True)
+        raise
 
 
 def _listening(container) -> set[tuple[str, int]]:

@@ -10,6 +10,7 @@ the server answers. Nothing runs (no CPU, no memory) until MLflow is used.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
@@ -27,6 +28,7 @@ from .mlflow_server import STORE
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _failed_at = 0.0
+_checked_owner = False
 RETRY_AFTER_S = 60  # a start that failed is not tried again at every request
 START_TIMEOUT_S = 180  # a first start creates the store's tables
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -68,10 +70,29 @@ def start_and_wait(port: int) -> bool:
     return False
 
 
+def serves_here() -> bool:
+    """Whether the server answering is this lab's: it holds the store's lock while it runs."""
+    STORE.mkdir(parents=True, exist_ok=True)
+    with open(STORE / "server.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return False
+
+
 def ensure_started() -> None:
-    global _failed_at
+    global _failed_at, _checked_owner
     port = lab_server_port()
-    if port is None or answers(port):
+    if port is None:
+        return
+    if answers(port):
+        if not _checked_owner:  # once: labs on host networking share one loopback
+            _checked_owner = True
+            if not serves_here():
+                _log.warning("Port %s answers, but not with this lab's MLflow server (labs on host "
+                             "networking share the loopback)", port)
         return
     with _lock:
         if answers(port) or time.monotonic() - _failed_at < RETRY_AFTER_S:
