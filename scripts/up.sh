@@ -53,7 +53,7 @@ export STELLARS_PROXY_IMAGE=$proxy
 lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(docker run --rm --network none --entrypoint python3 "$STELLARS_HUB_IMAGE" \
   -c 'from stellars_hub.settings import BY_NAME; print(BY_NAME["JUPYTERHUB_NOTEBOOK_IMAGE"].default)')}
 if ! have_image "$lab"; then
-  echo "$lab cannot be pulled: labs use the local DS image stellars-lab-ds:dev (built from PyPI once, ~10 minutes)"
+  echo "$lab cannot be pulled: labs use the local DS image stellars-lab-ds:dev (built from PyPI, about 6 minutes the first time)"
   "$here/scripts/build-images.sh" lab-ds
   lab=stellars-lab-ds:dev
 fi
