@@ -3,8 +3,8 @@
 # each, reached only through this lab's own authenticated server (/user/<name>/mlflow/, or
 # /user/<name>/proxy/<port>/), started on first use (MLflow also by a notebook's first run: see
 # services/) and supervised by the proxy. A switched off service has no entry, no tile and no
-# process. Read at every lab start from the image's
-# /opt/lab/etc/jupyter (never from the home volume, which keeps the first start's copy).
+# process. Read at every lab start from the image's /opt/lab/etc/jupyter (never from the home
+# volume, which keeps what the image had at the user's first start).
 import os
 
 c = get_config()  # noqa: F821  (provided by Jupyter's config loader)
