@@ -117,7 +117,14 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
     mlflow_page.wait_for_load_state()
     assert f"/user/{name}/mlflow/" in mlflow_page.url
     mlflow_page.goto(mlflow_page.url.split("#")[0] + "#/experiments/0/runs?workflowType=machine_learning")
+    mlflow_page.reload()  # loaded at that route (a route changed while the page still starts can stay empty)
     _shown(mlflow_page, RUN, "mlflow")
+    # its usage telemetry is off (no traffic to MLflow's hosts)
+    telemetry = hub.lab(name, "GET", "mlflow/ajax-api/3.0/mlflow/ui-telemetry")
+    assert telemetry.status_code == 200 and telemetry.json()["disable_ui_telemetry"] is True, telemetry.text
+    # the same server at its port, through the lab's proxy
+    mlflow_page.goto(hub.base + f"user/{name}/proxy/5000/#/experiments/0/runs?workflowType=machine_learning")
+    _shown(mlflow_page, RUN, "mlflow-port")
 
     # TensorBoard, opened from its tile: the notebook's scalars
     with page.expect_popup() as popup:
