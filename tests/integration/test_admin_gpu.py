@@ -15,7 +15,7 @@ import requests
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub import naming
-from stellars_hub.runtime import DockerRuntime
+from stellars_hub.backends.docker.runtime import DockerRuntime
 
 PROBE = naming.GPU_PROBE_CONTAINER
 
@@ -87,7 +87,8 @@ def test_mode_2_decides_off_without_probe_container_and_labs_get_no_gpu(make_hub
     info = engine().api.inspect_container(naming.container_name(name))
     assert not info["HostConfig"].get("DeviceRequests")
     env = dict(e.split("=", 1) for e in info["Config"]["Env"])
-    assert env["ENABLE_GPU_SUPPORT"] == "0" and "NVIDIA_VISIBLE_DEVICES" not in env
+    # "none" also hides GPUs on an engine whose default runtime is NVIDIA's (the same on both backends)
+    assert env["ENABLE_GPU_SUPPORT"] == "0" and env["NVIDIA_VISIBLE_DEVICES"] == "none"
 
 
 def test_mode_1_requests_all_gpus_and_the_failed_spawn_says_why(make_hub):

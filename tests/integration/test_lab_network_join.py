@@ -13,7 +13,7 @@ import pytest
 
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
-from stellars_hub.spawner import StellarsSpawner
+from stellars_hub.backends.docker.spawner import StellarsSpawner
 
 
 @pytest.fixture

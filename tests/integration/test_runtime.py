@@ -10,7 +10,8 @@ import pytest
 
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
-from stellars_hub.runtime import DockerRuntime, EngineUnavailable, NotFound, RuntimeConflict
+from stellars_hub.backends.docker.runtime import DockerRuntime
+from stellars_hub.runtime import EngineUnavailable, NotFound, RuntimeConflict
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from stellars_hub import naming
-from stellars_hub.kube import claim_name
+from stellars_hub.backends.kubernetes.podspec import claim_name
 
 HUB_ENV = {
     "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
@@ -179,8 +179,8 @@ def runtime_answer(cluster, kubeconfig: str, call: str):
     global) with the hub's service account, as JSON."""
     script = (
         "import asyncio, json\n"
-        "from stellars_hub.kube.config import use_kubeconfig\n"
-        "from stellars_hub.runtime.kubernetes import KubernetesRuntime\n"
+        "from stellars_hub.backends.kubernetes.config import use_kubeconfig\n"
+        "from stellars_hub.backends.kubernetes.runtime import KubernetesRuntime\n"
         f"use_kubeconfig({kubeconfig!r})\n"
         "async def main():\n"
         f"    print(json.dumps(await KubernetesRuntime({cluster.namespace!r}).{call}))\n"
@@ -246,7 +246,7 @@ def test_docker_socket_group_is_refused_with_a_reason(kube_hub, k8s_cluster):
     wait_for(lambda: kube_hub.api(session, "GET", f"users/{name}").json()["servers"].get("") is None,
              60, "the refused spawn to end")
     log = kube_hub.log_text()
-    assert f"{name} is in the docker-sock group" in log and "no Docker engine" in log
+    assert f"a group of {name} (docker-sock" in log and "no Docker engine" in log
     assert pod_of(k8s_cluster, name) is None
 
 

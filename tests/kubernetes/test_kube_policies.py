@@ -16,8 +16,8 @@ import pytest
 from harness import RUN_PREFIX
 
 from stellars_hub import naming
-from stellars_hub.policies.labspec import CAP_DROP, SPEC_LABEL
-from stellars_hub.runtime.kubernetes import parse_quantity
+from stellars_hub.lab.spec import CAP_DROP, SPEC_LABEL
+from stellars_hub.backends.kubernetes.runtime import parse_quantity
 
 HOST_DIR = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}-kpolicy-")
 HUB_ENV = {

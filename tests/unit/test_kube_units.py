@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.config import kube_config
@@ -9,11 +11,12 @@ from kubespawner.slugs import escape_slug
 from traitlets.config import Config
 
 from stellars_hub import hubconfig, naming, settings
-from stellars_hub.kube import claim_name, podspec
-from stellars_hub.kube.spawner import StellarsKubeSpawner
-from stellars_hub.policies import labspec
-from stellars_hub.policies.merge import Effective
-from stellars_hub.runtime.kubernetes import KubernetesRuntime, _inspect_document, parse_quantity
+from stellars_hub.backends.kubernetes import podspec
+from stellars_hub.backends.kubernetes.podspec import claim_name
+from stellars_hub.backends.kubernetes.runtime import KubernetesRuntime, _inspect_document, parse_quantity
+from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
+from stellars_hub.lab import spec as labspec
+from stellars_hub.features import configurables
 
 NAMES = ["ann", "Ann", "first.last", "a-b", "ünï", "x_y", "0day"]
 
@@ -22,7 +25,9 @@ NAMES = ["ann", "Ann", "first.last", "a-b", "ünï", "x_y", "0day"]
 def test_pod_name_is_the_docker_container_name(name):
     # the spawner's pod template uses KubeSpawner's legacy escaping: it must equal naming.py's
     template = StellarsKubeSpawner._pod_name_template_default(None)
-    assert template.format(escaped_username=escape_slug(name)) == naming.container_name(name)
+    assert template.format(user_server=escape_slug(name)) == naming.container_name(name)
+    named = f"{escape_slug(name)}--{escape_slug('gpu box')}"  # KubeSpawner's user_server of a named server
+    assert template.format(user_server=named) == naming.server_container_name(name, "gpu box")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -74,7 +79,7 @@ def test_backend_kubernetes_wires_spawner_and_runtime(tmp_path):
     assert c.JupyterHub.spawner_class is StellarsKubeSpawner
     assert c.StellarsKubeSpawner.namespace == "labs" and c.StellarsKubeSpawner.storage_capacity == "5Gi"
     assert c.Platform.runtime_class is KubernetesRuntime
-    made = KubernetesRuntime.for_settings(settings.load(env))
+    made = KubernetesRuntime.for_settings(settings.load(configurables(), env))
     assert isinstance(made, KubernetesRuntime) and made.namespace == "labs"
 
 
@@ -82,13 +87,13 @@ def test_backend_default_is_docker(tmp_path):
     c = Config()
     hubconfig.apply(c, {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_GPU_ENABLED": "0"})
     assert c.JupyterHub.spawner_class.__name__ == "StellarsSpawner"
-    assert "runtime_class" not in c.Platform  # the Platform's default: DockerRuntime
+    assert c.Platform.runtime_class.__name__ == "DockerRuntime"
 
 
 @pytest.fixture
-async def kube_spawner(tmp_path, monkeypatch):
-    """A spawner with a mock user; its client is configured for an address nothing listens on
-    (building a manifest never calls the API server)."""
+async def kube_spawner_of(tmp_path, monkeypatch):
+    """Spawners (of a server name) with a mock user; their client is configured for an address
+    nothing listens on (building a manifest never calls the API server)."""
     config = tmp_path / "kubeconfig"
     config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: x\n"
                       "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
@@ -96,7 +101,12 @@ async def kube_spawner(tmp_path, monkeypatch):
                       "contexts: [{name: x, context: {cluster: c, user: u}}]\n")
     monkeypatch.setenv("KUBECONFIG", str(config))
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(config))
-    return StellarsKubeSpawner(_mock=True)
+    return lambda server="": StellarsKubeSpawner(_mock=True, orm_spawner=SimpleNamespace(name=server, server=None))
+
+
+@pytest.fixture
+async def kube_spawner(kube_spawner_of):
+    return kube_spawner_of()
 
 
 def as_dict(pod) -> dict:
@@ -108,10 +118,17 @@ def lab_of(pod: dict) -> dict:
     return next(c for c in pod["spec"]["containers"] if c["name"] == "notebook")
 
 
+def start(sp, **policy) -> labspec.LabSpec:
+    """What the policies feature's pre-spawn step gives a spawner before a start."""
+    sp.lab_spec = labspec.build(volumes=sp.lab_volumes(naming.VolumeNames()), **policy)
+    return sp.lab_spec
+
+
 async def test_pod_manifest_carries_claims_init_restart_policy_and_lab_env(kube_spawner):
     sp = kube_spawner
     sp.lab_environment = {"JUPYTERHUB_SERVICE_MLFLOW": "0"}
     sp.host_network = True
+    start(sp)
     pod = as_dict(await sp.get_pod_manifest())
     assert pod["metadata"]["name"] == naming.container_name(sp.user.name)
     assert pod["spec"]["restartPolicy"] == "Always" and pod["spec"]["hostNetwork"] is True
@@ -129,10 +146,20 @@ async def test_pod_manifest_carries_claims_init_restart_policy_and_lab_env(kube_
     assert init["securityContext"]["runAsUser"] == 0 and "chown --reference=/home " in init["command"][-1]
 
 
+async def test_a_named_server_has_its_own_pod_and_claims(kube_spawner_of):
+    sp = kube_spawner_of("gpu")
+    start(sp)
+    pod = as_dict(await sp.get_pod_manifest())
+    assert pod["metadata"]["name"] == naming.server_container_name(sp.user.name, "gpu")
+    claims = {v["persistentVolumeClaim"]["claimName"] for v in pod["spec"]["volumes"]}
+    own = naming.server_volume_names(sp.user.name, "gpu")
+    assert claims == {claim_name(n) for n in own.values()} | {"jupyterhub-shared"}
+    assert not claims & {claim_name(n) for n in naming.user_volume_names(sp.user.name).values()}
+
+
 async def test_gpu_and_privileged_group_reach_the_pod_and_leave_again(kube_spawner):
     sp = kube_spawner
-    sp.gpu_enabled = True
-    sp.start_host_config = {"privileged": True}
+    start(sp, gpus="all", privileged=True)
     lab = lab_of(as_dict(await sp.get_pod_manifest()))
     assert lab["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert lab["securityContext"]["privileged"] is True
@@ -140,28 +167,20 @@ async def test_gpu_and_privileged_group_reach_the_pod_and_leave_again(kube_spawn
     # the device plugin names the pod's GPUs: a value of ours would override its choice
     assert "NVIDIA_VISIBLE_DEVICES" not in env and env["ENABLE_GPU_SUPPORT"] == "1"
     # the next start without the grants: nothing kept from the last one
-    sp.gpu_enabled = False
-    sp.start_host_config = {}
+    start(sp)
     lab = lab_of(as_dict(await sp.get_pod_manifest()))
     assert "nvidia.com/gpu" not in (lab.get("resources", {}).get("limits") or {})
     assert not lab["securityContext"].get("privileged")
     assert {e["name"]: e.get("value") for e in lab["env"]}["NVIDIA_VISIBLE_DEVICES"] == "none"
 
 
-def policy_start(sp, eff: Effective) -> None:
-    """What the policies feature's pre-spawn step sets on a spawner before a start."""
-    spec = labspec.build(eff)
-    sp.start_binds, sp.start_host_config, sp.start_env, sp.start_labels = (
-        spec.binds, spec.host_config, spec.env, spec.labels)
-
-
 async def test_policy_limits_env_mounts_and_label_reach_the_pod_and_leave_again(kube_spawner):
     sp = kube_spawner
     sp.volumes = [{"name": "site", "emptyDir": {}}]  # the site's own configuration stays
     sp.mem_limit = "512M"  # JupyterHub's units: 2**29 bytes
-    policy_start(sp, Effective(memory_mb=1024, cpus=2, gpus=["0", "1"], env={"COURSE": "x"}, mounts=[
+    spec = start(sp, memory_mb=1024, cpus=2, gpus=["0", "1"], env={"COURSE": "x"}, policy_mounts=[
         {"source": "/srv/data", "target": "/mnt/data", "mode": "ro"},
-        {"source": "team_data", "target": "/mnt/team", "mode": "rw"}]))
+        {"source": "team_data", "target": "/mnt/team", "mode": "rw"}])
     pod = as_dict(await sp.get_pod_manifest())
     lab = lab_of(pod)
     assert lab["resources"]["limits"] == {"memory": 2**30, "cpu": 2.0, "nvidia.com/gpu": "2"}
@@ -174,12 +193,12 @@ async def test_policy_limits_env_mounts_and_label_reach_the_pod_and_leave_again(
     team = volumes[mounts["/mnt/team"]["name"]]["persistentVolumeClaim"]
     assert team == {"claimName": "team-data", "readOnly": False} and not mounts["/mnt/team"]["readOnly"]
     assert "site" in volumes
-    assert pod["metadata"]["labels"][labspec.SPEC_LABEL] == sp.start_labels[labspec.SPEC_LABEL]
+    assert pod["metadata"]["labels"][labspec.SPEC_LABEL] == spec.fingerprint
     assert set(labspec.CAP_DROP) <= set(lab["securityContext"]["capabilities"]["drop"])
     # the configured traits are as the site left them
     assert sp.volumes == [{"name": "site", "emptyDir": {}}] and sp.mem_limit == 2**29 and sp.cpu_limit is None
     # the next start, with no group: the site's memory limit, no CPU limit, none of the policy
-    policy_start(sp, Effective())
+    start(sp)
     pod = as_dict(await sp.get_pod_manifest())
     lab = lab_of(pod)
     assert lab["resources"]["limits"] == {"memory": 2**29}
@@ -189,27 +208,32 @@ async def test_policy_limits_env_mounts_and_label_reach_the_pod_and_leave_again(
 
 
 def test_requests_keep_a_site_guarantee_below_the_limit():
-    configured = podspec.Resources(mem_guarantee=2**31, cpu_guarantee=0.5)
-    res = podspec.resources({"mem_limit": 2**30, "nano_cpus": 4 * 10**9}, configured,
-                            gpus=0, memory_fraction=0.5, cpu_fraction=0.1)
-    assert (res.mem_limit, res.mem_guarantee, res.cpu_limit, res.cpu_guarantee) == (2**30, 2**30, 4.0, 0.5)
+    site = podspec.PodSite(mem_guarantee=2**31, cpu_guarantee=0.5)
+    res = podspec.resources(labspec.LabSpec(memory_bytes=2**30, cpus=4), site)
+    assert (res["mem_limit"], res["mem_guarantee"], res["cpu_limit"], res["cpu_guarantee"]) == (2**30, 2**30, 4.0, 0.5)
 
 
-def test_gpu_count_from_the_policy_or_the_hub_setting():
-    assert podspec.gpu_count({}, gpu_enabled=True) == 1
-    assert podspec.gpu_count({}, gpu_enabled=False) == 0
-    assert podspec.gpu_count({"device_requests": []}, gpu_enabled=True) == 0  # a policy took them away
-    assert podspec.gpu_count({"device_requests": labspec.gpu_request("all")}, gpu_enabled=False) == 1
-    assert podspec.gpu_count({"device_requests": labspec.gpu_request(["0", "3", "5"])}, gpu_enabled=False) == 3
+def test_gpu_count_from_the_spec():
+    assert podspec.gpu_count(labspec.build(gpus="all")) == 1  # a pod asks for a count: "all" is one
+    assert podspec.gpu_count(labspec.build(gpus="none")) == 0
+    assert podspec.gpu_count(labspec.build(gpus=["0", "3", "5"])) == 3
 
 
-def test_a_volume_name_that_is_no_claim_name_is_refused():
-    with pytest.raises(ValueError, match="not a valid claim name"):
-        podspec.policy_mounts({"Team.Data": {"bind": "/mnt/t", "mode": "ro"}})
+@pytest.mark.parametrize("source,why", [("Team.Data", "not a valid claim name"),
+                                        ("jupyterlab-bob_home", "a lab's own storage")])
+def test_a_policy_volume_that_is_no_claim_or_a_labs_own_is_refused(source, why):
+    spec = labspec.build(policy_mounts=[{"source": source, "target": "/mnt/t", "mode": "ro"}])
+    with pytest.raises(ValueError, match=why):
+        podspec.pod_volumes(spec)
 
 
 async def test_docker_socket_group_is_refused_before_anything_is_created(kube_spawner):
     sp = kube_spawner
-    sp.start_binds = {"/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"}}
-    with pytest.raises(RuntimeError, match="docker-sock group.*no Docker engine"):
+    start(sp, engine_socket=True)
+    with pytest.raises(RuntimeError, match="docker-sock.*no Docker engine"):
         await sp.start()
+
+
+async def test_a_start_without_a_spec_is_refused(kube_spawner):
+    with pytest.raises(RuntimeError, match="no lab spec"):
+        await kube_spawner.start()

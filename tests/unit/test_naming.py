@@ -5,7 +5,9 @@ import pytest
 from dockerspawner import DockerSpawner
 
 from stellars_hub import naming
-from stellars_hub.spawner import StellarsSpawner
+from stellars_hub.backends.docker.spawner import StellarsSpawner
+from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
+from stellars_hub.lab.mixin import configured_volume_specs
 
 TRICKY = ["first.last", "Ann@Lab", "ann@lab", "a-b", "a_b", "ü", "Zoë", "x--y", "-", "user name", "a/b", "日本"]
 
@@ -56,9 +58,8 @@ def test_spawner_volume_list_is_configurable_in_one_place():
 def test_configured_volume_specs_read_the_spawner_sections_without_a_spawner():
     from traitlets.config import Application, Config
 
-    from stellars_hub.spawner import configured_volume_specs
-
-    assert configured_volume_specs(Config()) == naming.USER_VOLUMES
+    assert StellarsSpawner.configured_volume_specs(Config()) == naming.USER_VOLUMES
+    assert configured_volume_specs(Config(), DockerSpawner) == naming.USER_VOLUMES  # not a platform lab
 
     class SiteSpawner(StellarsSpawner):
         pass
@@ -67,14 +68,40 @@ def test_configured_volume_specs_read_the_spawner_sections_without_a_spawner():
     c.StellarsSpawner.image = "some/lab:1"  # a spawner built from this config would need a user
     c.StellarsSpawner.user_volumes = [{"key": "home", "mount": "/home"}]
     c.SiteSpawner.user_volumes = [{"key": "data", "mount": "/data", "description": "datasets"}]
-    assert [v.key for v in configured_volume_specs(c)] == ["home"]
+    assert [v.key for v in configured_volume_specs(c, StellarsSpawner)] == ["home"]
     assert configured_volume_specs(c, SiteSpawner) == (naming.UserVolume("data", "/data", "datasets"),)
+    # the Kubernetes spawner's own section counts the same way (it carries the same mixin)
+    c.StellarsKubeSpawner.user_volumes = [{"key": "scratch", "mount": "/scratch"}]
+    assert [v.key for v in configured_volume_specs(c, StellarsKubeSpawner)] == ["scratch"]
 
     app = Application()  # the command line, one argument per volume
     app.parse_command_line(['--StellarsSpawner.user_volumes={"key": "home", "mount": "/home"}',
                             '--StellarsSpawner.user_volumes={"key": "extra", "mount": "/mnt/extra"}'])
-    assert [v.key for v in configured_volume_specs(app.config)] == ["home", "extra"]
+    assert [v.key for v in configured_volume_specs(app.config, StellarsSpawner)] == ["home", "extra"]
 
     c.StellarsSpawner.user_volumes = [{"key": "Bad Key", "mount": "/x"}]
     with pytest.raises(Exception, match="unique lower-case key"):
-        configured_volume_specs(c)
+        configured_volume_specs(c, StellarsSpawner)
+
+
+def test_the_hubs_volume_names_follow_its_records_and_nothing_else_guesses():
+    """The hub names volumes through its one VolumeNames (which the accounts feature points at
+    the records of renamed and deleted users); naming's own functions, for users whose volumes
+    carry their own name, are for tools and tests only: no module of the hub calls them."""
+    import pathlib
+
+    import stellars_hub
+
+    names = naming.VolumeNames(lookup={"anna": "ann"}.get)  # anna was renamed from ann
+    assert names.volume_name("anna", "home") == "jupyterlab-ann_home"
+    assert names.server_volume_names("anna", "gpu", shared_home=True) == {
+        "home": "jupyterlab-ann_home", "workspace": "jupyterlab-ann--gpu_workspace", "cache": "jupyterlab-ann--gpu_cache"}
+    assert names.user_volume_names("bob") == naming.user_volume_names("bob")
+
+    root = pathlib.Path(stellars_hub.__file__).parent
+    guessing = [
+        str(p.relative_to(root)) for p in root.rglob("*.py") if p.name != "naming.py"
+        for call in ("naming.volume_name(", "naming.user_volume_names(", "naming.server_volume_names(")
+        if call in p.read_text()
+    ]
+    assert guessing == []

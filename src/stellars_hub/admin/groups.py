@@ -16,7 +16,6 @@ from jupyterhub import orm
 
 DOCKER_SOCK = "docker-sock"
 DOCKER_PRIVILEGED = "docker-privileged"
-ENGINE_SOCKET = "/var/run/docker.sock"  # the host's socket path, mounted at the same place
 
 DESCRIPTIONS = {
     DOCKER_SOCK: "Members' labs get the Docker engine socket (read-write): full control of the engine and the host",

@@ -3,10 +3,10 @@ pre-spawn step that gives each start its effective lab, and the storage quota ch
 
 from __future__ import annotations
 
-import asyncio
-
-from ..feature import Feature
+from ..feature import BackupVolume, Feature
+from ..web.volumesizes import measured_volumes
 from .config import GroupPolicies
+from .groups import PolicyGroupAPIHandler, adopt
 from .handlers import (
     ENV_SCOPE,
     READ_SCOPE,
@@ -20,22 +20,41 @@ from .handlers import (
     UserStorageAPIHandler,
 )
 from .hub import policies_for
+from .projectapi import GroupProjectAPIHandler, ProjectAPIHandler, ProjectListAPIHandler
 from .quota import check_forever
 
-_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
+
+def _spawn_options(c, settings, setdefault) -> None:
+    """A lab per need: JupyterHub's spawner options offer the groups' profiles (spawnoptions.py)."""
+    from . import spawnoptions
+
+    setdefault(c.Spawner, "options_form", spawnoptions.options_form)
+    setdefault(c.Spawner, "options_from_form", spawnoptions.options_from_form)
+    setdefault(c.Spawner, "apply_user_options", spawnoptions.apply_user_options)
 
 
-def _on_start(platform, app) -> None:
-    interval = GroupPolicies(parent=platform).quota_check_interval
-    task = asyncio.get_running_loop().create_task(
-        check_forever(policies_for(platform), platform.runtime, app, interval)
-    )
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+async def _adopt(platform, app) -> None:
+    await adopt(platform, app.db)
+
+
+async def _project_folders(platform) -> list[BackupVolume]:
+    """Every group's project folder (kept ones too), each backed up under its own lock."""
+    from . import project_folders, project_lock
+
+    return [
+        BackupVolume(f["volume"], "project", project_lock(f["volume"]), group=f["group"])
+        for f in await project_folders(platform)
+    ]
+
+
+async def _check_quotas(platform, app) -> None:
+    interval = platform.settings(GroupPolicies).quota_check_interval
+    await check_forever(policies_for(platform), measured_volumes(platform), app, interval)
 
 
 FEATURE = Feature(
     name="policies",
+    config_classes=(GroupPolicies,),
     scopes={
         READ_SCOPE: {"description": "Read group policies (lab resources and privileges per group)"},
         WRITE_SCOPE: {
@@ -55,10 +74,19 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/lab", EffectiveLabAPIHandler),
         (r"/api/users/([^/]+)/environment", EnvironmentAPIHandler),
         (r"/policies", PoliciesPage),
+        # group project folders
+        (r"/api/projects", ProjectListAPIHandler),
+        (r"/api/projects/([^/]+)", ProjectAPIHandler),
+        (r"/api/groups/([^/]+)/project", GroupProjectAPIHandler),
     ),
+    configure=_spawn_options,
+    # JupyterHub's group API, so that a deleted group's policy goes with it
+    priority_handlers=((r"/api/groups/([^/]+)", PolicyGroupAPIHandler),),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
-    pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner),
-    on_start=_on_start,
+    pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner, platform.runtime),
+    on_start=_adopt,
+    background=(_check_quotas,),
+    backup_volumes=_project_folders,
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),
 )

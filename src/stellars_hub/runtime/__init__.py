@@ -1,6 +1,6 @@
-"""The container engine behind a small async interface (see base.ContainerRuntime)."""
+"""The container engine behind a small async interface (see base.ContainerRuntime); the engines
+themselves are backends (``stellars_hub.backends``)."""
 
 from .base import ContainerRuntime, EngineUnavailable, GpuProbe, NotFound, RuntimeConflict
-from .docker import DockerRuntime
 
-__all__ = ["ContainerRuntime", "DockerRuntime", "GpuProbe", "EngineUnavailable", "NotFound", "RuntimeConflict"]
+__all__ = ["ContainerRuntime", "GpuProbe", "EngineUnavailable", "NotFound", "RuntimeConflict"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class EngineError(Exception):
@@ -39,6 +40,11 @@ class ContainerRuntime(ABC):
     @abstractmethod
     async def ping(self) -> None: ...
 
+    async def cpu_count(self) -> int | None:
+        """CPUs a lab can be given at most (None: no such bound, e.g. a cluster's scheduler
+        decides), read once."""
+        return None
+
     @abstractmethod
     async def inspect_container(self, name: str) -> dict | None:
         """The engine's inspect document, or None when there is no such container."""
@@ -52,6 +58,21 @@ class ContainerRuntime(ABC):
 
     @abstractmethod
     async def remove_volume(self, name: str) -> None: ...
+
+    async def ensure_shared_volume(self, name: str) -> bool:
+        """Make the volume ``name`` unless it exists, for labs of several users at once (a group's
+        project folder: ReadWriteMany on Kubernetes); True when it was made now. By default the
+        engine makes a volume when a container first mounts it."""
+        return False
+
+    async def data_root(self) -> str | None:
+        """Where the engine keeps its own data on its host (Docker's DockerRootDir), if it says."""
+        return None
+
+    async def volume_names(self, prefix: str) -> list[str]:
+        """Names of the existing volumes that start with ``prefix`` (a user's named servers'
+        volumes, whose server names the hub may have forgotten); none where it cannot list."""
+        return []
 
     async def volume_sizes(self) -> dict[str, int]:
         """Every volume's size in bytes where the runtime can measure it (none by default:
@@ -71,14 +92,28 @@ class ContainerRuntime(ABC):
         """Run ``command`` in ``image`` with the engine runtime ``runtime``; bounded by ``timeout``
         seconds; the probe container is removed whatever happens."""
 
-    # -- scheduled backups ------------------------------------------------------------------
+    # -- scheduled backups, restores, volume copies ------------------------------------------
+    @abstractmethod
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
     ) -> ToolResult:
         """Run ``command`` in a throw-away container of ``image`` without network; ``mounts``
         maps a volume name or absolute host path to (path inside, "ro"|"rw"). The container is
         removed whatever happens."""
-        raise NotImplementedError
+
+    async def run_tool_with_file(
+        self,
+        image: str,
+        command: list[str],
+        mounts: dict[str, tuple[str, str]],
+        source: Path,
+        at: str,
+        timeout: float = 3600.0,
+    ) -> ToolResult:
+        """``run_tool`` with the hub's own file ``source`` placed at the absolute path ``at`` in
+        the tool before ``command`` starts (the hub's state into the backup target, which the hub
+        itself does not mount)."""
+        raise EngineError(f"{type(self).__name__} cannot hand a file of the hub's to a tool")
 
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod

@@ -1,0 +1,49 @@
+"""A tool pod: what ``run_tool`` runs on Kubernetes (backups, restores, volume copies), the
+counterpart of Docker's throw-away container: the lab image's shell, the claims (or host paths)
+it names mounted read-only where it only reads, never restarted, no service account token, and
+labelled so the deployment's NetworkPolicy gives it no network."""
+
+from __future__ import annotations
+
+from .podspec import claim_name
+
+TOOL_LABEL = "stellars.jupyterhub/tool"
+
+
+def manifest(name: str, image: str, command: list[str], mounts: dict[str, tuple[str, str]]) -> dict:
+    """``mounts``: a platform volume name (its claim) or an absolute host path -> (path, "ro"|"rw")."""
+    volumes, volume_mounts = [], []
+    for i, (source, (target, mode)) in enumerate(sorted(mounts.items())):
+        vol = f"tool-{i}"
+        read_only = mode != "rw"
+        if source.startswith("/"):
+            volumes.append({"name": vol, "hostPath": {"path": source, "type": "DirectoryOrCreate"}})
+        else:
+            volumes.append(
+                {"name": vol, "persistentVolumeClaim": {"claimName": claim_name(source), "readOnly": read_only}}
+            )
+        volume_mounts.append({"name": vol, "mountPath": target, "readOnly": read_only})
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "labels": {TOOL_LABEL: "1", "app.kubernetes.io/managed-by": "stellars-jupyterhub-ds"},
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "containers": [
+                {
+                    "name": "tool",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": command,
+                    "securityContext": {"runAsUser": 0},  # as Docker's tool containers: files of every owner
+                    "volumeMounts": volume_mounts,
+                }
+            ],
+            "volumes": volumes,
+        },
+    }
