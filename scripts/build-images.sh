@@ -7,9 +7,10 @@
 # STELLARS_IMAGE_TAG: the tag to build (default dev), e.g. to try a change without replacing :dev.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-usage() { echo "usage: $0 [hub|lab|lab-ds|proxy]...   build the named images (default: all four)"; }
+usage() { echo "usage: $0 [hub|lab|lab-ds|proxy]...   build the named images (default: hub lab proxy)"; }
 [[ "${1:-}" == "--help" ]] && { usage; exit 0; }
-targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(hub lab lab-ds proxy)
+# the DS lab only when named (make up, make test-ds, make bench): its first build takes minutes
+targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(hub lab proxy)
 
 if [[ -z "${BASE_IMAGE:-}" ]]; then
   "$here/scripts/make-base-image.sh"
