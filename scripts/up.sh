@@ -53,7 +53,7 @@ export STELLARS_PROXY_IMAGE=$proxy
 lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(docker run --rm --network none --entrypoint python3 "$STELLARS_HUB_IMAGE" \
   -m stellars_hub.cli settings --default JUPYTERHUB_NOTEBOOK_IMAGE)}
 if ! have_image "$lab"; then
-  echo "$lab cannot be pulled: labs use the local DS image stellars-lab-ds:dev (built from PyPI, about 6 minutes the first time)"
+  echo "$lab cannot be pulled: labs use the local DS image stellars-lab-ds:dev (built from PyPI, 6 to 12 minutes the first time)"
   "$here/scripts/build-images.sh" lab-ds
   lab=stellars-lab-ds:dev
 fi

@@ -88,6 +88,10 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
 
     put = hub.lab(name, "PUT", "api/contents/ds-check.ipynb", json={"type": "notebook", "content": NOTEBOOK})
     assert put.status_code in (200, 201), put.text
+    # a busy machine can take longer to connect the notebook's shared document than the
+    # collaboration extension waits before asking: answer as a person would, keep waiting
+    page.add_locator_handler(page.get_by_role("dialog", name=re.compile("taking some time to load")),
+                             lambda dialog: dialog.get_by_role("button", name="Continue waiting").click())
     page.goto(hub.base + f"user/{name}/lab/tree/ds-check.ipynb")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
@@ -115,6 +119,7 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
         mlflow_tile.click()
     mlflow_page = popup.value
     mlflow_page.set_default_timeout(120_000)
+    _keep_errors(mlflow_page)
     mlflow_page.wait_for_load_state()
     assert f"/user/{name}/mlflow/" in mlflow_page.url
     mlflow_page.goto(mlflow_page.url.split("#")[0] + "#/experiments/0/runs?workflowType=machine_learning")
@@ -159,13 +164,25 @@ def _run_all_cells(page, attempts: int = 3) -> None:
     raise AssertionError("Run All Cells did not start the notebook's cells")
 
 
+def _keep_errors(page) -> None:
+    """Collect the page's script errors, failed requests and error answers (kept on failure)."""
+    page.errors = []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.errors.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: page.errors.append(f"failed: {r.method} {r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status}: {r.request.method} {r.url}"))
+
+
 def _shown(page, text: str, label: str) -> None:
-    """Wait until ``text`` shows on a service's page; on failure keep a screenshot of it."""
+    """Wait until ``text`` shows on a service's page; on failure keep a screenshot of it and
+    the page's errors."""
     try:
         page.get_by_text(text).first.wait_for()
     except Exception:
         (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "screenshots" / f"FAILED-ds-lab-{label}.png"), full_page=True)
+        errors = "\n".join(getattr(page, "errors", []))
+        (ARTIFACTS / "screenshots" / f"FAILED-ds-lab-{label}.txt").write_text(errors)
         raise
 
 
