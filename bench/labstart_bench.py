@@ -22,7 +22,7 @@ from .common import median, running_hub, wait_answering  # first: puts tests/ on
 from harness import LAB_IMAGE, engine, free_port  # noqa: E402  (isort: skip)
 
 from stellars_hub import naming
-from stellars_hub.settings import BY_NAME
+from stellars_hub.lab.config import Labs
 
 from .class_bench import _class
 from .phases import container_cpu_seconds
@@ -89,7 +89,7 @@ def _image(image: str) -> dict:
             stock_cmd.append(_bare(image, config, ["python3", "-m", "jupyterhub.singleuser", *config["Cmd"][1:]]))
         out["lab_cmd"], out["stock_cmd"] = lab_cmd, stock_cmd
     if CLASS_USERS:
-        limit = os.environ.get("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT", BY_NAME["JUPYTERHUB_CONCURRENT_SPAWN_LIMIT"].default)
+        limit = os.environ.get("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT", str(Labs.concurrent_spawn_limit.default_value))
         out["class"] = _class(CLASS_USERS, limit, JUPYTERHUB_NOTEBOOK_IMAGE=image)
     return out
 
