@@ -3,6 +3,9 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTEST_ARGS ?=
+# parallel pytest workers: most of a test's time is waiting for a lab or a deadline, so three
+# workers share two cores well; a module's tests (and every Kubernetes test) stay in one worker
+TEST_WORKERS ?= 3
 
 .PHONY: up down test images engine dev bench check lint
 
@@ -29,7 +32,7 @@ lint: dev
 	@$(VENV)/bin/mypy src/stellars_hub
 
 test: images dev lint
-	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: images dev
 	@$(VENV)/bin/python -m bench

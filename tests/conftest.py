@@ -22,11 +22,26 @@ def _layer(item) -> int:
     return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
 
 
+def _worker_group(item) -> str:
+    """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
+    the one test cluster runs in one worker (one of them stops its API server); the compose
+    deployment tests share one fixed project."""
+    path = Path(str(item.fspath))
+    if _layer(item) == 3 or "k8s_cluster" in getattr(item, "fixturenames", ()):
+        return "kubernetes"
+    if path.name.startswith("test_deploy_"):
+        return "deploy"
+    return path.stem
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
 def pytest_collection_modifyitems(items):
     # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
-    # running for the session, so asyncio tests must not come after it
+    # running for the session, so asyncio tests must not come after it (an xdist worker keeps
+    # this order: it takes its groups in collection order)
     items.sort(key=_layer)
     for item in items:
+        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
         layer = _layer(item)
         if layer == 1:
             item.add_marker(pytest.mark.integration)
