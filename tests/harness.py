@@ -102,8 +102,9 @@ def read_volume_file(volume: str, path: str, image: str | None = None) -> str:
     try:
         stream, _ = holder.get_archive(f"/v/{path}")
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-            member = tar.getmembers()[0]
-            return tar.extractfile(member).read().decode()
+            content = tar.extractfile(tar.getmembers()[0])
+            assert content is not None, f"{path} is not a regular file"
+            return content.read().decode()
     finally:
         holder.remove(force=True)
 

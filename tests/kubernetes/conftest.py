@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -77,7 +78,7 @@ def k8s_cluster():
 
 
 @pytest.fixture(scope="session")
-def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> str:
+def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> Iterator[str]:
     """A kubeconfig with the token of deploy/kubernetes/rbac.yaml's service account: the test
     hubs act with exactly the permissions the manifests give the hub."""
     cluster = k8s_cluster
