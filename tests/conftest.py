@@ -32,6 +32,19 @@ def pytest_report_header(config):
         return "the DS lab image's tests (marked ds) are left out: make test-ds runs them"
 
 
+def _worker_group(item) -> str:
+    """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
+    the one test cluster runs in one worker (one of them stops its API server); the compose
+    deployment tests share one fixed project."""
+    path = Path(str(item.fspath))
+    if _layer(item) == 3 or "k8s_cluster" in getattr(item, "fixturenames", ()):
+        return "kubernetes"
+    if path.name.startswith("test_deploy_"):
+        return "deploy"
+    return path.stem
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):
     # the DS image's tests only with --ds: its first build takes minutes, more than a fresh
     # machine's `make test` can add (make test-ds builds it and runs them)
@@ -41,9 +54,11 @@ def pytest_collection_modifyitems(config, items):
             config.hook.pytest_deselected(items=left_out)
             items[:] = [item for item in items if not item.get_closest_marker("ds")]
     # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
-    # running for the session, so asyncio tests must not come after it
+    # running for the session, so asyncio tests must not come after it (an xdist worker keeps
+    # this order: it takes its groups in collection order)
     items.sort(key=_layer)
     for item in items:
+        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
         layer = _layer(item)
         if layer == 1:
             item.add_marker(pytest.mark.integration)
