@@ -16,6 +16,7 @@ import os
 import time
 
 import requests
+from docker.models.containers import Container
 
 from .common import median, running_hub, wait_answering  # first: puts tests/ on the path
 
@@ -34,7 +35,7 @@ BARE_ROUNDS = 3
 CLASS_USERS = int(os.environ.get("BENCH_LABSTART_CLASS", "30"))
 
 
-def _start(hub, session, name: str, token: str) -> tuple[float, float, object]:
+def _start(hub, session, name: str, token: str) -> tuple[float, float, Container]:
     """Start the user's lab as the home page does; seconds until it answers through the proxy
     and the CPU seconds its container used by then."""
     t0 = time.monotonic()
@@ -61,7 +62,9 @@ def _bare(image: str, config: dict, cmd: list[str]) -> float:
     c = engine().containers.run(image, cmd, environment=env, network_mode="host", detach=True)
     try:
         wait_answering(lambda: requests.get(f"http://127.0.0.1:{port}{prefix}api", timeout=2))
-        return container_cpu_seconds(c.id)
+        cpu = container_cpu_seconds(c.id)
+        assert cpu is not None, "the container's cgroup is not readable here"
+        return cpu
     finally:
         c.remove(force=True)
 
@@ -100,33 +103,55 @@ def _rows(label: str, image: str, m: dict) -> list:
     cold_s, cold_cpu, cold_later = m["cold"]
     lab_cmd, stock_cmd = median(m["lab_cmd"]), median(m["stock_cmd"])
     rows = [
-        (f"{label}: CPU per lab start (s)", warm_cpu,
-         f"{image}: the lab's cgroup from its start until it answers, median of {WARM_ROUNDS} starts", "<= 1.0",
-         {f"{label} lab start-up (CPU of the lab's container)": {
-             **{f"start {i + 1} (warm)": f"{cpu:.2f} s CPU, answered after {s:.2f} s" for i, (s, cpu) in enumerate(m["warm"])},
-             "first start of a new user (cold)": f"{cold_cpu:.2f} s CPU, answered after {cold_s:.2f} s",
-             "  and 5 s after it answered": f"{cold_later:.2f} s CPU",
-             "bare run, the lab's command (median)": f"{lab_cmd:.2f} s CPU",
-             "bare run, JupyterHub's entry point (median)": f"{stock_cmd:.2f} s CPU",
-         }}),
-        (f"{label}: time to lab, cold / warm (s)", cold_s,
-         f"a new user's first lab {cold_s:.2f} s (volumes created and filled from the image); "
-         f"the same user's next starts {warm_s:.2f} s (median)", None),
-        (f"{label}: lab command / JupyterHub entry (CPU)", lab_cmd / stock_cmd,
-         f"bare runs taking turns, medians of {BARE_ROUNDS}: {lab_cmd:.2f} s vs {stock_cmd:.2f} s "
-         "(the garbage collector paused while the server imports)", "<= 1.0"),
+        (
+            f"{label}: CPU per lab start (s)",
+            warm_cpu,
+            f"{image}: the lab's cgroup from its start until it answers, median of {WARM_ROUNDS} starts",
+            "<= 1.0",
+            {
+                f"{label} lab start-up (CPU of the lab's container)": {
+                    **{
+                        f"start {i + 1} (warm)": f"{cpu:.2f} s CPU, answered after {s:.2f} s"
+                        for i, (s, cpu) in enumerate(m["warm"])
+                    },
+                    "first start of a new user (cold)": f"{cold_cpu:.2f} s CPU, answered after {cold_s:.2f} s",
+                    "  and 5 s after it answered": f"{cold_later:.2f} s CPU",
+                    "bare run, the lab's command (median)": f"{lab_cmd:.2f} s CPU",
+                    "bare run, JupyterHub's entry point (median)": f"{stock_cmd:.2f} s CPU",
+                }
+            },
+        ),
+        (
+            f"{label}: time to lab, cold / warm (s)",
+            cold_s,
+            f"a new user's first lab {cold_s:.2f} s (volumes created and filled from the image); "
+            f"the same user's next starts {warm_s:.2f} s (median)",
+            None,
+        ),
+        (
+            f"{label}: lab command / JupyterHub entry (CPU)",
+            lab_cmd / stock_cmd,
+            f"bare runs taking turns, medians of {BARE_ROUNDS}: {lab_cmd:.2f} s vs {stock_cmd:.2f} s "
+            "(the garbage collector paused while the server imports)",
+            "<= 1.0",
+        ),
         (f"{label}: image size (GB)", m["size"] / 1e9, f"{image}, as the engine reports it", None),
     ]
     if "class" in m:
         c = m["class"]
         times = c["times"]
         lab_cpu = c["lab_cpu"]
-        rows.append((f"{label}: class of {CLASS_USERS}, last lab (s)", c["last"],
-                     f"first {min(times) if times else float('nan'):.1f} s, median "
-                     f"{median(times) if times else float('nan'):.1f} s; the labs' CPU "
-                     + (f"{lab_cpu / CLASS_USERS:.2f} s per lab" if lab_cpu is not None else "not readable")
-                     + f"; {len(c['failures'])} failed starts; {c['placement']}",
-                     "<= 35" if label == "small" else None))
+        rows.append(
+            (
+                f"{label}: class of {CLASS_USERS}, last lab (s)",
+                c["last"],
+                f"first {min(times) if times else float('nan'):.1f} s, median "
+                f"{median(times) if times else float('nan'):.1f} s; the labs' CPU "
+                + (f"{lab_cpu / CLASS_USERS:.2f} s per lab" if lab_cpu is not None else "not readable")
+                + f"; {len(c['failures'])} failed starts; {c['placement']}",
+                "<= 35" if label == "small" else None,
+            )
+        )
     return rows
 
 

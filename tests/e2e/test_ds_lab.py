@@ -12,12 +12,10 @@ import re
 import secrets
 
 import pytest
-
+from browser import login
 from harness import ARTIFACTS, PASSWORD, unique_name
 
 from stellars_hub import naming
-
-from browser import login
 
 pytestmark = pytest.mark.ds
 DS_IMAGE = os.environ.get("STELLARS_TEST_DS_IMAGE", "stellars-lab-ds:dev")
@@ -90,8 +88,10 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
     assert put.status_code in (200, 201), put.text
     # a busy machine can take longer to connect the notebook's shared document than the
     # collaboration extension waits before asking: answer as a person would, keep waiting
-    page.add_locator_handler(page.get_by_role("dialog", name=re.compile("taking some time to load")),
-                             lambda dialog: dialog.get_by_role("button", name="Continue waiting").click())
+    page.add_locator_handler(
+        page.get_by_role("dialog", name=re.compile("taking some time to load")),
+        lambda dialog: dialog.get_by_role("button", name="Continue waiting").click(),
+    )
     page.goto(hub.base + f"user/{name}/lab/tree/ds-check.ipynb")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
@@ -107,8 +107,14 @@ def test_ds_lab_stack_and_services(hub, page, docker_engine):
     assert "slope 2" in text and "Error" not in text, text
     # the run is in this lab's store under the user's home, the logs in the workspace
     container = docker_engine.containers.get(naming.container_name(name))
-    runs = container.exec_run(["python3", "-c", "import sqlite3; print(sqlite3.connect("
-                               "'/home/lab/.mlflow/mlflow.db').execute('select name from runs').fetchall())"])
+    runs = container.exec_run(
+        [
+            "python3",
+            "-c",
+            "import sqlite3; print(sqlite3.connect("
+            "'/home/lab/.mlflow/mlflow.db').execute('select name from runs').fetchall())",
+        ]
+    )
     assert RUN in runs.output.decode(), runs.output
     assert container.exec_run(["ls", f"/home/lab/workspace/tensorboard/{RUN}"]).exit_code == 0
 
@@ -156,8 +162,10 @@ def _run_all_cells(page, attempts: int = 3) -> None:
         page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-item").filter(has_text=re.compile(r"^Run All Cells")).click()
         try:
-            page.wait_for_selector(".jp-Notebook .jp-InputPrompt:has-text('[*]'), "
-                                   ".jp-Notebook .jp-InputPrompt:has-text('[1]')", timeout=30_000)
+            page.wait_for_selector(
+                ".jp-Notebook .jp-InputPrompt:has-text('[*]'), .jp-Notebook .jp-InputPrompt:has-text('[1]')",
+                timeout=30_000,
+            )
             return
         except Exception:
             continue
@@ -194,5 +202,5 @@ def _listening(container) -> set[tuple[str, int]]:
         local, state = line.split()[1], line.split()[3]
         if state == "0A":  # LISTEN
             addr, port = local.split(":")
-            found.add((".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0)), int(port, 16)))
+            found.add((".".join(str(int(addr[i : i + 2], 16)) for i in (6, 4, 2, 0)), int(port, 16)))
     return found

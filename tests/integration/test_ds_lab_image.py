@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from harness import LAB_IMAGE, unique_name
 
 from stellars_hub import naming
@@ -34,11 +33,12 @@ def ds_image(docker_engine):
 
 
 def _layout(engine, image: str) -> str:
-    script = (f"stat -c '%n %U %u:%g %a' {' '.join(MOUNT_POINTS)}; id; pwd; "
-              f"for t in {' '.join(INIT_TOOLS)}; do command -v $t >/dev/null && echo has $t; done; "
-              "command -v jupyterhub-singleuser")
-    return engine.containers.run(image, ["sh", "-c", script], entrypoint=[], network_mode="none",
-                                 remove=True).decode()
+    script = (
+        f"stat -c '%n %U %u:%g %a' {' '.join(MOUNT_POINTS)}; id; pwd; "
+        f"for t in {' '.join(INIT_TOOLS)}; do command -v $t >/dev/null && echo has $t; done; "
+        "command -v jupyterhub-singleuser"
+    )
+    return engine.containers.run(image, ["sh", "-c", script], entrypoint=[], network_mode="none", remove=True).decode()
 
 
 def test_ds_image_has_the_small_images_user_and_mount_points(docker_engine):
@@ -72,8 +72,10 @@ def test_switched_off_services_do_not_run(hub, docker_engine):
     # a notebook's MLflow request does not start a server either: nothing answers there
     lab = docker_engine.containers.get(naming.container_name(name))
     assert lab.attrs["Config"]["Image"] == DS_IMAGE
-    run = lab.exec_run(["python3", "-c", "import mlflow; mlflow.search_experiments()"],
-                       environment={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
+    run = lab.exec_run(
+        ["python3", "-c", "import mlflow; mlflow.search_experiments()"],
+        environment={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
+    )
     assert run.exit_code != 0 and b"Connection refused" in run.output, run.output[-2000:]
     processes = [p[-1] for p in lab.top(ps_args="-eo pid,args")["Processes"]]
     assert not [p for p in processes if "mlflow" in p or "tensorboard" in p], processes
