@@ -22,6 +22,16 @@ def _layer(item) -> int:
     return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
 
 
+def pytest_addoption(parser):
+    parser.addoption("--ds", action="store_true",
+                     help="also run the DS lab image's tests (marked ds; make test-ds builds the image and runs them)")
+
+
+def pytest_report_header(config):
+    if not config.getoption("ds"):
+        return "the DS lab image's tests (marked ds) are left out: make test-ds runs them"
+
+
 def _worker_group(item) -> str:
     """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
     the one test cluster runs in one worker (one of them stops its API server); the compose
@@ -35,7 +45,14 @@ def _worker_group(item) -> str:
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # the DS image's tests only with --ds: its first build takes minutes, more than a fresh
+    # machine's `make test` can add (make test-ds builds it and runs them)
+    if not config.getoption("ds"):
+        left_out = [item for item in items if item.get_closest_marker("ds")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("ds")]
     # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
     # running for the session, so asyncio tests must not come after it (an xdist worker keeps
     # this order: it takes its groups in collection order)
