@@ -55,8 +55,9 @@ def pytest_collection_modifyitems(config, items):
             items[:] = [item for item in items if not item.get_closest_marker("ds")]
     # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
     # running for the session, so asyncio tests must not come after it (an xdist worker keeps
-    # this order: it takes its groups in collection order)
-    items.sort(key=_layer)
+    # this order: it takes its groups in collection order). The Kubernetes tests (no browser, no
+    # asyncio) come first: their worker builds or starts the cluster while the others go on.
+    items.sort(key=lambda item: -1 if _layer(item) == 3 else _layer(item))
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
         layer = _layer(item)
