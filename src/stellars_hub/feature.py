@@ -31,3 +31,4 @@ class Feature:
     on_user_renamed: Hook | None = None  # (platform, old, new), after the rename is committed
     on_user_deleted: Hook | None = None  # (platform, name), when the hub deletes a user
     template_vars: Callable[[Any], dict] | None = None  # (settings) -> variables for every page
+    readiness: Callable[..., dict[str, str]] | None = None  # (platform) -> warnings /hub/readiness shows

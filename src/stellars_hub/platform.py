@@ -52,6 +52,7 @@ class Labs(Configurable):
     image = setting("JUPYTERHUB_NOTEBOOK_IMAGE")
     network_name = setting("JUPYTERHUB_NETWORK_NAME")
     network_isolation = setting("JUPYTERHUB_LAB_NETWORK_ISOLATION")
+    subnet_pool = setting("JUPYTERHUB_LAB_SUBNET_POOL")
     service_mlflow = setting("JUPYTERHUB_SERVICE_MLFLOW")
     service_resources_monitor = setting("JUPYTERHUB_SERVICE_RESOURCES_MONITOR")
     service_tensorboard = setting("JUPYTERHUB_SERVICE_TENSORBOARD")
@@ -62,6 +63,7 @@ class Labs(Configurable):
     concurrent_spawn_limit = setting("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT")
     starts_at_once = setting("JUPYTERHUB_LAB_STARTS_AT_ONCE")
     cpu_shares = setting("JUPYTERHUB_LAB_CPU_SHARES")
+    max_labs = setting("JUPYTERHUB_MAX_LABS")
 
 
 class NamedServers(Configurable):
@@ -190,6 +192,15 @@ class Platform(SingletonConfigurable):
         from .gcpause import freeze_startup_heap
 
         freeze_startup_heap()  # full GC passes: 140 ms -> 2 ms of stopped event loop
+
+    def readiness_warnings(self) -> dict[str, str]:
+        """What the features see coming (a full host, no lab networks left): /hub/readiness
+        shows it while the hub stays ready."""
+        found: dict[str, str] = {}
+        for feature in self._features:
+            if feature.readiness is not None:
+                found.update(feature.readiness(self))
+        return found
 
     async def user_renamed(self, old: str, new: str) -> None:
         await self._each("on_user_renamed", old, new)

@@ -70,6 +70,8 @@ class Setting:
             return "a file:// path or an http(s):// URL"
         if self.kind == "db_url":
             return "empty (SQLite in the data directory) or a sqlite:// or postgresql:// URL"
+        if self.kind == "subnets":
+            return "IPv4 networks in CIDR form, comma-separated, each /28 or larger"
         return "any text" if self.optional else "a non-empty text"
 
 
@@ -384,6 +386,14 @@ SETTINGS: tuple[Setting, ...] = (
         trait="Labs.network_isolation",
     ),
     _S(
+        "JUPYTERHUB_LAB_SUBNET_POOL",
+        "10.213.0.0/16",
+        "Labs",
+        "Addresses of the labs' own networks (JUPYTERHUB_LAB_NETWORK_ISOLATION=1): each lab network takes a /28 of them (larger when named servers need it), so a /16 holds 4096 labs with no engine configuration; keep it clear of your LANs and VPNs",
+        kind="subnets",
+        trait="Labs.subnet_pool",
+    ),
+    _S(
         "JUPYTERHUB_SERVICE_MLFLOW",
         "1",
         "Labs",
@@ -496,6 +506,16 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         maximum=262144,
         trait="Labs.cpu_shares",
+    ),
+    _S(
+        "JUPYTERHUB_MAX_LABS",
+        "0",
+        "Labs",
+        "Labs (default and named servers, running or starting) the host runs at once; a start past it is refused with a message saying so, before any container is created (0 = as many as the engine's memory holds: its memory less a reserve, divided by what the running labs use on average; on Kubernetes 0 leaves it to the scheduler)",
+        kind="int",
+        minimum=0,
+        maximum=100000,
+        trait="Labs.max_labs",
     ),
     # GPU
     _S(
@@ -915,6 +935,10 @@ def parse_value(setting: Setting, raw: str) -> Any:
         if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
             raise ValueError("the URL is invalid")
         return value
+    if setting.kind == "subnets":
+        from .labnet import parse_pool
+
+        return ",".join(map(str, parse_pool(value)))
     return value
 
 
@@ -980,6 +1004,7 @@ _KIND_TRAITS = {
         ("db_url", "DatabaseURL"),
         ("number", "Float"),
         ("subdomain_host", "SubdomainHost"),
+        ("subnets", "Subnets"),
     )
 }
 

@@ -20,7 +20,7 @@ from tornado import web
 from traitlets import Bool, Dict, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import Config, Configurable
 
-from . import naming
+from . import labnet, naming
 from .admin.config import Gpu
 from .labwait import wait_until_answering
 from .platform import Labs, NamedServers, StellarsHub
@@ -321,15 +321,9 @@ class StellarsSpawner(DockerSpawner):
         name = self.network_name
         if self.hub_container and not await self.engine_hub_container():
             self.hub_container = ""
-        found = await self.docker("networks", names=[name])
-        if not any(n["Name"] == name for n in found):
-            await self.docker(
-                "create_network",
-                name,
-                driver="bridge",
-                check_duplicate=True,
-                labels={"stellars.lab-network": self.user.name},
-            )
+        # a small subnet of the platform's own pool, not one of the engine's ~30 default pools
+        pool = labnet.pool_from(self.labs, NamedServers(config=self.config))
+        await labnet.ensure_network(self.docker, name, pool, {labnet.LABEL: self.user.name}, labnet.hub_status())
         if self.hub_container:
             try:
                 await self.docker("connect_container_to_network", self.hub_container, name, aliases=[self.hub_alias])

@@ -80,6 +80,17 @@ class ContainerRuntime(ABC):
         removed whatever happens."""
         raise NotImplementedError
 
+    # -- capacity feature -------------------------------------------------------------------
+    async def engine_memory(self) -> int | None:
+        """The memory of the host the labs run on, in bytes (None: not one host, or unknown)."""
+        return None
+
+    async def tidy_lab_networks(self, prefix: str, pool, hub_container: str, busy) -> tuple[list[str], list[str]]:
+        """Remove the lab networks ``<prefix>-*`` no running lab uses and ``busy(name)`` does not
+        claim; (removed, networks that overlap ``pool`` but are no lab networks). Runtimes
+        without per-lab networks: nothing."""
+        return [], []
+
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:

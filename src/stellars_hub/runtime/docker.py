@@ -164,6 +164,18 @@ class DockerRuntime(ContainerRuntime):
         except EngineUnavailable as exc:
             return GpuProbe(False, f"engine unavailable: {exc}")
 
+    # -- capacity feature -------------------------------------------------------------------
+    async def engine_memory(self) -> int | None:
+        return int((await self._run(lambda c: c.info(), lane="probe")).get("MemTotal") or 0) or None
+
+    async def tidy_lab_networks(self, prefix: str, pool, hub_container: str, busy) -> tuple[list[str], list[str]]:
+        from .. import labnet
+
+        async def call(method, *args, **kwargs):
+            return await self._run(lambda c: getattr(c, method)(*args, **kwargs))
+
+        return await labnet.tidy(call, prefix, pool, hub_container, busy)
+
     # -- activity monitor -------------------------------------------------------------------
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
