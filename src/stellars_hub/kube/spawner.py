@@ -18,7 +18,7 @@ from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, val
 
 from .. import naming
 from ..admin.groups import DOCKER_SOCK, ENGINE_SOCKET
-from . import VOLUME_ANNOTATION, claim_name, podspec
+from . import VOLUME_ANNOTATION, claim_name, podspec, scheduling
 
 INIT_CONTAINER = "volume-init"
 
@@ -235,7 +235,7 @@ class StellarsKubeSpawner(KubeSpawner):
             self.port = random_port()
         await self.ensure_claims()
         await self.check_policy_claims()
-        return await super().start()
+        return await scheduling.start_or_explain(self, super().start())  # an unplaceable lab says so at once
 
     async def check_policy_claims(self) -> None:
         """A policy's named volume must be a claim the operator made in the namespace: without
