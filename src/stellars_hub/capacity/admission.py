@@ -35,6 +35,8 @@ RESERVE_FRACTION = 0.10
 RESERVE_MIN = 1 * GiB
 ASSUMED_LAB_BYTES = 512 * MiB  # until a running lab has been measured
 MEASURE_EVERY = 60.0  # seconds between measurements of the running labs
+NEAR = 0.8  # of the limit: from here on, starts go by fresh figures
+FRESH_NEAR_LIMIT = 5.0  # seconds
 ADMITTED = "_stellars_admitted"  # set on a spawner whose start passed admission
 
 
@@ -88,16 +90,22 @@ class Admission:
             f"at {per_lab / MiB:.0f} MiB per lab ({how})"
         )
 
-    async def refresh(self, users: Iterable) -> None:
-        """Read the engine's memory once and the running labs' memory at most every
-        MEASURE_EVERY seconds, in the background (a start never waits for the engine here)."""
+    async def refresh(self, users: list, in_use: int) -> None:
+        """Read the engine's memory once, and the running labs' memory at most every
+        MEASURE_EVERY seconds in the background; near the limit (NEAR of it) a start waits for
+        figures at most FRESH_NEAR_LIMIT seconds old, so the last places go by what labs use now."""
         if not self.derive:
             return
         if self.memory_total is None:
             self.memory_total = await self.runtime.engine_memory() or 0
-        stale = self.measured_at is None or self.clock() - self.measured_at > MEASURE_EVERY
-        if stale and (self._measuring is None or self._measuring.done()):
-            self._measuring = asyncio.ensure_future(self._measure(running_servers(users)))
+        age = None if self.measured_at is None else self.clock() - self.measured_at
+        limit = self.limit()
+        near = limit is not None and in_use >= NEAR * limit
+        if self._measuring is None or self._measuring.done():
+            if age is None or age > MEASURE_EVERY or (near and age > FRESH_NEAR_LIMIT):
+                self._measuring = asyncio.ensure_future(self._measure(running_servers(users)))
+        if near and self._measuring is not None:
+            await asyncio.shield(self._measuring)
 
     async def _measure(self, servers: list[tuple[str, str]]) -> None:
         self.measured_at = self.clock()
@@ -119,9 +127,9 @@ class Admission:
         container is created)."""
         setattr(spawner, ADMITTED, False)
         try:
-            await asyncio.wait_for(self.refresh(users), 5)
+            await asyncio.wait_for(self.refresh(users, labs_in_use(users, exclude=spawner)), 5)
         except Exception as exc:  # an engine that does not answer fails the start itself, later
-            log.warning("admission: the engine's memory is unknown (%s); admitting %s", exc, spawner._log_name)
+            log.warning("admission: no memory figures (%s); deciding on what is known", exc)
         limit = self.limit()
         in_use = labs_in_use(users, exclude=spawner)  # no await from here to the mark below
         if limit is not None and in_use >= limit:
