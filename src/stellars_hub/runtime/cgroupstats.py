@@ -28,23 +28,34 @@ MIN_WINDOW = 1.0  # seconds: a CPU share over less is noise; the last share stan
 UNLIMITED = 2**60  # cgroup v1 writes "no limit" as a number near 2**63
 
 
-def _read(path: Path) -> str:
-    with open(path, encoding="ascii") as f:
-        return f.read()
+def _read(path: Path) -> bytes:
+    # os.open/os.read: a third of what open() costs, and a hundred labs read three files each
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
 
 
-def _stat_value(text: str, key: str) -> int:
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        if name == key:
-            return int(value)
-    return 0
+def _stat_value(text: bytes, key: bytes) -> int:
+    """The number after ``key`` in a cgroup stat file (``key value`` lines; 0 when absent)."""
+    field = key + b" "
+    if text.startswith(field):
+        start = len(field)
+    else:
+        at = text.find(b"\n" + field)
+        if at < 0:
+            return 0
+        start = at + 1 + len(field)
+    end = text.find(b"\n", start)
+    return int(text[start:end] if end >= 0 else text[start:])
 
 
 def host_memory() -> int:
     try:
-        return _stat_value(_read(Path("/proc/meminfo")).replace(":", "").replace(" kB", ""), "MemTotal") * 1024
-    except (OSError, ValueError):
+        line = _read(Path("/proc/meminfo")).split(b"\n", 1)[0]  # MemTotal:  24576000 kB
+        return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
         return 0
 
 
@@ -53,25 +64,28 @@ class Cgroup:
 
     def __init__(self, cpu: Path, memory: Path, v2: bool):
         self.cpu, self.memory, self.v2 = cpu, memory, v2
+        if v2:
+            self._cpu, self._usage = cpu / "cpu.stat", memory / "memory.current"
+            self._limit, self._reclaimable = memory / "memory.max", b"inactive_file"
+        else:
+            self._cpu, self._usage = cpu / "cpuacct.usage", memory / "memory.usage_in_bytes"
+            self._limit, self._reclaimable = memory / "memory.limit_in_bytes", b"total_inactive_file"
+        self._stat = memory / "memory.stat"
+        self.limit: int | None = None  # read once: a container's limit stays (a new one is a new container)
 
     def cpu_ns(self) -> int:
         if self.v2:
-            return _stat_value(_read(self.cpu / "cpu.stat"), "usage_usec") * 1000
-        return int(_read(self.cpu / "cpuacct.usage"))
+            return _stat_value(_read(self._cpu), b"usage_usec") * 1000
+        return int(_read(self._cpu))
 
     def memory_used_and_limit(self) -> tuple[int, int]:
-        stat = _read(self.memory / "memory.stat")
-        if self.v2:
-            usage = int(_read(self.memory / "memory.current"))
-            limit_text = _read(self.memory / "memory.max").strip()
-            limit = 0 if limit_text == "max" else int(limit_text)
-            reclaimable = _stat_value(stat, "inactive_file")
-        else:
-            usage = int(_read(self.memory / "memory.usage_in_bytes"))
-            limit = int(_read(self.memory / "memory.limit_in_bytes"))
-            reclaimable = _stat_value(stat, "total_inactive_file")
+        if self.limit is None:
+            text = _read(self._limit).strip()
+            limit = 0 if text == b"max" else int(text)
+            self.limit = 0 if limit >= UNLIMITED else limit
+        usage = int(_read(self._usage))
         # page cache the kernel can take back is not "used", as the engine's figures say
-        return max(0, usage - reclaimable), (0 if limit >= UNLIMITED else limit)
+        return max(0, usage - _stat_value(_read(self._stat), self._reclaimable)), self.limit
 
 
 def locate(container_id: str, roots=ROOTS) -> Cgroup | None:
