@@ -232,8 +232,8 @@ def _ds_lab_memory(count: int = 3) -> float | None:
         engine().images.get(DS_IMAGE)
     except Exception:
         return None
-    with running_hub(extra_args=(), **ENV, JUPYTERHUB_NOTEBOOK_IMAGE=DS_IMAGE,
-                     JUPYTERHUB_NETWORK_NAME=f"{NET}ds") as hub:
+    with running_hub(extra_args=(), **{**ENV, "JUPYTERHUB_NOTEBOOK_IMAGE": DS_IMAGE,
+                                        "JUPYTERHUB_NETWORK_NAME": f"{NET}ds"}) as hub:
         people = [hub.new_user(f"ds{i}-") for i in range(count)]
         for name, session in people:
             failed = _start_one(hub, name, session)
