@@ -46,7 +46,7 @@ FEW = 10
 NET = f"{RUN_PREFIX}scale"
 DS_IMAGE = os.environ.get("BENCH_DS_IMAGE", "stellars-lab-ds:dev")
 ROUNDS = 8
-REPEAT = 5
+REPEAT = 9
 ENV = {
     "JUPYTERHUB_NETWORK_NAME": NET,  # not host networking: a bridge network per lab (the default)
     "JUPYTERHUB_HUB_HOST": socket.gethostname(),  # labs reach the host's hub through their gateway
