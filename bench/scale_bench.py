@@ -36,7 +36,7 @@ from stellars_hub import naming
 from stellars_hub.labnotify import INGEST_PATH, payload
 from stellars_hub.runtime import DockerRuntime
 
-from .class_bench import Probe, p95
+from .class_bench import Probe, _run_delay_s, p95
 from .memory_bench import _rss_bytes
 from .pages_bench import _hub_pid
 from .phases import container_cpu_seconds, hub_events, process_cpu_seconds
@@ -45,7 +45,7 @@ LABS = int(os.environ.get("BENCH_SCALE_LABS", "100"))
 FEW = 10
 NET = f"{RUN_PREFIX}scale"
 DS_IMAGE = os.environ.get("BENCH_DS_IMAGE", "stellars-lab-ds:dev")
-ROUNDS = 8
+ROUNDS = 20
 REPEAT = 9
 ENV = {
     "JUPYTERHUB_NETWORK_NAME": NET,  # not host networking: a bridge network per lab (the default)
@@ -56,6 +56,23 @@ ENV = {
 # JupyterHub's route check runs with each activity poll of the proxy (default every 300 s): every
 # 15 s here, so each phase sees some; both phases carry it alike
 HUB_ARGS = ["--JupyterHub.last_activity_interval=15"]
+
+
+class HubLoad:
+    """The hub's CPU use and its event loop's wait for a CPU, per second, while in the block."""
+
+    def __enter__(self):
+        self.t, self.cpu, self.waited = time.monotonic(), process_cpu_seconds(self.pid), _run_delay_s(self.pid)
+        return self
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def __exit__(self, *exc):
+        span = time.monotonic() - self.t
+        self.cpu_per_s = (process_cpu_seconds(self.pid) - self.cpu) / span
+        self.wait_per_s = (_run_delay_s(self.pid) - self.waited) / span
+        self.since, self.until = time.time() - span, time.time()
 
 
 def _engine_cpu() -> float:
@@ -112,6 +129,13 @@ def _stats_round(runtime, names, rounds=ROUNDS) -> dict:
                 "wall": statistics.median(walls), "kernel": (times1.system - times0.system) / rounds}
 
     return asyncio.run(go())
+
+
+def _hub_handling_in(log_text: str, name: str, window) -> list[float]:
+    """The hub's own handling time of the unrelated user's calls within a HubLoad's window."""
+    line = re.compile(rf"^200 GET \S*/hub/api/users/{re.escape(name)} .* ([\d.]+)ms$")
+    return [float(m.group(1)) / 1000 for t, msg in hub_events(log_text, window.since)
+            if t <= window.until and (m := line.match(msg))]
 
 
 def _engine_stats_round(names) -> dict:
@@ -258,7 +282,7 @@ def run(labs: int = LABS):
         # none running
         time.sleep(5)
         rss_none = _rss_bytes(hub_pid)
-        with Probe(hub, other, probe_token) as idle_probe:
+        with Probe(hub, other, probe_token) as idle_probe, HubLoad(hub_pid) as idle_load:
             route_none = _route_check_during(hub)
 
         # one after another, as people arrive
@@ -278,7 +302,7 @@ def run(labs: int = LABS):
 
         # all running
         time.sleep(20)  # the last labs settle
-        with Probe(hub, other, probe_token) as busy_probe:
+        with Probe(hub, other, probe_token) as busy_probe, HubLoad(hub_pid) as busy_load:
             route_all = _route_check_during(hub)
         rss_all = _rss_bytes(hub_pid)
         containers = [naming.container_name(n) for n in started]
@@ -312,11 +336,14 @@ def run(labs: int = LABS):
         handled = [float(m.group(1)) / 1000 for _, msg in hub_events(hub.log_text(), t_broadcasts)
                    if (m := re.match(r"^200 POST \S*/hub/api/notifications/broadcast .* ([\d.]+)ms$", msg))]
         lab_mib = _lab_memory(started)
+        log_text = hub.log_text()
         admin.close()
 
     ds_mib = _ds_lab_memory()
     n = len(started)
     idle_p95, busy_p95 = p95(idle_probe.latencies), p95(busy_probe.latencies)
+    idle_hub = _hub_handling_in(log_text, other, idle_load)
+    busy_hub = _hub_handling_in(log_text, other, busy_load)
     b_hub, b_direct = statistics.median(through), statistics.median(direct)
     load = os.getloadavg()
     return [
@@ -332,7 +359,20 @@ def run(labs: int = LABS):
          }}),
         (f"unrelated user's API p95, {n} labs / none", busy_p95 / idle_p95,
          f"{busy_p95 * 1000:.1f} ms vs {idle_p95 * 1000:.1f} ms; GET /hub/api/users/{{self}} from a process of "
-         f"its own, {len(busy_probe.latencies)} and {len(idle_probe.latencies)} calls", "<= 1.3"),
+         f"its own, {len(busy_probe.latencies)} and {len(idle_probe.latencies)} calls", "<= 1.3",
+         {f"the unrelated user's calls, {n} labs vs none": {
+             "p95 at the client, none": idle_p95,
+             f"p95 at the client, {n} labs": busy_p95,
+             "  the hub's own handling p95 (its access log), none": p95(idle_hub),
+             f"  the hub's own handling p95 (its access log), {n} labs": p95(busy_hub),
+             "  the hub's own handling median, none": statistics.median(idle_hub) if idle_hub else float("nan"),
+             f"  the hub's own handling median, {n} labs": statistics.median(busy_hub) if busy_hub else float("nan"),
+             "the hub's CPU, none": f"{idle_load.cpu_per_s * 1000:.0f} ms per s",
+             f"the hub's CPU, {n} labs": f"{busy_load.cpu_per_s * 1000:.0f} ms per s",
+             "the hub's event loop waiting for a CPU, none": f"{idle_load.wait_per_s * 1000:.0f} ms per s",
+             f"the hub's event loop waiting for a CPU, {n} labs": f"{busy_load.wait_per_s * 1000:.0f} ms per s",
+             "load average (1 min) at the end": f"{load[0]:.2f}",
+         }}),
         (f"activity statistics: CPU per round, {n} labs / {FEW}", stats_all["cpu"] / few["stats"]["cpu"],
          f"{stats_all['cpu'] * 1000:.1f} ms vs {few['stats']['cpu'] * 1000:.1f} ms of the hub's CPU per round "
          f"(cgroup files); newest figures the activity API served at most {max(ages):.1f} s old",
@@ -340,6 +380,7 @@ def run(labs: int = LABS):
          {f"statistics of {n} labs, one round": {
              "cgroup files: the hub's CPU": stats_all["cpu"],
              "  of which in the kernel (producing the cgroup files)": stats_all["kernel"],
+             "  per lab beyond the first ten": f"{(stats_all['cpu'] - few['stats']['cpu']) / max(1, n - FEW) * 1e6:.0f} µs",
              "cgroup files: the engine's CPU": stats_all["engine"],
              "cgroup files: wall": stats_all["wall"],
              f"cgroup files, {FEW} labs: the hub's CPU": few["stats"]["cpu"],
