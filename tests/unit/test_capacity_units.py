@@ -97,3 +97,37 @@ def test_derived_limit_keeps_a_reserve_and_follows_the_labs_use():
     assert gate.limit() == admission.derived_limit(24 * GiB, 200 * MiB)
     assert admission.Admission(7, runtime=None, derive=True).limit() == 7
     assert admission.Admission(0, runtime=None, derive=False).limit() is None  # Kubernetes: the scheduler
+
+
+def _write(root, rel, files):
+    d = root / rel
+    d.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (d / name).write_text(text)
+
+
+def test_cgroup_figures_in_both_layouts(tmp_path):
+    """The cgroup v2 layout (systemd driver) and v1 (cgroupfs driver) as the kernel writes
+    them; this machine's engine runs one of them, the integration test reads the real files."""
+    from stellars_hub.runtime import cgroupstats
+
+    v2, v1 = "a" * 64, "b" * 64
+    _write(tmp_path, f"system.slice/docker-{v2}.scope", {
+        "cpu.stat": "usage_usec 1000000\nuser_usec 1\n", "memory.current": str(300 * 2**20),
+        "memory.stat": "anon 1\ninactive_file 104857600\nactive_file 2\n", "memory.max": "max\n"})
+    _write(tmp_path, f"cpuacct/docker/{v1}", {"cpuacct.usage": "2000000000\n"})
+    _write(tmp_path, f"memory/docker/{v1}", {
+        "memory.usage_in_bytes": str(200 * 2**20), "memory.limit_in_bytes": str(256 * 2**20),
+        "memory.stat": "cache 5\ninactive_file 7\ntotal_inactive_file 52428800\n"})
+    now = [100.0]
+    reader = cgroupstats.CgroupStats(roots=(str(tmp_path),), clock=lambda: now[0],
+                                     sleep=lambda s: now.__setitem__(0, now[0] + s))
+    first = reader.read([v2, v1, "c" * 64])
+    assert first["c" * 64] is None
+    assert first[v2].memory_bytes == 200 * 2**20 and first[v1].memory_bytes == 150 * 2**20
+    assert first[v1].memory_limit_bytes == 256 * 2**20 and first[v2].memory_limit_bytes == cgroupstats.host_memory()
+    (tmp_path / f"system.slice/docker-{v2}.scope/cpu.stat").write_text("usage_usec 3000000\n")  # 2 s of CPU
+    (tmp_path / f"cpuacct/docker/{v1}/cpuacct.usage").write_text("2500000000\n")  # 0.5 s
+    now[0] += 4.0
+    second = reader.read([v2, v1])
+    assert second[v2].cpu_percent == pytest.approx(50.0) and second[v1].cpu_percent == pytest.approx(12.5)
