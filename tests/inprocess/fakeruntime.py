@@ -49,6 +49,7 @@ class FakeRuntime(ContainerRuntime):
     """The in-memory engine. One per hub (the platform makes it from ``runtime_class``)."""
 
     cpus = 4
+    memory = 24 * 2**30  # the host's memory (bytes): what admission's derived limit starts from
 
     def __init__(self):
         self.containers: dict[str, dict] = {}
@@ -163,6 +164,14 @@ class FakeRuntime(ContainerRuntime):
     async def run_tool(self, image, command, mounts, timeout=3600.0) -> ToolResult:
         self._count("run_tool")
         return self.tool(image, command, mounts)
+
+    async def engine_memory(self) -> int | None:
+        self._count("engine_memory")
+        return self.memory
+
+    async def tidy_lab_networks(self, labs, named, active) -> tuple[list[str], list[str]]:
+        self._count("tidy_lab_networks")
+        return [], []  # fake labs run on the hub's loopback: no networks of their own to tidy
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         self._count("container_stats")
