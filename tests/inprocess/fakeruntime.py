@@ -50,6 +50,7 @@ class FakeRuntime(ContainerRuntime):
 
     cpus = 4
     memory = 24 * 2**30  # the host's memory (bytes): what admission's derived limit starts from
+    lab_memory = 100 * 2**20  # what each running lab uses, as container_stats reports it
 
     def __init__(self):
         self.containers: dict[str, dict] = {}
@@ -182,7 +183,7 @@ class FakeRuntime(ContainerRuntime):
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         self._count("container_stats")
         return {
-            n: ContainerStats(1.0, 100 * 2**20, 8 * 2**30)
+            n: ContainerStats(1.0, self.lab_memory, 8 * 2**30)
             if (c := self.find(n)) is not None and c["State"]["Running"]
             else None
             for n in names
