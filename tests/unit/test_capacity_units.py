@@ -1,5 +1,5 @@
 """The pure parts of capacity: the lab network pool (parsing, free subnets, overlaps, stale
-networks) and admission's count and derived limit."""
+networks), admission's count and derived limit, and what a pod asks of the Kubernetes scheduler."""
 
 from __future__ import annotations
 
@@ -143,3 +143,19 @@ def test_cgroup_figures_in_both_layouts(tmp_path):
     now[0] += 4.0
     second = reader.read([v2, v1])
     assert second[v2].cpu_percent == pytest.approx(50.0) and second[v1].cpu_percent == pytest.approx(12.5)
+
+
+def test_what_a_pod_asks_and_which_asks_no_node_can_ever_hold():
+    from stellars_hub.backends.kubernetes import scheduling
+
+    pod = {"spec": {
+        "containers": [{"resources": {"requests": {"memory": "3Gi", "cpu": "500m"}}},
+                       {"resources": {"requests": {"memory": "1Gi"}}}, {"resources": {}}],
+        "initContainers": [{"resources": {"requests": {"cpu": "2", "memory": "1Gi"}}}],
+    }}
+    asks = scheduling.pod_requests(pod)  # containers add up; an init container counts by its largest
+    assert asks == {"memory": 4 * 2**30, "cpu": 2.0}
+    nodes = [{"memory": 3 * 2**30, "cpu": 8.0}, {"memory": 3.5 * 2**30, "cpu": 1.0}]
+    assert scheduling.beyond_every_node(asks, nodes) == {"memory": (4 * 2**30, 3.5 * 2**30)}
+    assert scheduling.beyond_every_node(asks, [*nodes, {"memory": 8 * 2**30, "cpu": 2.0}]) == {}
+    assert scheduling.beyond_every_node({"nvidia.com/gpu": 1.0}, nodes) == {"nvidia.com/gpu": (1.0, 0.0)}
