@@ -89,9 +89,12 @@ async def _watch(spawner, deadline: float) -> str | None:
                     f"{_amount(r, a)} of {r} (the most a node can give: {_amount(r, most)})"
                     for r, (a, most) in short.items()
                 )
+                # the scheduler's first words may be about something else still settling (claims
+                # not bound yet): quoted only when they are about resources
+                quoted = f" (The scheduler: {said})" if "Insufficient" in said else ""
                 return (
                     f"no node of the cluster can ever hold this lab: it asks for {asked}. Ask your administrator "
-                    f"to lower what your group's policy gives or to add a larger node. (The scheduler: {said})"
+                    f"to lower what your group's policy gives or to add a larger node.{quoted}"
                 )
         if loop.time() >= deadline:
             return (
