@@ -124,7 +124,8 @@ def build_second_lab_image(tag: str, label: str = "alt") -> str:
 
 
 def remove_test_objects(prefix: str = RUN_PREFIX) -> None:
-    """Remove every container and volume whose name carries ``prefix`` (test users only)."""
+    """Remove every container, volume and lab network whose name carries ``prefix`` (test users
+    and networks only)."""
     client = engine()
     for c in client.containers.list(all=True, filters={"name": f"jupyterlab-{prefix}"}):
         c.remove(force=True)
@@ -133,6 +134,12 @@ def remove_test_objects(prefix: str = RUN_PREFIX) -> None:
         for v in client.volumes.list(filters={"name": pattern}):
             try:
                 v.remove(force=True)
+            except docker.errors.APIError:
+                pass
+    for n in client.networks.list(filters={"label": "stellars.lab-network"}):
+        if n.name.startswith(prefix):  # lab networks of this run's hubs (their names carry the prefix)
+            try:
+                n.remove()
             except docker.errors.APIError:
                 pass
 

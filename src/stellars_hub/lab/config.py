@@ -4,7 +4,7 @@ runs and receives, more than one lab per user, and GPUs."""
 from __future__ import annotations
 
 from .. import naming
-from ..settings import Bool, Enum, Float, Int, SettingsGroup, Unicode
+from ..settings import Bool, Enum, Float, Int, SettingsGroup, Subnets, Unicode
 
 
 class Labs(SettingsGroup):
@@ -22,6 +22,10 @@ class Labs(SettingsGroup):
         True,
         help="1: each lab gets its own Docker network <JUPYTERHUB_NETWORK_NAME>-<user> (labs cannot reach each other; the hub joins each); 0: all labs share JUPYTERHUB_NETWORK_NAME",
     ).tag(config=True, env="JUPYTERHUB_LAB_NETWORK_ISOLATION")
+    subnet_pool = Subnets(
+        "10.213.0.0/16",
+        help="Addresses of the labs' own networks (JUPYTERHUB_LAB_NETWORK_ISOLATION=1): each lab network takes a /28 of them (larger when named servers need it), so a /16 holds 4096 labs with no engine configuration; keep it clear of your LANs and VPNs",
+    ).tag(config=True, env="JUPYTERHUB_LAB_SUBNET_POOL")
     service_mlflow = Bool(True, help="1: the lab starts its MLflow tracking server").tag(
         config=True, env="JUPYTERHUB_SERVICE_MLFLOW"
     )
