@@ -6,6 +6,10 @@ import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..lab.config import Labs, NamedServers
 
 # on every lab (container or pod) and lab network a hub makes: the hub's id (its data directory's
 # ``hub-id``), so a hub's start-up sweep removes only what it made, never another hub's labs
@@ -163,6 +167,24 @@ class ContainerRuntime(ABC):
         the tool before ``command`` starts (the hub's state into the backup target, which the hub
         itself does not mount)."""
         raise EngineError(f"{type(self).__name__} cannot hand a file of the hub's to a tool")
+
+    # -- capacity feature -------------------------------------------------------------------
+    async def engine_memory(self) -> int | None:
+        """The memory of the host the labs run on, in bytes (None: not one host, or unknown)."""
+        return None
+
+    async def check_lab_networks(self, labs: Labs, named: NamedServers) -> list[str]:
+        """At hub start: the engine's networks that are no lab networks but take addresses meant
+        for the labs' own networks (``labs``, ``named``: the hub's settings), for readiness.
+        (Lab networks no lab is on are removed by the platform's reconcile step.) Runtimes
+        without per-lab networks: none."""
+        return []
+
+    def readiness_warnings(self, detailed: bool) -> dict[str, str]:
+        """What the engine side sees coming, for /hub/readiness (name -> text; e.g. lab networks
+        that could not be made). ``detailed`` False: for anonymous callers, nothing that tells
+        how many labs or users there are."""
+        return {}
 
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod

@@ -24,7 +24,6 @@ import docker
 from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
-from ...lab.spec import SPEC_LABEL
 from ...runtime.base import (
     HUB_LABEL,
     RUN_ID,
@@ -40,6 +39,8 @@ from ...runtime.base import (
     ToolResult,
     VolumeInfo,
 )
+from . import labnet
+from .cgroupstats import CgroupStats
 from .labhost import LabHost
 
 log = logging.getLogger("JupyterHub.stellars")
@@ -59,6 +60,8 @@ class DockerRuntime(ContainerRuntime):
         self._local = threading.local()
         self.lab_host = LabHost()  # what the hub's spawners share
         self._cpus: int | None = None
+        self._cgroups = CgroupStats()
+        self._ids: dict[str, str] = {}  # running containers: name -> id
 
     # -- plumbing -------------------------------------------------------------------------
     def _client(self) -> docker.APIClient:
@@ -116,7 +119,14 @@ class DockerRuntime(ContainerRuntime):
     # -- reconcile ------------------------------------------------------------------------
     async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
         self.lab_host.host_ports.pop(lab, None)  # its loopback port (host networking) is free again
-        return await self._run(_remove_leftovers, lab, network)
+        removed = await self._run(_remove_container, lab)
+        if network and await labnet.remove_unless_used(self._call, network):
+            removed.append(network)
+        return removed
+
+    async def _call(self, method: str, *args, **kwargs):
+        """One ``docker.APIClient`` method off the event loop (labnet's ``call``)."""
+        return await self._run(lambda c: getattr(c, method)(*args, **kwargs))
 
     async def hub_labs(self, hub_id: str) -> list[LabObject]:
         def listed(c):
@@ -128,14 +138,11 @@ class DockerRuntime(ContainerRuntime):
         return await self._run(listed)
 
     async def remove_unused_networks(self, hub_id: str, keep: set[str]) -> list[str]:
-        def sweep(c):
-            removed = []
-            for net in c.networks(filters={"label": f"{HUB_LABEL}={hub_id}"}):
-                if net["Name"] not in keep and _remove_network_unless_used(c, net["Name"]):
-                    removed.append(net["Name"])
-            return removed
-
-        return await self._run(sweep)
+        removed = []
+        for net in await self._call("networks", filters={"label": f"{HUB_LABEL}={hub_id}"}):
+            if net["Name"] not in keep and await labnet.remove_unless_used(self._call, net["Name"]):
+                removed.append(net["Name"])
+        return removed
 
     async def earlier_tools(self, hub_id: str) -> list[LabObject]:
         def listed(c):
@@ -242,6 +249,25 @@ class DockerRuntime(ContainerRuntime):
         except EngineUnavailable as exc:
             return GpuProbe(False, f"engine unavailable: {exc}")
 
+    # -- capacity feature -------------------------------------------------------------------
+    async def engine_memory(self) -> int | None:
+        return int((await self._run(lambda c: c.info(), lane="probe")).get("MemTotal") or 0) or None
+
+    async def check_lab_networks(self, labs, named) -> list[str]:
+        if not labnet.own_networks(labs):
+            return []
+        pool = labnet.pool_from(labs, named)
+        overlaps = labnet.foreign_overlaps(pool, await self._call("networks"))
+        status = self.lab_host.network_status
+        status.pool, status.overlaps = pool.describe(), overlaps
+        if overlaps:
+            log.warning("%s", status.warnings()["lab_networks"])
+        log.info("Lab networks from JUPYTERHUB_LAB_SUBNET_POOL %s", status.pool)
+        return overlaps
+
+    def readiness_warnings(self, detailed: bool) -> dict[str, str]:
+        return self.lab_host.network_status.warnings(detailed)
+
     # -- activity monitor -------------------------------------------------------------------
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
@@ -262,6 +288,39 @@ class DockerRuntime(ContainerRuntime):
         )
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
+        """From the containers' cgroup files in one pass where this hub can read them (see
+        cgroupstats.py); the engine's statistics, one call per container, for the others."""
+        found: dict[str, ContainerStats | None] = {}
+        rest = list(names)
+        if self._cgroups.usable() and names:
+            ids = await self._running_ids(names)
+            read = await asyncio.get_running_loop().run_in_executor(
+                self._lanes["stats"], self._cgroups.read, [ids[n] for n in names if n in ids]
+            )
+            for n in names:
+                if n not in ids:
+                    found[n] = None  # not running
+                elif read.get(ids[n]) is not None:
+                    found[n] = read[ids[n]]
+            rest = [n for n in names if n in ids and found.get(n) is None]
+            if rest:
+                self._ids = {}  # a container recreated under the same name, or a cgroup not found
+        if rest:
+            found.update(await self._engine_stats(rest))
+        return {n: found.get(n) for n in names}
+
+    async def _running_ids(self, names: list[str]) -> dict[str, str]:
+        """name -> id of the running ones, from one listing of the engine's running containers,
+        listed again only when a name is not known yet."""
+        if any(n not in self._ids for n in names):
+
+            def listing(c):
+                return {name.lstrip("/"): ctr["Id"] for ctr in c.containers() for name in ctr.get("Names") or []}
+
+            self._ids = await self._run(listing, lane="stats")
+        return {n: self._ids[n] for n in names if n in self._ids}
+
+    async def _engine_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         async def one(name: str) -> ContainerStats | None:
             try:
                 # stream=False: the engine takes two readings about a second apart, so
@@ -276,46 +335,17 @@ class DockerRuntime(ContainerRuntime):
         return dict(zip(names, results, strict=True))
 
 
-def _remove_leftovers(c: docker.APIClient, lab: str, network: str) -> list[str]:
-    removed = []
+def _remove_container(c: docker.APIClient, lab: str) -> list[str]:
     try:
         # v: the container's anonymous volumes, as DockerSpawner's own removal (named ones stay)
         c.remove_container(lab, force=True, v=True)
-        removed.append(lab)
+        return [lab]
     except docker_errors.NotFound:
-        pass  # the spawner's stop removed it (the usual case)
+        return []  # the spawner's stop removed it (the usual case)
     except docker_errors.APIError as exc:
         if "already in progress" not in str(exc.explanation or exc):
             raise
-    if network and _remove_network_unless_used(c, network):
-        removed.append(network)
-    return removed
-
-
-def _remove_network_unless_used(c: docker.APIClient, network: str) -> bool:
-    """Remove a lab network that no lab is on (a user's named servers share one); the hub's own
-    container, when it is on it, is taken off first. False: gone already, or still used."""
-    try:
-        attached = list((c.inspect_network(network).get("Containers") or {}).keys())
-        if any(_is_lab(c, cid) for cid in attached):
-            return False
-        for cid in attached:
-            c.disconnect_container_from_network(cid, network, force=True)
-        c.remove_network(network)
-        return True
-    except docker_errors.NotFound:
-        return False
-    except docker_errors.APIError as exc:  # a lab joined it meanwhile: it stays, for that lab
-        log.info("Lab network %s kept: %s", network, _explain(exc))
-        return False
-
-
-def _is_lab(c: docker.APIClient, container: str) -> bool:
-    try:
-        labels = c.inspect_container(container).get("Config", {}).get("Labels") or {}
-    except docker_errors.NotFound:
-        return False
-    return SPEC_LABEL in labels or HUB_LABEL in labels
+        return []
 
 
 def _disk_usage(c: docker.APIClient, tries: int = 5) -> dict:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import re
-import socket
 
 import docker
 from docker.errors import APIError
@@ -19,12 +17,13 @@ from traitlets import Bool, Integer, Unicode, default
 
 from ... import naming
 from ...hubsettings import StellarsHub
+from ...lab.config import NamedServers
 from ...lab.mixin import LabSpawnerMixin
 from ...lab.spec import LabSpec
 from ...labwait import wait_until_answering
 from ...platform import Platform
 from ...runtime.base import HUB_LABEL
-from . import hostconfig
+from . import hostconfig, labnet
 from .labhost import LabHost
 
 ENGINE_UNREACHABLE = (RequestsConnectionError, ConnectionError, FileNotFoundError)
@@ -56,7 +55,7 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
 
     @default("hub_container")
     def _hub_container_default(self):
-        return socket.gethostname() if os.path.exists("/.dockerenv") else ""
+        return labnet.hub_container_name()
 
     @default("lab_network_base")
     def _lab_network_base_default(self):
@@ -208,15 +207,16 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
         name = self.network_name
         if self.hub_container and not await self.engine_hub_container():
             self.hub_container = ""
-        found = await self.docker("networks", names=[name])
-        if not any(n["Name"] == name for n in found):
-            await self.docker(
-                "create_network",
-                name,
-                driver="bridge",
-                check_duplicate=True,
-                labels={"stellars.lab-network": self.user.name, HUB_LABEL: Platform.current().hub_id},
-            )
+        # a small subnet of the platform's own pool, not one of the engine's ~30 default pools
+        pool = labnet.pool_from(self.labs, NamedServers(config=self.config))
+        await labnet.ensure_network(
+            self.docker,
+            name,
+            pool,
+            # the hub's id: its start-up check finds this hub's networks by it (reconcile/strays.py)
+            {labnet.LABEL: self.user.name, HUB_LABEL: Platform.current().hub_id},
+            self.lab_host.network_status,
+        )
         if self.hub_container:
             try:
                 await self.docker("connect_container_to_network", self.hub_container, name, aliases=[self.hub_alias])
