@@ -1,8 +1,9 @@
-"""The pure parts of capacity: the lab network pool (parsing, free subnets, overlaps, stale
-networks), admission's count and derived limit, and what a pod asks of the Kubernetes scheduler."""
+"""The pure parts of capacity: the lab network pool (parsing, free subnets, overlaps, the
+removal of a network no lab is on), admission's count and derived limit, and what a pod asks of the Kubernetes scheduler."""
 
 from __future__ import annotations
 
+import asyncio
 from ipaddress import IPv4Network
 from types import SimpleNamespace
 
@@ -13,6 +14,8 @@ from stellars_hub.backends.docker import labnet
 from stellars_hub.capacity import admission
 from stellars_hub.features import configurables
 from stellars_hub.lab.config import Labs
+from stellars_hub.lab.spec import SPEC_LABEL
+from stellars_hub.runtime.base import NotFound
 from stellars_hub.settings import ConfigError
 
 
@@ -66,6 +69,36 @@ def test_overlaps_name_only_networks_that_are_no_lab_networks():
     pool = labnet.Pool.parse("10.9.0.0/24")
     nets = [_net("lab-a", "10.9.0.0/28"), _net("vpn", "10.9.0.128/25", lab=False), _net("bridge", "172.17.0.0/16", False)]
     assert labnet.foreign_overlaps(pool, nets) == ["vpn (10.9.0.128/25)"]
+
+
+class _Engine:
+    """Networks and containers as the runtime's ``call`` shows them (404: its NotFound)."""
+
+    def __init__(self, networks: dict[str, list[str]], labels: dict[str, dict]):
+        self.networks, self.labels, self.calls = networks, labels, []
+
+    async def __call__(self, method, *args, **kwargs):
+        self.calls.append((method, *args))
+        if method == "inspect_network":
+            if args[0] not in self.networks:
+                raise NotFound(args[0])
+            return {"Containers": {c: {} for c in self.networks[args[0]]}}
+        if method == "inspect_container":
+            return {"Config": {"Labels": self.labels[args[0]]}}
+        if method == "disconnect_container_from_network":
+            self.networks[args[1]].remove(args[0])
+        elif method == "remove_network":
+            del self.networks[args[0]]
+
+
+def test_a_lab_network_goes_once_no_lab_is_on_it_the_hub_taken_off_first():
+    engine = _Engine({"n": ["hub", "lab2"]}, {"hub": {}, "lab2": {SPEC_LABEL: "x"}})
+    assert asyncio.run(labnet.remove_unless_used(engine, "n")) is False  # a user's other lab is on it
+    assert "n" in engine.networks and engine.networks["n"] == ["hub", "lab2"]
+    engine.networks["n"].remove("lab2")
+    assert asyncio.run(labnet.remove_unless_used(engine, "n")) is True
+    assert engine.calls[-2:] == [("disconnect_container_from_network", "hub", "n"), ("remove_network", "n")]
+    assert asyncio.run(labnet.remove_unless_used(engine, "n")) is False  # gone already
 
 
 def _spawner(active=True, ready=False, pending=None, admitted=False):
