@@ -143,6 +143,23 @@ ROWS: dict[tuple[str, str], Row] = {
     ("/api/users/([^/]+)/lab-access/consent", "DELETE"): _r(
         200, "self custom", "stop admins' access to the lab", custom="custom:labaccess:consent!user={t}"
     ),
+    ("/api/users/([^/]+)/sharing", "GET"): _r(
+        200, "self admin noxsrf crosssite", "the user's shared labs, who is in, and the labs shared with them"
+    ),
+    ("/api/shares/([^/]+)/([^/]*)", "POST"): _r(
+        404,
+        "self",
+        "share a lab so that it opens (JupyterHub's route; admins' shares cannot open a lab; 404: no such server)",
+        custom="custom:sharing:share!user={t}",
+        body={"user": "{t}"},
+    ),
+    ("/api/share-codes/([^/]+)/([^/]*)", "POST"): _r(
+        404,
+        "self",
+        "an invitation link to a lab (JupyterHub's route, as above; 404: no such server)",
+        custom="custom:sharing:share!user={t}",
+        body={"expires_in": 3600},
+    ),
     ("/api/users/([^/]+)/servers/([^/]+)/restart-server", "GET"): _r(
         404, "self admin filtered culler noxsrf crosssite", "a named server's restart progress (404: no such server)"
     ),

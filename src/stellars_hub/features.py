@@ -17,6 +17,7 @@ from .notifications.feature import FEATURE as NOTIFICATIONS
 from .policies.feature import FEATURE as POLICIES
 from .selfservice.feature import FEATURE as SELFSERVICE
 from .session.feature import FEATURE as SESSION
+from .sharing.feature import FEATURE as SHARING
 from .usage.feature import FEATURE as USAGE
 
 # the admin feature's pre-spawn step (built-in groups, GPU decision) comes before the policies'
@@ -33,6 +34,7 @@ FEATURES = (
     BATCH,
     BACKUPS,
     ACCESS,
+    SHARING,
 )
 
 
