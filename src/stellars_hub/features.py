@@ -25,11 +25,11 @@ FEATURES = (
     ACCOUNTS,
     SELFSERVICE,
     ADMIN,
-    SESSION,
     ACTIVITY,
     NOTIFICATIONS,
     EVENTS,
     POLICIES,
+    SESSION,  # after the policies' step: a start's culling limits follow its lab (GPUs, groups)
     USAGE,
     BATCH,
     BACKUPS,

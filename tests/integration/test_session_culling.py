@@ -103,7 +103,8 @@ def test_culler_runs_as_a_service_with_only_the_scopes_it_needs(hub):
     # JupyterHub has no roles API: read the role the hub stored in its own database
     with sqlite3.connect(hub.data_dir / "jupyterhub.sqlite") as db:
         (scopes,) = db.execute("SELECT scopes FROM roles WHERE name = 'idle-culler'").fetchone()
-    assert sorted(json.loads(scopes)) == ["custom:session:warn", "delete:servers", "list:users", "read:servers"]
+    assert sorted(json.loads(scopes)) == ["custom:session:activity", "custom:session:warn", "delete:servers",
+                                          "list:users", "read:servers"]
     assert "idle culler: timeout 30 s, every 2 s" in hub.log_text()
 
 
