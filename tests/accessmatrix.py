@@ -239,6 +239,20 @@ ROWS: dict[tuple[str, str], Row] = {
         body={"minutes": 5},
         destructive=True,
     ),
+    ("/api/users/([^/]+)/session-activity", "POST"): _r(
+        409,
+        "custom culler",
+        "ask the lab whether it is busy and record its activity (409: not running)",
+        custom="custom:session:activity",
+        destructive=True,
+    ),
+    ("/api/users/([^/]+)/servers/([^/]+)/session-activity", "POST"): _r(
+        404,
+        "custom culler",
+        "the same for a named server (404: no such server)",
+        custom="custom:session:activity",
+        destructive=True,
+    ),
     ("/session", "GET"): _r(200, "self other admin noxsrf crosssite", "own session page", page=True),
     ("/api/users/([^/]+)/servers/([^/]+)/session-info", "GET"): _r(
         404,

@@ -12,7 +12,7 @@ def quiet_lab(page):
     """Answer JupyterLab's own "official Jupyter news?" toast (No), so screenshots show ours."""
     news = page.locator(".Toastify__toast", has_text="Jupyter news")
     try:
-        news.locator("button", has_text="No").click(timeout=15_000)
+        news.locator("button", has_text="No").click(timeout=8_000)
         news.wait_for(state="detached", timeout=10_000)
     except Exception:
         pass  # not asked (answered before, or a lab without the news extension)

@@ -1,6 +1,7 @@
-"""Culling that knows who is busy, in Chromium on a real hub: a cell that works for longer than
-the idle timeout keeps its lab (its tab closed, so nothing but the running kernel speaks for it),
-while an idle lab beside it is warned inside JupyterLab and stopped."""
+"""Culling that knows who is busy, in Chromium on a real hub: an admin gives a group a short idle
+timeout on the Policies page (the site's is an hour); a member's cell that works for longer than
+it keeps its lab (its tab closed, so nothing but the running kernel speaks for it), while another
+member's idle lab beside it is warned inside JupyterLab and stopped."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from harness import PASSWORD, REPO
+from browser import quiet_lab
+from harness import PASSWORD, REPO, unique_name
 from playwright.sync_api import expect
 
-from browser import quiet_lab
-
 SCREENSHOTS = REPO / "docs" / "screenshots"
-TIMEOUT, INTERVAL, WARNING = 30, 2, 15
+TIMEOUT, INTERVAL, WARNING = 30, 2, 15  # TIMEOUT: the group's
 CELL_SECONDS = 100  # more than three idle timeouts
 HUB_ENV = {
     "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
-    "JUPYTERHUB_IDLE_CULLER_TIMEOUT": str(TIMEOUT),
+    "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600",  # the site's: the group's policy is what applies here
     "JUPYTERHUB_IDLE_CULLER_INTERVAL": str(INTERVAL),
     "JUPYTERHUB_IDLE_CULLER_WARNING": str(WARNING),
 }
@@ -54,6 +54,26 @@ def wait_for(predicate, timeout, step=1.0):
 def test_a_busy_kernel_keeps_its_lab_while_an_idle_lab_is_warned_and_stopped(hub, browser):
     worker, worker_s = hub.new_user("busy")
     idler, idler_s = hub.new_user("idle")
+    admin = hub.admin_session()
+    group = unique_name("short")
+    assert hub.api(admin, "POST", f"groups/{group}").status_code == 201
+    assert hub.api(admin, "POST", f"groups/{group}/users", json={"users": [worker, idler]}).status_code == 200
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    # the admin sets the group's idle timeout on the Policies page
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        policies = ctx.new_page()
+        login_to(policies, hub, hub.admin, "/jupyterhub/hub/policies")
+        policies.locator(f'#policies-table tr[data-group="{group}"] .policy-edit').click()
+        policies.fill("#p-idle", str(TIMEOUT / 60))
+        policies.click("#policy-save")
+        expect(policies.locator("#policy-saved")).to_be_visible()
+        expect(policies.locator(f'#policies-table tr[data-group="{group}"]')).to_contain_text(f"idle {TIMEOUT} s")
+    finally:
+        ctx.close()
+    assert hub.api(admin, "GET", f"groups/{group}/policy").json()["policy"]["idle_timeout_seconds"] == TIMEOUT
+
     hub.start_server(worker_s, worker)
     source = f"import pathlib, time\ntime.sleep({CELL_SECONDS})\npathlib.Path({DONE!r}).write_text('done')"
     cell = {"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None}
@@ -62,7 +82,6 @@ def test_a_busy_kernel_keeps_its_lab_while_an_idle_lab_is_warned_and_stopped(hub
     token = hub.token_for(worker)
     r = hub.lab(worker, "PUT", f"api/contents/{NOTEBOOK}", token=token, json={"type": "notebook", "content": content})
     assert r.status_code in (200, 201), r.text
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     # the worker runs the long cell in JupyterLab, then closes the tab
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -86,8 +105,10 @@ def test_a_busy_kernel_keeps_its_lab_while_an_idle_lab_is_warned_and_stopped(hub
         ctx.close()
     cell_started = time.monotonic()
 
-    # an idle lab beside it: warned inside JupyterLab, then stopped
+    # an idle lab beside it: its start got the group's timeout; warned inside JupyterLab, then stopped
     hub.start_server(idler_s, idler)
+    info = hub.api(idler_s, "GET", f"users/{idler}/session-info").json()
+    assert info["timeout_seconds"] == TIMEOUT and info["limits_from"] == f"idle timeout from group {group}"
     assert wait_for(lambda: culler_lines(hub, "warned", idler), TIMEOUT + 10 * INTERVAL), "the idle lab was not warned"
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     try:

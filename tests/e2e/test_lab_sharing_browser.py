@@ -9,10 +9,9 @@ import json
 import time
 from urllib.parse import quote
 
+from browser import quiet_lab
 from harness import PASSWORD, REPO
 from playwright.sync_api import expect
-
-from browser import quiet_lab
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
 RECHECK = 5

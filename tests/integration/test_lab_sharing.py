@@ -6,36 +6,18 @@ of either side. Every step is one audit line."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import time
 from urllib.parse import urljoin
 
 import requests
-
 from harness import engine, unique_name
+from labvisit import open_lab, opened
 
 from stellars_hub import naming
 
 RECHECK = 5
 HUB_ENV = {"JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS": str(RECHECK), "JUPYTERHUB_NAMED_SERVERS": "1"}
-
-
-def open_lab(hub, session: requests.Session, owner: str, server: str = "") -> requests.Response:
-    """What a browser does to open someone's lab: the OAuth dance, confirming JupyterHub's
-    "authorize access" page when it asks."""
-    path = f"user/{owner}/{server + '/' if server else ''}lab"
-    r = session.get(hub.base + path, timeout=120)
-    if r.status_code == 200 and "oauth2/authorize" in r.url and "<form" in r.text:
-        fields = [(html.unescape(n), html.unescape(v)) for n, v in
-                  re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)]
-        r = session.post(r.url, data=fields, timeout=120)
-    return r
-
-
-def opened(r: requests.Response, owner: str) -> bool:
-    return r.status_code == 200 and f"/user/{owner}/" in r.url and "jupyter-config-data" in r.text
 
 
 def contents(hub, session, owner, server="") -> int:
