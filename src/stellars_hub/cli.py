@@ -73,8 +73,8 @@ def help_all(out=sys.stdout) -> int:
 
 
 def settings_command(argv: list[str]) -> int:
-    """``stellars-hub settings [README.md | --default NAME]``: print the README's settings table,
-    rewrite it in a README, or print one setting's default (as its variable would hold it)."""
+    """``stellars-hub settings [--default NAME]``: print the README's settings table, or one
+    setting's default (as its variable would hold it)."""
     classes = configurables()
     if argv[:1] == ["--default"] and len(argv) == 2:
         match = [s for s in settings_mod.declared(classes) if s.name == argv[1]]
@@ -82,8 +82,6 @@ def settings_command(argv: list[str]) -> int:
             print(f"no setting {argv[1]}", file=sys.stderr)
             return 1
         print(match[0].default)
-    elif argv:
-        settings_mod.update_readme(argv[0], classes)
     else:
         print(settings_mod.markdown_table(classes))
     return 0
@@ -112,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     chk = sub.add_parser("check", help="validate the settings and print the effective values")
     chk.add_argument("--config", help="the site config file to read as the hub would")
     sub.add_parser("help-all", help="list every setting as a traitlet (same as --help-all)")
-    sub.add_parser(
-        "settings", help="the README's settings table: [README.md] rewrites it there, --default NAME one default"
-    )
+    sub.add_parser("settings", help="the README's settings table, or --default NAME one setting's default")
     args = parser.parse_args(argv)
 
     if args.command == "help-all":

@@ -20,9 +20,11 @@ from typing import Any
 from traitlets import Instance, List, Type
 from traitlets.config import SingletonConfigurable
 
+from . import naming
 from . import settings as settings_mod
 from .hubsettings import StellarsHub
 from .runtime import ContainerRuntime
+from .storage import Stores
 from .web.locks import UserLocks
 
 log = logging.getLogger("JupyterHub.stellars")
@@ -61,6 +63,8 @@ class Platform(SingletonConfigurable):
         super().__init__(**kwargs)
         self.settings = settings_mod.load(self.config_classes, config=self.config)  # settings(Labs).image
         self.runtime = self.runtime_class.for_settings(self.settings)
+        self.stores = Stores()  # the features' SQLite stores: one object per file
+        self.volume_names = naming.VolumeNames()  # the accounts feature gives it the hub's records
         self._shared: dict = {}
         self._started = False
         self._background: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
@@ -134,6 +138,7 @@ class Platform(SingletonConfigurable):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.stores.close()
 
     async def user_renamed(self, old: str, new: str) -> None:
         await self._each("on_user_renamed", old, new)

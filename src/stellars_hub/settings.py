@@ -24,7 +24,7 @@ Types: Bool (0/1), Int and Float (min/max), Enum (choices), Unicode (``allow_emp
 empty means "derived"), URLPrefix, SubdomainHost, URI, DatabaseURL. Tags: ``env`` (required),
 ``unit``, ``secret=True`` (masked everywhere), ``category`` (when not the class's). A new class is
 added to ``platform.configurables()``. Then add the variable with its default to the hub's
-environment in compose.yml and run ``stellars-hub settings README.md``. Code reads the
+environment in compose.yml and run ``python tests/readme.py``. Code reads the
 trait: ``platform.settings(SelfService).restart_timeout`` (handlers: ``self.configured(...)``).
 """
 
@@ -42,7 +42,6 @@ from traitlets.config import Config, Configurable
 
 C = TypeVar("C", bound=Configurable)
 SOURCES = ("default", "environment", "config file")
-TABLE_MARKERS = ("<!-- settings-table:start -->", "<!-- settings-table:end -->")
 
 
 class ConfigError(Exception):
@@ -447,13 +446,3 @@ def markdown_table(classes: Iterable[type[Configurable]]) -> str:
         default = f"`{s.default}`" if s.default else "(empty)"
         lines.append(f"| `{s.name}` | `c.{s.trait}` | {default} | {s.allowed()} | {s.description} |")
     return "\n".join(lines)
-
-
-def update_readme(path: str, classes: Iterable[type[Configurable]]) -> None:
-    """Rewrite the table between the README's settings-table markers."""
-    start, end = TABLE_MARKERS
-    text = open(path, encoding="utf-8").read()
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"{head}{start}\n{markdown_table(classes)}\n{end}{tail}")

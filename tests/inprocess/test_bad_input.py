@@ -43,7 +43,7 @@ def setup(hub):
 
 def _state(hub, admin, target):
     return {
-        "volumes": sorted(v for v in hub.runtime.volumes_by_name if v.startswith(naming.volume_base(target))),
+        "volumes": sorted(v for v in hub.runtime.volumes_by_name if v.startswith(naming.escape_name(target))),
         "users": sorted(u["name"] for u in hub.api(admin, "GET", "users").json()),
         "history": hub.api(admin, "GET", "notifications/history").json(),
     }

@@ -13,8 +13,7 @@ from sqlalchemy import event
 from stellars_hub import settings as settings_mod
 from stellars_hub.features import configurables
 from stellars_hub.activity.cache import SingleFlight
-from stellars_hub.session import seconds_until_stop
-from stellars_hub.session.store import store_for
+from stellars_hub.session import extension_store, seconds_until_stop
 from stellars_hub.activity.monitor import Monitor, hub_labs
 from stellars_hub.runtime.base import ContainerStats, VolumeInfo
 from stellars_hub.backends.docker.runtime import _parse_stats
@@ -232,12 +231,14 @@ async def test_time_left_before_culling_is_the_culler_deadline_with_extensions(t
     off = settings_mod.load(configurables(), {**env, "JUPYTERHUB_IDLE_CULLER_ENABLED": "0"})
     now = naive(T0)
     started = now - timedelta(hours=1)
-    assert await seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000
-    assert await seconds_until_stop(on, "ann", now - timedelta(hours=2), started, now) == 0  # overdue
-    assert await seconds_until_stop(on, "ann", now, None, now) is None  # not started
-    assert await seconds_until_stop(off, "ann", now, started, now) is None
-    await store_for(tmp_path).add("ann", started, 2, 24)  # the user extended by 2 hours
-    assert await seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000 + 2 * 3600
+    extensions = extension_store(data_dir=tmp_path)
+    assert await seconds_until_stop(on, extensions, "ann", now - timedelta(minutes=10), started, now) == 3000
+    assert await seconds_until_stop(on, extensions, "ann", now - timedelta(hours=2), started, now) == 0  # overdue
+    assert await seconds_until_stop(on, extensions, "ann", now, None, now) is None  # not started
+    assert await seconds_until_stop(off, extensions, "ann", now, started, now) is None
+    await extensions.add("ann", started, 2, 24)  # the user extended by 2 hours
+    assert await seconds_until_stop(on, extensions, "ann", now - timedelta(minutes=10), started, now) == 3000 + 2 * 3600
+    extensions.close()
 
 
 def test_engine_stats_document_to_percentages():

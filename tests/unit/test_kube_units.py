@@ -120,7 +120,7 @@ def lab_of(pod: dict) -> dict:
 
 def start(sp, **policy) -> labspec.LabSpec:
     """What the policies feature's pre-spawn step gives a spawner before a start."""
-    sp.lab_spec = labspec.build(volumes=sp.lab_volumes(), **policy)
+    sp.lab_spec = labspec.build(volumes=sp.lab_volumes(naming.VolumeNames()), **policy)
     return sp.lab_spec
 
 

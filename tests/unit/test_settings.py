@@ -12,6 +12,8 @@ from stellars_hub import settings
 from stellars_hub.features import configurables
 from stellars_hub.settings import ConfigError, SettingsGroup, SettingType, normalize_base_url
 
+from readme import block
+
 CLASSES = configurables()
 SETTINGS = settings.declared(CLASSES)
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -298,13 +300,8 @@ def test_rows_are_grouped_by_category():
 
 
 def test_readme_table_matches_settings():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    start, end = settings.TABLE_MARKERS
-    assert start in readme and end in readme, "README lacks the settings table markers"
-    table = readme.split(start, 1)[1].split(end, 1)[0].strip()
-    assert table == settings.markdown_table(CLASSES), (
-        "README settings table is stale: run `stellars-hub settings README.md`"
-    )
+    table = block("settings-table")
+    assert table == settings.markdown_table(CLASSES), "README settings table is stale: run `python tests/readme.py`"
     for s in SETTINGS:
         assert f"| `{s.name}` | `c.{s.trait}` |" in table
 

@@ -84,7 +84,7 @@ async def reconcile(db, store) -> None:
 async def sweep(platform, app) -> None:
     """The access feature's background work: grant roles checked against the grants once, then
     ending grants whose time is up."""
-    store = store_for(platform.data_dir)
+    store = store_for(platform)
     try:
         await reconcile(app.db, store)
     except Exception:

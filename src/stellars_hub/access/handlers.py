@@ -25,7 +25,7 @@ def iso(ts: float | None) -> str | None:
 class AccessMixin(HandlerMixin):
     @property
     def store(self):
-        return store_for(self.platform.data_dir)  # one per file and process
+        return store_for(self.platform)
 
     @property
     def mode(self) -> str:

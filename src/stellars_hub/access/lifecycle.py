@@ -23,7 +23,7 @@ def _drop_role(db, owner: str) -> None:
 
 
 async def user_renamed(platform, old: str, new: str) -> None:
-    admins = await store_for(platform.data_dir).rename_user(old, new)
+    admins = await store_for(platform).rename_user(old, new)
     db = _hub_db()
     for admin_name in admins:
         revoke(db, old, admin_name)
@@ -35,6 +35,6 @@ async def user_renamed(platform, old: str, new: str) -> None:
 
 async def user_deleted(platform, name: str) -> None:
     db = _hub_db()
-    for admin_name in await store_for(platform.data_dir).delete_user(name):
+    for admin_name in await store_for(platform).delete_user(name):
         revoke(db, name, admin_name)
     _drop_role(db, name)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable
-from pathlib import Path
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 
 FILE_NAME = "access.sqlite"
 
@@ -109,6 +108,6 @@ class AccessStore(Store):
         return self.file.run(_delete_user, username)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> AccessStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(AccessStore, Path(data_dir) / FILE_NAME)
+def store_for(platform) -> AccessStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(AccessStore, platform.data_dir)

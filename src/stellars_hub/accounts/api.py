@@ -91,8 +91,9 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
         if self.current_user is not None and user.name == self.current_user.name:
             raise http_error(400, "you cannot delete yourself; ask another admin")
         async with self.user_locks.exclusive(user.name, "delete-user"):
-            volumes = naming.user_volume_names(user.name, self.user_volume_specs)
-            base = naming.volume_base(user.name)
+            names = self.platform.volume_names
+            volumes = names.user_volume_names(user.name, self.user_volume_specs)
+            base = names.base(user.name)
             try:
                 await self._delete(user)
             except Exception as exc:

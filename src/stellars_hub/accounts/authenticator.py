@@ -14,7 +14,6 @@ from nativeauthenticator.orm import UserInfo
 from tornado import web
 from traitlets import Integer, List, Unicode
 
-from .. import naming
 from ..platform import Platform
 from ..web.clientaddress import TrustedProxies, client_address
 from . import adminguard, authorization, logins, names, pages, passwords, volumemap
@@ -77,7 +76,6 @@ class StellarsAuthenticator(NativeAuthenticator):
         self.proxies = TrustedProxies.parse(self.trusted_proxies)
         self.known_addresses = KnownAddresses()  # where each name logged in from (lockout.py)
         self.pair_attempts = PairAttempts()  # failed logins per (client, name)
-        naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
 
     def get_handlers(self, app):
         return list(self.priority_handlers) + patched_handlers(

@@ -27,7 +27,7 @@ from sqlalchemy import event, select
 from .. import naming
 from ..lab.config import NamedServers
 from ..runtime import ContainerRuntime
-from ..session import seconds_until_stop
+from ..session import extension_store, seconds_until_stop
 from ..session.config import IdleCuller
 from .cache import SingleFlight
 from .config import ActivityMonitor
@@ -101,16 +101,20 @@ def lab_container(username: str, server: str = "") -> str:
 
 @functools.lru_cache(maxsize=8192)
 def lab_volumes(
-    identity: tuple, volumes: tuple[naming.UserVolume, ...], server: str = "", shared_home: bool = False
+    names: naming.VolumeNames,
+    identity: tuple,
+    volumes: tuple[naming.UserVolume, ...],
+    server: str = "",
+    shared_home: bool = False,
 ) -> tuple[str, ...]:
     """A server's own volume names. Keyed by who the user is (id, name, creation time), the
     server and the configured volumes: a user keeps their volumes for life (a rename keeps them
     too), so an entry never goes stale, and a newcomer with a deleted user's name never gets
     theirs. A named server sharing the default server's home does not count that home again."""
-    names = naming.server_volume_names(identity[1], server, volumes)
+    own = names.server_volume_names(identity[1], server, volumes)
     if server and shared_home:
-        names.pop("home", None)
-    return tuple(names.values())
+        own.pop("home", None)
+    return tuple(own.values())
 
 
 class Report:
@@ -141,11 +145,15 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         runtime: ContainerRuntime | None = None,
         store: SampleStore | None = None,
+        extensions=None,
+        names: naming.VolumeNames | None = None,
     ):
         self.settings = settings  # the hub's settings: settings(ActivityMonitor) and the like
         self.config = settings(ActivityMonitor)
         self.clock = clock  # epoch seconds; tests pass a controllable one
-        self.store = store or store_for(data_dir)
+        self.store = store or SampleStore(Path(data_dir) / SampleStore.FILE_NAME)
+        self.extensions = extensions or extension_store(data_dir=data_dir)  # the session feature's
+        self.names = names or naming.VolumeNames()  # the hub's: it knows renamed users
         self._runtime = runtime
         self._db = None  # the hub's ORM session, attached when the hub is up
         self._hub_writes = 0  # commits and rollbacks on the hub's database engine
@@ -386,7 +394,7 @@ class Monitor:
             if lab.running:
                 st = stats.get(lab_container(lab.username, lab.server))
                 remaining = await seconds_until_stop(
-                    self.settings, lab.username, lab.last_activity, lab.started, now_dt, lab.server
+                    self.settings, self.extensions, lab.username, lab.last_activity, lab.started, now_dt, lab.server
                 )
                 row_key: tuple = (lab, scores.get(lab.key), st, remaining, self.recently_active(lab, now_dt))
             else:
@@ -442,7 +450,7 @@ class Monitor:
 
     def own_volumes(self, lab: Lab) -> tuple[str, ...]:
         shared_home = self.settings(NamedServers).shared_home
-        return lab_volumes(lab.identity, self.volume_specs, lab.server, shared_home)
+        return lab_volumes(self.names, lab.identity, self.volume_specs, lab.server, shared_home)
 
     def _user_volume_bytes(self, lab: Lab, sizes: dict[str, int | None]) -> int | None:
         known = [size for v in self.own_volumes(lab) if (size := sizes.get(v)) is not None]
@@ -452,5 +460,13 @@ class Monitor:
 def monitor_for(platform) -> Monitor:
     """The hub's one monitor."""
     return platform.shared(
-        "activity-monitor", lambda: Monitor(platform.settings, platform.data_dir, runtime=platform.runtime)
+        "activity-monitor",
+        lambda: Monitor(
+            platform.settings,
+            platform.data_dir,
+            runtime=platform.runtime,
+            store=store_for(platform),
+            extensions=extension_store(platform),
+            names=platform.volume_names,
+        ),
     )

@@ -41,14 +41,14 @@ def public(row: dict) -> dict:
     }
 
 
-def volume_names(user, shared_home: bool) -> dict[str, str]:
+def volume_names(names: naming.VolumeNames, user, shared_home: bool) -> dict[str, str]:
     """key -> volume of the user's default server, and "<server>/<key>" for named servers."""
-    names = dict(naming.user_volume_names(user.name))
+    found = dict(names.user_volume_names(user.name))
     for server in sorted(n for n in user.orm_spawners if n):
-        for key, vol in naming.server_volume_names(user.name, server, shared_home=shared_home).items():
-            if vol not in names.values():
-                names[f"{server}/{key}"] = vol
-    return names
+        for key, vol in names.server_volume_names(user.name, server, shared_home=shared_home).items():
+            if vol not in found.values():
+                found[f"{server}/{key}"] = vol
+    return found
 
 
 class BackupsMixin(HandlerMixin):
@@ -104,7 +104,7 @@ class UserBackupsAPIHandler(BackupsMixin, StellarsAPIHandler):
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         rows = {r["key"]: r for r in await self.scheduler.store.of_user(user.name)}
-        names = volume_names(user, self.configured(NamedServers).shared_home)
+        names = volume_names(self.platform.volume_names, user, self.configured(NamedServers).shared_home)
         gens = {}
         if self.get_argument("generations", "1") != "0" and self.config()["enabled"]:
             try:
@@ -148,7 +148,7 @@ class RestoreAPIHandler(BackupsMixin, StellarsAPIHandler):
         body = self.json_body()
         if not isinstance(body, dict) or set(body) - {"volume", "archive"}:
             raise http_error(400, 'body: expected {"volume": "home|workspace|cache", "archive": "<file name>"}')
-        names = volume_names(user, self.configured(NamedServers).shared_home)
+        names = volume_names(self.platform.volume_names, user, self.configured(NamedServers).shared_home)
         key, archive = body.get("volume"), body.get("archive")
         if key not in names:
             raise http_error(400, f"volume: {key!r} is not one of {', '.join(names)}")

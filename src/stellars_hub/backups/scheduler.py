@@ -9,12 +9,11 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
-from typing import cast
+from typing import Any, cast
 
 from jupyterhub import orm
 
 from .. import naming
-from ..hubsettings import StellarsHub
 from ..lab.config import NamedServers
 from ..platform import Platform
 from ..web.errors import Busy
@@ -28,19 +27,23 @@ log = logging.getLogger("JupyterHub.backups")
 
 def scheduler_for(platform: Platform) -> BackupScheduler:
     """The hub's one scheduler, held by its platform."""
-    return platform.shared("backup-scheduler", lambda: BackupScheduler(platform.settings, platform.runtime))
+    return platform.shared(
+        "backup-scheduler",
+        lambda: BackupScheduler(platform.settings, store_for(platform), platform.runtime, platform.volume_names),
+    )
 
 
 class BackupScheduler:
-    def __init__(self, settings, runtime=None):
+    def __init__(self, settings, store, runtime=None, names: naming.VolumeNames | None = None):
         self.backups = settings(Backups)
         self.shared_home = settings(NamedServers).shared_home
-        self.store = store_for(settings(StellarsHub).data_dir)  # one per file and process
+        self.store = store
+        self.names = names or naming.VolumeNames()  # the hub's: it knows renamed users
         # the hub's one runtime: its backup containers run in a lane of their own, so restarts
         # never wait for a backup
         self.runtime = runtime if runtime is not None else Platform.current().runtime
         self.jobs = BackupJobs(self.runtime, self.backups.image, self.backups.target)
-        self.db = None
+        self.db: Any = None  # the hub's ORM session, once the hub serves
         self.locks: UserLocks | None = None
         self.round: asyncio.Task | None = None
         self.last_round: dict | None = None
@@ -69,9 +72,9 @@ class BackupScheduler:
             servers.setdefault(user_name, []).append(server)
         shared_home = self.shared_home
         for user in users:
-            volumes = dict(naming.user_volume_names(user))
+            volumes = dict(self.names.user_volume_names(user))
             for server in sorted(servers.get(user, [])):  # keys like "alpha/workspace"
-                for key, vol in naming.server_volume_names(user, server, shared_home=shared_home).items():
+                for key, vol in self.names.server_volume_names(user, server, shared_home=shared_home).items():
                     if vol not in volumes.values():
                         volumes[f"{server}/{key}"] = vol
             try:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable
-from pathlib import Path
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 
 FILE_NAME = "backups.sqlite"
 
@@ -141,6 +140,6 @@ class BackupStore(Store):
         return self.file.run(_forget_volumes, volumes)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> BackupStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(BackupStore, Path(data_dir) / FILE_NAME)
+def store_for(platform) -> BackupStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(BackupStore, platform.data_dir)

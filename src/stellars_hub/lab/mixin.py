@@ -142,14 +142,15 @@ class LabSpawnerMixin(Configurable):
                 view[ConfiguredVolumes.__name__] = Config(user_volumes=config[section]["user_volumes"])
         return naming.volume_specs(ConfiguredVolumes(config=view).user_volumes)
 
-    def volume_names(self) -> dict[str, str]:
-        """key -> this server's own volume (a named server's home may be the default server's)."""
-        return naming.server_volume_names(self.user.name, self.name, self.volume_specs, self.shared_home)
+    def volume_names(self, names: naming.VolumeNames) -> dict[str, str]:
+        """key -> this server's own volume (a named server's home may be the default server's);
+        ``names``: the hub's, which knows renamed users."""
+        return names.server_volume_names(self.user.name, self.name, self.volume_specs, self.shared_home)
 
-    def lab_volumes(self) -> tuple[Mount, ...]:
+    def lab_volumes(self, names: naming.VolumeNames) -> tuple[Mount, ...]:
         """The user's own volumes of this server and the shared volume, as the spec mounts them."""
-        names = self.volume_names()
-        own = tuple(Mount(names[v.key], v.mount, role=OWN) for v in self.volume_specs)
+        own_names = self.volume_names(names)
+        own = tuple(Mount(own_names[v.key], v.mount, role=OWN) for v in self.volume_specs)
         return (*own, Mount(self.shared_volume, naming.SHARED_MOUNT, role=SHARED))
 
     @property

@@ -17,7 +17,7 @@ ALLOWED = (BROADCAST_SCOPE, "admin:servers")
 
 
 def history_store(platform) -> HistoryStore:
-    return store_for(platform.data_dir)  # one per file and process
+    return store_for(platform)
 
 
 def _iso(dt):

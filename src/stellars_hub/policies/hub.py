@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class Policies:
     """Everything the handlers and the pre-spawn step share (one per hub)."""
 
-    def __init__(self, platform, s: Settings, platform_names, data_dir):
+    def __init__(self, platform, s: Settings, platform_names, policy_store: store.PolicyStore):
         self.platform = platform
         self.labs = s(Labs)  # the labs' defaults, which a policy may raise
         self.platform_names = frozenset(platform_names)
@@ -42,7 +42,7 @@ class Policies:
             )
         self._data_root: str | None = None
         self._reported: set[tuple[str, str]] = set()
-        self.store = store.store_for(data_dir)
+        self.store = policy_store
 
     def defaults(self, gpu_enabled: bool) -> Defaults:
         return Defaults(
@@ -108,7 +108,7 @@ class Policies:
             pids=eff.pids,
             gpus=eff.gpus,
             policy_mounts=eff.mounts,
-            volumes=spawner.lab_volumes(),
+            volumes=spawner.lab_volumes(self.platform.volume_names),
             engine_socket=eff.docker_sock,
             privileged=eff.privileged,
             env=eff.env,
@@ -159,4 +159,6 @@ def policies_for(platform) -> Policies:
     from ..lab.config import lab_environment
 
     reserved = lab_environment(platform.settings(Labs))  # the platform's own lab variables
-    return platform.shared("policies", lambda: Policies(platform, platform.settings, reserved, platform.data_dir))
+    return platform.shared(
+        "policies", lambda: Policies(platform, platform.settings, reserved, store.store_for(platform))
+    )

@@ -19,10 +19,9 @@ import json
 import sqlite3
 import time
 from collections.abc import Awaitable
-from pathlib import Path
 
 from ..admin import DOCKER_PRIVILEGED, DOCKER_SOCK
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 from .model import FIELDS, PolicyError
 
 KEY = "stellars_policy"  # where a group's policy was kept before (its JupyterHub properties)
@@ -204,6 +203,6 @@ class PolicyStore(Store):
         return self.file.run(_delete, username)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> PolicyStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(PolicyStore, Path(data_dir) / PolicyStore.FILE_NAME)
+def store_for(platform) -> PolicyStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(PolicyStore, platform.data_dir)

@@ -18,11 +18,11 @@ READ_SCOPE = "custom:volumes:read"
 READS_PER_MINUTE = 60  # manage-volumes GETs per caller
 
 
-def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
+def server_volumes(volume_names: naming.VolumeNames, user, spawner) -> tuple[dict[str, str], tuple]:
     """(key -> volume name, the specs that may be reset) of one server. A named server sharing
     the default server's home never offers that home for reset."""
-    shared_home = getattr(spawner, "shared_home", False)  # named servers are a Docker-backend feature
-    names = naming.server_volume_names(user.name, spawner.name, spawner.volume_specs, shared_home)
+    shared_home = getattr(spawner, "shared_home", False)
+    names = volume_names.server_volume_names(user.name, spawner.name, spawner.volume_specs, shared_home)
     specs = tuple(v for v in spawner.volume_specs if not (spawner.name and shared_home and v.key == "home"))
     return names, specs
 
@@ -94,8 +94,8 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
         )
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
-        names, specs = server_volumes(user, spawner)
-        listing = await volumes.describe(self.runtime, user.name, specs, names, sizes=volume_size_cache(self))
+        names, specs = server_volumes(self.platform.volume_names, user, spawner)
+        listing = await volumes.describe(self.runtime, specs, names, sizes=volume_size_cache(self))
         sizes = [v["size_bytes"] for v in listing if v["exists"]]
         used = None if any(s is None for s in sizes) else sum(sizes)
         self.write_json(
@@ -112,12 +112,12 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     async def delete(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
-        names, specs = server_volumes(user, spawner)
+        names, specs = server_volumes(self.platform.volume_names, user, spawner)
         keys = volumes.parse_selection(self.json_body(), specs)
 
         async def work():
             state.require_stopped(user, spawner)  # inside the lock: nobody can start it under us
-            return await volumes.remove(self.runtime, user.name, keys, names)
+            return await volumes.remove(self.runtime, keys, names)
 
         results = await self.run_exclusive(
             user,
@@ -148,6 +148,6 @@ class UserControlPage(StellarsPageHandler):
             target_spawner=user.spawner,
             may_rename=allowed(self, "admin:users", user.name),
             may_delete=allowed(self, "delete:users", user.name) and user.name != self.current_user.name,
-            volume_names=list(naming.user_volume_names(user.name, self.user_volume_specs).values()),
+            volume_names=list(self.platform.volume_names.user_volume_names(user.name, self.user_volume_specs).values()),
         )
         self.finish(html)

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from urllib.parse import quote
 
 from jupyterhub_idle_culler import cull_idle
@@ -27,7 +28,7 @@ from ..hubsettings import StellarsHub
 from . import deadline as dl
 from .config import IdleCuller
 from .sessions import deadline_of
-from .store import ExtensionStore, store_for
+from .store import ExtensionStore
 
 log = logging.getLogger("stellars_hub.session.culler")
 
@@ -182,7 +183,7 @@ def main() -> int:
     token = os.environ["JUPYTERHUB_API_TOKEN"]
     arbiter = Arbiter(
         policy,
-        store_for(s(StellarsHub).data_dir),
+        ExtensionStore(Path(s(StellarsHub).data_dir) / ExtensionStore.FILE_NAME),
         warning_requester(api_url, token),
         ask_lab=activity_requester(api_url, token),
     )

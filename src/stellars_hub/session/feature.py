@@ -85,6 +85,6 @@ FEATURE = Feature(
     configure=_configure,
     pre_spawn=_record_limits,
     # queued on the store file's own thread, never run on the loop
-    on_user_renamed=lambda platform, old, new: store_for(platform.data_dir).rename_user(old, new),
-    on_user_deleted=lambda platform, name: store_for(platform.data_dir).delete_user(name),
+    on_user_renamed=lambda platform, old, new: store_for(platform).rename_user(old, new),
+    on_user_deleted=lambda platform, name: store_for(platform).delete_user(name),
 )

@@ -27,7 +27,7 @@ class SessionMixin(HandlerMixin):
 
     @property
     def session_store(self) -> ExtensionStore:
-        return store_for(self.platform.data_dir)  # one per file and process
+        return store_for(self.platform)
 
 
 # Each route also exists per named server (/api/users/<name>/servers/<server>/...), with the

@@ -64,7 +64,6 @@ def _groups(names: list[str] | None) -> str:
 async def record_for_start(platform, spawner) -> Limits | None:
     """The pre-spawn step: this start's limits from its user's groups and its GPUs, recorded
     against the start (``orm_spawner.started`` is set before pre-spawn steps run)."""
-    from ..hubsettings import StellarsHub
     from ..policies import effective_of
 
     culler = platform.settings(IdleCuller)
@@ -82,7 +81,7 @@ async def record_for_start(platform, spawner) -> Limits | None:
         timeout_from=eff.sources.get("idle_timeout_seconds"),
         max_age_from=eff.sources.get("max_age_seconds"),
     )
-    await store_for(platform.settings(StellarsHub).data_dir).set_limits(
+    await store_for(platform).set_limits(
         spawner.user.name, started, limits.timeout, limits.max_age, limits.source, spawner.name or ""
     )
     return limits

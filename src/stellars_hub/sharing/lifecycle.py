@@ -56,7 +56,7 @@ async def user_renamed(platform, old: str, new: str) -> None:
     user = orm.User.find(db, new)
     if user is not None:
         end_shares(platform, db, user, f"{old} was renamed to {new}", old_name=old)
-    await store_for(platform.data_dir).forget_user(old)
+    await store_for(platform).forget_user(old)
 
 
 async def user_deleted(platform, name: str) -> None:
@@ -64,4 +64,4 @@ async def user_deleted(platform, name: str) -> None:
     user = orm.User.find(db, name)
     if user is not None:
         end_shares(platform, db, user, f"{name} was deleted")
-    await store_for(platform.data_dir).forget_user(name)
+    await store_for(platform).forget_user(name)

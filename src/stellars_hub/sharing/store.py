@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable
-from pathlib import Path
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 
 FILE_NAME = "sharing.sqlite"
 
@@ -67,5 +66,6 @@ class SharingStore(Store):
         return self.file.run(_forget_user, name)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> SharingStore:
-    return (stores or process_stores()).open(SharingStore, Path(data_dir) / FILE_NAME)
+def store_for(platform) -> SharingStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(SharingStore, platform.data_dir)

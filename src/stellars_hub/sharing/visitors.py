@@ -44,7 +44,7 @@ class Visitors:
 
     def __init__(self, platform):
         self.platform = platform
-        self.store = store_for(platform.data_dir)
+        self.store = store_for(platform)
         self._lock = asyncio.Lock()
 
     async def reconcile(self, db, users) -> None:

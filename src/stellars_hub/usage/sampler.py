@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 from jupyterhub import orm
 
@@ -21,7 +20,7 @@ from .. import naming
 from ..activity.config import ActivityMonitor
 from ..runtime import ContainerRuntime
 from .config import Usage
-from .store import ServerSample, store_for
+from .store import ServerSample, UsageStore, store_for
 
 log = logging.getLogger("JupyterHub.usage")
 
@@ -32,7 +31,8 @@ GAP_FACTOR = 2.0  # a pass more than this many intervals after the previous one 
 def recorder_for(platform) -> UsageRecorder:
     """The hub's one recorder, held by its platform."""
     return platform.shared(
-        "usage-recorder", lambda: UsageRecorder(platform.settings, platform.data_dir, platform.runtime)
+        "usage-recorder",
+        lambda: UsageRecorder(platform.settings, store_for(platform), platform.runtime, platform.volume_names),
     )
 
 
@@ -41,10 +41,17 @@ def container_for(username: str, server: str) -> str:
 
 
 class UsageRecorder:
-    def __init__(self, settings, data_dir: str | Path, runtime: ContainerRuntime | None = None):
+    def __init__(
+        self,
+        settings,
+        store: UsageStore,
+        runtime: ContainerRuntime | None = None,
+        names: naming.VolumeNames | None = None,
+    ):
+        self.names = names or naming.VolumeNames()  # the hub's: it knows renamed users
         self.config = settings(Usage)
         self.inactive_after_seconds = settings(ActivityMonitor).inactive_after * 60  # "active" as the monitor says
-        self.store = store_for(data_dir)  # one per file and process
+        self.store = store
         self._runtime = runtime
         self._db = None
         self._last_pass: float | None = None
@@ -115,7 +122,7 @@ class UsageRecorder:
     async def measure_storage(self, db, now: float, only: set[str] | None = None) -> None:
         users = [name for (name,) in db.query(orm.User.name).all() if only is None or name in only]
         self._storage_due -= set(users)
-        volumes = {u: list(naming.user_volume_names(u).values()) for u in users}
+        volumes = {u: list(self.names.user_volume_names(u).values()) for u in users}
         info = await self.runtime.volumes([v for vs in volumes.values() for v in vs], with_sizes=True)
         sizes = []
         for user, names in volumes.items():
