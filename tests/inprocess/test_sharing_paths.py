@@ -108,3 +108,13 @@ def test_a_person_makes_at_most_30_shares_a_minute(hub):
     name, session = hub.new_user("many")
     codes = [hub.api(session, "POST", f"shares/{name}/noserver", json={"user": "x"}).status_code for _ in range(31)]
     assert codes[:30] == [404] * 30 and codes[30] == 429, codes
+
+
+def test_users_share_their_labs_and_nothing_else(hub, people):
+    p = people
+    owner = p["owner"]
+    other_scopes = {"scopes": [f"servers!server={owner}/"]}  # start and stop the owner's server
+    for route, body in (("shares", {"user": p["ann"], **other_scopes}), ("share-codes", other_scopes)):
+        r = hub.api(p["owner_s"], "POST", f"{route}/{owner}/", json=body)
+        assert r.status_code == 403 and "only to open it" in r.json()["message"], r.text
+    assert hub.api(p["owner_s"], "GET", f"share-codes/{owner}/").json()["items"] == []

@@ -33,7 +33,7 @@ from tornado import web
 
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsMixin
 from ..web.errors import http_error
-from ..web.permissions import allowed_on_server, requires
+from ..web.permissions import allowed_on_server, holds_globally, requires
 from ..web.ratelimit import RateLimiter
 from . import records
 from . import roles as labroles
@@ -78,6 +78,18 @@ class SharesMixin(HandlerMixin):
                 403,
                 f"only the owner shares {label} so that it opens ({who} lacks {SHARE_SCOPE}); "
                 "administrators enter a lab with its owner's consent (Open their lab)",
+            )
+
+    def require_global_shares(self) -> None:
+        """A share of other permissions than entering a lab stays with holders of JupyterHub's
+        unfiltered ``shares`` (administrators), as before users could share: users hold
+        ``shares`` on themselves only to share their labs."""
+        if not holds_globally(self, "shares"):
+            who = self.current_user.name if self.current_user else "anonymous requests"
+            raise http_error(
+                403,
+                f"{who} may share a lab only to open it (leave 'scopes' out); sharing other permissions "
+                "needs scope shares on every server",
             )
 
     def count_share(self) -> None:
@@ -149,6 +161,7 @@ class LabShareAPIHandler(SharesMixin, StellarsMixin, ServerShareAPIHandler):
             return await super().post(user_name, server_name)  # JupyterHub's 405
         model = self.lab_model()
         if not records.opens_lab(model.get("scopes")):
+            self.require_global_shares()
             return await super().post(user_name, server_name)  # not about entering the lab
         self.require_owner_share(user_name, server_name)
         try:
@@ -195,6 +208,7 @@ class LabShareCodeAPIHandler(SharesMixin, StellarsMixin, ServerShareCodeAPIHandl
             return await super().post(user_name, server_name)
         model = self.lab_model()
         if not records.opens_lab(model.get("scopes")):
+            self.require_global_shares()
             return await super().post(user_name, server_name)
         self.require_owner_share(user_name, server_name)
         try:
