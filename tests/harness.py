@@ -15,6 +15,7 @@ import tarfile
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import docker
@@ -102,6 +103,7 @@ class Hub:
     api_port: int = field(default_factory=free_port)
     extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
     extra_config: str = ""  # a site config file's text, loaded before the platform's (e.g. extra roles)
+    bin_dir: Path | None = None  # where its stellars-hub is (another release's venv); default: this one's
     proc: subprocess.Popen | None = None
     _admin_session: requests.Session | None = None
 
@@ -131,7 +133,7 @@ class Hub:
             config = self.site_config_path
             config.write_text(self.extra_config)
         cmd = [
-            str(Path(sys.executable).parent / "stellars-hub"), "run",
+            str((self.bin_dir or Path(sys.executable).parent) / "stellars-hub"), "run",
             *(["--config", str(config)] if config else []), "--",
             "--port", str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
@@ -275,3 +277,23 @@ class Hub:
         token = token or self.token_for(name)
         return requests.request(method, self.base + f"user/{name}/{path}", timeout=30,
                                 headers={"Authorization": f"token {token}"}, **kwargs)
+
+    def backup_round(self, timeout: float = 300) -> dict:
+        """Start a backup round (after the one running, e.g. the start-up round) and wait for it
+        to end: the overview of ``GET /hub/api/backups`` then."""
+        admin = self.admin_session()
+        asked = int(time.time())
+        for _ in range(240):
+            r = self.api(admin, "POST", "backups/run")
+            if r.status_code == 202:
+                break
+            assert r.status_code == 409 and "already running" in r.json()["message"], r.text
+            time.sleep(0.5)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = self.api(admin, "GET", "backups").json()
+            last = data["last_round"]
+            if not data["running"] and last and datetime.fromisoformat(last["started"]).timestamp() >= asked:
+                return data
+            time.sleep(1)
+        raise AssertionError(f"the backup round did not end within {timeout} s")

@@ -48,6 +48,8 @@ def test_backups_overview_last_backup_and_restore(make_hub, browser):
         row = f'#backups-table tr[data-username="{name}"][data-volume="workspace"]'
         page.wait_for_selector(row)
         assert page.text_content(f"{row} td.backups-outcome") in ("ok", "unchanged")
+        state = '#backups-table tr[data-username="(hub)"][data-volume="state"]'  # the hub's own state
+        assert page.text_content(f"{state} td.backups-outcome") in ("ok", "unchanged")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "backups-page.png"), full_page=True)
 

@@ -16,7 +16,7 @@ from ..web.errors import http_error
 from ..web.permissions import requires, requires_global
 from .config import Backups
 from .jobs import JobFailed
-from .scheduler import scheduler_for
+from .scheduler import HUB, scheduler_for
 
 READ_SCOPE = "custom:backups:read"
 RESTORE_SCOPE = "custom:backups:restore"
@@ -71,8 +71,9 @@ class BackupsOverviewAPIHandler(BackupsMixin, StellarsAPIHandler):
     async def get(self):
         rows = await self.scheduler.store.all()
         users: dict[str, list] = {}
+        hub: list = []  # the hub's state, the shared volume, group volumes: no single user's
         for row in rows:
-            users.setdefault(row["username"], []).append(public(row))
+            (hub if row["username"] == HUB else users.setdefault(row["username"], [])).append(public(row))
         last = self.scheduler.last_round
         self.write_json(
             {
@@ -81,6 +82,7 @@ class BackupsOverviewAPIHandler(BackupsMixin, StellarsAPIHandler):
                 "last_round": None
                 if last is None
                 else {**last, "started": iso(last["started"]), "finished": iso(last["finished"])},
+                "hub": hub,
                 "users": [{"username": u, "volumes": v} for u, v in sorted(users.items())],
             }
         )

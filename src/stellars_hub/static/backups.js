@@ -24,7 +24,8 @@
     try {
       const data = await window.stellarsApi("GET", "backups");
       tbody.replaceChildren();
-      for (const u of data.users) {
+      // the hub's own state and the volumes of no single user come first, under "(hub)"
+      for (const u of [{ username: "(hub)", volumes: data.hub || [] }, ...data.users]) {
         for (const v of u.volumes) {
           const tr = document.createElement("tr");
           tr.dataset.username = u.username;

@@ -23,6 +23,7 @@ import logging
 import re
 import secrets
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import aiohttp
@@ -48,6 +49,8 @@ _UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
 CLAIM_GONE_TIMEOUT = 60.0  # seconds a deleted claim may take to go (protection finalizer)
 METRICS_API = "metrics.k8s.io/v1beta1"
+UPLOADED = "/tmp/.stellars-upload-done"  # a tool with a file of the hub's starts its work once this exists
+UPLOAD_CHUNK = 256 * 1024  # bytes per stdin frame of the exec stream
 STATS_SOURCE_TTL = 600.0  # seconds between API discoveries of the metrics API
 STATS_SOURCES = {
     "metrics": f"resource metrics API ({METRICS_API})",
@@ -271,6 +274,35 @@ class KubernetesRuntime(ContainerRuntime):
     ) -> ToolResult:
         """A tool pod (``toolpod``) that runs ``command`` to its end; a claim it needs that does not
         exist yet (a backup target) is made first, as Docker makes a named volume it mounts."""
+        return await self._tool(image, command, mounts, timeout)
+
+    async def run_tool_with_file(
+        self,
+        image: str,
+        command: list[str],
+        mounts: dict[str, tuple[str, str]],
+        source: Path,
+        at: str,
+        timeout: float = 3600.0,
+    ) -> ToolResult:
+        """A tool pod whose command waits until the hub's file arrived: sent through the API
+        server's exec into the pod (stdin, a known byte count: the exec protocol of older API
+        servers cannot close stdin), then the command runs as in ``run_tool``."""
+        waiting = (
+            f'n=0; until [ -e {UPLOADED} ]; do n=$((n+1)); [ "$n" -lt 3000 ] || '
+            '{ echo "the hub\'s file never arrived"; exit 1; }; sleep 0.2; done; exec "$@"'
+        )
+        wrapped = ["sh", "-c", waiting, "tool", *command]
+        return await self._tool(image, wrapped, mounts, timeout, upload=(source, at))
+
+    async def _tool(
+        self,
+        image: str,
+        command: list[str],
+        mounts: dict[str, tuple[str, str]],
+        timeout: float,
+        upload: tuple[Path, str] | None = None,
+    ) -> ToolResult:
         for source, (_target, mode) in mounts.items():
             if not source.startswith("/") and mode == "rw":
                 await self._ensure_claim(source)
@@ -279,6 +311,10 @@ class KubernetesRuntime(ContainerRuntime):
             lambda v1: v1.create_namespaced_pod(self.namespace, toolpod.manifest(name, image, command, mounts))
         )
         try:
+            if upload is not None:
+                if not await self._wait_until_running(name, min(timeout, 300.0)):
+                    return ToolResult(-1, "the tool pod did not start within 300 s")
+                await self._send_file(name, *upload)
             phase = await self._wait_for_end(name, timeout)
             output = await self._call(
                 lambda v1: v1.read_namespaced_pod_log(name, self.namespace, container="tool"), timeout=60
@@ -291,6 +327,53 @@ class KubernetesRuntime(ContainerRuntime):
                 await self._call(lambda v1: v1.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0))
             except EngineError as exc:
                 log.warning("Tool pod %s not removed: %s", name, exc)
+
+    async def _wait_until_running(self, name: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pod = await self._pod(name)
+            for status in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
+                state = status.get("state") or {}
+                if "running" in state or "terminated" in state:
+                    return "running" in state
+            await asyncio.sleep(RESTART_POLL)
+        return False
+
+    async def _send_file(self, name: str, source: Path, at: str) -> None:
+        """``source`` into the running tool at ``at`` through an exec's stdin (channel 0)."""
+        from kubernetes_asyncio.stream import WsApiClient
+
+        size = source.stat().st_size
+        script = f'head -c {size} > "$1.part" && [ "$(stat -c %s "$1.part")" = {size} ] && mv "$1.part" "$1" && touch {UPLOADED}'
+        conf = await self._configuration()
+        errors = ""
+        try:
+            async with WsApiClient(configuration=conf) as ws_api:
+                exec_ws: Any = await k8s.CoreV1Api(ws_api).connect_get_namespaced_pod_exec(
+                    name,
+                    self.namespace,
+                    container="tool",
+                    command=["sh", "-c", script, "upload", at],  # type: ignore[arg-type]
+                    stdin=True,
+                    stdout=True,
+                    stderr=True,
+                    tty=False,
+                    _preload_content=False,
+                )
+                async with exec_ws as ws:
+                    with open(source, "rb") as f:
+                        while block := await asyncio.to_thread(f.read, UPLOAD_CHUNK):
+                            await ws.send_bytes(b"\x00" + block)
+                    async for msg in ws:  # until the upload's shell ends and the server closes
+                        data = msg.data if isinstance(msg.data, bytes) else str(msg.data or "").encode()
+                        if len(data) > 1 and data[0] in (2, 3):  # stderr, the exec's status
+                            errors += data[1:].decode(errors="replace")
+        except ApiException as exc:
+            raise _mapped(exc) from exc
+        except _UNREACHABLE as exc:
+            raise EngineUnavailable("the Kubernetes API server is not reachable") from exc
+        if '"Success"' not in errors:
+            raise EngineError(f"the hub's file did not reach tool pod {name}: {errors.strip()[-300:] or 'no answer'}")
 
     async def _wait_for_end(self, name: str, timeout: float) -> int | None:
         """The tool's exit code once its pod ended, or None after ``timeout`` seconds."""
