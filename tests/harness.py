@@ -82,16 +82,32 @@ def read_volume_file(volume: str, path: str, image: str | None = None) -> str:
         holder.remove(force=True)
 
 
+def build_second_lab_image(tag: str, label: str = "alt") -> str:
+    """A second local lab image for profile tests: the lab image with one label more, built from
+    it (a one-line Dockerfile; nothing is pulled). Remove it with ``engine().images.remove``."""
+    dockerfile = f"FROM {LAB_IMAGE}\nLABEL stellars.test-profile={label}\n".encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    context.seek(0)
+    engine().images.build(fileobj=context, custom_context=True, tag=tag, pull=False, rm=True)
+    return tag
+
+
 def remove_test_objects(prefix: str = RUN_PREFIX) -> None:
     """Remove every container and volume whose name carries ``prefix`` (test users only)."""
     client = engine()
     for c in client.containers.list(all=True, filters={"name": f"jupyterlab-{prefix}"}):
         c.remove(force=True)
-    for v in client.volumes.list(filters={"name": f"jupyterlab-{prefix}"}):
-        try:
-            v.remove(force=True)
-        except docker.errors.APIError:
-            pass
+    # the users' volumes, and the project folders of the run's groups (jupyterhub-group-<group>_project)
+    for pattern in (f"jupyterlab-{prefix}", f"jupyterhub-group-{prefix}"):
+        for v in client.volumes.list(filters={"name": pattern}):
+            try:
+                v.remove(force=True)
+            except docker.errors.APIError:
+                pass
 
 
 @dataclass
@@ -207,7 +223,7 @@ class Hub:
         """JUPYTERHUB_ADMIN_PASSWORD, or the one the hub generated into its data directory."""
         if self.env.get("JUPYTERHUB_ADMIN_PASSWORD"):
             return self.env["JUPYTERHUB_ADMIN_PASSWORD"]
-        return (self.data_dir / "initial-admin-password").read_text().strip().split("\t")[1]
+        return (self.data_dir / "initial-admin-password").read_text().strip()
 
     def admin_session(self) -> requests.Session:
         if self._admin_session is None:

@@ -36,9 +36,10 @@ def load_site_config(site: Path | None):
     return PyFileConfigLoader(site.name, path=str(site.parent)).load_config()
 
 
-def check(env=None, out=sys.stdout, site: Path | None = None) -> int:
+def check(env=None, out=None, site: Path | None = None) -> int:
     """Print the effective settings, each with its traitlet and where its value came from
     (secrets masked); 2 when any is invalid."""
+    out = out or sys.stdout  # looked up now: tests capture it after the import
     try:
         s = settings_mod.load(configurables(), env, config=load_site_config(site))
     except settings_mod.ConfigError as exc:
@@ -59,8 +60,9 @@ def check(env=None, out=sys.stdout, site: Path | None = None) -> int:
     return 0
 
 
-def help_all(out=sys.stdout) -> int:
+def help_all(out=None) -> int:
     """Every setting as a traitlet, with its help text and environment variable."""
+    out = out or sys.stdout
     print(
         "Stellars JupyterHub DS settings. Set them in a config file (c.Class.trait = value) or by\n"
         "the environment variable each names; the config file wins. `jupyterhub --help-all`\n"
@@ -87,9 +89,10 @@ def settings_command(argv: list[str]) -> int:
     return 0
 
 
-def restore_state(archive: str, data_dir: str | None, site: Path | None, out=sys.stdout) -> int:
+def restore_state(archive: str, data_dir: str | None, site: Path | None, out=None) -> int:
     """Put a hub's state archive (a scheduled backup's ``jupyterhub_state_*.tar.gz``) into an
     empty data directory; list the volumes' archives that go with it."""
+    out = out or sys.stdout
     from .backups import hubstate
     from .hubsettings import StellarsHub
 

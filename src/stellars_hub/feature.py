@@ -19,13 +19,14 @@ Hook = Callable[..., Awaitable[None] | None]
 
 @dataclass(frozen=True)
 class BackupVolume:
-    """A volume that belongs to no single user, backed up with every scheduled round (a group's
-    project folder): ``key`` names it in the backup results, ``lock`` is the operation lock its
-    backup holds (None: none)."""
+    """A volume that belongs to no single user, backed up with every scheduled round: ``key`` names
+    it in the backup results, ``lock`` is the operation lock its backup holds (None: none),
+    ``group`` the group whose project folder it is ('' : the hub's)."""
 
     volume: str
     key: str
     lock: str | None = None
+    group: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,3 +16,9 @@ def quiet_lab(page):
         news.wait_for(state="detached", timeout=10_000)
     except Exception:
         pass  # not asked (answered before, or a lab without the news extension)
+
+
+def open_admin_page(page, entry: str) -> None:
+    """Go to an admin page through the navigation's Admin menu (``entry``: its id, e.g. "policies")."""
+    page.click("#nav-admin-toggle")
+    page.click(f"#nav-{entry}")

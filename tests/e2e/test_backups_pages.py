@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness import LAB_IMAGE, REPO, RUN_PREFIX, engine, read_volume_file
 
+from browser import open_admin_page
 from stellars_hub import naming
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -44,7 +45,7 @@ def test_backups_overview_last_backup_and_restore(make_hub, browser):
         page = context.new_page()
         cookies_of(page, admin)
         page.goto(hub.hub_url + "home")
-        page.click("#nav-backups")
+        open_admin_page(page, "backups")
         row = f'#backups-table tr[data-username="{name}"][data-volume="workspace"]'
         page.wait_for_selector(row)
         assert page.text_content(f"{row} td.backups-outcome") in ("ok", "unchanged")

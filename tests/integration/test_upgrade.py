@@ -113,7 +113,7 @@ def test_the_previous_release_s_data_directory_and_running_lab_carry_over(hubs, 
     record = datadir.read_layout(data_dir)
     assert record["layout"] == datadir.LAYOUT and record["upgraded_from"] == 1
     versions = user_versions(data_dir)
-    assert versions["environment.sqlite"] == 3 and all(
+    assert "environment.sqlite" in versions and all(
         v == len(cls.MIGRATIONS) for cls in datadir.store_classes() for f, v in versions.items() if f == cls.FILE_NAME)
     # nothing lost: passwords, an old browser session, variables, consent, history, members
     assert new.login_status(ann, ANN_PW) == 302 and new.login_status(bob, BOB_PW) == 302

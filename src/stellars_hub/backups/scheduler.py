@@ -2,8 +2,9 @@
 ``JUPYTERHUB_BACKUP_INTERVAL`` seconds. A round backs up each user's existing volumes one after
 another (the engine work runs in containers, waited on in the runtime's threads, so the hub
 never blocks), each under the user's operation lock, so resets and restores never meet it; then
-the volumes of no single user (the shared volume, what features declare: ``Feature.backup_volumes``)
-and last the hub's own state (``hubstate``), whose manifest names every volume's newest archive."""
+the volumes of no single user (the shared volume, what features declare: ``Feature.backup_volumes``,
+the groups' project folders among them) and last the hub's own state (``hubstate``), whose manifest
+names every volume's newest archive."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .jobs import BackupJobs
 from .store import store_for
 
 log = logging.getLogger("JupyterHub.backups")
+PROJECTS = "group/"  # results of a group's project folder are kept under "group/<group>"
 
 
 def scheduler_for(platform: Platform) -> BackupScheduler:
@@ -69,7 +71,7 @@ class BackupScheduler:
         # never wait for a backup
         self.runtime = runtime if runtime is not None else Platform.current().runtime
         self.jobs = BackupJobs(self.runtime, self.backups.image, self.backups.target)
-        self.platform = platform  # its features' volumes and stores, its data directory
+        self.platform: Platform | None = platform  # its features' volumes and stores, its data directory
         self.app: Any = None  # the hub, once it serves: its database URL, its spawners' configuration
         self.db: Any = None  # the hub's ORM session, once the hub serves
         self.locks: UserLocks | None = None
@@ -131,22 +133,23 @@ class BackupScheduler:
                     await self.store.record(vol, user, key, time.time(), "busy", error=str(exc))
                     counts["busy"] += 1
         for item in await self.hub_volumes():
+            owner = PROJECTS + item.group if item.group else HUB  # whose results they are
             try:
                 existing = (await self.runtime.volumes([item.volume])).get(item.volume)
             except Exception as exc:
-                await self.store.record(item.volume, HUB, item.key, time.time(), "failed", error=str(exc))
+                await self.store.record(item.volume, owner, item.key, time.time(), "failed", error=str(exc))
                 counts["failed"] += 1
                 continue
             if existing is None or not existing.exists:
                 continue
             try:
                 if item.lock is None:
-                    counts[await self.backup_volume(HUB, item.key, item.volume)] += 1
+                    counts[await self.backup_volume(owner, item.key, item.volume)] += 1
                 else:
                     async with cast(UserLocks, self.locks).exclusive(item.lock, "backup"):
-                        counts[await self.backup_volume(HUB, item.key, item.volume)] += 1
+                        counts[await self.backup_volume(owner, item.key, item.volume)] += 1
             except Busy as exc:
-                await self.store.record(item.volume, HUB, item.key, time.time(), "busy", error=str(exc))
+                await self.store.record(item.volume, owner, item.key, time.time(), "busy", error=str(exc))
                 counts["busy"] += 1
         if self.platform is not None:
             counts[await self.backup_state()] += 1
@@ -206,7 +209,7 @@ class BackupScheduler:
         """The hub's state into the target: its database, every store, the data directory's other
         files, with the newest archive of every volume in the manifest; unchanged since the last
         archive (same content, archive still there): nothing written."""
-        platform = self.platform
+        platform = cast(Platform, self.platform)  # a round backs up the state only in a hub
         now = time.time()
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         staging = platform.data_dir / ".backup-staging"
@@ -268,6 +271,7 @@ async def run(platform: Platform, app) -> None:
     scheduler = scheduler_for(platform)
     scheduler.app = app
     scheduler.db = app.db
+    scheduler.platform = platform
     scheduler.locks = platform.locks  # the same per-user locks as restart and reset
     if scheduler.enabled:
         await scheduler.run()

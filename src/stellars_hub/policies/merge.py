@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .model import CULLING_FIELDS, LIMIT_FIELDS
+from .profiles import offered
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Effective:
     max_age_seconds: int | None = None
     sources: dict = field(default_factory=dict)  # field -> group names that gave the value
     conflicts: list = field(default_factory=list)  # stored policies that disagree (saved before a check)
+    # a lab per need and group project folders (profiles.py, projects.py)
+    profiles: list = field(default_factory=list)  # offered, each with its "groups"; the first is the default
+    projects: list = field(default_factory=list)  # {"group", "source", "target", "mode"}
 
     def as_json(self) -> dict:
         return {
@@ -54,6 +58,8 @@ class Effective:
                 "max_age_seconds",
                 "sources",
                 "conflicts",
+                "profiles",
+                "projects",
             )
         }
 
@@ -136,6 +142,7 @@ def merge(defaults: Defaults, policies: dict[str, dict], user_env: dict | None =
     if env_from:
         eff.sources["env"] = sorted(set(env_from.values()))
     eff.user_env = {k: v for k, v in (user_env or {}).items() if k not in eff.env}
+    eff.profiles = offered(policies)
     return eff
 
 

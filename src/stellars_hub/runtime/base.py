@@ -59,6 +59,12 @@ class ContainerRuntime(ABC):
     @abstractmethod
     async def remove_volume(self, name: str) -> None: ...
 
+    async def ensure_shared_volume(self, name: str) -> bool:
+        """Make the volume ``name`` unless it exists, for labs of several users at once (a group's
+        project folder: ReadWriteMany on Kubernetes); True when it was made now. By default the
+        engine makes a volume when a container first mounts it."""
+        return False
+
     async def data_root(self) -> str | None:
         """Where the engine keeps its own data on its host (Docker's DockerRootDir), if it says."""
         return None

@@ -155,6 +155,15 @@ class DockerRuntime(ContainerRuntime):
     async def remove_volume(self, name: str) -> None:
         await self._run(lambda c: c.remove_volume(name))
 
+    async def ensure_shared_volume(self, name: str) -> bool:
+        def ensure(c):
+            if any(v["Name"] == name for v in (c.volumes(filters={"name": name}).get("Volumes") or [])):
+                return False
+            c.create_volume(name, labels={"stellars.shared-volume": "1"})
+            return True
+
+        return await self._run(ensure)
+
     async def data_root(self) -> str | None:
         return (await self._run(lambda c: c.info())).get("DockerRootDir") or None
 

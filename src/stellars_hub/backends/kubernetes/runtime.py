@@ -64,11 +64,24 @@ class KubernetesRuntime(ContainerRuntime):
     @classmethod
     def for_settings(cls, settings) -> KubernetesRuntime:
         k8s = settings(Kubernetes)
-        return cls(k8s.namespace, storage_class=k8s.storage_class, volume_size=k8s.volume_size)
+        return cls(
+            k8s.namespace,
+            storage_class=k8s.storage_class,
+            volume_size=k8s.volume_size,
+            shared_storage_class=k8s.shared_storage_class,
+        )
 
-    def __init__(self, namespace: str = "", timeout: float = 30.0, storage_class: str = "", volume_size: str = "10Gi"):
+    def __init__(
+        self,
+        namespace: str = "",
+        timeout: float = 30.0,
+        storage_class: str = "",
+        volume_size: str = "10Gi",
+        shared_storage_class: str = "",
+    ):
         self.namespace = default_namespace(namespace)
         self.storage_class = storage_class  # of the claims a tool pod needs and nobody made yet
+        self.shared_storage_class = shared_storage_class  # of the groups' project folders (ReadWriteMany)
         self.volume_size = volume_size
         self._timeout = timeout
         self._api: k8s.ApiClient | None = None
@@ -387,13 +400,14 @@ class KubernetesRuntime(ContainerRuntime):
             await asyncio.sleep(RESTART_POLL)
         return None
 
-    async def _ensure_claim(self, volume: str) -> None:
+    async def _ensure_claim(self, volume: str, shared: bool = False) -> bool:
         from kubespawner.objects import make_pvc
 
         claim = make_pvc(
             name=claim_name(volume),
-            storage_class=self.storage_class or None,
-            access_modes=["ReadWriteOnce"],
+            storage_class=(self.shared_storage_class if shared else "") or self.storage_class or None,
+            # labs on any node mount a shared one at once: the storage must offer ReadWriteMany
+            access_modes=["ReadWriteMany"] if shared else ["ReadWriteOnce"],
             selector=None,
             storage=self.volume_size or "10Gi",
             labels={"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds"},
@@ -401,8 +415,12 @@ class KubernetesRuntime(ContainerRuntime):
         )
         try:
             await self._call(lambda v1: v1.create_namespaced_persistent_volume_claim(self.namespace, claim))
+            return True
         except RuntimeConflict:
-            pass  # it exists
+            return False  # it exists
+
+    async def ensure_shared_volume(self, name: str) -> bool:
+        return await self._ensure_claim(name, shared=True)
 
     # -- admin feature: GPU detection --------------------------------------------------------
     async def probe_gpu(
