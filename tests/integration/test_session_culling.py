@@ -113,13 +113,14 @@ def test_culler_runs_as_a_service_with_only_the_scopes_it_needs(hub):
 def test_idle_lab_is_warned_then_stopped_while_an_active_lab_keeps_running(hub):
     idle, idle_s = hub.new_user("idle")
     busy, busy_s = hub.new_user("busy")
-    # the busy lab first: on a loaded machine a start can take longer than the test's timeout,
-    # and the idle lab's time counts from its own start
+    # the busy lab first, kept active while the idle one starts (on a loaded machine a start can
+    # take longer than the timeout; the idle lab's time counts from its own start)
     start(hub, busy_s, busy)
     hub.wait_server(busy_s, busy, ready=True)
+    busy_token = hub.token_for(busy)
     start(hub, idle_s, idle)
-    hub.wait_server(idle_s, idle, ready=True)
-    idle_token, busy_token = hub.token_for(idle), hub.token_for(busy)
+    assert wait_for(lambda: running(hub, idle), 180, step=1, also=lambda: report_activity(hub, busy, busy_token))
+    idle_token = hub.token_for(idle)
 
     def keep_busy():
         report_activity(hub, busy, busy_token)
