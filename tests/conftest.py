@@ -22,11 +22,44 @@ def _layer(item) -> int:
     return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption("--ds", action="store_true",
+                     help="also run the DS lab image's tests (marked ds; make test-ds builds the image and runs them)")
+
+
+def pytest_report_header(config):
+    if not config.getoption("ds"):
+        return "the DS lab image's tests (marked ds) are left out: make test-ds runs them"
+
+
+def _worker_group(item) -> str:
+    """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
+    the one test cluster runs in one worker (one of them stops its API server); the compose
+    deployment tests share one fixed project."""
+    path = Path(str(item.fspath))
+    if _layer(item) == 3 or "k8s_cluster" in getattr(item, "fixturenames", ()):
+        return "kubernetes"
+    if path.name.startswith("test_deploy_"):
+        return "deploy"
+    return path.stem
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
+def pytest_collection_modifyitems(config, items):
+    # the DS image's tests only with --ds: its first build takes minutes, more than a fresh
+    # machine's `make test` can add (make test-ds builds it and runs them)
+    if not config.getoption("ds"):
+        left_out = [item for item in items if item.get_closest_marker("ds")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("ds")]
     # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
-    # running for the session, so asyncio tests must not come after it
-    items.sort(key=_layer)
+    # running for the session, so asyncio tests must not come after it (an xdist worker keeps
+    # this order: it takes its groups in collection order). The Kubernetes tests (no browser, no
+    # asyncio) come first: their worker builds or starts the cluster while the others go on.
+    items.sort(key=lambda item: -1 if _layer(item) == 3 else _layer(item))
     for item in items:
+        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
         layer = _layer(item)
         if layer == 1:
             item.add_marker(pytest.mark.integration)

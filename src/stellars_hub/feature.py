@@ -52,3 +52,7 @@ class Feature:
     # scheduled backup round takes too (the shared volume and the hub's own state are the
     # backups feature's)
     backup_volumes: Callable[..., Any] | None = None
+    # (platform, detailed) -> warnings /hub/readiness shows beside its checks (name -> text);
+    # detailed False (a caller who may not read the hub's settings): nothing that tells how many
+    # labs or users there are
+    readiness: Callable[..., dict[str, str]] | None = None

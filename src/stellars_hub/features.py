@@ -10,6 +10,7 @@ from .admin.feature import FEATURE as ADMIN
 from .backends import config_classes as backend_config_classes
 from .backups.feature import FEATURE as BACKUPS
 from .batch.feature import FEATURE as BATCH
+from .capacity.feature import FEATURE as CAPACITY
 from .events.feature import FEATURE as EVENTS
 from .hubsettings import StellarsHub
 from .lab.config import Gpu, Labs, NamedServers
@@ -20,8 +21,10 @@ from .session.feature import FEATURE as SESSION
 from .sharing.feature import FEATURE as SHARING
 from .usage.feature import FEATURE as USAGE
 
-# the admin feature's pre-spawn step (built-in groups, GPU decision) comes before the policies'
+# admission first (a refused start does nothing else); the admin feature's pre-spawn step
+# (built-in groups, GPU decision) comes before the policies'
 FEATURES = (
+    CAPACITY,
     ACCOUNTS,
     SELFSERVICE,
     ADMIN,

@@ -140,6 +140,19 @@ class Platform(SingletonConfigurable):
         await asyncio.gather(*tasks, return_exceptions=True)
         self.stores.close()
 
+    def readiness_warnings(self, detailed: bool = False) -> dict[str, str]:
+        """What the features see coming (a full host, no lab networks left): /hub/readiness
+        shows it while the hub stays ready; ``detailed`` for callers who may read the hub's
+        settings (see ``Feature.readiness``)."""
+        found: dict[str, str] = {}
+        for feature in self.features:
+            if feature.readiness is not None:
+                try:
+                    found.update(feature.readiness(self, detailed))
+                except Exception:  # a warning less; the probe itself still answers
+                    log.exception("readiness of feature %s failed", feature.name)
+        return found
+
     async def user_renamed(self, old: str, new: str) -> None:
         await self._each("on_user_renamed", old, new)
 

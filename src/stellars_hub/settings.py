@@ -21,7 +21,7 @@ Declaring a new setting, on the feature's Configurable (a :class:`SettingsGroup`
         ).tag(config=True, env="JUPYTERHUB_RESTART_TIMEOUT", unit="seconds")
 
 Types: Bool (0/1), Int and Float (min/max), Enum (choices), Unicode (``allow_empty=True`` when
-empty means "derived"), URLPrefix, SubdomainHost, URI, DatabaseURL. Tags: ``env`` (required),
+empty means "derived"), URLPrefix, SubdomainHost, URI, DatabaseURL, Subnets. Tags: ``env`` (required),
 ``unit``, ``secret=True`` (masked everywhere), ``category`` (when not the class's). A new class is
 added to ``platform.configurables()``. Then add the variable with its default to the hub's
 environment in compose.yml and run ``python tests/readme.py``. Code reads the
@@ -30,10 +30,12 @@ trait: ``platform.settings(SelfService).restart_timeout`` (handlers: ``self.conf
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from typing import Any, ClassVar, TypeVar
 
 import traitlets
@@ -267,6 +269,45 @@ class DatabaseURL(Unicode):
 
     def allowed(self):
         return "empty (SQLite in the data directory) or a sqlite:// or postgresql:// URL"
+
+
+LONGEST_SUBNET_PREFIX = 28  # one lab network of Docker's backend: a /28 (see backends/docker/labnet.py)
+
+
+def parse_subnets(text: str, longest_prefix: int = LONGEST_SUBNET_PREFIX) -> tuple[IPv4Network, ...]:
+    """``10.213.0.0/16`` or several, comma-separated and not overlapping, each ``/longest_prefix``
+    or larger; ValueError naming what is wrong."""
+    ranges = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            net = ipaddress.ip_network(part, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{part!r} is not a network in CIDR form ({exc})") from None
+        if not isinstance(net, IPv4Network):
+            raise ValueError(f"{part} is not an IPv4 network")
+        if net.prefixlen > longest_prefix:
+            raise ValueError(f"{part} is smaller than one lab network (/{longest_prefix})")
+        ranges.append(net)
+    if not ranges:
+        raise ValueError("no network given")
+    for i, a in enumerate(ranges):
+        for b in ranges[i + 1 :]:
+            if a.overlaps(b):
+                raise ValueError(f"{a} and {b} overlap")
+    return tuple(ranges)
+
+
+class Subnets(Unicode):
+    """IPv4 networks in CIDR form, comma-separated, none overlapping another, each a /28 or
+    larger; the value is their normalised text (``10.1.0.0/24,10.2.0.0/20``)."""
+
+    def parse_text(self, text, raw):
+        return ",".join(map(str, parse_subnets(text)))
+
+    def allowed(self):
+        return f"IPv4 networks in CIDR form, comma-separated, each /{LONGEST_SUBNET_PREFIX} or larger"
 
 
 class SettingsGroup(Configurable):

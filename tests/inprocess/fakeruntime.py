@@ -49,6 +49,8 @@ class FakeRuntime(ContainerRuntime):
     """The in-memory engine. One per hub (the platform makes it from ``runtime_class``)."""
 
     cpus = 4
+    memory = 24 * 2**30  # the host's memory (bytes): what admission's derived limit starts from
+    lab_memory = 100 * 2**20  # what each running lab uses, as container_stats reports it
 
     def __init__(self):
         self.containers: dict[str, dict] = {}
@@ -170,10 +172,18 @@ class FakeRuntime(ContainerRuntime):
         self._count("run_tool")
         return self.tool(image, command, mounts)
 
+    async def engine_memory(self) -> int | None:
+        self._count("engine_memory")
+        return self.memory
+
+    async def tidy_lab_networks(self, labs, named, active) -> tuple[list[str], list[str]]:
+        self._count("tidy_lab_networks")
+        return [], []  # fake labs run on the hub's loopback: no networks of their own to tidy
+
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         self._count("container_stats")
         return {
-            n: ContainerStats(1.0, 100 * 2**20, 8 * 2**30)
+            n: ContainerStats(1.0, self.lab_memory, 8 * 2**30)
             if (c := self.find(n)) is not None and c["State"]["Running"]
             else None
             for n in names

@@ -53,7 +53,9 @@ def wait_for(check, timeout=180, what="condition"):
 
 def read_archive_notes(archive: str) -> str:
     with tarfile.open(TARGET / archive) as tar:
-        return tar.extractfile("./notes.txt").read().decode()
+        content = tar.extractfile("./notes.txt")
+        assert content is not None
+        return content.read().decode()
 
 
 def restore(hub, admin, name, body):

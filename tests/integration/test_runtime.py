@@ -70,3 +70,39 @@ async def test_calls_run_off_the_event_loop(runtime):
     tick_task.cancel()
     assert seen and all(t is not loop_thread for t in seen)
     assert ticks >= 10  # the loop kept running during both calls (they overlapped, too)
+
+
+async def test_container_stats_of_many_labs_in_one_pass_without_the_engines_statistics(docker_engine, tmp_path):
+    """Statistics of several containers come from their cgroup files: no statistics call to the
+    engine (each holds a thread for a second), one listing of the running containers, figures
+    that agree with the engine's own."""
+    from enginegate import EngineGate
+
+    client = engine()
+    busy = client.containers.run(LAB_IMAGE, ["python3", "-c", "while True: pass"], entrypoint=[], detach=True,
+                                 name=f"jupyterlab-{RUN_PREFIX}st-busy", network_mode="none")
+    idle = [client.containers.run(LAB_IMAGE, ["sleep", "300"], entrypoint=[], detach=True, network_mode="none",
+                                  name=f"jupyterlab-{RUN_PREFIX}st-idle{i}", mem_limit="256m") for i in range(2)]
+    gate = EngineGate(str(tmp_path / "engine.sock")).open()
+    try:
+        runtime = DockerRuntime(base_url=gate.docker_host)
+        names = [busy.name] + [c.name for c in idle] + [f"jupyterlab-{RUN_PREFIX}st-missing"]
+        first = await runtime.container_stats(names)
+        time.sleep(1.5)
+        second = await runtime.container_stats(names)
+        assert gate.count(r"/stats") == 0
+        assert gate.count(r"/containers/json") == 2  # the missing name is looked up again; nothing else
+        assert first[names[-1]] is None and second[names[-1]] is None
+        assert second[busy.name].cpu_percent > 20 and first[busy.name].cpu_percent > 20, (first, second)
+        assert all(second[c.name].cpu_percent < 10 for c in idle)
+        for c in idle:
+            assert second[c.name].memory_limit_bytes == 256 * 2**20
+        assert second[busy.name].memory_limit_bytes == client.info()["MemTotal"]
+        engine_view = client.api.stats(busy.id, stream=False)
+        usage = engine_view["memory_stats"]["usage"] - engine_view["memory_stats"]["stats"].get(
+            "total_inactive_file", engine_view["memory_stats"]["stats"].get("inactive_file", 0))
+        assert abs(second[busy.name].memory_bytes - usage) < max(2 * 2**20, usage * 0.2), (second[busy.name], usage)
+    finally:
+        gate.close()
+        for c in [busy, *idle]:
+            c.remove(force=True)

@@ -8,11 +8,13 @@ then it is left as found. Every run works in a namespace of its own, deleted at 
 from __future__ import annotations
 
 import base64
+import calendar
 import json
 import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -36,6 +38,21 @@ def _value(text: str, key: str) -> str:
     raise AssertionError(f"{key}= missing from the cluster script's output")
 
 
+ABANDONED_AFTER = 3 * 3600  # seconds: no test run lasts that long
+
+
+def _remove_abandoned_namespaces(cluster: Cluster) -> None:
+    """A cluster left running may hold the namespaces of runs that were killed: their lab pods
+    keep their CPU and memory requests on the one node, and new labs then wait unscheduled."""
+    listing = json.loads(cluster.run("get", "namespaces", "-o", "json").stdout)
+    now = time.time()
+    for ns in listing["items"]:
+        name = ns["metadata"]["name"]
+        created = calendar.timegm(time.strptime(ns["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ"))
+        if name.startswith("stellars-t") and now - created > ABANDONED_AFTER:
+            cluster.run("delete", "namespace", name, "--wait=false", check=False)
+
+
 @pytest.fixture(scope="session")
 def k8s_cluster():
     if os.geteuid() != 0:
@@ -49,6 +66,8 @@ def k8s_cluster():
     kubeconfig = _value(status.stdout, "KUBECONFIG")
     kubectl = _value(status.stdout, "KUBECTL")
     cluster = Cluster(kubeconfig, kubectl, f"stellars-{RUN_PREFIX}")
+    if already_up:
+        _remove_abandoned_namespaces(cluster)
     subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", cluster.namespace],
                    check=True, capture_output=True, timeout=60)
     yield cluster
@@ -59,7 +78,7 @@ def k8s_cluster():
 
 
 @pytest.fixture(scope="session")
-def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> str:
+def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> Iterator[str]:
     """A kubeconfig with the token of deploy/kubernetes/rbac.yaml's service account: the test
     hubs act with exactly the permissions the manifests give the hub."""
     cluster = k8s_cluster

@@ -53,6 +53,8 @@ EXPECTED_DEFAULTS = {
     "JUPYTERHUB_RESTART_TIMEOUT": 10,
     "JUPYTERHUB_LAB_CPU_LIMIT": 4.0,
     "JUPYTERHUB_SUBDOMAIN_HOST": "https://localhost",
+    "JUPYTERHUB_LAB_SUBNET_POOL": "10.213.0.0/16",
+    "JUPYTERHUB_MAX_LABS": 0,
 }
 
 
@@ -113,6 +115,8 @@ def _valid_texts(s) -> list[str]:
         return ["https://example.org/logo.png", "file:///srv/other.svg"]
     if isinstance(t, settings.DatabaseURL):
         return ["sqlite:////tmp/a.sqlite", "postgresql://hub@db/hub"]
+    if isinstance(t, settings.Subnets):
+        return ["10.1.0.0/24", "10.2.0.0/20,10.3.0.0/28"]
     return ["sample-text", "other-text"]
 
 
@@ -150,6 +154,7 @@ BAD_TEXT = {
     settings.DatabaseURL: "mysql://x",
     settings.SubdomainHost: "https://x.org/path",
     settings.URLPrefix: "/a b/",
+    settings.Subnets: "10.0.0.0/30",
 }
 
 

@@ -33,6 +33,7 @@ DOCKER_ONLY = {
     "host_network": "Docker: the lab network is 'host'; Kubernetes: a trait (single-node test clusters)",
     "poll": "a recreated hub container rejoins running labs' networks; an engine that does not answer",
     "stop": "the lab's network and loopback port go with it",
+    "run_post_stop_hook": "a lab that died (stopped without stop()) loses its network too",
 }
 KUBERNETES_ONLY = {
     "shared_access_modes": "claims have access modes; Docker volumes do not",

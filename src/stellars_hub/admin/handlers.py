@@ -68,10 +68,14 @@ class ReadinessHandler(StellarsPageHandler):
         checks = {"hub": "ok", "database": self.check_database()}
         checks["engine"], checks["proxy"] = await asyncio.gather(probes["engine"].state(), probes["proxy"].state())
         down = [name for name, state in checks.items() if state != "ok"]
+        # ready, but something is coming that an admin should know (a full host, no lab networks);
+        # the probe is anonymous: only who may read the settings learns what depends on the users
+        found = self.platform.readiness_warnings(detailed=may_read_settings(self))
+        warnings = {"warnings": found} if found else {}
         if not down:
-            return 200, {"ready": True, "checks": checks}
+            return 200, {"ready": True, "checks": checks, **warnings}
         message = "not ready: " + "; ".join(f"{n} ({checks[n]})" for n in down)
-        return 503, {"status": 503, "message": message, "ready": False, "down": down, "checks": checks}
+        return 503, {"status": 503, "message": message, "ready": False, "down": down, "checks": checks, **warnings}
 
     def set_default_headers(self):
         super().set_default_headers()

@@ -3,7 +3,8 @@ runs and receives, more than one lab per user, and GPUs."""
 
 from __future__ import annotations
 
-from ..settings import Bool, Enum, Float, Int, SettingsGroup, Unicode
+from .. import naming
+from ..settings import Bool, Enum, Float, Int, SettingsGroup, Subnets, Unicode
 
 
 class Labs(SettingsGroup):
@@ -21,6 +22,10 @@ class Labs(SettingsGroup):
         True,
         help="1: each lab gets its own Docker network <JUPYTERHUB_NETWORK_NAME>-<user> (labs cannot reach each other; the hub joins each); 0: all labs share JUPYTERHUB_NETWORK_NAME",
     ).tag(config=True, env="JUPYTERHUB_LAB_NETWORK_ISOLATION")
+    subnet_pool = Subnets(
+        "10.213.0.0/16",
+        help="Addresses of the labs' own networks (JUPYTERHUB_LAB_NETWORK_ISOLATION=1): each lab network takes a /28 of them (larger when named servers need it), so a /16 holds 4096 labs with no engine configuration; keep it clear of your LANs and VPNs",
+    ).tag(config=True, env="JUPYTERHUB_LAB_SUBNET_POOL")
     service_mlflow = Bool(True, help="1: the lab starts its MLflow tracking server").tag(
         config=True, env="JUPYTERHUB_SERVICE_MLFLOW"
     )
@@ -104,7 +109,7 @@ def lab_environment(labs: Labs) -> dict[str, str]:
         "JUPYTERHUB_SERVICE_MLFLOW": flag(labs.service_mlflow),
         "JUPYTERHUB_SERVICE_RESOURCES_MONITOR": flag(labs.service_resources_monitor),
         "JUPYTERHUB_SERVICE_TENSORBOARD": flag(labs.service_tensorboard),
-        "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
+        "TENSORBOARD_LOGDIR": f"{naming.NOTEBOOK_DIR}/tensorboard",  # in the workspace: kept, and in the file browser
         "MLFLOW_TRACKING_URI": "http://localhost:5000",
         "MLFLOW_PORT": "5000",
         "MLFLOW_HOST": "127.0.0.1",  # the lab's loopback: reached through the lab's own server proxy

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..lab.config import Labs, NamedServers
 
 
 class EngineError(Exception):
@@ -114,6 +119,27 @@ class ContainerRuntime(ABC):
         the tool before ``command`` starts (the hub's state into the backup target, which the hub
         itself does not mount)."""
         raise EngineError(f"{type(self).__name__} cannot hand a file of the hub's to a tool")
+
+    # -- capacity feature -------------------------------------------------------------------
+    async def engine_memory(self) -> int | None:
+        """The memory of the host the labs run on, in bytes (None: not one host, or unknown)."""
+        return None
+
+    async def tidy_lab_networks(
+        self, labs: Labs, named: NamedServers, active: Callable[[], Iterable[Any]]
+    ) -> tuple[list[str], list[str]]:
+        """At hub start: remove the labs' own networks (``labs``, ``named``: the hub's settings)
+        that no running lab uses and no spawner of ``active()`` (the hub's spawners that start
+        or run, asked right before each removal) is about to; (removed, the engine's networks
+        that are no lab networks but take addresses meant for them). Runtimes without per-lab
+        networks: nothing."""
+        return [], []
+
+    def readiness_warnings(self, detailed: bool) -> dict[str, str]:
+        """What the engine side sees coming, for /hub/readiness (name -> text; e.g. lab networks
+        that could not be made). ``detailed`` False: for anonymous callers, nothing that tells
+        how many labs or users there are."""
+        return {}
 
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod

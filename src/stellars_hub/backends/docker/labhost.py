@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from jupyterhub.utils import random_port
 
+from .labnet import NetworkStatus
 from .startqueue import StartQueue
 
 # Host networking: each lab listens on its own loopback port, chosen by the hub and bound by the
@@ -32,6 +33,7 @@ class LabHost:
         self.clients = threading.local()  # the spawners' engine client of each executor thread
         self.api_version: str | None = None  # learnt by the first client; later ones skip the round trip
         self.queue: StartQueue | None = None
+        self.network_status = NetworkStatus()  # what readiness says about lab networks
         self._queue_lock = asyncio.Lock()
 
     def free_host_port(self, lab: str) -> int:

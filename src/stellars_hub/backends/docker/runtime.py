@@ -34,6 +34,8 @@ from ...runtime.base import (
     ToolResult,
     VolumeInfo,
 )
+from . import labnet
+from .cgroupstats import CgroupStats
 from .labhost import LabHost
 
 log = logging.getLogger("JupyterHub.stellars")
@@ -53,6 +55,8 @@ class DockerRuntime(ContainerRuntime):
         self._local = threading.local()
         self.lab_host = LabHost()  # what the hub's spawners share
         self._cpus: int | None = None
+        self._cgroups = CgroupStats()
+        self._ids: dict[str, str] = {}  # running containers: name -> id
 
     # -- plumbing -------------------------------------------------------------------------
     def _client(self) -> docker.APIClient:
@@ -198,6 +202,33 @@ class DockerRuntime(ContainerRuntime):
         except EngineUnavailable as exc:
             return GpuProbe(False, f"engine unavailable: {exc}")
 
+    # -- capacity feature -------------------------------------------------------------------
+    async def engine_memory(self) -> int | None:
+        return int((await self._run(lambda c: c.info(), lane="probe")).get("MemTotal") or 0) or None
+
+    async def tidy_lab_networks(self, labs, named, active) -> tuple[list[str], list[str]]:
+        if not labnet.own_networks(labs):
+            return [], []
+        pool = labnet.pool_from(labs, named)
+        hub_container = labnet.hub_container_name()
+
+        def busy(network: str) -> bool:  # a start or a running lab of this hub uses it
+            return any(getattr(sp, "network_name", None) == network for sp in active())
+
+        async def call(method, *args, **kwargs):
+            return await self._run(lambda c: getattr(c, method)(*args, **kwargs))
+
+        removed, overlaps = await labnet.tidy(call, labs.network_name, pool, hub_container, busy)
+        status = self.lab_host.network_status
+        status.pool, status.overlaps = pool.describe(), overlaps
+        if overlaps:
+            log.warning("%s", status.warnings()["lab_networks"])
+        log.info("Lab networks from JUPYTERHUB_LAB_SUBNET_POOL %s", status.pool)
+        return removed, overlaps
+
+    def readiness_warnings(self, detailed: bool) -> dict[str, str]:
+        return self.lab_host.network_status.warnings(detailed)
+
     # -- activity monitor -------------------------------------------------------------------
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
@@ -216,6 +247,39 @@ class DockerRuntime(ContainerRuntime):
         return await self._run(_run_tool, image, command, mounts, timeout, (source, at), lane="tools")
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
+        """From the containers' cgroup files in one pass where this hub can read them (see
+        cgroupstats.py); the engine's statistics, one call per container, for the others."""
+        found: dict[str, ContainerStats | None] = {}
+        rest = list(names)
+        if self._cgroups.usable() and names:
+            ids = await self._running_ids(names)
+            read = await asyncio.get_running_loop().run_in_executor(
+                self._lanes["stats"], self._cgroups.read, [ids[n] for n in names if n in ids]
+            )
+            for n in names:
+                if n not in ids:
+                    found[n] = None  # not running
+                elif read.get(ids[n]) is not None:
+                    found[n] = read[ids[n]]
+            rest = [n for n in names if n in ids and found.get(n) is None]
+            if rest:
+                self._ids = {}  # a container recreated under the same name, or a cgroup not found
+        if rest:
+            found.update(await self._engine_stats(rest))
+        return {n: found.get(n) for n in names}
+
+    async def _running_ids(self, names: list[str]) -> dict[str, str]:
+        """name -> id of the running ones, from one listing of the engine's running containers,
+        listed again only when a name is not known yet."""
+        if any(n not in self._ids for n in names):
+
+            def listing(c):
+                return {name.lstrip("/"): ctr["Id"] for ctr in c.containers() for name in ctr.get("Names") or []}
+
+            self._ids = await self._run(listing, lane="stats")
+        return {n: self._ids[n] for n in names if n in self._ids}
+
+    async def _engine_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         async def one(name: str) -> ContainerStats | None:
             try:
                 # stream=False: the engine takes two readings about a second apart, so

@@ -6,24 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import re
-import socket
 
 import docker
 from docker.errors import APIError
 from dockerspawner import DockerSpawner
+from jupyterhub.utils import maybe_future
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from tornado import web
 from traitlets import Bool, Integer, Unicode, default
 
 from ... import naming
 from ...hubsettings import StellarsHub
+from ...lab.config import NamedServers
 from ...lab.mixin import LabSpawnerMixin
 from ...lab.spec import LabSpec
 from ...labwait import wait_until_answering
 from ...platform import Platform
-from . import hostconfig
+from . import hostconfig, labnet
 from .labhost import LabHost
 
 ENGINE_UNREACHABLE = (RequestsConnectionError, ConnectionError, FileNotFoundError)
@@ -55,7 +55,7 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
 
     @default("hub_container")
     def _hub_container_default(self):
-        return socket.gethostname() if os.path.exists("/.dockerenv") else ""
+        return labnet.hub_container_name()
 
     @default("lab_network_base")
     def _lab_network_base_default(self):
@@ -206,15 +206,11 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
         name = self.network_name
         if self.hub_container and not await self.engine_hub_container():
             self.hub_container = ""
-        found = await self.docker("networks", names=[name])
-        if not any(n["Name"] == name for n in found):
-            await self.docker(
-                "create_network",
-                name,
-                driver="bridge",
-                check_duplicate=True,
-                labels={"stellars.lab-network": self.user.name},
-            )
+        # a small subnet of the platform's own pool, not one of the engine's ~30 default pools
+        pool = labnet.pool_from(self.labs, NamedServers(config=self.config))
+        await labnet.ensure_network(
+            self.docker, name, pool, {labnet.LABEL: self.user.name}, self.lab_host.network_status
+        )
         if self.hub_container:
             try:
                 await self.docker("connect_container_to_network", self.hub_container, name, aliases=[self.hub_alias])
@@ -275,6 +271,15 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
                 await self.remove_lab_network()
         finally:
             self.lab_host.host_ports.pop(self.lab_name, None)
+
+    async def run_post_stop_hook(self):
+        """After every stop: a lab that died is stopped by JupyterHub without ``stop()``, so its
+        network goes here (a refused or failed start's too)."""
+        try:
+            return await maybe_future(super().run_post_stop_hook())
+        finally:
+            if self.owns_network:
+                await self.remove_lab_network()
 
     async def _wait_for_lab(self, ip, port) -> None:
         """Return once the lab answers, so JupyterHub's own wait (whose backoff looks up to

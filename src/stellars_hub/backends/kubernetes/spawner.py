@@ -18,7 +18,7 @@ from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 from ... import naming
 from ...lab.mixin import LabSpawnerMixin
 from ...lab.spec import PROJECT, SHARED, LabSpec
-from . import VOLUME_ANNOTATION, podspec
+from . import VOLUME_ANNOTATION, podspec, scheduling
 
 
 class StellarsKubeSpawner(LabSpawnerMixin, KubeSpawner):
@@ -199,7 +199,7 @@ class StellarsKubeSpawner(LabSpawnerMixin, KubeSpawner):
             self.ip = "127.0.0.1"
             self.port = random_port()
         await self.ensure_claims(spec)
-        return await super().start()
+        return await scheduling.start_or_explain(self, super().start())  # an unplaceable lab says so at once
 
     async def load_user_options(self):
         """KubeSpawner would read ``user_options["profile"]`` against its own ``profile_list``;
