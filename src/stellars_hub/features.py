@@ -18,6 +18,7 @@ from .notifications.feature import FEATURE as NOTIFICATIONS
 from .policies.feature import FEATURE as POLICIES
 from .selfservice.feature import FEATURE as SELFSERVICE
 from .session.feature import FEATURE as SESSION
+from .sharing.feature import FEATURE as SHARING
 from .usage.feature import FEATURE as USAGE
 
 # admission first (a refused start does nothing else); the admin feature's pre-spawn step
@@ -27,15 +28,16 @@ FEATURES = (
     ACCOUNTS,
     SELFSERVICE,
     ADMIN,
-    SESSION,
     ACTIVITY,
     NOTIFICATIONS,
     EVENTS,
     POLICIES,
+    SESSION,  # after the policies' step: a start's culling limits follow its lab (GPUs, groups)
     USAGE,
     BATCH,
     BACKUPS,
     ACCESS,
+    SHARING,
 )
 
 

@@ -127,7 +127,8 @@ KUBE_HUB_ARGS = ["--StellarsKubeSpawner.shared_access_modes=ReadWriteOnce"]
 @pytest.fixture(scope="module")
 def kube_hub(k8s_cluster, hub_kubeconfig, tmp_path_factory, request):
     env = kube_env(k8s_cluster, hub_kubeconfig, **getattr(request.module, "HUB_ENV", {}))
-    hub = Hub(data_dir=tmp_path_factory.mktemp("kube-hub"), env=env, extra_args=list(KUBE_HUB_ARGS)).start()
+    hub = Hub(data_dir=tmp_path_factory.mktemp("kube-hub"), env=env, extra_args=list(KUBE_HUB_ARGS),
+              extra_config=getattr(request.module, "HUB_CONFIG", "")).start()
     yield hub
     hub.stop()
     ARTIFACTS.mkdir(exist_ok=True)

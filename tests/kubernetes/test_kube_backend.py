@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from harness import TEST_ENV
 
 from stellars_hub import naming
 from stellars_hub.backends.kubernetes.podspec import claim_name
@@ -22,6 +23,9 @@ HUB_ENV = {
     "JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL": "2",
     "JUPYTERHUB_RESTART_READY_TIMEOUT": "180",
 }
+# the admin may also ask the hub to ask a lab whether it is busy (the idle culler's scope)
+HUB_CONFIG = ("c.JupyterHub.load_roles = [{'name': 'probe', 'scopes': ['custom:session:activity'], "
+              f"'users': [{TEST_ENV['JUPYTERHUB_ADMIN']!r}]}}]\n")
 STATE = Path("/var/tmp/stellars-k8s")
 
 
@@ -144,6 +148,32 @@ def test_broadcast_reaches_the_pod_lab(kube_hub, running_lab):
     assert details[name]["status"] == "delivered", details
     queue = kube_hub.lab(name, "GET", "jupyterlab-notifications-extension/notifications").json()["notifications"]
     assert any(n["message"] == "hello pods" for n in queue)
+
+
+def test_a_shared_pod_lab_opens_for_its_recipient_never_for_an_admin(kube_hub, running_lab):
+    from labvisit import open_lab, opened
+
+    name, session = running_lab
+    guest, guest_s = kube_hub.new_user("kg")
+    assert kube_hub.api(session, "POST", f"shares/{name}/", json={"user": guest}).status_code == 200
+    assert opened(open_lab(kube_hub, guest_s, name), name)
+    assert not opened(open_lab(kube_hub, kube_hub.login(kube_hub.admin), name), name)
+    assert kube_hub.api(session, "PATCH", f"shares/{name}/", json={"user": guest}).status_code == 200
+    assert not opened(open_lab(kube_hub, kube_hub.login(guest), name), name)
+
+
+def test_the_hub_asks_a_pod_lab_whether_it_is_busy(kube_hub, running_lab):
+    from kernelclient import run_cell
+
+    name, _ = running_lab
+    culler = kube_hub.token_for(kube_hub.admin, ["custom:session:activity"])
+    before = kube_hub.api(None, "POST", f"users/{name}/session-activity", token=culler)
+    assert before.status_code == 200 and before.json()["busy"] is False, before.text
+    run_cell(kube_hub.base + f"user/{name}/", kube_hub.token_for(name), "import time; time.sleep(60)")
+    r = kube_hub.api(None, "POST", f"users/{name}/session-activity", token=culler)
+    assert r.status_code == 200, r.text
+    assert r.json()["busy"] is True and r.json()["reason"] == "1 kernel running code"
+    assert r.json()["last_activity"] >= before.json()["last_activity"]
 
 
 def kubelet_summary(cluster, pod_name: str) -> list[dict]:
