@@ -1,26 +1,40 @@
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
+import subprocess
+import time
 
 import pytest
 
-from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_objects
+from harness import ARTIFACTS, LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects
+from kubecluster import Cluster, manifest_for_run
 
+
+
+def _backend(item) -> str | None:
+    """The backend a scenario (tests/scenarios) runs on, or None for every other test."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec is not None else None
 
 
 def _layer(item) -> int:
     path = str(item.fspath)
-    if f"{os.sep}kubernetes{os.sep}" in path:
+    if f"{os.sep}kubernetes{os.sep}" in path or _backend(item) == "kubernetes":
         return 3  # last: the test cluster is up only while these run
     if f"{os.sep}e2e{os.sep}" in path:
         return 2
-    return 1 if f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
+    scenario = f"{os.sep}scenarios{os.sep}" in path
+    return 1 if scenario or f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped items by their module's parametrised fixtures
 def pytest_collection_modifyitems(items):
-    # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
-    # running for the session, so asyncio tests must not come after it
+    # unit, then integration (and the scenarios on Docker), then browser tests, then Kubernetes:
+    # Playwright's sync API keeps its own event loop running for the session, so asyncio tests
+    # must not come after it
     items.sort(key=_layer)
     for item in items:
         layer = _layer(item)
@@ -77,3 +91,75 @@ def _keep_log(hub: Hub) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     if hub.log_path.exists():
         shutil.copy(hub.log_path, ARTIFACTS / f"hub-{hub.port}.log")
+
+
+# -- the Kubernetes test cluster (tests/kubernetes and the scenarios' kubernetes backend) --------
+SCRIPT = REPO / "scripts" / "k8s-test-cluster.sh"
+CLUSTER_LOG = ARTIFACTS / "k8s-test-cluster.log"
+
+
+def _script(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(CLUSTER_LOG, "a") as log:
+        return subprocess.run([str(SCRIPT), *args], stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
+
+
+def _value(text: str, key: str) -> str:
+    for line in text.splitlines():
+        if line.startswith(key + "="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{key}= missing from the cluster script's output")
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster():
+    if os.geteuid() != 0:
+        pytest.fail("the Kubernetes tests run a kubelet and need root (run make test as root)")
+    already_up = _script("status", timeout=60).returncode == 0
+    if not already_up:
+        # first run on a machine: build (~7 min on 2 cores) + start (~30 s)
+        if _script("up", timeout=3600).returncode != 0:
+            pytest.fail(f"scripts/k8s-test-cluster.sh up failed; see {CLUSTER_LOG}")
+    status = subprocess.run([str(SCRIPT), "status"], capture_output=True, text=True, timeout=60)
+    kubeconfig = _value(status.stdout, "KUBECONFIG")
+    kubectl = _value(status.stdout, "KUBECTL")
+    cluster = Cluster(kubeconfig, kubectl, f"stellars-{RUN_PREFIX}")
+    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", cluster.namespace],
+                   check=True, capture_output=True, timeout=60)
+    yield cluster
+    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "delete", "namespace", cluster.namespace,
+                    "--wait=true", "--timeout=120s"], capture_output=True, timeout=180)
+    if not already_up:
+        _script("down", timeout=600)
+
+
+@pytest.fixture(scope="session")
+def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> str:
+    """A kubeconfig with the token of deploy/kubernetes/rbac.yaml's service account: the test
+    hubs act with exactly the permissions the manifests give the hub."""
+    cluster = k8s_cluster
+    proc = subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "apply", "-f", "-"],
+                          input=manifest_for_run(cluster, "rbac.yaml"), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    secret = ""
+    for _ in range(60):  # the token controller adds the account's token secret
+        secret = cluster.run("get", "serviceaccount", "stellars-hub", "-o",
+                             "jsonpath={.secrets[0].name}", check=False).stdout.strip()
+        if secret:
+            break
+        time.sleep(1)
+    assert secret, "the service account got no token secret"
+    token = base64.b64decode(cluster.run("get", "secret", secret, "-o", "jsonpath={.data.token}").stdout).decode()
+    admin = cluster.run("config", "view", "--raw", "--minify", "-o", "json").stdout
+    server = json.loads(admin)["clusters"][0]["cluster"]
+    path = tmp_path_factory.mktemp("sa") / "hub.kubeconfig"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "hub",
+        "clusters": [{"name": "test", "cluster": server}],
+        "users": [{"name": "stellars-hub", "user": {"token": token}}],
+        "contexts": [{"name": "hub", "context": {"cluster": "test", "user": "stellars-hub",
+                                                  "namespace": cluster.namespace}}],
+    }))
+    yield str(path)
+    subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "delete", "clusterrole,clusterrolebinding",
+                    f"stellars-hub-nodes-{cluster.namespace}", "--ignore-not-found"], capture_output=True, timeout=60)
