@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from engines import DockerEngine, Engine, KubeEngine
 from harness import ARTIFACTS, TEST_ENV, Hub, remove_test_objects
 from kubecluster import KUBE_HUB_ARGS, LocalStorage, kube_env

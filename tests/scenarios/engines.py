@@ -13,7 +13,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import docker
-
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 from kubecluster import NODE, Cluster
 
@@ -68,9 +67,9 @@ class Engine(ABC):
         return volume in self.volumes(volume)
 
     @abstractmethod
-    def fill(self, files: dict[str, dict[str, str]]) -> None:
-        """Create the volumes (platform names) with the given files (path inside -> text), as a
-        lab would have left them."""
+    def fill(self, files: dict[str, dict[str, str | int]]) -> None:
+        """Create the volumes (platform names) with the given files (path inside -> text, or a
+        number of random bytes), as a lab would have left them (the volumes may exist already)."""
 
     @abstractmethod
     def read(self, volume: str, path: str) -> str | None:
@@ -90,8 +89,15 @@ class Engine(ABC):
             assert time.monotonic() < deadline, f"{lab} still there after {timeout} s"
             time.sleep(1)
 
+    @abstractmethod
     def cleanup(self) -> None:
         """Remove what this engine view made for the tests (data volumes)."""
+
+
+def _write(path: str, text: str | int) -> str:
+    """A shell line that writes ``text`` (or that many random bytes) to ``path``."""
+    content = f"head -c {text} /dev/urandom" if isinstance(text, int) else f"printf '%s' '{text}'"
+    return f"mkdir -p \"$(dirname {path})\" && {content} > {path}"
 
 
 class DockerEngine(Engine):
@@ -136,13 +142,12 @@ class DockerEngine(Engine):
     def volumes(self, prefix: str) -> set[str]:
         return {v.name for v in self.client.volumes.list(filters={"name": prefix}) if v.name.startswith(prefix)}
 
-    def fill(self, files: dict[str, dict[str, str]]) -> None:
+    def fill(self, files: dict[str, dict[str, str | int]]) -> None:
         mounts, script = {}, []
         for i, (volume, content) in enumerate(files.items()):
             self.client.volumes.create(volume)
             mounts[volume] = {"bind": f"/v{i}"}
-            for path, text in content.items():
-                script.append(f"mkdir -p \"$(dirname /v{i}/{path})\" && printf '%s' '{text}' > /v{i}/{path}")
+            script += [_write(f"/v{i}/{path}", text) for path, text in content.items()]
         self.client.containers.run(LAB_IMAGE, entrypoint=["sh", "-c"], command=[" && ".join(script) or "true"],
                                    volumes=mounts, user="root", network_mode="none", remove=True)
 
@@ -275,14 +280,13 @@ class KubeEngine(Engine):
         finally:
             self.cluster.run("delete", "pod", name, "--grace-period=0", "--wait=false", check=False)
 
-    def fill(self, files: dict[str, dict[str, str]]) -> None:
+    def fill(self, files: dict[str, dict[str, str | int]]) -> None:
         claims = {"apiVersion": "v1", "kind": "List", "items": [self._claim_manifest(v) for v in files]}
         self.cluster.run("apply", "-f", "-", input=json.dumps(claims))
         mounts, script = {}, []
         for i, (volume, content) in enumerate(files.items()):
             mounts[claim_name(volume)] = (f"/v{i}", False)
-            for path, text in content.items():
-                script.append(f"mkdir -p \"$(dirname /v{i}/{path})\" && printf '%s' '{text}' > /v{i}/{path}")
+            script += [_write(f"/v{i}/{path}", text) for path, text in content.items()]
         code, out = self._run_pod(mounts, " && ".join(script) or "true")
         assert code == 0, out
 
@@ -296,6 +300,9 @@ class KubeEngine(Engine):
     def data_volume(self, name: str) -> str:
         self.cluster.run("apply", "-f", "-", input=json.dumps(self._claim_manifest(name, annotated=False)))
         return name
+
+    def cleanup(self) -> None:
+        pass  # the module's claims go with its storage, every claim with the run's namespace
 
     def kill(self, lab: str) -> None:
         # the pod vanishes at once (no grace period), as a node that dies takes its labs along

@@ -9,7 +9,6 @@ import re
 import time
 
 import requests
-
 from harness import PASSWORD, Hub
 
 QUEUE = "jupyterlab-notifications-extension/notifications"

@@ -1,5 +1,5 @@
-"""Batch stop / start / restart on a real hub and engine: preview, the streamed progress, one
-lab failing while the others finish, bounded concurrency, audit, cancellation, bad input."""
+"""Batch stop / start / restart on both backends: preview, the streamed progress, one lab failing
+while the others finish, bounded concurrency, audit, cancellation, groups, bad input."""
 
 from __future__ import annotations
 
@@ -8,25 +8,12 @@ import threading
 import time
 
 import pytest
+from steps import run_batch, start_all
 
-from harness import engine
 from stellars_hub import naming
 
 HUB_ENV = {"JUPYTERHUB_BATCH_CONCURRENCY": "2"}
-
-
-def run_batch(hub, session, body, on_event=None):
-    """POST /api/batch and read its NDJSON stream to the end: the list of events."""
-    r = hub.api(session, "POST", "batch", json=body, stream=True, timeout=600)
-    assert r.status_code == 200, r.text
-    assert r.headers["Content-Type"].startswith("application/x-ndjson")
-    events = []
-    for line in r.iter_lines():
-        if line:
-            events.append(json.loads(line))
-            if on_event:
-                on_event(events[-1])
-    return events
+KUBE_VOLUMES = 0  # nothing here is measured
 
 
 def results(events):
@@ -43,13 +30,12 @@ def crew(hub):
     admin = hub.admin_session()
     people = [hub.new_user(label) for label in ("ba", "bb", "bc")]
     idle, idle_session = hub.new_user("bd")
-    for name, session in people:
-        hub.start_server(session, name)
+    start_all(hub, [(session, name, "") for name, session in people])
     return {"admin": admin, "names": [n for n, _ in people], "sessions": dict(people), "idle": idle,
             "idle_session": idle_session}
 
 
-def test_preview_says_who_is_affected_and_changes_nothing(hub, crew):
+def test_preview_says_who_is_affected_and_changes_nothing(hub, lab_engine, crew):
     names = crew["names"] + [crew["idle"]]
     r = hub.api(crew["admin"], "POST", "batch/preview", json={"action": "restart", "users": names})
     assert r.status_code == 200, r.text
@@ -58,17 +44,18 @@ def test_preview_says_who_is_affected_and_changes_nothing(hub, crew):
     assert all(rows[n]["applies"] for n in crew["names"])
     assert rows[crew["idle"]] == {"username": crew["idle"], "server": "", "target": crew["idle"],
                                   "applies": False, "reason": "not running"}
-    started = {n: engine().api.inspect_container(naming.container_name(n))["State"]["StartedAt"] for n in crew["names"]}
-    assert all(engine().api.inspect_container(naming.container_name(n))["State"]["StartedAt"] == started[n]
-               for n in crew["names"])
+    started = {n: lab_engine.lab(naming.container_name(n)).started_at for n in crew["names"]}
+    r = hub.api(crew["admin"], "POST", "batch/preview", json={"action": "restart", "users": names})
+    assert r.status_code == 200, r.text
+    assert all(lab_engine.lab(naming.container_name(n)).started_at == started[n] for n in crew["names"])
 
 
-def test_restart_of_three_with_one_failing(hub, crew):
+def test_restart_of_three_with_one_failing(hub, lab_engine, crew):
     a, b, c = crew["names"]
-    ids = {n: engine().api.inspect_container(naming.container_name(n))["Id"] for n in crew["names"]}
+    ids = {n: lab_engine.lab(naming.container_name(n)).id for n in crew["names"]}
     # c's lab dies behind the hub's back (killed in the engine): restarting it in place fails,
     # and c comes first so the hub's periodic poll cannot notice the death before the batch does
-    engine().containers.get(naming.container_name(c)).kill()
+    lab_engine.kill(naming.container_name(c))
     events = run_batch(hub, crew["admin"], {"action": "restart", "users": [c, a, b, crew["idle"]]})
     plan = events[0]
     assert plan["event"] == "plan" and plan["users"] == [c, a, b] and plan["concurrency"] == 2
@@ -76,7 +63,7 @@ def test_restart_of_three_with_one_failing(hub, crew):
                                 "applies": False, "reason": "not running"}]
     res = results(events)
     assert res[a]["outcome"] == res[b]["outcome"] == "done"
-    assert res[a]["container_id"] == ids[a]  # restarted in place: same container
+    assert res[a]["container_id"] == ids[a]  # restarted in place: same container / pod
     assert res[c]["outcome"] == "failed" and "not running in the engine" in res[c]["error"]
     assert events[-1] == {"event": "finished", "id": plan["id"], "done": 2, "failed": 1, "cancelled": 0}
     for name in (a, b):  # the restarted labs answer again
@@ -93,14 +80,15 @@ def test_restart_of_three_with_one_failing(hub, crew):
     assert status["finished"] and [r["outcome"] for r in status["results"]] == ["failed", "done", "done"]
 
 
-def test_stop_all_running_then_start_them_again(hub, crew):
+def test_stop_all_running_then_start_them_again(hub, lab_engine, crew):
     events = run_batch(hub, crew["admin"], {"action": "stop", "all_running": True})
     assert set(events[0]["users"]) == set(crew["names"])  # the killed lab too: its server is still known
     assert all(r["outcome"] == "done" for r in results(events).values())
     for name in crew["names"]:
         assert hub.api(crew["admin"], "GET", f"users/{name}").json()["server"] is None
-        # no lab runs; the killed one's exited container is left for DockerSpawner to replace at the next start
-        assert not engine().containers.list(filters={"name": f"^{naming.container_name(name)}$"})
+        # no lab runs (a killed Docker lab's exited container is left for DockerSpawner to replace)
+        lab = lab_engine.lab(naming.container_name(name))
+        assert lab is None or not lab.running
     events = run_batch(hub, crew["admin"], {"action": "start", "users": crew["names"]})
     assert [results(events)[n]["outcome"] for n in crew["names"]] == ["done"] * 3
     for name in crew["names"]:
