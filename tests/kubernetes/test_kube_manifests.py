@@ -45,7 +45,7 @@ def test_manifests_pass_the_api_servers_validation(k8s_cluster, hub_kubeconfig, 
     assert proc.returncode == 0, proc.stderr
 
 
-NEEDED = [("create", "pods"), ("delete", "pods"), ("watch", "pods"), ("create", "pods/exec"),
+NEEDED = [("create", "pods"), ("delete", "pods"), ("watch", "pods"), ("create", "pods/exec"), ("get", "pods/log"),
           ("create", "persistentvolumeclaims"), ("delete", "persistentvolumeclaims"), ("list", "events")]
 REFUSED = [("create", "secrets"), ("get", "secrets"), ("create", "deployments"), ("create", "services"),
            ("patch", "pods"), ("create", "roles"), ("delete", "persistentvolumes")]

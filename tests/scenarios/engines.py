@@ -42,6 +42,7 @@ class Lab:
     privileged: bool
     labels: dict[str, str] = field(default_factory=dict)
     pids: int | None = None  # Docker only: Kubernetes has no per-pod process limit
+    requests: dict[str, float] = field(default_factory=dict)  # Kubernetes only: what the scheduler reserves
 
 
 class Engine(ABC):
@@ -216,6 +217,7 @@ class KubeEngine(Engine):
             elif "hostPath" in v:
                 mounts[m["mountPath"]] = Mount(v["hostPath"]["path"], True, bool(m.get("readOnly")))
         limits = (ctr.get("resources") or {}).get("limits") or {}
+        requests = (ctr.get("resources") or {}).get("requests") or {}
         return Lab(
             id=pod["metadata"]["uid"],
             started_at=(running or {}).get("startedAt", ""),
@@ -226,6 +228,7 @@ class KubeEngine(Engine):
             cpus=parse_quantity(limits["cpu"]) if "cpu" in limits else None,
             privileged=bool((ctr.get("securityContext") or {}).get("privileged")),
             labels=dict(pod["metadata"].get("labels") or {}),
+            requests={k: parse_quantity(v) for k, v in requests.items()},
         )
 
     def exec(self, lab: str, command: str) -> tuple[int, str]:

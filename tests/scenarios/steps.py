@@ -39,11 +39,18 @@ def start(hub: Hub, session, name: str, server: str = "") -> None:
 
 
 def start_all(hub: Hub, labs: list[tuple[requests.Session, str, str]], timeout: float = 300) -> None:
-    """Several servers (session, user, server) asked for side by side, then waited for."""
+    """Several servers (session, user, server) asked for side by side, then waited for until each
+    was ready (the hub starts a few at a time, so the first may be culled before the last is up)."""
     for session, name, server in labs:
         start(hub, session, name, server)
-    wait_for(lambda: all(servers(hub, n).get(s, {}).get("ready") for _, n, s in labs), timeout,
-             f"servers {[(n, s) for _, n, s in labs]} ready", step=0.5)
+    ready: set[tuple[str, str]] = set()
+
+    def all_ready():
+        for name in {n for _, n, _ in labs}:
+            ready.update((name, s) for s, model in servers(hub, name).items() if model.get("ready"))
+        return all((n, s) in ready for _, n, s in labs)
+
+    wait_for(all_ready, timeout, f"servers {[(n, s) for _, n, s in labs]} ready", step=0.5)
 
 
 def stop(hub: Hub, session, name: str, server: str = "", timeout: float = 180) -> None:

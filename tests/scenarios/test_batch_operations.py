@@ -81,9 +81,14 @@ def test_restart_of_three_with_one_failing(hub, lab_engine, crew):
 
 
 def test_stop_all_running_then_start_them_again(hub, lab_engine, crew):
+    a, b, c = crew["names"]
     events = run_batch(hub, crew["admin"], {"action": "stop", "all_running": True})
-    assert set(events[0]["users"]) == set(crew["names"])  # the killed lab too: its server is still known
-    assert all(r["outcome"] == "done" for r in results(events).values())
+    assert {a, b} <= set(events[0]["users"]) <= {a, b, c}
+    got = results(events)
+    assert got[a]["outcome"] == got[b]["outcome"] == "done"
+    # the killed lab: stopped with the others, unless the hub noticed its end first (a pod's
+    # deletion is seen within seconds, a Docker container's exit at the next poll)
+    assert c not in got or got[c]["outcome"] == "done" or got[c]["error"] == "not running", got.get(c)
     for name in crew["names"]:
         assert hub.api(crew["admin"], "GET", f"users/{name}").json()["server"] is None
         # no lab runs (a killed Docker lab's exited container is left for DockerSpawner to replace)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from stellars_hub import naming
 from stellars_hub.lab.spec import SPEC_LABEL
 
 MiB = 2**20
-HOST_DIR = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}-policy-")
+HOST_DIR = f"/tmp/{RUN_PREFIX}-policy-host"  # made and removed by each backend's run
 HUB_ENV = {
     "JUPYTERHUB_LAB_MEMORY_LIMIT": "2048",  # the defaults a user outside every group gets
     "JUPYTERHUB_LAB_CPU_LIMIT": "1",
@@ -49,6 +48,7 @@ def join(hub, group_name: str, user: str) -> None:
 def setup(hub, lab_engine):
     """Two groups with policies, a member of both, a member of one with a tiny quota, and a user in
     no group, their labs started side by side."""
+    os.makedirs(HOST_DIR, exist_ok=True)
     os.chmod(HOST_DIR, 0o755)
     with open(os.path.join(HOST_DIR, "readme.txt"), "w") as f:
         f.write("from the host\n")
@@ -114,6 +114,17 @@ def test_a_user_in_two_groups_gets_the_merge_in_the_lab_and_others_the_defaults(
 def test_the_most_generous_process_limit_reaches_the_lab(lab_engine, setup):
     member, _ = setup["member"]
     assert lab_engine.lab(naming.container_name(member)).pids == 300  # course's
+
+
+@pytest.mark.not_on("docker", reason="requests are what the Kubernetes scheduler reserves for a pod; Docker "
+                                     "reserves nothing (a lab's CPU weight is JUPYTERHUB_LAB_CPU_SHARES)")
+def test_a_lab_reserves_a_share_of_its_limits(lab_engine, setup):
+    (member, _), (outsider, _) = setup["member"], setup["outsider"]
+    # half the memory, a tenth of the CPUs (StellarsKubeSpawner's default fractions)
+    got = lab_engine.lab(naming.container_name(member)).requests
+    assert got["memory"] == 1536 * MiB and got["cpu"] == pytest.approx(0.15)
+    got = lab_engine.lab(naming.container_name(outsider)).requests
+    assert got["memory"] == 1024 * MiB and got["cpu"] == pytest.approx(0.1)
 
 
 def test_restart_recreates_a_lab_whose_policy_changed(hub, lab_engine, setup):

@@ -136,8 +136,14 @@ def test_restart_server_restarts_the_lab_in_place_and_keeps_its_files(hub, lab_e
     # JupyterHub still considers the server running (it was not stopped and spawned)
     assert hub.api(session, "GET", f"users/{name}").json()["servers"][""]["ready"]
     assert lab_engine.lab(lab_names(name)[SERVER]).started_at == other.started_at  # the named one untouched
+    # the named server's own route restarts that lab only
+    r = hub.api(session, "POST", f"users/{name}/servers/{SERVER}/restart-server")
+    assert r.status_code == 200, r.text
+    assert r.json()["container_id"] == other.id and r.json()["url"].endswith(f"/user/{name}/{SERVER}/")
+    assert lab_engine.lab(lab_names(name)[SERVER]).started_at != other.started_at
+    assert lab_engine.lab(lab_names(name)[""]).started_at == after.started_at
     mine = [a for a in audit(hub) if a["target"] == name and a["action"] == "restart-server"]
-    assert [(a["outcome"], a["actor"]) for a in mine] == [("ok", name)]
+    assert [(a["outcome"], a["actor"]) for a in mine] == [("ok", name), ("ok", name)]
     r = hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["home"]})
     assert r.status_code == 409 and "stop it first" in r.json()["message"]  # no reset while it runs
 
@@ -323,6 +329,12 @@ def test_a_batch_restarts_one_named_server_in_place_and_stops_every_server(hub, 
     esc = naming.escape_name(name)
     assert lab_engine.volumes(f"jupyterlab-{esc}") == {
         f"jupyterlab-{esc}{part}_{key}" for part in ("", f"--{SERVER}") for key in ("home", "workspace", "cache")}
+    # the activity page: red, no figures, the last activity still known
+    rows = {u["server"]: u for u in hub.api(admin, "GET", "activity").json()["users"] if u["username"] == name}
+    for row in rows.values():
+        assert not row["server_active"] and row["cpu_percent"] is None and row["memory_mb"] is None
+        assert row["last_activity"] is not None
+    assert f'stellars_activity_lab_cpu_percent{{username="{name}"}}' not in admin.get(hub.hub_url + "metrics").text
 
 
 def test_stopped_labs_keep_their_files_and_a_reset_removes_only_the_chosen_volumes(hub, lab_engine, ann):
@@ -351,6 +363,21 @@ def test_stopped_labs_keep_their_files_and_a_reset_removes_only_the_chosen_volum
     assert lab_engine.volume_exists(volumes["home"])
     resets = [a for a in audit(hub) if a["target"] == name and a["action"] == "reset-volumes"]
     assert [a["outcome"] for a in resets] == ["refused 409", "ok", "ok"]
+
+
+@pytest.mark.not_on("kubernetes", reason="the kubelet measures a claim only while a pod mounts it, so what a "
+                                         "stopped lab left on its volumes is unknown (usage storage, Manage Volumes sizes)")
+def test_what_a_stopped_lab_left_on_its_volumes_is_measured(hub, ann):
+    name, session = ann
+    admin = hub.admin_session()
+    today = datetime.now(timezone.utc).date().isoformat()
+    # the named server stopped in the batch; its volumes are measured without a lab
+    listing = wait_for(lambda: (v := hub.api(session, "GET", f"users/{name}/servers/{SERVER}/manage-volumes").json()
+                                ["volumes"]) and v[0]["size_bytes"] and v, 90, "the stopped lab's sizes")
+    assert listing[0]["key"] == "home" and listing[0]["size_bytes"] > 0
+    storage = wait_for(lambda: next(u for u in hub.api(admin, "GET", "usage", params={"from": today}).json()["users"]
+                                    if u["username"] == name)["totals"]["storage_bytes"], 60, "storage in usage")
+    assert storage > 0  # measured when the labs stopped
 
 
 def test_usage_counts_the_users_lab_hours_starts_and_memory(hub, ann):

@@ -136,6 +136,9 @@ def test_every_configured_volume_is_listed_and_measured(hub, lab_engine, people)
     row = wait_for(lambda: (u := {u["username"]: u for u in hub.api(admin, "GET", "activity").json()["users"]}[new])
                    ["volume_bytes"] and u["volume_bytes"] >= BIG and u, 120, "the activity page's volume sizes")
     assert row["volume_bytes"] >= sum(v["size_bytes"] or 0 for v in volumes.values()) - 2**20
+    # the newcomer with the renamed user's old name: their own volumes, which do not exist yet
+    newcomer = {u["username"]: u for u in hub.api(admin, "GET", "activity").json()["users"]}[people["newcomer"]]
+    assert newcomer["volume_bytes"] is None
 
 
 def test_unauthorising_ends_the_session_tokens_and_lab_and_keeps_the_files(hub, lab_engine, people):
