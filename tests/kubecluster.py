@@ -18,17 +18,28 @@ class Cluster:
     kubectl: str
     namespace: str
 
-    def run(self, *args: str, check: bool = True, timeout: float = 120, input: str | None = None
-            ) -> subprocess.CompletedProcess:
-        proc = subprocess.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "-n", self.namespace, *args],
-                              capture_output=True, text=True, timeout=timeout, input=input)
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 120, input: str | None = None
+    ) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [self.kubectl, f"--kubeconfig={self.kubeconfig}", "-n", self.namespace, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
         return proc
 
     def cluster_wide(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", *args], input=input,
-                              capture_output=True, text=True, timeout=180)
+        proc = subprocess.run(
+            [self.kubectl, f"--kubeconfig={self.kubeconfig}", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
         return proc
@@ -94,35 +105,63 @@ class LocalStorage:
         self.root = Path("/var/tmp") / f"stellars-{self.name}"
 
     def up(self) -> LocalStorage:
-        manifests = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": self.name},
-                      "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer"}]
+        manifests = [
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {"name": self.name},
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volumeBindingMode": "WaitForFirstConsumer",
+            }
+        ]
         for i in range(self.count):
             path = self.root / str(i)
             path.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.size},mode=0755", "tmpfs", str(path)],
-                           check=True)
-            manifests.append({
-                "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"{self.name}-{i}"},
-                "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                         "persistentVolumeReclaimPolicy": "Retain", "storageClassName": self.name,
-                         "local": {"path": str(path)},
-                         "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                             {"key": "kubernetes.io/hostname", "operator": "In", "values": [NODE]}]}]}}}})
-        self.cluster.cluster_wide("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                                        "items": manifests}))
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={self.size},mode=0755", "tmpfs", str(path)], check=True
+            )
+            manifests.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolume",
+                    "metadata": {"name": f"{self.name}-{i}"},
+                    "spec": {
+                        "capacity": {"storage": "1Gi"},
+                        "accessModes": ["ReadWriteOnce"],
+                        "persistentVolumeReclaimPolicy": "Retain",
+                        "storageClassName": self.name,
+                        "local": {"path": str(path)},
+                        "nodeAffinity": {
+                            "required": {
+                                "nodeSelectorTerms": [
+                                    {
+                                        "matchExpressions": [
+                                            {"key": "kubernetes.io/hostname", "operator": "In", "values": [NODE]}
+                                        ]
+                                    }
+                                ]
+                            }
+                        },
+                    },
+                }
+            )
+        self.cluster.cluster_wide(
+            "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests})
+        )
         return self
 
     def down(self) -> None:
-        """Every pod of the namespace, then this class's claims, volumes and mounts."""
+        """Every pod of the namespace (they hold the volumes), then this class's claims, volumes
+        and mounts; the API objects go in the background (nothing waits for them)."""
         cluster = self.cluster
         cluster.run("delete", "pod", "--all", "--wait=true", "--timeout=120s", check=False, timeout=180)
-        claims = [c["metadata"]["name"] for c in cluster.items("pvc")
-                  if c["spec"].get("storageClassName") == self.name]
+        claims = [c["metadata"]["name"] for c in cluster.items("pvc") if c["spec"].get("storageClassName") == self.name]
         if claims:
-            cluster.run("delete", "pvc", *claims, "--wait=true", "--timeout=120s", check=False, timeout=180)
-        cluster.cluster_wide("delete", "pv", *[f"{self.name}-{i}" for i in range(self.count)],
-                             "--wait=true", "--timeout=120s", check=False)
-        cluster.cluster_wide("delete", "storageclass", self.name, check=False)
+            cluster.run("delete", "pvc", *claims, "--wait=false", check=False, timeout=180)
+        cluster.cluster_wide(
+            "delete", "pv", *[f"{self.name}-{i}" for i in range(self.count)], "--wait=false", check=False
+        )
+        cluster.cluster_wide("delete", "storageclass", self.name, "--wait=false", check=False)
         for i in range(self.count):
             path = self.root / str(i)
             if subprocess.run(["umount", str(path)], check=False, capture_output=True).returncode != 0:
@@ -133,5 +172,9 @@ class LocalStorage:
     def usage(self) -> dict[str, int]:
         """claim name -> used bytes, as the kubelet's summary reports this namespace's mounted claims."""
         out = self.cluster.run("get", "--raw", f"/api/v1/nodes/{NODE}/proxy/stats/summary").stdout
-        return {v["pvcRef"]["name"]: v["usedBytes"] for p in json.loads(out)["pods"] for v in p.get("volume") or []
-                if (v.get("pvcRef") or {}).get("namespace") == self.cluster.namespace and "usedBytes" in v}
+        return {
+            v["pvcRef"]["name"]: v["usedBytes"]
+            for p in json.loads(out)["pods"]
+            for v in p.get("volume") or []
+            if (v.get("pvcRef") or {}).get("namespace") == self.cluster.namespace and "usedBytes" in v
+        }

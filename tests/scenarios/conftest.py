@@ -32,8 +32,9 @@ KUBE_VOLUMES = 24
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "not_on(backend, reason): a scenario that cannot hold on that backend (skipped there, "
-        "listed in the README)")
+        "markers",
+        "not_on(backend, reason): a scenario that cannot hold on that backend (skipped there, listed in the README)",
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -80,8 +81,11 @@ def backend(request, tmp_path_factory):
             storage = LocalStorage(cluster, module.__name__.rpartition(".")[2].replace("_", "-"), count).up()
             extra["JUPYTERHUB_K8S_STORAGE_CLASS"] = storage.name
         engine = KubeEngine(cluster, storage.name if storage else "")
-        hub = Hub(data_dir=tmp_path_factory.mktemp("kube-hub"), env=kube_env(cluster, kubeconfig, **extra, **env),
-                  extra_args=[*KUBE_HUB_ARGS, *args])
+        hub = Hub(
+            data_dir=tmp_path_factory.mktemp("kube-hub"),
+            env=kube_env(cluster, kubeconfig, **extra, **env),
+            extra_args=[*KUBE_HUB_ARGS, *args],
+        )
     try:
         hub.start()
         yield Backend(request.param, hub, engine)
@@ -96,8 +100,9 @@ def backend(request, tmp_path_factory):
         elif storage is not None:
             storage.down()  # the module's pods, then its claims and volumes
         else:
-            request.getfixturevalue("k8s_cluster").run("delete", "pod", "--all", "--wait=true", "--timeout=120s",
-                                                        check=False, timeout=180)
+            request.getfixturevalue("k8s_cluster").run(
+                "delete", "pod", "--all", "--wait=true", "--timeout=120s", check=False, timeout=180
+            )
 
 
 @pytest.fixture(scope="module")

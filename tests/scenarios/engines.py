@@ -98,7 +98,7 @@ class Engine(ABC):
 def _write(path: str, text: str | int) -> str:
     """A shell line that writes ``text`` (or that many random bytes) to ``path``."""
     content = f"head -c {text} /dev/urandom" if isinstance(text, int) else f"printf '%s' '{text}'"
-    return f"mkdir -p \"$(dirname {path})\" && {content} > {path}"
+    return f'mkdir -p "$(dirname {path})" && {content} > {path}'
 
 
 class DockerEngine(Engine):
@@ -115,8 +115,9 @@ class DockerEngine(Engine):
             return None
         host = info["HostConfig"]
         mounts = {
-            m["Destination"]: Mount(m["Name"] if m["Type"] == "volume" else m["Source"], m["Type"] == "bind",
-                                    not m["RW"])
+            m["Destination"]: Mount(
+                m["Name"] if m["Type"] == "volume" else m["Source"], m["Type"] == "bind", not m["RW"]
+            )
             for m in info["Mounts"]
         }
         return Lab(
@@ -137,8 +138,9 @@ class DockerEngine(Engine):
         return code, out.decode()
 
     def spin(self, lab: str, seconds: int) -> None:
-        self.client.containers.get(lab).exec_run(["timeout", str(seconds), "sh", "-c", "while :; do :; done"],
-                                                 detach=True)
+        self.client.containers.get(lab).exec_run(
+            ["timeout", str(seconds), "sh", "-c", "while :; do :; done"], detach=True
+        )
 
     def volumes(self, prefix: str) -> set[str]:
         return {v.name for v in self.client.volumes.list(filters={"name": prefix}) if v.name.startswith(prefix)}
@@ -149,14 +151,22 @@ class DockerEngine(Engine):
             self.client.volumes.create(volume)
             mounts[volume] = {"bind": f"/v{i}"}
             script += [_write(f"/v{i}/{path}", text) for path, text in content.items()]
-        self.client.containers.run(LAB_IMAGE, entrypoint=["sh", "-c"], command=[" && ".join(script) or "true"],
-                                   volumes=mounts, user="root", network_mode="none", remove=True)
+        self.client.containers.run(
+            LAB_IMAGE,
+            entrypoint=["sh", "-c"],
+            command=[" && ".join(script) or "true"],
+            volumes=mounts,
+            user="root",
+            network_mode="none",
+            remove=True,
+        )
 
     def read(self, volume: str, path: str) -> str | None:
         # through the engine's archive API: the engine drops a last line without a newline from
         # a container's output now and then
-        holder = self.client.containers.create(LAB_IMAGE, ["true"], entrypoint=[], network_mode="none",
-                                               volumes={volume: {"bind": "/v", "mode": "ro"}})
+        holder = self.client.containers.create(
+            LAB_IMAGE, ["true"], entrypoint=[], network_mode="none", volumes={volume: {"bind": "/v", "mode": "ro"}}
+        )
         try:
             try:
                 stream, _ = holder.get_archive(f"/v/{path}")
@@ -192,9 +202,13 @@ class KubeEngine(Engine):
 
     def _claims(self) -> dict[str, str]:
         """claim -> its platform volume name (the spawner's annotation; an operator's claim: itself)."""
-        return {c["metadata"]["name"]: (c["metadata"].get("annotations") or {}).get(VOLUME_ANNOTATION,
-                                                                                     c["metadata"]["name"])
-                for c in self.cluster.items("pvc") if not c["metadata"].get("deletionTimestamp")}
+        return {
+            c["metadata"]["name"]: (c["metadata"].get("annotations") or {}).get(
+                VOLUME_ANNOTATION, c["metadata"]["name"]
+            )
+            for c in self.cluster.items("pvc")
+            if not c["metadata"].get("deletionTimestamp")
+        }
 
     def pod(self, lab: str) -> dict | None:
         return self.cluster.get("pod", lab)
@@ -237,8 +251,9 @@ class KubeEngine(Engine):
 
     def spin(self, lab: str, seconds: int) -> None:
         # detached from the exec session, which ends at once
-        code, out = self.exec(lab, f"setsid nohup timeout {seconds} sh -c 'while :; do :; done' "
-                                   ">/dev/null 2>&1 < /dev/null &")
+        code, out = self.exec(
+            lab, f"setsid nohup timeout {seconds} sh -c 'while :; do :; done' >/dev/null 2>&1 < /dev/null &"
+        )
         assert code == 0, out
 
     def volumes(self, prefix: str) -> set[str]:
@@ -247,8 +262,10 @@ class KubeEngine(Engine):
     def _claim_manifest(self, volume: str, annotated: bool = True) -> dict:
         meta: dict = {"name": claim_name(volume)}
         if annotated:  # as the spawner makes them, so the hub finds them by their volume's name
-            meta.update(labels={"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", "component": "lab-volume"},
-                        annotations={VOLUME_ANNOTATION: volume})
+            meta.update(
+                labels={"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", "component": "lab-volume"},
+                annotations={VOLUME_ANNOTATION: volume},
+            )
         spec: dict = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
         if self.storage_class:
             spec["storageClassName"] = self.storage_class
@@ -262,20 +279,40 @@ class KubeEngine(Engine):
         for i, (claim, (path, read_only)) in enumerate(mounts.items()):
             volumes.append({"name": f"v{i}", "persistentVolumeClaim": {"claimName": claim, "readOnly": read_only}})
             volume_mounts.append({"name": f"v{i}", "mountPath": path, "readOnly": read_only})
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-               "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
-                        "nodeSelector": {"kubernetes.io/hostname": NODE},
-                        "containers": [{"name": "probe", "image": LAB_IMAGE, "imagePullPolicy": "Never",
-                                        "command": ["sh", "-c", script], "securityContext": {"runAsUser": 0},
-                                        "volumeMounts": volume_mounts}],
-                        "volumes": volumes}}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "nodeSelector": {"kubernetes.io/hostname": NODE},
+                "containers": [
+                    {
+                        "name": "probe",
+                        "image": LAB_IMAGE,
+                        "imagePullPolicy": "Never",
+                        "command": ["sh", "-c", script],
+                        "securityContext": {"runAsUser": 0},
+                        "volumeMounts": volume_mounts,
+                    }
+                ],
+                "volumes": volumes,
+            },
+        }
         self.cluster.run("apply", "-f", "-", input=json.dumps(pod))
         try:
             deadline = time.monotonic() + 180
             while True:
                 got = self.cluster.get("pod", name) or {}
-                ended = next((s["state"]["terminated"] for s in got.get("status", {}).get("containerStatuses") or []
-                              if "terminated" in (s.get("state") or {})), None)
+                ended = next(
+                    (
+                        s["state"]["terminated"]
+                        for s in got.get("status", {}).get("containerStatuses") or []
+                        if "terminated" in (s.get("state") or {})
+                    ),
+                    None,
+                )
                 if ended is not None:
                     return ended["exitCode"], self.cluster.run("logs", name, check=False).stdout
                 assert time.monotonic() < deadline, f"probe pod {name} did not finish: {got.get('status')}"
@@ -294,8 +331,10 @@ class KubeEngine(Engine):
         assert code == 0, out
 
     def read(self, volume: str, path: str) -> str | None:
-        code, out = self._run_pod({claim_name(volume): ("/v", True)},
-                                  f"if [ -e /v/{path} ]; then echo present; cat /v/{path}; else echo absent; fi")
+        code, out = self._run_pod(
+            {claim_name(volume): ("/v", True)},
+            f"if [ -e /v/{path} ]; then echo present; cat /v/{path}; else echo absent; fi",
+        )
         assert code == 0, out
         state, _, text = out.partition("\n")
         return text if state == "present" else None

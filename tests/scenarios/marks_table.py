@@ -50,8 +50,12 @@ def markdown() -> str:
             continue
         if lines:
             lines.append("")
-        lines += [f"{title} (`tests/scenarios`, skipped there with this reason):", "",
-                  "| scenario | why |", "| --- | --- |"]
+        lines += [
+            f"{title} (`tests/scenarios`, skipped there with this reason):",
+            "",
+            "| scenario | why |",
+            "| --- | --- |",
+        ]
         lines += [f"| {humane(name)} (`{module}`) | {reason} |" for _, module, name, reason in rows]
     return "\n".join(lines)
 

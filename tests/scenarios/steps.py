@@ -82,14 +82,20 @@ def direct_queue(lab_env: dict, token: str) -> list[dict]:
     return r.json()["notifications"]
 
 
-def retry_while_backed_up(request):
+def retry_while_backed_up(hub: Hub, request):
     """A restart, reset or restore while a scheduled backup holds the user's lock is refused
-    (409); the backup modules back up every few seconds, so try again."""
-    for _ in range(120):
+    (409); the backup modules back up every few seconds, so try again between two rounds (every
+    refusal counts against the user's operations per minute)."""
+    for _ in range(20):
+        wait_for(
+            lambda: not hub.api(hub.admin_session(), "GET", "backups").json()["running"],
+            300,
+            "a pause between backup rounds",
+            step=0.2,
+        )
         r = request()
         if r.status_code != 409 or "backup is already running" not in r.json()["message"]:
             return r
-        time.sleep(0.5)
     return r
 
 
@@ -99,8 +105,10 @@ def open_lab(hub: Hub, session: requests.Session, owner: str) -> requests.Respon
     hub's "authorize access" page when it asks (it does for someone else's lab)."""
     r = session.get(hub.base + f"user/{owner}/lab", timeout=120)
     if r.status_code == 200 and "oauth2/authorize" in r.url and "<form" in r.text:
-        fields = [(html.unescape(n), html.unescape(v)) for n, v in
-                  re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)]
+        fields = [
+            (html.unescape(n), html.unescape(v))
+            for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)
+        ]
         r = session.post(r.url, data=fields, timeout=120)
     return r
 

@@ -21,8 +21,9 @@ def results(events):
 
 
 def audit_lines(hub, batch_id):
-    return [json.loads(line) for line in (hub.data_dir / "audit.log").read_text().splitlines()
-            if f'"{batch_id}"' in line]
+    return [
+        json.loads(line) for line in (hub.data_dir / "audit.log").read_text().splitlines() if f'"{batch_id}"' in line
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,13 @@ def crew(hub):
     people = [hub.new_user(label) for label in ("ba", "bb", "bc")]
     idle, idle_session = hub.new_user("bd")
     start_all(hub, [(session, name, "") for name, session in people])
-    return {"admin": admin, "names": [n for n, _ in people], "sessions": dict(people), "idle": idle,
-            "idle_session": idle_session}
+    return {
+        "admin": admin,
+        "names": [n for n, _ in people],
+        "sessions": dict(people),
+        "idle": idle,
+        "idle_session": idle_session,
+    }
 
 
 def test_preview_says_who_is_affected_and_changes_nothing(hub, lab_engine, crew):
@@ -42,8 +48,13 @@ def test_preview_says_who_is_affected_and_changes_nothing(hub, lab_engine, crew)
     rows = {u["username"]: u for u in r.json()["users"]}
     assert r.json()["affected"] == 3
     assert all(rows[n]["applies"] for n in crew["names"])
-    assert rows[crew["idle"]] == {"username": crew["idle"], "server": "", "target": crew["idle"],
-                                  "applies": False, "reason": "not running"}
+    assert rows[crew["idle"]] == {
+        "username": crew["idle"],
+        "server": "",
+        "target": crew["idle"],
+        "applies": False,
+        "reason": "not running",
+    }
     started = {n: lab_engine.lab(naming.container_name(n)).started_at for n in crew["names"]}
     r = hub.api(crew["admin"], "POST", "batch/preview", json={"action": "restart", "users": names})
     assert r.status_code == 200, r.text
@@ -59,8 +70,9 @@ def test_restart_of_three_with_one_failing(hub, lab_engine, crew):
     events = run_batch(hub, crew["admin"], {"action": "restart", "users": [c, a, b, crew["idle"]]})
     plan = events[0]
     assert plan["event"] == "plan" and plan["users"] == [c, a, b] and plan["concurrency"] == 2
-    assert plan["skipped"] == [{"username": crew["idle"], "server": "", "target": crew["idle"],
-                                "applies": False, "reason": "not running"}]
+    assert plan["skipped"] == [
+        {"username": crew["idle"], "server": "", "target": crew["idle"], "applies": False, "reason": "not running"}
+    ]
     res = results(events)
     assert res[a]["outcome"] == res[b]["outcome"] == "done"
     assert res[a]["container_id"] == ids[a]  # restarted in place: same container / pod
@@ -107,20 +119,30 @@ def test_notice_first_and_cancel_during_the_wait(hub, crew):
         if e["event"] == "notified":
             box["notified"] = e
             # cancel from another client while the batch waits
-            box["thread"] = threading.Thread(target=lambda: box.setdefault(
-                "cancel", hub.api(crew["admin"], "POST", f"batch/{box['id']}/cancel")))
+            box["thread"] = threading.Thread(
+                target=lambda: box.setdefault("cancel", hub.api(crew["admin"], "POST", f"batch/{box['id']}/cancel"))
+            )
             box["thread"].start()
         if e["event"] == "plan":
             box["id"] = e["id"]
 
     started = time.monotonic()
-    events = run_batch(hub, crew["admin"], {"action": "stop", "users": crew["names"],
-                                            "notify": {"message": "Stopping in 2 minutes", "delay_seconds": 120}},
-                       on_event)
+    events = run_batch(
+        hub,
+        crew["admin"],
+        {
+            "action": "stop",
+            "users": crew["names"],
+            "notify": {"message": "Stopping in 2 minutes", "delay_seconds": 120},
+        },
+        on_event,
+    )
     assert time.monotonic() - started < 110  # the wait ended with the cancel, not after 120 s
     box["thread"].join(60)  # the stream may end before the cancelling client has read its answer
     assert box["cancel"].status_code == 200
-    assert {d["username"]: d["status"] for d in box["notified"]["deliveries"]} == {n: "delivered" for n in crew["names"]}
+    assert {d["username"]: d["status"] for d in box["notified"]["deliveries"]} == {
+        n: "delivered" for n in crew["names"]
+    }
     assert [results(events)[n]["outcome"] for n in crew["names"]] == ["cancelled"] * 3
     assert events[-1]["cancelled"] == 3
     for name in crew["names"]:  # nothing was stopped
@@ -138,16 +160,23 @@ def test_a_group_is_resolved_to_its_members(hub, crew):
     assert rows[crew["idle"]]["applies"] and rows[b]["reason"] == "already running"
 
 
-@pytest.mark.parametrize("body, status, starts", [
-    ({"action": "explode", "all_running": True}, 400, "action:"),
-    ({"action": "stop"}, 400, "users:"),
-    ({"action": "stop", "users": ["x"], "all_running": True}, 400, "users:"),
-    ({"action": "stop", "users": ["nobody-here-zz"]}, 400, "users: no such user: nobody-here-zz"),
-    ({"action": "stop", "group": "no-such-group-zz"}, 404, "group:"),
-    ({"action": "stop", "all_running": True, "notify": {"message": ""}}, 400, "notify.message:"),
-    ({"action": "stop", "all_running": True, "notify": {"message": "x", "delay_seconds": 99999}}, 400, "notify.delay_seconds:"),
-    ({"action": "stop", "all_running": True, "colour": "red"}, 400, "colour:"),
-])
+@pytest.mark.parametrize(
+    "body, status, starts",
+    [
+        ({"action": "explode", "all_running": True}, 400, "action:"),
+        ({"action": "stop"}, 400, "users:"),
+        ({"action": "stop", "users": ["x"], "all_running": True}, 400, "users:"),
+        ({"action": "stop", "users": ["nobody-here-zz"]}, 400, "users: no such user: nobody-here-zz"),
+        ({"action": "stop", "group": "no-such-group-zz"}, 404, "group:"),
+        ({"action": "stop", "all_running": True, "notify": {"message": ""}}, 400, "notify.message:"),
+        (
+            {"action": "stop", "all_running": True, "notify": {"message": "x", "delay_seconds": 99999}},
+            400,
+            "notify.delay_seconds:",
+        ),
+        ({"action": "stop", "all_running": True, "colour": "red"}, 400, "colour:"),
+    ],
+)
 def test_bad_requests(hub, crew, body, status, starts):
     r = hub.api(crew["admin"], "POST", "batch", json=body)
     assert r.status_code == status and r.json()["message"].startswith(starts), r.text

@@ -54,12 +54,32 @@ def setup(hub, lab_engine):
         f.write("from the host\n")
     os.chmod(os.path.join(HOST_DIR, "readme.txt"), 0o644)
     data = [lab_engine.data_volume(f"{RUN_PREFIX}-data-{x}") for x in "ab"]
-    course = group(hub, "course", {"memory_mb": 512, "cpus": 1.5, "pids": 300, "env": {"COURSE": "ml-101"},
-                                   "mounts": [{"source": data[0], "target": "/mnt/datasets", "mode": "ro"}]})
-    research = group(hub, "research", {
-        "memory_mb": 3072, "cpus": 0.5, "pids": 200, "env": {"TEAM": "vision"}, "privileged": True,
-        "mounts": [{"source": data[1], "target": "/mnt/scratch", "mode": "rw"},
-                   {"source": HOST_DIR, "target": "/mnt/host-data", "mode": "ro"}]})
+    course = group(
+        hub,
+        "course",
+        {
+            "memory_mb": 512,
+            "cpus": 1.5,
+            "pids": 300,
+            "env": {"COURSE": "ml-101"},
+            "mounts": [{"source": data[0], "target": "/mnt/datasets", "mode": "ro"}],
+        },
+    )
+    research = group(
+        hub,
+        "research",
+        {
+            "memory_mb": 3072,
+            "cpus": 0.5,
+            "pids": 200,
+            "env": {"TEAM": "vision"},
+            "privileged": True,
+            "mounts": [
+                {"source": data[1], "target": "/mnt/scratch", "mode": "rw"},
+                {"source": HOST_DIR, "target": "/mnt/host-data", "mode": "ro"},
+            ],
+        },
+    )
     quota = group(hub, "quota", {"quota_gb": 0.002})  # 2 MB
     member, member_s = hub.new_user("pol")
     join(hub, course, member)
@@ -68,8 +88,15 @@ def setup(hub, lab_engine):
     join(hub, quota, over)
     outsider, outsider_s = hub.new_user("out")
     start_all(hub, [(member_s, member, ""), (over_s, over, ""), (outsider_s, outsider, "")])
-    yield {"course": course, "research": research, "quota": quota, "data": data, "member": (member, member_s),
-           "over": (over, over_s), "outsider": (outsider, outsider_s)}
+    yield {
+        "course": course,
+        "research": research,
+        "quota": quota,
+        "data": data,
+        "member": (member, member_s),
+        "over": (over, over_s),
+        "outsider": (outsider, outsider_s),
+    }
     shutil.rmtree(HOST_DIR, ignore_errors=True)
 
 
@@ -109,15 +136,20 @@ def test_a_user_in_two_groups_gets_the_merge_in_the_lab_and_others_the_defaults(
     assert updates and updates[-1]["outcome"] == "ok"
 
 
-@pytest.mark.not_on("kubernetes", reason="the process limit has no per-pod equivalent (the kubelet's "
-                                         "--pod-max-pids bounds every pod of a node)")
+@pytest.mark.not_on(
+    "kubernetes",
+    reason="the process limit has no per-pod equivalent (the kubelet's --pod-max-pids bounds every pod of a node)",
+)
 def test_the_most_generous_process_limit_reaches_the_lab(lab_engine, setup):
     member, _ = setup["member"]
     assert lab_engine.lab(naming.container_name(member)).pids == 300  # course's
 
 
-@pytest.mark.not_on("docker", reason="requests are what the Kubernetes scheduler reserves for a pod; Docker "
-                                     "reserves nothing (a lab's CPU weight is JUPYTERHUB_LAB_CPU_SHARES)")
+@pytest.mark.not_on(
+    "docker",
+    reason="requests are what the Kubernetes scheduler reserves for a pod; Docker "
+    "reserves nothing (a lab's CPU weight is JUPYTERHUB_LAB_CPU_SHARES)",
+)
 def test_a_lab_reserves_a_share_of_its_limits(lab_engine, setup):
     (member, _), (outsider, _) = setup["member"], setup["outsider"]
     # half the memory, a tenth of the CPUs (StellarsKubeSpawner's default fractions)
@@ -131,8 +163,12 @@ def test_restart_recreates_a_lab_whose_policy_changed(hub, lab_engine, setup):
     member, session = setup["member"]
     before = lab_engine.lab(naming.container_name(member))
     assert hub.api(session, "GET", f"users/{member}/restart-server").json()["recreate"] is None
-    r = hub.api(hub.admin_session(), "PUT", f"groups/{setup['research']}/policy",
-                json={"memory_mb": 2560, "env": {"TEAM": "audio"}})
+    r = hub.api(
+        hub.admin_session(),
+        "PUT",
+        f"groups/{setup['research']}/policy",
+        json={"memory_mb": 2560, "env": {"TEAM": "audio"}},
+    )
     assert r.status_code == 200, r.text
     reason = hub.api(session, "GET", f"users/{member}/restart-server").json()["recreate"]
     assert reason and "policy" in reason
@@ -168,8 +204,12 @@ def test_over_quota_is_shown_and_warned_once_and_nothing_is_deleted(hub, lab_eng
     assert st["over"] is True and st["quota_bytes"] == 2_000_000 and st["used_bytes"] >= 5_000_000
     assert st["from_groups"] == [setup["quota"]]
     assert hub.api(within_s, "GET", f"users/{within}/storage").json()["over"] is False
-    manage = wait_for(lambda: (m := hub.api(session, "GET", f"users/{name}/manage-volumes").json()["storage"])["over"]
-                      and m, 90, "over quota in Manage Volumes", step=2)
+    manage = wait_for(
+        lambda: (m := hub.api(session, "GET", f"users/{name}/manage-volumes").json()["storage"])["over"] and m,
+        90,
+        "over quota in Manage Volumes",
+        step=2,
+    )
     assert manage["quota_bytes"] == 2_000_000
     over = hub.api(admin, "GET", "storage?over=1").json()["users"]
     assert [u["username"] for u in over if u["username"].startswith(RUN_PREFIX)] == [name]
@@ -178,6 +218,7 @@ def test_over_quota_is_shown_and_warned_once_and_nothing_is_deleted(hub, lab_eng
 
     # more check passes: no second warning within the day; the file is still there
     time.sleep(25)
-    assert not [n for n in hub.lab(name, "GET", QUEUE, token=token).json()["notifications"]
-                if "over quota" in n["message"]]
+    assert not [
+        n for n in hub.lab(name, "GET", QUEUE, token=token).json()["notifications"] if "over quota" in n["message"]
+    ]
     assert lab_engine.exec(lab, "test -s /home/lab/workspace/big.bin")[0] == 0

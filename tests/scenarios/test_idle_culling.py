@@ -71,8 +71,13 @@ def test_idle_labs_are_warned_then_stopped_and_active_or_extended_ones_are_not(h
     def keep_busy():
         # the busy user's default lab reports activity; the idle user keeps visiting hub pages,
         # which is the user's activity, not the lab's
-        r = hub.api(None, "POST", f"users/{busy}/activity", token=tokens[busy],
-                    json={"servers": {"": {"last_activity": now_iso()}}})
+        r = hub.api(
+            None,
+            "POST",
+            f"users/{busy}/activity",
+            token=tokens[busy],
+            json={"servers": {"": {"last_activity": now_iso()}}},
+        )
         assert r.status_code in (200, 204), r.text
         assert idle_s.get(hub.hub_url + "home").status_code == 200
 
@@ -94,19 +99,23 @@ def test_idle_labs_are_warned_then_stopped_and_active_or_extended_ones_are_not(h
     assert culler_lines(hub, "warned", idle) and culler_lines(hub, "warned", f"{busy}/{NAMED}")
 
     # then the idle labs are stopped (their labs gone); the busy user's default lab is not
-    wait_for(lambda: "" not in servers(hub, idle) and NAMED not in servers(hub, busy),
-             TIMEOUT + 15 * INTERVAL, "the idle labs stopped", also=keep_busy)
+    wait_for(
+        lambda: "" not in servers(hub, idle) and NAMED not in servers(hub, busy),
+        TIMEOUT + 15 * INTERVAL,
+        "the idle labs stopped",
+        also=keep_busy,
+    )
     lab_engine.wait_gone(naming.container_name(idle))
     lab_engine.wait_gone(named_lab)
     assert culler_lines(hub, "culled", idle) and culler_lines(hub, "culled", f"{busy}/{NAMED}")
     # the extended lab lives well past its original deadline (several culler passes), and the culler says why
-    wait_for(lambda: datetime.now(timezone.utc) > original + timedelta(seconds=3 * INTERVAL), 90, "passes",
-             also=keep_busy)
+    wait_for(
+        lambda: datetime.now(timezone.utc) > original + timedelta(seconds=3 * INTERVAL), 90, "passes", also=keep_busy
+    )
     assert servers(hub, ext)[""]["ready"]
     assert culler_lines(hub, "spared", ext)
     # and is stopped after the extended one
-    wait_for(lambda: "" not in servers(hub, ext), HOUR + 15 * INTERVAL + 30, "the extended lab stopped",
-             also=keep_busy)
+    wait_for(lambda: "" not in servers(hub, ext), HOUR + 15 * INTERVAL + 30, "the extended lab stopped", also=keep_busy)
     assert datetime.now(timezone.utc) >= extended
     lines = culler_lines(hub, "culled", ext)
     assert lines and "1 h extension" in lines[0]

@@ -98,8 +98,9 @@ def test_each_server_is_a_lab_of_its_own_with_its_own_volumes(hub, lab_engine, a
     token = hub.token_for(name)
     r = hub.lab(name, "GET", "api/status", token)
     assert r.status_code == 200 and "started" in r.json()
-    r = hub.lab(name, "PUT", "api/contents/kept.txt", token,
-                json={"type": "file", "format": "text", "content": "still here"})
+    r = hub.lab(
+        name, "PUT", "api/contents/kept.txt", token, json={"type": "file", "format": "text", "content": "still here"}
+    )
     assert r.status_code in (200, 201), r.text
     for server, lab in lab_names(name).items():
         code, uid = lab_engine.exec(lab, "id -u")
@@ -117,8 +118,9 @@ def test_each_server_is_a_lab_of_its_own_with_its_own_volumes(hub, lab_engine, a
 def test_restart_server_restarts_the_lab_in_place_and_keeps_its_files(hub, lab_engine, ann):
     name, session = ann
     token = hub.token_for(name)
-    r = hub.lab(name, "PUT", "api/contents/notes.txt", token,
-                json={"type": "file", "format": "text", "content": "keep me"})
+    r = hub.lab(
+        name, "PUT", "api/contents/notes.txt", token, json={"type": "file", "format": "text", "content": "keep me"}
+    )
     assert r.status_code in (200, 201), r.text
     before = lab_engine.lab(lab_names(name)[""])
     other = lab_engine.lab(lab_names(name)[SERVER])
@@ -262,8 +264,11 @@ def test_activity_has_a_row_per_server_with_its_labs_figures(hub, lab_engine, an
         report = hub.api(admin, "GET", "activity").json()
         return {u["server"]: u for u in report["users"] if u["username"] == name}
 
-    both = wait_for(lambda: (r := rows()) and all((r.get(s) or {}).get("memory_mb") for s in ("", SERVER)) and r,
-                    120, "both labs' memory in the activity report")
+    both = wait_for(
+        lambda: (r := rows()) and all((r.get(s) or {}).get("memory_mb") for s in ("", SERVER)) and r,
+        120,
+        "both labs' memory in the activity report",
+    )
     assert set(both) == {"", SERVER}
     for server in ("", SERVER):
         assert both[server]["server_active"] and 3000 < both[server]["time_remaining_seconds"] <= 3600 + 3 * 3600
@@ -285,12 +290,19 @@ def test_activity_has_a_row_per_server_with_its_labs_figures(hub, lab_engine, an
     metrics = admin.get(hub.hub_url + "metrics").text
     assert f'stellars_activity_lab_cpu_percent{{username="{name}"}}' in metrics
     assert f'stellars_activity_lab_memory_bytes{{username="{name}"}}' in metrics
-    assert 'stellars_activity_named_lab_cpu_percent{' in metrics and f'server="{SERVER}"' in metrics
+    assert "stellars_activity_named_lab_cpu_percent{" in metrics and f'server="{SERVER}"' in metrics
     # the volumes of a running lab are measured (the page's Volumes column, Manage Volumes)
     sized = wait_for(lambda: (r := rows())[""]["volume_bytes"] and r, 150, "the lab's volume sizes")
     assert sized[""]["volume_bytes"] > 0
-    listing = wait_for(lambda: (v := hub.api(session, "GET", f"users/{name}/manage-volumes").json()["volumes"])
-                       and all(x["size_bytes"] is not None for x in v) and v, 90, "sizes in Manage Volumes")
+    listing = wait_for(
+        lambda: (
+            (v := hub.api(session, "GET", f"users/{name}/manage-volumes").json()["volumes"])
+            and all(x["size_bytes"] is not None for x in v)
+            and v
+        ),
+        90,
+        "sizes in Manage Volumes",
+    )
     assert [v["key"] for v in listing] == ["home", "workspace", "cache"]
     assert all(v["exists"] and v["description"] and v["name"] == naming.volume_name(name, v["key"]) for v in listing)
     assert listing[0]["size_bytes"] > 0  # the home holds the image's files
@@ -328,7 +340,8 @@ def test_a_batch_restarts_one_named_server_in_place_and_stops_every_server(hub, 
         lab_engine.wait_gone(lab)
     esc = naming.escape_name(name)
     assert lab_engine.volumes(f"jupyterlab-{esc}") == {
-        f"jupyterlab-{esc}{part}_{key}" for part in ("", f"--{SERVER}") for key in ("home", "workspace", "cache")}
+        f"jupyterlab-{esc}{part}_{key}" for part in ("", f"--{SERVER}") for key in ("home", "workspace", "cache")
+    }
     # the activity page: red, no figures, the last activity still known
     rows = {u["server"]: u for u in hub.api(admin, "GET", "activity").json()["users"] if u["username"] == name}
     for row in rows.values():
@@ -351,7 +364,11 @@ def test_stopped_labs_keep_their_files_and_a_reset_removes_only_the_chosen_volum
     r = hub.api(session, "DELETE", f"users/{name}/servers/{SERVER}/manage-volumes", json={"volumes": ["workspace"]})
     assert r.status_code == 200 and r.json()["complete"], r.text
     assert lab_engine.volumes(f"jupyterlab-{esc}") == {
-        volumes["workspace"], volumes["cache"], f"jupyterlab-{esc}--{SERVER}_home", f"jupyterlab-{esc}--{SERVER}_cache"}
+        volumes["workspace"],
+        volumes["cache"],
+        f"jupyterlab-{esc}--{SERVER}_home",
+        f"jupyterlab-{esc}--{SERVER}_cache",
+    }
     assert lab_engine.volume_exists(naming.SHARED_VOLUME)  # never touched
 
     # the next start gets a fresh home and finds the workspace as it was
@@ -365,18 +382,33 @@ def test_stopped_labs_keep_their_files_and_a_reset_removes_only_the_chosen_volum
     assert [a["outcome"] for a in resets] == ["refused 409", "ok", "ok"]
 
 
-@pytest.mark.not_on("kubernetes", reason="the kubelet measures a claim only while a pod mounts it, so what a "
-                                         "stopped lab left on its volumes is unknown (usage storage, Manage Volumes sizes)")
+@pytest.mark.not_on(
+    "kubernetes",
+    reason="the kubelet measures a claim only while a pod mounts it, so what a "
+    "stopped lab left on its volumes is unknown (usage storage, Manage Volumes sizes)",
+)
 def test_what_a_stopped_lab_left_on_its_volumes_is_measured(hub, ann):
     name, session = ann
     admin = hub.admin_session()
     today = datetime.now(timezone.utc).date().isoformat()
     # the named server stopped in the batch; its volumes are measured without a lab
-    listing = wait_for(lambda: (v := hub.api(session, "GET", f"users/{name}/servers/{SERVER}/manage-volumes").json()
-                                ["volumes"]) and v[0]["size_bytes"] and v, 90, "the stopped lab's sizes")
+    listing = wait_for(
+        lambda: (
+            (v := hub.api(session, "GET", f"users/{name}/servers/{SERVER}/manage-volumes").json()["volumes"])
+            and v[0]["size_bytes"]
+            and v
+        ),
+        90,
+        "the stopped lab's sizes",
+    )
     assert listing[0]["key"] == "home" and listing[0]["size_bytes"] > 0
-    storage = wait_for(lambda: next(u for u in hub.api(admin, "GET", "usage", params={"from": today}).json()["users"]
-                                    if u["username"] == name)["totals"]["storage_bytes"], 60, "storage in usage")
+    storage = wait_for(
+        lambda: next(
+            u for u in hub.api(admin, "GET", "usage", params={"from": today}).json()["users"] if u["username"] == name
+        )["totals"]["storage_bytes"],
+        60,
+        "storage in usage",
+    )
     assert storage > 0  # measured when the labs stopped
 
 
@@ -395,9 +427,13 @@ def test_usage_counts_the_users_lab_hours_starts_and_memory(hub, ann):
     assert got["peak_memory_bytes"] > 10 * 2**20  # a JupyterLab uses tens of MB at least
     store = UsageRecords.open(hub.data_dir / "usage.sqlite")
     try:
-        kinds = [(k, s) for (k, s) in store._db.execute(
-            "SELECT kind, server FROM events WHERE username = ? AND ts >= ? ORDER BY ts",
-            (name, epoch(datetime.now(timezone.utc).date())))]
+        kinds = [
+            (k, s)
+            for (k, s) in store._db.execute(
+                "SELECT kind, server FROM events WHERE username = ? AND ts >= ? ORDER BY ts",
+                (name, epoch(datetime.now(timezone.utc).date())),
+            )
+        ]
     finally:
         store.close()
     assert sorted(kinds) == sorted([("start", ""), ("start", SERVER), ("stop", ""), ("stop", SERVER), ("start", "")])

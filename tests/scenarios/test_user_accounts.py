@@ -41,8 +41,11 @@ BIG = 5 * 2**20  # bytes written into the extra volume
 def login(hub, name, password) -> tuple[requests.Session, int]:
     s = requests.Session()
     s.get(hub.hub_url + "login")
-    r = s.post(hub.hub_url + "login", data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
-               allow_redirects=False)
+    r = s.post(
+        hub.hub_url + "login",
+        data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+    )
     return s, r.status_code
 
 
@@ -74,7 +77,7 @@ def every_volume(base: str, servers=("gpu",)) -> dict[str, str]:
 def of_base(lab_engine, base: str) -> set[str]:
     """The existing volumes of one volume base (a generated base that extends it is another's)."""
     prefix = f"{naming.CONTAINER_PREFIX}{base}"
-    return {v for v in lab_engine.volumes(prefix) if v[len(prefix):].startswith(("_", naming.SERVER_SEPARATOR))}
+    return {v for v in lab_engine.volumes(prefix) if v[len(prefix) :].startswith(("_", naming.SERVER_SEPARATOR))}
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +136,15 @@ def test_every_configured_volume_is_listed_and_measured(hub, lab_engine, people)
 
     volumes = wait_for(measured, 180, "the extra volume's size in Manage Volumes", step=3)
     assert list(volumes) == list(KEYS) and all(v["exists"] for v in volumes.values())
-    row = wait_for(lambda: (u := {u["username"]: u for u in hub.api(admin, "GET", "activity").json()["users"]}[new])
-                   ["volume_bytes"] and u["volume_bytes"] >= BIG and u, 120, "the activity page's volume sizes")
+    row = wait_for(
+        lambda: (
+            (u := {u["username"]: u for u in hub.api(admin, "GET", "activity").json()["users"]}[new])["volume_bytes"]
+            and u["volume_bytes"] >= BIG
+            and u
+        ),
+        120,
+        "the activity page's volume sizes",
+    )
     assert row["volume_bytes"] >= sum(v["size_bytes"] or 0 for v in volumes.values()) - 2**20
     # the newcomer with the renamed user's old name: their own volumes, which do not exist yet
     newcomer = {u["username"]: u for u in hub.api(admin, "GET", "activity").json()["users"]}[people["newcomer"]]
@@ -218,7 +228,8 @@ def test_delete_keeps_volumes_by_default_and_an_admin_removes_a_kept_set_for_goo
     assert hub.api(member_session, "GET", "admin/kept-volumes").status_code == 403
     entry = next(k for k in hub.api(admin, "GET", "admin/kept-volumes").json()["kept"] if k["deleted_name"] == keep)
     assert {v["key"]: (v["name"], v["exists"]) for v in entry["volumes"]} == {
-        k: (v, True) for k, v in kept.items() if "/" not in k}
+        k: (v, True) for k, v in kept.items() if "/" not in k
+    }
     assert hub.api(member_session, "DELETE", f"admin/kept-volumes/{entry['id']}").status_code == 403
     r = hub.api(admin, "DELETE", f"admin/kept-volumes/{entry['id']}")
     assert r.status_code == 200, r.text

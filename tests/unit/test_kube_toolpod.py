@@ -33,8 +33,9 @@ def test_never_restarted_no_account_token_and_labelled_for_a_deny_all_policy():
 def test_on_the_node_that_holds_a_claim_in_use():
     pod = toolpod.manifest("stellars-tool-1", "lab:1", ["true"], MOUNTS, node="node-7")
     terms = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-    assert terms == {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In",
-                                                             "values": ["node-7"]}]}]}
+    assert terms == {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-7"]}]}]
+    }
     assert "nodeName" not in pod["spec"]  # the scheduler places it (and binds a claim still waiting)
 
 

@@ -17,7 +17,9 @@ def test_readme_lists_exactly_the_scenarios_marked_not_on():
     readme = (ROOT / "README.md").read_text()
     assert marks_table.START in readme and marks_table.END in readme, "README lacks the scenario-exceptions markers"
     block = readme.split(marks_table.START, 1)[1].split(marks_table.END, 1)[0].strip()
-    assert block == marks_table.markdown(), "README's list is stale: run `python tests/scenarios/marks_table.py README.md`"
+    assert block == marks_table.markdown(), (
+        "README's list is stale: run `python tests/scenarios/marks_table.py README.md`"
+    )
 
 
 def test_every_mark_has_a_reason_and_names_a_backend():

@@ -45,6 +45,7 @@ from .podspec import GPU_RESOURCE, claim_name
 
 _UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
+TOOL_READ_TRIES = 5  # reads of a tool pod that may find no answer in a row before the tool fails
 CLAIM_GONE_TIMEOUT = 60.0  # seconds a deleted claim may take to go (protection finalizer)
 METRICS_API = "metrics.k8s.io/v1beta1"
 STATS_SOURCE_TTL = 600.0  # seconds between API discoveries of the metrics API
@@ -283,9 +284,7 @@ class KubernetesRuntime(ContainerRuntime):
             ended = await self._wait_for_end(name, timeout)
             if isinstance(ended, str):
                 return ToolResult(-1, ended)
-            output = await self._call(
-                lambda v1: v1.read_namespaced_pod_log(name, self.namespace, container="tool"), timeout=60
-            )
+            output = await self._tool_output(name)
             if ended is None:
                 return ToolResult(-1, f"{output}\ndid not finish within {timeout:.0f} s")
             return ToolResult(ended, output)
@@ -294,6 +293,18 @@ class KubernetesRuntime(ContainerRuntime):
                 await self._call(lambda v1: v1.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0))
             except EngineError as exc:
                 log.warning("Tool pod %s not removed: %s", name, exc)
+
+    async def _tool_output(self, name: str) -> str:
+        for attempt in range(1, TOOL_READ_TRIES + 1):
+            try:
+                return await self._call(
+                    lambda v1: v1.read_namespaced_pod_log(name, self.namespace, container="tool"), timeout=60
+                )
+            except EngineUnavailable:
+                if attempt == TOOL_READ_TRIES:
+                    raise
+                await asyncio.sleep(RESTART_POLL * attempt)
+        return ""
 
     async def _node_holding(self, claims: set[str]) -> str | None:
         """The node of a pod that mounts one of ``claims`` (a running lab's): a ReadWriteOnce
@@ -315,8 +326,19 @@ class KubernetesRuntime(ContainerRuntime):
         """The tool's exit code once its pod ended; why it cannot start (a str); or None after
         ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
+        misses = 0
         while time.monotonic() < deadline:
-            pod = await self._pod(name)
+            try:
+                pod = await self._pod(name)
+                misses = 0
+            except EngineUnavailable:
+                # one read that found no answer (a connection the API server closed) does not end
+                # a tool that may run for an hour; an API server that stays away does
+                misses += 1
+                if misses >= TOOL_READ_TRIES:
+                    raise
+                await asyncio.sleep(RESTART_POLL * misses)
+                continue
             for status in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
                 state = status.get("state") or {}
                 ended = state.get("terminated")
