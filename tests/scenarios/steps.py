@@ -82,23 +82,6 @@ def direct_queue(lab_env: dict, token: str) -> list[dict]:
     return r.json()["notifications"]
 
 
-def retry_while_backed_up(hub: Hub, request):
-    """A restart, reset or restore while a scheduled backup holds the user's lock is refused
-    (409); the backup modules back up every few seconds, so try again between two rounds (every
-    refusal counts against the user's operations per minute)."""
-    for _ in range(20):
-        wait_for(
-            lambda: not hub.api(hub.admin_session(), "GET", "backups").json()["running"],
-            300,
-            "a pause between backup rounds",
-            step=0.2,
-        )
-        r = request()
-        if r.status_code != 409 or "backup is already running" not in r.json()["message"]:
-            return r
-    return r
-
-
 # -- opening someone's lab in a browser ------------------------------------------------------------
 def open_lab(hub: Hub, session: requests.Session, owner: str) -> requests.Response:
     """What a browser does to open /user/<owner>/lab: follow the OAuth dance, confirming the
