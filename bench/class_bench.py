@@ -31,7 +31,7 @@ from .common import running_hub  # first: puts tests/ on the path
 from harness import engine  # noqa: E402  (isort: skip)
 
 from stellars_hub import naming
-from stellars_hub.settings import BY_NAME
+from stellars_hub.lab.config import Labs
 
 from .pages_bench import _hub_pid
 from .phases import container_cpu_seconds, hub_events, process_cpu_seconds
@@ -330,7 +330,7 @@ def _class(users: int, limit: str, **env) -> dict:
 
 
 def run(users: int = USERS):
-    limit = os.environ.get("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT", BY_NAME["JUPYTERHUB_CONCURRENT_SPAWN_LIMIT"].default)
+    limit = os.environ.get("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT", str(Labs.concurrent_spawn_limit.default_value))
     m = _class(users, limit)
     one, last, times, wall = m["one"], m["last"], m["times"], m["wall"]
     note = (f"{m['placement']}; {users} users, concurrent_spawn_limit {limit}, {m['refused']} starts refused with "

@@ -48,9 +48,9 @@ if ! have_image "$proxy"; then
 fi
 export STELLARS_PROXY_IMAGE=$proxy
 
-# the settings table's default, read from the image being deployed (no Python needed here)
+# the lab image setting's default, read from the image being deployed (no Python needed here)
 lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(docker run --rm --network none --entrypoint python3 "$STELLARS_HUB_IMAGE" \
-  -c 'from stellars_hub.settings import BY_NAME; print(BY_NAME["JUPYTERHUB_NOTEBOOK_IMAGE"].default)')}
+  -m stellars_hub.cli settings --default JUPYTERHUB_NOTEBOOK_IMAGE)}
 if ! have_image "$lab"; then
   echo "$lab cannot be pulled: labs use the small local image stellars-lab:dev"
   "$here/scripts/build-images.sh" lab

@@ -5,12 +5,16 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from harness import ARTIFACTS, LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects
 from kubecluster import Cluster, manifest_for_run
+
+sys.path.insert(0, str(Path(__file__).parent / "inprocess"))  # the in-process hub, for any test folder
 
 
 
@@ -85,6 +89,44 @@ def hub(docker_engine, tmp_path_factory, request):
     h.stop()
     _keep_log(h)
     remove_test_objects()
+
+
+@pytest.fixture(scope="module")
+def inprocess_hub(tmp_path_factory, request):
+    """A real hub in this process with its engine faked (tests/inprocess): for questions about the
+    hub's answers, not about an engine. The module's ``HUB_ENV`` and ``HUB_CONFIG`` apply."""
+    from inprocesshub import InProcessHub
+
+    env = {**TEST_ENV, **getattr(request.module, "HUB_ENV", {})}
+    h = InProcessHub(
+        data_dir=tmp_path_factory.mktemp("hub"), env=env, extra_config=getattr(request.module, "HUB_CONFIG", "")
+    ).start()
+    yield h
+    h.stop()
+    _keep_log(h)
+
+
+@pytest.fixture
+def make_inprocess_hub(tmp_path_factory):
+    """In-process hubs with extra environment, one at a time (JupyterHub is a singleton)."""
+    from inprocesshub import InProcessHub
+
+    hubs = []
+
+    def start(extra_args=(), extra_config="", **env):
+        hub = InProcessHub(
+            data_dir=tmp_path_factory.mktemp("hub"),
+            env={**TEST_ENV, **env},
+            extra_args=list(extra_args),
+            extra_config=extra_config,
+        )
+        hubs.append(hub)
+        return hub.start()
+
+    yield start
+    for hub in hubs:
+        hub.stop()
+        _keep_log(hub)
 
 
 def _keep_log(hub: Hub) -> None:

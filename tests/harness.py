@@ -35,7 +35,7 @@ TEST_ENV = {
     "JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin",  # prefixed: cleanup removes the admin's lab too
     "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD,  # the admin's login at first start (never from signup)
     "JUPYTERHUB_PUBLIC_SCHEME": "http",  # test hubs are plain HTTP on loopback
-    "JUPYTERHUB_FORWARDED_HOPS": "0",  # clients reach the hub's proxy directly
+    "JUPYTERHUB_TRUSTED_PROXIES": "",  # clients reach the hub's proxy directly
     "JUPYTERHUB_AUTH_RATE_PER_ADDRESS": "10000",  # every test client is 127.0.0.1; tests/security checks the limit
     "JUPYTERHUB_LOGO_URI": "file:///nonexistent/logo.svg",
     "JUPYTERHUB_SUBDOMAIN_HOST": "",  # tests reach the hub at 127.0.0.1; subdomain tests set it
@@ -119,7 +119,7 @@ class Hub:
         return self.data_dir / "hub.log"
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     # -- process ----------------------------------------------------------------------------
     def start(self, timeout: float = 60) -> "Hub":

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import settings as settings_mod
+from .features import configurables
 
 PACKAGE_CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 
@@ -39,7 +40,7 @@ def check(env=None, out=sys.stdout, site: Path | None = None) -> int:
     """Print the effective settings, each with its traitlet and where its value came from
     (secrets masked); 2 when any is invalid."""
     try:
-        s = settings_mod.load(env, config=load_site_config(site))
+        s = settings_mod.load(configurables(), env, config=load_site_config(site))
     except settings_mod.ConfigError as exc:
         print(f"stellars-hub: {exc}", file=sys.stderr)
         return 2
@@ -60,8 +61,6 @@ def check(env=None, out=sys.stdout, site: Path | None = None) -> int:
 
 def help_all(out=sys.stdout) -> int:
     """Every setting as a traitlet, with its help text and environment variable."""
-    from .platform import configurables
-
     print(
         "Stellars JupyterHub DS settings. Set them in a config file (c.Class.trait = value) or by\n"
         "the environment variable each names; the config file wins. `jupyterhub --help-all`\n"
@@ -73,6 +72,21 @@ def help_all(out=sys.stdout) -> int:
     return 0
 
 
+def settings_command(argv: list[str]) -> int:
+    """``stellars-hub settings [--default NAME]``: print the README's settings table, or one
+    setting's default (as its variable would hold it)."""
+    classes = configurables()
+    if argv[:1] == ["--default"] and len(argv) == 2:
+        match = [s for s in settings_mod.declared(classes) if s.name == argv[1]]
+        if not match:
+            print(f"no setting {argv[1]}", file=sys.stderr)
+            return 1
+        print(match[0].default)
+    else:
+        print(settings_mod.markdown_table(classes))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
@@ -81,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1 :]
     if argv[:1] == ["--help-all"]:
         return help_all()
+    if argv[:1] == ["settings"]:
+        return settings_command(argv[1:])
     parser = argparse.ArgumentParser(
         prog="stellars-hub", description=__doc__, epilog="--help-all lists every setting as a traitlet"
     )
@@ -94,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     chk = sub.add_parser("check", help="validate the settings and print the effective values")
     chk.add_argument("--config", help="the site config file to read as the hub would")
     sub.add_parser("help-all", help="list every setting as a traitlet (same as --help-all)")
+    sub.add_parser("settings", help="the README's settings table, or --default NAME one setting's default")
     args = parser.parse_args(argv)
 
     if args.command == "help-all":

@@ -2,9 +2,10 @@
 
 ``hubconfig.apply`` reads every record: custom scopes and the scopes every user holds on
 themselves, navigation entries, hub routes (and the few that must win over JupyterHub's own),
-JupyterHub configuration it adds (managed services and their roles, groups, the logo), the
-pre-spawn step, background work, and the hooks that keep the feature's own records in step with
-the hub's users. Hooks receive the hub's :class:`~stellars_hub.platform.Platform`.
+JupyterHub configuration it adds (managed services and their roles, groups, the logo), its
+settings classes; and hands the records to the hub's :class:`~stellars_hub.platform.Platform`,
+which runs the pre-spawn and post-stop steps, the background work and the hooks that keep the
+feature's own records in step with the hub's users. Hooks receive the platform.
 """
 
 from __future__ import annotations
@@ -31,3 +32,7 @@ class Feature:
     on_user_renamed: Hook | None = None  # (platform, old, new), after the rename is committed
     on_user_deleted: Hook | None = None  # (platform, name), when the hub deletes a user
     template_vars: Callable[[Any], dict] | None = None  # (settings) -> variables for every page
+    config_classes: tuple[type, ...] = ()  # its settings (c.<Class>.*), for the loader, --help-all, the README
+    # long-running work, (platform, app) -> coroutine: started once the hub serves requests, held
+    # and cancelled by the platform
+    background: tuple[Callable[..., Awaitable[None]], ...] = ()

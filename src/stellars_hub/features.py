@@ -1,12 +1,18 @@
-"""Every feature of the platform, in the order its routes and hooks are registered."""
+"""Every feature of the platform, in the order its routes and hooks are registered, and every
+class that owns a setting. The config entry point (``hubconfig.apply``) hands both to the hub."""
+
+from traitlets.config import Configurable
 
 from .access.feature import FEATURE as ACCESS
 from .accounts.feature import FEATURE as ACCOUNTS
 from .activity.feature import FEATURE as ACTIVITY
 from .admin.feature import FEATURE as ADMIN
+from .backends import config_classes as backend_config_classes
 from .backups.feature import FEATURE as BACKUPS
 from .batch.feature import FEATURE as BATCH
 from .events.feature import FEATURE as EVENTS
+from .hubsettings import StellarsHub
+from .lab.config import Gpu, Labs, NamedServers
 from .notifications.feature import FEATURE as NOTIFICATIONS
 from .policies.feature import FEATURE as POLICIES
 from .selfservice.feature import FEATURE as SELFSERVICE
@@ -28,3 +34,13 @@ FEATURES = (
     BACKUPS,
     ACCESS,
 )
+
+
+def configurables(features=FEATURES) -> list[type[Configurable]]:
+    """Every class that owns a setting, in the order of the README table, the Settings page and
+    --help-all: the hub's, the labs', each feature's, the backends', the platform's own."""
+    from .platform import Platform
+
+    classes = [StellarsHub, Labs, Gpu, NamedServers]
+    classes += [cls for f in features for cls in f.config_classes if cls not in classes]
+    return [*classes, *backend_config_classes(), Platform]

@@ -19,18 +19,19 @@ from . import hubdb, naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
 from .backends import BACKENDS
-from .features import FEATURES
+from .features import FEATURES, configurables
+from .hubsettings import StellarsHub
+from .lab.config import Labs, NamedServers
 from .platform import Platform
 from .web import scopes, transport
 
 PACKAGE_DIR = Path(__file__).parent
 log = logging.getLogger("JupyterHub.stellars")
-_start_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
 
-def load_or_exit(env=None, config=None) -> settings_mod.Settings:
+def load_or_exit(env=None, config=None, features=FEATURES) -> settings_mod.Settings:
     try:
-        return settings_mod.load(env, config=config)
+        return settings_mod.load(configurables(features), env, config=config)
     except settings_mod.ConfigError as exc:
         print(f"stellars-hub: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -64,64 +65,68 @@ async def after_stop(spawner) -> None:
     await Platform.current().after_stop(spawner)
 
 
-def apply(c, env=None) -> settings_mod.Settings:
-    s = load_or_exit(env, config=c)
-    data = Path(s["JUPYTERHUB_DATA_DIR"])
+def apply(c, env=None, features=FEATURES) -> settings_mod.Settings:
+    s = load_or_exit(env, config=c, features=features)
+    site, labs, named = s(StellarsHub), s(Labs), s(NamedServers)
+    data = Path(site.data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    host_net = s["JUPYTERHUB_NETWORK_NAME"] == "host"
+    host_net = labs.network_name == "host"
 
     hub = c.JupyterHub
-    setdefault(hub, "base_url", s["JUPYTERHUB_BASE_URL"])
+    setdefault(hub, "base_url", site.base_url)
     setdefault(hub, "cookie_secret_file", str(data / "jupyterhub_cookie_secret"))
-    setdefault(hub, "db_url", s["JUPYTERHUB_DB_URL"] or f"sqlite:///{data / 'jupyterhub.sqlite'}")
-    if s["JUPYTERHUB_DB_SQLITE_WAL"]:
+    setdefault(hub, "db_url", site.db_url or f"sqlite:///{data / 'jupyterhub.sqlite'}")
+    if site.db_sqlite_wal:
         hubdb.use_wal(hub.db_url)
-    setdefault(hub, "hub_port", s["JUPYTERHUB_HUB_PORT"])
+    setdefault(hub, "hub_port", site.hub_port)
     setdefault(hub, "hub_ip", "127.0.0.1" if host_net else "0.0.0.0")
-    setdefault(hub, "hub_connect_ip", "127.0.0.1" if host_net else s["JUPYTERHUB_HUB_HOST"])
+    setdefault(hub, "hub_connect_ip", "127.0.0.1" if host_net else site.hub_host)
     setdefault(hub, "cleanup_servers", False)  # labs keep running across hub restarts
     setdefault(c.ConfigurableHTTPProxy, "pid_file", str(data / "jupyterhub-proxy.pid"))
-    if s["JUPYTERHUB_SUBDOMAIN_HOST"]:
-        setdefault(hub, "subdomain_host", s["JUPYTERHUB_SUBDOMAIN_HOST"])  # each lab on its own origin
+    if site.subdomain_host:
+        setdefault(hub, "subdomain_host", site.subdomain_host)  # each lab on its own origin
     elif "subdomain_host" not in hub:
         log.warning(
             "JUPYTERHUB_SUBDOMAIN_HOST is off: every lab is served from the hub's own origin, so a "
             "page a user's lab serves runs with the hub identity of whoever opens it (an admin included). "
             "Use per-user subdomains unless this site has a single name."
         )
-    setdefault(hub, "concurrent_spawn_limit", s["JUPYTERHUB_CONCURRENT_SPAWN_LIMIT"])
-    if s["JUPYTERHUB_SSL_ENABLED"]:
-        for name in ("JUPYTERHUB_SSL_CERT", "JUPYTERHUB_SSL_KEY"):
-            if not Path(s[name]).is_file():
+    setdefault(hub, "concurrent_spawn_limit", labs.concurrent_spawn_limit)
+    if site.ssl_enabled:
+        for name, path in (("JUPYTERHUB_SSL_CERT", site.ssl_cert), ("JUPYTERHUB_SSL_KEY", site.ssl_key)):
+            if not Path(path).is_file():
                 print(
-                    f"stellars-hub: {name}: file {s[name]} does not exist (JUPYTERHUB_SSL_ENABLED=1 needs it)",
+                    f"stellars-hub: {name}: file {path} does not exist (JUPYTERHUB_SSL_ENABLED=1 needs it)",
                     file=sys.stderr,
                 )
                 raise SystemExit(2)
-        setdefault(hub, "ssl_cert", s["JUPYTERHUB_SSL_CERT"])
-        setdefault(hub, "ssl_key", s["JUPYTERHUB_SSL_KEY"])
+        setdefault(hub, "ssl_cert", site.ssl_cert)
+        setdefault(hub, "ssl_key", site.ssl_key)
 
     accounts_config.configure(c, s, data, setdefault)
     # the backend's spawner and runtime; the spawner reads the labs' settings (c.Labs, c.Gpu)
     # itself: see LabSpawnerMixin's defaults
-    BACKENDS[s["JUPYTERHUB_BACKEND"]](c, s, setdefault)
+    BACKENDS[site.backend](c, s, setdefault)
+    # the platform is made later (after every config file): it gets its features and settings here
+    setdefault(c.Platform, "features", list(features))
+    setdefault(c.Platform, "config_classes", configurables(features))
     setdefault(c.Spawner, "pre_spawn_hook", before_spawn)
     setdefault(c.Spawner, "post_stop_hook", after_stop)
     # named servers: each its own container and volumes (jupyterlab-<name>--<server>_*)
-    setdefault(hub, "allow_named_servers", s["JUPYTERHUB_NAMED_SERVERS"])
-    setdefault(hub, "named_server_limit_per_user", s["JUPYTERHUB_NAMED_SERVERS_LIMIT"])
+    setdefault(hub, "allow_named_servers", named.enabled)
+    setdefault(hub, "named_server_limit_per_user", named.limit)
 
     extend(hub, "template_paths", [str(PACKAGE_DIR / "templates")])
-    merge(hub, "custom_scopes", {k: v for f in FEATURES for k, v in f.scopes.items()})
-    _add_user_scopes(hub, [scope for f in FEATURES for scope in f.user_scopes])
+    merge(hub, "custom_scopes", {k: v for f in features for k, v in f.scopes.items()})
+    _add_user_scopes(hub, [scope for f in features for scope in f.user_scopes])
     static = (r"/stellars/static/(.*)", StaticFileHandler, {"path": str(PACKAGE_DIR / "static")})
-    extend(hub, "extra_handlers", [static] + [h for f in FEATURES for h in f.handlers])
-    extend(c.StellarsAuthenticator, "priority_handlers", [h for f in FEATURES for h in f.priority_handlers])
+    extend(hub, "extra_handlers", [static] + [h for f in features for h in f.handlers])
+    extend(c.StellarsAuthenticator, "priority_handlers", [h for f in features for h in f.priority_handlers])
     template_vars = {
         "stellars_names": naming.TemplateNames(),
-        "stellars_nav": sorted((n for f in FEATURES for n in f.nav), key=lambda n: n["order"]),
+        "stellars_nav": sorted((n for f in features for n in f.nav), key=lambda n: n["order"]),
     }
-    for feature in FEATURES:
+    for feature in features:
         if feature.template_vars is not None:
             template_vars.update(feature.template_vars(s))
         if feature.configure is not None:
@@ -146,22 +151,21 @@ def _add_user_scopes(hub, user_scopes: list[str]) -> None:
 
 def _start_with_hub() -> None:
     """JupyterHub runs config files inside its event loop: once its web application exists (the
-    database, users and servers are loaded by then), every feature's background work starts."""
+    database, users and servers are loaded by then), the platform starts its features' work."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return  # not inside a starting hub (stellars-hub check, unit tests)
-    task = loop.create_task(_start_when_ready())
-    _start_tasks.add(task)
-    task.add_done_callback(_start_tasks.discard)
-
-
-async def _start_when_ready() -> None:
     from jupyterhub.app import JupyterHub
 
     if not JupyterHub.initialized():
         return
-    app = JupyterHub.instance()
-    while getattr(app, "tornado_application", None) is None:
-        await asyncio.sleep(0.2)
-    await Platform.current().start(app)
+
+    def when_ready() -> None:  # the loop holds a timer's callback until it runs
+        app = JupyterHub.instance()
+        if getattr(app, "tornado_application", None) is None:
+            loop.call_later(0.2, when_ready)
+        else:
+            Platform.current().begin(app)
+
+    loop.call_soon(when_ready)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from escapism import escape
@@ -69,44 +70,29 @@ def container_name(username: str) -> str:
     return f"{CONTAINER_PREFIX}{escape_name(username)}"
 
 
-# A user's volumes normally carry their own escaped name. After a rename they keep the ones
-# they had, and a newcomer taking a name whose volumes still belong to someone (renamed or
-# deleted with volumes kept) gets fresh ones: the accounts feature keeps that mapping in the hub
-# database and installs a resolver here, so every caller of volume_name() follows it.
-_volume_base_resolver = None
 # generated bases end in "-x<n>": escape_name never writes "-x" (its "-" is always followed by
 # two hex digits), so such a base cannot be any user's own escaped name
 GENERATION_MARK = "-x"
-
-
-def use_volume_bases(resolver) -> None:
-    """Install ``resolver(username) -> base | None`` (None: the user's own escaped name)."""
-    global _volume_base_resolver
-    _volume_base_resolver = resolver
-
-
-def volume_base(username: str) -> str:
-    """The part of a user's volume names between the prefix and the ``_<key>`` suffix."""
-    base = _volume_base_resolver(username) if _volume_base_resolver else None
-    return base or escape_name(username)
 
 
 def generated_base(username: str, n: int) -> str:
     return f"{escape_name(username)}{GENERATION_MARK}{n}"
 
 
-def volume_name(username: str, key: str) -> str:
-    return f"{CONTAINER_PREFIX}{volume_base(username)}_{key}"
-
-
 def volume_names_for_base(base: str, volumes=USER_VOLUMES) -> dict[str, str]:
-    """key -> volume name for a stored base (volumes of a deleted user, for example)."""
+    """key -> volume name for a base (a user's own escaped name, or a stored one)."""
     return {v.key: f"{CONTAINER_PREFIX}{base}_{v.key}" for v in volumes}
 
 
+def volume_name(username: str, key: str) -> str:
+    """The volume of a user whose volumes carry their own name (tools and tests; the hub asks its
+    ``VolumeNames``, which knows renamed users)."""
+    return f"{CONTAINER_PREFIX}{escape_name(username)}_{key}"
+
+
 def user_volume_names(username: str, volumes=USER_VOLUMES) -> dict[str, str]:
-    """key -> real Docker volume name for one user."""
-    return volume_names_for_base(volume_base(username), volumes)
+    """key -> volume name of a user whose volumes carry their own name (see ``volume_name``)."""
+    return volume_names_for_base(escape_name(username), volumes)
 
 
 # Named servers: "--" separates the user's part from the server's, as DockerSpawner's own
@@ -121,14 +107,42 @@ def server_container_name(username: str, server: str) -> str:
 
 
 def server_volume_names(username: str, server: str, volumes=USER_VOLUMES, shared_home: bool = False) -> dict[str, str]:
-    """key -> volume name of one of a user's servers: jupyterlab-<name>--<server>_<key>; with
-    ``shared_home`` every server mounts the default server's home volume."""
-    if not server:
-        return user_volume_names(username, volumes)
-    own = volume_names_for_base(f"{volume_base(username)}{SERVER_SEPARATOR}{escape_name(server)}", volumes)
-    if shared_home and "home" in own:
-        own["home"] = volume_name(username, "home")
-    return own
+    """key -> volume name of one of the servers of a user whose volumes carry their own name."""
+    return VolumeNames().server_volume_names(username, server, volumes, shared_home)
+
+
+class VolumeNames:
+    """Which volumes are a user's. They are named after the user's volume base: their own escaped
+    name, unless the hub's records say otherwise (a renamed user keeps the volumes they had, and a
+    newcomer to a name whose volumes still belong to someone gets fresh ones). One per hub, held by
+    its platform; the accounts feature gives it the ``lookup`` of those records."""
+
+    def __init__(self, lookup: Callable[[str], str | None] | None = None):
+        self.lookup = lookup  # user name -> stored base, or None (their own escaped name)
+
+    def base(self, username: str) -> str:
+        """The part of a user's volume names between the prefix and the ``_<key>`` suffix."""
+        stored = self.lookup(username) if self.lookup else None
+        return stored or escape_name(username)
+
+    def volume_name(self, username: str, key: str) -> str:
+        return f"{CONTAINER_PREFIX}{self.base(username)}_{key}"
+
+    def user_volume_names(self, username: str, volumes=USER_VOLUMES) -> dict[str, str]:
+        """key -> volume name of the user's default server."""
+        return volume_names_for_base(self.base(username), volumes)
+
+    def server_volume_names(
+        self, username: str, server: str, volumes=USER_VOLUMES, shared_home: bool = False
+    ) -> dict[str, str]:
+        """key -> volume name of one of a user's servers: jupyterlab-<base>--<server>_<key>; with
+        ``shared_home`` every server mounts the default server's home volume."""
+        if not server:
+            return self.user_volume_names(username, volumes)
+        own = volume_names_for_base(f"{self.base(username)}{SERVER_SEPARATOR}{escape_name(server)}", volumes)
+        if shared_home and "home" in own:
+            own["home"] = self.volume_name(username, "home")
+        return own
 
 
 class TemplateNames:
@@ -136,4 +150,3 @@ class TemplateNames:
     so the functions are exposed as methods of a plain object)."""
 
     container = staticmethod(container_name)
-    volume = staticmethod(volume_name)

@@ -1,90 +1,33 @@
-"""What the platform keeps once per hub: its settings, its container runtime, its locks and the
-lifecycle hooks of its features.
+"""What the platform keeps once per hub: its settings, its container runtime, its locks, the
+features it was handed (their lifecycle hooks and background work) and the objects they share.
+It imports no feature and no backend: the config entry point (``hubconfig.apply``) hands it the
+feature list, the settings classes and the backend's runtime class through ``c.Platform``.
 
 The hub's settings are traitlets of the feature that owns them (``c.SelfService.restart_timeout``);
-the hub-wide ones and the labs' are here. :class:`Platform` is created on first use, after
-JupyterHub has loaded every config file, so it always sees the final configuration.
+``platform.settings(SelfService)`` is the hub's one instance of such a class. :class:`Platform`
+is created on first use, after JupyterHub has loaded every config file, so it always sees the
+final configuration.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from pathlib import Path
+from typing import Any
 
-from traitlets import Instance, Type
-from traitlets.config import Configurable, SingletonConfigurable
+from traitlets import Instance, List, Type
+from traitlets.config import SingletonConfigurable
 
+from . import naming
 from . import settings as settings_mod
+from .hubsettings import StellarsHub
 from .runtime import ContainerRuntime
-from .settings import setting
+from .storage import Stores
 from .web.locks import UserLocks
 
 log = logging.getLogger("JupyterHub.stellars")
-
-
-class StellarsHub(Configurable):
-    """Hub-wide settings: the administrator, URLs and ports, TLS and transport, where data lives."""
-
-    admin_user = setting("JUPYTERHUB_ADMIN")
-    admin_password = setting("JUPYTERHUB_ADMIN_PASSWORD")
-    base_url = setting("JUPYTERHUB_BASE_URL")
-    hub_host = setting("JUPYTERHUB_HUB_HOST")
-    hub_port = setting("JUPYTERHUB_HUB_PORT")
-    subdomain_host = setting("JUPYTERHUB_SUBDOMAIN_HOST")
-    ssl_enabled = setting("JUPYTERHUB_SSL_ENABLED")
-    ssl_cert = setting("JUPYTERHUB_SSL_CERT")
-    ssl_key = setting("JUPYTERHUB_SSL_KEY")
-    data_dir = setting("JUPYTERHUB_DATA_DIR")
-    backend = setting("JUPYTERHUB_BACKEND")
-    db_url = setting("JUPYTERHUB_DB_URL")
-    db_sqlite_wal = setting("JUPYTERHUB_DB_SQLITE_WAL")
-    audit_log_max_mb = setting("JUPYTERHUB_AUDIT_LOG_MAX_MB")
-    audit_log_keep = setting("JUPYTERHUB_AUDIT_LOG_KEEP")
-    public_scheme = setting("JUPYTERHUB_PUBLIC_SCHEME")
-    public_url = setting("JUPYTERHUB_PUBLIC_URL")
-    forwarded_hops = setting("JUPYTERHUB_FORWARDED_HOPS")
-
-
-def configurables() -> list[type[Configurable]]:
-    """Every class that owns a setting, in the table's order (for --help-all and the tests)."""
-    from .access.config import LabAccess
-    from .accounts.config import Accounts
-    from .activity.config import ActivityMonitor
-    from .admin.config import Branding
-    from .backends.kubernetes.config import Kubernetes
-    from .backups.config import Backups
-    from .batch.config import Batch
-    from .lab.config import Gpu, Labs, NamedServers
-    from .notifications.config import Notifications
-    from .policies.config import GroupPolicies
-    from .selfservice.config import SelfService
-    from .session.config import IdleCuller
-    from .usage.config import Usage
-
-    classes = {
-        c.__name__: c
-        for c in (
-            StellarsHub,
-            Labs,
-            Accounts,
-            Gpu,
-            Branding,
-            SelfService,
-            Notifications,
-            IdleCuller,
-            ActivityMonitor,
-            GroupPolicies,
-            Kubernetes,
-            NamedServers,
-            Usage,
-            Batch,
-            Backups,
-            LabAccess,
-        )
-    }
-    ordered = dict.fromkeys(s.owner for s in settings_mod.SETTINGS)
-    return [classes[name] for name in ordered] + [Platform]
 
 
 class Platform(SingletonConfigurable):
@@ -96,6 +39,12 @@ class Platform(SingletonConfigurable):
         config=True,
         help="The container runtime every feature uses (restart, volumes, statistics, GPU probe): the "
         "backend's (JUPYTERHUB_BACKEND). One instance per hub.",
+    )
+    features: List[Any] = List(
+        config=True, help="The features this hub runs, in order (handed in by the config entry point, hubconfig.apply)"
+    )
+    config_classes: List[Any] = List(
+        config=True, help="Every class that owns a setting (handed in by the config entry point, hubconfig.apply)"
     )
     runtime = Instance(ContainerRuntime)  # type: ignore[type-abstract]
     locks = Instance(UserLocks, args=())
@@ -112,25 +61,21 @@ class Platform(SingletonConfigurable):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.settings = settings_mod.load(config=self.config)
+        self.settings = settings_mod.load(self.config_classes, config=self.config)  # settings(Labs).image
         self.runtime = self.runtime_class.for_settings(self.settings)
-        from .features import FEATURES
-
-        self._features = list(FEATURES)
+        self.stores = Stores()  # the features' SQLite stores: one object per file
+        self.volume_names = naming.VolumeNames()  # the accounts feature gives it the hub's records
         self._shared: dict = {}
         self._started = False
+        self._background: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
     @property
     def data_dir(self) -> Path:
-        return Path(self.settings["JUPYTERHUB_DATA_DIR"])
+        return Path(self.settings(StellarsHub).data_dir)
 
     @property
     def audit_path(self) -> Path:
         return self.data_dir / "audit.log"
-
-    def settings_of(self, cls: type[Configurable]) -> Configurable:
-        """The feature's Configurable, read from the hub's configuration."""
-        return cls(parent=self)
 
     def shared(self, key: str, factory):
         """The hub's one object of a kind a feature keeps (a store, a monitor), made on first use."""
@@ -141,30 +86,59 @@ class Platform(SingletonConfigurable):
     # -- lifecycle ---------------------------------------------------------------------------
     async def before_spawn(self, spawner) -> None:
         """Every feature's pre-spawn step, in order (JupyterHub's ``Spawner.pre_spawn_hook``)."""
-        for feature in self._features:
+        for feature in self.features:
             if feature.pre_spawn is not None:
                 await _call(feature.pre_spawn, self, spawner)
 
     async def after_stop(self, spawner) -> None:
         """Every feature's post-stop step (JupyterHub's ``Spawner.post_stop_hook``)."""
-        for feature in self._features:
+        for feature in self.features:
             if feature.post_stop is not None:
                 try:
                     await _call(feature.post_stop, self, spawner)
                 except Exception:  # the lab is stopped either way; one feature must not hide it
                     log.exception("post_stop of feature %s failed for %s", feature.name, spawner.user.name)
 
+    def begin(self, app) -> None:
+        """``start`` as a task the platform holds (the config entry point calls it once the hub's
+        web application exists)."""
+        self._hold(asyncio.get_running_loop().create_task(self.start(app)))
+
+    def _hold(self, task: asyncio.Task) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def start(self, app) -> None:
-        """Once the hub serves requests: every feature's background work."""
+        """Once the hub serves requests: every feature's start-up step, then its background work."""
         if self._started:
             return
         self._started = True
-        for feature in self._features:
+        for feature in self.features:
             if feature.on_start is not None:
                 await _call(feature.on_start, self, app)
+        loop = asyncio.get_running_loop()
+        for feature in self.features:
+            for work in feature.background:
+                self._hold(loop.create_task(self._run_background(feature.name, work, app)))
         from .gcpause import freeze_startup_heap
 
         freeze_startup_heap()  # full GC passes: 140 ms -> 2 ms of stopped event loop
+
+    async def _run_background(self, name: str, work, app) -> None:
+        try:
+            await work(self, app)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # said once; the hub keeps serving without it
+            log.exception("background work of feature %s ended with an error", name)
+
+    async def stop(self) -> None:
+        """End the background work (a hub in a test process, or one shutting down)."""
+        tasks = [t for t in self._background if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.stores.close()
 
     async def user_renamed(self, old: str, new: str) -> None:
         await self._each("on_user_renamed", old, new)
@@ -173,7 +147,7 @@ class Platform(SingletonConfigurable):
         await self._each("on_user_deleted", name)
 
     async def _each(self, hook: str, *args) -> None:
-        for feature in self._features:
+        for feature in self.features:
             fn = getattr(feature, hook)
             if fn is None:
                 continue

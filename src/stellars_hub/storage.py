@@ -7,7 +7,7 @@ migrations applied). Every read and write goes through that thread, in the order
 made, so the event loop never touches the file and nothing needs a lock of its own.
 
 ``Store`` is the base of the feature stores (one subclass per file); ``Stores`` hands out one
-store object per file for a hub process (keyed by the file's resolved path).
+store object per file (keyed by the file's resolved path): the hub's platform holds one.
 """
 
 from __future__ import annotations
@@ -187,16 +187,17 @@ class Stores:
                 raise TypeError(f"{key} is already open as a {type(store).__name__}, not a {store_class.__name__}")
             return store  # type: ignore[return-value]
 
+    def of(self, store_class: type[S], data_dir: str | Path) -> S:
+        """The store of ``store_class``'s file (its ``FILE_NAME``) in ``data_dir``."""
+        return self.open(store_class, Path(data_dir) / store_class.FILE_NAME)
+
+    def opened(self) -> list[Store]:
+        """The stores open now (a snapshot of every store, e.g. for a backup of the hub)."""
+        with self._lock:
+            return [s for s in self._open.values() if not s.closed]
+
     def close(self) -> None:
         with self._lock:
             stores, self._open = list(self._open.values()), {}
         for store in stores:
             store.close()
-
-
-_process_stores = Stores()
-
-
-def process_stores() -> Stores:
-    """The registry of this process (a hub's Platform object can hold its own instead)."""
-    return _process_stores

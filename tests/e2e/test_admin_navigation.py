@@ -9,7 +9,10 @@ from urllib.parse import quote
 from harness import ARTIFACTS, PASSWORD
 
 from stellars_hub.features import FEATURES
-from stellars_hub.settings import SETTINGS
+from stellars_hub.features import configurables
+from stellars_hub.settings import declared
+
+SETTINGS = declared(configurables())
 
 VERSION_LINE = (f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | "
                 f"JupyterHub {metadata.version('jupyterhub')}")

@@ -11,7 +11,10 @@ import requests
 
 from harness import ARTIFACTS, Hub
 
-from stellars_hub.settings import SETTINGS
+from stellars_hub.features import configurables
+from stellars_hub.settings import declared
+
+SETTINGS = declared(configurables())
 
 LONG_IMAGE = "registry.example.org/research/gpu-probe-image-with-a-long-name:2026.11-cuda13-ubuntu24.04"
 

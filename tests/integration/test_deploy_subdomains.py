@@ -71,6 +71,9 @@ def test_a_lab_is_served_on_its_own_subdomain_through_the_stack(stack, tmp_path)
                                                          "JUPYTERHUB_ADMIN_PASSWORD": stack.env["JUPYTERHUB_ADMIN_PASSWORD"]})
         hub.https_port = stack.https_port
         admin = hub.admin_session()
+        # labs on subdomains over HTTPS: the hub's login cookie is host-only (__Host-), which a
+        # lab's page cannot set for the hub's domain
+        assert "__Host-jupyterhub-hub-login" in {c.name for c in admin.cookies}, sorted(c.name for c in admin.cookies)
         hub.start_server(admin, stack.admin, timeout=180)
     finally:
         if old is None:

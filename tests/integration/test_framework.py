@@ -109,7 +109,10 @@ def test_site_config_wins_over_the_environment_and_settings_say_so(make_hub, tmp
 
 
 def test_help_all_lists_every_setting():
-    from stellars_hub.settings import SETTINGS
+    from stellars_hub.features import configurables
+    from stellars_hub.settings import declared
+
+    SETTINGS = declared(configurables())
 
     out = subprocess.run([str(Path(sys.executable).parent / "stellars-hub"), "--help-all"],
                          capture_output=True, text=True, timeout=60, check=True).stdout

@@ -39,7 +39,7 @@ def adapted_hub_manifests(cluster, proxy_port: int, hub_port: int, api_port: int
             "JUPYTERHUB_GPU_ENABLED": "0", "JUPYTERHUB_ADMIN": f"{RUN_PREFIX}admin",
             "JUPYTERHUB_ADMIN_PASSWORD": PASSWORD, "JUPYTERHUB_K8S_VOLUME_SIZE": "1Gi",
             # plain HTTP on loopback, every client 127.0.0.1 (as the harness's TEST_ENV)
-            "JUPYTERHUB_PUBLIC_SCHEME": "http", "JUPYTERHUB_FORWARDED_HOPS": "0",
+            "JUPYTERHUB_PUBLIC_SCHEME": "http", "JUPYTERHUB_TRUSTED_PROXIES": "",
             "JUPYTERHUB_AUTH_RATE_PER_ADDRESS": "10000", "JUPYTERHUB_SUBDOMAIN_HOST": "",
             # the in-cluster configuration's address of the API server (no kube-proxy here)
             "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "6443",

@@ -35,7 +35,7 @@ def may(cluster, verb: str, group: str, resource: str) -> bool:
     return proc.stdout.strip() == "true"
 
 
-@pytest.mark.parametrize("file", ["namespace.yaml", "rbac.yaml", "hub.yaml"])
+@pytest.mark.parametrize("file", ["namespace.yaml", "rbac.yaml", "hub.yaml", "networkpolicy.yaml", "networkpolicy-internet.yaml"])
 def test_manifests_pass_the_api_servers_validation(k8s_cluster, hub_kubeconfig, file):
     text = manifest_for_run(k8s_cluster, file)
     if file == "namespace.yaml":  # the run's namespace exists already: validate a sibling name

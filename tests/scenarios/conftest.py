@@ -10,7 +10,7 @@ module; a module says what its hub needs:
 
 A scenario that cannot hold on one backend says so with ``@pytest.mark.not_on(backend,
 reason=...)``: it is skipped there with that reason, and the README's Kubernetes section lists it
-(tests/scenarios/marks_table.py writes that list).
+(tests/readme.py writes that list, from tests/scenarios/marks_table.py).
 """
 
 from __future__ import annotations

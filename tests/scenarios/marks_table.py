@@ -1,19 +1,14 @@
 """The README's list of the promises that do not hold on one backend, written from the scenario
-suite's ``not_on`` marks (so the list cannot drift from what the tests skip).
-
-    python tests/scenarios/marks_table.py README.md    # rewrite the block between the markers
-
-tests/unit/test_scenario_exceptions.py checks that the README's block is this module's output.
-"""
+suite's ``not_on`` marks (so the list cannot drift from what the tests skip): the block
+``scenario-exceptions`` of tests/readme.py (``python tests/readme.py`` rewrites it), checked by
+tests/unit/test_scenario_exceptions.py."""
 
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-START, END = "<!-- scenario-exceptions:start -->", "<!-- scenario-exceptions:end -->"
 TITLES = {
     "kubernetes": "Scenarios that do not hold on Kubernetes",
     "docker": "Scenarios that hold on Kubernetes only",
@@ -58,15 +53,3 @@ def markdown() -> str:
         ]
         lines += [f"| {humane(name)} (`{module}`) | {reason} |" for _, module, name, reason in rows]
     return "\n".join(lines)
-
-
-def update_readme(path: str) -> None:
-    readme = Path(path)
-    text = readme.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{markdown()}\n{END}{tail}")
-
-
-if __name__ == "__main__":
-    update_readme(sys.argv[1] if len(sys.argv) > 1 else str(HERE.parents[1] / "README.md"))

@@ -13,10 +13,14 @@ from stellars_hub.accounts import lifecycle, passwords, volumemap
 @pytest.fixture
 def db():
     session = orm.new_session_factory("sqlite:///:memory:")()
-    naming.use_volume_bases(lambda name: volumemap.base_for(session, name))
     yield session
-    naming.use_volume_bases(None)
     session.close()
+
+
+@pytest.fixture
+def names(db):
+    """The hub's volume names, following the records as the accounts feature has them do."""
+    return naming.VolumeNames(lambda name: volumemap.base_for(db, name))
 
 
 def add_user(db, name, password="pw-for-tests"):
@@ -41,22 +45,22 @@ def info(db, name):
     return db.query(UserInfo).filter_by(username=name).one_or_none()
 
 
-def test_rename_keeps_login_and_volumes_and_newcomer_gets_fresh_ones(db):
+def test_rename_keeps_login_and_volumes_and_newcomer_gets_fresh_ones(db, names):
     ann = add_user(db, "ann", "anns-password")
-    assert naming.user_volume_names("ann")["home"] == "jupyterlab-ann_home"
+    assert names.user_volume_names("ann")["home"] == "jupyterlab-ann_home"
 
     rename(db, ann, "anna")
     assert info(db, "ann") is None and info(db, "anna").is_valid_password("anns-password")
-    assert naming.user_volume_names("anna")["home"] == "jupyterlab-ann_home"  # her files, same volumes
+    assert names.user_volume_names("anna")["home"] == "jupyterlab-ann_home"  # her files, same volumes
 
     add_user(db, "ann")
-    assert naming.user_volume_names("ann")["home"] == "jupyterlab-ann-x2_home"  # empty, not anna's
+    assert names.user_volume_names("ann")["home"] == "jupyterlab-ann-x2_home"  # empty, not anna's
 
     rename(db, ann, "ann2")  # renamed again: still the original volumes
-    assert naming.volume_base("ann2") == "ann"
+    assert names.base("ann2") == "ann"
 
 
-def test_delete_keeps_volumes_claimed_until_removed(db):
+def test_delete_keeps_volumes_claimed_until_removed(db, names):
     bob = add_user(db, "bob")
     volumemap.user_deleted(db, "bob")  # what Authenticator.delete_user does
     db.delete(bob)
@@ -65,7 +69,7 @@ def test_delete_keeps_volumes_claimed_until_removed(db):
     assert [(k.deleted_name, k.base) for k in kept] == [("bob", "bob")]
 
     bob2 = add_user(db, "bob")
-    assert naming.volume_base("bob") == "bob-x2"  # the deleted bob's kept files stay his
+    assert names.base("bob") == "bob-x2"  # the deleted bob's kept files stay his
 
     volumemap.forget_deleted(db, "bob")  # his volumes were removed
     assert volumemap.kept_volume_sets(db) == []
@@ -73,7 +77,7 @@ def test_delete_keeps_volumes_claimed_until_removed(db):
     db.delete(bob2)
     db.commit()
     add_user(db, "bob")
-    assert naming.volume_base("bob") == "bob"  # free again; the second bob's kept volumes stay his
+    assert names.base("bob") == "bob"  # free again; the second bob's kept volumes stay his
     assert [k.base for k in volumemap.kept_volume_sets(db)] == ["bob-x2"]
 
 

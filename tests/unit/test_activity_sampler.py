@@ -11,9 +11,9 @@ from jupyterhub import orm
 from sqlalchemy import event
 
 from stellars_hub import settings as settings_mod
+from stellars_hub.features import configurables
 from stellars_hub.activity.cache import SingleFlight
-from stellars_hub.session import seconds_until_stop
-from stellars_hub.session.store import store_for
+from stellars_hub.session import extension_store, seconds_until_stop
 from stellars_hub.activity.monitor import Monitor, hub_labs
 from stellars_hub.runtime.base import ContainerStats, VolumeInfo
 from stellars_hub.backends.docker.runtime import _parse_stats
@@ -84,7 +84,7 @@ def add_user(db, name, running=False, last_activity=None):
 def make_monitor(tmp_path, clock, **env):
     values = {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER": "60",
               "JUPYTERHUB_ACTIVITYMON_HALF_LIFE": "24", "JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS": "7", **env}
-    return Monitor(settings_mod.load(values), tmp_path, clock=clock, runtime=CountingRuntime())
+    return Monitor(settings_mod.load(configurables(), values), tmp_path, clock=clock, runtime=CountingRuntime())
 
 
 async def test_sampler_records_scores_and_prunes_with_a_controlled_clock(tmp_path, hubdb):
@@ -227,16 +227,18 @@ async def test_samples_survive_a_restart(tmp_path, hubdb):
 async def test_time_left_before_culling_is_the_culler_deadline_with_extensions(tmp_path):
     env = {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
            "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600"}
-    on = settings_mod.load(env)
-    off = settings_mod.load({**env, "JUPYTERHUB_IDLE_CULLER_ENABLED": "0"})
+    on = settings_mod.load(configurables(), env)
+    off = settings_mod.load(configurables(), {**env, "JUPYTERHUB_IDLE_CULLER_ENABLED": "0"})
     now = naive(T0)
     started = now - timedelta(hours=1)
-    assert await seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000
-    assert await seconds_until_stop(on, "ann", now - timedelta(hours=2), started, now) == 0  # overdue
-    assert await seconds_until_stop(on, "ann", now, None, now) is None  # not started
-    assert await seconds_until_stop(off, "ann", now, started, now) is None
-    await store_for(tmp_path).add("ann", started, 2, 24)  # the user extended by 2 hours
-    assert await seconds_until_stop(on, "ann", now - timedelta(minutes=10), started, now) == 3000 + 2 * 3600
+    extensions = extension_store(data_dir=tmp_path)
+    assert await seconds_until_stop(on, extensions, "ann", now - timedelta(minutes=10), started, now) == 3000
+    assert await seconds_until_stop(on, extensions, "ann", now - timedelta(hours=2), started, now) == 0  # overdue
+    assert await seconds_until_stop(on, extensions, "ann", now, None, now) is None  # not started
+    assert await seconds_until_stop(off, extensions, "ann", now, started, now) is None
+    await extensions.add("ann", started, 2, 24)  # the user extended by 2 hours
+    assert await seconds_until_stop(on, extensions, "ann", now - timedelta(minutes=10), started, now) == 3000 + 2 * 3600
+    extensions.close()
 
 
 def test_engine_stats_document_to_percentages():
@@ -278,7 +280,7 @@ async def test_report_without_the_engine_still_shows_scores(tmp_path, hubdb):
             raise EngineUnavailable("the Docker engine is not reachable")
 
     add_user(hubdb, "ann", running=True, last_activity=naive(T0))
-    m = Monitor(settings_mod.load({"JUPYTERHUB_DATA_DIR": str(tmp_path)}), tmp_path, clock=Clock(T0),
+    m = Monitor(settings_mod.load(configurables(), {"JUPYTERHUB_DATA_DIR": str(tmp_path)}), tmp_path, clock=Clock(T0),
                 runtime=DownRuntime())
     await m.sample_once(hubdb)
     report = await m.report(hubdb)

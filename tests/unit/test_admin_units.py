@@ -12,20 +12,24 @@ from stellars_hub import settings
 from stellars_hub.admin import branding, settings_view, version
 from stellars_hub.admin.feature import FEATURE
 from stellars_hub.feature import Feature
+from stellars_hub.features import configurables
 from stellars_hub.platform import Platform
 
 
 def test_settings_view_lists_every_setting_grouped_in_table_order():
-    s = settings.load({})
+    s = settings.load(configurables(), {})
     grouped = settings_view.by_category(s)
     names = [row["name"] for _, rows in grouped for row in rows]
-    assert names == [x.name for x in settings.SETTINGS]  # a new variable appears by itself
-    assert [c for c, _ in grouped] == list(dict.fromkeys(x.category for x in settings.SETTINGS))
+    declared = settings.declared(configurables())
+    assert names == [x.name for x in declared]  # a new variable appears by itself
+    assert [c for c, _ in grouped] == list(dict.fromkeys(x.category for x in declared))
 
 
 def test_settings_view_masks_secrets_and_shortens_long_values():
     long_image = "registry.example.org/team/a-very-long-image-name-for-gpu-probing:2026.11.22-cuda13"
-    s = settings.load({"JUPYTERHUB_DB_URL": "postgresql://hub:pa55word@db/hub", "JUPYTERHUB_NVIDIA_IMAGE": long_image})
+    s = settings.load(
+        configurables(), {"JUPYTERHUB_DB_URL": "postgresql://hub:pa55word@db/hub", "JUPYTERHUB_NVIDIA_IMAGE": long_image}
+    )
     rows = {r["name"]: r for r in settings_view.rows(s)}
     db = rows["JUPYTERHUB_DB_URL"]
     assert "pa55word" not in repr(db) and db["value"] == "********" and not db["is_default"]
@@ -72,7 +76,6 @@ async def test_pre_spawn_steps_run_in_order_sync_and_async():
     async def second(platform, sp):
         seen.append(("async", sp))
 
-    platform = Platform()
-    platform._features = [Feature("a", pre_spawn=first), Feature("b"), Feature("c", pre_spawn=second)]
+    platform = Platform(features=[Feature("a", pre_spawn=first), Feature("b"), Feature("c", pre_spawn=second)])
     await platform.before_spawn("spawner")
     assert seen == [("sync", "spawner"), ("async", "spawner")]

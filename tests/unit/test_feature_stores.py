@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from types import SimpleNamespace
+
 from stellars_hub.access import store as access_store
 from stellars_hub.backups import store as backups_store
 from stellars_hub.storage import Stores
@@ -24,8 +26,8 @@ async def test_one_store_per_file(tmp_path):
     stores = Stores()
     try:
         for module in (usage_store, backups_store, access_store):
-            a = module.store_for(tmp_path, stores)
-            assert module.store_for(str(tmp_path / "x" / ".."), stores) is a
+            a = module.store_for(SimpleNamespace(stores=stores, data_dir=tmp_path))  # what a platform holds
+            assert module.store_for(SimpleNamespace(stores=stores, data_dir=str(tmp_path / "x" / ".."))) is a
             assert a.path.name == module.FILE_NAME
     finally:
         stores.close()
@@ -33,7 +35,7 @@ async def test_one_store_per_file(tmp_path):
 
 async def test_usage_store_records(tmp_path):
     stores = Stores()
-    store = usage_store.store_for(tmp_path, stores)
+    store = usage_store.store_for(SimpleNamespace(stores=stores, data_dir=tmp_path))
     assert await store.last_pass() is None
     await store.record_pass(1000.0, 600.0, [ServerSample("ann", "", True, 50.0, 10)])
     store.record_event("ann", "", "start", 500.0)  # queued now, in order
@@ -55,7 +57,7 @@ async def test_usage_store_records(tmp_path):
 
 async def test_backups_store_records(tmp_path):
     stores = Stores()
-    store = backups_store.store_for(tmp_path, stores)
+    store = backups_store.store_for(SimpleNamespace(stores=stores, data_dir=tmp_path))
     await store.record("v1", "ann", "home", 10.0, "ok", archive="a1", size_bytes=5, fingerprint="f")
     await store.record("v1", "ann", "home", 20.0, "failed", error="boom")
     row = await store.get("v1")
@@ -69,7 +71,7 @@ async def test_backups_store_records(tmp_path):
 
 async def test_access_store_records(tmp_path):
     stores = Stores()
-    store = access_store.store_for(tmp_path, stores)
+    store = access_store.store_for(SimpleNamespace(stores=stores, data_dir=tmp_path))
     await store.give_consent("ann", 100.0, 1.0)
     await store.grant("ann", "root", 50.0, 1.0)
     assert await store.consent_until("ann", 10.0) == 100.0

@@ -16,6 +16,7 @@ from stellars_hub.backends.kubernetes.podspec import claim_name
 from stellars_hub.backends.kubernetes.runtime import KubernetesRuntime, _inspect_document, parse_quantity
 from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
 from stellars_hub.lab import spec as labspec
+from stellars_hub.features import configurables
 
 NAMES = ["ann", "Ann", "first.last", "a-b", "ünï", "x_y", "0day"]
 
@@ -78,7 +79,7 @@ def test_backend_kubernetes_wires_spawner_and_runtime(tmp_path):
     assert c.JupyterHub.spawner_class is StellarsKubeSpawner
     assert c.StellarsKubeSpawner.namespace == "labs" and c.StellarsKubeSpawner.storage_capacity == "5Gi"
     assert c.Platform.runtime_class is KubernetesRuntime
-    made = KubernetesRuntime.for_settings(settings.load(env))
+    made = KubernetesRuntime.for_settings(settings.load(configurables(), env))
     assert isinstance(made, KubernetesRuntime) and made.namespace == "labs"
 
 
@@ -119,7 +120,7 @@ def lab_of(pod: dict) -> dict:
 
 def start(sp, **policy) -> labspec.LabSpec:
     """What the policies feature's pre-spawn step gives a spawner before a start."""
-    sp.lab_spec = labspec.build(volumes=sp.lab_volumes(), **policy)
+    sp.lab_spec = labspec.build(volumes=sp.lab_volumes(naming.VolumeNames()), **policy)
     return sp.lab_spec
 
 

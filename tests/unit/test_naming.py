@@ -82,3 +82,26 @@ def test_configured_volume_specs_read_the_spawner_sections_without_a_spawner():
     c.StellarsSpawner.user_volumes = [{"key": "Bad Key", "mount": "/x"}]
     with pytest.raises(Exception, match="unique lower-case key"):
         configured_volume_specs(c, StellarsSpawner)
+
+
+def test_the_hubs_volume_names_follow_its_records_and_nothing_else_guesses():
+    """The hub names volumes through its one VolumeNames (which the accounts feature points at
+    the records of renamed and deleted users); naming's own functions, for users whose volumes
+    carry their own name, are for tools and tests only: no module of the hub calls them."""
+    import pathlib
+
+    import stellars_hub
+
+    names = naming.VolumeNames(lookup={"anna": "ann"}.get)  # anna was renamed from ann
+    assert names.volume_name("anna", "home") == "jupyterlab-ann_home"
+    assert names.server_volume_names("anna", "gpu", shared_home=True) == {
+        "home": "jupyterlab-ann_home", "workspace": "jupyterlab-ann--gpu_workspace", "cache": "jupyterlab-ann--gpu_cache"}
+    assert names.user_volume_names("bob") == naming.user_volume_names("bob")
+
+    root = pathlib.Path(stellars_hub.__file__).parent
+    guessing = [
+        str(p.relative_to(root)) for p in root.rglob("*.py") if p.name != "naming.py"
+        for call in ("naming.volume_name(", "naming.user_volume_names(", "naming.server_volume_names(")
+        if call in p.read_text()
+    ]
+    assert guessing == []

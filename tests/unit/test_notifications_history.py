@@ -49,9 +49,9 @@ async def test_one_store_object_per_file_for_the_hub_process(tmp_path):
     from stellars_hub.storage import Stores
 
     stores = Stores()
-    a = history.store_for(tmp_path, stores)
-    assert history.store_for(str(tmp_path / "sub" / ".."), stores) is a  # another spelling of the same file
+    a = stores.of(history.HistoryStore, tmp_path)
+    assert stores.of(history.HistoryStore, str(tmp_path / "sub" / "..")) is a  # another spelling of the same file
     await a.add("admin", "one", "info", False, False, DETAILS)
-    assert [r["message"] for r in await history.store_for(tmp_path, stores).list()] == ["one"]
+    assert [r["message"] for r in await stores.of(history.HistoryStore, tmp_path).list()] == ["one"]
     stores.close()
     assert a.closed

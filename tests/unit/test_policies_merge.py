@@ -59,12 +59,18 @@ def test_host_paths_under_the_allow_list_pass():
 
 def test_subdomain_host_and_cpu_settings_parse_or_name_the_variable():
     from stellars_hub import settings
+    from stellars_hub.hubsettings import StellarsHub
+    from stellars_hub.lab.config import Labs
+    from stellars_hub.features import configurables
 
-    assert settings.load({"JUPYTERHUB_SUBDOMAIN_HOST": "off"})["JUPYTERHUB_SUBDOMAIN_HOST"] == ""
-    assert settings.load({"JUPYTERHUB_SUBDOMAIN_HOST": "https://hub.example.org/"})["JUPYTERHUB_SUBDOMAIN_HOST"] == "https://hub.example.org"
-    assert settings.load({"JUPYTERHUB_LAB_CPU_LIMIT": "1.5"})["JUPYTERHUB_LAB_CPU_LIMIT"] == 1.5
+    def load(env):
+        return settings.load(configurables(), env)
+
+    assert load({"JUPYTERHUB_SUBDOMAIN_HOST": "off"})(StellarsHub).subdomain_host == ""
+    assert load({"JUPYTERHUB_SUBDOMAIN_HOST": "https://hub.example.org/"})(StellarsHub).subdomain_host == "https://hub.example.org"
+    assert load({"JUPYTERHUB_LAB_CPU_LIMIT": "1.5"})(Labs).cpu_limit == 1.5
     for name, bad in (("JUPYTERHUB_SUBDOMAIN_HOST", "https://x.org/path"), ("JUPYTERHUB_LAB_CPU_LIMIT", "lots"),
                       ("JUPYTERHUB_LAB_CPU_LIMIT", "2000")):
         with pytest.raises(settings.ConfigError) as err:
-            settings.load({name: bad})
+            load({name: bad})
         assert err.value.problems[0].startswith(name)

@@ -6,19 +6,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from readme import block
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "scenarios"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scenarios"))
 
 import marks_table  # noqa: E402  (tests/scenarios is no package)
 
 
 def test_readme_lists_exactly_the_scenarios_marked_not_on():
-    readme = (ROOT / "README.md").read_text()
-    assert marks_table.START in readme and marks_table.END in readme, "README lacks the scenario-exceptions markers"
-    block = readme.split(marks_table.START, 1)[1].split(marks_table.END, 1)[0].strip()
-    assert block == marks_table.markdown(), (
-        "README's list is stale: run `python tests/scenarios/marks_table.py README.md`"
+    assert block("scenario-exceptions") == marks_table.markdown(), (
+        "README's list of scenario exceptions is stale: run `python tests/readme.py`"
     )
 
 

@@ -1,5 +1,6 @@
 """The one deadline computation, the store behind extensions, and the culler's arbiter."""
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,16 +10,18 @@ from stellars_hub.errors import BadRequest
 from stellars_hub.session import deadline as dl
 from stellars_hub.session import sessions
 from stellars_hub.session.culler import Arbiter
+from stellars_hub.session.config import IdleCuller
 from stellars_hub.session.store import ExtensionStore
-from stellars_hub.settings import load
 from stellars_hub.web.errors import translate
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456)  # naive UTC, as JupyterHub stores it
 POLICY = dl.Policy(enabled=True, timeout=600, interval=60, max_age=0, max_extension_hours=3, warning=120)
 
 
-def test_policy_defaults_from_settings():
-    p = dl.Policy.from_settings(load({}))
+def test_policy_defaults_from_settings(monkeypatch):
+    for name in [n for n in os.environ if n.startswith("JUPYTERHUB_IDLE_CULLER_")]:
+        monkeypatch.delenv(name)
+    p = dl.Policy.from_config(IdleCuller())
     assert (p.enabled, p.timeout, p.interval, p.max_age, p.max_extension_hours, p.warning, p.hour_seconds) == (
         False, 86400, 600, 0, 24, 900, 3600)
 

@@ -1,9 +1,27 @@
+"""Every setting is one trait with an ``env`` tag on the class that owns it: its variable is read
+by the trait's own type, a config file wins over it, bad values are named together, and the
+README table, --help-all and the Settings page rows are derived from the traits."""
+
 from pathlib import Path
 
 import pytest
+from traitlets import TraitError
+from traitlets.config import Config
 
 from stellars_hub import settings
-from stellars_hub.settings import BY_NAME, SETTINGS, ConfigError, load, normalize_base_url
+from stellars_hub.features import configurables
+from stellars_hub.settings import ConfigError, SettingsGroup, SettingType, normalize_base_url
+
+from readme import block
+
+CLASSES = configurables()
+SETTINGS = settings.declared(CLASSES)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load(env=None, config=None):
+    return settings.load(CLASSES, {} if env is None else env, config)
+
 
 EXPECTED_DEFAULTS = {
     "JUPYTERHUB_ADMIN": "admin",
@@ -33,135 +51,259 @@ EXPECTED_DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": "/data",
     "JUPYTERHUB_DB_URL": "",
     "JUPYTERHUB_RESTART_TIMEOUT": 10,
+    "JUPYTERHUB_LAB_CPU_LIMIT": 4.0,
+    "JUPYTERHUB_SUBDOMAIN_HOST": "https://localhost",
 }
 
 
 def test_every_default():
-    values = load({}).values
+    s = load()
     for name, expected in EXPECTED_DEFAULTS.items():
-        assert values[name] == expected, name
+        assert s.values[name] == expected, name
+        assert getattr(s(BY_NAME[name].owner), BY_NAME[name].type.name) == expected, name
+    assert set(s.sources.values()) == {"default"}
 
 
-def test_every_setting_is_described():
+def test_every_setting_is_one_described_trait_with_its_variable():
+    assert len(SETTINGS) >= 78
     for s in SETTINGS:
-        assert s.name.startswith(("JUPYTERHUB_", "TF_")) and s.category and s.description
+        assert s.name.startswith(("JUPYTERHUB_", "TF_")) and s.category and s.description, s.trait
+        assert s.type.metadata.get("config") is True, s.trait
+        assert s.owner.class_traits()[s.type.name] is s.type  # the trait of its owner, not a copy
+    # a variable belongs to one trait: declaring it twice is refused
+    class A(SettingsGroup):
+        x = settings.Int(1).tag(config=True, env="JUPYTERHUB_TWICE")
+
+    class B(SettingsGroup):
+        y = settings.Int(2).tag(config=True, env="JUPYTERHUB_TWICE")
+
+    with pytest.raises(ValueError, match="JUPYTERHUB_TWICE"):
+        settings.declared([A, B])
 
 
-BAD_VALUES = {"bool": "yes", "int": "ten", "choice": "7", "uri": "ftp://x", "db_url": "mysql://x"}
+def test_no_trait_of_a_settings_class_lacks_its_variable():
+    for cls in CLASSES:
+        for name, trait in cls.class_own_traits(config=True).items():
+            if isinstance(trait, SettingType):
+                assert trait.env, f"{cls.__name__}.{name} has no env tag"
 
 
-@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.kind in BAD_VALUES], ids=lambda s: s.name)
-def test_bad_value_rejected_with_its_name(setting):
+# -- every setting: its variable is parsed by its trait, a config file wins -----------------------
+
+
+def _valid_texts(s) -> list[str]:
+    """Two different valid variable texts, the first one different from the default."""
+    t = s.type
+    if isinstance(t, settings.Bool):
+        return [t.text(not t.default_value), t.text(t.default_value)]
+    if isinstance(t, settings.Enum):
+        other = [v for v in t.values if v != t.default_value]
+        return [other[0], other[1] if len(other) > 1 else t.default_value]
+    if isinstance(t, settings.Int):
+        lo = t.min if t.min is not None else 0
+        hi = t.max if t.max is not None else lo + 1000
+        return [str(v) for v in (lo, hi, lo + 1) if v != t.default_value][:2]
+    if isinstance(t, settings.Float):
+        return ["1.5", "2"]
+    if isinstance(t, settings.URLPrefix):
+        return ["/sample", "/other/"]
+    if isinstance(t, settings.SubdomainHost):
+        return ["https://sample.example.org", "http://localhost:8443"]
+    if isinstance(t, settings.URI):
+        return ["https://example.org/logo.png", "file:///srv/other.svg"]
+    if isinstance(t, settings.DatabaseURL):
+        return ["sqlite:////tmp/a.sqlite", "postgresql://hub@db/hub"]
+    return ["sample-text", "other-text"]
+
+
+@pytest.mark.parametrize("s", SETTINGS, ids=lambda s: s.name)
+def test_variable_is_parsed_by_its_trait_and_a_config_file_wins(s, monkeypatch):
+    from_env, from_file = _valid_texts(s)
+    expected_env, expected_file = s.parse(from_env), s.parse(from_file)
+    assert expected_env != s.parse(s.type.default_value) and expected_env != expected_file
+
+    # the variable (loader and the trait's own default agree)
+    loaded = load({s.name: from_env})
+    assert loaded.values[s.name] == expected_env and loaded.sources[s.name] == "environment"
+    assert getattr(loaded(s.owner), s.type.name) == expected_env
+    monkeypatch.setenv(s.name, from_env)
+    assert getattr(s.owner(), s.type.name) == expected_env
+
+    # a config file's typed value wins over the variable
+    c = Config()
+    c[s.owner.__name__][s.type.name] = expected_file
+    loaded = load({s.name: from_env}, c)
+    assert loaded.values[s.name] == expected_file and loaded.sources[s.name] == "config file"
+    assert getattr(loaded(s.owner), s.type.name) == expected_file
+    assert getattr(s.owner(config=c), s.type.name) == expected_file
+    row = next(r for r in loaded.rows() if r["name"] == s.name)
+    assert row["source"] == "config file" and row["trait"] == s.trait
+    assert row["is_default"] == (expected_file == s.parse(s.type.default_value))
+
+
+BAD_TEXT = {
+    settings.Bool: "yes",
+    settings.Int: "ten",
+    settings.Float: "lots",
+    settings.Enum: "7",
+    settings.URI: "ftp://x",
+    settings.DatabaseURL: "mysql://x",
+    settings.SubdomainHost: "https://x.org/path",
+    settings.URLPrefix: "/a b/",
+}
+
+
+def _bad_text(s) -> str | None:
+    for kind, text in BAD_TEXT.items():
+        if type(s.type) is kind:
+            return text
+    return None if s.type.empty_ok else " "
+
+
+REFUSABLE = [s for s in SETTINGS if _bad_text(s) is not None]
+
+
+@pytest.mark.parametrize("s", REFUSABLE, ids=lambda s: s.name)
+def test_bad_value_refused_naming_the_variable_and_what_it_allows(s, monkeypatch):
     with pytest.raises(ConfigError) as err:
-        load({setting.name: BAD_VALUES[setting.kind]})
+        load({s.name: _bad_text(s)})
     assert len(err.value.problems) == 1
-    assert err.value.problems[0].startswith(setting.name + ":")
-    assert "allowed:" in err.value.problems[0]
+    assert err.value.problems[0].startswith(s.name + ":")
+    assert err.value.problems[0].endswith("; allowed: " + s.allowed())
+    monkeypatch.setenv(s.name, _bad_text(s))
+    with pytest.raises(TraitError, match=s.name):  # the trait refuses it the same way
+        getattr(s.owner(), s.type.name)
+
+
+def test_every_bad_value_is_named_in_one_error():
+    with pytest.raises(ConfigError) as err:
+        load({s.name: _bad_text(s) for s in REFUSABLE})
+    assert [p.split(":")[0] for p in err.value.problems] == [s.name for s in REFUSABLE]
+    assert len(REFUSABLE) > 60
 
 
 def test_out_of_range_and_empty_rejected():
     with pytest.raises(ConfigError) as err:
-        load({"JUPYTERHUB_AUTOGENERATED_PASSWORD_WORDS": "99", "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "-5",
-              "JUPYTERHUB_NOTEBOOK_IMAGE": " "})
+        load(
+            {
+                "JUPYTERHUB_AUTOGENERATED_PASSWORD_WORDS": "99",
+                "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "-5",
+                "JUPYTERHUB_NOTEBOOK_IMAGE": " ",
+                "JUPYTERHUB_LAB_CPU_LIMIT": "2000",
+            }
+        )
     problems = "\n".join(err.value.problems)
     assert "JUPYTERHUB_AUTOGENERATED_PASSWORD_WORDS: 99 is above the maximum 12" in problems
     assert "JUPYTERHUB_IDLE_CULLER_TIMEOUT: -5 is below the minimum 10" in problems
     assert "JUPYTERHUB_NOTEBOOK_IMAGE: must not be empty" in problems
+    assert "JUPYTERHUB_LAB_CPU_LIMIT: 2000 is outside 0..1024; allowed: a number from 0 to 1024 (CPUs)" in problems
 
 
-def test_all_problems_reported_together():
+def test_all_problems_reported_together_in_the_settings_order():
     with pytest.raises(ConfigError) as err:
-        load({"JUPYTERHUB_SSL_ENABLED": "2", "JUPYTERHUB_GPU_ENABLED": "x"})
+        load({"JUPYTERHUB_GPU_ENABLED": "x", "JUPYTERHUB_SSL_ENABLED": "2"})
     assert [p.split(":")[0] for p in err.value.problems] == ["JUPYTERHUB_SSL_ENABLED", "JUPYTERHUB_GPU_ENABLED"]
+    assert str(err.value).startswith("invalid configuration:\n  JUPYTERHUB_SSL_ENABLED: '2' is invalid; allowed: 0 or 1")
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("/", "/"), ("", "/"), ("  ", "/"), ("/x/", "/x/"), ("/x", "/x/"), ("x", "/x/"),
-    ("//a//b/", "/a/b/"), ("/jupyterhub", "/jupyterhub/"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [("/", "/"), ("", "/"), ("  ", "/"), ("/x/", "/x/"), ("/x", "/x/"), ("x", "/x/"), ("//a//b/", "/a/b/"),
+     ("/jupyterhub", "/jupyterhub/")],
+)
 def test_base_url_normalisation(raw, expected):
     assert normalize_base_url(raw) == expected
     assert "//" not in expected
 
 
-def test_base_url_unset_means_default_and_bad_segment_rejected():
-    assert load({}).values["JUPYTERHUB_BASE_URL"] == "/jupyterhub/"
+def test_special_kinds():
     assert load({"JUPYTERHUB_BASE_URL": "/"}).values["JUPYTERHUB_BASE_URL"] == "/"
-    with pytest.raises(ConfigError):
-        load({"JUPYTERHUB_BASE_URL": "/a b/"})
+    assert load({"JUPYTERHUB_SUBDOMAIN_HOST": "off"}).values["JUPYTERHUB_SUBDOMAIN_HOST"] == ""
+    assert load({"JUPYTERHUB_SUBDOMAIN_HOST": "https://hub.example.org/"}).values["JUPYTERHUB_SUBDOMAIN_HOST"] == (
+        "https://hub.example.org"
+    )
+    assert load({"JUPYTERHUB_DB_URL": ""}).values["JUPYTERHUB_DB_URL"] == ""
+    assert load({"JUPYTERHUB_K8S_NAMESPACE": ""}).values["JUPYTERHUB_K8S_NAMESPACE"] == ""  # empty: derived
 
 
-def test_secrets_masked_in_rows():
-    rows = {r["name"]: r for r in load({"JUPYTERHUB_DB_URL": "postgresql://u:pw@db/hub"}).rows()}
-    assert rows["JUPYTERHUB_DB_URL"]["value"] == "********"
-    assert "pw" not in str(rows)
-    assert BY_NAME["JUPYTERHUB_DB_URL"].secret
-
-
-def test_readme_table_matches_settings():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    start, end = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
-    assert start in readme and end in readme, "README lacks the settings table markers"
-    table = readme.split(start, 1)[1].split(end, 1)[0].strip()
-    assert table == settings.markdown_table(), "README settings table is stale: run `python -m stellars_hub.settings README.md`"
-
-
-# -- settings as traitlets ------------------------------------------------------------------
-
-
-def test_every_setting_is_one_trait_of_the_class_that_owns_it():
-    from stellars_hub.platform import configurables
-
-    classes = {c.__name__: c for c in configurables()}
-    traits = [s.trait for s in settings.SETTINGS]
-    assert len(set(traits)) == len(traits) and all(traits)
-    for s in settings.SETTINGS:
-        trait = classes[s.owner].class_traits(config=True)[s.trait_name]
-        assert isinstance(trait, settings.SettingTrait) and trait.setting is s
-        assert s.name in trait.help  # the help text names the environment variable
-    owned = {f"{c.__name__}.{name}" for c in configurables()
-             for name, t in c.class_own_traits(config=True).items() if isinstance(t, settings.SettingTrait)}
-    assert owned == set(traits)  # no trait without its row
-
-
-def test_trait_default_is_the_environment_variable(monkeypatch):
-    from stellars_hub.selfservice.config import SelfService
-
-    monkeypatch.setenv("JUPYTERHUB_RESTART_TIMEOUT", "42")
-    assert SelfService().restart_timeout == 42
-    monkeypatch.delenv("JUPYTERHUB_RESTART_TIMEOUT")
-    assert SelfService().restart_timeout == 10
-
-
-def test_config_file_value_wins_over_the_environment_and_says_so():
-    from traitlets.config import Config
-
+def test_config_file_values_of_other_types():
     c = Config()
-    c.SelfService.restart_timeout = 33
+    c.Gpu.enabled = 1  # a number counts as its text
+    c.Labs.cpu_limit = 2
     c.IdleCuller.enabled = True
-    s = settings.load({"JUPYTERHUB_RESTART_TIMEOUT": "20", "JUPYTERHUB_NOTIFICATIONS_TIMEOUT": "7"}, config=c)
-    assert s["JUPYTERHUB_RESTART_TIMEOUT"] == 33 and s.source("JUPYTERHUB_RESTART_TIMEOUT") == "config file"
-    assert s["JUPYTERHUB_IDLE_CULLER_ENABLED"] is True and s.raw["JUPYTERHUB_IDLE_CULLER_ENABLED"] == "1"
-    assert s["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"] == 7 and s.source("JUPYTERHUB_NOTIFICATIONS_TIMEOUT") == "environment"
-    assert s.source("JUPYTERHUB_ADMIN") == "default"
+    s = load({}, c)
+    assert s.values["JUPYTERHUB_GPU_ENABLED"] == "1" and s.values["JUPYTERHUB_LAB_CPU_LIMIT"] == 2.0
+    assert s.variables(settings_class("IdleCuller"), "enabled") == {"JUPYTERHUB_IDLE_CULLER_ENABLED": "1"}
+
+
+def settings_class(name):
+    return next(c for c in CLASSES if c.__name__ == name)
 
 
 def test_bad_config_file_values_are_refused_naming_the_trait():
-    from traitlets import TraitError
-    from traitlets.config import Config
-
     from stellars_hub.selfservice.config import SelfService
 
     c = Config()
     c.SelfService.restart_timeout = 9999
     c.Gpu.enabled = "maybe"
-    with pytest.raises(settings.ConfigError) as bad:
-        settings.load({}, config=c)
+    c.StellarsHub.ssl_enabled = "yes"
+    with pytest.raises(ConfigError) as bad:
+        load({}, c)
     text = "\n".join(bad.value.problems)
     assert "c.SelfService.restart_timeout (JUPYTERHUB_RESTART_TIMEOUT): 9999 is above the maximum 600" in text
-    assert "c.Gpu.enabled (JUPYTERHUB_GPU_ENABLED)" in text
+    assert "c.Gpu.enabled (JUPYTERHUB_GPU_ENABLED): 'maybe' is invalid; allowed: one of 0, 1, 2" in text
+    assert "c.StellarsHub.ssl_enabled (JUPYTERHUB_SSL_ENABLED)" in text
     with pytest.raises(TraitError, match="JUPYTERHUB_RESTART_TIMEOUT"):
         SelfService(config=c)
+
+
+def test_one_instance_per_class_and_the_site_config_left_as_it_was():
+    from stellars_hub.lab.config import Labs
+
+    c = Config()
+    c.Labs.image = "site/lab:1"
+    s = load({"JUPYTERHUB_LAB_MEMORY_LIMIT": "1024"}, c)
+    assert s(Labs) is s(Labs)
+    assert (s(Labs).image, s(Labs).memory_limit) == ("site/lab:1", 1024)
+    assert dict(c.Labs) == {"image": "site/lab:1"}  # the variable's value is not written into the site's config
+
+
+def test_culler_variables_carry_the_effective_values():
+    from stellars_hub.hubsettings import StellarsHub
+    from stellars_hub.session.config import IdleCuller
+
+    c = Config()
+    c.IdleCuller.timeout = 7200
+    s = load({"JUPYTERHUB_DATA_DIR": "/srv/hub", "JUPYTERHUB_IDLE_CULLER_ENABLED": "1"}, c)
+    passed = {**s.variables(StellarsHub, "data_dir"), **s.variables(IdleCuller)}
+    assert passed["JUPYTERHUB_DATA_DIR"] == "/srv/hub" and "JUPYTERHUB_DB_URL" not in passed
+    assert passed["JUPYTERHUB_IDLE_CULLER_TIMEOUT"] == "7200" and passed["JUPYTERHUB_IDLE_CULLER_ENABLED"] == "1"
+    again = settings.load([StellarsHub, IdleCuller], passed)  # what the culler process reads
+    assert (again(IdleCuller).timeout, again(StellarsHub).data_dir) == (7200, "/srv/hub")
+
+
+# -- derived views -------------------------------------------------------------------------------
+
+
+def test_secrets_masked_in_rows():
+    rows = {r["name"]: r for r in load({"JUPYTERHUB_DB_URL": "postgresql://u:pw@db/hub"}).rows()}
+    assert rows["JUPYTERHUB_DB_URL"]["value"] == "********" and rows["JUPYTERHUB_DB_URL"]["secret"]
+    assert "pw" not in str(rows)
+    assert rows["JUPYTERHUB_ADMIN_PASSWORD"]["secret"] and rows["JUPYTERHUB_ADMIN_PASSWORD"]["value"] == ""
+
+
+def test_rows_are_grouped_by_category():
+    categories = [s.category for s in SETTINGS]
+    seen = list(dict.fromkeys(categories))
+    assert categories == sorted(categories, key=seen.index)  # each category's rows together
+    assert seen[:3] == ["Hub", "Labs", "GPU"] and seen[-1] == "Kubernetes"
+
+
+def test_readme_table_matches_settings():
+    table = block("settings-table")
+    assert table == settings.markdown_table(CLASSES), "README settings table is stale: run `python tests/readme.py`"
+    for s in SETTINGS:
+        assert f"| `{s.name}` | `c.{s.trait}` |" in table
 
 
 def test_help_all_lists_every_setting_with_its_variable(capsys):
@@ -169,5 +311,14 @@ def test_help_all_lists_every_setting_with_its_variable(capsys):
 
     assert cli.main(["--help-all"]) == 0
     out = capsys.readouterr().out
-    for s in settings.SETTINGS:
-        assert f"--{s.trait}=" in out and s.name in out
+    for s in SETTINGS:
+        block = out.split(f"--{s.trait}=", 1)[1].split("\n--", 1)[0]
+        assert s.name in block.replace("\n    ", " ") and f"Default: ${s.name} or" in block, s.trait
+
+
+def test_default_lookup_for_scripts(capsys):
+    from stellars_hub.cli import main
+
+    assert main(["settings", "--default", "JUPYTERHUB_NOTEBOOK_IMAGE"]) == 0
+    assert capsys.readouterr().out == "stellars/stellars-jupyterlab-ds:latest\n"
+    assert main(["settings", "--default", "JUPYTERHUB_NOPE"]) == 1

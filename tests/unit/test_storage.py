@@ -189,14 +189,18 @@ async def test_the_features_hooks_and_handlers_share_one_store_per_file(tmp_path
     from stellars_hub.activity.monitor import monitor_for
     from stellars_hub.notifications import history
     from stellars_hub.notifications.handlers import history_store
+    from stellars_hub.features import FEATURES, configurables
     from stellars_hub.platform import Platform
     from stellars_hub.session import store as session_store
 
     monkeypatch.setenv("JUPYTERHUB_DATA_DIR", str(tmp_path))
-    platform = Platform()
+    platform = Platform(features=list(FEATURES), config_classes=configurables())
     # what the handlers and the monitor open is the very object the rename/delete hooks write to
-    assert history_store(platform) is history.store_for(tmp_path)
-    assert monitor_for(platform).store is activity_store.store_for(tmp_path)
+    assert history_store(platform) is history.store_for(platform)
+    assert monitor_for(platform).store is activity_store.store_for(platform)
     await platform.user_renamed("ann", "anna")  # every feature's hook, on the file's own thread
     await platform.user_deleted("anna")
-    assert session_store.store_for(tmp_path).file is session_store.store_for(str(tmp_path / "x" / "..")).file
+    assert session_store.store_for(platform) in platform.stores.opened()
+    assert {s.path.name for s in platform.stores.opened()} >= {"notifications.sqlite", "activity.sqlite", "session.sqlite"}
+    await platform.stop()
+    assert not platform.stores.opened()  # the platform closes what it holds

@@ -2,6 +2,7 @@
 when the operator allows it, without consent but always notified to the user and audited.
 
 Mechanism (JupyterHub RBAC, no patching): every lab requires the custom scope
-``custom:labaccess:enter!user=<owner>`` (the spawner's OAuth access scopes), which each user
-holds on themselves and JupyterHub's admin role does not. An admin gains it for one user through
+``custom:labaccess:enter!server=<owner>/<server>`` (the spawner's OAuth access scopes, and the
+only scope the lab's OAuth client may grant), which each user holds on themselves and
+JupyterHub's admin role does not. An admin gains it for one user through
 a role the platform assigns while access is granted and strips when it ends."""

@@ -1,27 +1,29 @@
-"""What admin lab access adds: scopes (every user holds both on themselves), the API, the
-scopes a lab's OAuth client may grant, and the sweep that ends expired access."""
+"""What admin lab access adds: scopes (every user holds both on themselves), the API, the labs'
+auth recheck interval, and the sweep that ends expired access. The scope a lab requires and its
+OAuth client may grant is the spawners' default (lab.mixin.lab_scopes)."""
 
 from __future__ import annotations
 
 from ..feature import Feature
-from .grants import CLIENT_ALLOWED_SCOPES, CONSENT_SCOPE, ENTER_SCOPE, install
+from .config import LabAccess
+from .grants import CONSENT_SCOPE, ENTER_SCOPE, sweep
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
+from .lifecycle import user_deleted, user_renamed
 
 RECHECK_ARG = "--HubOAuth.cache_max_age"
 
 
 def _configure(c, s, setdefault) -> None:
-    # a plain list: JupyterHub also writes it into the lab's environment as JSON
-    setdefault(c.Spawner, "oauth_client_allowed_scopes", list(CLIENT_ALLOWED_SCOPES))
     # a lab caches the hub's answer about a cookie's token; withdrawing access deletes the
     # admin's tokens, which bites only once that cache lapses (a site's own args are kept)
     args = list(c.Spawner.args) if "args" in c.Spawner else []
     if not any(a.startswith(RECHECK_ARG) for a in args):
-        c.Spawner.args = [*args, f"{RECHECK_ARG}={s['JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS']}"]
+        c.Spawner.args = [*args, f"{RECHECK_ARG}={s(LabAccess).recheck_seconds}"]
 
 
 FEATURE = Feature(
     name="access",
+    config_classes=(LabAccess,),
     scopes={
         ENTER_SCOPE: {"description": "Open the lab (every user on their own; admins while allowed)"},
         CONSENT_SCOPE: {"description": "Allow or stop administrator access to the lab"},
@@ -32,5 +34,7 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/lab-access/consent", ConsentAPIHandler),
     ),
     configure=_configure,
-    on_start=lambda platform, app: install(platform),
+    background=(sweep,),
+    on_user_renamed=user_renamed,
+    on_user_deleted=user_deleted,
 )

@@ -19,19 +19,13 @@ ENTER_SCOPE = "custom:labaccess:enter"
 CONSENT_SCOPE = "custom:labaccess:consent"
 SWEEP_EVERY = 15.0
 
-_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
-
 
 def enter_scope(owner: str) -> str:
     return f"{ENTER_SCOPE}!user={owner}"
 
 
-# -- spawner side: StellarsSpawner's oauth_access_scopes default makes the lab require the enter
-# scope; the lab's OAuth client may hand it out ------------------------------------------------
-# Spawner.oauth_client_allowed_scopes (a plain list: JupyterHub also writes it into the lab's
-# environment). Unfiltered on purpose: a token issued through the lab's OAuth carries the part
-# its holder has, the owner's own scope for the owner, the granted one for an admin.
-CLIENT_ALLOWED_SCOPES = [ENTER_SCOPE]
+# -- spawner side: the lab requires the enter scope on its own server, and its OAuth client may
+# grant nothing else (lab.mixin.lab_scopes, the spawners' defaults)
 
 
 # -- hub side: roles -------------------------------------------------------------------------
@@ -71,31 +65,30 @@ def revoke(db, owner: str, admin_name: str) -> None:
         db.commit()
 
 
-def install(platform) -> None:
-    """The access feature's on_start: the sweep of ended grants (once per hub)."""
+async def reconcile(db, store) -> None:
+    """At start-up: a grant role is held only by admins with a grant in the store, and a role
+    whose owner has none is gone (left by a user deleted or renamed before its hooks existed,
+    it would open the lab of whoever took the name)."""
+    now = time.time()
+    for role in db.query(orm.Role).filter(orm.Role.name.like("labaccess-%")).all():
+        owners = [s.split("!user=", 1)[1] for s in role.scopes or [] if s.startswith(f"{ENTER_SCOPE}!user=")]
+        granted = {a for owner in owners for a, _until in await store.grants(owner, now)}
+        for user in list(role.users):
+            if user.name not in granted:
+                roles.strip_role(db, user, role.name)
+                log.warning("%s held %s without a grant: stripped", user.name, role.name)
+        if not granted:
+            roles.delete_role(db, role.name)
+
+
+async def sweep(platform, app) -> None:
+    """The access feature's background work: grant roles checked against the grants once, then
+    ending grants whose time is up."""
+    store = store_for(platform)
     try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-
-    def start() -> asyncio.Task:
-        task = loop.create_task(_sweep_when_ready(platform.data_dir))
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
-        return task
-
-    platform.shared("access-sweep", start)
-
-
-async def _sweep_when_ready(data_dir) -> None:
-    from jupyterhub.app import JupyterHub
-
-    if not JupyterHub.initialized():
-        return
-    app = JupyterHub.instance()
-    while getattr(app, "tornado_application", None) is None:
-        await asyncio.sleep(0.2)
-    store = store_for(data_dir)
+        await reconcile(app.db, store)
+    except Exception:
+        log.exception("lab access roles could not be checked against the grants")
     while True:
         try:
             for owner, admin in await store.expire(time.time()):

@@ -6,9 +6,11 @@ import time
 from datetime import datetime, timezone
 
 from .. import labnotify
+from ..notifications.config import Notifications
 from ..web.base import HandlerMixin, StellarsAPIHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed, requires
+from .config import LabAccess
 from .grants import CONSENT_SCOPE, grant_role, revoke
 from .store import store_for
 
@@ -23,11 +25,11 @@ def iso(ts: float | None) -> str | None:
 class AccessMixin(HandlerMixin):
     @property
     def store(self):
-        return store_for(self.platform.data_dir)  # one per file and process
+        return store_for(self.platform)
 
     @property
     def mode(self) -> str:
-        return self.stellars["JUPYTERHUB_ADMIN_LAB_ACCESS"]
+        return self.configured(LabAccess).mode
 
     async def state(self, name: str) -> dict:
         now = time.time()
@@ -38,7 +40,7 @@ class AccessMixin(HandlerMixin):
             "mode": self.mode,
             "consent": until is not None,
             "consent_until": iso(until),
-            "max_hours": self.stellars["JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS"],
+            "max_hours": self.configured(LabAccess).max_hours,
             "grants": [{"admin": a, "until": iso(u)} for a, u in grants],
         }
 
@@ -75,7 +77,7 @@ class AccessStateAPIHandler(AccessMixin, StellarsAPIHandler):
             (delivery,) = await labnotify.deliver_many(
                 [user],
                 labnotify.payload(f"Administrator {admin.name} has opened your lab (access until {stamp}).", "warning"),
-                timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+                timeout=self.configured(Notifications).timeout,
                 note="admin access notice",
             )
             notified = delivery.as_dict()
@@ -110,7 +112,7 @@ class ConsentAPIHandler(AccessMixin, StellarsAPIHandler):
         user = self.find_user_or_404(user_name)
         body = self.json_body()
         hours = body.get("hours") if isinstance(body, dict) else None
-        limit = self.stellars["JUPYTERHUB_ADMIN_LAB_ACCESS_MAX_HOURS"]
+        limit = self.configured(LabAccess).max_hours
         if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= limit:
             raise http_error(400, f"hours: expected a whole number from 1 to {limit}")
         now = time.time()

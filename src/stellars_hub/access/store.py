@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable
-from pathlib import Path
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 
 FILE_NAME = "access.sqlite"
 
@@ -55,6 +54,23 @@ def _expire(db: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
     return ended
 
 
+def _rename_user(db: sqlite3.Connection, old: str, new: str) -> list[str]:
+    with transaction(db):
+        for table in ("consents", "grants"):
+            db.execute(f"DELETE FROM {table} WHERE username = ?", (new,))
+            db.execute(f"UPDATE {table} SET username = ? WHERE username = ?", (new, old))
+        db.execute("UPDATE OR REPLACE grants SET admin = ? WHERE admin = ?", (new, old))
+        return [a for (a,) in db.execute("SELECT admin FROM grants WHERE username = ?", (new,))]
+
+
+def _delete_user(db: sqlite3.Connection, username: str) -> list[str]:
+    with transaction(db):
+        admins = [a for (a,) in db.execute("SELECT admin FROM grants WHERE username = ?", (username,))]
+        db.execute("DELETE FROM consents WHERE username = ?", (username,))
+        db.execute("DELETE FROM grants WHERE username = ? OR admin = ?", (username, username))
+    return admins
+
+
 class AccessStore(Store):
     """Users' consents and admins' grants. Every method queues its work on the file's thread when
     called and answers an awaitable."""
@@ -82,7 +98,16 @@ class AccessStore(Store):
         """Drop ended grants and consents; the (user, admin) grants that ended."""
         return self.file.run(_expire, now)
 
+    def rename_user(self, old: str, new: str) -> Awaitable[list[str]]:
+        """Consent and grants follow the user (and an admin's grants follow the admin); the
+        admins holding a grant on the renamed user."""
+        return self.file.run(_rename_user, old, new)
 
-def store_for(data_dir, stores: Stores | None = None) -> AccessStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(AccessStore, Path(data_dir) / FILE_NAME)
+    def delete_user(self, username: str) -> Awaitable[list[str]]:
+        """Drop the user's consent and every grant on or to them; the admins who held one."""
+        return self.file.run(_delete_user, username)
+
+
+def store_for(platform) -> AccessStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(AccessStore, platform.data_dir)

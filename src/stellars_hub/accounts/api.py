@@ -22,7 +22,7 @@ from jupyterhub.apihandlers.users import UserAPIHandler
 from jupyterhub.utils import maybe_future
 from tornado import web
 
-from .. import naming
+from .. import backups, naming
 from ..platform import Platform
 from ..runtime.base import NotFound, RuntimeConflict
 from ..web.base import StellarsAPIHandler, StellarsMixin
@@ -94,8 +94,9 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
         if self.current_user is not None and user.name == self.current_user.name:
             raise http_error(400, "you cannot delete yourself; ask another admin")
         async with self.user_locks.exclusive(user.name, "delete-user"):
-            volumes = naming.user_volume_names(user.name, self.user_volume_specs)
-            base = naming.volume_base(user.name)
+            names = self.platform.volume_names
+            volumes = names.user_volume_names(user.name, self.user_volume_specs)
+            base = names.base(user.name)
             try:
                 await self._delete(user)
             except Exception as exc:
@@ -138,7 +139,11 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
 
 
 async def remove_volume_set(runtime, db, volumes: dict[str, str], base: str) -> list[dict]:
-    """Remove a (deleted) user's volumes; once none is left, their base is free again."""
+    """Remove a (deleted) user's volumes, their named servers' too (``jupyterlab-<base>--*``),
+    and every archive of them; once none is left, their base is free again, and a later user
+    of the name finds nothing of theirs."""
+    named = await runtime.volume_names(f"{naming.CONTAINER_PREFIX}{base}{naming.SERVER_SEPARATOR}")
+    volumes = {**volumes, **{_named_key(base, n): n for n in named if n not in volumes.values()}}
     info = await runtime.volumes(list(volumes.values()))
     results = []
     for key, name in volumes.items():
@@ -153,9 +158,22 @@ async def remove_volume_set(runtime, db, volumes: dict[str, str], base: str) -> 
                 results.append({"key": key, "name": name, "status": "in_use", "error": str(exc)})
                 continue
         results.append({"key": key, "name": name, "status": status})
+    gone = [r["name"] for r in results if r["status"] != "in_use"]
+    try:
+        await backups.forget_volumes(Platform.current(), gone)
+    except Exception as exc:  # the volumes are gone; say that their archives are not
+        results.append({"key": "backups", "name": "archives", "status": "failed", "error": str(exc)})
+        return results
     if all(r["status"] != "in_use" for r in results):
         volumemap.forget_deleted(db, base)  # nothing of theirs is left: the name is free
     return results
+
+
+def _named_key(base: str, volume: str) -> str:
+    """``jupyterlab-<base>--<server>_<key>`` -> ``<server>/<key>`` (the server part escaped)."""
+    rest = volume[len(f"{naming.CONTAINER_PREFIX}{base}{naming.SERVER_SEPARATOR}") :]
+    server, _, key = rest.rpartition("_")
+    return f"{server}/{key}"
 
 
 class KeptVolumesAPIHandler(StellarsAPIHandler):

@@ -3,6 +3,7 @@ generated passwords for admin-created users, safe user names and volume ownershi
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import datetime
 from pathlib import Path
@@ -13,11 +14,20 @@ from nativeauthenticator.orm import UserInfo
 from tornado import web
 from traitlets import Integer, List, Unicode
 
-from .. import naming
 from ..platform import Platform
+from ..web.clientaddress import TrustedProxies, client_address
 from . import adminguard, authorization, logins, names, pages, passwords, volumemap
 from .compat import patched_handlers
 from .credentials import CredentialCache
+from .lockout import (
+    DEVICE_COOKIE,
+    DEVICE_DAYS,
+    UNKNOWN_CLIENT,
+    KnownAddresses,
+    LoginClient,
+    PairAttempts,
+    device_of,
+)
 from .throttle import MAX_KEYS, AuthThrottle
 
 
@@ -52,15 +62,20 @@ class StellarsAuthenticator(NativeAuthenticator):
     auth_rate_per_name = Integer(
         10, config=True, help="Logins, signups and password changes per minute for one user name"
     )
-    forwarded_hops = Integer(
-        0, config=True, help="Reverse proxies in front of the hub's own proxy (see web/clientaddress.py)"
+    trusted_proxies = Unicode(
+        "",
+        config=True,
+        help="Reverse proxies in front of the hub's own proxy whose X-Forwarded-For entries are believed "
+        "(addresses, CIDR networks or host names, comma-separated; see web/clientaddress.py)",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.credentials = CredentialCache(self.credentials_ttl)
         self.throttle = AuthThrottle(self.auth_rate_per_address, self.auth_rate_per_name)
-        naming.use_volume_bases(lambda name: volumemap.base_for(self.db, name))
+        self.proxies = TrustedProxies.parse(self.trusted_proxies)
+        self.known_addresses = KnownAddresses()  # where each name logged in from (lockout.py)
+        self.pair_attempts = PairAttempts()  # failed logins per (client, name)
 
     def get_handlers(self, app):
         return list(self.priority_handlers) + patched_handlers(
@@ -99,6 +114,14 @@ class StellarsAuthenticator(NativeAuthenticator):
             # an HTTP error, so JupyterHub's user API (create, rename) answers with the reason
             raise NameRefused(problem)
         return super().validate_username(username)
+
+    def create_user(self, username, password, **kwargs):
+        """NativeAuthenticator's: None for a name that cannot be used (validate_username raises
+        the reason instead, for JupyterHub's user API)."""
+        try:
+            return super().create_user(username, password, **kwargs)
+        except NameRefused:
+            return None
 
     async def get_authenticated_user(self, handler, data):
         try:
@@ -169,17 +192,22 @@ class StellarsAuthenticator(NativeAuthenticator):
                 where,
             )
 
-    async def delete_user(self, user):
-        """JupyterHub's hook before it deletes ``user``: the configured admin is refused, the login
-        record goes, the volume set stays claimed while the volumes exist, then every feature
-        drops its records."""
+    def delete_user(self, user):
+        """JupyterHub's hook before it deletes ``user``, synchronous as NativeAuthenticator's (its
+        own callers do not await it): the configured admin is refused, the login record goes, the
+        volume set stays claimed while the volumes exist. Every feature's records are dropped by
+        the task it returns, which JupyterHub awaits (none when no platform runs here)."""
         adminguard.refuse_if_protected(self, user.name, "deleted")
         super().delete_user(user)  # NativeAuthenticator removes the login record
         volumemap.user_deleted(self.db, user.name)
         self.db.commit()
         self.credentials.drop(user.name)
         self.login_attempts.pop(user.name, None)
-        await Platform.current().user_deleted(user.name)
+        self.pair_attempts.forget(user.name)
+        self.known_addresses.forget(user.name)
+        if not Platform.initialized():
+            return None
+        return asyncio.ensure_future(Platform.current().user_deleted(user.name))
 
     def user_renamed(self, old: str, new: str) -> None:
         """After a committed rename (see api.PlatformUserAPIHandler): in-memory records follow."""
@@ -187,14 +215,31 @@ class StellarsAuthenticator(NativeAuthenticator):
         attempts = self.login_attempts.pop(old, None)
         if attempts is not None:
             self.login_attempts[new] = attempts
+        self.pair_attempts.rename(old, new)
+        self.known_addresses.rename(old, new)
 
     # -- login ----------------------------------------------------------------------------
+    def login_client(self, handler, username: str) -> LoginClient:
+        """Who is trying to log in as ``username``: the client's address behind the trusted
+        proxies, its browser's device id when its device cookie was set by a login of that name,
+        and whether the name logged in from there before (lockout.py). Without a request (a
+        direct call of ``authenticate``): an unknown client."""
+        request = getattr(handler, "request", None)
+        if request is None:
+            return UNKNOWN_CLIENT
+        address = client_address(request, self.proxies)
+        read = getattr(handler, "get_signed_cookie", None)
+        device = device_of(read(DEVICE_COOKIE, max_age_days=DEVICE_DAYS), username) if read else None
+        return LoginClient(address, device, device is not None or self.known_addresses.knows(username, address))
+
     async def authenticate(self, handler, data):
         """NativeAuthenticator's check with bcrypt in a worker thread, unknown names treated like
-        wrong passwords (same time, same lockout), and a pending user's password checked only
-        inside the lockout (the login page says "not authorised yet" from this one check)."""
+        wrong passwords (same time, same lockout), a pending user's password checked only inside
+        the lockout (the login page says "not authorised yet" from this one check), and the
+        lockout keyed by client and name (lockout.py)."""
         username = self.normalize_username(data.get("username", ""))
-        if self.allowed_failed_logins and self.is_blocked(username):
+        client = self.login_client(handler, username)
+        if self.allowed_failed_logins and self.is_blocked(username, client):
             return None
         info = self.get_user(username)
         valid = await self.throttle.check(data.get("password", ""), info.password if info is not None else None)
@@ -204,30 +249,52 @@ class StellarsAuthenticator(NativeAuthenticator):
             handler.stellars_pending_signup = True
             return None
         if valid:
-            self.successful_login(username)
+            self.successful_login(username, client)
             return username
-        self.add_login_attempt(username)
+        self.add_login_attempt(username, client)
         return None
 
     # -- lockout --------------------------------------------------------------------------
-    def is_blocked(self, username):
-        attempts = self.login_attempts.get(username)
-        if not attempts or attempts["count"] < self.allowed_failed_logins:
-            return False
-        if (datetime.now() - attempts["time"]).total_seconds() >= self.seconds_before_next_try:
-            # the lockout is over: a fresh allowance, not one failure away from the next lockout
-            self.login_attempts.pop(username, None)
-            return False
-        return True
-
-    def add_login_attempt(self, username):
-        super().add_login_attempt(username)
-        while len(self.login_attempts) > MAX_KEYS:  # unknown names are counted too: stay bounded
-            self.login_attempts.pop(next(iter(self.login_attempts)))
-
-    def lockout_remaining(self, username: str) -> int:
-        """Seconds until ``username`` may try again, 0 when not locked out."""
-        if not self.allowed_failed_logins or not self.is_blocked(username):
+    def _locked(self, record: dict | None, drop) -> float:
+        """Seconds left of the lockout ``record`` holds (0: none). A lockout that is over is
+        dropped: a fresh allowance, not one failure away from the next lockout."""
+        if not record or record["count"] < self.allowed_failed_logins:
             return 0
-        waited = (datetime.now() - self.login_attempts[username]["time"]).total_seconds()
-        return max(1, int(self.seconds_before_next_try - waited) + 1)
+        waited = (datetime.now() - record["time"]).total_seconds()
+        if int(waited) > self.seconds_before_next_try:  # whole seconds, as NativeAuthenticator counts
+            drop()
+            return 0
+        return self.seconds_before_next_try + 1 - waited
+
+    def _lockout_left(self, username: str, client: LoginClient) -> float:
+        left = self._locked(
+            self.pair_attempts.get(client, username), lambda: self.pair_attempts.clear(client, username)
+        )
+        if not client.known:  # clients the name never logged in from share one count for the name
+            left = max(left, self._locked(self.login_attempts.get(username), lambda: self.login_attempts.pop(username)))
+        return left
+
+    def is_blocked(self, username, client: LoginClient | None = None):
+        return self._lockout_left(username, client or UNKNOWN_CLIENT) > 0
+
+    def add_login_attempt(self, username, client: LoginClient | None = None):
+        client = client or UNKNOWN_CLIENT
+        if client.address or client.device:
+            self.pair_attempts.add(client, username)
+        if not client.known:
+            super().add_login_attempt(username)  # the name-wide count (NativeAuthenticator's record)
+            while len(self.login_attempts) > MAX_KEYS:  # unknown names are counted too: stay bounded
+                self.login_attempts.pop(next(iter(self.login_attempts)))
+
+    def successful_login(self, username, client: LoginClient | None = None):
+        client = client or UNKNOWN_CLIENT
+        super().successful_login(username)
+        self.pair_attempts.clear(client, username)
+        self.known_addresses.remember(username, client.address)
+
+    def lockout_remaining(self, username: str, client: LoginClient | None = None) -> int:
+        """Seconds until ``username`` may try again from ``client``, 0 when not locked out."""
+        if not self.allowed_failed_logins:
+            return 0
+        left = self._lockout_left(username, client or UNKNOWN_CLIENT)
+        return max(1, int(left) + 1) if left > 0 else 0

@@ -42,8 +42,9 @@ class LoginHandler(native.LoginHandler):
     def _render(self, login_error=None, username=None, sync=False, **_context):
         if login_error and username:
             # NativeAuthenticator's lockout answers like a wrong password; say what happens instead
-            remaining = getattr(self.authenticator, "lockout_remaining", lambda _name: 0)
-            wait = remaining(self.authenticator.normalize_username(username))
+            auth = self.authenticator
+            name = auth.normalize_username(username)
+            wait = auth.lockout_remaining(name, auth.login_client(self, name)) if hasattr(auth, "login_client") else 0
             if wait:
                 login_error = (
                     f"Too many failed logins for {username}. Logins for this user are paused: "

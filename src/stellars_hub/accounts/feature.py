@@ -4,10 +4,13 @@ user API's rename that carries login records and volumes along (see lifecycle.py
 from __future__ import annotations
 
 from ..feature import Feature
+from . import volumemap
 from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler, PlatformUserAPIHandler
+from .config import Accounts
 
 FEATURE = Feature(
     name="accounts",
+    config_classes=(Accounts,),
     # admin entries first (they follow JupyterHub's Admin link), then everyone's
     nav=(
         {"id": "authorize", "label": "Authorize Users", "path": "authorize", "admin": True, "order": 10},
@@ -20,4 +23,8 @@ FEATURE = Feature(
         (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
     ),
     priority_handlers=((r"/api/users/([^/]+)", PlatformUserAPIHandler),),
+    # the hub's volume names follow the records of renamed and deleted users (volumemap.py)
+    on_start=lambda platform, app: setattr(
+        platform.volume_names, "lookup", lambda name: volumemap.base_for(app.db, name)
+    ),
 )

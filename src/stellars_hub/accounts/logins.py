@@ -6,6 +6,8 @@
   count towards the same lockout.
 - A pending (not yet authorised) user is told so only when the password was right and the
   name is not locked out: the password is checked once, inside the lockout, never beside it.
+- A successful login marks the browser with a signed device cookie, so that lockouts caused by
+  someone else's failures for the name never apply to it (lockout.py).
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from nativeauthenticator import handlers as native
 from nativeauthenticator.orm import UserInfo
 from tornado import web
 
-from ..web.clientaddress import client_address
+from ..web.base import StellarsMixin
 from .compat import LoginHandler as CompatLoginHandler
+from .lockout import DEVICE_COOKIE, DEVICE_DAYS, device_cookie_value, new_device_id
 from .pages import SignUpHandler as RefusingSignUpHandler
 
 
 def _wait(handler, name: str | None) -> int:
     auth = handler.authenticator
-    return auth.throttle.wait(client_address(handler.request, auth.forwarded_hops), name)
+    client = auth.login_client(handler, name or "")
+    return auth.throttle.wait(client.address, name, client.known)
 
 
 def _too_many(handler, wait: int) -> str:
@@ -41,12 +45,24 @@ class LoginHandler(CompatLoginHandler):
         user = await self.login_user(data)
         if user:
             self._jupyterhub_user = user
+            self.remember_device(user.name)
             self.redirect(self.get_next_url(user))
             return
         error = "Invalid username or password."
         if getattr(self, "stellars_pending_signup", False):
             error = f"User {username} has not been authorized by an administrator yet."
         self.finish(await self._render(login_error=error, username=username))
+
+    def remember_device(self, name: str) -> None:
+        """This browser logged in as ``name``: the signed device cookie that makes it a known
+        client of the name (its id kept across logins, renewed for DEVICE_DAYS)."""
+        device = self.authenticator.login_client(self, name).device or new_device_id()
+        options: dict = {"httponly": True, "path": self.hub.base_url, "expires_days": DEVICE_DAYS}
+        public_url = self.settings.get("public_url")
+        if (public_url.scheme if public_url else self.request.protocol) == "https":
+            options["secure"] = True
+        options.update(self.settings.get("cookie_options", {}))
+        self.set_signed_cookie(DEVICE_COOKIE, device_cookie_value(name, device), **options)
 
 
 class SignUpHandler(RefusingSignUpHandler):
@@ -137,7 +153,7 @@ class ChangePasswordHandler(native.ChangePasswordHandler):
         self.finish(html)
 
 
-class ChangePasswordAdminHandler(native.ChangePasswordAdminHandler):
+class ChangePasswordAdminHandler(StellarsMixin, native.ChangePasswordAdminHandler):
     @native.admin_users_scope
     async def post(self, user_name):
         auth = self.authenticator
@@ -146,14 +162,17 @@ class ChangePasswordAdminHandler(native.ChangePasswordAdminHandler):
             raise web.HTTPError(404, f"There is no login named {user_name}.")
         new = self.get_body_argument("new_password", "", strip=False)
         if new != self.get_body_argument("new_password_confirmation", "", strip=False):
+            self.audit(user_name, "reset-password", "refused 400", reason="confirmation differs")
             return await self._answer(
                 user_name, "The new password didn't match the confirmation. Please try again.", 400
             )
         weak = _weak_password(auth, new)
         if weak:
+            self.audit(user_name, "reset-password", "refused 400", reason=weak)
             return await self._answer(user_name, weak, 400)
         info.password = await auth.throttle.hash(new)
         self.db.commit()
+        self.audit(user_name, "reset-password", "ok")  # who reset whose password; never the password
         await self._answer(
             user_name, f"The password for {user_name} has been changed successfully", 200, "alert-success"
         )

@@ -47,10 +47,12 @@ class AuthThrottle:
         # unknown names are checked against this, so they take as long as known ones
         self.decoy_hash = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt())
 
-    def wait(self, address: str, name: str | None) -> int:
-        """0 when the attempt may go ahead, else the seconds to wait (Retry-After)."""
+    def wait(self, address: str, name: str | None, known: bool = False) -> int:
+        """0 when the attempt may go ahead, else the seconds to wait (Retry-After). Every attempt
+        counts for its address; for its name only when the client is not ``known`` for that name
+        (see lockout.py): guesses at a name from elsewhere never use up its owner's allowance."""
         wait = self.by_address.wait(address)
-        if not wait and name:
+        if not wait and name and not known:
             wait = self.by_name.wait(name)
         return wait
 

@@ -1,6 +1,6 @@
 """Which volumes belong to whom, across renames and deletes.
 
-A user's volumes are named after their escaped name (``naming.volume_base``) unless this table
+A user's volumes are named after their escaped name (``naming.VolumeNames.base``) unless this table
 says otherwise. Rows exist only for the exceptions:
 
 - a renamed user keeps the volumes they had: the rename stores their original base;

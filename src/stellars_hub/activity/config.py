@@ -1,14 +1,22 @@
 """The activity monitor's settings (``c.ActivityMonitor.*``)."""
 
-from traitlets.config import Configurable
-
-from ..settings import setting
+from ..settings import Int, SettingsGroup
 
 
-class ActivityMonitor(Configurable):
+class ActivityMonitor(SettingsGroup):
     """Samples, activity score and resource use of every lab."""
 
-    sample_interval = setting("JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL")
-    retention_days = setting("JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS")
-    half_life = setting("JUPYTERHUB_ACTIVITYMON_HALF_LIFE")
-    inactive_after = setting("JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER")
+    category = "Activity monitor"
+
+    sample_interval = Int(600, min=1, help="Seconds between activity samples").tag(
+        config=True, env="JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL", unit="seconds"
+    )
+    retention_days = Int(7, min=1, max=365, help="Days of samples kept").tag(
+        config=True, env="JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS", unit="days"
+    )
+    half_life = Int(24, min=1, max=8760, help="Half-life of a sample's weight in the activity score").tag(
+        config=True, env="JUPYTERHUB_ACTIVITYMON_HALF_LIFE", unit="hours"
+    )
+    inactive_after = Int(60, min=1, help="Minutes without lab activity after which a user counts as idle").tag(
+        config=True, env="JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER", unit="minutes"
+    )

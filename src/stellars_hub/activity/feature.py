@@ -9,27 +9,23 @@ token's activity in the hub's database.
 
 from __future__ import annotations
 
-import asyncio
-
 from ..feature import Feature
 from . import metrics
+from .config import ActivityMonitor
 from .handlers import READ_SCOPE, RESET_SCOPE, ActivityAPIHandler, ActivityPage, ActivityResetAPIHandler
 from .monitor import monitor_for
 
-_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
-
-def _on_start(platform, app) -> None:
+async def _sample(platform, app) -> None:
     monitor = monitor_for(platform)
     metrics.register(monitor)
     monitor.attach(app.db)
-    task = asyncio.get_running_loop().create_task(monitor.run())
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    await monitor.run()
 
 
 FEATURE = Feature(
     name="activity",
+    config_classes=(ActivityMonitor,),
     scopes={
         READ_SCOPE: {"description": "See every user's lab status, resource use and activity score"},
         RESET_SCOPE: {"description": "Clear the whole activity history", "subscopes": [READ_SCOPE]},
@@ -40,7 +36,7 @@ FEATURE = Feature(
         (r"/api/activity/reset", ActivityResetAPIHandler),
         (r"/activity", ActivityPage),
     ),
-    on_start=_on_start,
+    background=(_sample,),
     on_user_renamed=lambda platform, old, new: monitor_for(platform).user_renamed(old, new),
     on_user_deleted=lambda platform, name: monitor_for(platform).user_deleted(name),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
+from ..session.config import IdleCuller
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import holds_globally
@@ -63,6 +64,6 @@ class ActivityPage(ActivityMixin, StellarsPageHandler):
         html = await self.render_template(
             "activity.html",
             may_reset=may(self, RESET_SCOPE),
-            culling_enabled=bool(self.stellars["JUPYTERHUB_IDLE_CULLER_ENABLED"]),
+            culling_enabled=self.configured(IdleCuller).enabled,
         )
         self.finish(html)

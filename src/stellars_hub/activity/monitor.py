@@ -25,9 +25,12 @@ from jupyterhub import orm
 from sqlalchemy import event, select
 
 from .. import naming
+from ..lab.config import NamedServers
 from ..runtime import ContainerRuntime
-from ..session import seconds_until_stop
+from ..session import extension_store, seconds_until_stop
+from ..session.config import IdleCuller
 from .cache import SingleFlight
+from .config import ActivityMonitor
 from .store import SampleStore, store_for
 
 # a child of JupyterHub's own logger, so messages land in the hub's log with its format
@@ -98,16 +101,20 @@ def lab_container(username: str, server: str = "") -> str:
 
 @functools.lru_cache(maxsize=8192)
 def lab_volumes(
-    identity: tuple, volumes: tuple[naming.UserVolume, ...], server: str = "", shared_home: bool = False
+    names: naming.VolumeNames,
+    identity: tuple,
+    volumes: tuple[naming.UserVolume, ...],
+    server: str = "",
+    shared_home: bool = False,
 ) -> tuple[str, ...]:
     """A server's own volume names. Keyed by who the user is (id, name, creation time), the
     server and the configured volumes: a user keeps their volumes for life (a rename keeps them
     too), so an entry never goes stale, and a newcomer with a deleted user's name never gets
     theirs. A named server sharing the default server's home does not count that home again."""
-    names = naming.server_volume_names(identity[1], server, volumes)
+    own = names.server_volume_names(identity[1], server, volumes)
     if server and shared_home:
-        names.pop("home", None)
-    return tuple(names.values())
+        own.pop("home", None)
+    return tuple(own.values())
 
 
 class Report:
@@ -138,10 +145,15 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         runtime: ContainerRuntime | None = None,
         store: SampleStore | None = None,
+        extensions=None,
+        names: naming.VolumeNames | None = None,
     ):
-        self.settings = settings
+        self.settings = settings  # the hub's settings: settings(ActivityMonitor) and the like
+        self.config = settings(ActivityMonitor)
         self.clock = clock  # epoch seconds; tests pass a controllable one
-        self.store = store or store_for(data_dir)
+        self.store = store or SampleStore(Path(data_dir) / SampleStore.FILE_NAME)
+        self.extensions = extensions or extension_store(data_dir=data_dir)  # the session feature's
+        self.names = names or naming.VolumeNames()  # the hub's: it knows renamed users
         self._runtime = runtime
         self._db = None  # the hub's ORM session, attached when the hub is up
         self._hub_writes = 0  # commits and rollbacks on the hub's database engine
@@ -166,15 +178,15 @@ class Monitor:
     # -- settings in the units the code uses --------------------------------------------------
     @property
     def inactive_after_seconds(self) -> int:
-        return self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"] * 60
+        return self.config.inactive_after * 60
 
     @property
     def retention_seconds(self) -> int:
-        return self.settings["JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS"] * 86400
+        return self.config.retention_days * 86400
 
     @property
     def half_life_hours(self) -> float:
-        return float(self.settings["JUPYTERHUB_ACTIVITYMON_HALF_LIFE"])
+        return float(self.config.half_life)
 
     @property
     def runtime(self) -> ContainerRuntime:
@@ -232,7 +244,7 @@ class Monitor:
 
     async def run(self) -> None:
         """The background sampler: one pass now, then one every sample interval."""
-        interval = self.settings["JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL"]
+        interval = self.config.sample_interval
         log.info("activity sampler running: every %s s, samples in %s", interval, self.store.path)
         while True:
             started = time.monotonic()
@@ -375,14 +387,14 @@ class Monitor:
         # remembered by everything it shows: a stopped server's row depends on nothing that
         # time changes, so between builds only running servers' rows are written again; new
         # volume sizes (every VOLUME_TTL) or volume settings write every row again
-        context = (sizes, self.volume_specs, self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        context = (sizes, self.volume_specs, self.settings(NamedServers).shared_home)
         previous = self._rows if self._rows_context == context else {}
         current: dict[tuple, str] = {}
         for lab in labs:
             if lab.running:
                 st = stats.get(lab_container(lab.username, lab.server))
                 remaining = await seconds_until_stop(
-                    self.settings, lab.username, lab.last_activity, lab.started, now_dt, lab.server
+                    self.settings, self.extensions, lab.username, lab.last_activity, lab.started, now_dt, lab.server
                 )
                 row_key: tuple = (lab, scores.get(lab.key), st, remaining, self.recently_active(lab, now_dt))
             else:
@@ -396,11 +408,11 @@ class Monitor:
             "stats_timestamp": iso(naive_utc(self.stats_measured_at)) if self.stats_measured_at else None,
             "errors": errors,
             "settings": {
-                "sample_interval_seconds": self.settings["JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL"],
-                "retention_days": self.settings["JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS"],
-                "half_life_hours": self.settings["JUPYTERHUB_ACTIVITYMON_HALF_LIFE"],
-                "inactive_after_minutes": self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"],
-                "culling_enabled": bool(self.settings["JUPYTERHUB_IDLE_CULLER_ENABLED"]),
+                "sample_interval_seconds": self.config.sample_interval,
+                "retention_days": self.config.retention_days,
+                "half_life_hours": self.config.half_life,
+                "inactive_after_minutes": self.config.inactive_after,
+                "culling_enabled": self.settings(IdleCuller).enabled,
             },
         }
         text = '{"users":[' + ",".join(rows) + "]," + json.dumps(rest, separators=(",", ":"))[1:]
@@ -437,8 +449,8 @@ class Monitor:
         return json.dumps(row, separators=(",", ":"))
 
     def own_volumes(self, lab: Lab) -> tuple[str, ...]:
-        shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
-        return lab_volumes(lab.identity, self.volume_specs, lab.server, shared_home)
+        shared_home = self.settings(NamedServers).shared_home
+        return lab_volumes(self.names, lab.identity, self.volume_specs, lab.server, shared_home)
 
     def _user_volume_bytes(self, lab: Lab, sizes: dict[str, int | None]) -> int | None:
         known = [size for v in self.own_volumes(lab) if (size := sizes.get(v)) is not None]
@@ -448,5 +460,13 @@ class Monitor:
 def monitor_for(platform) -> Monitor:
     """The hub's one monitor."""
     return platform.shared(
-        "activity-monitor", lambda: Monitor(platform.settings, platform.data_dir, runtime=platform.runtime)
+        "activity-monitor",
+        lambda: Monitor(
+            platform.settings,
+            platform.data_dir,
+            runtime=platform.runtime,
+            store=store_for(platform),
+            extensions=extension_store(platform),
+            names=platform.volume_names,
+        ),
     )

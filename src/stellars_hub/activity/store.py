@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Iterable
-from pathlib import Path
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 from .score import score as python_score
 
 FILE_NAME = "activity.sqlite"
@@ -170,6 +169,6 @@ class SampleStore(Store):
         return self.file.run(_reset)
 
 
-def store_for(data_dir: str | Path, stores: Stores | None = None) -> SampleStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(SampleStore, Path(data_dir) / FILE_NAME)
+def store_for(platform) -> SampleStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(SampleStore, platform.data_dir)

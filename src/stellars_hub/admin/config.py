@@ -1,11 +1,13 @@
 """The admin feature's settings (``c.Branding.*``)."""
 
-from traitlets.config import Configurable
-
-from ..settings import setting
+from ..settings import URI, SettingsGroup
 
 
-class Branding(Configurable):
+class Branding(SettingsGroup):
     """The hub's logo."""
 
-    logo_uri = setting("JUPYTERHUB_LOGO_URI")
+    category = "Branding"
+
+    logo_uri = URI(
+        "file:///srv/jupyterhub/logo.svg", help="Hub logo: a file:// path served by the hub or an http(s):// URL"
+    ).tag(config=True, env="JUPYTERHUB_LOGO_URI")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 
 from ..feature import Feature
+from ..lab.config import Gpu
 from . import branding, groups, version
+from .config import Branding
 from .gpu import GpuDecision
 from .handlers import SETTINGS_SCOPE, ReadinessHandler, SettingsAPIHandler, SettingsPage
 
@@ -14,7 +16,7 @@ log = logging.getLogger("JupyterHub.stellars")
 
 
 def _configure(c, s, setdefault) -> None:
-    logo = branding.resolve(s["JUPYTERHUB_LOGO_URI"])
+    logo = branding.resolve(s(Branding).logo_uri)
     if logo.file:
         setdefault(c.JupyterHub, "logo_file", logo.file)
     if logo.warning:
@@ -26,19 +28,17 @@ def _configure(c, s, setdefault) -> None:
 def _template_vars(s) -> dict:
     return {
         "stellars_footer": version.footer_line(),
-        "stellars_logo_url": branding.resolve(s["JUPYTERHUB_LOGO_URI"]).url or "",
+        "stellars_logo_url": branding.resolve(s(Branding).logo_uri).url or "",
     }
 
 
 def gpu_decision(platform) -> GpuDecision:
-    s = platform.settings
-    return platform.shared(
-        "gpu", lambda: GpuDecision(s["JUPYTERHUB_GPU_ENABLED"], s["JUPYTERHUB_NVIDIA_IMAGE"], platform.runtime)
-    )
+    gpu = platform.settings(Gpu)
+    return platform.shared("gpu", lambda: GpuDecision(gpu.enabled, gpu.nvidia_image, platform.runtime))
 
 
 def _on_start(platform, app) -> None:
-    mode = platform.settings["JUPYTERHUB_GPU_ENABLED"]
+    mode = platform.settings(Gpu).enabled
     if mode == "2":
         gpu_decision(platform).start()  # in the background; a spawn before the answer waits for it
     else:
@@ -47,12 +47,13 @@ def _on_start(platform, app) -> None:
 
 async def _pre_spawn(platform, spawner) -> None:
     groups.apply_to_spawner(spawner)
-    if platform.settings["JUPYTERHUB_GPU_ENABLED"] == "2":
+    if platform.settings(Gpu).enabled == "2":
         spawner.gpu_enabled = await gpu_decision(platform).enabled()
 
 
 FEATURE = Feature(
     name="admin",
+    config_classes=(Branding,),
     scopes={SETTINGS_SCOPE: {"description": "Read the hub's effective settings (secrets masked)"}},
     # after Authorize Users (10), Activity (20) and Notifications (30); before Change Password (90)
     nav=({"id": "settings", "label": "Settings", "path": "settings", "admin": True, "order": 40},),

@@ -8,6 +8,7 @@ import json
 from sqlalchemy import text
 from tornado import web
 
+from ..hubsettings import StellarsHub
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import holds_globally
@@ -30,8 +31,8 @@ class SettingsPage(StellarsPageHandler):
             raise web.HTTPError(403, "Only administrators may see the hub's settings.")
         html = await self.render_template(
             "settings.html",
-            categories=settings_view.by_category(self.stellars),
-            labs_share_origin=not self.stellars["JUPYTERHUB_SUBDOMAIN_HOST"],
+            categories=settings_view.by_category(self.platform.settings),
+            labs_share_origin=not self.configured(StellarsHub).subdomain_host,
         )
         self.finish(html)
 
@@ -44,7 +45,7 @@ class SettingsAPIHandler(StellarsAPIHandler):
                 403,
                 f"{who} may not read the hub's settings (needs scope {SETTINGS_SCOPE} or {ADMIN_SCOPE}); ask an administrator",
             )
-        self.write_json({"settings": settings_view.rows(self.stellars)})
+        self.write_json({"settings": settings_view.rows(self.platform.settings)})
 
 
 class ReadinessHandler(StellarsPageHandler):

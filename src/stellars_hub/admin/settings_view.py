@@ -1,8 +1,9 @@
-"""The settings table as the Settings page and API show it (derived from settings.SETTINGS)."""
+"""The hub's settings as the Settings page and API show them (``Settings.rows``, derived from
+the settings' traits)."""
 
 from __future__ import annotations
 
-from ..settings import BY_NAME, Settings, parse_value
+from ..settings import Settings
 
 SHORT_LENGTH = 48  # longer values are cut, the full text stays in the cell's title
 
@@ -12,22 +13,12 @@ def shorten(value: str, limit: int = SHORT_LENGTH) -> str:
 
 
 def rows(s: Settings) -> list[dict]:
-    """Every setting, secrets masked (Settings.rows), with where its value came from."""
-    out = []
-    for row in s.rows():
-        out.append(
-            {
-                **row,
-                "short_value": shorten(row["value"]),
-                "short_default": shorten(row["default"]),
-                "is_default": s[row["name"]] == parse_value(BY_NAME[row["name"]], row["default"]),
-            }
-        )
-    return out
+    """Every setting, secrets masked, with where its value came from."""
+    return [{**row, "short_value": shorten(row["value"]), "short_default": shorten(row["default"])} for row in s.rows()]
 
 
 def by_category(s: Settings) -> list[tuple[str, list[dict]]]:
-    """[(category, rows)] in the table's order."""
+    """[(category, rows)] in the settings' order."""
     groups: dict[str, list[dict]] = {}
     for row in rows(s):
         groups.setdefault(row["category"], []).append(row)

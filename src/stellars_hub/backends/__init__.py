@@ -25,6 +25,6 @@ BACKENDS: dict[str, Callable[..., None]] = {"docker": _docker, "kubernetes": _ku
 
 def config_classes() -> list:
     """The backends' own settings classes (for the settings loader and --help-all)."""
-    from .kubernetes.config import Kubernetes
+    from .kubernetes.settings import Kubernetes
 
     return [Kubernetes]

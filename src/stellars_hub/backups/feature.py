@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ..feature import Feature
+from . import scheduler
+from .config import Backups
 from .handlers import (
     READ_SCOPE,
     RESTORE_SCOPE,
@@ -12,15 +14,11 @@ from .handlers import (
     RestoreAPIHandler,
     UserBackupsAPIHandler,
 )
-from .scheduler import install
-
-
-def _on_start(platform, app) -> None:
-    install(platform)
-
+from .lifecycle import user_deleted, user_renamed
 
 FEATURE = Feature(
     name="backups",
+    config_classes=(Backups,),
     scopes={
         READ_SCOPE: {"description": "See backup results and generations (every user has it on themselves)"},
         RESTORE_SCOPE: {"description": "Restore a user's volume from a backup", "subscopes": [READ_SCOPE]},
@@ -34,5 +32,7 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/backups/restore", RestoreAPIHandler),
         (r"/backups", BackupsPage),
     ),
-    on_start=_on_start,
+    background=(scheduler.run,),
+    on_user_renamed=user_renamed,
+    on_user_deleted=user_deleted,
 )

@@ -9,10 +9,12 @@ from jupyterhub.scopes import has_scope
 from tornado import web
 
 from .. import naming
+from ..lab.config import NamedServers
 from ..selfservice import require_stopped
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires, requires_global
+from .config import Backups
 from .jobs import JobFailed
 from .scheduler import scheduler_for
 
@@ -39,14 +41,14 @@ def public(row: dict) -> dict:
     }
 
 
-def volume_names(user, shared_home: bool) -> dict[str, str]:
+def volume_names(names: naming.VolumeNames, user, shared_home: bool) -> dict[str, str]:
     """key -> volume of the user's default server, and "<server>/<key>" for named servers."""
-    names = dict(naming.user_volume_names(user.name))
+    found = dict(names.user_volume_names(user.name))
     for server in sorted(n for n in user.orm_spawners if n):
-        for key, vol in naming.server_volume_names(user.name, server, shared_home=shared_home).items():
-            if vol not in names.values():
-                names[f"{server}/{key}"] = vol
-    return names
+        for key, vol in names.server_volume_names(user.name, server, shared_home=shared_home).items():
+            if vol not in found.values():
+                found[f"{server}/{key}"] = vol
+    return found
 
 
 class BackupsMixin(HandlerMixin):
@@ -55,12 +57,12 @@ class BackupsMixin(HandlerMixin):
         return scheduler_for(self.platform)
 
     def config(self) -> dict:
-        s = self.stellars
+        backups = self.configured(Backups)
         return {
-            "enabled": s["JUPYTERHUB_BACKUP_INTERVAL"] > 0,
-            "interval_seconds": s["JUPYTERHUB_BACKUP_INTERVAL"],
-            "target": s["JUPYTERHUB_BACKUP_TARGET"],
-            "keep": s["JUPYTERHUB_BACKUP_KEEP"],
+            "enabled": backups.interval > 0,
+            "interval_seconds": backups.interval,
+            "target": backups.target,
+            "keep": backups.keep,
         }
 
 
@@ -102,7 +104,7 @@ class UserBackupsAPIHandler(BackupsMixin, StellarsAPIHandler):
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         rows = {r["key"]: r for r in await self.scheduler.store.of_user(user.name)}
-        names = volume_names(user, bool(self.stellars["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"]))
+        names = volume_names(self.platform.volume_names, user, self.configured(NamedServers).shared_home)
         gens = {}
         if self.get_argument("generations", "1") != "0" and self.config()["enabled"]:
             try:
@@ -146,7 +148,7 @@ class RestoreAPIHandler(BackupsMixin, StellarsAPIHandler):
         body = self.json_body()
         if not isinstance(body, dict) or set(body) - {"volume", "archive"}:
             raise http_error(400, 'body: expected {"volume": "home|workspace|cache", "archive": "<file name>"}')
-        names = volume_names(user, bool(self.stellars["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"]))
+        names = volume_names(self.platform.volume_names, user, self.configured(NamedServers).shared_home)
         key, archive = body.get("volume"), body.get("archive")
         if key not in names:
             raise http_error(400, f"volume: {key!r} is not one of {', '.join(names)}")
@@ -155,7 +157,7 @@ class RestoreAPIHandler(BackupsMixin, StellarsAPIHandler):
         volume = names[key]
         try:
             # only a name from the target's own listing reaches the restore container
-            gens = (await self.scheduler.jobs.generations([volume]))[volume]
+            gens = (await self.scheduler.jobs.generations([volume], fresh=True))[volume]
             if archive not in {g["archive"] for g in gens}:
                 raise http_error(404, f"archive: {archive!r} is not a backup of {volume} in the target")
             async with self.user_locks.exclusive(user.name, "backup-restore"):

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ..runtime import ContainerRuntime
+from ..web.sharedread import SharedReads
 
 # fingerprint of the content (names, sizes, times, modes, owners): equal means nothing changed;
 # the previous archive must still be there for a skip
@@ -31,9 +32,17 @@ done
 
 LIST = r"""
 set -eu
+ls -1 /backup | grep -E "^[a-z0-9-]+_[a-z0-9]+_[0-9]{8}-[0-9]{6}\.tar\.gz$" | while read -r f; do
+  echo "$f $(stat -c %s "/backup/$f")"
+done
+"""
+LISTING_MAX_AGE = 60  # seconds one listing of the target answers every user's backups page
+
+REMOVE = r"""
+set -eu
 for vol in "$@"; do
   ls -1 /backup | grep -E "^${vol}_[0-9]{8}-[0-9]{6}\.tar\.gz$" | while read -r f; do
-    echo "$f $(stat -c %s "/backup/$f")"
+    rm -f "/backup/$f"; echo "removed $f"
   done
 done
 """
@@ -65,6 +74,8 @@ class BackupJobs:
         self.runtime = runtime
         self.image = image
         self.target = target  # a Docker volume name or an absolute host path
+        # every archive in the target, listed by one throw-away container for all callers
+        self._listing = SharedReads(LISTING_MAX_AGE)
 
     async def backup(
         self, volume: str, prev_fingerprint: str, prev_archive: str, keep: int, stamp: str
@@ -88,17 +99,16 @@ class BackupJobs:
                 pruned.append(rest.strip())
         if not fingerprint:
             raise JobFailed("the backup container gave no fingerprint: " + (_last_line(result.output) or "no output"))
+        self._listing.forget(self.target)
         return BackupOutcome(fingerprint, archive, size, tuple(pruned))
 
-    async def generations(self, volumes: list[str]) -> dict[str, list[dict]]:
-        """volume -> its archives in the target, newest first: [{"archive", "time", "size_bytes"}]."""
-        result = await self.runtime.run_tool(
-            self.image, ["sh", "-c", LIST, "list", *volumes], {self.target: ("/backup", "ro")}, timeout=120
-        )
-        if result.exit_code != 0:
-            raise JobFailed(_last_line(result.output) or "listing the backups failed")
+    async def generations(self, volumes: list[str], fresh: bool = False) -> dict[str, list[dict]]:
+        """volume -> its archives in the target, newest first: [{"archive", "time", "size_bytes"}].
+        From the target's listing of the last minute (one container lists it for every caller,
+        and again after each backup or restore) unless ``fresh``."""
+        output = await self._listing.get(self.target, self._list, fresh)
         found: dict[str, list[dict]] = {v: [] for v in volumes}
-        for line in result.output.splitlines():
+        for line in output.splitlines():
             name, _, size = line.partition(" ")
             m = ARCHIVE.match(name)
             if m and m["volume"] in found:
@@ -114,12 +124,30 @@ class BackupJobs:
             items.sort(key=lambda g: g["archive"], reverse=True)
         return found
 
+    async def _list(self) -> str:
+        result = await self.runtime.run_tool(
+            self.image, ["sh", "-c", LIST, "list"], {self.target: ("/backup", "ro")}, timeout=120
+        )
+        if result.exit_code != 0:
+            raise JobFailed(_last_line(result.output) or "listing the backups failed")
+        return result.output
+
+    async def remove(self, volumes: list[str]) -> list[str]:
+        """Delete every archive of ``volumes`` from the target; the archives removed."""
+        result = await self.runtime.run_tool(
+            self.image, ["sh", "-c", REMOVE, "remove", *volumes], {self.target: ("/backup", "rw")}, timeout=300
+        )
+        if result.exit_code != 0:
+            raise JobFailed(_last_line(result.output) or "removing the archives failed")
+        return [line.split(" ", 1)[1] for line in result.output.splitlines() if line.startswith("removed ")]
+
     async def restore(self, archive: str, volume: str) -> None:
         result = await self.runtime.run_tool(
             self.image,
             ["sh", "-c", RESTORE, "restore", archive],
             {volume: ("/volume", "rw"), self.target: ("/backup", "ro")},
         )
+        self._listing.forget(self.target)
         if result.exit_code != 0:
             raise JobFailed(_last_line(result.output) or f"the restore container exited with {result.exit_code}")
 

@@ -9,44 +9,48 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
-from typing import cast
+from typing import Any, cast
 
 from jupyterhub import orm
 
 from .. import naming
+from ..lab.config import NamedServers
 from ..platform import Platform
 from ..web.errors import Busy
 from ..web.locks import UserLocks
+from .config import Backups
 from .jobs import BackupJobs
 from .store import store_for
 
 log = logging.getLogger("JupyterHub.backups")
 
-_tasks: set[asyncio.Task] = set()
-
 
 def scheduler_for(platform: Platform) -> BackupScheduler:
     """The hub's one scheduler, held by its platform."""
-    return platform.shared("backup-scheduler", lambda: BackupScheduler(platform.settings, platform.runtime))
+    return platform.shared(
+        "backup-scheduler",
+        lambda: BackupScheduler(platform.settings, store_for(platform), platform.runtime, platform.volume_names),
+    )
 
 
 class BackupScheduler:
-    def __init__(self, settings, runtime=None):
-        self.settings = settings
-        self.store = store_for(settings["JUPYTERHUB_DATA_DIR"])  # one per file and process
+    def __init__(self, settings, store, runtime=None, names: naming.VolumeNames | None = None):
+        self.backups = settings(Backups)
+        self.shared_home = settings(NamedServers).shared_home
+        self.store = store
+        self.names = names or naming.VolumeNames()  # the hub's: it knows renamed users
         # the hub's one runtime: its backup containers run in a lane of their own, so restarts
         # never wait for a backup
         self.runtime = runtime if runtime is not None else Platform.current().runtime
-        self.jobs = BackupJobs(self.runtime, settings["JUPYTERHUB_BACKUP_IMAGE"], settings["JUPYTERHUB_BACKUP_TARGET"])
-        self.db = None
+        self.jobs = BackupJobs(self.runtime, self.backups.image, self.backups.target)
+        self.db: Any = None  # the hub's ORM session, once the hub serves
         self.locks: UserLocks | None = None
         self.round: asyncio.Task | None = None
         self.last_round: dict | None = None
-        self.started = False
 
     @property
     def enabled(self) -> bool:
-        return self.settings["JUPYTERHUB_BACKUP_INTERVAL"] > 0
+        return self.backups.interval > 0
 
     def start_round(self) -> bool:
         """Start a round now unless one runs; False when one is running."""
@@ -66,11 +70,11 @@ class BackupScheduler:
             .filter(orm.Spawner.name != "")
         ):
             servers.setdefault(user_name, []).append(server)
-        shared_home = bool(self.settings["JUPYTERHUB_NAMED_SERVERS_SHARED_HOME"])
+        shared_home = self.shared_home
         for user in users:
-            volumes = dict(naming.user_volume_names(user))
+            volumes = dict(self.names.user_volume_names(user))
             for server in sorted(servers.get(user, [])):  # keys like "alpha/workspace"
-                for key, vol in naming.server_volume_names(user, server, shared_home=shared_home).items():
+                for key, vol in self.names.server_volume_names(user, server, shared_home=shared_home).items():
                     if vol not in volumes.values():
                         volumes[f"{server}/{key}"] = vol
             try:
@@ -111,7 +115,7 @@ class BackupScheduler:
                 vol,
                 prev.get("fingerprint") or "",
                 prev.get("archive") or "",
-                self.settings["JUPYTERHUB_BACKUP_KEEP"],
+                self.backups.keep,
                 stamp,
             )
         except Exception as exc:
@@ -132,8 +136,8 @@ class BackupScheduler:
         return outcome
 
     async def run(self) -> None:
-        interval = self.settings["JUPYTERHUB_BACKUP_INTERVAL"]
-        log.info("scheduled backups every %s s into %s", interval, self.settings["JUPYTERHUB_BACKUP_TARGET"])
+        interval = self.backups.interval
+        log.info("scheduled backups every %s s into %s", interval, self.backups.target)
         while True:
             began = time.monotonic()
             if self.start_round() or self.round is not None:
@@ -146,33 +150,10 @@ class BackupScheduler:
             await asyncio.sleep(max(1.0, interval - (time.monotonic() - began)))
 
 
-def install(platform: Platform) -> BackupScheduler:
+async def run(platform: Platform, app) -> None:
+    """The backups feature's background work: the schedule, once the hub serves requests."""
     scheduler = scheduler_for(platform)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return scheduler
-    if scheduler.started:
-        return scheduler
-    scheduler.started = True
-    task = loop.create_task(_when_hub_ready(scheduler))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return scheduler
-
-
-async def _when_hub_ready(scheduler: BackupScheduler) -> None:
-    from jupyterhub.app import JupyterHub
-
-    if not JupyterHub.initialized():
-        return
-    app = JupyterHub.instance()
-    while getattr(app, "tornado_application", None) is None:
-        await asyncio.sleep(0.2)
     scheduler.db = app.db
-    # the same per-user locks as restart and reset
-    from ..platform import Platform
-
-    scheduler.locks = Platform.current().locks
+    scheduler.locks = platform.locks  # the same per-user locks as restart and reset
     if scheduler.enabled:
         await scheduler.run()

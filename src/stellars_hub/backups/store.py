@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable
-from pathlib import Path
 
-from ..storage import Store, Stores, process_stores
+from ..storage import Store, transaction
 
 FILE_NAME = "backups.sqlite"
 
@@ -83,6 +82,21 @@ def _record(
     )
 
 
+def _rename_user(db: sqlite3.Connection, old: str, new: str) -> None:
+    with transaction(db):
+        db.execute("DELETE FROM volumes WHERE username = ?", (new,))
+        db.execute("UPDATE volumes SET username = ? WHERE username = ?", (new, old))
+
+
+def _delete_user(db: sqlite3.Connection, username: str) -> None:
+    db.execute("DELETE FROM volumes WHERE username = ?", (username,))
+
+
+def _forget_volumes(db: sqlite3.Connection, volumes: list[str]) -> int:
+    with transaction(db):
+        return sum(db.execute("DELETE FROM volumes WHERE volume = ?", (v,)).rowcount for v in volumes)
+
+
 class BackupStore(Store):
     """Each volume's last backup result. Every method queues its work on the file's thread when
     called and answers an awaitable."""
@@ -113,7 +127,19 @@ class BackupStore(Store):
     ) -> Awaitable[None]:
         return self.file.run(_record, volume, username, key, ts, outcome, error, archive, size_bytes, fingerprint)
 
+    def rename_user(self, old: str, new: str) -> Awaitable[None]:
+        return self.file.run(_rename_user, old, new)
 
-def store_for(data_dir, stores: Stores | None = None) -> BackupStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(BackupStore, Path(data_dir) / FILE_NAME)
+    def delete_user(self, username: str) -> Awaitable[None]:
+        """The user's results go (their kept volumes keep their archives, under the volumes'
+        names, which a later user of the name never gets)."""
+        return self.file.run(_delete_user, username)
+
+    def forget_volumes(self, volumes: list[str]) -> Awaitable[int]:
+        """Drop the results of removed volumes; how many there were."""
+        return self.file.run(_forget_volumes, volumes)
+
+
+def store_for(platform) -> BackupStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(BackupStore, platform.data_dir)

@@ -13,10 +13,12 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .. import labnotify, selfservice
+from ..notifications.config import Notifications
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
-from ..web.permissions import allowed_on_server
+from ..web.permissions import allowed, allowed_on_group, allowed_on_server, holds_globally
 from . import plan, runner
+from .config import Batch
 
 SERVER_SCOPE = "servers"  # start/stop/restart someone's server: JupyterHub's own scope
 
@@ -29,23 +31,24 @@ def server_detail(target: str) -> dict:
 
 class BatchMixin(HandlerMixin):
     def resolve(self, body) -> tuple[plan.Request, list[dict]]:
-        """The request and, per target server, whether the action applies; 400/403/404 first."""
+        """The request and, per target server, whether the action applies. The permission comes
+        first, judged on the request as written, with one refusal for every case: nothing about
+        who exists, who belongs to a group or whose lab runs reaches a caller not allowed to ask."""
         try:
             req = plan.parse(body)
+        except plan.BadRequest as exc:
+            raise http_error(400, str(exc)) from None
+        if not self.may_name(req):
+            raise self.refusal()
+        try:
             targets = plan.targets(req, self.db, self.find_user)
         except plan.BadRequest as exc:
             raise http_error(400, str(exc)) from None
         except plan.NoSuchGroup as exc:
             raise http_error(404, str(exc)) from None
         # JupyterHub's rule per server: servers!server=user/name (a filtered scope grants only its own)
-        refused = [plan.label(n, s) for n, s in targets if not allowed_on_server(self, SERVER_SCOPE, n, s)]
-        if refused:
-            who = self.current_user.name if self.current_user else "anonymous requests"
-            raise http_error(
-                403,
-                f"{who} may not control the servers of {', '.join(refused[:5])}"
-                f"{' and others' if len(refused) > 5 else ''} (needs scope servers)",
-            )
+        if not all(allowed_on_server(self, SERVER_SCOPE, n, s) for n, s in targets):
+            raise self.refusal()
         rows = []
         for name, server in targets:
             reason = plan.skip_reason(req.action, self.find_user(name).spawners[server])
@@ -59,6 +62,24 @@ class BatchMixin(HandlerMixin):
                 }
             )
         return req, rows
+
+    def may_name(self, req: plan.Request) -> bool:
+        """Whether the caller may act on what the request names, before anything is looked up."""
+        if req.users is not None:
+            return all(allowed(self, SERVER_SCOPE, n) for n in req.users)
+        if req.servers is not None:
+            return all(allowed_on_server(self, SERVER_SCOPE, n, s) for n, s in req.servers)
+        if req.group is not None:
+            return allowed_on_group(self, SERVER_SCOPE, req.group)
+        return holds_globally(self, SERVER_SCOPE)  # every running server
+
+    def refusal(self) -> Exception:
+        who = self.current_user.name if self.current_user else "anonymous requests"
+        return http_error(
+            403,
+            f"{who} may not control the servers this batch names (needs scope servers on each of them; "
+            "a group needs it on the group, all running servers an unfiltered one)",
+        )
 
 
 class BatchPreviewAPIHandler(BatchMixin, StellarsAPIHandler):
@@ -89,7 +110,7 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Accel-Buffering", "no")  # reverse proxies: pass each line at once
         self._client_gone = False
-        limit = min(self.stellars["JUPYTERHUB_BATCH_CONCURRENCY"], self.settings.get("concurrent_spawn_limit") or 10**6)
+        limit = min(self.configured(Batch).concurrency, self.settings.get("concurrent_spawn_limit") or 10**6)
         self.audit(",".join(affected), f"batch-{req.action}", "begun", batch=batch.id, users=len(affected))
         await self.send(
             {
@@ -145,7 +166,7 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
         deliveries = await labnotify.deliver_many(
             running,
             labnotify.payload(req.notice, "warning"),
-            timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+            timeout=self.configured(Notifications).timeout,
             note="batch notice",
         )
         await self.send(
@@ -167,23 +188,24 @@ class BatchAPIHandler(BatchMixin, StellarsAPIHandler):
                 raise http_error(404, f"{name} has no server named {server!r} any more")
             # a user's servers in one batch take turns for the user's lock instead of refusing each other
             async with user_turns.setdefault(name, asyncio.Lock()):
-                async with self.user_locks.exclusive(name, f"batch-{action}"):
-                    spawner = user.spawners[server]
-                    reason = plan.skip_reason(action, spawner)  # again, inside the lock
-                    if reason:
-                        raise http_error(409, reason)
-                    if action == "stop":
-                        await self.stop_single_user(user, server)
-                        await self.finish_pending(spawner, "_stop_future")
-                    elif action == "start":
-                        await self.spawn_single_user(user, server)
+                if action == "restart":  # Restart Server's own: its lock, limit and policy check
+                    result = await selfservice.restart_server(self, user, server, action="batch-restart")
+                    detail = {"container_id": result["container_id"], "how": result["status"]}
+                else:
+                    async with self.user_locks.exclusive(name, f"batch-{action}"):
                         spawner = user.spawners[server]
-                        await self.finish_pending(spawner, "_spawn_future")
-                        if not spawner.ready:
-                            raise RuntimeError("the server did not come up; see the hub's log")
-                    else:
-                        result = await selfservice.restart_for(self, user, spawner)
-                        detail = {"container_id": result["container_id"]}
+                        reason = plan.skip_reason(action, spawner)  # again, inside the lock
+                        if reason:
+                            raise http_error(409, reason)
+                        if action == "stop":
+                            await self.stop_single_user(user, server)
+                            await self.finish_pending(spawner, "_stop_future")
+                        else:
+                            await self.spawn_single_user(user, server)
+                            spawner = user.spawners[server]
+                            await self.finish_pending(spawner, "_spawn_future")
+                            if not spawner.ready:
+                                raise RuntimeError("the server did not come up; see the hub's log")
         except Exception as exc:
             reason = getattr(exc, "log_message", None) or str(exc) or type(exc).__name__
             self.audit(name, f"batch-{action}", "failed", batch=batch.id, reason=reason, **which)

@@ -20,6 +20,17 @@ from .config import Gpu, Labs, NamedServers, lab_environment
 from .spec import OWN, SHARED, LabSpec, Mount
 
 
+def lab_scopes(spawner) -> list[str]:
+    """The one scope that opens this lab (the access feature's enter scope on this server): the
+    default of both ``oauth_access_scopes`` (what the lab requires) and
+    ``oauth_client_allowed_scopes`` (what its OAuth client may put into a visitor's token).
+    Filtered to the lab's own server: JupyterHub intersects the allowed scopes with the
+    visitor's own, so an unfiltered scope would hand the lab the visitor's enter scope on their
+    own labs, which the lab's owner could replay there. The owner holds it through ``!user``, an
+    admin through the access feature's grant role."""
+    return [f"custom:labaccess:enter!server={spawner.user.name}/{spawner.name}"]
+
+
 class LabSpawnerMixin(Configurable):
     if TYPE_CHECKING:  # JupyterHub's Spawner, which every class carrying the mixin is
         user: Any
@@ -95,12 +106,17 @@ class LabSpawnerMixin(Configurable):
     def _http_timeout_default(self):
         return 120
 
+    # admin access by consent (stellars_hub/access): a lab admits only holders of this custom
+    # scope on its own server, which JupyterHub's admin role does not have, and its OAuth client
+    # hands out nothing else. Defaults, not a pre-spawn step, so spawners rebuilt after a hub
+    # restart know them too.
     @default("oauth_access_scopes")
     def _oauth_access_scopes_default(self):
-        # admin access by consent (stellars_hub/access): a lab admits only holders of this
-        # custom scope on its owner, which JupyterHub's admin role does not have. A default, not
-        # a pre-spawn step, so spawners rebuilt after a hub restart know it too.
-        return [f"custom:labaccess:enter!user={self.user.name}"]
+        return lab_scopes(self)
+
+    @default("oauth_client_allowed_scopes")
+    def _oauth_client_allowed_scopes_default(self):
+        return lab_scopes(self)
 
     # -- the lab's volumes -------------------------------------------------------------------
     @property
@@ -118,14 +134,15 @@ class LabSpawnerMixin(Configurable):
                 view[ConfiguredVolumes.__name__] = Config(user_volumes=config[section]["user_volumes"])
         return naming.volume_specs(ConfiguredVolumes(config=view).user_volumes)
 
-    def volume_names(self) -> dict[str, str]:
-        """key -> this server's own volume (a named server's home may be the default server's)."""
-        return naming.server_volume_names(self.user.name, self.name, self.volume_specs, self.shared_home)
+    def volume_names(self, names: naming.VolumeNames) -> dict[str, str]:
+        """key -> this server's own volume (a named server's home may be the default server's);
+        ``names``: the hub's, which knows renamed users."""
+        return names.server_volume_names(self.user.name, self.name, self.volume_specs, self.shared_home)
 
-    def lab_volumes(self) -> tuple[Mount, ...]:
+    def lab_volumes(self, names: naming.VolumeNames) -> tuple[Mount, ...]:
         """The user's own volumes of this server and the shared volume, as the spec mounts them."""
-        names = self.volume_names()
-        own = tuple(Mount(names[v.key], v.mount, role=OWN) for v in self.volume_specs)
+        own_names = self.volume_names(names)
+        own = tuple(Mount(own_names[v.key], v.mount, role=OWN) for v in self.volume_specs)
         return (*own, Mount(self.shared_volume, naming.SHARED_MOUNT, role=SHARED))
 
     @property

@@ -1,11 +1,13 @@
 """The notifications feature's settings (``c.Notifications.*``)."""
 
-from traitlets.config import Configurable
-
-from ..settings import setting
+from ..settings import Int, SettingsGroup
 
 
-class Notifications(Configurable):
+class Notifications(SettingsGroup):
     """Broadcasts into running labs."""
 
-    timeout = setting("JUPYTERHUB_NOTIFICATIONS_TIMEOUT")
+    category = "Notifications"
+
+    timeout = Int(
+        5, min=1, max=60, help="Seconds each lab gets to accept a broadcast before it counts as not responding"
+    ).tag(config=True, env="JUPYTERHUB_NOTIFICATIONS_TIMEOUT", unit="seconds")

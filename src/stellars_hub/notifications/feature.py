@@ -4,6 +4,7 @@ and its history's user names following renames."""
 from __future__ import annotations
 
 from ..feature import Feature
+from .config import Notifications
 from .handlers import (
     BROADCAST_SCOPE,
     ActiveServersAPIHandler,
@@ -15,6 +16,7 @@ from .handlers import (
 
 FEATURE = Feature(
     name="notifications",
+    config_classes=(Notifications,),
     scopes={
         BROADCAST_SCOPE: {
             "description": "Send a notification into running JupyterLab sessions and read past broadcasts"

@@ -8,6 +8,7 @@ from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import requires_global
 from . import broadcast, validation
+from .config import Notifications
 from .history import HistoryStore, store_for
 
 BROADCAST_SCOPE = "custom:notifications:broadcast"
@@ -16,7 +17,7 @@ ALLOWED = (BROADCAST_SCOPE, "admin:servers")
 
 
 def history_store(platform) -> HistoryStore:
-    return store_for(platform.data_dir)  # one per file and process
+    return store_for(platform)
 
 
 def _iso(dt):
@@ -43,7 +44,7 @@ class BroadcastAPIHandler(StellarsAPIHandler):
     async def post(self):
         wanted = validation.parse(self.json_body())
         targets = broadcast.recipients(self.db, self.users, wanted)
-        result = await broadcast.send(targets, wanted, timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"])
+        result = await broadcast.send(targets, wanted, timeout=self.configured(Notifications).timeout)
         saved = await history_store(self.platform).add(
             self.current_user.name if self.current_user else "(service)",
             wanted.message,
@@ -83,6 +84,6 @@ class NotificationsPage(StellarsPageHandler):
             max_length=validation.MAX_LENGTH,
             types=validation.TYPES,
             default_type=validation.DEFAULT_TYPE,
-            timeout=self.stellars["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"],
+            timeout=self.configured(Notifications).timeout,
         )
         self.finish(html)

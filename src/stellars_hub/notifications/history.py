@@ -7,10 +7,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import cast
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 
 FILE_NAME = "notifications.sqlite"
 KEEP = 1000  # newest broadcasts kept; older ones are pruned on every insert
@@ -122,6 +121,6 @@ class HistoryStore(Store):
         return self.file.run(_rename, old, new)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> HistoryStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(HistoryStore, Path(data_dir) / FILE_NAME)
+def store_for(platform) -> HistoryStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(HistoryStore, platform.data_dir)

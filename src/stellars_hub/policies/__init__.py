@@ -24,6 +24,18 @@ async def outdated_reason(platform, spawner, container_info: dict | None) -> str
     return "the lab's policy (resources, privileges, mounts or variables) changed since it was created"
 
 
+async def check_host_paths(platform, spawner) -> None:
+    """Conflict when a host path the running lab mounts no longer leads where a policy may
+    mount from: the engine follows the path again when it restarts the container in place."""
+    from ..lab.mixin import LabSpawnerMixin
+    from . import hub
+
+    if not isinstance(spawner, LabSpawnerMixin):
+        return
+    policies = hub.policies_for(platform)
+    await policies.check_lab_mounts(spawner, await policies.spec_for(spawner))
+
+
 async def storage_against_quota(platform, user, used_bytes: int | None) -> dict:
     """Use of the user's own volumes against their groups' soft quota (for Manage Volumes)."""
     from . import hub, quota

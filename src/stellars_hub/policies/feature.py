@@ -3,10 +3,10 @@ pre-spawn step that gives each start its effective lab, and the storage quota ch
 
 from __future__ import annotations
 
-import asyncio
-
 from ..feature import Feature
+from ..web.volumesizes import measured_volumes
 from .config import GroupPolicies
+from .groups import PolicyGroupAPIHandler, adopt
 from .handlers import (
     ENV_SCOPE,
     READ_SCOPE,
@@ -22,20 +22,19 @@ from .handlers import (
 from .hub import policies_for
 from .quota import check_forever
 
-_tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
+
+async def _adopt(platform, app) -> None:
+    await adopt(platform, app.db)
 
 
-def _on_start(platform, app) -> None:
-    interval = GroupPolicies(parent=platform).quota_check_interval
-    task = asyncio.get_running_loop().create_task(
-        check_forever(policies_for(platform), platform.runtime, app, interval)
-    )
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+async def _check_quotas(platform, app) -> None:
+    interval = platform.settings(GroupPolicies).quota_check_interval
+    await check_forever(policies_for(platform), measured_volumes(platform), app, interval)
 
 
 FEATURE = Feature(
     name="policies",
+    config_classes=(GroupPolicies,),
     scopes={
         READ_SCOPE: {"description": "Read group policies (lab resources and privileges per group)"},
         WRITE_SCOPE: {
@@ -56,9 +55,12 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/environment", EnvironmentAPIHandler),
         (r"/policies", PoliciesPage),
     ),
+    # JupyterHub's group API, so that a deleted group's policy goes with it
+    priority_handlers=((r"/api/groups/([^/]+)", PolicyGroupAPIHandler),),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
     pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner, platform.runtime),
-    on_start=_on_start,
+    on_start=_adopt,
+    background=(_check_quotas,),
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),
 )

@@ -7,10 +7,11 @@ from jupyterhub import orm
 from jupyterhub.scopes import has_scope
 from tornado import web
 
-from ..admin.groups import DESCRIPTIONS
+from ..admin import DESCRIPTIONS
 from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
-from ..web.permissions import requires, requires_global
+from ..web.permissions import allowed, holds_globally, requires, requires_global
+from ..web.volumesizes import measured_volumes
 from . import hub, model, store
 
 READ_SCOPE = "custom:policies:read"
@@ -21,21 +22,29 @@ READ_ALLOWED = (READ_SCOPE, WRITE_SCOPE, "admin:groups")
 WRITE_ALLOWED = (WRITE_SCOPE, "admin:groups")
 
 
-def group_model(group, policies: hub.Policies) -> dict:
+def group_model(group, policies: hub.Policies, stored: dict, with_values: bool) -> dict:
+    """One group on the Policies page. Variables' values only for callers who may change
+    policies (a read scope shows the names)."""
+    row = stored.get(group.name)
+    policy = row[1] if row and row[0] == group.id else {}
+    shown = policy if with_values or "env" not in policy else {**policy, "env": model.masked_env(policy["env"])}
     return {
         "name": group.name,
-        "policy": store.stored(group),
+        "policy": shown,
         "built_in": store.BUILT_IN.get(group.name),
         "description": DESCRIPTIONS.get(group.name) or (group.properties or {}).get("description", ""),
         "members": sorted(u.name for u in group.users),
-        "valid": _valid(group, policies),
+        "valid": _valid(policy, policies),
+        # written straight into JupyterHub's group properties: never applied
+        "ignored_properties": store.ignored_keys(group),
     }
 
 
-def _valid(group, policies) -> str | None:
-    """None when the stored policy passes validation, else why (a hand-edited property)."""
+def _valid(policy: dict, policies) -> str | None:
+    """None when the stored policy passes today's validation, else why (e.g. a host path the
+    allow-list no longer holds)."""
     try:
-        policies.validate(store.stored(group))
+        policies.validate(policy)
         return None
     except model.PolicyError as exc:
         return str(exc)
@@ -45,6 +54,13 @@ class PolicyMixin(HandlerMixin):
     @property
     def policies(self) -> hub.Policies:
         return hub.policies_for(self.platform)
+
+    def may_write_policies(self) -> bool:
+        return holds_globally(self, *WRITE_ALLOWED)
+
+    async def group_models(self, groups) -> list[dict]:
+        stored = await self.policies.stored()
+        return [group_model(g, self.policies, stored, self.may_write_policies()) for g in groups]
 
     def find_group_or_404(self, name: str):
         group = orm.Group.find(self.db, name)
@@ -59,7 +75,7 @@ class PolicyListAPIHandler(PolicyMixin, StellarsAPIHandler):
         groups = self.db.query(orm.Group).order_by(orm.Group.name).all()
         self.write_json(
             {
-                "groups": [group_model(g, self.policies) for g in groups],
+                "groups": await self.group_models(groups),
                 "defaults": self.policies.defaults(False).__dict__,
                 "host_paths": self.policies.host_paths,
             }
@@ -69,25 +85,29 @@ class PolicyListAPIHandler(PolicyMixin, StellarsAPIHandler):
 class GroupPolicyAPIHandler(PolicyMixin, StellarsAPIHandler):
     @requires_global(*READ_ALLOWED)
     async def get(self, group_name):
-        self.write_json(group_model(self.find_group_or_404(group_name), self.policies))
+        (model_,) = await self.group_models([self.find_group_or_404(group_name)])
+        self.write_json(model_)
 
     @requires_global(*WRITE_ALLOWED)
     async def put(self, group_name):
         target = f"group:{group_name}"
         group = self.find_group_or_404(group_name)
         body = self.json_body()
+        actor = self.current_user.name if self.current_user else "(token)"
+        groups = dict(self.db.query(orm.Group.name, orm.Group.id).all())
         try:
             policy = self.policies.validate(body)
-            store.check_conflicts(self.db, group.name, policy)
+            await self.policies.check_real_paths(policy.get("mounts", []))
+            # the conflict check and the write are one transaction of the store: no other
+            # request can save a conflicting policy in between
+            before = await self.policies.store.put_group_policy(group.name, group.id, policy, groups, actor)
         except model.PolicyError as exc:
             self.audit(target, "policy-update", "refused 400", reason=str(exc), field=exc.field)
             raise http_error(400, f"{exc}; nothing was saved") from None
-        before = store.stored(group)
-        # validation, conflict check and write happen without an await in between: no other
-        # request can save a conflicting policy in the meantime
-        store.write(self.db, group, policy)
-        self.audit(target, "policy-update", "ok", before=before, after=policy)
-        self.write_json(group_model(group, self.policies))
+        # variables' values may be secrets: the audit names them only
+        self.audit(target, "policy-update", "ok", before=model.redacted(before), after=model.redacted(policy))
+        (model_,) = await self.group_models([group])
+        self.write_json(model_)
 
 
 class PoliciesPage(PolicyMixin, StellarsPageHandler):
@@ -108,9 +128,11 @@ class EffectiveLabAPIHandler(PolicyMixin, StellarsAPIHandler):
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         eff = await self.policies.effective(user.orm_user, user.spawner.gpu_enabled)
-        self.write_json(
-            {"username": user.name, "lab": eff.as_json(), "groups": sorted(g.name for g in user.orm_user.groups)}
-        )
+        lab = eff.as_json()
+        if not (allowed(self, ENV_SCOPE, user.name) or allowed(self, "admin:users", user.name)):
+            # values only for who may read them on /environment: the user and user admins
+            lab["env"], lab["user_env"] = model.masked_env(lab["env"]), model.masked_env(lab["user_env"])
+        self.write_json({"username": user.name, "lab": lab, "groups": sorted(g.name for g in user.orm_user.groups)})
 
 
 class EnvironmentAPIHandler(PolicyMixin, StellarsAPIHandler):
@@ -128,8 +150,9 @@ class EnvironmentAPIHandler(PolicyMixin, StellarsAPIHandler):
             if not isinstance(body, dict) or set(body) != {"environment"}:
                 raise model.PolicyError("environment", 'the body must be {"environment": {NAME: value, ...}}')
             env = model.validate_env(body["environment"], "environment", self.policies.platform_names)
+            stored = await self.policies.stored()
             for group in user.orm_user.groups:
-                policy = self.policies.checked_policy(group) or {}
+                policy = self.policies.checked_policy(group, stored) or {}
                 for name in env:
                     if name in policy.get("env", {}):
                         raise model.PolicyError(
@@ -159,7 +182,7 @@ class UserStorageAPIHandler(PolicyMixin, StellarsAPIHandler):
         from . import quota
 
         user = self.find_user_or_404(user_name)
-        self.write_json(await quota.user_status(self.policies, self.runtime, user))
+        self.write_json(await quota.user_status(self.policies, measured_volumes(self.platform), user))
 
 
 class StorageListAPIHandler(PolicyMixin, StellarsAPIHandler):
@@ -170,7 +193,7 @@ class StorageListAPIHandler(PolicyMixin, StellarsAPIHandler):
         from . import quota
 
         users = [self.users[u] for u in self.db.query(orm.User).order_by(orm.User.name)]
-        rows = await quota.statuses(self.policies, self.runtime, users)
+        rows = await quota.statuses(self.policies, measured_volumes(self.platform), users)
         if self.get_argument("over", "") == "1":
             rows = [r for r in rows if r["over"]]
         self.write_json({"users": rows})

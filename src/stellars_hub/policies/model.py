@@ -66,8 +66,24 @@ RESERVED_TARGETS = frozenset(
     }
     | {v.mount for v in naming.USER_VOLUMES}
 )
-# Volumes a policy may never hand out: other users' lab volumes and the hub's own.
+# Volumes a policy may never hand out: other users' lab volumes and the hub's own. On Kubernetes
+# a volume is the claim of its name with "_" written as "-" (and claims are lower case): the
+# claims of users' labs, the shared claim and the hub's all start with one of these.
 PROTECTED_VOLUME_PREFIXES = (naming.CONTAINER_PREFIX, "jupyterhub_")
+PROTECTED_CLAIM_PREFIXES = (naming.CONTAINER_PREFIX, "jupyterhub-")
+# Host paths that are the engine itself: its data (every container's and volume's files) and its
+# sockets. Never mountable, nor any directory that contains them; the engine's own data directory
+# (``docker info``) is added where it lives elsewhere.
+PROTECTED_HOST_PATHS = (
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/run/containerd",
+    "/run/docker",
+    "/run/docker.sock",
+    "/var/run/docker",
+    "/var/run/docker.sock",
+    "/var/run/containerd",
+)
 
 
 class PolicyError(BadRequest, ValueError):
@@ -134,8 +150,24 @@ def _gpus(raw):
     raise PolicyError("gpus", 'must be "none", "all", a non-empty list of device ids, or null')
 
 
-def _under(path: str, roots: list[str]) -> bool:
+def _under(path: str, roots) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def engine_path(path: str, protected=PROTECTED_HOST_PATHS) -> str | None:
+    """The protected path ``path`` is, lies in or contains (None: it touches none)."""
+    for p in protected:
+        if _under(path, [p]) or _under(p, [path]):
+            return p
+    return None
+
+
+def platform_volume(source: str) -> bool:
+    """Whether a named volume is (or on Kubernetes, names the claim of) a user's lab volume, the
+    shared volume or the hub's own."""
+    return source.startswith(PROTECTED_VOLUME_PREFIXES) or source.replace("_", "-").lower().startswith(
+        PROTECTED_CLAIM_PREFIXES
+    )
 
 
 def _mounts(raw, host_paths: list[str]):
@@ -154,12 +186,15 @@ def _mounts(raw, host_paths: list[str]):
         if source.startswith("/"):
             if posixpath.normpath(source) != source or "/../" in source + "/":
                 raise PolicyError(f"{field}.source", f"{source} is not a normalised absolute path")
+            engine = engine_path(source)
+            if engine:
+                raise PolicyError(f"{field}.source", f"host path {source} reaches the container engine's own {engine}")
             if not _under(source, host_paths):
                 allowed = ", ".join(host_paths) or "none (JUPYTERHUB_POLICY_HOST_PATHS is empty)"
                 raise PolicyError(f"{field}.source", f"host path {source} is not under an allowed directory: {allowed}")
         elif not VOLUME_NAME.match(source):
             raise PolicyError(f"{field}.source", f"{source!r} is neither a volume name nor an absolute path")
-        elif source.startswith(PROTECTED_VOLUME_PREFIXES):
+        elif platform_volume(source):
             raise PolicyError(f"{field}.source", f"volume {source} belongs to a user's lab or to the hub")
         if not isinstance(target, str) or not target.startswith("/") or posixpath.normpath(target) != target:
             raise PolicyError(f"{field}.target", "must be a normalised absolute path in the lab")
@@ -203,8 +238,28 @@ def validate(body, *, host_paths: list[str], platform_names=frozenset()) -> dict
     return policy
 
 
+def redacted(policy: dict) -> dict:
+    """A policy as the audit log and the hub's log may show it: the variables' names, never their
+    values (a group's variable may carry a secret such as an API key)."""
+    return {**policy, "env": sorted(policy["env"])} if policy.get("env") else dict(policy)
+
+
+def masked_env(env: dict) -> dict:
+    """Variables as a caller without the right to set them sees them: names, values null."""
+    return dict.fromkeys(env)
+
+
 def host_path_roots(setting: str) -> list[str]:
-    """JUPYTERHUB_POLICY_HOST_PATHS as a list of normalised absolute directories."""
+    """JUPYTERHUB_POLICY_HOST_PATHS as a list of normalised absolute directories, without those
+    that are, lie in or contain the engine's own paths (``dropped_roots`` names them)."""
+    return [r for r in _roots(setting) if not engine_path(r)]
+
+
+def dropped_roots(setting: str) -> list[str]:
+    return [r for r in _roots(setting) if engine_path(r)]
+
+
+def _roots(setting: str) -> list[str]:
     roots = []
     for part in setting.split(","):
         part = part.strip()

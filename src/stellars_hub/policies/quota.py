@@ -24,8 +24,8 @@ def human(n: int | None) -> str:
     return f"{n} B"
 
 
-async def used_bytes(runtime, user_name: str, volume_keys) -> int | None:
-    names = [naming.volume_name(user_name, key) for key in volume_keys]
+async def used_bytes(runtime, volume_names: naming.VolumeNames, user_name: str, volume_keys) -> int | None:
+    names = [volume_names.volume_name(user_name, key) for key in volume_keys]
     info = await runtime.volumes(names, with_sizes=True)
     sizes = [v.size_bytes for v in info.values() if v.exists]
     if any(s is None for s in sizes):
@@ -57,7 +57,7 @@ async def statuses(policies, runtime, users) -> list[dict]:
     for user in users:
         eff = await policies.effective(user.orm_user, False)
         if eff.quota_gb:
-            names = [naming.volume_name(user.name, v.key) for v in user.spawner.volume_specs]
+            names = [policies.platform.volume_names.volume_name(user.name, v.key) for v in user.spawner.volume_specs]
             wanted.append((user, eff, names))
     info = await runtime.volumes([n for _, _, names in wanted for n in names], with_sizes=True) if wanted else {}
     rows = []
@@ -70,7 +70,8 @@ async def statuses(policies, runtime, users) -> list[dict]:
 
 async def user_status(policies, runtime, user) -> dict:
     eff = await policies.effective(user.orm_user, False)
-    used = await used_bytes(runtime, user.name, [v.key for v in user.spawner.volume_specs])
+    keys = [v.key for v in user.spawner.volume_specs]
+    used = await used_bytes(runtime, policies.platform.volume_names, user.name, keys)
     return status(user.name, used, eff.quota_gb, eff.sources.get("quota_gb", []))
 
 

@@ -1,59 +1,59 @@
-"""Where policies live: in JupyterHub's own group properties (``orm.Group.properties``, key
-``stellars_policy``), so they follow the group through JupyterHub's API and database. The two
-built-in groups carry their privilege by name, whatever is stored, so a property edit in the
-admin panel cannot turn ``docker-sock`` into an ordinary group.
+"""Where policies live: in the platform's own SQLite file (``environment.sqlite``, table
+``group_policies``), written only by the policy API. Not in JupyterHub's group properties, where
+they lived before: JupyterHub lets a group-filtered scope (``groups!group=team``, a team lead's)
+write those, which would bypass the policy API's checks and its audit. Policy keys found in a
+group's properties are ignored and reported (``ignored_keys``); at the first start of this version
+the policies kept there were taken over once (``import_group_policies``, audited).
 
-Users' own variables are kept in the platform's own SQLite file (``environment.sqlite``), not in
-the hub's user model: JupyterHub shows ``user_info`` to anyone who may read the user's name.
+A row belongs to one group: its name and its id in the hub's database. The group API's delete
+drops it (``groups.py``), and a group created later under that name starts without a policy. The
+two built-in groups carry their privilege by name, whatever is stored.
+
+Users' own variables are kept here too, not in the hub's user model: JupyterHub shows
+``user_info`` to anyone who may read the user's name.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Awaitable
-from pathlib import Path
 
-from jupyterhub import orm
+from ..admin import DOCKER_PRIVILEGED, DOCKER_SOCK
+from ..storage import Store, transaction
+from .model import FIELDS, PolicyError
 
-from ..admin.groups import DOCKER_PRIVILEGED, DOCKER_SOCK
-from ..storage import Store, Stores, process_stores, transaction
-from .model import PolicyError
-
-KEY = "stellars_policy"
+KEY = "stellars_policy"  # where a group's policy was kept before (its JupyterHub properties)
 BUILT_IN = {DOCKER_SOCK: {"docker_sock": True}, DOCKER_PRIVILEGED: {"privileged": True}}
+IMPORTED = "imported-group-properties"  # meta key: the one-time take-over has run
 
 
-def stored(group) -> dict:
-    return dict((group.properties or {}).get(KEY) or {})
+def ignored_keys(group) -> list[str]:
+    """Keys of a group's JupyterHub properties that look like a policy: never applied."""
+    return sorted(k for k in (group.properties or {}) if k == KEY or k in FIELDS)
 
 
-def read(group) -> dict | None:
-    """The group's policy with its built-in privilege, or None when it has none."""
-    policy = {**stored(group), **BUILT_IN.get(group.name, {})}
+def with_built_in(name: str, stored: dict | None) -> dict | None:
+    """A group's policy with its built-in privilege, or None when it has none."""
+    policy = {**(stored or {}), **BUILT_IN.get(name, {})}
     return policy or None
 
 
-def write(db, group, policy: dict) -> None:
-    props = dict(group.properties or {})
-    props[KEY] = policy  # a new dict: the JSON column notices replacement, not mutation
-    group.properties = props
-    db.commit()
-
-
-def check_conflicts(db, group_name: str, policy: dict) -> None:
+def check_conflicts(stored: dict[str, dict], group_name: str, policy: dict) -> None:
     """Refuse a policy that gives a variable or mount target another group gives differently
-    (any two groups may share a member tomorrow), naming both groups."""
-    for other in db.query(orm.Group).order_by(orm.Group.name):
-        if other.name == group_name:
+    (any two groups may share a member tomorrow), naming both groups. ``stored``: group name ->
+    policy of every other group."""
+    for other in sorted(stored):
+        if other == group_name:
             continue
-        theirs = stored(other)
+        theirs = stored[other]
         for name, value in policy.get("env", {}).items():
             if name in theirs.get("env", {}) and theirs["env"][name] != value:
                 raise PolicyError(
                     f"env.{name}",
-                    f"group {other.name} already sets {name} to a different value; "
-                    f"groups {group_name} and {other.name} would give members two values",
+                    f"group {other} already sets {name} to a different value; "
+                    f"groups {group_name} and {other} would give members two values",
                 )
         their_mounts = {m["target"]: m for m in theirs.get("mounts", [])}
         for i, mount in enumerate(policy.get("mounts", [])):
@@ -61,9 +61,55 @@ def check_conflicts(db, group_name: str, policy: dict) -> None:
             if seen and seen["source"] != mount["source"]:
                 raise PolicyError(
                     f"mounts[{i}].target",
-                    f"group {other.name} mounts {seen['source']} at {mount['target']}; "
-                    f"groups {group_name} and {other.name} would mount two sources there",
+                    f"group {other} mounts {seen['source']} at {mount['target']}; "
+                    f"groups {group_name} and {other} would mount two sources there",
                 )
+
+
+# -- group policies (the writer thread's side) ---------------------------------------------------
+def _group_policies(db: sqlite3.Connection) -> dict[str, tuple[int, dict]]:
+    return {
+        n: (gid, json.loads(p)) for n, gid, p in db.execute("SELECT group_name, group_id, policy FROM group_policies")
+    }
+
+
+def _put_group_policy(
+    db: sqlite3.Connection, name: str, group_id: int, policy: dict, groups: dict[str, int], actor: str
+) -> dict:
+    """Check against the other existing groups' policies and save, in one transaction; the
+    policy it replaced. ``groups``: name -> id of every group the hub has."""
+    with transaction(db):
+        current = {n: p for n, (gid, p) in _group_policies(db).items() if groups.get(n) == gid}
+        check_conflicts(current, name, policy)
+        db.execute(
+            "INSERT INTO group_policies (group_name, group_id, policy, updated, updated_by) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(group_name) DO UPDATE SET group_id = excluded.group_id, policy = excluded.policy, "
+            "updated = excluded.updated, updated_by = excluded.updated_by",
+            (name, group_id, json.dumps(policy), time.time(), actor),
+        )
+    return current.get(name, {})
+
+
+def _forget_groups(db: sqlite3.Connection, groups: dict[str, int]) -> list[str]:
+    """Drop the rows of groups that are gone (or whose name a new group took): their names."""
+    with transaction(db):
+        stale = [n for n, (gid, _p) in _group_policies(db).items() if groups.get(n) != gid]
+        db.executemany("DELETE FROM group_policies WHERE group_name = ?", [(n,) for n in stale])
+    return stale
+
+
+def _import_group_policies(db: sqlite3.Connection, found: dict[str, tuple[int, dict]]) -> list[str] | None:
+    """Once per file: take over the policies kept in group properties; None when done before."""
+    with transaction(db):
+        if db.execute("SELECT 1 FROM meta WHERE key = ?", (IMPORTED,)).fetchone():
+            return None
+        for name, (gid, policy) in found.items():
+            db.execute(
+                "INSERT OR IGNORE INTO group_policies VALUES (?, ?, ?, ?, ?)",
+                (name, gid, json.dumps(policy), time.time(), "(upgrade)"),
+            )
+        db.execute("INSERT INTO meta VALUES (?, ?)", (IMPORTED, json.dumps(sorted(found))))
+    return sorted(found)
 
 
 def _env(db: sqlite3.Connection, username: str) -> dict:
@@ -108,14 +154,35 @@ def _delete(db: sqlite3.Connection, username: str) -> None:
 
 
 class PolicyStore(Store):
-    """Users' own variables (validated before they get here) and when each user was last warned
-    about their quota. Every method queues its work on the file's thread and answers an awaitable."""
+    """Group policies (validated before they get here), users' own variables and when each user
+    was last warned about their quota. Every method queues its work on the file's thread and
+    answers an awaitable."""
 
     FILE_NAME = "environment.sqlite"
     MIGRATIONS = (
         "CREATE TABLE IF NOT EXISTS user_environment (username TEXT PRIMARY KEY, env TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS quota_warned (username TEXT PRIMARY KEY, warned_at REAL NOT NULL)",
+        (
+            "CREATE TABLE group_policies (group_name TEXT PRIMARY KEY, group_id INTEGER NOT NULL, "
+            "policy TEXT NOT NULL, updated REAL NOT NULL, updated_by TEXT NOT NULL)",
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ),
     )
+
+    def group_policies(self) -> Awaitable[dict[str, tuple[int, dict]]]:
+        """group name -> (the group's id, its stored policy)."""
+        return self.file.read(_group_policies, default={})
+
+    def put_group_policy(
+        self, name: str, group_id: int, policy: dict, groups: dict[str, int], actor: str
+    ) -> Awaitable[dict]:
+        return self.file.run(_put_group_policy, name, group_id, policy, groups, actor)
+
+    def forget_groups(self, groups: dict[str, int]) -> Awaitable[list[str]]:
+        return self.file.run(_forget_groups, groups)
+
+    def import_group_policies(self, found: dict[str, tuple[int, dict]]) -> Awaitable[list[str] | None]:
+        return self.file.run(_import_group_policies, found)
 
     def env(self, username: str) -> Awaitable[dict]:
         return self.file.read(_env, username, default={})
@@ -136,6 +203,6 @@ class PolicyStore(Store):
         return self.file.run(_delete, username)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> PolicyStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(PolicyStore, Path(data_dir) / PolicyStore.FILE_NAME)
+def store_for(platform) -> PolicyStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(PolicyStore, platform.data_dir)

@@ -58,6 +58,15 @@ class ContainerRuntime(ABC):
     @abstractmethod
     async def remove_volume(self, name: str) -> None: ...
 
+    async def data_root(self) -> str | None:
+        """Where the engine keeps its own data on its host (Docker's DockerRootDir), if it says."""
+        return None
+
+    async def volume_names(self, prefix: str) -> list[str]:
+        """Names of the existing volumes that start with ``prefix`` (a user's named servers'
+        volumes, whose server names the hub may have forgotten); none where it cannot list."""
+        return []
+
     async def volume_sizes(self) -> dict[str, int]:
         """Every volume's size in bytes where the runtime can measure it (none by default:
         sizes then show as unknown)."""

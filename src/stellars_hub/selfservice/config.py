@@ -1,13 +1,19 @@
 """The self-service feature's settings (``c.SelfService.*``)."""
 
-from traitlets.config import Configurable
-
-from ..settings import setting
+from ..settings import Int, SettingsGroup
 
 
-class SelfService(Configurable):
+class SelfService(SettingsGroup):
     """Restart Server and Manage Volumes."""
 
-    restart_timeout = setting("JUPYTERHUB_RESTART_TIMEOUT")
-    restart_ready_timeout = setting("JUPYTERHUB_RESTART_READY_TIMEOUT")
-    rate_limit = setting("JUPYTERHUB_SELFSERVICE_RATE_LIMIT")
+    category = "Self-service"
+
+    restart_timeout = Int(10, min=0, max=600, help="Seconds a lab gets to stop gracefully on Restart Server").tag(
+        config=True, env="JUPYTERHUB_RESTART_TIMEOUT", unit="seconds"
+    )
+    restart_ready_timeout = Int(120, min=5, max=3600, help="Seconds to wait for a restarted lab to answer again").tag(
+        config=True, env="JUPYTERHUB_RESTART_READY_TIMEOUT", unit="seconds"
+    )
+    rate_limit = Int(10, min=1, max=1000, help="Restarts and resets allowed per user per minute").tag(
+        config=True, env="JUPYTERHUB_SELFSERVICE_RATE_LIMIT"
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from ..feature import Feature
+from .config import SelfService
 from .handlers import READ_SCOPE, RESET_SCOPE, ManageVolumesAPIHandler, RestartServerAPIHandler, UserControlPage
 
 FEATURE = Feature(
     name="selfservice",
+    config_classes=(SelfService,),
     scopes={
         READ_SCOPE: {"description": "List a user's lab volumes with their sizes"},
         RESET_SCOPE: {

@@ -18,28 +18,21 @@ READ_SCOPE = "custom:volumes:read"
 READS_PER_MINUTE = 60  # manage-volumes GETs per caller
 
 
-def server_volumes(user, spawner) -> tuple[dict[str, str], tuple]:
+def server_volumes(volume_names: naming.VolumeNames, user, spawner) -> tuple[dict[str, str], tuple]:
     """(key -> volume name, the specs that may be reset) of one server. A named server sharing
     the default server's home never offers that home for reset."""
-    shared_home = getattr(spawner, "shared_home", False)  # named servers are a Docker-backend feature
-    names = naming.server_volume_names(user.name, spawner.name, spawner.volume_specs, shared_home)
+    shared_home = getattr(spawner, "shared_home", False)
+    names = volume_names.server_volume_names(user.name, spawner.name, spawner.volume_specs, shared_home)
     specs = tuple(v for v in spawner.volume_specs if not (spawner.name and shared_home and v.key == "home"))
     return names, specs
 
 
 class SelfServiceAPIHandler(StellarsAPIHandler):
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        limit = self.stellars["JUPYTERHUB_SELFSERVICE_RATE_LIMIT"]
-        return self.settings.setdefault("stellars_selfservice_limiter", RateLimiter(limit, 60))
-
-    async def run_exclusive(self, user, action: str, work, outcome_detail, **audit_detail):
-        """Rate limit, per-user lock, state checks inside ``work``, and exactly one audit line
-        whatever happens: the frame of every destructive operation."""
+    async def audited(self, user, action: str, work, outcome_detail, **audit_detail):
+        """Exactly one audit line for ``work`` whatever happens: the frame of every destructive
+        operation."""
         try:
-            self.rate_limiter.hit(user.name)
-            async with self.user_locks.exclusive(user.name, action):
-                result = await work()
+            result = await work()
         except Exception as exc:
             mapped = exc if isinstance(exc, web.HTTPError) else translate(exc)
             if mapped is None:
@@ -51,6 +44,16 @@ class SelfServiceAPIHandler(StellarsAPIHandler):
             raise
         self.audit(user.name, action, "ok", **audit_detail, **outcome_detail(result))
         return result
+
+    async def run_exclusive(self, user, action: str, work, outcome_detail, **audit_detail):
+        """Rate limit, per-user lock, state checks inside ``work``, one audit line."""
+
+        async def locked():
+            restart.rate_limiter(self).hit(user.name)
+            async with self.user_locks.exclusive(user.name, action):
+                return await work()
+
+        return await self.audited(user, action, locked, outcome_detail, **audit_detail)
 
 
 class RestartServerAPIHandler(SelfServiceAPIHandler):
@@ -64,46 +67,18 @@ class RestartServerAPIHandler(SelfServiceAPIHandler):
             {
                 "running": bool(progress),
                 "progress": progress,
-                "recreate": None if progress else await self.outdated(user, spawner),
+                "recreate": None if progress else await restart.outdated(self, spawner, fresh=False),
             }
         )
-
-    async def outdated(self, user, spawner=None) -> str | None:
-        """Why Restart Server would recreate this lab (default: the default server's) instead of
-        restarting it in place."""
-        spawner = spawner or user.spawner
-        if not spawner.active or spawner.pending:
-            return None
-        info = await self.runtime.inspect_container(spawner.container_id or spawner.container_name)
-        return await policies.outdated_reason(self.platform, spawner, info)
 
     @requires_server("servers")
     async def post(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
-        spawner = server_spawner(user, server_name)
-
-        async def work():
-            state.require_running(user, spawner)  # inside the lock: nobody can change it under us
-            try:
-                reason = await self.outdated(user, spawner)
-                if reason:  # the server's own lab is recreated, never another of the user's
-                    return await restart.recreate(
-                        user=user,
-                        reason=reason,
-                        proxy=self.proxy,
-                        stop=lambda: self.stop_single_user(user, server_name),
-                        spawn=lambda: self.spawn_single_user(user, server_name),
-                        ready_timeout=self.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
-                        server_name=server_name,
-                    )
-                return await restart.restart_for(self, user, spawner)
-            finally:
-                restart.PROGRESS.pop(user.name, None)
-
-        result = await self.run_exclusive(
+        server_spawner(user, server_name)  # 404 for a server the user does not have
+        result = await self.audited(
             user,
             "restart-server",
-            work,
+            lambda: restart.restart_server(self, user, server_name),
             lambda r: {"container_id": r["container_id"], "how": r["status"]},
             **({"server": server_name} if server_name else {}),
         )
@@ -119,8 +94,8 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
         )
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
-        names, specs = server_volumes(user, spawner)
-        listing = await volumes.describe(self.runtime, user.name, specs, names, sizes=volume_size_cache(self))
+        names, specs = server_volumes(self.platform.volume_names, user, spawner)
+        listing = await volumes.describe(self.runtime, specs, names, sizes=volume_size_cache(self))
         sizes = [v["size_bytes"] for v in listing if v["exists"]]
         used = None if any(s is None for s in sizes) else sum(sizes)
         self.write_json(
@@ -137,12 +112,12 @@ class ManageVolumesAPIHandler(SelfServiceAPIHandler):
     async def delete(self, user_name, server_name=""):
         user = self.find_user_or_404(user_name)
         spawner = server_spawner(user, server_name)
-        names, specs = server_volumes(user, spawner)
+        names, specs = server_volumes(self.platform.volume_names, user, spawner)
         keys = volumes.parse_selection(self.json_body(), specs)
 
         async def work():
             state.require_stopped(user, spawner)  # inside the lock: nobody can start it under us
-            return await volumes.remove(self.runtime, user.name, keys, names)
+            return await volumes.remove(self.runtime, keys, names)
 
         results = await self.run_exclusive(
             user,
@@ -173,6 +148,6 @@ class UserControlPage(StellarsPageHandler):
             target_spawner=user.spawner,
             may_rename=allowed(self, "admin:users", user.name),
             may_delete=allowed(self, "delete:users", user.name) and user.name != self.current_user.name,
-            volume_names=list(naming.user_volume_names(user.name, self.user_volume_specs).values()),
+            volume_names=list(self.platform.volume_names.user_volume_names(user.name, self.user_volume_specs).values()),
         )
         self.finish(html)

@@ -1,5 +1,10 @@
-"""Restart Server: the engine's own restart of the running lab container (same id, volumes,
-network), then wait until the lab answers through the hub's proxy again."""
+"""Restarting a running lab: ``restart_server`` is the one function every path that restarts a lab
+calls (Restart Server, batch restarts). Under the user's rate limit and lock it checks the lab
+runs, then either recreates it (stop + start through JupyterHub) when what its user should get
+changed since its container was created (a group policy, membership, own variables: the engine's
+restart would bring back the old settings, privileges included), or restarts it in place: the
+engine's own restart of the same container (same id, volumes, network), then a wait until the
+lab answers through the hub's proxy again."""
 
 from __future__ import annotations
 
@@ -7,9 +12,15 @@ import asyncio
 import time
 from urllib.parse import urlparse
 
+from .. import policies
 from ..errors import Conflict, Failed, TimedOut
 from ..labwait import wait_until_answering
 from ..runtime.base import ContainerRuntime
+from ..web.ratelimit import RateLimiter
+from ..web.servers import server_spawner
+from ..web.sharedread import SharedReads
+from . import state
+from .config import SelfService
 
 # user name -> phase of a restart in progress, for the page's progress display
 PROGRESS: dict[str, dict] = {}
@@ -33,16 +44,69 @@ def lab_address(spawner) -> tuple[str, int] | None:
     return ip, server.port
 
 
+def rate_limiter(handler) -> RateLimiter:
+    """The hub's one limit of restarts and resets per user (JUPYTERHUB_SELFSERVICE_RATE_LIMIT)."""
+    limit = handler.configured(SelfService).rate_limit
+    return handler.settings.setdefault("stellars_selfservice_limiter", RateLimiter(limit, 60))
+
+
+INSPECTION_MAX_AGE = 10  # seconds a lab's engine state answers the restart page's polls
+
+
+def lab_inspections(platform) -> SharedReads:
+    """The hub's shared engine reads of labs' containers (by name or id)."""
+    return platform.shared("lab-inspections", lambda: SharedReads(INSPECTION_MAX_AGE))
+
+
+async def outdated(handler, spawner, fresh: bool = True) -> str | None:
+    """Why restarting this lab must recreate it instead of restarting it in place (None: it may
+    be restarted in place, or it is not running). Not ``fresh``: the lab's state as read for
+    anyone in the last seconds (the control page polls this; one engine read serves every poll)."""
+    if not spawner.active or spawner.pending:
+        return None
+    name = spawner.container_id or spawner.container_name
+    info = await lab_inspections(handler.platform).get(name, lambda: handler.runtime.inspect_container(name), fresh)
+    return await policies.outdated_reason(handler.platform, spawner, info)
+
+
+async def restart_server(handler, user, server_name: str = "", action: str = "restart-server") -> dict:
+    """Restart one running lab of ``user`` ('' = the default server) as ``action`` (the name the
+    user's lock shows): the one way every request restarts a lab. Raises RateLimited (429),
+    Busy (409: another operation holds the user), Conflict (409: not running) and the restart's
+    own errors; the caller writes the audit line."""
+    rate_limiter(handler).hit(user.name)
+    async with handler.user_locks.exclusive(user.name, action):
+        spawner = server_spawner(user, server_name)
+        state.require_running(user, spawner)  # inside the lock: nobody can change it under us
+        try:
+            reason = await outdated(handler, spawner)
+            if reason:  # the server's own lab is recreated, never another of the user's
+                return await recreate(
+                    user=user,
+                    reason=reason,
+                    proxy=handler.proxy,
+                    stop=lambda: handler.stop_single_user(user, server_name),
+                    spawn=lambda: handler.spawn_single_user(user, server_name),
+                    ready_timeout=handler.configured(SelfService).restart_ready_timeout,
+                    server_name=server_name,
+                )
+            await policies.check_host_paths(handler.platform, spawner)  # the engine mounts them again
+            return await restart_for(handler, user, spawner)
+        finally:
+            PROGRESS.pop(user.name, None)
+
+
 async def restart_for(handler, user, spawner) -> dict:
     """restart_in_place with a hub handler's runtime, proxy and database, and the configured
-    timeouts (Restart Server and batch restarts)."""
+    timeouts (only through ``restart_server``)."""
+    config = handler.configured(SelfService)
     return await restart_in_place(
         user=user,
         runtime=handler.runtime,
         proxy=handler.proxy,
         db=handler.db,
-        stop_timeout=handler.stellars["JUPYTERHUB_RESTART_TIMEOUT"],
-        ready_timeout=handler.stellars["JUPYTERHUB_RESTART_READY_TIMEOUT"],
+        stop_timeout=config.restart_timeout,
+        ready_timeout=config.restart_ready_timeout,
         spawner=spawner,
     )
 

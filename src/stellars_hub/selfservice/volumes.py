@@ -35,12 +35,9 @@ def parse_selection(body, volumes=naming.USER_VOLUMES) -> list[str]:
     return list(dict.fromkeys(keys))  # duplicates collapse, order kept
 
 
-async def describe(
-    runtime: ContainerRuntime, username: str, volumes=naming.USER_VOLUMES, names=None, sizes=None
-) -> list[dict]:
-    """``names``: key -> volume name of a named server (default: the user's own volumes);
-    ``sizes``: a VolumeSizeCache to read sizes from (None: ask the engine now)."""
-    names = names or naming.user_volume_names(username, volumes)
+async def describe(runtime: ContainerRuntime, volumes, names: dict[str, str], sizes=None) -> list[dict]:
+    """``names``: key -> volume name of the server's volumes; ``sizes``: a VolumeSizeCache to read
+    sizes from (None: ask the engine now)."""
     info = await runtime.volumes(list(names.values()), with_sizes=sizes is None)
     if sizes is not None:
         known = sizes.sizes(names.values())
@@ -58,10 +55,10 @@ async def describe(
     ]
 
 
-async def remove(runtime: ContainerRuntime, username: str, keys: list[str], all_names=None) -> list[dict]:
+async def remove(runtime: ContainerRuntime, keys: list[str], all_names: dict[str, str]) -> list[dict]:
     """Remove the chosen volumes; refuse everything (Conflict) when any is held by a container.
-    ``all_names``: key -> volume name of a named server (default: the user's own volumes)."""
-    names = {k: (all_names[k] if all_names else naming.volume_name(username, k)) for k in keys}
+    ``all_names``: key -> volume name of the server's volumes."""
+    names = {k: all_names[k] for k in keys}
     info = await runtime.volumes(list(names.values()))
     held = {k: info[n].used_by for k, n in names.items() if info[n].used_by}
     if held:

@@ -14,14 +14,17 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from urllib.parse import quote
 
 from jupyterhub_idle_culler import cull_idle
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from .. import settings as settings_mod
+from ..hubsettings import StellarsHub
 from . import deadline as dl
-from .store import ExtensionStore, store_for
+from .config import IdleCuller
+from .store import ExtensionStore
 
 log = logging.getLogger("stellars_hub.session.culler")
 
@@ -146,11 +149,15 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="[%(levelname).1s %(asctime)s idle-culler] %(message)s"
     )
-    s = settings_mod.load()
-    policy = dl.Policy.from_settings(s)
+    s = settings_mod.load([StellarsHub, IdleCuller])  # from the variables the hub passed
+    policy = dl.Policy.from_config(s(IdleCuller))
     api_url = os.environ["JUPYTERHUB_API_URL"]
     token = os.environ["JUPYTERHUB_API_TOKEN"]
-    arbiter = Arbiter(policy, store_for(s["JUPYTERHUB_DATA_DIR"]), warning_requester(api_url, token))
+    arbiter = Arbiter(
+        policy,
+        ExtensionStore(Path(s(StellarsHub).data_dir) / ExtensionStore.FILE_NAME),
+        warning_requester(api_url, token),
+    )
     try:
         asyncio.run(run(policy, arbiter, api_url, token))
     except KeyboardInterrupt:

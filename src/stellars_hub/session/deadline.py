@@ -64,16 +64,16 @@ class Policy:
     hour_seconds: int = 3600  # length of one extension hour
 
     @classmethod
-    def from_settings(cls, s) -> Policy:
-        p = "JUPYTERHUB_IDLE_CULLER_"
+    def from_config(cls, culler) -> Policy:
+        """From the hub's ``IdleCuller`` settings."""
         return cls(
-            enabled=bool(s[p + "ENABLED"]),
-            timeout=s[p + "TIMEOUT"],
-            interval=s[p + "INTERVAL"],
-            max_age=s[p + "MAX_AGE"],
-            max_extension_hours=s[p + "MAX_EXTENSION"],
-            warning=s[p + "WARNING"],
-            hour_seconds=s[p + "HOUR_SECONDS"],
+            enabled=culler.enabled,
+            timeout=culler.timeout,
+            interval=culler.interval,
+            max_age=culler.max_age,
+            max_extension_hours=culler.max_extension,
+            warning=culler.warning,
+            hour_seconds=culler.hour_seconds,
         )
 
 

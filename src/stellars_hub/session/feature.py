@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 
 from ..feature import Feature
+from ..hubsettings import StellarsHub
+from .config import IdleCuller
 from .handlers import (
     EXTEND_SCOPE,
     WARN_SCOPE,
@@ -19,21 +21,10 @@ from .store import store_for
 SERVICE = "idle-culler"
 # list running servers, read their activity, stop them, ask the hub to warn: nothing more
 SERVICE_SCOPES = ["list:users", "read:servers", "delete:servers", WARN_SCOPE]
-# what the culler process needs to know (a managed service does not inherit the hub's environment)
-PASSED_SETTINGS = (
-    "JUPYTERHUB_DATA_DIR",
-    "JUPYTERHUB_IDLE_CULLER_ENABLED",
-    "JUPYTERHUB_IDLE_CULLER_TIMEOUT",
-    "JUPYTERHUB_IDLE_CULLER_INTERVAL",
-    "JUPYTERHUB_IDLE_CULLER_MAX_AGE",
-    "JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION",
-    "JUPYTERHUB_IDLE_CULLER_WARNING",
-    "JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS",
-)
 
 
 def _configure(c, s, setdefault) -> None:
-    if not s["JUPYTERHUB_IDLE_CULLER_ENABLED"]:
+    if not s(IdleCuller).enabled:
         return
     hub = c.JupyterHub
     services = list(hub.services) if "services" in hub else []
@@ -43,8 +34,9 @@ def _configure(c, s, setdefault) -> None:
         {
             "name": SERVICE,
             "command": [sys.executable, "-m", "stellars_hub.session.culler"],
-            # effective values, whether they came from the environment or a config file
-            "environment": {name: s.raw[name] for name in PASSED_SETTINGS},
+            # what the culler process needs to know, as variables (a managed service does not
+            # inherit the hub's environment): effective values, from the environment or a config file
+            "environment": {**s.variables(StellarsHub, "data_dir"), **s.variables(IdleCuller)},
         }
     ]
     roles = list(hub.load_roles) if "load_roles" in hub else []
@@ -60,6 +52,7 @@ def _configure(c, s, setdefault) -> None:
 
 FEATURE = Feature(
     name="session",
+    config_classes=(IdleCuller,),
     scopes={
         EXTEND_SCOPE: {"description": "Extend the idle-culling deadline of a user's running server"},
         WARN_SCOPE: {"description": "Warn a user inside their lab that idle culling will stop it soon"},
@@ -77,6 +70,6 @@ FEATURE = Feature(
     ),
     configure=_configure,
     # queued on the store file's own thread, never run on the loop
-    on_user_renamed=lambda platform, old, new: store_for(platform.data_dir).rename_user(old, new),
-    on_user_deleted=lambda platform, name: store_for(platform.data_dir).delete_user(name),
+    on_user_renamed=lambda platform, old, new: store_for(platform).rename_user(old, new),
+    on_user_deleted=lambda platform, name: store_for(platform).delete_user(name),
 )

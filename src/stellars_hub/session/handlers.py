@@ -12,6 +12,7 @@ from ..web.permissions import requires_server
 from ..web.servers import server_spawner
 from . import deadline as dl
 from . import sessions
+from .config import IdleCuller
 from .store import ExtensionStore, store_for
 
 EXTEND_SCOPE = "custom:session:extend"
@@ -21,11 +22,11 @@ WARN_SCOPE = "custom:session:warn"
 class SessionMixin(HandlerMixin):
     @property
     def policy(self) -> dl.Policy:
-        return dl.Policy.from_settings(self.stellars)
+        return dl.Policy.from_config(self.configured(IdleCuller))
 
     @property
     def session_store(self) -> ExtensionStore:
-        return store_for(self.stellars["JUPYTERHUB_DATA_DIR"])  # one per file and process
+        return store_for(self.platform)
 
 
 # Each route also exists per named server (/api/users/<name>/servers/<server>/...), with the

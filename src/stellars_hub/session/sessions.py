@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import cast
 
 from ..errors import BadRequest, Conflict
-from ..settings import BY_NAME
 from ..web.jsonbody import reject_unknown
 from . import deadline as dl
+from .config import IdleCuller
 from .store import ExtensionStore
 
 # The largest request accepted at all (and truncated to what is left); beyond it is a mistake.
-MAX_REQUEST_HOURS = cast(int, BY_NAME["JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION"].maximum)  # the setting has a maximum
+MAX_REQUEST_HOURS = cast(int, IdleCuller.max_extension.max)  # the setting has a maximum
 
 
 def _hours(n: int) -> str:

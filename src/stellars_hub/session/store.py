@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable
-from pathlib import Path
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 from .deadline import start_key
 
 STORE_FILE = "session.sqlite"
@@ -120,6 +119,6 @@ class ExtensionStore(Store):
         return self.file.run(_delete, username)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> ExtensionStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(ExtensionStore, Path(data_dir) / STORE_FILE)
+def store_for(platform) -> ExtensionStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(ExtensionStore, platform.data_dir)

@@ -31,13 +31,6 @@
     return Math.floor(h / 24) + " d";
   }
 
-  function bytes(n) {
-    if (n === null || n === undefined) return "";
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let i = 0;
-    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-    return (i ? n.toFixed(1) : n) + " " + units[i];
-  }
 
   // a row per server: the user's default server, and "user/server" for each named one
   const who = (u) => (u.server ? u.username + "/" + u.server : u.username);
@@ -108,7 +101,7 @@
         scoreCell.appendChild(bar);
       }
       cell(tr, String(u.sample_count), "activity-samples text-end");
-      const volumes = cell(tr, bytes(u.volume_bytes), "activity-volumes text-end");
+      const volumes = cell(tr, stellarsBytes(u.volume_bytes), "activity-volumes text-end");
       const q = u.server ? null : quotas[u.username];  // soft storage quota from a group policy, shown on the default row
       if (q) {
         volumes.textContent += " (quota " + q.quota_text + ")";

@@ -4,13 +4,6 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
-  function bytes(n) {
-    if (n === null || n === undefined) return "";
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let i = 0;
-    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-    return (i ? n.toFixed(1) : n) + " " + units[i];
-  }
   function td(text, cls) {
     const el = document.createElement("td");
     el.textContent = text;
@@ -38,7 +31,7 @@
           tr.dataset.volume = v.key;
           tr.append(td(u.username), td(v.key), td(when(v.last_run)),
             td(outcomeText(v), "backups-outcome " + (outcomeClass[v.outcome] || "")),
-            td(v.archive || ""), td(bytes(v.size_bytes), "text-end"));
+            td(v.archive || ""), td(stellarsBytes(v.size_bytes), "text-end"));
           tbody.appendChild(tr);
         }
       }
@@ -95,7 +88,7 @@
           const select = document.createElement("select");
           select.className = "form-select form-select-sm w-auto backup-generation";
           select.setAttribute("aria-label", "Generation of " + v.key);
-          for (const g of v.generations) select.add(new Option(when(g.time) + " · " + bytes(g.size_bytes), g.archive));
+          for (const g of v.generations) select.add(new Option(when(g.time) + " · " + stellarsBytes(g.size_bytes), g.archive));
           const btn = document.createElement("button");
           btn.type = "button";
           btn.className = "btn btn-outline-danger btn-sm backup-restore-button";

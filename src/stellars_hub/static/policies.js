@@ -32,6 +32,14 @@
       const name = cell(row, g.name);
       if (g.built_in) name.insertAdjacentHTML("beforeend", ' <span class="badge text-bg-secondary">built-in</span>');
       if (g.valid) name.insertAdjacentHTML("beforeend", ' <span class="badge text-bg-danger" title="">invalid, ignored</span>');
+      if ((g.ignored_properties || []).length) {
+        // written straight into JupyterHub's group properties (e.g. by a group-filtered token): no effect
+        const badge = document.createElement("span");
+        badge.className = "badge text-bg-warning ms-1 policy-ignored";
+        badge.textContent = "ignored in group properties: " + g.ignored_properties.join(", ");
+        badge.title = "Policies apply only when saved here; these JupyterHub group properties have no effect";
+        name.appendChild(badge);
+      }
       cell(row, g.members.length ? g.members.join(", ") : "none");
       cell(row, limit(p.memory_mb, "MiB"));
       cell(row, limit(p.cpus));

@@ -15,14 +15,6 @@
 
   const api = (method, path, body) => window.stellarsApi(method, apiPath + path, body);
 
-  function humanBytes(n) {
-    if (n === null || n === undefined) return "unknown";
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let i = 0;
-    while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
-    return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
-  }
-
   function result(kind, html) {
     $("selfservice-result").innerHTML = html ? '<div class="alert alert-' + kind + '">' + html + "</div>" : "";
   }
@@ -172,7 +164,7 @@
         tr.querySelector("label").textContent = v.key;
         tr.children[2].textContent = v.description;
         tr.querySelector("code").textContent = v.name;
-        tr.children[4].textContent = v.exists ? humanBytes(v.size_bytes) : "not created yet";
+        tr.children[4].textContent = v.exists ? (stellarsBytes(v.size_bytes) || "unknown") : "not created yet";
         box.addEventListener("change", updateConfirm);
         tbody.appendChild(tr);
       }

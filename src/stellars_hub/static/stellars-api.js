@@ -47,6 +47,15 @@ window.stellarsPoll = function (check, minMs, maxMs) {
   };
 };
 
+// A size for people: "1.5 GB" ("" when unknown).
+window.stellarsBytes = function (n) {
+  if (n === null || n === undefined) return "";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i ? n.toFixed(1) : n) + " " + units[i];
+};
+
 // The session cards' countdown: "HH:MM:SS" (with days when needed) until the culler's stop, and
 // the colour level of the time left.
 window.stellarsCountdown = {

@@ -29,13 +29,6 @@
     return "usage?" + q.toString();
   }
 
-  function bytes(n) {
-    if (n === null || n === undefined) return "";
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let i = 0;
-    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-    return (i ? n.toFixed(1) : n) + " " + units[i];
-  }
   const hours = (h) => h.toFixed(2);
 
   function renderTable() {
@@ -47,8 +40,8 @@
       const cells = [
         [u.username, "usage-user"], [hours(t.lab_hours), "usage-lab text-end"],
         [hours(t.active_hours), "usage-active text-end"], [String(t.starts), "usage-starts text-end"],
-        [bytes(t.peak_memory_bytes), "usage-memory text-end"], [hours(t.cpu_hours), "usage-cpu text-end"],
-        [bytes(t.storage_bytes), "usage-storage text-end"],
+        [stellarsBytes(t.peak_memory_bytes), "usage-memory text-end"], [hours(t.cpu_hours), "usage-cpu text-end"],
+        [stellarsBytes(t.storage_bytes), "usage-storage text-end"],
       ];
       for (const [text, cls] of cells) {
         const td = document.createElement("td");

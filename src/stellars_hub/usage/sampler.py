@@ -13,26 +13,26 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 from jupyterhub import orm
 
 from .. import naming
+from ..activity.config import ActivityMonitor
 from ..runtime import ContainerRuntime
-from .store import ServerSample, store_for
+from .config import Usage
+from .store import ServerSample, UsageStore, store_for
 
 log = logging.getLogger("JupyterHub.usage")
 
 STORAGE_EVERY = 3600.0
 GAP_FACTOR = 2.0  # a pass more than this many intervals after the previous one follows downtime
 
-_tasks: set[asyncio.Task] = set()
-
 
 def recorder_for(platform) -> UsageRecorder:
     """The hub's one recorder, held by its platform."""
     return platform.shared(
-        "usage-recorder", lambda: UsageRecorder(platform.settings, platform.data_dir, platform.runtime)
+        "usage-recorder",
+        lambda: UsageRecorder(platform.settings, store_for(platform), platform.runtime, platform.volume_names),
     )
 
 
@@ -41,20 +41,27 @@ def container_for(username: str, server: str) -> str:
 
 
 class UsageRecorder:
-    def __init__(self, settings, data_dir: str | Path, runtime: ContainerRuntime | None = None):
-        self.settings = settings
-        self.store = store_for(data_dir)  # one per file and process
+    def __init__(
+        self,
+        settings,
+        store: UsageStore,
+        runtime: ContainerRuntime | None = None,
+        names: naming.VolumeNames | None = None,
+    ):
+        self.names = names or naming.VolumeNames()  # the hub's: it knows renamed users
+        self.config = settings(Usage)
+        self.inactive_after_seconds = settings(ActivityMonitor).inactive_after * 60  # "active" as the monitor says
+        self.store = store
         self._runtime = runtime
         self._db = None
         self._last_pass: float | None = None
         self._last_storage: float | None = None
-        self.started = False
         self.passes = 0
         self._storage_due: set[str] = set()  # users whose server stopped: measure at the next pass
 
     @property
     def interval(self) -> int:
-        return self.settings["JUPYTERHUB_USAGE_SAMPLE_INTERVAL"]
+        return self.config.sample_interval
 
     @property
     def runtime(self) -> ContainerRuntime:
@@ -93,7 +100,7 @@ class UsageRecorder:
         servers = self.running_servers(db)
         names = {(u, s): container_for(u, s) for u, s, _ in servers}
         stats = await self.runtime.container_stats(list(names.values())) if names else {}
-        inactive_after = self.settings["JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER"] * 60
+        inactive_after = self.inactive_after_seconds
         now_naive = datetime.fromtimestamp(now, timezone.utc).replace(tzinfo=None)
         samples = []
         for user, server, last in servers:
@@ -102,7 +109,7 @@ class UsageRecorder:
             samples.append(
                 ServerSample(user, server, active, st.cpu_percent if st else None, st.memory_bytes if st else None)
             )
-        prune = now - self.settings["JUPYTERHUB_USAGE_RETENTION_DAYS"] * 86400
+        prune = now - self.config.retention_days * 86400
         await self.store.record_pass(now, span, samples, prune)
         self._last_pass = now
         if self._last_storage is None or now - self._last_storage >= STORAGE_EVERY:
@@ -115,7 +122,7 @@ class UsageRecorder:
     async def measure_storage(self, db, now: float, only: set[str] | None = None) -> None:
         users = [name for (name,) in db.query(orm.User.name).all() if only is None or name in only]
         self._storage_due -= set(users)
-        volumes = {u: list(naming.user_volume_names(u).values()) for u in users}
+        volumes = {u: list(self.names.user_volume_names(u).values()) for u in users}
         info = await self.runtime.volumes([v for vs in volumes.values() for v in vs], with_sizes=True)
         sizes = []
         for user, names in volumes.items():
@@ -139,29 +146,8 @@ class UsageRecorder:
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
 
-def install(platform) -> UsageRecorder:
-    """The usage feature's on_start: the sampler task (once per hub)."""
+async def run(platform, app) -> None:
+    """The usage feature's background work: the sampler, once the hub serves requests."""
     recorder = recorder_for(platform)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return recorder
-    if recorder.started:
-        return recorder
-    recorder.started = True
-    task = loop.create_task(_run_when_hub_ready(recorder))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return recorder
-
-
-async def _run_when_hub_ready(recorder: UsageRecorder) -> None:
-    from jupyterhub.app import JupyterHub
-
-    if not JupyterHub.initialized():
-        return
-    app = JupyterHub.instance()
-    while getattr(app, "tornado_application", None) is None:
-        await asyncio.sleep(0.2)
     recorder._db = app.db
     await recorder.run()

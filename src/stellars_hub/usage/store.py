@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ..storage import Store, Stores, process_stores, transaction
+from ..storage import Store, transaction
 
 T = TypeVar("T")
 
@@ -228,6 +228,6 @@ class UsageStore(Store):
         return self.file.run(_with_records, fn, *args)
 
 
-def store_for(data_dir, stores: Stores | None = None) -> UsageStore:
-    """The process's store in the platform's data directory."""
-    return (stores or process_stores()).open(UsageStore, Path(data_dir) / FILE_NAME)
+def store_for(platform) -> UsageStore:
+    """The hub's one store of this file, held by its platform."""
+    return platform.stores.of(UsageStore, platform.data_dir)

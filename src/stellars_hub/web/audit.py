@@ -82,3 +82,13 @@ def record(actor: str, target: str, action: str, outcome: str, **detail) -> dict
             pass  # no loop: the summary is written with the next refusal of this kind
     _write(entry)
     return entry
+
+
+def record_for(platform, actor: str, target: str, action: str, outcome: str, **detail) -> dict:
+    """One line to the hub's audit log (its data directory, rotation settings) from code that
+    runs outside a request (start-up work, pre-spawn steps); handlers use ``StellarsMixin.audit``."""
+    from ..hubsettings import StellarsHub
+
+    site = platform.settings(StellarsHub)
+    configure(str(platform.audit_path), site.audit_log_max_mb * 1024 * 1024, site.audit_log_keep)
+    return record(actor, target, action, outcome, **detail)

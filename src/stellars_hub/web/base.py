@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
+from traitlets.config import Configurable
 
 from .. import naming
 from ..lab.mixin import configured_volume_specs
 from ..platform import Platform
 from ..runtime import ContainerRuntime
-from ..settings import Settings
 from . import audit
 from .errors import http_error, translate
 from .locks import UserLocks
+
+C = TypeVar("C", bound=Configurable)
 
 
 class StellarsMixin:
@@ -33,9 +35,9 @@ class StellarsMixin:
     def platform(self) -> Platform:
         return Platform.current()
 
-    @property
-    def stellars(self) -> Settings:
-        return self.platform.settings
+    def configured(self, cls: type[C]) -> C:
+        """The hub's instance of a feature's settings class (``self.configured(SelfService).rate_limit``)."""
+        return self.platform.settings(cls)
 
     @property
     def runtime(self) -> ContainerRuntime:
@@ -53,13 +55,8 @@ class StellarsMixin:
         return self.platform.locks
 
     def audit(self, target: str, action: str, outcome: str, **detail) -> dict:
-        audit.configure(
-            str(self.platform.audit_path),
-            self.stellars["JUPYTERHUB_AUDIT_LOG_MAX_MB"] * 1024 * 1024,
-            self.stellars["JUPYTERHUB_AUDIT_LOG_KEEP"],
-        )
         actor = self.current_user.name if self.current_user else "(anonymous)"
-        return audit.record(actor, target, action, outcome, **detail)
+        return audit.record_for(self.platform, actor, target, action, outcome, **detail)
 
     # The one place where domain errors become HTTP errors, for every handler method of the
     # platform (tornado's public hooks for an exception a handler lets through).

@@ -18,6 +18,12 @@ def allowed(handler, scope: str, user_name: str) -> bool:
     return has_scope(f"{scope}!user={user_name}", handler.parsed_scopes, db=handler.db)
 
 
+def allowed_on_group(handler, scope: str, group_name: str) -> bool:
+    """``scope`` on a whole group: held unfiltered or filtered to that group (a group's members
+    are not looked up, so a refusal says nothing about who they are)."""
+    return has_scope(f"{scope}!group={group_name}", handler.parsed_scopes, db=handler.db)
+
+
 def allowed_on_server(handler, scope: str, user_name: str, server_name: str = "") -> bool:
     """``scope`` on one server of a user. A named server is checked as JupyterHub does
     (``scope!server=user/name``: held through the user, the server itself, or a group); the

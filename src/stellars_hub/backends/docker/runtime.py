@@ -152,6 +152,15 @@ class DockerRuntime(ContainerRuntime):
     async def remove_volume(self, name: str) -> None:
         await self._run(lambda c: c.remove_volume(name))
 
+    async def data_root(self) -> str | None:
+        return (await self._run(lambda c: c.info())).get("DockerRootDir") or None
+
+    async def volume_names(self, prefix: str) -> list[str]:
+        def listed(c):  # the engine's name filter matches anywhere in the name
+            return sorted(v["Name"] for v in (c.volumes(filters={"name": prefix}).get("Volumes") or []))
+
+        return [n for n in await self._run(listed) if n.startswith(prefix)]
+
     # -- admin feature: GPU detection --------------------------------------------------------
     async def probe_gpu(
         self,

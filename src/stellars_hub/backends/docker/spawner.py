@@ -18,10 +18,11 @@ from tornado import web
 from traitlets import Bool, Integer, Unicode, default
 
 from ... import naming
+from ...hubsettings import StellarsHub
 from ...lab.mixin import LabSpawnerMixin
 from ...lab.spec import LabSpec
 from ...labwait import wait_until_answering
-from ...platform import Platform, StellarsHub
+from ...platform import Platform
 from . import hostconfig
 from .labhost import LabHost
 

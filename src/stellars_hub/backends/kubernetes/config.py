@@ -5,21 +5,13 @@ from __future__ import annotations
 import os
 
 from kubernetes_asyncio.config import kube_config
-from traitlets.config import Configurable
 
-from ...settings import Settings, setting
+from ...lab.config import Labs
+from ...settings import Settings
 from . import default_namespace
 from .runtime import KubernetesRuntime
+from .settings import Kubernetes
 from .spawner import StellarsKubeSpawner
-
-
-class Kubernetes(Configurable):
-    """Where the labs run with JUPYTERHUB_BACKEND=kubernetes."""
-
-    namespace = setting("JUPYTERHUB_K8S_NAMESPACE")
-    kubeconfig = setting("JUPYTERHUB_K8S_KUBECONFIG")
-    storage_class = setting("JUPYTERHUB_K8S_STORAGE_CLASS")
-    volume_size = setting("JUPYTERHUB_K8S_VOLUME_SIZE")
 
 
 def use_kubeconfig(path: str) -> None:
@@ -32,16 +24,16 @@ def use_kubeconfig(path: str) -> None:
 
 def configure(c, s: Settings, setdefault) -> None:
     """KubeSpawner and the Kubernetes runtime, where the site's config left them unset."""
-    if s["JUPYTERHUB_K8S_KUBECONFIG"]:
-        use_kubeconfig(s["JUPYTERHUB_K8S_KUBECONFIG"])
-    namespace = default_namespace(s["JUPYTERHUB_K8S_NAMESPACE"])
+    k8s = s(Kubernetes)
+    if k8s.kubeconfig:
+        use_kubeconfig(k8s.kubeconfig)
     setdefault(c.Platform, "runtime_class", KubernetesRuntime)
     setdefault(c.JupyterHub, "spawner_class", StellarsKubeSpawner)
     sp = c.StellarsKubeSpawner
     for name, value in {
-        "namespace": namespace,
-        "host_network": s["JUPYTERHUB_NETWORK_NAME"] == "host",
-        "storage_class": s["JUPYTERHUB_K8S_STORAGE_CLASS"],
-        "storage_capacity": s["JUPYTERHUB_K8S_VOLUME_SIZE"],
+        "namespace": default_namespace(k8s.namespace),
+        "host_network": s(Labs).network_name == "host",
+        "storage_class": k8s.storage_class,
+        "storage_capacity": k8s.volume_size,
     }.items():
         setdefault(sp, name, value)

@@ -28,6 +28,8 @@ INIT_CONTAINER = "volume-init"
 INIT_ROOT = "/stellars-init"
 # DNS-1123 subdomain: what a claim name must be
 _CLAIM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+# users' lab claims (jupyterlab-<escaped name>-<key>), the shared claim and the hub's own
+PLATFORM_CLAIM_PREFIXES = (CONTAINER_PREFIX, "jupyterhub-")
 
 
 def claim_name(volume_name: str) -> str:
@@ -97,10 +99,10 @@ def _check_policy_claim(m: Mount, claim: str) -> None:
             f"a group policy mounts volume {m.source!r}; on Kubernetes that is the claim {claim!r}, "
             "which is not a valid claim name (lower-case letters, digits, - and .)"
         )
-    if claim.startswith(CONTAINER_PREFIX):
+    if claim.startswith(PLATFORM_CLAIM_PREFIXES):
         raise ValueError(
-            f"a group policy mounts volume {m.source!r}: the claim {claim} is a lab's own storage, "
-            "which a policy may not hand to anyone else"
+            f"a group policy mounts volume {m.source!r}: the claim {claim} is a lab's own storage or the "
+            "platform's (the shared claim, the hub's), which a policy may not hand to anyone else"
         )
 
 

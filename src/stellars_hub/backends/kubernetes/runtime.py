@@ -42,6 +42,7 @@ from ...runtime.base import (
 )
 from . import LAB_CONTAINER, VOLUME_ANNOTATION, default_namespace, toolpod
 from .podspec import GPU_RESOURCE, claim_name
+from .settings import Kubernetes
 
 _UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
@@ -60,11 +61,8 @@ log = logging.getLogger("JupyterHub.kubernetes")  # a child of the hub's logger:
 class KubernetesRuntime(ContainerRuntime):
     @classmethod
     def for_settings(cls, settings) -> KubernetesRuntime:
-        return cls(
-            settings["JUPYTERHUB_K8S_NAMESPACE"],
-            storage_class=settings["JUPYTERHUB_K8S_STORAGE_CLASS"],
-            volume_size=settings["JUPYTERHUB_K8S_VOLUME_SIZE"],
-        )
+        k8s = settings(Kubernetes)
+        return cls(k8s.namespace, storage_class=k8s.storage_class, volume_size=k8s.volume_size)
 
     def __init__(self, namespace: str = "", timeout: float = 30.0, storage_class: str = "", volume_size: str = "10Gi"):
         self.namespace = default_namespace(namespace)
@@ -248,6 +246,11 @@ class KubernetesRuntime(ContainerRuntime):
                     if ref.get("namespace") == self.namespace and vol.get("usedBytes") is not None:
                         used[ref["name"]] = vol["usedBytes"]
         return used
+
+    async def volume_names(self, prefix: str) -> list[str]:
+        pvcs = await self._call(lambda v1: v1.list_namespaced_persistent_volume_claim(self.namespace))
+        names = ((p.metadata.annotations or {}).get(VOLUME_ANNOTATION) for p in pvcs.items)
+        return sorted(n for n in names if n and n.startswith(prefix))
 
     async def remove_volume(self, name: str) -> None:
         claim = claim_name(name)

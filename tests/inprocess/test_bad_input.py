@@ -9,8 +9,6 @@ import json
 import pytest
 import requests
 
-from harness import engine
-
 from stellars_hub import naming
 
 GOOD_FIELD = {  # route -> (method, the field its message must name, bad bodies)
@@ -39,13 +37,13 @@ def setup(hub):
     admin = hub.admin_session()
     target, session = hub.new_user("bad")
     for vol in naming.user_volume_names(target).values():
-        engine().volumes.create(vol)
+        hub.runtime.create_volume(vol)
     return admin, target
 
 
 def _state(hub, admin, target):
     return {
-        "volumes": sorted(v.name for v in engine().volumes.list(filters={"name": naming.volume_base(target)})),
+        "volumes": sorted(v for v in hub.runtime.volumes_by_name if v.startswith(naming.escape_name(target))),
         "users": sorted(u["name"] for u in hub.api(admin, "GET", "users").json()),
         "history": hub.api(admin, "GET", "notifications/history").json(),
     }

@@ -1,8 +1,8 @@
 """Who may do what: one row per (route pattern, method) the platform registers.
 
-The permission matrix test (tests/security/test_permission_matrix.py) sends every row's request
+The permission matrix test (tests/inprocess/test_permission_matrix.py) sends every row's request
 as every identity to a real hub and checks the answer against this table, and README.md's
-who-may-do-what table is generated from it (``python -m stellars_hub.web.accessmatrix README.md``).
+who-may-do-what table is generated from it (``python tests/readme.py``).
 
 ``allowed``: the identities that get ``ok`` (the status of an authorised caller for the row's
 harmless request: a 409/400/404 proves the permission check passed without changing anything).
@@ -16,17 +16,6 @@ from dataclasses import dataclass, field
 
 IDENTITIES = ("anonymous", "other", "self", "admin", "filtered", "custom", "culler", "noxsrf", "crosssite")
 # who the identities are, for the README
-DESCRIBED = {
-    "anonymous": "no login",
-    "other": "another user",
-    "self": "the user named in the path",
-    "admin": "an admin",
-    "filtered": "token with admin:users/admin:servers filtered to the named user",
-    "custom": "token with only the route's custom scope",
-    "culler": "the idle-culler service's scopes",
-}
-
-
 @dataclass(frozen=True)
 class Row:
     ok: int
@@ -295,21 +284,3 @@ def markdown_table() -> str:
         cells = [_cell(row, i) for i in COLUMNS]
         lines.append(f"| {method} | `{route}` | {row.purpose} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def update_readme(path: str) -> None:
-    start, end = "<!-- access-table:start -->", "<!-- access-table:end -->"
-    text = open(path, encoding="utf-8").read()
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"{head}{start}\n{markdown_table()}\n{end}{tail}")
-
-
-if __name__ == "__main__":  # python -m stellars_hub.web.accessmatrix [README.md]
-    import sys
-
-    if len(sys.argv) > 1:
-        update_readme(sys.argv[1])
-    else:
-        print(markdown_table())

@@ -1,8 +1,8 @@
 """The platform's own routes, as registered: (pattern, handler class, methods).
 
 Collected from every feature record's handlers and priority handlers,
-so the permission matrix (tests/security) and the README's who-may-do-what table follow the code:
-a new route without a row fails the matrix test.
+so the permission matrix (tests/inprocess/test_permission_matrix.py) and the README's
+who-may-do-what table follow the code: a new route without a row fails the matrix test.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def methods_of(handler: type) -> tuple[str, ...]:
 
 
 def routes(settings=None) -> list[Route]:
-    from ..features import FEATURES
+    from stellars_hub.features import FEATURES
 
     found = [(p, h) for f in FEATURES for p, h, *_ in (*f.priority_handlers, *f.handlers)]
     return [Route(p, h, methods_of(h)) for p, h in found]
