@@ -19,7 +19,7 @@ from harness import RUN_PREFIX
 from stellars_hub import naming
 from stellars_hub.backends.kubernetes.podspec import claim_name
 
-HUB_ENV = {"JUPYTERHUB_RESTART_READY_TIMEOUT": "180"}
+HUB_ENV = {"JUPYTERHUB_RESTART_READY_TIMEOUT": "180", "JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL": "2"}
 STATE = Path("/var/tmp/stellars-k8s")
 
 

@@ -38,7 +38,7 @@ def start(hub: Hub, session, name: str, server: str = "") -> None:
     assert r.status_code in (201, 202), r.text
 
 
-def start_all(hub: Hub, labs: list[tuple[requests.Session, str, str]], timeout: float = 300) -> None:
+def start_all(hub: Hub, labs: list[tuple[requests.Session, str, str]], timeout: float = 300, also=None) -> None:
     """Several servers (session, user, server) asked for side by side, then waited for until each
     was ready (the hub starts a few at a time, so the first may be culled before the last is up)."""
     for session, name, server in labs:
@@ -50,7 +50,7 @@ def start_all(hub: Hub, labs: list[tuple[requests.Session, str, str]], timeout: 
             ready.update((name, s) for s, model in servers(hub, name).items() if model.get("ready"))
         return all((n, s) in ready for _, n, s in labs)
 
-    wait_for(all_ready, timeout, f"servers {[(n, s) for _, n, s in labs]} ready", step=0.5)
+    wait_for(all_ready, timeout, f"servers {[(n, s) for _, n, s in labs]} ready", step=0.5, also=also)
 
 
 def stop(hub: Hub, session, name: str, server: str = "", timeout: float = 180) -> None:
