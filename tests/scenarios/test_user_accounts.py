@@ -89,7 +89,7 @@ def people(hub):
 def test_a_renamed_user_keeps_their_files_and_a_newcomer_gets_none(hub, lab_engine, people):
     old, new, password = people["old"], people["new"], people["password"]
     admin = hub.admin_session()
-    lab_engine.fill({naming.volume_name(old, "extra"): {EXTRA_FILE: "mine"}})
+    lab_engine.fill({naming.volume_name(old, "extra"): {EXTRA_FILE: "mine", "big.bin": BIG}})
     start(hub, admin, old)
     hub.wait_server(admin, old, ready=True, timeout=300)
     for path in FILES.values():
@@ -127,7 +127,7 @@ def test_a_renamed_user_keeps_their_files_and_a_newcomer_gets_none(hub, lab_engi
 
 def test_every_configured_volume_is_listed_and_measured(hub, lab_engine, people):
     new = people["new"]
-    lab_engine.fill({naming.volume_names_for_base(naming.escape_name(people["old"]), SPECS)["extra"]: {"big.bin": BIG}})
+    # the extra volume holds BIG bytes of the site's data since before the rename
     admin = hub.admin_session()
 
     def measured():
