@@ -101,6 +101,14 @@ case "$ready" in
 esac
 port=${STELLARS_HTTPS_PORT:-443}
 [[ "$port" == 443 ]] && port="" || port=":$port"
-echo "Stellars JupyterHub DS is running at https://${CERTIFICATE_DOMAIN_NAME:-localhost}$port$base"
-echo "First sign-in: log in as '${JUPYTERHUB_ADMIN:-admin}' with JUPYTERHUB_ADMIN_PASSWORD or, when it was not" \
-  "set, the generated one: docker exec $hub cat /data/initial-admin-password (then change it). Stop with: make down"
+name=$(docker inspect -f '{{.Name}}' "$hub")
+name=${name#/}  # the container's name, which docker exec takes as well as its id
+echo "Stellars JupyterHub DS is running at https://${CERTIFICATE_DOMAIN_NAME:-localhost}$port$base (hub container: $name)"
+if docker exec "$name" test -f /data/initial-admin-password; then
+  echo "First sign-in: log in as '${JUPYTERHUB_ADMIN:-admin}' with the password this prints:"
+  echo "  docker exec $name cat /data/initial-admin-password"
+  echo "then change it on Change Password and delete that file: docker exec $name rm /data/initial-admin-password"
+else
+  echo "First sign-in: log in as '${JUPYTERHUB_ADMIN:-admin}' with JUPYTERHUB_ADMIN_PASSWORD (or the password you changed it to)."
+fi
+echo "Stop with: make down"

@@ -52,6 +52,32 @@ ROWS: dict[tuple[str, str], Row] = {
     ("/api/groups/([^/]+)/policy", "PUT"): _r(
         404, "admin custom", "change a group's policy (404: no such group)", custom="custom:policies:write", body={}
     ),
+    ("/api/projects", "GET"): _r(
+        200, ADMIN + " custom", "every group's project folder and its size", custom="custom:policies:read"
+    ),
+    ("/api/projects/([^/]+)", "DELETE"): _r(
+        404,
+        "admin custom",
+        "remove a project folder and its volume (404: no such folder)",
+        custom="custom:policies:write",
+        destructive=True,
+    ),
+    ("/api/groups/([^/]+)/project", "POST"): _r(
+        404,
+        "admin custom",
+        "create a group's project folder (404: no such group)",
+        custom="custom:policies:write",
+        body={},
+        destructive=True,
+    ),
+    ("/api/groups/([^/]+)/project", "PATCH"): _r(
+        404,
+        "admin custom",
+        "change who sees a group's project folder read-only (404: no such group)",
+        custom="custom:policies:write",
+        body={"viewers": None},
+        destructive=True,
+    ),
     ("/api/storage", "GET"): _r(
         200, ADMIN + " custom", "every user's storage against their quota", custom="custom:policies:read"
     ),

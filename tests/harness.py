@@ -15,6 +15,7 @@ import tarfile
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import docker
@@ -81,16 +82,32 @@ def read_volume_file(volume: str, path: str, image: str | None = None) -> str:
         holder.remove(force=True)
 
 
+def build_second_lab_image(tag: str, label: str = "alt") -> str:
+    """A second local lab image for profile tests: the lab image with one label more, built from
+    it (a one-line Dockerfile; nothing is pulled). Remove it with ``engine().images.remove``."""
+    dockerfile = f"FROM {LAB_IMAGE}\nLABEL stellars.test-profile={label}\n".encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    context.seek(0)
+    engine().images.build(fileobj=context, custom_context=True, tag=tag, pull=False, rm=True)
+    return tag
+
+
 def remove_test_objects(prefix: str = RUN_PREFIX) -> None:
     """Remove every container and volume whose name carries ``prefix`` (test users only)."""
     client = engine()
     for c in client.containers.list(all=True, filters={"name": f"jupyterlab-{prefix}"}):
         c.remove(force=True)
-    for v in client.volumes.list(filters={"name": f"jupyterlab-{prefix}"}):
-        try:
-            v.remove(force=True)
-        except docker.errors.APIError:
-            pass
+    # the users' volumes, and the project folders of the run's groups (jupyterhub-group-<group>_project)
+    for pattern in (f"jupyterlab-{prefix}", f"jupyterhub-group-{prefix}"):
+        for v in client.volumes.list(filters={"name": pattern}):
+            try:
+                v.remove(force=True)
+            except docker.errors.APIError:
+                pass
 
 
 @dataclass
@@ -102,6 +119,7 @@ class Hub:
     api_port: int = field(default_factory=free_port)
     extra_args: list = field(default_factory=list)  # more jupyterhub arguments (traitlets)
     extra_config: str = ""  # a site config file's text, loaded before the platform's (e.g. extra roles)
+    bin_dir: Path | None = None  # where its stellars-hub is (another release's venv); default: this one's
     proc: subprocess.Popen | None = None
     _admin_session: requests.Session | None = None
 
@@ -131,7 +149,7 @@ class Hub:
             config = self.site_config_path
             config.write_text(self.extra_config)
         cmd = [
-            str(Path(sys.executable).parent / "stellars-hub"), "run",
+            str((self.bin_dir or Path(sys.executable).parent) / "stellars-hub"), "run",
             *(["--config", str(config)] if config else []), "--",
             "--port", str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
@@ -205,7 +223,7 @@ class Hub:
         """JUPYTERHUB_ADMIN_PASSWORD, or the one the hub generated into its data directory."""
         if self.env.get("JUPYTERHUB_ADMIN_PASSWORD"):
             return self.env["JUPYTERHUB_ADMIN_PASSWORD"]
-        return (self.data_dir / "initial-admin-password").read_text().strip().split("\t")[1]
+        return (self.data_dir / "initial-admin-password").read_text().strip()
 
     def admin_session(self) -> requests.Session:
         if self._admin_session is None:
@@ -275,3 +293,23 @@ class Hub:
         token = token or self.token_for(name)
         return requests.request(method, self.base + f"user/{name}/{path}", timeout=30,
                                 headers={"Authorization": f"token {token}"}, **kwargs)
+
+    def backup_round(self, timeout: float = 300) -> dict:
+        """Start a backup round (after the one running, e.g. the start-up round) and wait for it
+        to end: the overview of ``GET /hub/api/backups`` then."""
+        admin = self.admin_session()
+        asked = int(time.time())
+        for _ in range(240):
+            r = self.api(admin, "POST", "backups/run")
+            if r.status_code == 202:
+                break
+            assert r.status_code == 409 and "already running" in r.json()["message"], r.text
+            time.sleep(0.5)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = self.api(admin, "GET", "backups").json()
+            last = data["last_round"]
+            if not data["running"] and last and datetime.fromisoformat(last["started"]).timestamp() >= asked:
+                return data
+            time.sleep(1)
+        raise AssertionError(f"the backup round did not end within {timeout} s")

@@ -18,6 +18,18 @@ Hook = Callable[..., Awaitable[None] | None]
 
 
 @dataclass(frozen=True)
+class BackupVolume:
+    """A volume that belongs to no single user, backed up with every scheduled round: ``key`` names
+    it in the backup results, ``lock`` is the operation lock its backup holds (None: none),
+    ``group`` the group whose project folder it is ('' : the hub's)."""
+
+    volume: str
+    key: str
+    lock: str | None = None
+    group: str = ""
+
+
+@dataclass(frozen=True)
 class Feature:
     name: str
     scopes: dict[str, dict] = field(default_factory=dict)  # custom scopes this feature defines
@@ -36,3 +48,7 @@ class Feature:
     # long-running work, (platform, app) -> coroutine: started once the hub serves requests, held
     # and cancelled by the platform
     background: tuple[Callable[..., Awaitable[None]], ...] = ()
+    # (platform) -> [BackupVolume] (or an awaitable of them): volumes of no single user that every
+    # scheduled backup round takes too (the shared volume and the hub's own state are the
+    # backups feature's)
+    backup_volumes: Callable[..., Any] | None = None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tornado.web import StaticFileHandler
 
-from . import hubdb, naming
+from . import datadir, hubdb, naming
 from . import settings as settings_mod
 from .accounts import config as accounts_config
 from .backends import BACKENDS
@@ -70,6 +70,11 @@ def apply(c, env=None, features=FEATURES) -> settings_mod.Settings:
     site, labs, named = s(StellarsHub), s(Labs), s(NamedServers)
     data = Path(site.data_dir)
     data.mkdir(parents=True, exist_ok=True)
+    try:
+        datadir.open_for_hub(data)  # a newer release's data is refused before anything opens it
+    except datadir.NewerData as exc:
+        print(f"stellars-hub: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     host_net = labs.network_name == "host"
 
     hub = c.JupyterHub

@@ -44,6 +44,10 @@ def transaction(conn: sqlite3.Connection, immediate: bool = True) -> Iterator[sq
     conn.execute("COMMIT")
 
 
+class NewerSchema(sqlite3.DatabaseError):
+    """The file counts more migrations than this release knows: a newer release wrote it."""
+
+
 class SQLiteFile:
     """One SQLite file behind one thread. Calls are queued when made (not when awaited)."""
 
@@ -81,7 +85,13 @@ class SQLiteFile:
         return self._conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        if conn.execute("PRAGMA user_version").fetchone()[0] >= len(self.migrations):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(self.migrations):  # a newer release's file: its meaning is unknown here
+            raise NewerSchema(
+                f"{self.path} was written by a newer release (schema step {version}; this release knows "
+                f"{len(self.migrations)})"
+            )
+        if version == len(self.migrations):
             return  # the common case: no write lock taken (readers in other processes open too)
         with transaction(conn):
             done = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import time
 
+from browser import open_admin_page
+
 
 def as_admin(page, hub):
     """Hand the admin's logged-in cookies to the browser (a browser login would spawn a lab)."""
@@ -32,7 +34,7 @@ def test_activity_table_sorting_refresh_and_reset(make_hub, page):
     as_admin(page, hub)
 
     page.goto(hub.hub_url + "home")
-    page.click("#nav-activity")
+    open_admin_page(page, "activity")
     page.wait_for_selector(f'#activity-table tr[data-username="{running}"]')
     row = f'#activity-table tr[data-username="{running}"]'
     assert page.get_attribute(f"{row} td.activity-status", "data-status") == "green"

@@ -6,22 +6,32 @@ from __future__ import annotations
 from importlib import metadata
 from urllib.parse import quote
 
-from harness import ARTIFACTS, PASSWORD
+from harness import ARTIFACTS, PASSWORD, REPO
 
 from stellars_hub.features import FEATURES
 from stellars_hub.features import configurables
 from stellars_hub.settings import declared
 
 SETTINGS = declared(configurables())
+SCREENSHOTS = REPO / "docs" / "screenshots"
 
 VERSION_LINE = (f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | "
                 f"JupyterHub {metadata.version('jupyterhub')}")
 
 
+def _entries():
+    return sorted((n for f in FEATURES for n in f.nav), key=lambda n: n["order"])
+
+
 def _expected_nav(admin: bool) -> list[str]:
-    """What page.html promises: Home, Token, Admin (admins), then the features' entries by order."""
-    entries = sorted((n for f in FEATURES for n in f.nav), key=lambda n: n["order"])
-    return ["Home", "Token"] + (["Admin"] if admin else []) + [n["label"] for n in entries if admin or not n["admin"]]
+    """What page.html promises on the bar: Home, Token, the Admin menu (admins), then the
+    features' entries for everyone, by order."""
+    return ["Home", "Token"] + (["Admin"] if admin else []) + [n["label"] for n in _entries() if not n["admin"]]
+
+
+def _expected_admin_menu() -> list[str]:
+    """Every admin page in the one menu: JupyterHub's admin panel, then the features' admin pages."""
+    return ["Admin panel"] + [n["label"] for n in _entries() if n["admin"]]
 
 
 def _login(page, hub, name, next_path="home"):
@@ -37,24 +47,50 @@ def _nav_labels(page) -> list[str]:
     return [t.strip() for t in page.locator("#thenavbar ul.navbar-nav.me-auto > li > a.nav-link").all_inner_texts()]
 
 
+def _menu_labels(page) -> list[str]:
+    return [t.strip() for t in page.locator("#nav-admin-menu .dropdown-item").all_text_contents()]
+
+
+def _bar_on_one_line(page) -> bool:
+    """Whether every entry of the bar (both sides) shares one line: each starts above the point
+    where the highest one ends (entries that wrap start below it)."""
+    boxes = page.eval_on_selector_all(
+        "#thenavbar .navbar-nav > li", "items => items.map(li => [li.getBoundingClientRect().top, li.getBoundingClientRect().bottom])")
+    return max(top for top, _ in boxes) < min(bottom for _, bottom in boxes)
+
+
 def test_admin_navigation_is_the_same_on_every_page(hub, page):
     hub.admin_session()
     _login(page, hub, hub.admin)
     expected = _expected_nav(admin=True)
-    assert {"Settings", "Authorize Users", "Change Password", "Admin"} <= set(expected)
+    assert {"Admin", "Change Password"} <= set(expected) and len(expected) <= 5
+    assert {"Settings", "Authorize Users", "Policies", "Events"} <= set(_expected_admin_menu())
     for path in ("home", "token", "settings", "admin"):
         page.goto(hub.hub_url + path)
         page.wait_for_selector("#thenavbar")
         assert _nav_labels(page) == expected, path
+        assert _menu_labels(page) == _expected_admin_menu(), path
+        # one line at 1280 px, right-hand side included (it wrapped onto three with every page on the bar)
+        assert page.viewport_size["width"] == 1280 and _bar_on_one_line(page), path
         # the right-hand side JupyterHub renders stays: theme toggle, user, logout
         assert page.locator("#dark-theme-toggle").is_visible(), path
         assert page.locator("#logout").is_visible(), path
-    # the entry of the current page is marked
+    # the entry of the current page is marked, and the menu that holds it
     page.goto(hub.hub_url + "settings")
     assert page.locator("#nav-settings").get_attribute("aria-current") == "page"
+    assert "active" in page.locator("#nav-admin-toggle").get_attribute("class")
     assert page.locator("#nav-home").get_attribute("aria-current") is None
+    # every admin page is reached through the menu
+    assert not page.locator("#nav-policies").is_visible()
+    page.click("#nav-admin-toggle")
+    page.locator("#nav-policies").wait_for(state="visible")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-menu.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 520})
+    page.click("#nav-policies")
+    page.wait_for_url("**/hub/policies")
     page.click("#nav-home")
     page.wait_for_url("**/hub/home")
+    assert "active" not in page.locator("#nav-admin-toggle").get_attribute("class")
     # the theme toggle still works on our pages
     before = page.locator("html").get_attribute("data-bs-theme")
     page.click("#dark-theme-toggle")
@@ -67,6 +103,7 @@ def test_user_navigation_has_no_admin_entries(hub, page):
     labels = _nav_labels(page)
     assert labels == _expected_nav(admin=False)
     assert "Settings" not in labels and "Admin" not in labels and "Authorize Users" not in labels
+    assert page.locator("#nav-admin-menu").count() == 0
     assert "Change Password" in labels
     assert page.locator("#dark-theme-toggle").is_visible()
     response = page.goto(hub.hub_url + "settings")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness import LAB_IMAGE, REPO, RUN_PREFIX, engine, read_volume_file
 
+from browser import open_admin_page
 from stellars_hub import naming
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -44,10 +45,12 @@ def test_backups_overview_last_backup_and_restore(make_hub, browser):
         page = context.new_page()
         cookies_of(page, admin)
         page.goto(hub.hub_url + "home")
-        page.click("#nav-backups")
+        open_admin_page(page, "backups")
         row = f'#backups-table tr[data-username="{name}"][data-volume="workspace"]'
         page.wait_for_selector(row)
         assert page.text_content(f"{row} td.backups-outcome") in ("ok", "unchanged")
+        state = '#backups-table tr[data-username="(hub)"][data-volume="state"]'  # the hub's own state
+        assert page.text_content(f"{state} td.backups-outcome") in ("ok", "unchanged")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "backups-page.png"), full_page=True)
 

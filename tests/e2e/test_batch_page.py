@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from harness import REPO, engine
 
+from browser import open_admin_page
 from stellars_hub import naming
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -26,7 +27,7 @@ def test_batch_restart_with_one_failing(hub, page):
     names = [n for n, _ in people]
     as_admin(page, hub)
     page.goto(hub.hub_url + "home")
-    page.click("#nav-batch")
+    open_admin_page(page, "batch")
     for name in names + [idle]:
         page.check(f'#batch-table tr[data-username="{name}"] input.batch-pick')
     page.select_option("#batch-action", "restart")

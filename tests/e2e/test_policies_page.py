@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
+from browser import open_admin_page
 from harness import PASSWORD, RUN_PREFIX
 
 
@@ -19,7 +20,7 @@ def test_edit_a_policy_and_see_a_refusal(hub, page):
     page.fill("#password_input", PASSWORD)
     page.click("#login_submit")
     page.wait_for_url("**/hub/home")
-    page.click("#nav-policies")
+    open_admin_page(page, "policies")
     page.wait_for_url("**/hub/policies")
 
     row = page.locator(f"#policies-table tr[data-group='{group}']")

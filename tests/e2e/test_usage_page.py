@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from harness import REPO
 
+from browser import open_admin_page
 from stellars_hub.usage.report import epoch
 from stellars_hub.usage.store import ServerSample, UsageRecords
 
@@ -53,7 +54,7 @@ def test_usage_page_table_chart_and_csv(hub, page):
     busiest = next(iter(people))
     as_admin(page, hub)
     page.goto(hub.hub_url + "home")
-    page.click("#nav-usage")
+    open_admin_page(page, "usage")
     page.wait_for_selector(f'#usage-table tr[data-username="{busiest}"]')
     assert page.get_attribute("#nav-usage", "aria-current") == "page"
 

@@ -150,6 +150,12 @@ class FakeRuntime(ContainerRuntime):
             raise RuntimeConflict(f"volume {name} is in use")
         del self.volumes_by_name[name]
 
+    async def ensure_shared_volume(self, name: str) -> bool:
+        self._count("ensure_shared_volume")
+        made = name not in self.volumes_by_name
+        self.create_volume(name)
+        return made
+
     async def volume_sizes(self) -> dict[str, int]:
         self._count("volume_sizes")
         return dict(self.volumes_by_name)
@@ -241,7 +247,7 @@ class FakeLabSpawner(LabSpawnerMixin, Spawner):
         spec = self.spec()
         doc = self.fake.run_lab(
             self.container_name,
-            image=self.image,
+            image=spec.image or self.image,  # a chosen profile's, as both real backends render it
             env=self.get_env(),
             labels=spec.labels,
             binds={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},

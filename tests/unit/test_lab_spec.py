@@ -8,7 +8,7 @@ import pytest
 from stellars_hub.backends.docker import hostconfig
 from stellars_hub.backends.kubernetes import podspec
 from stellars_hub.lab import spec as labspec
-from stellars_hub.lab.spec import OWN, POLICY, SHARED, LabSpec, Mount
+from stellars_hub.lab.spec import OWN, POLICY, PROJECT, SHARED, LabSpec, Mount
 
 OWN_VOLUMES = (
     Mount("jupyterlab-ann_home", "/home", role=OWN),
@@ -19,11 +19,16 @@ POLICY_MOUNTS = [
     {"source": "/srv/data", "target": "/mnt/data", "mode": "ro"},
     {"source": "team_data", "target": "/mnt/team", "mode": "rw"},
 ]
+PROJECT_MOUNTS = [  # a member's own group's folder, and one the user views
+    {"source": "jupyterhub-group-team_project", "target": "/mnt/groups/team", "mode": "rw"},
+    {"source": "jupyterhub-group-ops_project", "target": "/mnt/groups/ops", "mode": "ro"},
+]
 
 
 def full_spec(**changes) -> LabSpec:
-    args = dict(memory_mb=1024, cpus=1.5, pids=512, gpus=["0", "2"], policy_mounts=POLICY_MOUNTS,
-                volumes=OWN_VOLUMES, env={"COURSE": "x"}, user_env={"MINE": "1", "COURSE": "mine"})
+    args = dict(image="lab:gpu", memory_mb=1024, cpus=1.5, pids=512, gpus=["0", "2"], policy_mounts=POLICY_MOUNTS,
+                project_mounts=PROJECT_MOUNTS, volumes=OWN_VOLUMES, env={"COURSE": "x"},
+                user_env={"MINE": "1", "COURSE": "mine"})
     return labspec.build(**{**args, **changes})
 
 
@@ -31,8 +36,10 @@ def test_build_puts_group_variables_over_the_users_and_adds_the_limits():
     spec = full_spec()
     assert dict(spec.env) == {"COURSE": "x", "MINE": "1", "MEM_LIMIT": str(2**30), "CPU_LIMIT": "1.5"}
     assert spec.memory_bytes == 2**30 and spec.cpus == 1.5 and spec.pids == 512 and spec.gpus == 2
-    assert [m.role for m in spec.mounts] == [OWN, OWN, SHARED, POLICY, POLICY]
-    assert spec.mounts[-1] == Mount("team_data", "/mnt/team", read_only=False, role=POLICY)
+    assert [m.role for m in spec.mounts] == [OWN, OWN, SHARED, POLICY, POLICY, PROJECT, PROJECT]
+    assert spec.mounts[4] == Mount("team_data", "/mnt/team", read_only=False, role=POLICY)
+    assert spec.mounts[-1] == Mount("jupyterhub-group-ops_project", "/mnt/groups/ops", read_only=True, role=PROJECT)
+    assert spec.image == "lab:gpu"
     with pytest.raises(TypeError):
         spec.env["X"] = "y"  # a spec never changes once built
 
@@ -42,7 +49,9 @@ def test_fingerprint_follows_everything_the_lab_gets_and_nothing_else():
     assert full_spec().fingerprint == base.fingerprint
     for changed in (full_spec(memory_mb=2048), full_spec(gpus="all"), full_spec(privileged=True),
                     full_spec(engine_socket=True), full_spec(env={"COURSE": "y"}), full_spec(volumes=OWN_VOLUMES[:2]),
-                    full_spec(policy_mounts=POLICY_MOUNTS[:1])):
+                    full_spec(policy_mounts=POLICY_MOUNTS[:1]), full_spec(image="lab:cpu"),
+                    full_spec(project_mounts=PROJECT_MOUNTS[:1]),
+                    full_spec(project_mounts=[{**PROJECT_MOUNTS[0], "mode": "ro"}, PROJECT_MOUNTS[1]])):
         assert changed.fingerprint != base.fingerprint
     assert base.labels == {labspec.SPEC_LABEL: base.fingerprint}
 
@@ -62,7 +71,10 @@ def test_docker_rendering():
         "jupyterhub_shared": {"bind": "/mnt/shared", "mode": "rw"},
         "/srv/data": {"bind": "/mnt/data", "mode": "ro"},
         "team_data": {"bind": "/mnt/team", "mode": "rw"},
+        "jupyterhub-group-team_project": {"bind": "/mnt/groups/team", "mode": "rw"},
+        "jupyterhub-group-ops_project": {"bind": "/mnt/groups/ops", "mode": "ro"},
     }
+    assert lab.image == "lab:gpu"
     assert lab.host_config == {
         "mem_limit": 2**30,
         "memswap_limit": 2**30,
@@ -99,6 +111,9 @@ def test_kubernetes_rendering():
         {"name": "lab-2", "persistentVolumeClaim": {"claimName": "jupyterhub-shared", "readOnly": False}},
         {"name": "policy-3", "hostPath": {"path": "/srv/data", "type": "DirectoryOrCreate"}},
         {"name": "policy-4", "persistentVolumeClaim": {"claimName": "team-data", "readOnly": False}},
+        {"name": "project-5",
+         "persistentVolumeClaim": {"claimName": "jupyterhub-group-team-project", "readOnly": False}},
+        {"name": "project-6", "persistentVolumeClaim": {"claimName": "jupyterhub-group-ops-project", "readOnly": True}},
     ]
     assert traits["volume_mounts"] == [
         {"name": "lab-0", "mountPath": "/home", "readOnly": False},
@@ -106,10 +121,14 @@ def test_kubernetes_rendering():
         {"name": "lab-2", "mountPath": "/mnt/shared", "readOnly": False},
         {"name": "policy-3", "mountPath": "/mnt/data", "readOnly": True},
         {"name": "policy-4", "mountPath": "/mnt/team", "readOnly": False},
+        {"name": "project-5", "mountPath": "/mnt/groups/team", "readOnly": False},
+        {"name": "project-6", "mountPath": "/mnt/groups/ops", "readOnly": True},
     ]
+    assert traits["image"] == "lab:gpu"  # the spec's (a chosen profile's) over the site's
     init = traits["init_containers"][0]
-    assert init["image"] == "lab:1" and init["imagePullPolicy"] == "Never"
-    assert [m["name"] for m in init["volumeMounts"]] == ["lab-0", "lab-1", "lab-2"]  # never a policy's
+    assert init["image"] == "lab:gpu" and init["imagePullPolicy"] == "Never"  # the lab's own content
+    assert [m["name"] for m in init["volumeMounts"]] == ["lab-0", "lab-1", "lab-2"]  # never a policy's or project's
+    assert podspec.render(full_spec(image=""), site)["image"] == "lab:1"  # no profile: the site's image
     assert {k: traits[k] for k in ("mem_limit", "mem_guarantee", "cpu_limit", "cpu_guarantee",
                                    "extra_resource_limits")} == {
         "mem_limit": 2**30, "mem_guarantee": 2**29, "cpu_limit": 1.5, "cpu_guarantee": 0.15,
@@ -124,7 +143,7 @@ def test_kubernetes_rendering():
 
 
 @pytest.mark.parametrize("changes", [{}, {"privileged": True, "gpus": "all"}, {"gpus": "none", "pids": 0},
-                                     {"memory_mb": 0, "cpus": 0}])
+                                     {"memory_mb": 0, "cpus": 0}, {"project_mounts": [], "image": "lab:cpu"}])
 def test_both_backends_give_the_lab_the_same_thing(changes):
     """Rendered from one spec, a Docker lab and a Kubernetes lab mount the same volumes at the same
     places with the same access, have the same limits and privileges, and see the same variables
@@ -143,6 +162,7 @@ def test_both_backends_give_the_lab_the_same_thing(changes):
     docker_mounts = {b["bind"]: (podspec.claim_name(s) if not s.startswith("/") else s, b["mode"] == "ro")
                      for s, b in docker.binds.items()}
     assert kube_mounts == docker_mounts
+    assert kube["image"] == docker.image == spec.image
 
     host = docker.host_config
     assert kube["mem_limit"] == host.get("mem_limit")

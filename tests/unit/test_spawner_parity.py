@@ -43,6 +43,7 @@ KUBERNETES_ONLY = {
     "claim_manifest": "claims are made by the spawner (Docker makes volumes on mount)",
     "ensure_claims": "idem",
     "get_pod_manifest": "KubeSpawner's pod, with the spec rendered as pod traits",
+    "load_user_options": "KubeSpawner's own profile_list would claim the platform's profile option",
     "pod_traits": "idem",
     "get_network_ip": "a lab restarted in its pod keeps the pod's address",
     "container_name": "the pod's name stands for the container's",

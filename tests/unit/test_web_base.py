@@ -91,8 +91,10 @@ def test_only_the_web_layer_builds_http_errors():
     ]
     # the exceptions answer inside JupyterHub's own handlers, which show only HTTP errors'
     # messages: the authenticator's name refusal, the configured admin's guard
-    # (Authenticator.delete_user) and a lab that dies while starting (Spawner.start)
-    assert set(offenders) <= {"accounts/authenticator.py", "accounts/adminguard.py", "backends/docker/spawner.py"}
+    # (Authenticator.delete_user), a lab that dies while starting (Spawner.start) and a start
+    # asking for a profile it may not have (Spawner.apply_user_options)
+    assert set(offenders) <= {"accounts/authenticator.py", "accounts/adminguard.py", "backends/docker/spawner.py",
+                              "policies/spawnoptions.py"}
 
 
 def test_audit_line(tmp_path):

@@ -177,7 +177,7 @@ class StellarsAuthenticator(NativeAuthenticator):
             fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 os.fchmod(f.fileno(), 0o600)  # also when an older file was left with other rights
-                f.write(f"{name}\t{password}\n")
+                f.write(password + "\n")  # what a person pastes into the login page: nothing else
         else:
             return
         self.db.add(UserInfo(username=name, password=passwords.hash_password(password), is_authorized=True))

@@ -4,12 +4,14 @@ from ..settings import Int, SettingsGroup, Unicode
 
 
 class Backups(SettingsGroup):
-    """Scheduled backups of every user's volumes."""
+    """Scheduled backups of every user's volumes, the shared volume and the hub's own state."""
 
     category = "Scheduled backups"
 
     interval = Int(
-        0, min=0, help="Seconds between backup rounds of every user's volumes (0 = no scheduled backups)"
+        0,
+        min=0,
+        help="Seconds between backup rounds of every user's volumes, the shared volume and the hub's own state (0 = no scheduled backups)",
     ).tag(config=True, env="JUPYTERHUB_BACKUP_INTERVAL", unit="seconds")
     target = Unicode(
         "jupyterhub_backups", help="Where archives go: a Docker volume name or an absolute path on the engine's host"

@@ -16,7 +16,7 @@ from ..web.errors import http_error
 from ..web.permissions import requires, requires_global
 from .config import Backups
 from .jobs import JobFailed
-from .scheduler import scheduler_for
+from .scheduler import HUB, PROJECTS, scheduler_for
 
 READ_SCOPE = "custom:backups:read"
 RESTORE_SCOPE = "custom:backups:restore"
@@ -71,8 +71,15 @@ class BackupsOverviewAPIHandler(BackupsMixin, StellarsAPIHandler):
     async def get(self):
         rows = await self.scheduler.store.all()
         users: dict[str, list] = {}
+        hub: list = []  # the hub's state and the shared volume: no single user's
+        projects: dict[str, list] = {}  # the groups' project folders
         for row in rows:
-            users.setdefault(row["username"], []).append(public(row))
+            if row["username"] == HUB:
+                hub.append(public(row))
+            elif row["username"].startswith(PROJECTS):
+                projects.setdefault(row["username"][len(PROJECTS) :], []).append(public(row))
+            else:
+                users.setdefault(row["username"], []).append(public(row))
         last = self.scheduler.last_round
         self.write_json(
             {
@@ -81,7 +88,9 @@ class BackupsOverviewAPIHandler(BackupsMixin, StellarsAPIHandler):
                 "last_round": None
                 if last is None
                 else {**last, "started": iso(last["started"]), "finished": iso(last["finished"])},
+                "hub": hub,
                 "users": [{"username": u, "volumes": v} for u, v in sorted(users.items())],
+                "projects": [{"group": g, "volumes": v} for g, v in sorted(projects.items())],
             }
         )
 

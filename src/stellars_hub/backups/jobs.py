@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..runtime import ContainerRuntime
 from ..web.sharedread import SharedReads
 
+# generations beyond the newest $keep of volume $vol are deleted
+PRUNE = r"""ls -1 /backup | grep -E "^${vol}_[0-9]{8}-[0-9]{6}\.tar\.gz$" | LC_ALL=C sort | head -n "-$keep" | while read -r old; do
+  rm -f "/backup/$old"; echo "pruned $old"
+done
+"""
+
 # fingerprint of the content (names, sizes, times, modes, owners): equal means nothing changed;
 # the previous archive must still be there for a skip
-BACKUP = r"""
+BACKUP = (
+    r"""
 set -eu
 vol=$1 prev=$2 prev_archive=$3 keep=$4 stamp=$5
 fp=$(cd /volume && find . -printf '%P %s %T@ %m %U %G %y %l\n' | LC_ALL=C sort | sha256sum | cut -c1-64)
@@ -25,10 +33,24 @@ archive="${vol}_${stamp}.tar.gz"
 tar --numeric-owner -czf "/backup/$archive.partial" -C /volume .
 mv "/backup/$archive.partial" "/backup/$archive"
 echo "archive $archive $(stat -c %s "/backup/$archive")"
-ls -1 /backup | grep -E "^${vol}_[0-9]{8}-[0-9]{6}\.tar\.gz$" | LC_ALL=C sort | head -n "-$keep" | while read -r old; do
-  rm -f "/backup/$old"; echo "pruned $old"
-done
 """
+    + PRUNE
+)
+
+# the hub's state: an archive the hub made itself, handed to the tool at /tmp/upload
+BACKUP_FILE = (
+    r"""
+set -eu
+vol=$1 keep=$2 stamp=$3
+archive="${vol}_${stamp}.tar.gz"
+cp /tmp/upload "/backup/$archive.partial"
+chmod 600 "/backup/$archive.partial"
+mv "/backup/$archive.partial" "/backup/$archive"
+echo "archive $archive $(stat -c %s "/backup/$archive")"
+"""
+    + PRUNE
+)
+UPLOAD = "/tmp/upload"
 
 LIST = r"""
 set -eu
@@ -101,6 +123,31 @@ class BackupJobs:
             raise JobFailed("the backup container gave no fingerprint: " + (_last_line(result.output) or "no output"))
         self._listing.forget(self.target)
         return BackupOutcome(fingerprint, archive, size, tuple(pruned))
+
+    async def backup_file(self, name: str, source: Path, keep: int, stamp: str) -> BackupOutcome:
+        """The hub's own file ``source`` into the target as ``<name>_<stamp>.tar.gz`` (mode 0600),
+        older generations beyond ``keep`` deleted."""
+        result = await self.runtime.run_tool_with_file(
+            self.image,
+            ["sh", "-c", BACKUP_FILE, "backup-file", name, str(keep), stamp],
+            {self.target: ("/backup", "rw")},
+            source,
+            UPLOAD,
+        )
+        self._listing.forget(self.target)
+        if result.exit_code != 0:
+            raise JobFailed(_last_line(result.output) or f"the backup container exited with {result.exit_code}")
+        archive, size, pruned = None, None, []
+        for line in result.output.splitlines():
+            word, _, rest = line.partition(" ")
+            if word == "archive":
+                archive, _, size_text = rest.partition(" ")
+                size = int(size_text) if size_text.strip().isdigit() else None
+            elif word == "pruned":
+                pruned.append(rest.strip())
+        if not archive:
+            raise JobFailed("the backup container wrote no archive: " + (_last_line(result.output) or "no output"))
+        return BackupOutcome("", archive, size, tuple(pruned))
 
     async def generations(self, volumes: list[str], fresh: bool = False) -> dict[str, list[dict]]:
         """volume -> its archives in the target, newest first: [{"archive", "time", "size_bytes"}].

@@ -36,6 +36,9 @@ class LabSpawnerMixin(Configurable):
         user: Any
         name: str
         log: Any
+        user_options: dict
+        orm_spawner: Any
+        _log_name: str
 
     shared_volume = Unicode(naming.SHARED_VOLUME, config=True, help="Volume mounted for everybody at /mnt/shared")
     lab_environment = Dict(
@@ -152,6 +155,13 @@ class LabSpawnerMixin(Configurable):
 
     # -- a start's lab -----------------------------------------------------------------------
     lab_spec: LabSpec | None = None
+    # the options of this server's last accepted start (what JupyterHub remembered when the
+    # spawner was made): a refused request's options are replaced by them, not remembered
+    accepted_user_options: dict = {}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.accepted_user_options = dict(getattr(self, "user_options", None) or {})
 
     def spec(self) -> LabSpec:
         """This start's spec; a start without one would run a lab no policy shaped."""

@@ -23,8 +23,10 @@ ENGINE_SOCKET = "/var/run/docker.sock"  # the host's engine socket, mounted at t
 ALL_GPUS = -1
 
 # what a mount is to the lab: its user's own volume and the shared one are made by the backend
-# when missing; a policy's volume or host path must exist (a host path is created by Docker)
-OWN, SHARED, POLICY = "own", "shared", "policy"
+# when missing; a policy's volume or host path must exist (a host path is created by Docker); a
+# group's project folder (read-write for members, read-only for its viewers) is made by the hub
+# when the folder is created and before each start that mounts it (ReadWriteMany on Kubernetes)
+OWN, SHARED, POLICY, PROJECT = "own", "shared", "policy", "project"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Mount:
 
 @dataclass(frozen=True)
 class LabSpec:
+    image: str = ""  # what the lab runs: the chosen profile's image, else the site's ("": the spawner's own)
     memory_bytes: int = 0  # 0: no limit
     cpus: float = 0.0
     pids: int = 0
@@ -62,6 +65,7 @@ class LabSpec:
     @property
     def fingerprint(self) -> str:
         content = {
+            "image": self.image,
             "memory": self.memory_bytes,
             "cpus": self.cpus,
             "pids": self.pids,
@@ -116,11 +120,13 @@ class LabSpec:
 
 def build(
     *,
+    image: str = "",
     memory_mb: int = 0,
     cpus: float = 0.0,
     pids: int = 0,
     gpus: str | list = "none",
     policy_mounts: Iterable[Mapping] = (),
+    project_mounts: Iterable[Mapping] = (),
     volumes: Iterable[Mount] = (),
     engine_socket: bool = False,
     privileged: bool = False,
@@ -128,7 +134,8 @@ def build(
     user_env: Mapping[str, str] | None = None,
 ) -> LabSpec:
     """A start's spec from an effective policy's values (``gpus``: "none", "all" or device ids;
-    ``policy_mounts``: {"source", "target", "mode"}) and the lab's own ``volumes``."""
+    ``policy_mounts`` and the groups' ``project_mounts``: {"source", "target", "mode"}) and the
+    lab's own ``volumes``."""
     variables = dict(user_env or {})
     variables.update(env or {})  # a group's value wins over the user's own
     if memory_mb:
@@ -137,7 +144,9 @@ def build(
         variables["CPU_LIMIT"] = str(cpus)
     mounts = list(volumes)
     mounts += [Mount(m["source"], m["target"], m["mode"] != "rw", POLICY) for m in policy_mounts]
+    mounts += [Mount(m["source"], m["target"], m["mode"] != "rw", PROJECT) for m in project_mounts]
     return LabSpec(
+        image=image,
         memory_bytes=memory_mb * 1024 * 1024,
         cpus=float(cpus),
         pids=pids,

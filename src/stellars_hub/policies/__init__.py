@@ -21,7 +21,7 @@ async def outdated_reason(platform, spawner, container_info: dict | None) -> str
         return None
     if SPEC_LABEL not in running:
         return "the lab was created before its policy was recorded"
-    return "the lab's policy (resources, privileges, mounts or variables) changed since it was created"
+    return "the lab's policy (image, resources, privileges, mounts or variables) changed since it was created"
 
 
 async def check_host_paths(platform, spawner) -> None:
@@ -42,3 +42,19 @@ async def storage_against_quota(platform, user, used_bytes: int | None) -> dict:
 
     eff = await hub.policies_for(platform).effective(user.orm_user, False)
     return quota.status(user.name, used_bytes, eff.quota_gb, eff.sources.get("quota_gb", []))
+
+
+async def project_folders(platform) -> list[dict]:
+    """Every group project folder: ``{"group", "volume", "kept"}`` (kept: its group was deleted;
+    the folder stays until an admin removes it). For backups and reports."""
+    from . import hub
+
+    rows = await hub.policies_for(platform).store.project_folders()
+    return [{"group": r["group_name"], "volume": r["volume"], "kept": r["group_id"] is None} for r in rows]
+
+
+def project_lock(volume: str) -> str:
+    """The operation lock of a project folder's volume (its removal, its backups)."""
+    from .projectapi import lock_key
+
+    return lock_key(volume)

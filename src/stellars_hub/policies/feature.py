@@ -3,7 +3,7 @@ pre-spawn step that gives each start its effective lab, and the storage quota ch
 
 from __future__ import annotations
 
-from ..feature import Feature
+from ..feature import BackupVolume, Feature
 from ..web.volumesizes import measured_volumes
 from .config import GroupPolicies
 from .groups import PolicyGroupAPIHandler, adopt
@@ -20,11 +20,31 @@ from .handlers import (
     UserStorageAPIHandler,
 )
 from .hub import policies_for
+from .projectapi import GroupProjectAPIHandler, ProjectAPIHandler, ProjectListAPIHandler
 from .quota import check_forever
+
+
+def _spawn_options(c, settings, setdefault) -> None:
+    """A lab per need: JupyterHub's spawner options offer the groups' profiles (spawnoptions.py)."""
+    from . import spawnoptions
+
+    setdefault(c.Spawner, "options_form", spawnoptions.options_form)
+    setdefault(c.Spawner, "options_from_form", spawnoptions.options_from_form)
+    setdefault(c.Spawner, "apply_user_options", spawnoptions.apply_user_options)
 
 
 async def _adopt(platform, app) -> None:
     await adopt(platform, app.db)
+
+
+async def _project_folders(platform) -> list[BackupVolume]:
+    """Every group's project folder (kept ones too), each backed up under its own lock."""
+    from . import project_folders, project_lock
+
+    return [
+        BackupVolume(f["volume"], "project", project_lock(f["volume"]), group=f["group"])
+        for f in await project_folders(platform)
+    ]
 
 
 async def _check_quotas(platform, app) -> None:
@@ -54,13 +74,19 @@ FEATURE = Feature(
         (r"/api/users/([^/]+)/lab", EffectiveLabAPIHandler),
         (r"/api/users/([^/]+)/environment", EnvironmentAPIHandler),
         (r"/policies", PoliciesPage),
+        # group project folders
+        (r"/api/projects", ProjectListAPIHandler),
+        (r"/api/projects/([^/]+)", ProjectAPIHandler),
+        (r"/api/groups/([^/]+)/project", GroupProjectAPIHandler),
     ),
+    configure=_spawn_options,
     # JupyterHub's group API, so that a deleted group's policy goes with it
     priority_handlers=((r"/api/groups/([^/]+)", PolicyGroupAPIHandler),),
     # after the admin feature's step (built-in groups, GPU decision): see features.py's order
     pre_spawn=lambda platform, spawner: policies_for(platform).pre_spawn(spawner, platform.runtime),
     on_start=_adopt,
     background=(_check_quotas,),
+    backup_volumes=_project_folders,
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),
 )

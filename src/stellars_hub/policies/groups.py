@@ -3,7 +3,8 @@ policies an earlier version kept in group properties are taken over once.
 
 JupyterHub has no group lifecycle hook (and no rename of groups): its group API's DELETE is served
 by ``PolicyGroupAPIHandler``, JupyterHub's own handler registered ahead of it, which drops the
-policy after JupyterHub deleted the group. Groups deleted any other way (the database edited by
+policy after JupyterHub deleted the group and keeps its project folder (mounted by nobody, until an
+admin removes it). Groups deleted any other way (the database edited by
 hand) lose their policy at the next start of the hub (``adopt``), and a store row never applies to
 a later group of the same name in the meantime (rows carry the group's id)."""
 
@@ -38,6 +39,11 @@ class PolicyGroupAPIHandler(StellarsMixin, GroupAPIHandler):
         dropped = await policies.store.forget_groups(remaining)
         if group_name in dropped:
             self.audit(f"group:{group_name}", "policy-delete", "ok", reason="group deleted")
+        # its project folder is kept (never removed silently) until an admin removes it
+        for folder in await policies.store.keep_orphan_projects(remaining):
+            self.audit(
+                f"group:{folder['group_name']}", "project-kept", "ok", volume=folder["volume"], reason="group deleted"
+            )
 
 
 async def adopt(platform, db) -> None:
@@ -65,3 +71,13 @@ async def adopt(platform, db) -> None:
     dropped = await policies.store.forget_groups({g.name: g.id for g in groups})
     for name in dropped:
         audit.record_for(platform, "(hub)", f"group:{name}", "policy-delete", "ok", reason="group no longer exists")
+    for folder in await policies.store.keep_orphan_projects({g.name: g.id for g in groups}):
+        audit.record_for(
+            platform,
+            "(hub)",
+            f"group:{folder['group_name']}",
+            "project-kept",
+            "ok",
+            volume=folder["volume"],
+            reason="group no longer exists",
+        )

@@ -12,7 +12,7 @@ from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import allowed, holds_globally, requires, requires_global
 from ..web.volumesizes import measured_volumes
-from . import hub, model, store
+from . import hub, model, profiles, store
 
 READ_SCOPE = "custom:policies:read"
 WRITE_SCOPE = "custom:policies:write"
@@ -48,6 +48,24 @@ def _valid(policy: dict, policies) -> str | None:
         return None
     except model.PolicyError as exc:
         return str(exc)
+
+
+def chosen_profile(eff, spawner) -> dict:
+    """What the server's next start gets from its remembered profile (JupyterHub keeps the
+    options of its last start): the profile, its image and the limits it sets, or why the
+    remembered choice would be refused (no longer offered)."""
+    remembered = dict(spawner.orm_spawner.user_options or {}) if spawner.orm_spawner is not None else {}
+    values = {"memory_mb": eff.memory_mb, "cpus": eff.cpus, "gpus": eff.gpus, "sources": eff.sources}
+    try:
+        profile = profiles.choose(eff.profiles, remembered)
+    except profiles.ProfileRefused as exc:
+        return {"profile": None, "profile_problem": str(exc), "image": None}
+    return {
+        **profiles.applied(values, profile),
+        "profile": profile,
+        "profile_problem": None,
+        "image": profile["image"] if profile else spawner.image,
+    }
 
 
 class PolicyMixin(HandlerMixin):
@@ -128,7 +146,7 @@ class EffectiveLabAPIHandler(PolicyMixin, StellarsAPIHandler):
     async def get(self, user_name):
         user = self.find_user_or_404(user_name)
         eff = await self.policies.effective(user.orm_user, user.spawner.gpu_enabled)
-        lab = eff.as_json()
+        lab = {**eff.as_json(), **chosen_profile(eff, user.spawner)}
         if not (allowed(self, ENV_SCOPE, user.name) or allowed(self, "admin:users", user.name)):
             # values only for who may read them on /environment: the user and user admins
             lab["env"], lab["user_env"] = model.masked_env(lab["env"]), model.masked_env(lab["user_env"])

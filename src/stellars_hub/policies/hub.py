@@ -18,7 +18,7 @@ from ..lab.config import Labs
 from ..lab.mixin import LabSpawnerMixin
 from ..settings import Settings
 from ..web import audit
-from . import model, realpath, store
+from . import model, profiles, projects, realpath, store
 from .config import GroupPolicies
 from .merge import Defaults, Effective, effective_for
 
@@ -53,7 +53,10 @@ class Policies:
         )
 
     def validate(self, body) -> dict:
-        return model.validate(body, host_paths=self.host_paths, platform_names=self.platform_names)
+        policy = model.validate(body, host_paths=self.host_paths, platform_names=self.platform_names)
+        if body.get(profiles.FIELD):  # bounded by the group's own limits, else the site's defaults
+            policy[profiles.FIELD] = profiles.validate_profiles(body[profiles.FIELD], policy, self.defaults(False))
+        return policy
 
     def checked_policy(self, group, stored: dict[str, tuple[int, dict]]) -> dict | None:
         """A group's policy as saved through the policy API (``stored``: the store's rows), with
@@ -76,9 +79,12 @@ class Policies:
     async def effective(self, user_orm, gpu_enabled: bool) -> Effective:
         user_env = await self.store.env(user_orm.name)
         stored = await self.stored()
-        return effective_for(
+        eff = effective_for(
             user_orm, lambda group: self.checked_policy(group, stored), self.defaults(gpu_enabled), user_env
         )
+        groups = {g.name: g.id for g in user_orm.groups}
+        eff.projects = projects.mounts_for(groups, await self.store.project_folders())
+        return eff
 
     def report_ignored(self, groups) -> None:
         """Policy keys written into a group's JupyterHub properties have no effect: say so in the
@@ -102,12 +108,17 @@ class Policies:
         """What this start of ``spawner``'s lab gets: its user's effective policy over the site's
         defaults, with the spawner's own volumes; at most ``cpus`` CPUs (the engine's)."""
         eff = await self.effective(spawner.user.orm_user, spawner.gpu_enabled)
+        # the start's profile: refused (400) unless offered to the user, whatever the request said
+        profile = profiles.choose(eff.profiles, spawner.user_options)
+        chosen = profiles.applied({"memory_mb": eff.memory_mb, "cpus": eff.cpus, "gpus": eff.gpus}, profile)
         spec = labspec.build(
-            memory_mb=eff.memory_mb,
-            cpus=eff.cpus,
+            image=profile["image"] if profile else spawner.image,
+            memory_mb=chosen["memory_mb"],
+            cpus=chosen["cpus"],
             pids=eff.pids,
-            gpus=eff.gpus,
+            gpus=chosen["gpus"],
             policy_mounts=eff.mounts,
+            project_mounts=eff.projects,
             volumes=spawner.lab_volumes(self.platform.volume_names),
             engine_socket=eff.docker_sock,
             privileged=eff.privileged,
@@ -142,6 +153,27 @@ class Policies:
                 "ask your administrator to fix the policy"
             ) from None
 
+    async def ensure_project_volumes(self, volumes: list[str]) -> list[str]:
+        """Make the project folders' volumes that do not exist (shared access, writable by every
+        lab's user); the ones made now."""
+        if not volumes:
+            return []
+        runtime = self.platform.runtime
+        existing = await runtime.volumes(volumes)
+        made = []
+        for volume in volumes:
+            if existing.get(volume) is not None and existing[volume].exists:
+                continue
+            await runtime.ensure_shared_volume(volume)
+            result = await runtime.run_tool(
+                self.labs.image, ["chmod", projects.FOLDER_MODE, "/volume"], {volume: ("/volume", "rw")}, timeout=300
+            )
+            if result.exit_code != 0:
+                raise Conflict(f"the project folder {volume} could not be prepared: {result.output.strip()[-300:]}")
+            log.info("Project folder volume %s made", volume)
+            made.append(volume)
+        return made
+
     async def pre_spawn(self, spawner, runtime) -> None:
         if not isinstance(spawner, LabSpawnerMixin):
             return  # a spawner of another kind: not a platform lab
@@ -150,6 +182,9 @@ class Policies:
         spec = await self.spec_for(spawner, await runtime.cpu_count())
         # at every start: a link made in an allowed directory since the policy was saved
         await self.check_lab_mounts(spawner, spec)
+        # the groups' project folders exist before a lab mounts them (the engine would make a
+        # missing one root-owned; Kubernetes would wait for a claim nobody makes)
+        await self.ensure_project_volumes([m.source for m in spec.mounts if m.role == labspec.PROJECT])
         spawner.lab_spec = spec
         spawner.log.info("Lab of %s: %s", spawner.user.name, spawner.lab_spec.describe())
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .model import LIMIT_FIELDS
+from .profiles import offered
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Effective:
     quota_gb: float | None = None
     sources: dict = field(default_factory=dict)  # field -> group names that gave the value
     conflicts: list = field(default_factory=list)  # stored policies that disagree (saved before a check)
+    # a lab per need and group project folders (profiles.py, projects.py)
+    profiles: list = field(default_factory=list)  # offered, each with its "groups"; the first is the default
+    projects: list = field(default_factory=list)  # {"group", "source", "target", "mode"}
 
     def as_json(self) -> dict:
         return {
@@ -50,6 +54,8 @@ class Effective:
                 "quota_gb",
                 "sources",
                 "conflicts",
+                "profiles",
+                "projects",
             )
         }
 
@@ -132,6 +138,7 @@ def merge(defaults: Defaults, policies: dict[str, dict], user_env: dict | None =
     if env_from:
         eff.sources["env"] = sorted(set(env_from.values()))
     eff.user_env = {k: v for k, v in (user_env or {}).items() if k not in eff.env}
+    eff.profiles = offered(policies)
     return eff
 
 

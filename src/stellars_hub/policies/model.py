@@ -5,7 +5,8 @@ Stored form (every key optional; a missing or null key means "this group does no
     memory_mb: int (0 = no limit), cpus: float (0 = no limit), pids: int (0 = no limit),
     gpus: "none" | "all" | [device ids], env: {NAME: value},
     mounts: [{"source": volume name or host path, "target": path in the lab, "mode": "ro"|"rw"}],
-    docker_sock: bool, privileged: bool, quota_gb: float (soft storage quota)
+    docker_sock: bool, privileged: bool, quota_gb: float (soft storage quota),
+    profiles: [{"name", "image", "description", "memory_mb", "cpus", "gpus"}] (profiles.py)
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from .. import naming
 from ..errors import BadRequest
 
 LIMIT_FIELDS = ("memory_mb", "cpus", "pids")
-FIELDS = (*LIMIT_FIELDS, "gpus", "env", "mounts", "docker_sock", "privileged", "quota_gb")
+# "profiles": a lab per need (profiles.py)
+FIELDS = (*LIMIT_FIELDS, "gpus", "env", "mounts", "docker_sock", "privileged", "quota_gb", "profiles")
+PROJECTS_MOUNT = "/mnt/groups"  # the groups' project folders (projects.py), never a policy's mount
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -200,6 +203,8 @@ def _mounts(raw, host_paths: list[str]):
             raise PolicyError(f"{field}.target", "must be a normalised absolute path in the lab")
         if target in RESERVED_TARGETS or _under(target, ["/proc", "/sys", "/dev", "/etc", "/usr"]):
             raise PolicyError(f"{field}.target", f"{target} is used by the lab or the system")
+        if _under(target, [PROJECTS_MOUNT]):
+            raise PolicyError(f"{field}.target", f"{target}: {PROJECTS_MOUNT} holds the groups' project folders")
         if target in targets:
             raise PolicyError(f"{field}.target", f"{target} is mounted twice")
         if mode not in ("ro", "rw"):
@@ -210,7 +215,8 @@ def _mounts(raw, host_paths: list[str]):
 
 
 def validate(body, *, host_paths: list[str], platform_names=frozenset()) -> dict:
-    """The stored form of ``body`` (a JSON object), or PolicyError naming the first bad field."""
+    """The stored form of ``body`` (a JSON object), or PolicyError naming the first bad field
+    (``profiles`` apart: profiles.validate_profiles, bounded by the rest of the policy)."""
     if not isinstance(body, dict):
         raise PolicyError("policy", "the request body must be a JSON object")
     unknown = sorted(set(body) - set(FIELDS))

@@ -22,6 +22,7 @@ from collections.abc import Awaitable
 
 from ..admin import DOCKER_PRIVILEGED, DOCKER_SOCK
 from ..storage import Store, transaction
+from . import projects
 from .model import FIELDS, PolicyError
 
 KEY = "stellars_policy"  # where a group's policy was kept before (its JupyterHub properties)
@@ -64,6 +65,9 @@ def check_conflicts(stored: dict[str, dict], group_name: str, policy: dict) -> N
                     f"group {other} mounts {seen['source']} at {mount['target']}; "
                     f"groups {group_name} and {other} would mount two sources there",
                 )
+    from .profiles import check_conflicts as check_profile_conflicts
+
+    check_profile_conflicts(stored, group_name, policy)
 
 
 # -- group policies (the writer thread's side) ---------------------------------------------------
@@ -167,6 +171,7 @@ class PolicyStore(Store):
             "policy TEXT NOT NULL, updated REAL NOT NULL, updated_by TEXT NOT NULL)",
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ),
+        projects.TABLE,  # group project folders
     )
 
     def group_policies(self) -> Awaitable[dict[str, tuple[int, dict]]]:
@@ -201,6 +206,22 @@ class PolicyStore(Store):
 
     def delete_user(self, username: str) -> Awaitable[None]:
         return self.file.run(_delete, username)
+
+    # -- group project folders (projects.py) --------------------------------------------------
+    def project_folders(self) -> Awaitable[list[dict]]:
+        return self.file.read(projects.folders, default=[])
+
+    def create_project_folder(self, folder: dict) -> Awaitable[dict]:
+        return self.file.run(projects.create, folder)
+
+    def set_project_viewers(self, group_name: str, group_id: int, viewers, viewers_id) -> Awaitable[dict | None]:
+        return self.file.run(projects.set_viewers, group_name, group_id, viewers, viewers_id)
+
+    def keep_orphan_projects(self, groups: dict[str, int]) -> Awaitable[list[dict]]:
+        return self.file.run(projects.keep_orphans, groups)
+
+    def forget_project_folder(self, volume: str) -> Awaitable[dict | None]:
+        return self.file.run(projects.forget, volume)
 
 
 def store_for(platform) -> PolicyStore:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class EngineError(Exception):
@@ -58,6 +59,12 @@ class ContainerRuntime(ABC):
     @abstractmethod
     async def remove_volume(self, name: str) -> None: ...
 
+    async def ensure_shared_volume(self, name: str) -> bool:
+        """Make the volume ``name`` unless it exists, for labs of several users at once (a group's
+        project folder: ReadWriteMany on Kubernetes); True when it was made now. By default the
+        engine makes a volume when a container first mounts it."""
+        return False
+
     async def data_root(self) -> str | None:
         """Where the engine keeps its own data on its host (Docker's DockerRootDir), if it says."""
         return None
@@ -93,6 +100,20 @@ class ContainerRuntime(ABC):
         """Run ``command`` in a throw-away container of ``image`` without network; ``mounts``
         maps a volume name or absolute host path to (path inside, "ro"|"rw"). The container is
         removed whatever happens."""
+
+    async def run_tool_with_file(
+        self,
+        image: str,
+        command: list[str],
+        mounts: dict[str, tuple[str, str]],
+        source: Path,
+        at: str,
+        timeout: float = 3600.0,
+    ) -> ToolResult:
+        """``run_tool`` with the hub's own file ``source`` placed at the absolute path ``at`` in
+        the tool before ``command`` starts (the hub's state into the backup target, which the hub
+        itself does not mount)."""
+        raise EngineError(f"{type(self).__name__} cannot hand a file of the hub's to a tool")
 
     # -- activity monitor -------------------------------------------------------------------
     @abstractmethod

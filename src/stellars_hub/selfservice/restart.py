@@ -13,7 +13,7 @@ import time
 from urllib.parse import urlparse
 
 from .. import policies
-from ..errors import Conflict, Failed, TimedOut
+from ..errors import BadRequest, Conflict, Failed, TimedOut
 from ..labwait import wait_until_answering
 from ..runtime.base import ContainerRuntime
 from ..web.ratelimit import RateLimiter
@@ -66,7 +66,12 @@ async def outdated(handler, spawner, fresh: bool = True) -> str | None:
         return None
     name = spawner.container_id or spawner.container_name
     info = await lab_inspections(handler.platform).get(name, lambda: handler.runtime.inspect_container(name), fresh)
-    return await policies.outdated_reason(handler.platform, spawner, info)
+    try:
+        return await policies.outdated_reason(handler.platform, spawner, info)
+    except BadRequest as exc:  # e.g. its profile is no longer offered: a restart is refused (400)
+        if fresh:
+            raise
+        return f"the lab cannot be restarted as it is: {exc}"
 
 
 async def restart_server(handler, user, server_name: str = "", action: str = "restart-server") -> dict:

@@ -24,10 +24,14 @@
     try {
       const data = await window.stellarsApi("GET", "backups");
       tbody.replaceChildren();
-      for (const u of data.users) {
+      // the hub's own state and the volumes of no single user first, under "(hub)"; then users'
+      // volumes; then the groups' project folders ("group <name>", volume "project")
+      const projects = (data.projects || []).map((p) => ({ username: "group " + p.group, group: p.group, volumes: p.volumes }));
+      for (const u of [{ username: "(hub)", volumes: data.hub || [] }, ...data.users, ...projects]) {
         for (const v of u.volumes) {
           const tr = document.createElement("tr");
           tr.dataset.username = u.username;
+          if (u.group !== undefined) tr.dataset.group = u.group;
           tr.dataset.volume = v.key;
           tr.append(td(u.username), td(v.key), td(when(v.last_run)),
             td(outcomeText(v), "backups-outcome " + (outcomeClass[v.outcome] || "")),

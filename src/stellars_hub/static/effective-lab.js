@@ -8,7 +8,23 @@
   const show = (el, on) => el.classList.toggle("d-none", !on);
   const from = (lab, field) => (lab.sources[field] ? "from " + lab.sources[field].join(", ") : "default");
 
+  function fillProfile(lab) {
+    // the profile the next start gets (the one JupyterHub remembered for the server)
+    const offered = lab.profiles || [];
+    show($("lab-profile-row"), offered.length > 0);
+    if (lab.profile) {
+      $("lab-profile").textContent = lab.profile.name + (lab.profile.description ? " (" + lab.profile.description + ")" : "");
+      $("lab-profile-from").textContent = "from " + lab.profile.groups.join(", ") + "; Start asks, Restart Server keeps it";
+    } else if (lab.profile_problem) {
+      $("lab-profile").textContent = lab.profile_problem;
+      $("lab-profile-from").textContent = "choose another when you start";
+    }
+    $("lab-image").textContent = lab.image || "\u2013";
+    $("lab-profiles").textContent = offered.length ? "offered: " + offered.map((p) => p.name).join(", ") : "";
+  }
+
   function fill(lab, groups, quota) {
+    fillProfile(lab);
     $("lab-memory").textContent = lab.memory_mb ? (lab.memory_mb >= 1024 ? (lab.memory_mb / 1024).toFixed(1) + " GiB" : lab.memory_mb + " MiB") : "no limit";
     $("lab-memory-from").textContent = from(lab, "memory_mb");
     $("lab-cpus").textContent = lab.cpus ? String(lab.cpus) : "no limit";
@@ -17,8 +33,10 @@
     $("lab-pids-from").textContent = from(lab, "pids");
     $("lab-gpus").textContent = Array.isArray(lab.gpus) ? "devices " + lab.gpus.join(", ") : lab.gpus;
     $("lab-gpus-from").textContent = from(lab, "gpus");
-    $("lab-mounts").textContent = lab.mounts.length ? lab.mounts.map((m) =>
-      m.target + " (" + m.source + ", " + (m.mode === "rw" ? "read-write" : "read-only") + ", from " + m.groups.join(", ") + ")").join("; ") : "none";
+    const mounts = lab.mounts.map((m) => ({ ...m, from: m.groups.join(", ") }))
+      .concat((lab.projects || []).map((m) => ({ ...m, from: "project folder of " + m.group })));
+    $("lab-mounts").textContent = mounts.length ? mounts.map((m) =>
+      m.target + " (" + m.source + ", " + (m.mode === "rw" ? "read-write" : "read-only") + ", from " + m.from + ")").join("; ") : "none";
     const priv = [lab.docker_sock ? "Docker socket" : "", lab.privileged ? "privileged container" : ""].filter(Boolean);
     $("lab-privileges").textContent = priv.length ? priv.join(", ") : "none";
     $("lab-privileges-from").textContent = priv.length ? "from " + [...new Set([...(lab.sources.docker_sock || []), ...(lab.sources.privileged || [])])].join(", ") : "";

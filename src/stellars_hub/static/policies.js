@@ -48,6 +48,7 @@
       cell(row, (p.mounts || []).map((m) => m.source + ":" + m.target + ":" + m.mode).join(" ") || "none");
       cell(row, Object.keys(p.env || {}).join(", ") || "none");
       cell(row, p.quota_gb ? p.quota_gb + " GB" : "none");
+      cell(row, (p.profiles || []).map((x) => x.name).join(", ") || "none");
       const priv = [p.docker_sock ? "Docker socket" : "", p.privileged ? "privileged" : ""].filter(Boolean);
       const privCell = cell(row, priv.length ? priv.join(", ") + " (root on the host)" : "none");
       if (priv.length) privCell.classList.add("text-danger");
@@ -74,6 +75,8 @@
     $("p-gpu-ids").value = Array.isArray(p.gpus) ? p.gpus.join(",") : "";
     $("p-env").value = Object.entries(p.env || {}).map(([k, v]) => k + "=" + v).join("\n");
     $("p-mounts").value = (p.mounts || []).map((m) => m.source + ":" + m.target + ":" + m.mode).join("\n");
+    $("p-profiles").value = (p.profiles || []).map((x) => [x.name, x.image, text(x.memory_mb), text(x.cpus),
+      Array.isArray(x.gpus) ? x.gpus.join(",") : text(x.gpus), text(x.description)].join(" | ").replace(/( \| )+$/, "")).join("\n");
     const b = g.built_in || {};
     $("p-sock").checked = !!(p.docker_sock || b.docker_sock);
     $("p-sock").disabled = !!b.docker_sock;
@@ -107,6 +110,17 @@
       if (!line.trim()) continue;
       const parts = line.trim().split(":");
       body.mounts.push({ source: parts[0], target: parts[1], mode: parts[2] || "ro" });
+    }
+    body.profiles = [];
+    for (const line of $("p-profiles").value.split("\n")) {
+      if (!line.trim()) continue;
+      const [name, image, memory, cpus, gpu, ...rest] = line.split("|").map((x) => x.trim());
+      const profile = { name, image };
+      if (memory) profile.memory_mb = Number(memory);
+      if (cpus) profile.cpus = Number(cpus);
+      if (gpu) profile.gpus = gpu === "all" || gpu === "none" ? gpu : gpu.split(",").map((x) => x.trim()).filter(Boolean);
+      if (rest.length && rest.join("|").trim()) profile.description = rest.join("|").trim();
+      body.profiles.push(profile);
     }
     return body;
   }

@@ -1,4 +1,4 @@
-"""A ``LabSpec`` in the Docker engine's terms: binds, host config, environment and labels
+"""A ``LabSpec`` in the Docker engine's terms: image, binds, host config, environment and labels
 (pure: the spawner passes the result to DockerSpawner's create call)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ SECURITY_OPT = ("no-new-privileges:true",)  # setuid programs cannot raise privi
 
 @dataclass(frozen=True)
 class DockerLab:
+    image: str  # "": the spawner's configured image
     binds: dict  # source -> {"bind": path, "mode": "ro" | "rw"} (DockerSpawner's volumes)
     host_config: dict  # docker-py create_host_config keywords
     env: dict
@@ -46,4 +47,4 @@ def render(spec: LabSpec) -> DockerLab:
     binds = {m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts}
     if spec.engine_socket:
         binds[ENGINE_SOCKET] = {"bind": ENGINE_SOCKET, "mode": "rw"}
-    return DockerLab(binds, host, spec.environment(engine_names_devices=False), spec.labels)
+    return DockerLab(spec.image, binds, host, spec.environment(engine_names_devices=False), spec.labels)

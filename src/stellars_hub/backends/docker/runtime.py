@@ -13,9 +13,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import tarfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import docker
 from docker import errors as docker_errors
@@ -152,6 +155,15 @@ class DockerRuntime(ContainerRuntime):
     async def remove_volume(self, name: str) -> None:
         await self._run(lambda c: c.remove_volume(name))
 
+    async def ensure_shared_volume(self, name: str) -> bool:
+        def ensure(c):
+            if any(v["Name"] == name for v in (c.volumes(filters={"name": name}).get("Volumes") or [])):
+                return False
+            c.create_volume(name, labels={"stellars.shared-volume": "1"})
+            return True
+
+        return await self._run(ensure)
+
     async def data_root(self) -> str | None:
         return (await self._run(lambda c: c.info())).get("DockerRootDir") or None
 
@@ -191,6 +203,17 @@ class DockerRuntime(ContainerRuntime):
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
     ) -> ToolResult:
         return await self._run(_run_tool, image, command, mounts, timeout, lane="tools")
+
+    async def run_tool_with_file(
+        self,
+        image: str,
+        command: list[str],
+        mounts: dict[str, tuple[str, str]],
+        source: Path,
+        at: str,
+        timeout: float = 3600.0,
+    ) -> ToolResult:
+        return await self._run(_run_tool, image, command, mounts, timeout, (source, at), lane="tools")
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         async def one(name: str) -> ContainerStats | None:
@@ -264,7 +287,12 @@ def _probe_gpu(
 
 
 def _run_tool(
-    c: docker.APIClient, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float
+    c: docker.APIClient,
+    image: str,
+    command: list[str],
+    mounts: dict[str, tuple[str, str]],
+    timeout: float,
+    upload: tuple[Path, str] | None = None,
 ) -> ToolResult:
     binds = {source: {"bind": target, "mode": mode} for source, (target, mode) in mounts.items()}
     created = c.create_container(
@@ -278,6 +306,10 @@ def _run_tool(
     )
     cid = created["Id"]
     try:
+        if upload is not None:  # into the created container's own file system, streamed from disk
+            source, at = upload
+            folder, _, name = at.rpartition("/")
+            c.put_archive(cid, folder or "/", _tar_of_one(source, name))
         c.start(cid)
         try:
             status = c.wait(cid, timeout=timeout)
@@ -287,6 +319,23 @@ def _run_tool(
         return ToolResult(int(status.get("StatusCode", -1)), output)
     finally:
         _remove_quietly(c, cid)
+
+
+def _tar_of_one(source: Path, name: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """An uncompressed tar stream holding ``source`` as ``name`` (the engine's archive upload),
+    read in chunks: a large file never sits in memory whole."""
+    size = source.stat().st_size
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = size, 0o600, int(time.time())
+    yield info.tobuf(format=tarfile.PAX_FORMAT)
+    sent = 0
+    with open(source, "rb") as f:
+        while sent < size and (block := f.read(min(chunk, size - sent))):
+            sent += len(block)
+            yield block
+    if sent != size:
+        raise OSError(f"{source} changed while it was sent")
+    yield b"\0" * ((-size) % tarfile.BLOCKSIZE) + b"\0" * (2 * tarfile.BLOCKSIZE)
 
 
 def _remove_quietly(c: docker.APIClient, name: str) -> None:

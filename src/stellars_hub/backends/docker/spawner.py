@@ -242,9 +242,15 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
             self.ip = "127.0.0.1"
             self.port = self.lab_host.free_host_port(self.lab_name)
         queue = await self.lab_host.start_queue(self.starts_at_once, Platform.current().runtime.cpu_count, self.log)
-        async with queue.turn(self):
-            ip, port = await super().start()
-            await self._wait_for_lab(ip, port)
+        configured_image = self.image
+        # this start's image (a chosen profile's); the configured one is back for the next start
+        self.image = self.spec().image or configured_image
+        try:
+            async with queue.turn(self):
+                ip, port = await super().start()
+                await self._wait_for_lab(ip, port)
+        finally:
+            self.image = configured_image
         return ip, port
 
     async def progress(self):

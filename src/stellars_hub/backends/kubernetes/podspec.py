@@ -5,9 +5,11 @@
   without a limit keeps the site's configured one;
 - GPUs become an ``nvidia.com/gpu`` limit: Kubernetes hands out a count, never chosen devices
   ("all" is one GPU, chosen ids ask for as many GPUs as ids);
+- the image is the spec's (a chosen profile's), else the site's;
 - mounts become volumes: the user's own and the shared volume their claims, a policy's host path
   a ``hostPath`` volume (on the node the pod runs on), a policy's named volume the claim of that
-  name (never one of a lab's own claims);
+  name (never one of a lab's own claims), a group's project folder its ReadWriteMany claim (made
+  by the hub);
 - privileged mode becomes the container's security context; an unprivileged lab drops the same
   capabilities as on Docker;
 - the process limit has no per-pod equivalent (the kubelet's ``--pod-max-pids`` bounds every pod).
@@ -20,7 +22,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...lab.spec import ALL_GPUS, CAP_DROP, OWN, SHARED, LabSpec, Mount
+from ...lab.spec import ALL_GPUS, CAP_DROP, OWN, PROJECT, SHARED, LabSpec, Mount
 from ...naming import CONTAINER_PREFIX
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -75,7 +77,7 @@ def pod_volumes(spec: LabSpec) -> list[PodVolume]:
     that is not one of the labs' own (ValueError)."""
     found = []
     for i, m in enumerate(spec.mounts):
-        name = f"lab-{i}" if m.role in (OWN, SHARED) else f"policy-{i}"
+        name = f"lab-{i}" if m.role in (OWN, SHARED) else f"{m.role}-{i}"
         mount = {"name": name, "mountPath": m.target, "readOnly": m.read_only}
         if m.host_path:
             # created on the node when missing, as Docker creates a missing bind source
@@ -86,7 +88,7 @@ def pod_volumes(spec: LabSpec) -> list[PodVolume]:
             )
             continue
         claim = claim_name(m.source)
-        if m.role not in (OWN, SHARED):
+        if m.role not in (OWN, SHARED, PROJECT):
             _check_policy_claim(m, claim)
         volume = {"name": name, "persistentVolumeClaim": {"claimName": claim, "readOnly": m.read_only}}
         found.append(PodVolume(volume, mount, claim, m.role in (OWN, SHARED)))
@@ -144,7 +146,12 @@ def security_context(configured: dict, privileged: bool) -> dict:
     return context
 
 
-def volume_init_container(volumes: list[PodVolume], site: PodSite) -> dict:
+def image(spec: LabSpec, site: PodSite) -> str:
+    """What the lab runs: the spec's image (a chosen profile's), else the site's."""
+    return spec.image or site.image
+
+
+def volume_init_container(volumes: list[PodVolume], site: PodSite, lab_image: str = "") -> dict:
     """Copy the image's content at each mount point into a lab claim that is still empty, and give
     the claim's root the owner and mode of that mount point in the image (what Docker does for a
     fresh named volume)."""
@@ -161,7 +168,7 @@ def volume_init_container(volumes: list[PodVolume], site: PodSite) -> dict:
         mounts.append({"name": v.mount["name"], "mountPath": target})
     return {
         "name": INIT_CONTAINER,
-        "image": site.image,
+        "image": lab_image or site.image,  # the content copied is the lab's own image's
         "imagePullPolicy": site.image_pull_policy,
         "command": ["sh", "-c", "set -e\n" + "\n".join(lines)],
         "securityContext": {"runAsUser": 0},
@@ -171,14 +178,16 @@ def volume_init_container(volumes: list[PodVolume], site: PodSite) -> dict:
 
 def render(spec: LabSpec, site: PodSite) -> dict[str, Any]:
     """This start's additions to KubeSpawner's traits (the caller adds them to the site's own):
-    volumes, mounts, init containers, resources, labels and, unless the site decides it with a
+    image, volumes, mounts, init containers, resources, labels and, unless the site decides it with a
     callable, the security context. The engine socket is not a mount here: the spawner refuses a
     lab that should get it."""
     volumes = pod_volumes(spec)
+    lab_image = image(spec, site)
     traits: dict[str, Any] = {
+        "image": lab_image,
         "volumes": [v.volume for v in volumes],
         "volume_mounts": [v.mount for v in volumes],
-        "init_containers": [volume_init_container(volumes, site)] if site.initialise_volumes else [],
+        "init_containers": [volume_init_container(volumes, site, lab_image)] if site.initialise_volumes else [],
         "extra_labels": spec.labels,
         **resources(spec, site),
     }

@@ -23,6 +23,7 @@ import logging
 import re
 import secrets
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import aiohttp
@@ -49,6 +50,8 @@ RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the l
 TOOL_READ_TRIES = 5  # reads of a tool pod that may find no answer in a row before the tool fails
 CLAIM_GONE_TIMEOUT = 60.0  # seconds a deleted claim may take to go (protection finalizer)
 METRICS_API = "metrics.k8s.io/v1beta1"
+UPLOADED = "/tmp/.stellars-upload-done"  # a tool with a file of the hub's starts its work once this exists
+UPLOAD_CHUNK = 256 * 1024  # bytes per stdin frame of the exec stream
 STATS_SOURCE_TTL = 600.0  # seconds between API discoveries of the metrics API
 STATS_SOURCES = {
     "metrics": f"resource metrics API ({METRICS_API})",
@@ -62,11 +65,24 @@ class KubernetesRuntime(ContainerRuntime):
     @classmethod
     def for_settings(cls, settings) -> KubernetesRuntime:
         k8s = settings(Kubernetes)
-        return cls(k8s.namespace, storage_class=k8s.storage_class, volume_size=k8s.volume_size)
+        return cls(
+            k8s.namespace,
+            storage_class=k8s.storage_class,
+            volume_size=k8s.volume_size,
+            shared_storage_class=k8s.shared_storage_class,
+        )
 
-    def __init__(self, namespace: str = "", timeout: float = 30.0, storage_class: str = "", volume_size: str = "10Gi"):
+    def __init__(
+        self,
+        namespace: str = "",
+        timeout: float = 30.0,
+        storage_class: str = "",
+        volume_size: str = "10Gi",
+        shared_storage_class: str = "",
+    ):
         self.namespace = default_namespace(namespace)
         self.storage_class = storage_class  # of the claims a tool pod needs and nobody made yet
+        self.shared_storage_class = shared_storage_class  # of the groups' project folders (ReadWriteMany)
         self.volume_size = volume_size
         self._timeout = timeout
         self._api: k8s.ApiClient | None = None
@@ -274,6 +290,35 @@ class KubernetesRuntime(ContainerRuntime):
         exist yet (a backup target, a volume being restored) is made first, as Docker makes a named
         volume it mounts. A pod that cannot start (its image cannot be had, say) ends the tool at
         once with the kubelet's reason instead of waiting ``timeout``."""
+        return await self._tool(image, command, mounts, timeout)
+
+    async def run_tool_with_file(
+        self,
+        image: str,
+        command: list[str],
+        mounts: dict[str, tuple[str, str]],
+        source: Path,
+        at: str,
+        timeout: float = 3600.0,
+    ) -> ToolResult:
+        """A tool pod whose command waits until the hub's file arrived: sent through the API
+        server's exec into the pod (stdin, a known byte count: the exec protocol of older API
+        servers cannot close stdin), then the command runs as in ``run_tool``."""
+        waiting = (
+            f'n=0; until [ -e {UPLOADED} ]; do n=$((n+1)); [ "$n" -lt 3000 ] || '
+            '{ echo "the hub\'s file never arrived"; exit 1; }; sleep 0.2; done; exec "$@"'
+        )
+        wrapped = ["sh", "-c", waiting, "tool", *command]
+        return await self._tool(image, wrapped, mounts, timeout, upload=(source, at))
+
+    async def _tool(
+        self,
+        image: str,
+        command: list[str],
+        mounts: dict[str, tuple[str, str]],
+        timeout: float,
+        upload: tuple[Path, str] | None = None,
+    ) -> ToolResult:
         claims = {claim_name(s) for s in mounts if not s.startswith("/")}
         for source, (_target, mode) in mounts.items():
             if not source.startswith("/") and mode == "rw":
@@ -284,6 +329,10 @@ class KubernetesRuntime(ContainerRuntime):
             lambda v1: v1.create_namespaced_pod(self.namespace, toolpod.manifest(name, image, command, mounts, node))
         )
         try:
+            if upload is not None:
+                if not await self._wait_until_running(name, min(timeout, 300.0)):
+                    return ToolResult(-1, "the tool pod did not start within 300 s")
+                await self._send_file(name, *upload)
             ended = await self._wait_for_end(name, timeout)
             if isinstance(ended, str):
                 return ToolResult(-1, ended)
@@ -325,6 +374,55 @@ class KubernetesRuntime(ContainerRuntime):
                 return pod.spec.node_name
         return None
 
+    async def _wait_until_running(self, name: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pod = await self._pod(name)
+            for status in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
+                state = status.get("state") or {}
+                if "running" in state or "terminated" in state:
+                    return "running" in state
+                if (state.get("waiting") or {}).get("reason") in toolpod.CANNOT_START:
+                    return False
+            await asyncio.sleep(RESTART_POLL)
+        return False
+
+    async def _send_file(self, name: str, source: Path, at: str) -> None:
+        """``source`` into the running tool at ``at`` through an exec's stdin (channel 0)."""
+        from kubernetes_asyncio.stream import WsApiClient
+
+        size = source.stat().st_size
+        script = f'head -c {size} > "$1.part" && [ "$(stat -c %s "$1.part")" = {size} ] && mv "$1.part" "$1" && touch {UPLOADED}'
+        conf = await self._configuration()
+        errors = ""
+        try:
+            async with WsApiClient(configuration=conf) as ws_api:
+                exec_ws: Any = await k8s.CoreV1Api(ws_api).connect_get_namespaced_pod_exec(
+                    name,
+                    self.namespace,
+                    container="tool",
+                    command=["sh", "-c", script, "upload", at],  # type: ignore[arg-type]
+                    stdin=True,
+                    stdout=True,
+                    stderr=True,
+                    tty=False,
+                    _preload_content=False,
+                )
+                async with exec_ws as ws:
+                    with open(source, "rb") as f:
+                        while block := await asyncio.to_thread(f.read, UPLOAD_CHUNK):
+                            await ws.send_bytes(b"\x00" + block)
+                    async for msg in ws:  # until the upload's shell ends and the server closes
+                        data = msg.data if isinstance(msg.data, bytes) else str(msg.data or "").encode()
+                        if len(data) > 1 and data[0] in (2, 3):  # stderr, the exec's status
+                            errors += data[1:].decode(errors="replace")
+        except ApiException as exc:
+            raise _mapped(exc) from exc
+        except _UNREACHABLE as exc:
+            raise EngineUnavailable("the Kubernetes API server is not reachable") from exc
+        if '"Success"' not in errors:
+            raise EngineError(f"the hub's file did not reach tool pod {name}: {errors.strip()[-300:] or 'no answer'}")
+
     async def _wait_for_end(self, name: str, timeout: float) -> int | str | None:
         """The tool's exit code once its pod ended; why it cannot start (a str); or None after
         ``timeout`` seconds."""
@@ -354,13 +452,14 @@ class KubernetesRuntime(ContainerRuntime):
             await asyncio.sleep(RESTART_POLL)
         return None
 
-    async def _ensure_claim(self, volume: str) -> None:
+    async def _ensure_claim(self, volume: str, shared: bool = False) -> bool:
         from kubespawner.objects import make_pvc
 
         claim = make_pvc(
             name=claim_name(volume),
-            storage_class=self.storage_class or None,
-            access_modes=["ReadWriteOnce"],
+            storage_class=(self.shared_storage_class if shared else "") or self.storage_class or None,
+            # labs on any node mount a shared one at once: the storage must offer ReadWriteMany
+            access_modes=["ReadWriteMany"] if shared else ["ReadWriteOnce"],
             selector=None,
             storage=self.volume_size or "10Gi",
             labels={"app.kubernetes.io/managed-by": "stellars-jupyterhub-ds"},
@@ -368,8 +467,12 @@ class KubernetesRuntime(ContainerRuntime):
         )
         try:
             await self._call(lambda v1: v1.create_namespaced_persistent_volume_claim(self.namespace, claim))
+            return True
         except RuntimeConflict:
-            pass  # it exists
+            return False  # it exists
+
+    async def ensure_shared_volume(self, name: str) -> bool:
+        return await self._ensure_claim(name, shared=True)
 
     # -- admin feature: GPU detection --------------------------------------------------------
     async def probe_gpu(

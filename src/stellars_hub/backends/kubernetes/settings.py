@@ -26,3 +26,8 @@ class Kubernetes(SettingsGroup):
     volume_size = Unicode("10Gi", help="Size requested by each per-user claim (Kubernetes quantity)").tag(
         config=True, env="JUPYTERHUB_K8S_VOLUME_SIZE"
     )
+    shared_storage_class = Unicode(
+        "",
+        allow_empty=True,
+        help="Storage class of the groups' project folders, claims every member's lab mounts at once (ReadWriteMany: NFS, CephFS, a cloud file share); empty: JUPYTERHUB_K8S_STORAGE_CLASS",
+    ).tag(config=True, env="JUPYTERHUB_K8S_SHARED_STORAGE_CLASS")

@@ -17,7 +17,7 @@ from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 
 from ... import naming
 from ...lab.mixin import LabSpawnerMixin
-from ...lab.spec import SHARED, LabSpec
+from ...lab.spec import PROJECT, SHARED, LabSpec
 from . import VOLUME_ANNOTATION, podspec
 
 
@@ -153,7 +153,7 @@ class StellarsKubeSpawner(LabSpawnerMixin, KubeSpawner):
             if volume.claim is None:
                 continue
             if not volume.made_here:
-                await self._check_policy_claim(volume)
+                await self._check_policy_claim(volume, mount.role == PROJECT)
                 continue
             try:
                 await self.api.create_namespaced_persistent_volume_claim(
@@ -164,12 +164,17 @@ class StellarsKubeSpawner(LabSpawnerMixin, KubeSpawner):
                 if exc.status != 409:  # 409: it exists (kept from an earlier start)
                     raise
 
-    async def _check_policy_claim(self, volume: podspec.PodVolume) -> None:
+    async def _check_policy_claim(self, volume: podspec.PodVolume, project: bool = False) -> None:
         try:
             await self.api.read_namespaced_persistent_volume_claim(volume.claim, self.namespace)
         except ApiException as exc:
             if exc.status != 404:
                 raise
+            if project:  # the hub makes it before the start; gone since (deleted by hand)
+                raise RuntimeError(
+                    f"the project folder at {volume.mount['mountPath']} (claim {volume.claim}) is missing in "
+                    f"namespace {self.namespace}; start again (the hub makes it anew, empty) or ask your administrator"
+                ) from None
             raise RuntimeError(
                 f"a group policy of {self.user.name} mounts the volume {volume.claim} at "
                 f"{volume.mount['mountPath']}, but namespace {self.namespace} has no claim {volume.claim}; "
@@ -195,6 +200,13 @@ class StellarsKubeSpawner(LabSpawnerMixin, KubeSpawner):
             self.port = random_port()
         await self.ensure_claims(spec)
         return await super().start()
+
+    async def load_user_options(self):
+        """KubeSpawner would read ``user_options["profile"]`` against its own ``profile_list``;
+        the platform's profiles (group policies) are in this start's spec already, image and
+        limits included, so KubeSpawner's are not used (a site's ``profile_list`` is ignored)."""
+        if self.profile_list:
+            self.log.warning("c.KubeSpawner.profile_list is ignored: profiles are offered by group policies")
 
     async def get_pod_manifest(self):
         """KubeSpawner's pod, built from this start's values of the traits in ``pod_traits``;
