@@ -1,16 +1,24 @@
-# Two commands matter: `make up` runs the platform, `make test` runs every test.
+# Two commands matter: `make up` runs the platform, `make test` runs every test (but the DS lab
+# image's: `make test-ds`).
 # Both install what they need (engine, images, venv, proxy, browser) on a fresh machine.
 SHELL := /bin/bash
 VENV := .venv
 PYTEST_ARGS ?=
+# parallel pytest workers: most of a test's time is waiting for a lab or a deadline, so three
+# workers share two cores well; a module's tests (and every Kubernetes test) stay in one worker
+TEST_WORKERS ?= 3
 
-.PHONY: up down test images engine dev bench check lint
+.PHONY: up down test test-ds images images-ds engine dev bench check lint
 
 engine:
 	@scripts/ensure-engine.sh
 
 images: engine
 	@scripts/build-images.sh
+
+# the DS lab image (stellars-lab-ds:dev): minutes on a fresh machine, so not part of `make test`
+images-ds: engine
+	@scripts/build-images.sh lab-ds
 
 dev:
 	@scripts/setup-dev.sh
@@ -29,9 +37,14 @@ lint: dev
 	@$(VENV)/bin/mypy src/stellars_hub
 
 test: images dev lint
-	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not alone" $(PYTEST_ARGS)
+	@$(VENV)/bin/python -m pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: none selected
 
-bench: images dev
+# the DS lab image's own tests (marked `ds`; `make test` leaves them out): builds it first
+test-ds: images images-ds dev lint
+	@$(VENV)/bin/python -m pytest --ds -m ds $(PYTEST_ARGS)
+
+bench: images images-ds dev
 	@$(VENV)/bin/python -m bench
 
 check: dev

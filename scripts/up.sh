@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the compose stack (compose.yml + compose_override.yml when present): Traefik with TLS in
 # front of the hub. Images: the hub is built from this clone; Traefik and the lab image are
-# pulled, and built locally (stellars-proxy:dev, stellars-lab:dev) when they cannot be pulled.
+# pulled, and built locally (stellars-proxy:dev, the DS lab stellars-lab-ds:dev) when they
+# cannot be pulled.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -52,9 +53,9 @@ export STELLARS_PROXY_IMAGE=$proxy
 lab=${JUPYTERHUB_NOTEBOOK_IMAGE:-$(docker run --rm --network none --entrypoint python3 "$STELLARS_HUB_IMAGE" \
   -m stellars_hub.cli settings --default JUPYTERHUB_NOTEBOOK_IMAGE)}
 if ! have_image "$lab"; then
-  echo "$lab cannot be pulled: labs use the small local image stellars-lab:dev"
-  "$here/scripts/build-images.sh" lab
-  lab=stellars-lab:dev
+  echo "$lab cannot be pulled: labs use the local DS image stellars-lab-ds:dev (built from PyPI, 6 to 12 minutes the first time)"
+  "$here/scripts/build-images.sh" lab-ds
+  lab=stellars-lab-ds:dev
 fi
 export JUPYTERHUB_NOTEBOOK_IMAGE=$lab
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import base64
+import calendar
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,13 +36,39 @@ def _layer(item) -> int:
     return 1 if scenario or f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
 
 
-@pytest.hookimpl(trylast=True)  # after pytest has grouped items by their module's parametrised fixtures
-def pytest_collection_modifyitems(items):
-    # unit, then integration (and the scenarios on Docker), then browser tests, then Kubernetes:
-    # Playwright's sync API keeps its own event loop running for the session, so asyncio tests
-    # must not come after it
-    items.sort(key=_layer)
+def pytest_addoption(parser):
+    parser.addoption("--ds", action="store_true",
+                     help="also run the DS lab image's tests (marked ds; make test-ds builds the image and runs them)")
+
+
+def pytest_report_header(config):
+    if not config.getoption("ds"):
+        return "the DS lab image's tests (marked ds) are left out: make test-ds runs them"
+
+
+def _worker_group(item) -> str:
+    """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
+    the one test cluster runs in one worker (one of them stops its API server; the scenarios'
+    Kubernetes runs among them); the compose deployment tests share one fixed project."""
+    path = Path(str(item.fspath))
+    if _layer(item) == 3 or "k8s_cluster" in getattr(item, "fixturenames", ()):
+        return "kubernetes"
+    if path.name.startswith("test_deploy_"):
+        return "deploy"
+    return path.stem
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
+def pytest_collection_modifyitems(config, items):
+    # the DS image's tests only with --ds: its first build takes minutes, more than a fresh
+    # machine's `make test` can add (make test-ds builds it and runs them)
+    if not config.getoption("ds"):
+        left_out = [item for item in items if item.get_closest_marker("ds")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("ds")]
     for item in items:
+        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
         layer = _layer(item)
         if layer == 1:
             item.add_marker(pytest.mark.integration)
@@ -48,6 +76,20 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
         elif layer == 3:
             item.add_marker(pytest.mark.kubernetes)
+
+
+class _Order:
+    @pytest.hookimpl(trylast=True)  # after pytest has grouped items by their module's parametrised fixtures
+    def pytest_collection_modifyitems(self, items):
+        # unit, then integration (and the scenarios on Docker), then browser tests, then Kubernetes:
+        # Playwright's sync API keeps its own event loop running for the session, so asyncio tests
+        # must not come after it (an xdist worker keeps this order: it takes its groups in
+        # collection order)
+        items.sort(key=_layer)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_Order(), "stellars-test-order")
 
 
 @pytest.fixture(scope="session")
@@ -153,6 +195,21 @@ def _value(text: str, key: str) -> str:
     raise AssertionError(f"{key}= missing from the cluster script's output")
 
 
+ABANDONED_AFTER = 3 * 3600  # seconds: no test run lasts that long
+
+
+def _remove_abandoned_namespaces(cluster: Cluster) -> None:
+    """A cluster left running may hold the namespaces of runs that were killed: their lab pods
+    keep their CPU and memory requests on the one node, and new labs then wait unscheduled."""
+    listing = json.loads(cluster.run("get", "namespaces", "-o", "json").stdout)
+    now = time.time()
+    for ns in listing["items"]:
+        name = ns["metadata"]["name"]
+        created = calendar.timegm(time.strptime(ns["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ"))
+        if name.startswith("stellars-t") and now - created > ABANDONED_AFTER:
+            cluster.run("delete", "namespace", name, "--wait=false", check=False)
+
+
 @pytest.fixture(scope="session")
 def k8s_cluster():
     if os.geteuid() != 0:
@@ -166,6 +223,8 @@ def k8s_cluster():
     kubeconfig = _value(status.stdout, "KUBECONFIG")
     kubectl = _value(status.stdout, "KUBECTL")
     cluster = Cluster(kubeconfig, kubectl, f"stellars-{RUN_PREFIX}")
+    if already_up:
+        _remove_abandoned_namespaces(cluster)
     subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", cluster.namespace],
                    check=True, capture_output=True, timeout=60)
     yield cluster
@@ -176,7 +235,7 @@ def k8s_cluster():
 
 
 @pytest.fixture(scope="session")
-def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> str:
+def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> Iterator[str]:
     """A kubeconfig with the token of deploy/kubernetes/rbac.yaml's service account: the test
     hubs act with exactly the permissions the manifests give the hub."""
     cluster = k8s_cluster

@@ -46,16 +46,42 @@ TEST_ENV = {
 _handed_out: set[int] = set()
 
 
+def _worker_ports() -> range | None:
+    """Under pytest-xdist each worker takes its hubs' ports from its own range (below the
+    kernel's ephemeral ports): two workers never race for the port one of them just probed."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return None
+    start = 20000 + int(worker[2:]) * 1500
+    return range(start, start + 1500)
+
+
 def free_port() -> int:
     """A free loopback port never handed out before in this run: the kernel may give a port
     that was just closed again, and a hub whose proxy and API got the same port cannot start."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _handed_out:
+    candidates = _worker_ports()
+    if candidates is None:
+        while True:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _handed_out:
+                _handed_out.add(port)
+                return port
+    for port in candidates:
+        if port not in _handed_out and _bindable(port):
             _handed_out.add(port)
             return port
+    raise RuntimeError("this worker's port range is used up")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def unique_name(label: str) -> str:
@@ -76,8 +102,9 @@ def read_volume_file(volume: str, path: str, image: str | None = None) -> str:
     try:
         stream, _ = holder.get_archive(f"/v/{path}")
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-            member = tar.getmembers()[0]
-            return tar.extractfile(member).read().decode()
+            content = tar.extractfile(tar.getmembers()[0])
+            assert content is not None, f"{path} is not a regular file"
+            return content.read().decode()
     finally:
         holder.remove(force=True)
 

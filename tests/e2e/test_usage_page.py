@@ -26,7 +26,7 @@ def write_two_weeks(hub, people: dict[str, float]) -> dict[str, list[float]]:
     day (weekdays only), active for half of it. Returns the expected lab hours per day."""
     today = datetime.now(timezone.utc).date()
     days = [today - timedelta(days=n) for n in range(13, 0, -1)]  # the page shows the last 14 days
-    expected = {name: [] for name in people}
+    expected: dict[str, list] = {name: [] for name in people}
     store = UsageRecords.open(hub.data_dir / "usage.sqlite")
     try:
         for i, day in enumerate(days):

@@ -21,7 +21,9 @@ JUPYTERHUB_DEFAULT_LOGO = Path(DATA_FILES_PATH) / "static" / "images" / "jupyter
 
 def _logo_img_src(hub) -> str:
     page = requests.get(hub.hub_url + "login", timeout=10).text
-    return re.search(r'id="jupyterhub-logo".*?<img src="([^"]+)"', page, re.S).group(1)
+    found = re.search(r'id="jupyterhub-logo".*?<img src="([^"]+)"', page, re.S)
+    assert found, "no logo on the login page"
+    return found.group(1)
 
 
 def test_file_logos_are_served_by_the_hub(make_hub, tmp_path):

@@ -15,7 +15,7 @@ class SlowProbeRuntime:
 
     def __init__(self, answer: GpuProbe):
         self.answer = answer
-        self.calls = []
+        self.calls: list = []
         self.release = asyncio.Event()
 
     async def probe_gpu(self, image, container_name, timeout):

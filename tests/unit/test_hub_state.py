@@ -186,7 +186,9 @@ def rewrite(archive: Path, dest: Path, change) -> Path:
     """A copy of ``archive`` with ``change(name, bytes) -> (name, bytes) | None`` applied to each member."""
     with tarfile.open(archive) as src, tarfile.open(dest, "w:gz") as out:
         for m in src.getmembers():
-            found = change(m.name, src.extractfile(m).read())
+            content = src.extractfile(m)
+            assert content is not None
+            found = change(m.name, content.read())
             if found is None:
                 continue
             name, content = found

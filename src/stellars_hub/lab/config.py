@@ -3,6 +3,7 @@ runs and receives, more than one lab per user, and GPUs."""
 
 from __future__ import annotations
 
+from .. import naming
 from ..settings import Bool, Enum, Float, Int, SettingsGroup, Unicode
 
 
@@ -104,7 +105,7 @@ def lab_environment(labs: Labs) -> dict[str, str]:
         "JUPYTERHUB_SERVICE_MLFLOW": flag(labs.service_mlflow),
         "JUPYTERHUB_SERVICE_RESOURCES_MONITOR": flag(labs.service_resources_monitor),
         "JUPYTERHUB_SERVICE_TENSORBOARD": flag(labs.service_tensorboard),
-        "TENSORBOARD_LOGDIR": "/tmp/tensorboard/logs",
+        "TENSORBOARD_LOGDIR": f"{naming.NOTEBOOK_DIR}/tensorboard",  # in the workspace: kept, and in the file browser
         "MLFLOW_TRACKING_URI": "http://localhost:5000",
         "MLFLOW_PORT": "5000",
         "MLFLOW_HOST": "127.0.0.1",  # the lab's loopback: reached through the lab's own server proxy
