@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from harness import ARTIFACTS, LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects
 from kubecluster import Cluster, manifest_for_run
 

@@ -173,7 +173,9 @@ class DockerEngine(Engine):
             except docker.errors.NotFound:
                 return None
             with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-                return tar.extractfile(tar.getmembers()[0]).read().decode()
+                content = tar.extractfile(tar.getmembers()[0])
+                assert content is not None
+                return content.read().decode()
         finally:
             holder.remove(force=True)
 
@@ -218,7 +220,8 @@ class KubeEngine(Engine):
         if pod is None or pod["metadata"].get("deletionTimestamp"):
             return None
         ctr = next(c for c in pod["spec"]["containers"] if c["name"] == LAB_CONTAINER)
-        status = next((s for s in pod["status"].get("containerStatuses") or [] if s["name"] == LAB_CONTAINER), {})
+        statuses = pod["status"].get("containerStatuses") or []
+        status: dict = next((s for s in statuses if s["name"] == LAB_CONTAINER), {})
         running = (status.get("state") or {}).get("running")
         claims = self._claims()
         volumes = {v["name"]: v for v in pod["spec"].get("volumes") or []}

@@ -38,7 +38,7 @@ def humane(test_name: str) -> str:
 
 
 def markdown() -> str:
-    lines = []
+    lines: list[str] = []
     for backend, title in TITLES.items():
         rows = [m for m in marks() if m[0] == backend]
         if not rows:

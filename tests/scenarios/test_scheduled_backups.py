@@ -61,7 +61,9 @@ def volume_row(hub, name, key) -> dict:
 
 def read_archive_notes(archive: str) -> str:
     with tarfile.open(TARGET / archive) as tar:
-        return tar.extractfile("./notes.txt").read().decode()
+        content = tar.extractfile("./notes.txt")
+        assert content is not None
+        return content.read().decode()
 
 
 def archives(volume: str) -> list[str]:
