@@ -151,7 +151,13 @@ def test_statistics_come_from_the_kubelet_summary_without_a_metrics_api(kube_hub
     probe = k8s_cluster.run("get", "--raw", "/apis/metrics.k8s.io/v1beta1", check=False)
     assert probe.returncode != 0 and "NotFound" in probe.stderr, probe.stderr
     assert runtime_answer(k8s_cluster, hub_kubeconfig, "stats_source()") == "summary"
-    assert "Lab statistics from the kubelets' summary API" in kube_hub.log_text()  # the hub's own decision
+    # the hub's own decision, made at its first statistics round after a lab runs
+    admin = kube_hub.admin_session()
+    deadline = time.monotonic() + 60
+    while "Lab statistics from the kubelets' summary API" not in kube_hub.log_text():
+        assert time.monotonic() < deadline, "the hub never said where its lab statistics come from"
+        kube_hub.api(admin, "GET", "activity")
+        time.sleep(1)
 
 
 def test_volume_sizes_are_unknown_where_the_kubelet_measures_nothing(k8s_cluster, hub_kubeconfig, running_lab):
