@@ -158,6 +158,23 @@ ROWS: dict[tuple[str, str], Row] = {
     ("/api/users/([^/]+)/lab-access/consent", "DELETE"): _r(
         200, "self custom", "stop admins' access to the lab", custom="custom:labaccess:consent!user={t}"
     ),
+    ("/api/users/([^/]+)/sharing", "GET"): _r(
+        200, "self admin noxsrf crosssite", "the user's shared labs, who is in, and the labs shared with them"
+    ),
+    ("/api/shares/([^/]+)/([^/]*)", "POST"): _r(
+        404,
+        "self",
+        "share a lab so that it opens (JupyterHub's route; admins' shares cannot open a lab; 404: no such server)",
+        custom="custom:sharing:share!user={t}",
+        body={"user": "{t}"},
+    ),
+    ("/api/share-codes/([^/]+)/([^/]*)", "POST"): _r(
+        404,
+        "self",
+        "an invitation link to a lab (JupyterHub's route, as above; 404: no such server)",
+        custom="custom:sharing:share!user={t}",
+        body={"expires_in": 3600},
+    ),
     ("/api/users/([^/]+)/servers/([^/]+)/restart-server", "GET"): _r(
         404, "self admin filtered culler noxsrf crosssite", "a named server's restart progress (404: no such server)"
     ),
@@ -235,6 +252,20 @@ ROWS: dict[tuple[str, str], Row] = {
         "warn the user in their lab",
         custom="custom:session:warn",
         body={"minutes": 5},
+        destructive=True,
+    ),
+    ("/api/users/([^/]+)/session-activity", "POST"): _r(
+        409,
+        "custom culler",
+        "ask the lab whether it is busy and record its activity (409: not running)",
+        custom="custom:session:activity",
+        destructive=True,
+    ),
+    ("/api/users/([^/]+)/servers/([^/]+)/session-activity", "POST"): _r(
+        404,
+        "custom culler",
+        "the same for a named server (404: no such server)",
+        custom="custom:session:activity",
         destructive=True,
     ),
     ("/session", "GET"): _r(200, "self other admin noxsrf crosssite", "own session page", page=True),

@@ -1,26 +1,39 @@
 from __future__ import annotations
 
+import base64
+import calendar
+import json
 import os
 import shutil
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from harness import ARTIFACTS, LAB_IMAGE, TEST_ENV, Hub, engine, remove_test_objects
+from harness import ARTIFACTS, LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects
+from kubecluster import Cluster, manifest_for_run
 
 sys.path.insert(0, str(Path(__file__).parent / "inprocess"))  # the in-process hub, for any test folder
 
 
 
+def _backend(item) -> str | None:
+    """The backend a scenario (tests/scenarios) runs on, or None for every other test."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec is not None else None
+
+
 def _layer(item) -> int:
     path = str(item.fspath)
-    if f"{os.sep}kubernetes{os.sep}" in path:
-        return 3  # last: the test cluster is up only while these run
+    if f"{os.sep}kubernetes{os.sep}" in path or _backend(item) == "kubernetes":
+        return 3
     if f"{os.sep}e2e{os.sep}" in path:
         return 2
+    scenario = f"{os.sep}scenarios{os.sep}" in path
     engine = ("integration", "security", "faults")
-    return 1 if any(f"{os.sep}{folder}{os.sep}" in path for folder in engine) else 0
+    return 1 if scenario or any(f"{os.sep}{folder}{os.sep}" in path for folder in engine) else 0
 
 
 def pytest_addoption(parser):
@@ -35,8 +48,8 @@ def pytest_report_header(config):
 
 def _worker_group(item) -> str:
     """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
-    the one test cluster runs in one worker (one of them stops its API server); the compose
-    deployment tests share one fixed project."""
+    the one test cluster runs in one worker (one of them stops its API server; the scenarios'
+    Kubernetes runs among them); the compose deployment tests share one fixed project."""
     path = Path(str(item.fspath))
     if _layer(item) == 3 or "k8s_cluster" in getattr(item, "fixturenames", ()):
         return "kubernetes"
@@ -54,11 +67,6 @@ def pytest_collection_modifyitems(config, items):
         if left_out:
             config.hook.pytest_deselected(items=left_out)
             items[:] = [item for item in items if not item.get_closest_marker("ds")]
-    # unit, then integration, then browser tests: Playwright's sync API keeps its own event loop
-    # running for the session, so asyncio tests must not come after it (an xdist worker keeps
-    # this order: it takes its groups in collection order). The Kubernetes tests (no browser, no
-    # asyncio) come first: their worker builds or starts the cluster while the others go on.
-    items.sort(key=lambda item: -1 if _layer(item) == 3 else _layer(item))
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
         layer = _layer(item)
@@ -68,6 +76,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
         elif layer == 3:
             item.add_marker(pytest.mark.kubernetes)
+
+
+class _Order:
+    @pytest.hookimpl(trylast=True)  # after pytest has grouped items by their module's parametrised fixtures
+    def pytest_collection_modifyitems(self, items):
+        # Kubernetes first (no browser, no asyncio: its worker builds or starts the cluster while
+        # the others go on), then unit, integration (and the scenarios on Docker), then browser
+        # tests: Playwright's sync API keeps its own event loop running for the session, so
+        # asyncio tests must not come after it (an xdist worker keeps this order: it takes its
+        # groups in collection order)
+        items.sort(key=lambda item: -1 if _layer(item) == 3 else _layer(item))
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_Order(), "stellars-test-order")
 
 
 @pytest.fixture(scope="session")
@@ -155,3 +178,92 @@ def _keep_log(hub: Hub) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     if hub.log_path.exists():
         shutil.copy(hub.log_path, ARTIFACTS / f"hub-{hub.port}.log")
+
+
+# -- the Kubernetes test cluster (tests/kubernetes and the scenarios' kubernetes backend) --------
+SCRIPT = REPO / "scripts" / "k8s-test-cluster.sh"
+CLUSTER_LOG = ARTIFACTS / "k8s-test-cluster.log"
+
+
+def _script(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(CLUSTER_LOG, "a") as log:
+        return subprocess.run([str(SCRIPT), *args], stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
+
+
+def _value(text: str, key: str) -> str:
+    for line in text.splitlines():
+        if line.startswith(key + "="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{key}= missing from the cluster script's output")
+
+
+ABANDONED_AFTER = 3 * 3600  # seconds: no test run lasts that long
+
+
+def _remove_abandoned_namespaces(cluster: Cluster) -> None:
+    """A cluster left running may hold the namespaces of runs that were killed: their lab pods
+    keep their CPU and memory requests on the one node, and new labs then wait unscheduled."""
+    listing = json.loads(cluster.run("get", "namespaces", "-o", "json").stdout)
+    now = time.time()
+    for ns in listing["items"]:
+        name = ns["metadata"]["name"]
+        created = calendar.timegm(time.strptime(ns["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ"))
+        if name.startswith("stellars-t") and now - created > ABANDONED_AFTER:
+            cluster.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster():
+    if os.geteuid() != 0:
+        pytest.fail("the Kubernetes tests run a kubelet and need root (run make test as root)")
+    already_up = _script("status", timeout=60).returncode == 0
+    if not already_up:
+        # first run on a machine: build (~7 min on 2 cores) + start (~30 s)
+        if _script("up", timeout=3600).returncode != 0:
+            pytest.fail(f"scripts/k8s-test-cluster.sh up failed; see {CLUSTER_LOG}")
+    status = subprocess.run([str(SCRIPT), "status"], capture_output=True, text=True, timeout=60)
+    kubeconfig = _value(status.stdout, "KUBECONFIG")
+    kubectl = _value(status.stdout, "KUBECTL")
+    cluster = Cluster(kubeconfig, kubectl, f"stellars-{RUN_PREFIX}")
+    if already_up:
+        _remove_abandoned_namespaces(cluster)
+    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", cluster.namespace],
+                   check=True, capture_output=True, timeout=60)
+    yield cluster
+    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "delete", "namespace", cluster.namespace,
+                    "--wait=true", "--timeout=120s"], capture_output=True, timeout=180)
+    if not already_up:
+        _script("down", timeout=600)
+
+
+@pytest.fixture(scope="session")
+def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> Iterator[str]:
+    """A kubeconfig with the token of deploy/kubernetes/rbac.yaml's service account: the test
+    hubs act with exactly the permissions the manifests give the hub."""
+    cluster = k8s_cluster
+    proc = subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "apply", "-f", "-"],
+                          input=manifest_for_run(cluster, "rbac.yaml"), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    secret = ""
+    for _ in range(60):  # the token controller adds the account's token secret
+        secret = cluster.run("get", "serviceaccount", "stellars-hub", "-o",
+                             "jsonpath={.secrets[0].name}", check=False).stdout.strip()
+        if secret:
+            break
+        time.sleep(1)
+    assert secret, "the service account got no token secret"
+    token = base64.b64decode(cluster.run("get", "secret", secret, "-o", "jsonpath={.data.token}").stdout).decode()
+    admin = cluster.run("config", "view", "--raw", "--minify", "-o", "json").stdout
+    server = json.loads(admin)["clusters"][0]["cluster"]
+    path = tmp_path_factory.mktemp("sa") / "hub.kubeconfig"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "hub",
+        "clusters": [{"name": "test", "cluster": server}],
+        "users": [{"name": "stellars-hub", "user": {"token": token}}],
+        "contexts": [{"name": "hub", "context": {"cluster": "test", "user": "stellars-hub",
+                                                  "namespace": cluster.namespace}}],
+    }))
+    yield str(path)
+    subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "delete", "clusterrole,clusterrolebinding",
+                    f"stellars-hub-nodes-{cluster.namespace}", "--ignore-not-found"], capture_output=True, timeout=60)

@@ -33,10 +33,18 @@ def _survival_table() -> str:
     return markdown_table()
 
 
+def _scenario_exceptions() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "scenarios"))
+    from marks_table import markdown
+
+    return markdown()
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "settings-table": _settings_table,
     "access-table": _access_table,
     "survival-table": _survival_table,
+    "scenario-exceptions": _scenario_exceptions,
 }
 
 

@@ -19,6 +19,7 @@ from .policies.feature import FEATURE as POLICIES
 from .reconcile.feature import FEATURE as RECONCILE
 from .selfservice.feature import FEATURE as SELFSERVICE
 from .session.feature import FEATURE as SESSION
+from .sharing.feature import FEATURE as SHARING
 from .usage.feature import FEATURE as USAGE
 
 # admission first (a refused start does nothing else); the admin feature's pre-spawn step
@@ -28,15 +29,16 @@ FEATURES = (
     ACCOUNTS,
     SELFSERVICE,
     ADMIN,
-    SESSION,
     ACTIVITY,
     NOTIFICATIONS,
     EVENTS,
     POLICIES,
+    SESSION,  # after the policies' step: a start's culling limits follow its lab (GPUs, groups)
     USAGE,
     BATCH,
     BACKUPS,
     ACCESS,
+    SHARING,
     RECONCILE,  # last: its post-stop removal comes after every other feature's step
 )
 

@@ -27,7 +27,9 @@ from tornado.netutil import DefaultLoopResolver, Resolver
 
 log = logging.getLogger(__name__)
 
-INGEST_PATH = "jupyterlab-notifications-extension/ingest"
+# no_track_activity: a delivery is the hub's doing, not the lab's activity (a warning before
+# idle culling must not keep the lab alive: jupyter-server counts API requests without it)
+INGEST_PATH = "jupyterlab-notifications-extension/ingest?no_track_activity=1"
 TYPES = ("default", "info", "success", "warning", "error", "in-progress")
 TOKEN_LIFETIME = 300  # seconds
 REUSE_MARGIN = 60  # a kept token is not used in the last minute of its life

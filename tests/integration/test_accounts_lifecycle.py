@@ -1,5 +1,5 @@
-"""Admin-created users, their generated passwords, rename with files, delete with or without
-volumes: against a real hub, real labs and the real engine."""
+"""Admin-created users and their generated passwords, against a real hub (rename with files and
+delete with or without volumes are scenarios on both backends: tests/scenarios/test_user_accounts.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import docker
 import requests
 
 from harness import LAB_IMAGE, engine, unique_name
-from stellars_hub import naming
 
 FILES = {  # one file in each of the user's volumes, written inside their lab
     "home": "/home/lab/kept-home.txt",
@@ -88,104 +87,3 @@ def test_generated_passwords_work_expire_and_stay_with_admins(make_hub):
     assert all(p not in log for p in creds.values())
     assert all(p not in (hub.data_dir / "audit.log").read_text() for p in creds.values())
 
-
-def test_rename_keeps_login_and_files_and_a_newcomer_gets_neither(hub):
-    old, new = unique_name("ren"), unique_name("ren")
-    password = _create(hub, old)[old]
-    admin = hub.admin_session()
-    hub.start_server(admin, old)
-    for path in FILES.values():
-        assert _exec(naming.container_name(old), f"echo mine > {path}")[0] == 0
-
-    # refused while the server runs, and the hub's shared database session keeps working
-    r = hub.api(admin, "PATCH", f"users/{old}", json={"name": new})
-    assert r.status_code == 409 and "running server" in r.json()["message"]
-    assert hub.api(admin, "GET", f"users/{old}").status_code == 200
-    assert hub.api(admin, "GET", f"users/{new}").status_code == 404
-    other = unique_name("after")
-    assert hub.api(admin, "POST", "users", json={"usernames": [other]}).status_code == 201
-    assert hub.api(admin, "PATCH", f"users/{other}", json={"admin": False}).status_code == 200
-    assert "Rolling back" not in hub.log_text() and "PendingRollbackError" not in hub.log_text()
-
-    hub.stop_server(admin, old)
-    r = hub.api(admin, "PATCH", f"users/{old}", json={"name": new})
-    assert r.status_code == 200, r.text
-
-    session, r = _login(hub, new, password)  # the same login, under the new name
-    assert r.status_code == 302
-    assert _login(hub, old, password)[1].status_code == 200
-    hub.start_server(session, new)
-    for path in FILES.values():
-        assert _exec(naming.container_name(new), f"cat {path}") == (0, "mine\n")
-
-    # a newcomer with the old name: no old login, fresh empty volumes
-    newcomer = _create(hub, old)[old]
-    assert _login(hub, old, password)[1].status_code == 200
-    s2, r = _login(hub, old, newcomer)
-    assert r.status_code == 302
-    theirs, mine = _volumes_of(hub, old), _volumes_of(hub, new)
-    assert all(not v["exists"] for v in theirs.values()) and all(v["exists"] for v in mine.values())
-    assert {v["name"] for v in theirs.values()}.isdisjoint(v["name"] for v in mine.values())
-    hub.start_server(s2, old)
-    for path in FILES.values():
-        assert _exec(naming.container_name(old), f"test -e {path}")[0] != 0
-    hub.stop_server(s2, old)
-
-    # deleting the renamed user with their volumes, server still running: it is stopped, and
-    # exactly their (original) volumes go; the newcomer's stay
-    r = hub.api(admin, "DELETE", f"admin/users/{new}", json={"remove_volumes": True})
-    assert r.status_code == 200, r.text
-    assert {v["name"]: v["status"] for v in r.json()["volumes"]} == {v["name"]: "removed" for v in mine.values()}
-    assert not any(_exists(v["name"]) for v in mine.values())
-    assert all(_exists(v["name"]) for v in theirs.values())
-    assert engine().containers.list(all=True, filters={"name": naming.container_name(new)}) == []
-
-
-def test_delete_keeps_volumes_by_default_and_removes_them_on_request(hub):
-    admin = hub.admin_session()
-    keep, drop = unique_name("keep"), unique_name("drop")
-    creds = _create(hub, keep, drop)
-    kept = naming.volume_names_for_base(naming.escape_name(keep))
-    dropped = naming.volume_names_for_base(naming.escape_name(drop))
-    assert {v["name"] for v in _volumes_of(hub, keep).values()} == set(kept.values())
-    _fill_volumes(kept)
-    _fill_volumes(dropped)
-
-    member, session = hub.new_user("member")
-    r = hub.api(session, "DELETE", f"admin/users/{drop}", json={"remove_volumes": True})
-    assert r.status_code == 403 and all(_exists(v) for v in dropped.values())
-    r = hub.api(admin, "DELETE", f"admin/users/{drop}", json={"remove_volumes": "yes"})
-    assert r.status_code == 400
-
-    # JupyterHub's own delete (the admin panel without the box ticked): volumes stay
-    assert hub.api(admin, "DELETE", f"users/{keep}").status_code == 204
-    assert all(_exists(v) for v in kept.values())
-    assert _login(hub, keep, creds[keep])[1].status_code == 200  # the login went with the user
-
-    r = hub.api(admin, "DELETE", f"admin/users/{drop}", json={"remove_volumes": True})
-    assert r.status_code == 200, r.text
-    assert {v["key"]: v["status"] for v in r.json()["volumes"]} == {"home": "removed", "workspace": "removed", "cache": "removed"}
-    assert not any(_exists(v) for v in dropped.values())
-    assert hub.api(admin, "GET", f"users/{drop}").status_code == 404
-    assert _login(hub, drop, creds[drop])[1].status_code == 200
-    assert hub.api(admin, "DELETE", f"admin/users/{drop}").status_code == 404
-
-    # later users of those names: a fresh login each, never the kept files
-    again = _create(hub, keep, drop)
-    assert _login(hub, keep, creds[keep])[1].status_code == 200
-    assert _login(hub, keep, again[keep])[1].status_code == 302
-    assert {v["name"] for v in _volumes_of(hub, keep).values()}.isdisjoint(kept.values())
-    assert {v["name"] for v in _volumes_of(hub, drop).values()} == set(dropped.values())  # freed: reused, empty
-    assert all(_exists(v) for v in kept.values())
-
-    # the kept set stays listed for admins, who can remove it for good later
-    assert hub.api(session, "GET", "admin/kept-volumes").status_code == 403
-    listing = hub.api(admin, "GET", "admin/kept-volumes").json()["kept"]
-    entry = next(k for k in listing if k["deleted_name"] == keep)
-    assert {v["name"]: v["exists"] for v in entry["volumes"]} == {v: True for v in kept.values()}
-    assert not any(k["deleted_name"] == drop for k in listing)  # its volumes went with it
-    assert hub.api(session, "DELETE", f"admin/kept-volumes/{entry['id']}").status_code == 403
-    r = hub.api(admin, "DELETE", f"admin/kept-volumes/{entry['id']}")
-    assert r.status_code == 200 and {v["status"] for v in r.json()["volumes"]} == {"removed"}
-    assert not any(_exists(v) for v in kept.values())
-    assert hub.api(admin, "DELETE", f"admin/kept-volumes/{entry['id']}").status_code == 404

@@ -1,4 +1,5 @@
-"""Restart Server on the real engine: in place, serialised, never blocking other users."""
+"""Restart Server on the real engine: serialised, never blocking other users, rate-limited, a lab
+that does not come back (the restart in place itself is a scenario on both backends)."""
 
 from __future__ import annotations
 
@@ -31,35 +32,6 @@ def slow_hub(docker_engine, tmp_path_factory):
 
 def _state(name):
     return engine().api.inspect_container(naming.container_name(name))
-
-
-def test_restart_keeps_container_and_files_and_lab_answers(hub):
-    name, session = hub.new_user("rs")
-    hub.start_server(session, name)
-    token = hub.token_for(name)
-    assert hub.lab(name, "PUT", "api/contents/notes.txt", token,
-                   json={"type": "file", "format": "text", "content": "keep me"}).status_code in (200, 201)
-    before = _state(name)
-
-    r = hub.api(session, "POST", f"users/{name}/restart-server")
-    assert r.status_code == 200, r.text
-    body = r.json()
-
-    after = _state(name)
-    assert after["Id"] == before["Id"] == body["container_id"]
-    assert after["State"]["StartedAt"] > before["State"]["StartedAt"]
-    assert after["State"]["Running"]
-    assert {m["Name"] for m in after["Mounts"]} == {m["Name"] for m in before["Mounts"]}
-    assert after["HostConfig"]["NetworkMode"] == before["HostConfig"]["NetworkMode"]
-    # the action completes only once the lab answers through the hub again
-    assert hub.lab(name, "GET", "api/status", token).status_code == 200
-    assert hub.lab(name, "GET", "api/contents/notes.txt", token).json()["content"] == "keep me"
-    # JupyterHub still considers the server running (it was not stopped and spawned)
-    assert hub.api(session, "GET", f"users/{name}").json()["servers"][""]["ready"]
-
-    audit = [json.loads(line) for line in (hub.data_dir / "audit.log").read_text().splitlines()]
-    mine = [a for a in audit if a["target"] == name and a["action"] == "restart-server"]
-    assert len(mine) == 1 and mine[0]["outcome"] == "ok" and mine[0]["actor"] == name
 
 
 def test_restart_refused_when_not_running(hub):

@@ -1,9 +1,8 @@
-"""Manage Volumes on the real engine: only the user's own volumes, all-or-nothing checks."""
+"""Manage Volumes on the real engine: only the user's own volumes, all-or-nothing checks (a reset of
+chosen volumes is a scenario on both backends: tests/scenarios/test_running_labs.py)."""
 
 from __future__ import annotations
 
-import json
-import time
 
 import docker
 import pytest
@@ -21,55 +20,6 @@ def _exec(name, *cmd, user=""):
 
 def _volumes(name):
     return {v.name for v in engine().volumes.list(filters={"name": naming.container_name(name) + "_"})}
-
-
-def test_reset_home_only_keeps_workspace_shared_and_other_users(hub):
-    name, session = hub.new_user("vol")
-    other, other_session = hub.new_user("volo")
-    for user, s in ((name, session), (other, other_session)):
-        hub.start_server(s, user)
-        _exec(user, "sh", "-c", "echo mine > /home/lab/home-file && echo work > /home/lab/workspace/work-file")
-    shared_marker = f"{name}-shared"
-    _exec(name, "sh", "-c", f"echo shared > /mnt/shared/{shared_marker}", user="root")
-
-    listing = hub.api(session, "GET", f"users/{name}/manage-volumes").json()
-    assert [v["key"] for v in listing["volumes"]] == ["home", "workspace", "cache"]
-    assert all(v["exists"] and v["name"] == naming.volume_name(name, v["key"]) for v in listing["volumes"])
-    assert all(v["description"] for v in listing["volumes"])
-    assert naming.SHARED_VOLUME not in {v["name"] for v in listing["volumes"]}
-
-    # refused while running: nothing removed
-    r = hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["home"]})
-    assert r.status_code == 409 and "stop it first" in r.json()["message"]
-    assert len(_volumes(name)) == 3
-
-    hub.stop_server(session, name)
-    # sizes come from a cache the hub refreshes in the background: the first GETs may say None
-    deadline = time.monotonic() + 90
-    while True:
-        listing = hub.api(session, "GET", f"users/{name}/manage-volumes").json()
-        home = next(v for v in listing["volumes"] if v["key"] == "home")
-        if home["size_bytes"] or time.monotonic() > deadline:
-            break
-        time.sleep(2)
-    assert home["size_bytes"] and home["size_bytes"] > 0  # the engine's own measurement
-
-    r = hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["home"]})
-    assert r.status_code == 200, r.text
-    assert r.json()["volumes"] == [{"volume": "home", "name": naming.volume_name(name, "home"), "status": "removed"}]
-    assert r.json()["complete"] is True
-    assert _volumes(name) == {naming.volume_name(name, k) for k in ("workspace", "cache")}
-
-    hub.start_server(session, name)
-    assert "home-file" not in _exec(name, "ls", "-a", "/home/lab")
-    assert _exec(name, "cat", "/home/lab/workspace/work-file").strip() == "work"
-    assert _exec(name, "cat", f"/mnt/shared/{shared_marker}").strip() == "shared"
-    assert _exec(other, "cat", "/home/lab/home-file").strip() == "mine"
-
-    audit = [json.loads(x) for x in (hub.data_dir / "audit.log").read_text().splitlines()]
-    resets = [a for a in audit if a["target"] == name and a["action"] == "reset-volumes"]
-    assert [a["outcome"] for a in resets] == ["refused 409", "ok"]
-    assert resets[-1]["results"] == {"home": "removed"}
 
 
 def test_missing_volume_reported_and_others_processed(hub):

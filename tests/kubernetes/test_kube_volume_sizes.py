@@ -8,72 +8,31 @@ tmpfs of its own, so the kubelet's figure is that volume's use alone."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from harness import RUN_PREFIX
+from kubecluster import LocalStorage
 
 from stellars_hub import naming
 
-STORAGE_CLASS = f"{RUN_PREFIX}-local"
+STORAGE_CLASS = f"{RUN_PREFIX}-local"  # LocalStorage's name for the label "local"
 HUB_ENV = {"JUPYTERHUB_K8S_STORAGE_CLASS": STORAGE_CLASS}
 VOLUMES = 4  # the user's three claims and, in a namespace that has none yet, the shared claim
-MOUNTS = Path("/var/tmp") / f"stellars-{RUN_PREFIX}-local"
-
-
-def cluster_wide(cluster, *args: str, input: str | None = None, check: bool = True):
-    proc = subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", *args], input=input,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0 or not check, proc.stderr
-    return proc
 
 
 @pytest.fixture(scope="module", autouse=True)
 def local_volumes(k8s_cluster):
-    """A storage class with no provisioner and local volumes on tmpfs mounts of this machine
-    (the only node), bound when a pod first uses a claim."""
-    manifests = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": STORAGE_CLASS},
-                  "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer"}]
-    dirs = []
-    for i in range(VOLUMES):
-        path = MOUNTS / str(i)
-        path.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m,mode=0755", "tmpfs", str(path)], check=True)
-        dirs.append(path)
-        manifests.append({
-            "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"{STORAGE_CLASS}-{i}"},
-            "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                     "persistentVolumeReclaimPolicy": "Retain", "storageClassName": STORAGE_CLASS,
-                     "local": {"path": str(path)},
-                     "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                         {"key": "kubernetes.io/hostname", "operator": "In", "values": ["127.0.0.1"]}]}]}}}})
-    cluster_wide(k8s_cluster, "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                                   "items": manifests}))
-    yield
-    k8s_cluster.run("delete", "pod", "--all", "--wait=true", "--timeout=120s", check=False, timeout=180)
-    bound = json.loads(k8s_cluster.run("get", "pvc", "-o", "json").stdout)["items"]
-    claims = [c["metadata"]["name"] for c in bound if c["spec"].get("storageClassName") == STORAGE_CLASS]
-    if claims:
-        k8s_cluster.run("delete", "pvc", *claims, "--wait=true", "--timeout=120s", check=False, timeout=180)
-    cluster_wide(k8s_cluster, "delete", "pv", *[f"{STORAGE_CLASS}-{i}" for i in range(VOLUMES)],
-                 "--wait=true", "--timeout=120s", check=False)
-    cluster_wide(k8s_cluster, "delete", "storageclass", STORAGE_CLASS, check=False)
-    for path in dirs:
-        if subprocess.run(["umount", str(path)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(path)], check=False)  # still held: detach it
-        path.rmdir()
-    MOUNTS.rmdir()
+    storage = LocalStorage(k8s_cluster, "local", VOLUMES, size="256m").up()
+    assert storage.name == STORAGE_CLASS
+    yield storage
+    storage.down()
 
 
 def kubelet_claim_usage(cluster) -> dict[str, int]:
     """claim name -> used bytes, as the kubelet's summary reports this namespace's mounted claims."""
-    out = cluster.run("get", "--raw", "/api/v1/nodes/127.0.0.1/proxy/stats/summary").stdout
-    return {v["pvcRef"]["name"]: v["usedBytes"] for p in json.loads(out)["pods"] for v in p.get("volume") or []
-            if (v.get("pvcRef") or {}).get("namespace") == cluster.namespace and "usedBytes" in v}
+    return LocalStorage(cluster, "local", 0).usage()
 
 
 def test_manage_volumes_reports_what_the_kubelet_measures(kube_hub, k8s_cluster):

@@ -53,7 +53,7 @@ async def test_session_rows_per_server_and_old_rows_become_the_default_servers(t
         assert await store.hours("anna", OTHER_START, "gpu") == 0
     finally:
         store.close()
-    assert user_version(path) == len(ExtensionStore.MIGRATIONS) == 2
+    assert user_version(path) == len(ExtensionStore.MIGRATIONS) == 3  # 3: per-start culling limits
 
 
 async def test_activity_samples_per_server_and_old_samples_become_the_default_servers(tmp_path):

@@ -74,6 +74,6 @@ def test_tools_carry_the_hub_and_the_run_only_in_a_hub(tmp_path):
     runtime.owner = "hub1"
     labels = runtime.tool_labels()
     assert labels == {TOOL_HUB_LABEL: "hub1", TOOL_RUN_LABEL: RUN_ID}
-    pod = toolpod.manifest("stellars-tool-x", "img", ["true"], {}, labels)
+    pod = toolpod.manifest("stellars-tool-x", "img", ["true"], {}, labels=labels)
     assert pod["metadata"]["labels"][TOOL_HUB_LABEL] == "hub1"
     assert pod["metadata"]["labels"][TOOL_RUN_LABEL] == RUN_ID

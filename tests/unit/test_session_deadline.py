@@ -128,6 +128,9 @@ class FakeStore:
         self.asked.append((username, dl.start_key(started)) + ((server,) if server else ()))
         return self._hours
 
+    async def limits(self, username, started, server=""):
+        return None  # no limits recorded for the start: the site's
+
 
 async def _arbiter_says(store, server, now, warned=None):
     calls = []
@@ -202,7 +205,7 @@ def test_culler_service_gets_only_its_scopes(tmp_path):
     [role] = [r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler"]
     assert role["services"] == ["idle-culler"]
     assert sorted(role["scopes"]) == sorted(SERVICE_SCOPES) == sorted(
-        ["list:users", "read:servers", "delete:servers", "custom:session:warn"])
+        ["list:users", "read:servers", "delete:servers", "custom:session:warn", "custom:session:activity"])
     off = Config()
     hubconfig.apply(off, {"JUPYTERHUB_DATA_DIR": str(tmp_path)})
     assert "services" not in off.JupyterHub

@@ -26,7 +26,9 @@ FEATURE = Feature(
     name="access",
     config_classes=(LabAccess,),
     scopes={
-        ENTER_SCOPE: {"description": "Open the lab (every user on their own; admins while allowed)"},
+        ENTER_SCOPE: {
+            "description": "Open the lab (every user on their own; admins while allowed; whoever the owner shared it with)"
+        },
         CONSENT_SCOPE: {"description": "Allow or stop administrator access to the lab"},
     },
     user_scopes=(f"{ENTER_SCOPE}!user", f"{CONSENT_SCOPE}!user"),

@@ -11,11 +11,11 @@ import time
 from jupyterhub import orm, roles
 
 from .. import naming
+from ..lab.mixin import ENTER_SCOPE
 from .store import store_for
 
 log = logging.getLogger("JupyterHub.access")
 
-ENTER_SCOPE = "custom:labaccess:enter"
 CONSENT_SCOPE = "custom:labaccess:consent"
 SWEEP_EVERY = 15.0
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 from jupyterhub import orm
@@ -30,6 +31,8 @@ from ..web.jsonbody import reject_unknown
 from ..web.permissions import allowed, holds_globally, requires
 from ..web.volumesizes import volume_size_cache
 from . import adminguard, intents, lifecycle, volumemap
+
+STOP_WAIT = 120.0  # seconds a delete waits for the user's server to stop
 
 
 class CredentialsAPIHandler(StellarsAPIHandler):
@@ -121,6 +124,14 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
             raise http_error(409, f"{user.name}'s server is stopping; try again in a moment")
         if user.running or user.spawner.active:
             await self.stop_single_user(user)
+            # JupyterHub answers after its slow_stop_timeout (10 s) while the stop goes on; a lab
+            # pod's stop takes longer (its grace period, then the kubelet): wait for it
+            stopping = getattr(user.spawner, "_stop_future", None)  # set while a stop runs
+            if stopping is not None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(stopping), STOP_WAIT)
+                except asyncio.TimeoutError:
+                    pass
             if user.spawner._stop_pending:
                 raise http_error(409, f"{user.name}'s server is still stopping; try again in a moment")
         await maybe_future(self.authenticator.delete_user(user))

@@ -19,6 +19,8 @@ from .. import naming
 from .config import Gpu, Labs, NamedServers, lab_environment
 from .spec import OWN, SHARED, LabSpec, Mount
 
+ENTER_SCOPE = "custom:labaccess:enter"  # the access feature's scope (defined there for JupyterHub)
+
 
 def lab_scopes(spawner) -> list[str]:
     """The one scope that opens this lab (the access feature's enter scope on this server): the
@@ -28,7 +30,13 @@ def lab_scopes(spawner) -> list[str]:
     visitor's own, so an unfiltered scope would hand the lab the visitor's enter scope on their
     own labs, which the lab's owner could replay there. The owner holds it through ``!user``, an
     admin through the access feature's grant role."""
-    return [f"custom:labaccess:enter!server={spawner.user.name}/{spawner.name}"]
+    return [lab_scope(spawner.user.name, spawner.name)]
+
+
+def lab_scope(owner: str, server: str = "") -> str:
+    """The enter scope on one server: what a share of that lab carries besides JupyterHub's
+    ``access:servers`` on it (the sharing feature), so that the lab opens for its recipient."""
+    return f"{ENTER_SCOPE}!server={owner}/{server}"
 
 
 class LabSpawnerMixin(Configurable):

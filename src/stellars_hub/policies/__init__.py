@@ -1,5 +1,6 @@
 """Group policies: per-group lab resources and privileges, the bounded default every lab gets,
-and the user's own environment variables. Public: ``effective_for`` (what a user's next lab gets)."""
+and the user's own environment variables. Public: ``effective_for`` (what a user's next lab gets),
+``effective_of`` (the same for a spawner about to start)."""
 
 from .merge import Effective, effective_for  # noqa: F401
 
@@ -42,6 +43,15 @@ async def storage_against_quota(platform, user, used_bytes: int | None) -> dict:
 
     eff = await hub.policies_for(platform).effective(user.orm_user, False)
     return quota.status(user.name, used_bytes, eff.quota_gb, eff.sources.get("quota_gb", []))
+
+
+async def effective_of(platform, spawner):
+    """The effective policy of ``spawner``'s user for this start (limits, GPUs, culling, ...)."""
+    from ..lab.mixin import LabSpawnerMixin
+    from . import hub
+
+    gpu_enabled = spawner.gpu_enabled if isinstance(spawner, LabSpawnerMixin) else False
+    return await hub.policies_for(platform).effective(spawner.user.orm_user, gpu_enabled)
 
 
 async def project_folders(platform) -> list[dict]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import LIMIT_FIELDS
+from .model import CULLING_FIELDS, LIMIT_FIELDS
 from .profiles import offered
 
 
@@ -32,6 +32,8 @@ class Effective:
     docker_sock: bool = False
     privileged: bool = False
     quota_gb: float | None = None
+    idle_timeout_seconds: int | None = None  # None: no group sets it (the site's culling settings apply)
+    max_age_seconds: int | None = None
     sources: dict = field(default_factory=dict)  # field -> group names that gave the value
     conflicts: list = field(default_factory=list)  # stored policies that disagree (saved before a check)
     # a lab per need and group project folders (profiles.py, projects.py)
@@ -52,6 +54,8 @@ class Effective:
                 "docker_sock",
                 "privileged",
                 "quota_gb",
+                "idle_timeout_seconds",
+                "max_age_seconds",
                 "sources",
                 "conflicts",
                 "profiles",
@@ -74,7 +78,7 @@ def _gpu_rank(value) -> int:
 def merge(defaults: Defaults, policies: dict[str, dict], user_env: dict | None = None) -> Effective:
     """``policies``: group name -> stored policy, for the groups the user is in."""
     eff = Effective(memory_mb=defaults.memory_mb, cpus=defaults.cpus, pids=defaults.pids, gpus=defaults.gpus)
-    for name in LIMIT_FIELDS:
+    for name in LIMIT_FIELDS + CULLING_FIELDS:
         givers = {g: p[name] for g, p in policies.items() if p.get(name) is not None}
         if not givers:
             continue

@@ -6,6 +6,7 @@ Stored form (every key optional; a missing or null key means "this group does no
     gpus: "none" | "all" | [device ids], env: {NAME: value},
     mounts: [{"source": volume name or host path, "target": path in the lab, "mode": "ro"|"rw"}],
     docker_sock: bool, privileged: bool, quota_gb: float (soft storage quota),
+    idle_timeout_seconds, max_age_seconds: int (idle culling; 0 = no limit),
     profiles: [{"name", "image", "description", "memory_mb", "cpus", "gpus"}] (profiles.py)
 """
 
@@ -18,8 +19,19 @@ from .. import naming
 from ..errors import BadRequest
 
 LIMIT_FIELDS = ("memory_mb", "cpus", "pids")
+CULLING_FIELDS = ("idle_timeout_seconds", "max_age_seconds")  # idle culling of the members' labs
 # "profiles": a lab per need (profiles.py)
-FIELDS = (*LIMIT_FIELDS, "gpus", "env", "mounts", "docker_sock", "privileged", "quota_gb", "profiles")
+FIELDS = (
+    *LIMIT_FIELDS,
+    "gpus",
+    "env",
+    "mounts",
+    "docker_sock",
+    "privileged",
+    "quota_gb",
+    "profiles",
+    *CULLING_FIELDS,
+)
 PROJECTS_MOUNT = "/mnt/groups"  # the groups' project folders (projects.py), never a policy's mount
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -227,6 +239,9 @@ def validate(body, *, host_paths: list[str], platform_names=frozenset()) -> dict
     for field, (integer, lo, hi) in bounds.items():
         if body.get(field) is not None:
             policy[field] = _number(body[field], field, integer=integer, minimum=lo, maximum=hi)
+    for field in CULLING_FIELDS:
+        if body.get(field) is not None:
+            policy[field] = _number(body[field], field, integer=True, minimum=10, maximum=31536000)
     if body.get("quota_gb") is not None:
         policy["quota_gb"] = _number(body["quota_gb"], "quota_gb", integer=False, minimum=0.001, maximum=1e6)
     if body.get("gpus") is not None:

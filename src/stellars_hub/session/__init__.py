@@ -25,16 +25,16 @@ async def seconds_until_stop(
     settings, extensions, username: str, last_activity, started, now: datetime, server: str = ""
 ) -> int | None:
     """Seconds until the culler stops this running server (0 = due), extensions included;
-    None when culling is off or the server has not started. ``settings``: the hub's
+    None when culling is off, the server has not started or no limit applies to its start. ``settings``: the hub's
     (``platform.settings``). ``server``: '' for the default
     server, else a named server's name. ``extensions``: the extension store (read on its file's
     own thread)."""
     from . import deadline as dl
     from .config import IdleCuller
+    from .sessions import deadline_of
 
     policy = dl.Policy.from_config(settings(IdleCuller))
     if not policy.enabled or started is None:
         return None
-    hours = await extensions.hours(username, started, server)
-    d = dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
-    return max(0, math.floor(d.remaining(now)))
+    d = await deadline_of(policy, extensions, username, server, started, last_activity)
+    return None if d.never else max(0, math.floor(d.remaining(now)))

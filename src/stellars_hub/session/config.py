@@ -18,6 +18,16 @@ class IdleCuller(SettingsGroup):
     max_age = Int(0, min=0, help="Stop labs older than this whatever their activity (0 = off)").tag(
         config=True, env="JUPYTERHUB_IDLE_CULLER_MAX_AGE", unit="seconds"
     )
+    gpu_timeout = Int(
+        0,
+        min=0,
+        help="Idle time after which a lab with GPUs is stopped unless a group policy sets one (0 = JUPYTERHUB_IDLE_CULLER_TIMEOUT): idle GPUs are costly",
+    ).tag(config=True, env="JUPYTERHUB_IDLE_CULLER_GPU_TIMEOUT", unit="seconds")
+    gpu_max_age = Int(
+        0,
+        min=0,
+        help="Maximum age of a lab with GPUs unless a group policy sets one (0 = JUPYTERHUB_IDLE_CULLER_MAX_AGE)",
+    ).tag(config=True, env="JUPYTERHUB_IDLE_CULLER_GPU_MAX_AGE", unit="seconds")
     max_extension = Int(24, min=0, max=720, help="Hours a user may extend their session per server start").tag(
         config=True, env="JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION", unit="hours"
     )

@@ -2,9 +2,12 @@
 
 jupyterhub-idle-culler does the passes (list ready servers, stop the chosen ones through the hub
 API); its arbiter hook makes every decision here, with the same deadline computation as the
-session-info API. The library's own max-age check is switched off because the arbiter applies
-the maximum age as part of that deadline. One log line per decision: culled, spared (kept alive
-by an extension), warned.
+session-info API (each start's own idle timeout and maximum age included). Before it warns or
+stops a lab for idleness, the arbiter has the hub ask the lab itself whether it is busy (a kernel
+running code, a terminal in use; session/busy.py), which moves the deadline of a busy lab. The
+library's own max-age check is switched off because the arbiter applies the maximum age as part
+of that deadline. One log line per decision: culled, spared (kept alive by an extension), busy,
+warned.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .. import settings as settings_mod
 from ..hubsettings import StellarsHub
 from . import deadline as dl
 from .config import IdleCuller
+from .sessions import deadline_of
 from .store import ExtensionStore
 
 log = logging.getLogger("stellars_hub.session.culler")
@@ -32,20 +36,24 @@ log = logging.getLogger("stellars_hub.session.culler")
 class Arbiter:
     """jupyterhub-idle-culler's ``cull_arbiter`` hook: True stops the server."""
 
-    def __init__(self, policy: dl.Policy, store: ExtensionStore, warn, clock=dl.utcnow):
+    def __init__(self, policy: dl.Policy, store: ExtensionStore, warn, clock=dl.utcnow, ask_lab=None):
         self.policy = policy
         self.store = store
         self.warn = warn  # async (user name, server name) -> the hub's answer to the warning request
         self.clock = clock
+        # async (user name, server name) -> the hub's answer after asking the lab itself whether
+        # it is busy (busy kernels, terminals in use), with the lab's activity it recorded
+        self.ask_lab = ask_lab
 
-    async def deadline(self, username: str, server: dict) -> dl.Deadline:
-        # extensions belong to this server's current start (read on the file's thread)
-        hours = await self.store.hours(username, server.get("started"), server.get("name") or "")
-        return dl.compute(
+    async def deadline(self, username: str, server: dict, last_activity=None) -> dl.Deadline:
+        # this server's start: its own limits and extensions (read on the file's thread)
+        return await deadline_of(
             self.policy,
-            last_activity=server.get("last_activity"),
-            started=server.get("started"),
-            extension_hours=hours,
+            self.store,
+            username,
+            server.get("name") or "",
+            server.get("started"),
+            last_activity or server.get("last_activity"),
         )
 
     async def __call__(self, *, server: dict, **_ignored) -> bool:
@@ -55,13 +63,22 @@ class Arbiter:
         who = f"{username}/{name}" if name else username  # how the log lines name it
         now = self.clock()
         d = await self.deadline(username, server)
+        if self.ask_lab is not None and dl.near(self.policy, d, now):
+            # before warning or stopping on the hub's record, ask the lab itself
+            answer = await self.ask_lab(username, name)
+            if answer.get("last_activity"):
+                d = await self.deadline(username, server, answer["last_activity"])
+                if answer.get("busy"):
+                    log.info("busy %s: %s; idle deadline now %s", who, answer.get("reason"), dl.iso(d.at))
+            else:
+                log.warning("could not ask %s's lab whether it is busy: %s", who, answer.get("reason"))
         decision = dl.decide(d, now)
         if decision == dl.CULL:
             if d.reason == dl.MAX_AGE:
                 log.info(
-                    "culled %s: maximum age %d s reached (started %s)",
+                    "culled %s: maximum age reached at %s (started %s)",
                     who,
-                    self.policy.max_age,
+                    dl.iso(d.max_age_at),
                     server.get("started"),
                 )
             else:
@@ -70,7 +87,7 @@ class Arbiter:
                     who,
                     dl.iso(d.last_activity),
                     dl.iso(d.at),
-                    self.policy.timeout,
+                    (d.unextended_at - d.last_activity).total_seconds(),
                     d.extension_hours,
                 )
             return True
@@ -91,16 +108,17 @@ class Arbiter:
         return False
 
 
-def warning_requester(api_url: str, token: str):
-    """Ask the hub to deliver the warning (it holds the means to reach the user's lab): into the
-    lab of the server about to be stopped, a named one through its own route."""
+def hub_requester(api_url: str, token: str, route: str, failed: str):
+    """Ask the hub to act on one server of a user (it holds the means to reach the user's lab):
+    POST ``users/<name>/[servers/<server>/]<route>``; the hub's answer, or ``{failed: False,
+    "reason"}`` when it did not give one."""
 
-    async def warn(username: str, server: str = "") -> dict:
+    async def ask(username: str, server: str = "") -> dict:
         path = f"users/{quote(username, safe='')}/"
         if server:
             path += f"servers/{quote(server, safe='')}/"
         request = HTTPRequest(
-            f"{api_url.rstrip('/')}/{path}session-warning",
+            f"{api_url.rstrip('/')}/{path}{route}",
             method="POST",
             body="{}",
             headers={"Authorization": f"token {token}"},
@@ -111,11 +129,21 @@ def warning_requester(api_url: str, token: str):
             return json.loads(response.body)
         except HTTPClientError as exc:
             detail = exc.response.body.decode(errors="replace") if exc.response is not None else str(exc)
-            return {"warned": False, "reason": f"the hub answered {exc.code}: {detail}"}
+            return {failed: False, "reason": f"the hub answered {exc.code}: {detail}"}
         except OSError as exc:
-            return {"warned": False, "reason": f"the hub did not answer: {exc}"}
+            return {failed: False, "reason": f"the hub did not answer: {exc}"}
 
-    return warn
+    return ask
+
+
+def warning_requester(api_url: str, token: str):
+    """The warning goes into the lab of the server about to be stopped."""
+    return hub_requester(api_url, token, "session-warning", "warned")
+
+
+def activity_requester(api_url: str, token: str):
+    """The hub asks the lab whether it is busy and records its activity (``busy.py``)."""
+    return hub_requester(api_url, token, "session-activity", "busy")
 
 
 async def run(policy: dl.Policy, arbiter: Arbiter, api_url: str, token: str) -> None:
@@ -157,6 +185,7 @@ def main() -> int:
         policy,
         ExtensionStore(Path(s(StellarsHub).data_dir) / ExtensionStore.FILE_NAME),
         warning_requester(api_url, token),
+        ask_lab=activity_requester(api_url, token),
     )
     try:
         asyncio.run(run(policy, arbiter, api_url, token))

@@ -8,7 +8,7 @@ always like with like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, overload
 
@@ -16,6 +16,7 @@ import dateutil.parser
 
 IDLE = "idle"
 MAX_AGE = "max-age"
+NEVER = datetime.max  # the deadline of a server under no limit at all (a group's idle timeout 0)
 
 
 @overload
@@ -42,8 +43,8 @@ def utcnow() -> datetime:
 
 
 def iso(value: datetime | None) -> str | None:
-    """Naive UTC -> ISO 8601 with Z, as JupyterHub's API writes timestamps."""
-    return None if value is None else value.isoformat() + "Z"
+    """Naive UTC -> ISO 8601 with Z, as JupyterHub's API writes timestamps (None: never)."""
+    return None if value is None or value == NEVER else value.isoformat() + "Z"
 
 
 def start_key(started) -> str:
@@ -56,12 +57,21 @@ class Policy:
     """The culling rules, from the JUPYTERHUB_IDLE_CULLER_* settings."""
 
     enabled: bool
-    timeout: int  # seconds of idleness before a stop
+    timeout: int  # seconds of idleness before a stop (0: never for idleness, a group's choice)
     interval: int  # seconds between culler passes
     max_age: int  # seconds; 0 = no age limit
     max_extension_hours: int  # per server start
     warning: int  # seconds of notice before a stop; 0 = none
     hour_seconds: int = 3600  # length of one extension hour
+
+    def for_start(self, timeout: int | None, max_age: int | None) -> Policy:
+        """The rules of one server start: its own idle timeout and maximum age (its user's group
+        policy, or the site's GPU defaults, recorded when it started; None keeps the site's)."""
+        return replace(
+            self,
+            timeout=self.timeout if timeout is None else timeout,
+            max_age=self.max_age if max_age is None else max_age,
+        )
 
     @classmethod
     def from_config(cls, culler) -> Policy:
@@ -88,8 +98,14 @@ class Deadline:
     extension_hours: int
 
     def remaining(self, now: datetime) -> float:
-        """Seconds until the stop; negative once it is due."""
+        """Seconds until the stop; negative once it is due (infinite: never)."""
+        if self.at == NEVER:
+            return float("inf")
         return (self.at - naive_utc(now)).total_seconds()
+
+    @property
+    def never(self) -> bool:
+        return self.at == NEVER
 
     @property
     def extended(self) -> bool:
@@ -107,8 +123,11 @@ def compute(policy: Policy, *, last_activity, started, extension_hours: int) -> 
     last = naive_utc(last_activity) or started
     if last is None:
         raise ValueError("a running server has a start time")
-    unextended = last + timedelta(seconds=policy.timeout)
-    idle_at = unextended + timedelta(seconds=extension_hours * policy.hour_seconds)
+    if policy.timeout:
+        unextended = last + timedelta(seconds=policy.timeout)
+        idle_at = unextended + timedelta(seconds=extension_hours * policy.hour_seconds)
+    else:  # no idle limit for this start
+        unextended = idle_at = NEVER
     max_age_at = started + timedelta(seconds=policy.max_age) if policy.max_age and started else None
     if max_age_at is not None and max_age_at < idle_at:
         at, reason = max_age_at, MAX_AGE
@@ -121,6 +140,12 @@ def warning_due(policy: Policy, remaining: float) -> bool:
     """Warn at the last pass that still comes at least ``policy.warning`` before the stop:
     when the next pass would already be inside the notice period."""
     return policy.warning > 0 and 0 < remaining <= policy.warning + policy.interval
+
+
+def near(policy: Policy, d: Deadline, now: datetime) -> bool:
+    """Whether an idle deadline is due or close enough to warn about: the moment to ask the lab
+    itself whether it is busy before acting on the hub's record of its activity."""
+    return d.reason == IDLE and not d.never and d.remaining(now) <= max(policy.warning, 0) + policy.interval
 
 
 # Decisions of one culler pass for one server

@@ -10,13 +10,14 @@ from ..web.base import HandlerMixin, StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error, translate
 from ..web.permissions import requires_server
 from ..web.servers import server_spawner
+from . import busy, sessions
 from . import deadline as dl
-from . import sessions
 from .config import IdleCuller
 from .store import ExtensionStore, store_for
 
 EXTEND_SCOPE = "custom:session:extend"
 WARN_SCOPE = "custom:session:warn"
+ACTIVITY_SCOPE = "custom:session:activity"
 
 
 class SessionMixin(HandlerMixin):
@@ -98,6 +99,37 @@ class SessionWarningAPIHandler(SessionMixin, StellarsAPIHandler):
         if delivery.status == "delivered":
             await store.mark_warned(user.name, started, key, server_name)
         self.write_json({**answer, "warned": delivery.status == "delivered", "reason": delivery.error, "message": text})
+
+
+class SessionActivityAPIHandler(SessionMixin, StellarsAPIHandler):
+    """Called by the culler when an idle deadline is near: the hub asks the lab itself whether
+    it is busy (kernels running code, terminals in use) and records the lab's own activity, so a
+    busy lab's deadline moves before anyone is warned or stopped (see busy.py)."""
+
+    @requires_server(ACTIVITY_SCOPE)
+    async def post(self, user_name, server_name=""):
+        user = self.find_user_or_404(user_name)
+        spawner = server_spawner(user, server_name)
+        label = sessions.server_label(user, spawner)
+        if not spawner.ready:
+            raise http_error(409, f"{label} is not running; there is no lab to ask")
+        try:
+            activity = await busy.ask_lab(user, spawner)
+        except busy.LabUnreachable as exc:
+            raise http_error(502, f"{label} did not say whether it is busy: {exc}") from None
+        last = busy.record(user, spawner, activity)
+        answer = {
+            "username": user.name,
+            "busy": activity.busy,
+            "reason": activity.reason,
+            "busy_kernels": activity.busy_kernels,
+            "terminals": activity.terminals,
+            "lab_last_activity": dl.iso(activity.last_activity),
+            "last_activity": dl.iso(dl.naive_utc(last)),
+        }
+        if server_name:
+            answer["server"] = server_name
+        self.write_json(answer)
 
 
 class SessionPage(StellarsPageHandler):

@@ -31,14 +31,28 @@ def server_label(user, spawner) -> str:
     return f"{user.name}'s server" + (f" {spawner.name!r}" if spawner.name else "")
 
 
+async def start_policy(policy: dl.Policy, store: ExtensionStore, username: str, started, server: str = "") -> dl.Policy:
+    """The culling rules of one server start: the site's, with the idle timeout and maximum age
+    recorded when it started (its groups' policy, GPU defaults: ``limits.py``)."""
+    recorded = await store.limits(username, started, server)
+    return policy.for_start(recorded[0], recorded[1]) if recorded else policy
+
+
+async def deadline_of(
+    policy: dl.Policy, store: ExtensionStore, username: str, server: str, started, last_activity
+) -> dl.Deadline:
+    """The one deadline computation (session card, API, warning, activity page, the culler)."""
+    rules = await start_policy(policy, store, username, started, server)
+    hours = await store.hours(username, started, server)
+    return dl.compute(rules, last_activity=last_activity, started=started, extension_hours=hours)
+
+
 async def server_deadline(policy: dl.Policy, store: ExtensionStore, user, spawner=None) -> dl.Deadline:
     """The deadline of one of ``user``'s running servers (default: the default server), from the
     hub's own records."""
     spawner = spawner or user.spawner
     orm = spawner.orm_spawner
-    last_activity, started = orm.last_activity, orm.started
-    hours = await store.hours(user.name, started, spawner.name)
-    return dl.compute(policy, last_activity=last_activity, started=started, extension_hours=hours)
+    return await deadline_of(policy, store, user.name, spawner.name or "", orm.started, orm.last_activity)
 
 
 async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | None = None, spawner=None) -> dict:
@@ -46,25 +60,29 @@ async def info(policy: dl.Policy, store: ExtensionStore, user, now: datetime | N
     running = bool(spawner.ready)
     orm = spawner.orm_spawner
     used = await store.hours(user.name, orm.started, spawner.name) if running else 0
+    recorded = await store.limits(user.name, orm.started, spawner.name or "") if running else None
+    rules = policy.for_start(recorded[0], recorded[1]) if recorded else policy
     model = {
         "culler_enabled": policy.enabled,
         "server_active": running,
-        "timeout_seconds": policy.timeout,
+        "timeout_seconds": rules.timeout,
         "last_activity": dl.iso(dl.naive_utc(orm.last_activity)) if running else None,
         "time_remaining_seconds": None,
         "extension_used_hours": used,
         "extension_available_hours": max(0, policy.max_extension_hours - used),
         "max_extension_hours": policy.max_extension_hours,
         # beyond the documented fields: what the card needs to explain the countdown
-        "max_age_seconds": policy.max_age,
+        "max_age_seconds": rules.max_age,
+        "limits_from": recorded[2] if recorded else "default",
         "deadline": None,
         "stop_reason": None,
     }
     if policy.enabled and running:
-        d = dl.compute(policy, last_activity=orm.last_activity, started=orm.started, extension_hours=used)
-        model["time_remaining_seconds"] = max(0, math.floor(d.remaining(now or dl.utcnow())))
-        model["deadline"] = dl.iso(d.at)
-        model["stop_reason"] = d.reason
+        d = dl.compute(rules, last_activity=orm.last_activity, started=orm.started, extension_hours=used)
+        if not d.never:
+            model["time_remaining_seconds"] = max(0, math.floor(d.remaining(now or dl.utcnow())))
+            model["deadline"] = dl.iso(d.at)
+            model["stop_reason"] = d.reason
     if spawner.name:  # a named server's answer says which one (the default server's is as it always was)
         model["server"] = spawner.name
     return model

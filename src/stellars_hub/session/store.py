@@ -1,5 +1,5 @@
-"""Extensions and warnings per server start, in the platform's own SQLite file (never the hub's
-database). One row per server of a user ('' = the default server, a name for a named server),
+"""Extensions, warnings and culling limits per server start, in the platform's own SQLite file
+(never the hub's database). One row per server of a user ('' = the default server, a name for a named server),
 tagged with the start it belongs to: a row from an earlier start
 counts as nothing, so the allowance starts afresh at every server start without a clean-up step,
 and survives hub restarts because the lab keeps its start time.
@@ -58,14 +58,38 @@ def _mark_warned(db: sqlite3.Connection, username: str, server: str, started, de
         db.execute(_UPSERT, (username, server, start_key(started), used, deadline_key))
 
 
+def _limits(db: sqlite3.Connection, username: str, server: str, started) -> tuple[int, int, str] | None:
+    if started is None:
+        return None
+    row = db.execute(
+        "SELECT timeout, max_age, source FROM session_limits WHERE username = ? AND server = ? AND started = ?",
+        (username, server, start_key(started)),
+    ).fetchone()
+    return tuple(row) if row else None  # type: ignore[return-value]
+
+
+def _set_limits(db: sqlite3.Connection, username: str, server: str, started, timeout: int, max_age: int, source: str):
+    db.execute(
+        "INSERT OR REPLACE INTO session_limits (username, server, started, timeout, max_age, source) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (username, server, start_key(started), timeout, max_age, source),
+    )
+
+
+TABLES = ("session_extensions", "session_limits")
+
+
 def _rename(db: sqlite3.Connection, old: str, new: str) -> None:
     with transaction(db):
-        db.execute("DELETE FROM session_extensions WHERE username = ?", (new,))
-        db.execute("UPDATE session_extensions SET username = ? WHERE username = ?", (new, old))
+        for table in TABLES:
+            db.execute(f"DELETE FROM {table} WHERE username = ?", (new,))
+            db.execute(f"UPDATE {table} SET username = ? WHERE username = ?", (new, old))
 
 
 def _delete(db: sqlite3.Connection, username: str) -> None:
-    db.execute("DELETE FROM session_extensions WHERE username = ?", (username,))
+    with transaction(db):
+        for table in TABLES:
+            db.execute(f"DELETE FROM {table} WHERE username = ?", (username,))
 
 
 class ExtensionStore(Store):
@@ -96,6 +120,16 @@ class ExtensionStore(Store):
             "DROP TABLE session_extensions",
             "ALTER TABLE session_servers RENAME TO session_extensions",
         ),
+        # 3: each start's own idle timeout and maximum age (group policies, GPU defaults)
+        """CREATE TABLE session_limits (
+            username TEXT NOT NULL,
+            server   TEXT NOT NULL DEFAULT '',
+            started  TEXT NOT NULL,       -- start_key() of the start they belong to
+            timeout  INTEGER NOT NULL,    -- seconds idle before a stop; 0: never for idleness
+            max_age  INTEGER NOT NULL,    -- seconds; 0: no age limit
+            source   TEXT NOT NULL,       -- where they came from, as the session card says it
+            PRIMARY KEY (username, server)
+        )""",
     )
 
     # ``server``: '' for the user's default server, the name of one of their named servers
@@ -112,6 +146,16 @@ class ExtensionStore(Store):
 
     def mark_warned(self, username: str, started, deadline_key: str, server: str = "") -> Awaitable[None]:
         return self.file.run(_mark_warned, username, server, started, deadline_key)
+
+    def limits(self, username: str, started, server: str = "") -> Awaitable[tuple[int, int, str] | None]:
+        """(timeout, max age, source) recorded for this server start; None for a start that has
+        none (started before they were recorded: the site's settings apply)."""
+        return self.file.read(_limits, username, server, started, default=None)
+
+    def set_limits(
+        self, username: str, started, timeout: int, max_age: int, source: str, server: str = ""
+    ) -> Awaitable[None]:
+        return self.file.run(_set_limits, username, server, started, timeout, max_age, source)
 
     def rename_user(self, old: str, new: str) -> Awaitable[None]:
         return self.file.run(_rename, old, new)

@@ -14,6 +14,24 @@
     return Array.isArray(v) ? v.join(", ") : v;
   }
 
+  // idle culling: the group's idle timeout and maximum age (seconds in the API)
+  function duration(s) {
+    return s % 3600 === 0 ? s / 3600 + " h" : s % 60 === 0 ? s / 60 + " min" : s + " s";
+  }
+  function culling(p) {
+    const idle = p.idle_timeout_seconds, age = p.max_age_seconds;
+    if ((idle === undefined || idle === null) && (age === undefined || age === null)) return "default";
+    const parts = [];
+    if (idle !== undefined && idle !== null) parts.push(idle === 0 ? "never idle-stopped" : "idle " + duration(idle));
+    if (age !== undefined && age !== null) parts.push(age === 0 ? "no maximum age" : "age " + duration(age));
+    return parts.join(", ");
+  }
+  const scaled = (v, unit) => (v === undefined || v === null ? "" : String(v / unit));
+  function seconds(id, unit) {
+    const v = number(id);
+    return v === null ? null : Math.round(v * unit);
+  }
+
   function cell(row, content) {
     const td = document.createElement("td");
     td.textContent = content;
@@ -49,6 +67,7 @@
       cell(row, Object.keys(p.env || {}).join(", ") || "none");
       cell(row, p.quota_gb ? p.quota_gb + " GB" : "none");
       cell(row, (p.profiles || []).map((x) => x.name).join(", ") || "none");
+      cell(row, culling(p));
       const priv = [p.docker_sock ? "Docker socket" : "", p.privileged ? "privileged" : ""].filter(Boolean);
       const privCell = cell(row, priv.length ? priv.join(", ") + " (root on the host)" : "none");
       if (priv.length) privCell.classList.add("text-danger");
@@ -71,6 +90,8 @@
     $("p-cpus").value = text(p.cpus);
     $("p-pids").value = text(p.pids);
     $("p-quota").value = text(p.quota_gb);
+    $("p-idle").value = scaled(p.idle_timeout_seconds, 60);
+    $("p-age").value = scaled(p.max_age_seconds, 3600);
     $("p-gpus").value = Array.isArray(p.gpus) ? "ids" : text(p.gpus);
     $("p-gpu-ids").value = Array.isArray(p.gpus) ? p.gpus.join(",") : "";
     $("p-env").value = Object.entries(p.env || {}).map(([k, v]) => k + "=" + v).join("\n");
@@ -94,7 +115,8 @@
 
   function collect() {
     const body = { memory_mb: number("p-memory"), cpus: number("p-cpus"), pids: number("p-pids"),
-      quota_gb: number("p-quota"), docker_sock: $("p-sock").checked && !$("p-sock").disabled,
+      quota_gb: number("p-quota"), idle_timeout_seconds: seconds("p-idle", 60),
+      max_age_seconds: seconds("p-age", 3600), docker_sock: $("p-sock").checked && !$("p-sock").disabled,
       privileged: $("p-priv").checked && !$("p-priv").disabled };
     const g = $("p-gpus").value;
     body.gpus = g === "" ? null : g === "ids" ? $("p-gpu-ids").value.split(",").map((s) => s.trim()).filter(Boolean) : g;

@@ -47,11 +47,13 @@
   function explain(info) {
     let text =
       `To free resources for everyone, a server is stopped after ${human(info.timeout_seconds)} ` +
-      "without activity; your files are kept. Using your lab restarts the countdown, and Extend adds time.";
+      "without activity; your files are kept. Using your lab (a cell still running counts) restarts the countdown, " +
+      "and Extend adds time.";
     if (info.max_age_seconds) {
       text += ` Servers are also stopped ${human(info.max_age_seconds)} after they start, whatever their activity`;
       text += info.stop_reason === "max-age" ? ": that limit comes first for this server, and extending does not move it." : ".";
     }
+    if (info.limits_from && info.limits_from !== "default") text += ` (This server's limits: ${info.limits_from}.)`;
     return text;
   }
 

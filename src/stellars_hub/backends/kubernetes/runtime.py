@@ -52,6 +52,7 @@ from .settings import Kubernetes
 
 _UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 RESTART_POLL = 0.5  # seconds between pod reads while the kubelet restarts the lab container
+TOOL_READ_TRIES = 5  # reads of a tool pod that may find no answer in a row before the tool fails
 CLAIM_GONE_TIMEOUT = 60.0  # seconds a deleted claim may take to go (protection finalizer)
 METRICS_API = "metrics.k8s.io/v1beta1"
 UPLOADED = "/tmp/.stellars-upload-done"  # a tool with a file of the hub's starts its work once this exists
@@ -324,7 +325,9 @@ class KubernetesRuntime(ContainerRuntime):
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
     ) -> ToolResult:
         """A tool pod (``toolpod``) that runs ``command`` to its end; a claim it needs that does not
-        exist yet (a backup target) is made first, as Docker makes a named volume it mounts."""
+        exist yet (a backup target, a volume being restored) is made first, as Docker makes a named
+        volume it mounts. A pod that cannot start (its image cannot be had, say) ends the tool at
+        once with the kubelet's reason instead of waiting ``timeout``."""
         return await self._tool(image, command, mounts, timeout)
 
     async def run_tool_with_file(
@@ -354,13 +357,15 @@ class KubernetesRuntime(ContainerRuntime):
         timeout: float,
         upload: tuple[Path, str] | None = None,
     ) -> ToolResult:
+        claims = {claim_name(s) for s in mounts if not s.startswith("/")}
         for source, (_target, mode) in mounts.items():
             if not source.startswith("/") and mode == "rw":
                 await self._ensure_claim(source)
         name = f"stellars-tool-{secrets.token_hex(4)}"
+        node = await self._node_holding(claims)
         await self._call(
             lambda v1: v1.create_namespaced_pod(
-                self.namespace, toolpod.manifest(name, image, command, mounts, self.tool_labels())
+                self.namespace, toolpod.manifest(name, image, command, mounts, node, self.tool_labels())
             )
         )
         try:
@@ -368,18 +373,46 @@ class KubernetesRuntime(ContainerRuntime):
                 if not await self._wait_until_running(name, min(timeout, 300.0)):
                     return ToolResult(-1, "the tool pod did not start within 300 s")
                 await self._send_file(name, *upload)
-            phase = await self._wait_for_end(name, timeout)
-            output = await self._call(
-                lambda v1: v1.read_namespaced_pod_log(name, self.namespace, container="tool"), timeout=60
-            )
-            if phase is None:
+            ended = await self._wait_for_end(name, timeout)
+            if isinstance(ended, str):
+                return ToolResult(-1, ended)
+            output = await self._tool_output(name)
+            if ended is None:
                 return ToolResult(-1, f"{output}\ndid not finish within {timeout:.0f} s")
-            return ToolResult(phase, output)
+            return ToolResult(ended, output)
         finally:
             try:
                 await self._call(lambda v1: v1.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0))
             except EngineError as exc:
                 log.warning("Tool pod %s not removed: %s", name, exc)
+
+    async def _tool_output(self, name: str) -> str:
+        for attempt in range(1, TOOL_READ_TRIES + 1):
+            try:
+                return await self._call(
+                    lambda v1: v1.read_namespaced_pod_log(name, self.namespace, container="tool"), timeout=60
+                )
+            except EngineUnavailable:
+                if attempt == TOOL_READ_TRIES:
+                    raise
+                await asyncio.sleep(RESTART_POLL * attempt)
+        return ""
+
+    async def _node_holding(self, claims: set[str]) -> str | None:
+        """The node of a pod that mounts one of ``claims`` (a running lab's): a ReadWriteOnce
+        claim is attached to one node at a time, so the tool pod must run there too."""
+        if not claims:
+            return None
+        pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace))
+        for pod in pods.items:
+            if pod.status.phase in ("Succeeded", "Failed") or not pod.spec.node_name:
+                continue
+            if any(
+                v.persistent_volume_claim and v.persistent_volume_claim.claim_name in claims
+                for v in pod.spec.volumes or []
+            ):
+                return pod.spec.node_name
+        return None
 
     async def _wait_until_running(self, name: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -389,6 +422,8 @@ class KubernetesRuntime(ContainerRuntime):
                 state = status.get("state") or {}
                 if "running" in state or "terminated" in state:
                     return "running" in state
+                if (state.get("waiting") or {}).get("reason") in toolpod.CANNOT_START:
+                    return False
             await asyncio.sleep(RESTART_POLL)
         return False
 
@@ -428,15 +463,32 @@ class KubernetesRuntime(ContainerRuntime):
         if '"Success"' not in errors:
             raise EngineError(f"the hub's file did not reach tool pod {name}: {errors.strip()[-300:] or 'no answer'}")
 
-    async def _wait_for_end(self, name: str, timeout: float) -> int | None:
-        """The tool's exit code once its pod ended, or None after ``timeout`` seconds."""
+    async def _wait_for_end(self, name: str, timeout: float) -> int | str | None:
+        """The tool's exit code once its pod ended; why it cannot start (a str); or None after
+        ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
+        misses = 0
         while time.monotonic() < deadline:
-            pod = await self._pod(name)
+            try:
+                pod = await self._pod(name)
+                misses = 0
+            except EngineUnavailable:
+                # one read that found no answer (a connection the API server closed) does not end
+                # a tool that may run for an hour; an API server that stays away does
+                misses += 1
+                if misses >= TOOL_READ_TRIES:
+                    raise
+                await asyncio.sleep(RESTART_POLL * misses)
+                continue
             for status in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
-                ended = (status.get("state") or {}).get("terminated")
+                state = status.get("state") or {}
+                ended = state.get("terminated")
                 if ended is not None:
                     return int(ended.get("exitCode", -1))
+                waiting = state.get("waiting") or {}
+                if waiting.get("reason") in toolpod.CANNOT_START:
+                    image = status.get("image") or ""
+                    return f"the tool pod cannot start ({image}): {waiting['reason']}: {waiting.get('message', '')}"
             await asyncio.sleep(RESTART_POLL)
         return None
 

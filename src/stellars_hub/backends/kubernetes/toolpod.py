@@ -8,13 +8,23 @@ from __future__ import annotations
 from .podspec import claim_name
 
 TOOL_LABEL = "stellars.jupyterhub/tool"
+# a container waiting for one of these never starts by itself: the tool fails at once
+CANNOT_START = frozenset(
+    {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError"}
+)
 
 
 def manifest(
-    name: str, image: str, command: list[str], mounts: dict[str, tuple[str, str]], labels: dict[str, str] | None = None
+    name: str,
+    image: str,
+    command: list[str],
+    mounts: dict[str, tuple[str, str]],
+    node: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict:
     """``mounts``: a platform volume name (its claim) or an absolute host path -> (path, "ro"|"rw");
-    ``labels``: the runtime's own (the hub that runs it)."""
+    ``node``: where it must run (the node that holds a claim a running lab uses); ``labels``: the
+    runtime's own (the hub that runs it)."""
     volumes, volume_mounts = [], []
     for i, (source, (target, mode)) in enumerate(sorted(mounts.items())):
         vol = f"tool-{i}"
@@ -48,5 +58,12 @@ def manifest(
                 }
             ],
             "volumes": volumes,
+            **({"affinity": _on_node(node)} if node else {}),
         },
     }
+
+
+def _on_node(node: str) -> dict:
+    """Scheduled on that node (by the scheduler, which also binds any claim still waiting for a pod)."""
+    term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
