@@ -32,7 +32,8 @@ def _layer(item) -> int:
     if f"{os.sep}e2e{os.sep}" in path:
         return 2
     scenario = f"{os.sep}scenarios{os.sep}" in path
-    return 1 if scenario or f"{os.sep}integration{os.sep}" in path or f"{os.sep}security{os.sep}" in path else 0
+    engine = ("integration", "security", "faults")
+    return 1 if scenario or any(f"{os.sep}{folder}{os.sep}" in path for folder in engine) else 0
 
 
 def pytest_addoption(parser):
@@ -109,9 +110,11 @@ def make_hub(docker_engine, tmp_path_factory):
     """Start hubs with extra environment; each is stopped (and its labs removed) after the test."""
     hubs = []
 
-    def start(extra_args=(), extra_config="", **env):
+    def start(extra_args=(), extra_config="", hub_id="", **env):
         hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env}, extra_args=list(extra_args),
                   extra_config=extra_config)
+        if hub_id:  # the hub's id known before it starts (what it made in an earlier run)
+            (hub.data_dir / "hub-id").write_text(hub_id + "\n")
         hubs.append(hub)
         return hub.start()
 

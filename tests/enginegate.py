@@ -2,7 +2,9 @@
 
 A hub pointed at it (DOCKER_HOST=unix://<gate>) loses its engine when the gate closes, while
 the real engine keeps serving everybody else (other tests, other hubs). It also counts the
-engine API requests that pass (benchmarks count engine calls with it).
+engine API requests that pass (benchmarks count engine calls with it), and can hold one request
+back (``hold``): the hub waits on it, a test does something meanwhile (kills the hub), then the
+request goes on to the engine or is dropped (``release``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class EngineGate:
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._hold: tuple[re.Pattern, threading.Event, threading.Event, list[bool]] | None = None
+        self._holding: tuple[re.Pattern, threading.Event, threading.Event, list[bool]] | None = None
 
     @property
     def docker_host(self) -> str:
@@ -32,6 +36,37 @@ class EngineGate:
     def count(self, pattern: str = "") -> int:
         with self._lock:
             return sum(1 for p in self.paths if re.search(pattern, p))
+
+    def hold(self, method_and_path: str) -> threading.Event:
+        """Hold back the next request whose ``METHOD /path`` matches (a regular expression);
+        the answer is set once it is being held."""
+        held = threading.Event()
+        self._hold = (re.compile(method_and_path), held, threading.Event(), [True])
+        return held
+
+    def release(self, forward: bool = True) -> None:
+        """Let the held request go on to the engine (``forward``), or drop its connection; a
+        hold nothing matched yet is called off."""
+        hold, self._hold = self._hold or self._holding, None
+        self._holding = None
+        if hold is not None:
+            _, _, go, send = hold
+            send[0] = forward
+            go.set()
+
+    def _held_back(self, data: bytes) -> str:
+        """Wait here while ``data`` is the request to hold: "forward" or "drop" it then ("" for
+        any other request)."""
+        hold = self._hold
+        if hold is None:
+            return ""
+        pattern, held, go, send = hold
+        if not any(pattern.search(f"{m.group(1).decode()} {m.group(2).decode()}") for m in self.REQUEST.finditer(data)):
+            return ""
+        self._hold, self._holding = None, hold  # one request only
+        held.set()
+        go.wait()
+        return "forward" if send[0] else "drop"
 
     def open(self) -> "EngineGate":
         if os.path.exists(self.path):
@@ -72,17 +107,25 @@ class EngineGate:
                 threading.Thread(target=self._pump, args=(a, b, requests), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
+        ends = (src, dst)
         try:
             while data := src.recv(65536):
                 if requests:
                     found = [m.group(2).decode(errors="replace") for m in self.REQUEST.finditer(data)]
                     with self._lock:
                         self.paths.extend(found)
+                    held = self._held_back(data)
+                    if held == "drop":
+                        break
+                    if held == "forward":
+                        # its client may be gone (a killed hub): the engine must not see the
+                        # connection close before it answered, or it cancels the request
+                        ends = (src,)
                 dst.sendall(data)
         except OSError:
             pass
         finally:
-            for s in (src, dst):
+            for s in ends:
                 try:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:

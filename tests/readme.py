@@ -24,6 +24,15 @@ def _access_table() -> str:
     return markdown_table()
 
 
+def _survival_table() -> str:
+    faults = str(Path(__file__).resolve().parent / "faults")
+    if faults not in sys.path:
+        sys.path.insert(0, faults)
+    from survival import markdown_table
+
+    return markdown_table()
+
+
 def _scenario_exceptions() -> str:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "scenarios"))
     from marks_table import markdown
@@ -34,6 +43,7 @@ def _scenario_exceptions() -> str:
 BLOCKS: dict[str, Callable[[], str]] = {
     "settings-table": _settings_table,
     "access-table": _access_table,
+    "survival-table": _survival_table,
     "scenario-exceptions": _scenario_exceptions,
 }
 

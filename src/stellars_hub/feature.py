@@ -43,6 +43,9 @@ class Feature:
     on_start: Hook | None = None  # (platform), once the hub serves requests
     on_user_renamed: Hook | None = None  # (platform, old, new), after the rename is committed
     on_user_deleted: Hook | None = None  # (platform, name), when the hub deletes a user
+    # (platform) -> awaitable set of the user names it keeps records of: at start-up, records of
+    # a name the hub has no user of are dropped through on_user_deleted (reconcile feature)
+    record_users: Callable[..., Awaitable[set[str]]] | None = None
     template_vars: Callable[[Any], dict] | None = None  # (settings) -> variables for every page
     config_classes: tuple[type, ...] = ()  # its settings (c.<Class>.*), for the loader, --help-all, the README
     # long-running work, (platform, app) -> coroutine: started once the hub serves requests, held

@@ -16,6 +16,7 @@ from .hubsettings import StellarsHub
 from .lab.config import Gpu, Labs, NamedServers
 from .notifications.feature import FEATURE as NOTIFICATIONS
 from .policies.feature import FEATURE as POLICIES
+from .reconcile.feature import FEATURE as RECONCILE
 from .selfservice.feature import FEATURE as SELFSERVICE
 from .session.feature import FEATURE as SESSION
 from .sharing.feature import FEATURE as SHARING
@@ -38,6 +39,7 @@ FEATURES = (
     BACKUPS,
     ACCESS,
     SHARING,
+    RECONCILE,  # last: its post-stop removal comes after every other feature's step
 )
 
 

@@ -83,6 +83,7 @@ def apply(c, env=None, features=FEATURES) -> settings_mod.Settings:
     setdefault(hub, "db_url", site.db_url or f"sqlite:///{data / 'jupyterhub.sqlite'}")
     if site.db_sqlite_wal:
         hubdb.use_wal(hub.db_url)
+    hubdb.guard(hub.db_url)  # a bounded lock wait; 503/507 with the reason instead of a bare 500
     setdefault(hub, "hub_port", site.hub_port)
     setdefault(hub, "hub_ip", "127.0.0.1" if host_net else "0.0.0.0")
     setdefault(hub, "hub_connect_ip", "127.0.0.1" if host_net else site.hub_host)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,7 @@ class Platform(SingletonConfigurable):
         self.stores = Stores()  # the features' SQLite stores: one object per file
         self.volume_names = naming.VolumeNames()  # the accounts feature gives it the hub's records
         self._shared: dict = {}
+        self._hub_id: str | None = None
         self._started = False
         self._background: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
@@ -76,6 +79,30 @@ class Platform(SingletonConfigurable):
     @property
     def audit_path(self) -> Path:
         return self.data_dir / "audit.log"
+
+    HUB_ID_FILE = "hub-id"
+
+    @property
+    def hub_id(self) -> str:
+        """This hub's id, kept in its data directory (``hub-id``) and put on every lab and lab
+        network it makes, so that its start-up sweep removes only what it made (several hubs may
+        share one engine or namespace). A data directory restored elsewhere brings it along."""
+        if self._hub_id is None:
+            path = self.data_dir / self.HUB_ID_FILE
+            try:
+                found = path.read_text().strip()
+            except FileNotFoundError:
+                found = ""
+            if not found:
+                found = secrets.token_hex(8)  # 16 characters: a valid Kubernetes label value
+                try:
+                    partial = path.with_suffix(".new")
+                    partial.write_text(found + "\n")
+                    os.replace(partial, path)
+                except OSError as exc:  # no data directory (a tool outside a hub): this process only
+                    log.warning("No hub id kept in %s (%s): labs made now are not swept at the next start", path, exc)
+            self._hub_id = found
+        return self._hub_id
 
     def shared(self, key: str, factory):
         """The hub's one object of a kind a feature keeps (a store, a monitor), made on first use."""
@@ -113,6 +140,7 @@ class Platform(SingletonConfigurable):
         if self._started:
             return
         self._started = True
+        self.runtime.owner = self.hub_id  # its tools carry it from now on (reconcile/tools.py)
         for feature in self.features:
             if feature.on_start is not None:
                 await _call(feature.on_start, self, app)
@@ -153,21 +181,29 @@ class Platform(SingletonConfigurable):
                     log.exception("readiness of feature %s failed", feature.name)
         return found
 
-    async def user_renamed(self, old: str, new: str) -> None:
-        await self._each("on_user_renamed", old, new)
+    async def user_renamed(self, old: str, new: str) -> list[str]:
+        """Every feature's records follow the rename; the features whose step failed."""
+        return await self._each("on_user_renamed", old, new)
 
-    async def user_deleted(self, name: str) -> None:
-        await self._each("on_user_deleted", name)
+    async def user_deleted(self, name: str) -> list[str]:
+        """Every feature drops the user's records; the features whose step failed."""
+        return await self._each("on_user_deleted", name)
 
-    async def _each(self, hook: str, *args) -> None:
+    async def _each(self, hook: str, *args) -> list[str]:
+        failed = []
         for feature in self.features:
-            fn = getattr(feature, hook)
-            if fn is None:
-                continue
             try:
-                await _call(fn, self, *args)
+                await self.run_hook(feature, hook, *args)
             except Exception:  # one feature's failure must not hide the others' records
                 log.exception("%s of feature %s failed for %s", hook, feature.name, args)
+                failed.append(feature.name)
+        return failed
+
+    async def run_hook(self, feature, hook: str, *args) -> None:
+        """One feature's hook (``on_user_deleted``, ...), if it has one."""
+        fn = getattr(feature, hook)
+        if fn is not None:
+            await _call(fn, self, *args)
 
 
 async def _call(fn, *args):

@@ -152,11 +152,22 @@ class SQLiteFile:
         self._executor.shutdown(wait=True)
 
 
+def _user_names(conn: sqlite3.Connection, columns: Sequence[tuple[str, str]]) -> set[str]:
+    found: set[str] = set()
+    for table, column in columns:
+        found.update(name for (name,) in conn.execute(f"SELECT DISTINCT {column} FROM {table}"))
+    # records filed under what can never be a user name (a deleted user's usage) are kept on purpose
+    return {name for name in found if name and not any(ch.isspace() for ch in name)}
+
+
 class Store:
     """Base of a feature's store: one file, its migrations, its connection set-up."""
 
     FILE_NAME: str = ""
     MIGRATIONS: Sequence[Migration] = ()
+    # (table, column) pairs that hold user names: the hub's start-up check of every feature's
+    # records against its users reads them (``user_names``)
+    USER_COLUMNS: Sequence[tuple[str, str]] = ()
 
     def __init__(self, path: str | Path):
         self.file = SQLiteFile(path, self.MIGRATIONS, on_open=self.on_open)
@@ -171,6 +182,10 @@ class Store:
 
     def on_open(self, conn: sqlite3.Connection) -> None:
         """Per-connection settings (pragmas, row factory); runs on the file's thread."""
+
+    def user_names(self) -> asyncio.Future:
+        """Every user name the store keeps records of (a file not made yet: none)."""
+        return self.file.read(_user_names, self.USER_COLUMNS, default=set())
 
     def close(self) -> None:
         self.file.close()

@@ -1,42 +1,113 @@
-"""The hub killed (SIGKILL) while a backup round takes its state: the archives already in the
-target stay whole, no partial one is ever listed as a generation, the next round (the restarted
-hub's first) starts from a clean staging directory and writes a complete archive that restores
-onto an empty data directory; and a restore killed half-way never touches the data directory."""
+"""Restores and the hub's own backups, the hub killed (SIGKILL) in the middle.
+
+A volume restore: the restore goes on in its tool container and ends; the hub's next start
+removes that container, so nothing holds the user's volume and they act again.
+
+The hub's state: the archives already in the target stay whole, no partial one is ever listed
+as a generation, the next round (the restarted hub's first) starts from a clean staging
+directory and writes a complete archive that restores onto an empty data directory; and a
+restore killed half-way never touches the data directory."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import docker
 import pytest
+import requests
+from faultkit import assert_hub_matches_engine, hub_died_under, wait_for, write_volume_file
+from harness import LAB_IMAGE, RUN_PREFIX, engine, read_volume_file
+from survival import survives
 
-from harness import LAB_IMAGE, RUN_PREFIX, TEST_ENV, Hub, remove_test_objects
+from stellars_hub import naming
 from stellars_hub.backups import hubstate
 
 TARGET = Path(f"/tmp/stellars-statefault-{RUN_PREFIX}")
-ENV = {**TEST_ENV, "JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
-       "JUPYTERHUB_BACKUP_KEEP": "5", "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
+HUB_ENV = {"JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
+           "JUPYTERHUB_BACKUP_KEEP": "5", "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
 BULK = 40 * 1024 * 1024  # random bytes in the data directory: the snapshot takes seconds, long enough to be killed in
+WAIT = r"POST /v[0-9.]+/containers/([0-9a-f]+)/wait"  # the hub waiting for a tool container to end
 
 
-@pytest.fixture
-def hub(docker_engine, tmp_path_factory):
+@pytest.fixture(scope="module", autouse=True)
+def target():
     TARGET.mkdir(parents=True, exist_ok=True)
-    h = Hub(data_dir=tmp_path_factory.mktemp("statefault"), env=ENV)
-    yield h
-    h.stop()
-    if h.proc is not None:
-        try:
-            os.killpg(h.proc.pid, signal.SIGKILL)  # a proxy the killed hub left
-        except ProcessLookupError:
-            pass
-    remove_test_objects()
+    yield TARGET
     shutil.rmtree(TARGET, ignore_errors=True)
+
+
+def _send(action, outcome: dict) -> None:
+    try:
+        outcome["response"] = action()
+    except requests.RequestException as exc:  # the hub died under it
+        outcome["error"] = exc
+
+
+def killed_while_waiting_for_a_tool_on(hub, volume: str, action) -> tuple[dict, str]:
+    """Send ``action`` and SIGKILL the hub while it waits for the tool container that mounts
+    ``volume`` read-write (tools that only list the target go by); (its caller's outcome, the
+    tool container's id). The hub is not started again."""
+    held = hub.gate.hold(WAIT)
+    outcome: dict = {}
+    sender = threading.Thread(target=_send, args=(action, outcome), daemon=True)
+    sender.start()
+    while True:
+        if not held.wait(120):
+            hub.gate.release()
+            raise AssertionError(f"the hub never waited for a tool on {volume}: {outcome}")
+        cid = re.search(WAIT, "POST " + [p for p in hub.gate.paths if re.search(WAIT, "POST " + p)][-1]).group(1)
+        mounts = engine().api.inspect_container(cid)["Mounts"]
+        if any(m.get("Name") == volume and m.get("RW") for m in mounts):
+            break
+        hub.gate.release()  # another tool (the target's listing): on, and wait for the next
+        held = hub.gate.hold(WAIT)
+    hub.kill()
+    hub.gate.release(True)  # the engine finishes what it was asked: the tool runs to its end
+    sender.join(30)
+    return outcome, cid
+
+
+def tool_state(cid: str) -> dict | None:
+    try:
+        return engine().api.inspect_container(cid)["State"]
+    except docker.errors.NotFound:
+        return None
+
+
+@survives("kill-during-restore")
+def test_killed_during_a_volume_restore_the_restore_ends_and_nothing_holds_the_volume(hub):
+    name, session = hub.new_user("kvr")
+    volume = naming.user_volume_names(name)["workspace"]
+    write_volume_file(volume, "kept.txt", "backed up")
+    hub.backup_round()
+    admin = hub.admin_session()
+    backups = hub.api(admin, "GET", f"users/{name}/backups").json()
+    archive = next(v for v in backups["volumes"] if v["key"] == "workspace")["generations"][0]["archive"]
+    write_volume_file(volume, "kept.txt", "changed after the backup")
+    body = {"volume": "workspace", "archive": archive}
+
+    outcome, tool = killed_while_waiting_for_a_tool_on(
+        hub, volume, lambda: hub.api(admin, "POST", f"users/{name}/backups/restore", json=body))
+    try:
+        assert hub_died_under(outcome)
+        wait_for(lambda: not (tool_state(tool) or {}).get("Running"), "the restore's container ended")
+        assert read_volume_file(volume, "kept.txt") == "backed up"  # the restore ran to its end
+        hub.restart()
+        wait_for(lambda: tool_state(tool) is None, "the killed hub's restore container removed at the next start")
+    finally:
+        if tool_state(tool) is not None:
+            engine().api.remove_container(tool, force=True)  # unnamed: the run's clean-up would miss it
+    assert_hub_matches_engine(hub)
+    again = hub.api(hub.admin_session(), "POST", f"users/{name}/backups/restore", json=body)  # nothing holds it
+    assert again.status_code == 200, again.text
+    assert read_volume_file(volume, "kept.txt") == "backed up"
 
 
 def state_archives() -> list[Path]:
@@ -48,8 +119,8 @@ def restore_state(archive: Path, data_dir: Path) -> subprocess.CompletedProcess:
                            "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=300)
 
 
+@survives("kill-during-hub-backup")
 def test_a_hub_killed_while_it_takes_its_state_leaves_whole_archives(hub, tmp_path):
-    hub.start()
     hub.backup_round()  # archives of the state before: small and whole
     before = state_archives()
     assert before
@@ -62,8 +133,7 @@ def test_a_hub_killed_while_it_takes_its_state_leaves_whole_archives(hub, tmp_pa
     while not (staging / hubstate.DATA / "bulk.bin").exists():
         assert time.monotonic() < deadline, "the round never began to copy the data directory"
         time.sleep(0.02)
-    os.kill(hub.proc.pid, signal.SIGKILL)  # the hub alone, as a crash would; its proxy lives on
-    hub.proc.wait(30)
+    hub.kill()  # the hub alone, as a crash would; its proxy lives on
     assert state_archives() == before  # nothing new, nothing partial
     assert staging.exists()  # what the killed round left
 

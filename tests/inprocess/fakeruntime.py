@@ -30,10 +30,12 @@ from stellars_hub.lab.mixin import LabSpawnerMixin
 from stellars_hub.lab.spec import LabSpec
 from stellars_hub.platform import Platform
 from stellars_hub.runtime.base import (
+    HUB_LABEL,
     ContainerRuntime,
     ContainerStats,
     EngineUnavailable,
     GpuProbe,
+    LabObject,
     NotFound,
     RuntimeConflict,
     ToolResult,
@@ -112,6 +114,25 @@ class FakeRuntime(ContainerRuntime):
     async def ping(self) -> None:
         self._count("ping")
 
+    async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
+        self._count("remove_leftovers")
+        return [lab] if self.containers.pop(lab, None) is not None else []
+
+    async def hub_labs(self, hub_id: str) -> list[LabObject]:
+        self._count("hub_labs")
+        return [
+            LabObject(name, doc["State"]["Running"])
+            for name, doc in self.containers.items()
+            if doc["Config"]["Labels"].get(HUB_LABEL) == hub_id
+        ]
+
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        self._count("earlier_tools")
+        return []  # the fake runs no tool containers
+
+    async def remove_tool(self, name: str) -> None:
+        self._count("remove_tool")
+
     async def cpu_count(self) -> int | None:
         if "cpu_count" not in self.calls:  # read once, as the real runtimes do
             self._count("cpu_count")
@@ -176,9 +197,9 @@ class FakeRuntime(ContainerRuntime):
         self._count("engine_memory")
         return self.memory
 
-    async def tidy_lab_networks(self, labs, named, active) -> tuple[list[str], list[str]]:
-        self._count("tidy_lab_networks")
-        return [], []  # fake labs run on the hub's loopback: no networks of their own to tidy
+    async def check_lab_networks(self, labs, named) -> list[str]:
+        self._count("check_lab_networks")
+        return []  # fake labs run on the hub's loopback: no networks of their own
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         self._count("container_stats")
@@ -259,7 +280,7 @@ class FakeLabSpawner(LabSpawnerMixin, Spawner):
             self.container_name,
             image=spec.image or self.image,  # a chosen profile's, as both real backends render it
             env=self.get_env(),
-            labels=spec.labels,
+            labels={**spec.labels, HUB_LABEL: Platform.current().hub_id},
             binds={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
             host_config={"privileged": spec.privileged, "memory": spec.memory_bytes, "cpus": spec.cpus},
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import secrets
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from docker.types import IPAMConfig, IPAMPool
 
 from harness import RUN_PREFIX, engine
 from stellars_hub import naming
+from stellars_hub.runtime.base import HUB_LABEL
 
 
 def readiness(hub, session=None) -> dict:
@@ -68,20 +70,26 @@ def pool_hub(make_hub):
     pool = free_pool()
     first, second = list(pool.subnets(new_prefix=28))
     client = engine()
-    # a network that is no lab network inside the pool, and a lab network nobody uses any more
+    hub_id = secrets.token_hex(8)
+    # a network that is no lab network inside the pool, a lab network of this hub nobody uses any
+    # more (left by its earlier run), and another hub's lab network (never this hub's to remove)
     foreign = client.networks.create(f"{RUN_PREFIX}foreign", driver="bridge",
                                      ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(first))]))
-    ghost = client.networks.create(f"{NET}-ghost", driver="bridge", labels={"stellars.lab-network": "ghost"},
+    ghost = client.networks.create(f"{NET}-ghost", driver="bridge",
+                                   labels={"stellars.lab-network": "ghost", HUB_LABEL: hub_id},
                                    ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(second))]))
+    others = client.networks.create(f"{NET}-others", driver="bridge",
+                                    labels={"stellars.lab-network": "others", HUB_LABEL: "anotherhub"})
     try:
         hub = make_hub(
             JUPYTERHUB_NETWORK_NAME=NET, JUPYTERHUB_HUB_HOST=socket.gethostname(),
             JUPYTERHUB_LAB_NETWORK_ISOLATION="1", JUPYTERHUB_LAB_SUBNET_POOL=str(pool),
             extra_args=["--Spawner.poll_interval=2"],  # a lab that dies is noticed within seconds
+            hub_id=hub_id,
         )
-        yield hub, pool, first, second, foreign.name, ghost.name
+        yield hub, pool, first, second, foreign.name, ghost.name, others.name
     finally:
-        for n in (foreign, ghost):
+        for n in (foreign, ghost, others):
             try:
                 n.remove()
             except docker.errors.APIError:
@@ -89,13 +97,14 @@ def pool_hub(make_hub):
 
 
 def test_lab_networks_come_from_the_pool_and_a_start_past_it_says_so(pool_hub):
-    hub, pool, first, second, foreign, ghost = pool_hub
+    hub, pool, first, second, foreign, ghost, others = pool_hub
     admin = hub.admin_session()
-    # at start: the stale lab network is gone, the foreign one is named in a readiness warning
-    # (a matter of the configuration: anonymous probes, such as make up's, read it too)
+    # at start: the hub's stale lab network is gone, the foreign one is named in a readiness
+    # warning (a matter of the configuration: anonymous probes, such as make up's, read it too)
     wait_for(lambda: network(ghost) is None, "the unused lab network removed at hub start")
     warning = wait_for(lambda: readiness(hub).get("warnings", {}).get("lab_networks"), "the overlap warning")
     assert foreign in warning and str(first) in warning and "JUPYTERHUB_LAB_SUBNET_POOL" in warning
+    assert network(others) is not None  # another hub's
 
     alice, alice_s = hub.new_user("pa")
     bob, bob_s = hub.new_user("pb")

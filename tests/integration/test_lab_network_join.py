@@ -1,7 +1,8 @@
 """The compose topology of per-lab networks, on the real engine without a whole stack: the
 spawner creates a lab's network, joins the hub's container to it under the hub's name, does it
-again without harm (a recreated hub re-joins running labs' networks), and at stop disconnects
-the hub and removes the network. A stand-in container plays the hub."""
+again without harm (a recreated hub re-joins running labs' networks), and after the stop (the
+platform's post-stop step, the runtime's ``remove_leftovers``) disconnects the hub and removes
+the network, but only once no lab is on it. A stand-in container plays the hub."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
+from stellars_hub.backends.docker.runtime import DockerRuntime
 from stellars_hub.backends.docker.spawner import StellarsSpawner
+from stellars_hub.lab.spec import SPEC_LABEL
 
 
 @pytest.fixture
@@ -49,7 +52,17 @@ def test_lab_network_is_made_joined_and_removed(fake_hub):
                                       name=f"jupyterlab-{RUN_PREFIX}resolver")
         assert out.decode().split()[0] == joined["IPAddress"]
 
-        asyncio.run(spawner.remove_lab_network())
+        # another lab of the user (a named server) still on it: the network stays
+        other = engine().containers.run(LAB_IMAGE, ["sleep", "300"], network=network, detach=True,
+                                        name=f"jupyterlab-{RUN_PREFIX}joiner--other", labels={SPEC_LABEL: "x"})
+        gone = f"jupyterlab-{RUN_PREFIX}joiner"  # the stopped lab's container, removed already
+        try:
+            assert asyncio.run(DockerRuntime().remove_leftovers(gone, network)) == []
+            fake_hub.reload()
+            assert network in fake_hub.attrs["NetworkSettings"]["Networks"]
+        finally:
+            other.remove(force=True)
+        assert asyncio.run(DockerRuntime().remove_leftovers(gone, network)) == [network]
         fake_hub.reload()
         assert network not in fake_hub.attrs["NetworkSettings"]["Networks"]
         with pytest.raises(docker.errors.NotFound):

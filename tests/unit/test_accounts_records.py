@@ -81,6 +81,16 @@ def test_delete_keeps_volumes_claimed_until_removed(db, names):
     assert [k.base for k in volumemap.kept_volume_sets(db)] == ["bob-x2"]
 
 
+def test_a_delete_done_again_after_a_crash_claims_the_volumes_once(db, names):
+    cy = add_user(db, "cy")
+    volumemap.user_deleted(db, "cy")  # the first hub committed this, then died
+    db.commit()
+    volumemap.user_deleted(db, "cy")  # the next start completes the delete
+    db.delete(cy)
+    db.commit()
+    assert [(k.deleted_name, k.base) for k in volumemap.kept_volume_sets(db)] == [("cy", "cy")]
+
+
 def test_rename_refused_while_server_runs(db):
     carl = add_user(db, "carl")
     spawner = orm.Spawner(user=carl, name="")

@@ -1,8 +1,9 @@
-"""The pure parts of capacity: the lab network pool (parsing, free subnets, overlaps, stale
-networks), admission's count and derived limit, and what a pod asks of the Kubernetes scheduler."""
+"""The pure parts of capacity: the lab network pool (parsing, free subnets, overlaps, the
+removal of a network no lab is on), admission's count and derived limit, and what a pod asks of the Kubernetes scheduler."""
 
 from __future__ import annotations
 
+import asyncio
 from ipaddress import IPv4Network
 from types import SimpleNamespace
 
@@ -13,6 +14,8 @@ from stellars_hub.backends.docker import labnet
 from stellars_hub.capacity import admission
 from stellars_hub.features import configurables
 from stellars_hub.lab.config import Labs
+from stellars_hub.lab.spec import SPEC_LABEL
+from stellars_hub.runtime.base import NotFound
 from stellars_hub.settings import ConfigError
 
 
@@ -68,14 +71,34 @@ def test_overlaps_name_only_networks_that_are_no_lab_networks():
     assert labnet.foreign_overlaps(pool, nets) == ["vpn (10.9.0.128/25)"]
 
 
-def test_stale_networks_are_ours_and_unused_but_by_the_hub():
-    nets = [_net("hubnet-a", "10.9.0.0/28"), _net("hubnet-b", "10.9.0.16/28"), _net("hubnet-c", "10.9.0.32/28"),
-            _net("other-d", "10.9.0.48/28"), _net("hubnet-e", "10.9.0.64/28", lab=False)]
-    running = [
-        {"Id": "aaa", "Names": ["/jupyterlab-a"], "NetworkSettings": {"Networks": {"hubnet-a": {}}}},
-        {"Id": "hub123", "Names": ["/hub"], "NetworkSettings": {"Networks": {"hubnet-a": {}, "hubnet-b": {}}}},
-    ]
-    assert labnet.stale_networks(nets, running, "hubnet", "hub") == [("hubnet-b", True), ("hubnet-c", False)]
+class _Engine:
+    """Networks and containers as the runtime's ``call`` shows them (404: its NotFound)."""
+
+    def __init__(self, networks: dict[str, list[str]], labels: dict[str, dict]):
+        self.networks, self.labels, self.calls = networks, labels, []
+
+    async def __call__(self, method, *args, **kwargs):
+        self.calls.append((method, *args))
+        if method == "inspect_network":
+            if args[0] not in self.networks:
+                raise NotFound(args[0])
+            return {"Containers": {c: {} for c in self.networks[args[0]]}}
+        if method == "inspect_container":
+            return {"Config": {"Labels": self.labels[args[0]]}}
+        if method == "disconnect_container_from_network":
+            self.networks[args[1]].remove(args[0])
+        elif method == "remove_network":
+            del self.networks[args[0]]
+
+
+def test_a_lab_network_goes_once_no_lab_is_on_it_the_hub_taken_off_first():
+    engine = _Engine({"n": ["hub", "lab2"]}, {"hub": {}, "lab2": {SPEC_LABEL: "x"}})
+    assert asyncio.run(labnet.remove_unless_used(engine, "n")) is False  # a user's other lab is on it
+    assert "n" in engine.networks and engine.networks["n"] == ["hub", "lab2"]
+    engine.networks["n"].remove("lab2")
+    assert asyncio.run(labnet.remove_unless_used(engine, "n")) is True
+    assert engine.calls[-2:] == [("disconnect_container_from_network", "hub", "n"), ("remove_network", "n")]
+    assert asyncio.run(labnet.remove_unless_used(engine, "n")) is False  # gone already
 
 
 def _spawner(active=True, ready=False, pending=None, admitted=False):

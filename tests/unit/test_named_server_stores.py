@@ -94,6 +94,7 @@ async def test_broadcast_deliveries_name_the_server_and_old_ones_the_default(tmp
         new, old = await store.list()
         assert old["details"] == [{"username": "ann", "server": "", "status": "delivered", "error": None}]
         assert [d["server"] for d in new["details"]] == ["", "gpu"]
+        assert old["state"] == new["state"] == "sent"  # 3: broadcasts of earlier versions were sent
     finally:
         store.close()
-    assert user_version(path) == 2
+    assert user_version(path) == len(HistoryStore.MIGRATIONS) == 3

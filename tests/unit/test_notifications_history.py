@@ -55,3 +55,22 @@ async def test_one_store_object_per_file_for_the_hub_process(tmp_path):
     assert [r["message"] for r in await stores.of(history.HistoryStore, tmp_path).list()] == ["one"]
     stores.close()
     assert a.closed
+
+
+async def test_a_broadcast_is_recorded_before_it_is_sent_and_an_interrupted_one_says_so(tmp_path):
+    store = HistoryStore(tmp_path / "notifications.sqlite")
+    try:
+        sending = await store.begin("admin", "hello", "info", False, False, 2)
+        (row,) = await store.list()  # in the history before any lab was contacted
+        assert (row["id"], row["state"], row["total"], row["details"]) == (sending["id"], "sending", 2, [])
+        await store.finish(sending["id"], DETAILS)
+        (row,) = await store.list()
+        assert (row["state"], row["successful"], row["failed"], row["details"]) == ("sent", 1, 1, DETAILS)
+
+        cut = await store.begin("admin", "cut short", "info", False, False, 5)  # the hub dies now
+        assert await store.mark_interrupted() == 1  # at the next start
+        latest = (await store.list())[0]
+        assert (latest["id"], latest["state"], latest["total"]) == (cut["id"], "interrupted", 5)
+        assert await store.mark_interrupted() == 0
+    finally:
+        store.close()

@@ -19,7 +19,7 @@ DOCKER_ONLY = {
     "hub_container": "the hub joins each lab's network when it runs in a container of the same engine",
     "engine_hub_container": "idem",
     "ensure_lab_network": "idem",
-    "remove_lab_network": "idem",
+    "lab_network": "the lab's own bridge network, for the post-stop step (the mixin's answers '')",
     "owns_network": "idem",
     "starts_at_once": "the start queue: on Kubernetes the scheduler and the kubelets decide",
     "waiting_for_turn": "idem",
@@ -32,8 +32,6 @@ DOCKER_ONLY = {
     "get_ip_and_port": "host networking: the port the hub handed out",
     "host_network": "Docker: the lab network is 'host'; Kubernetes: a trait (single-node test clusters)",
     "poll": "a recreated hub container rejoins running labs' networks; an engine that does not answer",
-    "stop": "the lab's network and loopback port go with it",
-    "run_post_stop_hook": "a lab that died (stopped without stop()) loses its network too",
 }
 KUBERNETES_ONLY = {
     "shared_access_modes": "claims have access modes; Docker volumes do not",

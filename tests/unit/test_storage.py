@@ -204,3 +204,24 @@ async def test_the_features_hooks_and_handlers_share_one_store_per_file(tmp_path
     assert {s.path.name for s in platform.stores.opened()} >= {"notifications.sqlite", "activity.sqlite", "session.sqlite"}
     await platform.stop()
     assert not platform.stores.opened()  # the platform closes what it holds
+
+
+
+async def test_user_names_of_a_store_skip_what_is_no_user_name(tmp_path):
+    class Kept(Store):
+        MIGRATIONS = ("CREATE TABLE a (username TEXT); CREATE TABLE b (owner TEXT, admin TEXT)".split("; "),)
+        USER_COLUMNS = (("a", "username"), ("b", "owner"), ("b", "admin"))
+
+    store = Kept(tmp_path / "kept.sqlite")
+    try:
+        assert await store.user_names() == set()  # a file not made yet is not made by the look
+        assert not (tmp_path / "kept.sqlite").exists()
+
+        def fill(db):
+            db.executemany("INSERT INTO a VALUES (?)", [("ann",), ("ann",), ("bob (deleted 2026-01-01 10:00:00)",)])
+            db.execute("INSERT INTO b VALUES ('cy', 'dan')")
+
+        await store.file.run(fill)
+        assert await store.user_names() == {"ann", "cy", "dan"}
+    finally:
+        store.close()

@@ -9,6 +9,7 @@ from .config import LabAccess
 from .grants import CONSENT_SCOPE, ENTER_SCOPE, sweep
 from .handlers import AccessStateAPIHandler, ConsentAPIHandler
 from .lifecycle import user_deleted, user_renamed
+from .store import store_for
 
 RECHECK_ARG = "--HubOAuth.cache_max_age"
 
@@ -39,4 +40,5 @@ FEATURE = Feature(
     background=(sweep,),
     on_user_renamed=user_renamed,
     on_user_deleted=user_deleted,
+    record_users=lambda platform: store_for(platform).user_names(),
 )

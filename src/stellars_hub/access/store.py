@@ -76,6 +76,7 @@ class AccessStore(Store):
     called and answers an awaitable."""
 
     FILE_NAME = FILE_NAME
+    USER_COLUMNS = (("consents", "username"), ("grants", "username"), ("grants", "admin"))
     MIGRATIONS = (SCHEMA,)
 
     def consent_until(self, username: str, now: float) -> Awaitable[float | None]:

@@ -30,7 +30,7 @@ from ..web.errors import http_error
 from ..web.jsonbody import reject_unknown
 from ..web.permissions import allowed, holds_globally, requires
 from ..web.volumesizes import volume_size_cache
-from . import adminguard, lifecycle, volumemap
+from . import adminguard, intents, lifecycle, volumemap
 
 STOP_WAIT = 120.0  # seconds a delete waits for the user's server to stop
 
@@ -97,12 +97,16 @@ class DeleteUserAPIHandler(StellarsAPIHandler):
             names = self.platform.volume_names
             volumes = names.user_volume_names(user.name, self.user_volume_specs)
             base = names.base(user.name)
-            try:
-                await self._delete(user)
-            except Exception as exc:
-                self.audit(user.name, "delete-user", "error", reason=str(exc), remove_volumes=remove)
-                raise
-            results = await self._remove_volumes(volumes, base) if remove else []
+            # a hub killed half-way completes it at its next start (intents.py)
+            async with intents.intent(
+                self.platform, intents.DELETE, name=user.name, remove_volumes=remove, volumes=volumes, base=base
+            ):
+                try:
+                    await self._delete(user)
+                except Exception as exc:
+                    self.audit(user.name, "delete-user", "error", reason=str(exc), remove_volumes=remove)
+                    raise
+                results = await self._remove_volumes(volumes, base) if remove else []
         self.audit(
             user.name, "delete-user", "ok", remove_volumes=remove, volumes={r["name"]: r["status"] for r in results}
         )
@@ -243,20 +247,25 @@ class PlatformUserAPIHandler(StellarsMixin, UserAPIHandler):
         if problem:
             raise web.HTTPError(409, problem)
         self.authenticator.validate_username(new)  # the reason as a 400 before anything moves
-        lifecycle.move_records(self.db, user_name, new)
-        try:
-            await super().patch(user_name)
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.authenticator.user_renamed(user_name, new)
-        await Platform.current().user_renamed(user_name, new)
+        # the hub's commit, then every feature's records: a hub killed between them completes
+        # the rename at its next start (intents.py)
+        async with intents.intent(self.platform, intents.RENAME, old=user_name, new=new) as intent:
+            lifecycle.move_records(self.db, user_name, new)
+            try:
+                await super().patch(user_name)
+            except BaseException:
+                self.db.rollback()
+                raise
+            self.authenticator.user_renamed(user_name, new)
+            intent.left_undone(await Platform.current().user_renamed(user_name, new))
         self.audit(new, "rename-user", "ok", old_name=user_name)
 
     async def delete(self, user_name):
-        if allowed(self, "delete:users", user_name):
-            adminguard.refuse_if_protected(self.authenticator, user_name, "deleted")
-        result = await super().delete(user_name)
+        if not allowed(self, "delete:users", user_name):
+            return await super().delete(user_name)  # JupyterHub's own refusal
+        adminguard.refuse_if_protected(self.authenticator, user_name, "deleted")
+        async with intents.intent(self.platform, intents.DELETE, name=user_name):
+            result = await super().delete(user_name)
         # JupyterHub deleted the user row: its sessions and tokens went with it
         self.audit(user_name, "delete-user", "ok", via="jupyterhub-api", remove_volumes=False)
         return result

@@ -1,12 +1,26 @@
-"""What the accounts feature adds to the hub: navigation to the account pages, its API, and the
-user API's rename that carries login records and volumes along (see lifecycle.py)."""
+"""What the accounts feature adds to the hub: navigation to the account pages, its API, the
+user API's rename that carries login records and volumes along (see lifecycle.py), and renames
+and deletes a dead hub left half done, completed at the next start (intents.py)."""
 
 from __future__ import annotations
 
 from ..feature import Feature
-from . import volumemap
-from .api import CredentialsAPIHandler, DeleteUserAPIHandler, KeptVolumesAPIHandler, PlatformUserAPIHandler
+from . import intents, volumemap
+from .api import (
+    CredentialsAPIHandler,
+    DeleteUserAPIHandler,
+    KeptVolumesAPIHandler,
+    PlatformUserAPIHandler,
+    remove_volume_set,
+)
 from .config import Accounts
+
+
+async def _on_start(platform, app) -> None:
+    # the hub's volume names follow the records of renamed and deleted users (volumemap.py)
+    platform.volume_names.lookup = lambda name: volumemap.base_for(app.db, name)
+    await intents.complete_interrupted(platform, app, remove_volume_set)
+
 
 FEATURE = Feature(
     name="accounts",
@@ -23,8 +37,5 @@ FEATURE = Feature(
         (r"/api/admin/kept-volumes/([^/]+)", KeptVolumesAPIHandler),
     ),
     priority_handlers=((r"/api/users/([^/]+)", PlatformUserAPIHandler),),
-    # the hub's volume names follow the records of renamed and deleted users (volumemap.py)
-    on_start=lambda platform, app: setattr(
-        platform.volume_names, "lookup", lambda name: volumemap.base_for(app.db, name)
-    ),
+    on_start=_on_start,
 )

@@ -85,7 +85,9 @@ def user_deleted(session, name: str) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     row = _row_for(session, name)
     if row is None:
-        session.add(VolumeSet(user_name=None, base=naming.escape_name(name), deleted_name=name, deleted_at=now))
+        # taken already: this same delete, begun by a hub that died before it ended (intents.py)
+        if not _taken(session, naming.escape_name(name)):
+            session.add(VolumeSet(user_name=None, base=naming.escape_name(name), deleted_name=name, deleted_at=now))
     else:
         row.user_name, row.deleted_name, row.deleted_at = None, name, now
 

@@ -39,4 +39,5 @@ FEATURE = Feature(
     background=(_sample,),
     on_user_renamed=lambda platform, old, new: monitor_for(platform).user_renamed(old, new),
     on_user_deleted=lambda platform, name: monitor_for(platform).user_deleted(name),
+    record_users=lambda platform: monitor_for(platform).store.user_names(),
 )

@@ -107,6 +107,7 @@ class SampleStore(Store):
     """Every method queues its work on the file's thread when called and answers an awaitable."""
 
     FILE_NAME = FILE_NAME
+    USER_COLUMNS = (("samples", "username"),)
     MIGRATIONS = (
         (
             """CREATE TABLE IF NOT EXISTS samples (

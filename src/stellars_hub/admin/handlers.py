@@ -8,11 +8,12 @@ import json
 from sqlalchemy import text
 from tornado import web
 
+from .. import hubdb
 from ..hubsettings import StellarsHub
 from ..web.base import StellarsAPIHandler, StellarsPageHandler
 from ..web.errors import http_error
 from ..web.permissions import holds_globally
-from . import settings_view
+from . import datachecks, settings_view
 from .probe import CachedProbe
 
 SETTINGS_SCOPE = "custom:settings:read"
@@ -49,8 +50,9 @@ class SettingsAPIHandler(StellarsAPIHandler):
 
 
 class ReadinessHandler(StellarsPageHandler):
-    """GET /hub/readiness, anonymous: can the hub do its work? 200 when its database, the
-    container engine and the proxy answer; 503 naming what does not. JupyterHub's own
+    """GET /hub/readiness, anonymous: can the hub do its work? 200 when its database (and its
+    stores) answer and nobody else holds them locked, its data disk has room, and the container
+    engine and the proxy answer; 503 naming what does not. JupyterHub's own
     /hub/health answers the other question (is the hub alive) and is what restarts the hub; an
     engine outage only makes the hub not ready, never restarted. Engine and proxy answers are
     reused for a few seconds, so probes cost them one call per interval whoever asks."""
@@ -64,9 +66,14 @@ class ReadinessHandler(StellarsPageHandler):
             return f"not answering ({type(exc).__name__})"
 
     async def report(self) -> tuple[int, dict]:
-        probes = readiness_probes(self.platform, self.proxy)
+        hub_db = hubdb.sqlite_file(str(self.db.get_bind().url))
+        probes = readiness_probes(self.platform, self.proxy, hub_db)
         checks = {"hub": "ok", "database": self.check_database()}
-        checks["engine"], checks["proxy"] = await asyncio.gather(probes["engine"].state(), probes["proxy"].state())
+        locks, checks["data_disk"], checks["engine"], checks["proxy"] = await asyncio.gather(
+            probes["locks"].state(), probes["data_disk"].state(), probes["engine"].state(), probes["proxy"].state()
+        )
+        if checks["database"] == "ok":
+            checks["database"] = locks
         down = [name for name, state in checks.items() if state != "ok"]
         # ready, but something is coming that an admin should know (a full host, no lab networks);
         # the probe is anonymous: only who may read the settings learns what depends on the users
@@ -93,11 +100,13 @@ class ReadinessHandler(StellarsPageHandler):
         self.finish()
 
 
-def readiness_probes(platform, proxy) -> dict[str, CachedProbe]:
+def readiness_probes(platform, proxy, hub_db=None) -> dict[str, CachedProbe]:
     return platform.shared(
         "readiness",
         lambda: {
             "engine": CachedProbe(platform.runtime.ping),
             "proxy": CachedProbe(proxy.get_all_routes),
+            "locks": CachedProbe(lambda: datachecks.check_locks(platform.data_dir, hub_db)),
+            "data_disk": CachedProbe(lambda: datachecks.check_disk(platform.data_dir)),
         },
     )

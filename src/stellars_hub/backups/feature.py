@@ -35,4 +35,5 @@ FEATURE = Feature(
     background=(scheduler.run,),
     on_user_renamed=user_renamed,
     on_user_deleted=user_deleted,
+    record_users=lambda platform: scheduler.scheduler_for(platform).store.user_names(),
 )

@@ -102,6 +102,7 @@ class BackupStore(Store):
     called and answers an awaitable."""
 
     FILE_NAME = FILE_NAME
+    USER_COLUMNS = (("volumes", "username"),)
     MIGRATIONS = (SCHEMA,)
 
     def get(self, volume: str) -> Awaitable[dict | None]:

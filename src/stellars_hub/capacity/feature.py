@@ -1,5 +1,5 @@
 """What the capacity feature adds to the hub: admission before every start, the lab networks'
-check and tidying at hub start (the runtime's, on the engines that give labs networks of their
+check at hub start (the runtime's, on the engines that give labs networks of their
 own), and their readiness warnings."""
 
 from __future__ import annotations
@@ -27,22 +27,14 @@ def hub_users() -> list:
     return list(JupyterHub.instance().users.values()) if JupyterHub.initialized() else []
 
 
-def active_spawners() -> list:
-    """The hub's spawners that start or run (or stop) now."""
-    return [sp for user in hub_users() for sp in user.spawners.values() if sp.active]
-
-
-async def _tidy_networks(platform, app) -> None:
-    """Once, at hub start: lab networks no lab uses any more go (left by a hub or a lab that
-    died); networks that take the pool's addresses are named in a readiness warning."""
+async def _check_networks(platform, app) -> None:
+    """Once, at hub start: networks that take the pool's addresses are named in a readiness
+    warning (lab networks no lab uses any more are removed by the reconcile feature)."""
     labs, named = platform.settings(Labs), platform.settings(NamedServers)
     try:
-        removed, _ = await platform.runtime.tidy_lab_networks(labs, named, active_spawners)
-    except Exception as exc:  # the engine may be down at hub start: the next start says so
+        await platform.runtime.check_lab_networks(labs, named)
+    except Exception as exc:  # the engine may be down at hub start
         log.warning("Lab networks not checked at start: %s", exc)
-        return
-    if removed:
-        log.info("Removed %d lab networks no running lab used: %s", len(removed), ", ".join(removed))
 
 
 async def _pre_spawn(platform, spawner) -> None:
@@ -63,7 +55,7 @@ FEATURE = Feature(
     name="capacity",
     pre_spawn=_pre_spawn,
     post_stop=_post_stop,
-    background=(_tidy_networks,),
+    background=(_check_networks,),
     readiness=_readiness,
     config_classes=(Capacity,),
 )

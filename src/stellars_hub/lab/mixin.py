@@ -191,6 +191,13 @@ class LabSpawnerMixin(Configurable):
             env.update(self.spec_environment(self.lab_spec))
         return env
 
+    @property
+    def lab_network(self) -> str:
+        """The network this lab has to itself, if its backend makes one ('' here): what the
+        platform's post-stop step removes with the lab's container (pod), whichever way it
+        stopped. Keep JupyterHub's ``Spawner.post_stop_hook`` as the platform sets it."""
+        return ""
+
     # set by restart while the engine restarts the lab in place
     restarting_in_place = False
 

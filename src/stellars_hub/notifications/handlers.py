@@ -44,15 +44,23 @@ class BroadcastAPIHandler(StellarsAPIHandler):
     async def post(self):
         wanted = validation.parse(self.json_body())
         targets = broadcast.recipients(self.db, self.users, wanted)
-        result = await broadcast.send(targets, wanted, timeout=self.configured(Notifications).timeout)
-        saved = await history_store(self.platform).add(
+        store = history_store(self.platform)
+        # recorded before it is sent: a broadcast that reached the labs is always in the history
+        # (a store that cannot be written refuses it here, 507 or 503, and nothing is sent)
+        saved = await store.begin(
             self.current_user.name if self.current_user else "(service)",
             wanted.message,
             wanted.kind,
             wanted.auto_close,
             wanted.recipients is not None,
-            result["details"],
+            len(targets),
         )
+        result = await broadcast.send(targets, wanted, timeout=self.configured(Notifications).timeout)
+        try:
+            await store.finish(saved["id"], result["details"])
+            recorded = None
+        except Exception as exc:  # sent all the same: say so, so that nobody sends it again
+            recorded = f"sent, but its results could not be recorded ({exc}); the history shows it as sending"
         self.audit(
             "selected users" if wanted.recipients else "all running labs",
             "broadcast",
@@ -62,8 +70,9 @@ class BroadcastAPIHandler(StellarsAPIHandler):
             total=result["total"],
             successful=result["successful"],
             failed=result["failed"],
+            **({"warning": recorded} if recorded else {}),
         )
-        self.write_json({**result, **saved})
+        self.write_json({**result, **saved, **({"warning": recorded} if recorded else {})})
 
 
 class HistoryAPIHandler(StellarsAPIHandler):

@@ -89,4 +89,5 @@ FEATURE = Feature(
     backup_volumes=_project_folders,
     on_user_renamed=lambda platform, old, new: policies_for(platform).store.rename_user(old, new),
     on_user_deleted=lambda platform, name: policies_for(platform).store.delete_user(name),
+    record_users=lambda platform: policies_for(platform).store.user_names(),
 )

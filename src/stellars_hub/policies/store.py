@@ -163,6 +163,7 @@ class PolicyStore(Store):
     answers an awaitable."""
 
     FILE_NAME = "environment.sqlite"
+    USER_COLUMNS = (("user_environment", "username"), ("quota_warned", "username"))
     MIGRATIONS = (
         "CREATE TABLE IF NOT EXISTS user_environment (username TEXT PRIMARY KEY, env TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS quota_warned (username TEXT PRIMARY KEY, warned_at REAL NOT NULL)",

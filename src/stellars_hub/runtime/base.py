@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..lab.config import Labs, NamedServers
+
+# on every lab (container or pod) and lab network a hub makes: the hub's id (its data directory's
+# ``hub-id``), so a hub's start-up sweep removes only what it made, never another hub's labs
+HUB_LABEL = "stellars.hub"
+# on every tool container (pod) a hub runs (backups, restores, volume copies): the hub's id and
+# this process's run, so that the hub's next start removes the tools a killed hub left behind
+# (holding a user's volume) and never one it runs itself. Not HUB_LABEL: a tool is no lab.
+TOOL_HUB_LABEL, TOOL_RUN_LABEL = "stellars.tool-hub", "stellars.tool-run"
+RUN_ID = secrets.token_hex(8)  # this process's run: a valid Kubernetes label value
 
 
 class EngineError(Exception):
@@ -26,6 +35,12 @@ class NotFound(EngineError):
 
 class RuntimeConflict(EngineError):
     """The engine refused because of the object's state, e.g. a volume in use (409)."""
+
+
+@dataclass(frozen=True)
+class LabObject:
+    name: str  # the container (pod)
+    running: bool  # running or about to (a pod still pending)
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,39 @@ class ContainerRuntime(ABC):
         """CPUs a lab can be given at most (None: no such bound, e.g. a cluster's scheduler
         decides), read once."""
         return None
+
+    # -- reconcile: what a stopped lab leaves behind, what the hub does not know -------------
+    @abstractmethod
+    async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
+        """After a lab stopped, however it stopped: its container (pod) ``lab`` in whatever state,
+        and its network ``network`` once no lab is on it; the names of what was removed. The
+        platform's post-stop step calls it for every stop: JupyterHub does not call the
+        spawner's stop for a lab that already died."""
+
+    @abstractmethod
+    async def hub_labs(self, hub_id: str) -> list[LabObject]:
+        """Every lab this hub made (``HUB_LABEL`` = ``hub_id``), running or not."""
+
+    async def remove_unused_networks(self, hub_id: str, keep: set[str]) -> list[str]:
+        """This hub's lab networks that no lab is on, except ``keep``, removed; their names.
+        Runtimes without networks of their own: none."""
+        return []
+
+    # this hub's id, set by the platform when the hub starts: tools run after it carry
+    # ``tool_labels`` ('' for a process without a hub, e.g. a command-line tool)
+    owner = ""
+
+    def tool_labels(self) -> dict[str, str]:
+        return {TOOL_HUB_LABEL: self.owner, TOOL_RUN_LABEL: RUN_ID} if self.owner else {}
+
+    @abstractmethod
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        """The tool containers (pods) hub ``hub_id`` ran in an earlier run of its process, ended
+        or still running (a killed hub's restore goes on in its container)."""
+
+    @abstractmethod
+    async def remove_tool(self, name: str) -> None:
+        """Remove an ended tool container (pod); gone already is fine."""
 
     @abstractmethod
     async def inspect_container(self, name: str) -> dict | None:
@@ -125,15 +173,12 @@ class ContainerRuntime(ABC):
         """The memory of the host the labs run on, in bytes (None: not one host, or unknown)."""
         return None
 
-    async def tidy_lab_networks(
-        self, labs: Labs, named: NamedServers, active: Callable[[], Iterable[Any]]
-    ) -> tuple[list[str], list[str]]:
-        """At hub start: remove the labs' own networks (``labs``, ``named``: the hub's settings)
-        that no running lab uses and no spawner of ``active()`` (the hub's spawners that start
-        or run, asked right before each removal) is about to; (removed, the engine's networks
-        that are no lab networks but take addresses meant for them). Runtimes without per-lab
-        networks: nothing."""
-        return [], []
+    async def check_lab_networks(self, labs: Labs, named: NamedServers) -> list[str]:
+        """At hub start: the engine's networks that are no lab networks but take addresses meant
+        for the labs' own networks (``labs``, ``named``: the hub's settings), for readiness.
+        (Lab networks no lab is on are removed by the platform's reconcile step.) Runtimes
+        without per-lab networks: none."""
+        return []
 
     def readiness_warnings(self, detailed: bool) -> dict[str, str]:
         """What the engine side sees coming, for /hub/readiness (name -> text; e.g. lab networks

@@ -87,4 +87,5 @@ FEATURE = Feature(
     # queued on the store file's own thread, never run on the loop
     on_user_renamed=lambda platform, old, new: store_for(platform).rename_user(old, new),
     on_user_deleted=lambda platform, name: store_for(platform).delete_user(name),
+    record_users=lambda platform: store_for(platform).user_names(),
 )

@@ -97,6 +97,7 @@ class ExtensionStore(Store):
     Reads never create the file (the culler reads before anyone extended anything)."""
 
     FILE_NAME = STORE_FILE
+    USER_COLUMNS = (("session_extensions", "username"),)
     MIGRATIONS = (
         """CREATE TABLE IF NOT EXISTS session_extensions (
             username   TEXT PRIMARY KEY,

@@ -78,7 +78,8 @@
     }
     table.hidden = false;
     $("results-summary").textContent =
-      `Delivered to ${result.successful} of ${result.total}` + (result.failed ? `, ${result.failed} failed.` : ".");
+      `Delivered to ${result.successful} of ${result.total}` + (result.failed ? `, ${result.failed} failed.` : ".") +
+      (result.warning ? ` ${result.warning}` : "");
   }
 
   async function loadHistory() {
@@ -93,8 +94,15 @@
       cell(row, b.message);
       cell(row, b.type);
       cell(row, b.recipients);
-      cell(row, String(b.successful), "text-success");
-      cell(row, String(b.failed), b.failed ? "text-danger" : "");
+      if (b.state === "sending" || b.state === "interrupted") {
+        // sent (or being sent) to b.total labs, results not recorded: never send it again
+        const what = b.state === "interrupted" ? "interrupted: the hub stopped while sending" : "sent, results not recorded";
+        cell(row, `${what} (${b.total} labs)`, "text-warning");
+        cell(row, "?");
+      } else {
+        cell(row, String(b.successful), "text-success");
+        cell(row, String(b.failed), b.failed ? "text-danger" : "");
+      }
     }
     $("history-empty").hidden = broadcasts.length > 0;
   }

@@ -34,4 +34,5 @@ FEATURE = Feature(
     background=(sampler.run,),
     on_user_renamed=lambda platform, old, new: recorder_for(platform).store.rename(old, new),
     on_user_deleted=_user_deleted,
+    record_users=lambda platform: recorder_for(platform).store.user_names(),
 )

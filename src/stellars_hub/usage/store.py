@@ -198,6 +198,7 @@ class UsageStore(Store):
     method queues its work when called and answers an awaitable."""
 
     FILE_NAME = FILE_NAME
+    USER_COLUMNS = (("samples", "username"), ("events", "username"), ("storage", "username"))
     MIGRATIONS = (SCHEMA,)
 
     def last_pass(self) -> Awaitable[float | None]:

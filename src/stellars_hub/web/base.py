@@ -9,7 +9,7 @@ from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.base import BaseHandler
 from traitlets.config import Configurable
 
-from .. import naming
+from .. import naming, resourcefaults
 from ..lab.mixin import configured_volume_specs
 from ..platform import Platform
 from ..runtime import ContainerRuntime
@@ -27,6 +27,7 @@ class StellarsMixin:
         settings: dict[str, Any]  # tornado's application settings
         db: Any  # the hub's ORM session
         current_user: Any  # jupyterhub.user.User, or None
+        request: Any  # tornado's HTTPServerRequest
 
         def find_user(self, name: str) -> Any: ...
         def get_argument(self, name: str, default: Any = ..., strip: bool = True) -> Any: ...
@@ -57,6 +58,17 @@ class StellarsMixin:
     def audit(self, target: str, action: str, outcome: str, **detail) -> dict:
         actor = self.current_user.name if self.current_user else "(anonymous)"
         return audit.record_for(self.platform, actor, target, action, outcome, **detail)
+
+    # Every platform route that changes something refuses on a full data disk before it begins:
+    # a broadcast delivered or a volume removed cannot be rolled back when its record or audit
+    # line then fails to be written. Anonymous callers are refused by the route as usual.
+    SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+    async def prepare(self):
+        await super().prepare()  # type: ignore[misc]
+        if self.request.method not in self.SAFE_METHODS and self.current_user is not None:
+            if resourcefaults.disk_full(self.platform.data_dir):
+                raise http_error(*resourcefaults.answer(resourcefaults.DISK_FULL))
 
     # The one place where domain errors become HTTP errors, for every handler method of the
     # platform (tornado's public hooks for an exception a handler lets through).

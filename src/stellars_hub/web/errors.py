@@ -1,7 +1,8 @@
 """One JSON error shape for every /hub/api route: {"status": N, "message": "..."}.
 
 JupyterHub's APIHandler already renders HTTPError as that shape. Logic modules raise domain
-errors (``stellars_hub.errors``, the runtime's, and this module's Busy/RateLimited);
+errors (``stellars_hub.errors``, the runtime's, this module's Busy/RateLimited, and a full data
+disk or busy database: ``resourcefaults``);
 ``translate`` is the one table from those to statuses, and the platform's handler base classes
 (``web/base.py``) apply it to every exception a handler lets through.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from tornado import web
 
+from .. import resourcefaults
 from ..errors import BadRequest, Conflict, EngineUnavailable, Failed, NotFound, RuntimeConflict, TimedOut
 
 
@@ -51,4 +53,7 @@ def translate(exc: BaseException) -> web.HTTPError | None:
         return http_error(404, str(exc))
     if isinstance(exc, RateLimited):
         return http_error(429, str(exc), **{"Retry-After": str(exc.retry_after)})
+    fault = resourcefaults.classify(exc)  # the hub's disk or database, not the request
+    if fault is not None:
+        return http_error(*resourcefaults.answer(fault))
     return None

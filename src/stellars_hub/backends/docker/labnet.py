@@ -8,12 +8,17 @@ the gateway, the hub's container and a dozen of the user's labs, and a /16 holds
 The engine is the arbiter: a subnet is chosen from its own list of networks and the engine
 refuses one that overlaps (another hub, another start a moment earlier), so the next free one
 is tried. Every engine call goes through ``call(method, *args, **kwargs)``, an awaitable running
-one ``docker.APIClient`` method off the event loop (the spawner's ``docker``, the runtime's).
+one ``docker.APIClient`` method off the event loop (the spawner's ``docker``, the runtime's;
+the runtime's raises its ``NotFound``/``RuntimeConflict`` for the engine's 404/409).
+
+Networks carry ``LABEL`` and the hub's id (``HUB_LABEL``): after every stop and at hub start the
+platform's reconcile step removes this hub's networks that no lab is on (``remove_unless_used``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import os
 import socket
@@ -26,12 +31,16 @@ from docker.types import IPAMConfig, IPAMPool
 from jupyterhub.spawner import SpawnException
 
 from ...lab.config import Labs, NamedServers
+from ...lab.spec import SPEC_LABEL
+from ...runtime.base import HUB_LABEL, NotFound, RuntimeConflict
 from ...settings import LONGEST_SUBNET_PREFIX, parse_subnets
 
 LABEL = "stellars.lab-network"  # value: the user's name
 LARGEST_PREFIX = LONGEST_SUBNET_PREFIX  # 16 addresses: network, broadcast, gateway, the hub, up to 12 labs of a user
 
 Call = Callable[..., Awaitable]
+
+log = logging.getLogger("JupyterHub.stellars")
 
 
 class LabNetworkUnavailable(SpawnException):
@@ -213,43 +222,30 @@ def foreign_overlaps(pool: Pool, networks: list[dict]) -> list[str]:
     return found
 
 
-def stale_networks(
-    networks: list[dict], running: list[dict], prefix: str, hub_container: str
-) -> list[tuple[str, bool]]:
-    """(name, hub attached) of this hub's lab networks (label + ``<prefix>-`` name) that no
-    running container uses but the hub's own."""
-    attached: dict[str, set[str]] = {}
-    hub_ids: set[str] = set()
-    for c in running:
-        names = {n.lstrip("/") for n in c.get("Names") or []}
-        if hub_container and (hub_container in names or c.get("Id", "").startswith(hub_container)):
-            hub_ids.add(c["Id"])
-        for net in ((c.get("NetworkSettings") or {}).get("Networks") or {}).keys():
-            attached.setdefault(net, set()).add(c["Id"])
-    found = []
-    for n in networks:
-        name = n.get("Name", "")
-        if is_lab_network(n) and name.startswith(prefix + "-") and attached.get(name, set()) <= hub_ids:
-            found.append((name, bool(attached.get(name))))
-    return found
+async def remove_unless_used(call: Call, name: str) -> bool:
+    """Remove lab network ``name`` once no lab is on it (a user's named servers share one); a
+    container on it that is no lab (the hub's own) is taken off first. False: gone already, or
+    a lab is on it (it stays, for that lab). The one removal of a lab network: the platform's
+    post-stop step and its start-up check both come here (reconcile/)."""
+    try:
+        attached = list(((await call("inspect_network", name)).get("Containers") or {}).keys())
+        for cid in attached:
+            if await _is_lab(call, cid):
+                return False
+        for cid in attached:
+            await call("disconnect_container_from_network", cid, name, force=True)
+        await call("remove_network", name)
+        return True
+    except NotFound:
+        return False
+    except (APIError, RuntimeConflict) as exc:  # a lab joined it meanwhile
+        log.info("Lab network %s kept: %s", name, getattr(exc, "explanation", None) or exc)
+        return False
 
 
-async def tidy(
-    call: Call, prefix: str, pool: Pool, hub_container: str, busy: Callable[[str], bool]
-) -> tuple[list[str], list[str]]:
-    """At hub start: remove this hub's lab networks no running lab uses and no start of this
-    hub is about to (``busy(name)``, asked right before each removal); (removed, overlaps)."""
-    networks = await call("networks")
-    running = await call("containers")
-    removed = []
-    for name, hub_attached in stale_networks(networks, running, prefix, hub_container):
-        if busy(name):
-            continue
-        try:
-            if hub_attached:
-                await call("disconnect_container_from_network", hub_container, name, force=True)
-            await call("remove_network", name)
-            removed.append(name)
-        except Exception:  # in use again, or gone already: left for the next look
-            continue
-    return removed, foreign_overlaps(pool, networks)
+async def _is_lab(call: Call, container: str) -> bool:
+    try:
+        labels = (await call("inspect_container", container)).get("Config", {}).get("Labels") or {}
+    except NotFound:
+        return False
+    return SPEC_LABEL in labels or HUB_LABEL in labels

@@ -25,10 +25,15 @@ from docker import errors as docker_errors
 from requests import exceptions as requests_errors
 
 from ...runtime.base import (
+    HUB_LABEL,
+    RUN_ID,
+    TOOL_HUB_LABEL,
+    TOOL_RUN_LABEL,
     ContainerRuntime,
     ContainerStats,
     EngineUnavailable,
     GpuProbe,
+    LabObject,
     NotFound,
     RuntimeConflict,
     ToolResult,
@@ -110,6 +115,48 @@ class DockerRuntime(ContainerRuntime):
             except Exception as exc:  # a start will report an engine that is down
                 log.warning("Could not read the engine's CPU count: %s", exc)
         return self._cpus
+
+    # -- reconcile ------------------------------------------------------------------------
+    async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
+        self.lab_host.host_ports.pop(lab, None)  # its loopback port (host networking) is free again
+        removed = await self._run(_remove_container, lab)
+        if network and await labnet.remove_unless_used(self._call, network):
+            removed.append(network)
+        return removed
+
+    async def _call(self, method: str, *args, **kwargs):
+        """One ``docker.APIClient`` method off the event loop (labnet's ``call``)."""
+        return await self._run(lambda c: getattr(c, method)(*args, **kwargs))
+
+    async def hub_labs(self, hub_id: str) -> list[LabObject]:
+        def listed(c):
+            found = c.containers(all=True, filters={"label": f"{HUB_LABEL}={hub_id}"})
+            return [
+                LabObject(ctr["Names"][0].lstrip("/"), ctr.get("State") in ("running", "restarting")) for ctr in found
+            ]
+
+        return await self._run(listed)
+
+    async def remove_unused_networks(self, hub_id: str, keep: set[str]) -> list[str]:
+        removed = []
+        for net in await self._call("networks", filters={"label": f"{HUB_LABEL}={hub_id}"}):
+            if net["Name"] not in keep and await labnet.remove_unless_used(self._call, net["Name"]):
+                removed.append(net["Name"])
+        return removed
+
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        def listed(c):
+            found = c.containers(all=True, filters={"label": f"{TOOL_HUB_LABEL}={hub_id}"})
+            return [
+                LabObject(ctr["Names"][0].lstrip("/"), ctr.get("State") in ("running", "restarting"))
+                for ctr in found
+                if (ctr.get("Labels") or {}).get(TOOL_RUN_LABEL) != RUN_ID
+            ]
+
+        return await self._run(listed)
+
+    async def remove_tool(self, name: str) -> None:
+        await self._run(_remove_quietly, name)
 
     async def inspect_container(self, name: str) -> dict | None:
         try:
@@ -206,25 +253,17 @@ class DockerRuntime(ContainerRuntime):
     async def engine_memory(self) -> int | None:
         return int((await self._run(lambda c: c.info(), lane="probe")).get("MemTotal") or 0) or None
 
-    async def tidy_lab_networks(self, labs, named, active) -> tuple[list[str], list[str]]:
+    async def check_lab_networks(self, labs, named) -> list[str]:
         if not labnet.own_networks(labs):
-            return [], []
+            return []
         pool = labnet.pool_from(labs, named)
-        hub_container = labnet.hub_container_name()
-
-        def busy(network: str) -> bool:  # a start or a running lab of this hub uses it
-            return any(getattr(sp, "network_name", None) == network for sp in active())
-
-        async def call(method, *args, **kwargs):
-            return await self._run(lambda c: getattr(c, method)(*args, **kwargs))
-
-        removed, overlaps = await labnet.tidy(call, labs.network_name, pool, hub_container, busy)
+        overlaps = labnet.foreign_overlaps(pool, await self._call("networks"))
         status = self.lab_host.network_status
         status.pool, status.overlaps = pool.describe(), overlaps
         if overlaps:
             log.warning("%s", status.warnings()["lab_networks"])
         log.info("Lab networks from JUPYTERHUB_LAB_SUBNET_POOL %s", status.pool)
-        return removed, overlaps
+        return overlaps
 
     def readiness_warnings(self, detailed: bool) -> dict[str, str]:
         return self.lab_host.network_status.warnings(detailed)
@@ -233,7 +272,7 @@ class DockerRuntime(ContainerRuntime):
     async def run_tool(
         self, image: str, command: list[str], mounts: dict[str, tuple[str, str]], timeout: float = 3600.0
     ) -> ToolResult:
-        return await self._run(_run_tool, image, command, mounts, timeout, lane="tools")
+        return await self._run(_run_tool, image, command, mounts, timeout, self.tool_labels(), lane="tools")
 
     async def run_tool_with_file(
         self,
@@ -244,7 +283,9 @@ class DockerRuntime(ContainerRuntime):
         at: str,
         timeout: float = 3600.0,
     ) -> ToolResult:
-        return await self._run(_run_tool, image, command, mounts, timeout, (source, at), lane="tools")
+        return await self._run(
+            _run_tool, image, command, mounts, timeout, self.tool_labels(), (source, at), lane="tools"
+        )
 
     async def container_stats(self, names: list[str]) -> dict[str, ContainerStats | None]:
         """From the containers' cgroup files in one pass where this hub can read them (see
@@ -292,6 +333,19 @@ class DockerRuntime(ContainerRuntime):
 
         results = await asyncio.gather(*(one(n) for n in names))
         return dict(zip(names, results, strict=True))
+
+
+def _remove_container(c: docker.APIClient, lab: str) -> list[str]:
+    try:
+        # v: the container's anonymous volumes, as DockerSpawner's own removal (named ones stay)
+        c.remove_container(lab, force=True, v=True)
+        return [lab]
+    except docker_errors.NotFound:
+        return []  # the spawner's stop removed it (the usual case)
+    except docker_errors.APIError as exc:
+        if "already in progress" not in str(exc.explanation or exc):
+            raise
+        return []
 
 
 def _disk_usage(c: docker.APIClient, tries: int = 5) -> dict:
@@ -356,6 +410,7 @@ def _run_tool(
     command: list[str],
     mounts: dict[str, tuple[str, str]],
     timeout: float,
+    labels: dict[str, str],
     upload: tuple[Path, str] | None = None,
 ) -> ToolResult:
     binds = {source: {"bind": target, "mode": mode} for source, (target, mode) in mounts.items()}
@@ -365,7 +420,7 @@ def _run_tool(
         entrypoint=[],
         network_disabled=True,
         user="0:0",
-        labels={"stellars.tool": "1"},
+        labels={"stellars.tool": "1", **labels},
         host_config=c.create_host_config(binds=binds, network_mode="none"),
     )
     cid = created["Id"]

@@ -11,7 +11,6 @@ import re
 import docker
 from docker.errors import APIError
 from dockerspawner import DockerSpawner
-from jupyterhub.utils import maybe_future
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from tornado import web
 from traitlets import Bool, Integer, Unicode, default
@@ -23,6 +22,7 @@ from ...lab.mixin import LabSpawnerMixin
 from ...lab.spec import LabSpec
 from ...labwait import wait_until_answering
 from ...platform import Platform
+from ...runtime.base import HUB_LABEL
 from . import hostconfig, labnet
 from .labhost import LabHost
 
@@ -160,7 +160,8 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
             self.extra_host_config = {**host, **extra}
             if "nano_cpus" in extra:
                 self.cpu_limit = None  # DockerSpawner would add a CPU period the engine refuses beside NanoCpus
-            self.extra_create_kwargs = {**create, "labels": {**create.get("labels", {}), **lab.labels}}
+            labels = {**create.get("labels", {}), **lab.labels, HUB_LABEL: Platform.current().hub_id}
+            self.extra_create_kwargs = {**create, "labels": labels}
             return await super().create_object()
         finally:
             self.volumes, self.extra_host_config = configured_volumes, configured_host
@@ -209,7 +210,12 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
         # a small subnet of the platform's own pool, not one of the engine's ~30 default pools
         pool = labnet.pool_from(self.labs, NamedServers(config=self.config))
         await labnet.ensure_network(
-            self.docker, name, pool, {labnet.LABEL: self.user.name}, self.lab_host.network_status
+            self.docker,
+            name,
+            pool,
+            # the hub's id: its start-up check finds this hub's networks by it (reconcile/strays.py)
+            {labnet.LABEL: self.user.name, HUB_LABEL: Platform.current().hub_id},
+            self.lab_host.network_status,
         )
         if self.hub_container:
             try:
@@ -218,13 +224,10 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
                 if "already exists" not in str(exc):
                     raise
 
-    async def remove_lab_network(self) -> None:
-        try:
-            if self.hub_container:
-                await self.docker("disconnect_container_from_network", self.hub_container, self.network_name)
-            await self.docker("remove_network", self.network_name)
-        except APIError as exc:  # gone already, or still used: kept, reused at the next start
-            self.log.debug("Lab network %s not removed: %s", self.network_name, exc)
+    @property
+    def lab_network(self) -> str:
+        """The lab's own network (the platform's post-stop step removes it once no lab is on it)."""
+        return self.network_name if self.owns_network else ""
 
     # -- start and stop -----------------------------------------------------------------------
     waiting_for_turn = False
@@ -263,23 +266,6 @@ class StellarsSpawner(LabSpawnerMixin, DockerSpawner):
                 yield {"progress": 10 if self.waiting_for_turn else 50, "message": message}
                 said = message
             await asyncio.sleep(0.5)
-
-    async def stop(self, now=False):
-        try:
-            await super().stop(now=now)
-            if self.owns_network:
-                await self.remove_lab_network()
-        finally:
-            self.lab_host.host_ports.pop(self.lab_name, None)
-
-    async def run_post_stop_hook(self):
-        """After every stop: a lab that died is stopped by JupyterHub without ``stop()``, so its
-        network goes here (a refused or failed start's too)."""
-        try:
-            return await maybe_future(super().run_post_stop_hook())
-        finally:
-            if self.owns_network:
-                await self.remove_lab_network()
 
     async def _wait_for_lab(self, ip, port) -> None:
         """Return once the lab answers, so JupyterHub's own wait (whose backoff looks up to

@@ -31,11 +31,16 @@ from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client.rest import ApiException
 
 from ...runtime.base import (
+    HUB_LABEL,
+    RUN_ID,
+    TOOL_HUB_LABEL,
+    TOOL_RUN_LABEL,
     ContainerRuntime,
     ContainerStats,
     EngineError,
     EngineUnavailable,
     GpuProbe,
+    LabObject,
     NotFound,
     RuntimeConflict,
     ToolResult,
@@ -142,6 +147,39 @@ class KubernetesRuntime(ContainerRuntime):
     # -- interface ------------------------------------------------------------------------
     async def ping(self) -> None:
         await self._call(lambda v1: k8s.VersionApi(self._api).get_code())
+
+    # -- reconcile ------------------------------------------------------------------------
+    async def remove_leftovers(self, lab: str, network: str = "") -> list[str]:
+        """The lab's pod, whatever its phase (one the kubelet gave up on, an evicted one): the
+        claims stay, they are the user's volumes. Pods have no network of their own."""
+        try:
+            await self._call(lambda v1: v1.delete_namespaced_pod(lab, self.namespace, grace_period_seconds=0))
+        except NotFound:
+            return []  # KubeSpawner's stop deleted it (the usual case)
+        return [lab]
+
+    async def hub_labs(self, hub_id: str) -> list[LabObject]:
+        pods = await self._call(
+            lambda v1: v1.list_namespaced_pod(self.namespace, label_selector=f"{HUB_LABEL}={hub_id}")
+        )
+        return [
+            LabObject(p.metadata.name, (p.status.phase if p.status else "") in ("Pending", "Running"))
+            for p in pods.items
+        ]
+
+    async def earlier_tools(self, hub_id: str) -> list[LabObject]:
+        selector = f"{TOOL_HUB_LABEL}={hub_id},{TOOL_RUN_LABEL}!={RUN_ID}"
+        pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace, label_selector=selector))
+        return [
+            LabObject(p.metadata.name, (p.status.phase if p.status else "") in ("Pending", "Running"))
+            for p in pods.items
+        ]
+
+    async def remove_tool(self, name: str) -> None:
+        try:
+            await self._call(lambda v1: v1.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0))
+        except NotFound:
+            pass
 
     async def inspect_container(self, name: str) -> dict | None:
         name = self._names_by_uid.get(name, name)
@@ -326,7 +364,9 @@ class KubernetesRuntime(ContainerRuntime):
         name = f"stellars-tool-{secrets.token_hex(4)}"
         node = await self._node_holding(claims)
         await self._call(
-            lambda v1: v1.create_namespaced_pod(self.namespace, toolpod.manifest(name, image, command, mounts, node))
+            lambda v1: v1.create_namespaced_pod(
+                self.namespace, toolpod.manifest(name, image, command, mounts, node, self.tool_labels())
+            )
         )
         try:
             if upload is not None:

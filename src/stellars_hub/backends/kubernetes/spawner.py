@@ -18,6 +18,8 @@ from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 from ... import naming
 from ...lab.mixin import LabSpawnerMixin
 from ...lab.spec import PROJECT, SHARED, LabSpec
+from ...platform import Platform
+from ...runtime.base import HUB_LABEL
 from . import VOLUME_ANNOTATION, podspec, scheduling
 
 
@@ -233,7 +235,7 @@ class StellarsKubeSpawner(LabSpawnerMixin, KubeSpawner):
             "volume_mounts": _listed(self.volume_mounts) + rendered["volume_mounts"],
             "init_containers": _listed(self.init_containers) + rendered["init_containers"],
             "extra_pod_config": {**self.extra_pod_config, **pod_config},
-            "extra_labels": {**self.extra_labels, **rendered["extra_labels"]},
+            "extra_labels": {**self.extra_labels, **rendered["extra_labels"], HUB_LABEL: Platform.current().hub_id},
         }
 
 

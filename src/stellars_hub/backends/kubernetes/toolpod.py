@@ -15,10 +15,16 @@ CANNOT_START = frozenset(
 
 
 def manifest(
-    name: str, image: str, command: list[str], mounts: dict[str, tuple[str, str]], node: str | None = None
+    name: str,
+    image: str,
+    command: list[str],
+    mounts: dict[str, tuple[str, str]],
+    node: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict:
     """``mounts``: a platform volume name (its claim) or an absolute host path -> (path, "ro"|"rw");
-    ``node``: where it must run (the node that holds a claim a running lab uses)."""
+    ``node``: where it must run (the node that holds a claim a running lab uses); ``labels``: the
+    runtime's own (the hub that runs it)."""
     volumes, volume_mounts = [], []
     for i, (source, (target, mode)) in enumerate(sorted(mounts.items())):
         vol = f"tool-{i}"
@@ -35,7 +41,7 @@ def manifest(
         "kind": "Pod",
         "metadata": {
             "name": name,
-            "labels": {TOOL_LABEL: "1", "app.kubernetes.io/managed-by": "stellars-jupyterhub-ds"},
+            "labels": {TOOL_LABEL: "1", "app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", **(labels or {})},
         },
         "spec": {
             "restartPolicy": "Never",
