@@ -55,7 +55,7 @@ def _worker_group(item) -> str:
         return "kubernetes"
     if path.name.startswith("test_deploy_"):
         return "deploy"
-    return path.stem
+    return f"{path.parent.name}/{path.stem}"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
