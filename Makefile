@@ -30,11 +30,9 @@ up: engine
 down:
 	@scripts/down.sh
 
-# ruff (format and lint) and mypy on the package: clean, or the tests do not run
+# ruff (format and lint) and mypy on the package, the tests and the benchmarks: clean, or the tests do not run
 lint: dev
-	@$(VENV)/bin/ruff format --check src
-	@$(VENV)/bin/ruff check src
-	@$(VENV)/bin/mypy src/stellars_hub
+	@scripts/lint.sh
 
 test: images dev lint
 	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

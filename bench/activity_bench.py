@@ -31,6 +31,8 @@ from harness import TEST_ENV, Hub, remove_test_objects, unique_name  # noqa: E40
 from stellars_hub.activity.monitor import REPORT_TTL  # noqa: E402
 from stellars_hub.activity.store import FILE_NAME, SampleStore  # noqa: E402
 
+_LAST: dict[str, dict] = {}  # what the last measured request saw, for the breakdown
+
 INTERVAL = 600
 RETENTION_DAYS = 7
 ENV = {
@@ -62,8 +64,9 @@ def _hub_with_users(root: Path, users: int, extra_env: dict | None = None) -> tu
     async def fill():  # the store answers awaitables and queues its work from a running loop
         for k in range(per_user):
             ts = now - (per_user - k) * INTERVAL
-            await store.record(ts, ((n, "", (i + k) % 3 == 0) for i, n in enumerate(names + [hub.admin])),
-                               prune_before=0)
+            await store.record(
+                ts, ((n, "", (i + k) % 3 == 0) for i, n in enumerate(names + [hub.admin])), prune_before=0
+            )
 
     asyncio.run(fill())
     store.close()
@@ -89,7 +92,7 @@ def _median_get(hub: Hub, session, rounds: int = 12, hub_writes: bool = False) -
         r = hub.api(session, "GET", "activity")
         times.append(time.perf_counter() - start)
         assert r.status_code == 200, r.text
-    _median_get.last = {"bytes": len(r.content), "hub_ms": _hub_side_ms(hub, since)}
+    _LAST["median_get"] = {"bytes": len(r.content), "hub_ms": _hub_side_ms(hub, since)}
     return statistics.median(times)
 
 
@@ -97,8 +100,11 @@ def _hub_side_ms(hub: Hub, since: float) -> float:
     """Median of the hub's own handling time of the activity requests (its access log)."""
     from bench.phases import hub_events
 
-    found = [float(m.rsplit(" ", 1)[1].rstrip("ms")) for _, m in hub_events(hub.log_text(), since)
-             if m.startswith("200 GET ") and "/hub/api/activity " in m and m.endswith("ms")]
+    found = [
+        float(m.rsplit(" ", 1)[1].rstrip("ms"))
+        for _, m in hub_events(hub.log_text(), since)
+        if m.startswith("200 GET ") and "/hub/api/activity " in m and m.endswith("ms")
+    ]
     return statistics.median(found) if found else float("nan")
 
 
@@ -114,14 +120,14 @@ def _latency(url: str, token: str, rounds: int = 40, spacing: float = 0.3) -> fl
     return statistics.median(times)
 
 
-def run() -> list[tuple[str, float, str]]:
-    rows: list[tuple[str, float, str]] = []
-    with tempfile.TemporaryDirectory(prefix="activity-bench-") as tmp:
-        tmp = Path(tmp)
+def run() -> list[tuple]:
+    rows: list[tuple] = []
+    with tempfile.TemporaryDirectory(prefix="activity-bench-") as tmpname:
+        tmp = Path(tmpname)
         small, _ = _hub_with_users(tmp / "small", 10)
         try:
             t_small = _median_get(small, small.admin_session())
-            small_side = _median_get.last
+            small_side = _LAST["median_get"]
         finally:
             small.stop()
 
@@ -130,23 +136,32 @@ def run() -> list[tuple[str, float, str]]:
         try:
             admin = big.admin_session()
             t_big = _median_get(big, admin)
-            big_side = _median_get.last
+            big_side = _LAST["median_get"]
             t_big_written = _median_get(big, admin, hub_writes=True)
-            written_side = _median_get.last
-            rows.append(("activity: GET /hub/api/activity, 1000 vs 10 users with full retention",
-                         t_big / t_small, f"{1000 * RETENTION_DAYS * 86400 // INTERVAL} vs "
-                                          f"{10 * RETENTION_DAYS * 86400 // INTERVAL} samples", "<= 1.5",
-                         {"GET /hub/api/activity (medians)": {
-                             "10 users: at the client": t_small,
-                             "10 users: the hub's own handling (its access log)": small_side["hub_ms"] / 1000,
-                             "10 users: response": f"{small_side['bytes'] / 1024:.0f} KiB",
-                             "1000 users: at the client": t_big,
-                             "1000 users: the hub's own handling (its access log)": big_side["hub_ms"] / 1000,
-                             "1000 users: response": f"{big_side['bytes'] / 1024:.0f} KiB",
-                             "1000 users, the hub wrote between refreshes: at the client": t_big_written,
-                             "1000 users, the hub wrote between refreshes: the hub's own handling":
-                                 written_side["hub_ms"] / 1000,
-                         }}))
+            written_side = _LAST["median_get"]
+            rows.append(
+                (
+                    "activity: GET /hub/api/activity, 1000 vs 10 users with full retention",
+                    t_big / t_small,
+                    f"{1000 * RETENTION_DAYS * 86400 // INTERVAL} vs {10 * RETENTION_DAYS * 86400 // INTERVAL} samples",
+                    "<= 1.5",
+                    {
+                        "GET /hub/api/activity (medians)": {
+                            "10 users: at the client": t_small,
+                            "10 users: the hub's own handling (its access log)": small_side["hub_ms"] / 1000,
+                            "10 users: response": f"{small_side['bytes'] / 1024:.0f} KiB",
+                            "1000 users: at the client": t_big,
+                            "1000 users: the hub's own handling (its access log)": big_side["hub_ms"] / 1000,
+                            "1000 users: response": f"{big_side['bytes'] / 1024:.0f} KiB",
+                            "1000 users, the hub wrote between refreshes: at the client": t_big_written,
+                            "1000 users, the hub wrote between refreshes: the hub's own handling": written_side[
+                                "hub_ms"
+                            ]
+                            / 1000,
+                        }
+                    },
+                )
+            )
 
             labs = names[:3]
             for name in labs:
@@ -167,10 +182,14 @@ def run() -> list[tuple[str, float, str]]:
             with ThreadPoolExecutor(10) as pool:
                 list(pool.map(lambda _: one_refresh(), range(10)))
             concurrent = proxy.count("/stats") - before
-            rows.append(("activity: engine stats calls, 10 concurrent refreshes vs 1 refresh",
-                         concurrent / single if single else float("nan"),
-                         f"{concurrent} calls for {len(labs)} running labs; "
-                         f"{proxy.count() - before_all} engine requests in all"))
+            rows.append(
+                (
+                    "activity: engine stats calls, 10 concurrent refreshes vs 1 refresh",
+                    concurrent / single if single else float("nan"),
+                    f"{concurrent} calls for {len(labs)} running labs; "
+                    f"{proxy.count() - before_all} engine requests in all",
+                )
+            )
 
             other, _ = big.new_user("other")  # a regular user with the default roles
             token = big.token_for(other)
@@ -181,8 +200,9 @@ def run() -> list[tuple[str, float, str]]:
 
             def refresher():  # one admin refreshing every second (the page itself does every 30 s)
                 while not stop.is_set():
-                    requests.get(big.hub_url + "api/activity", headers={"Authorization": f"token {admin_token}"},
-                                 timeout=60)
+                    requests.get(
+                        big.hub_url + "api/activity", headers={"Authorization": f"token {admin_token}"}, timeout=60
+                    )
                     stop.wait(1.0)
 
             threads = [threading.Thread(target=refresher) for _ in range(10)]
@@ -195,9 +215,15 @@ def run() -> list[tuple[str, float, str]]:
                 stop.set()
                 for t in threads:
                     t.join()
-            rows.append(("activity: another user's hub request while 10 admins refresh, vs idle",
-                         busy / idle, "1000 users, 3 running labs, 10 admins refreshing every second "
-                         "(statistics rounds included); median of 40 requests", "<= 1.2"))
+            rows.append(
+                (
+                    "activity: another user's hub request while 10 admins refresh, vs idle",
+                    busy / idle,
+                    "1000 users, 3 running labs, 10 admins refreshing every second "
+                    "(statistics rounds included); median of 40 requests",
+                    "<= 1.2",
+                )
+            )
         finally:
             big.stop()
             proxy.close()

@@ -126,8 +126,9 @@ class Browser:
 
     def follow_progress(self):
         url = f"users/{self.name}/server/progress"
-        with self.hub.api(self.s, "GET", url, headers={"Accept": "text/event-stream"}, stream=True,
-                          timeout=LAB_DEADLINE) as r:
+        with self.hub.api(
+            self.s, "GET", url, headers={"Accept": "text/event-stream"}, stream=True, timeout=LAB_DEADLINE
+        ) as r:
             if r.status_code != 200:
                 raise AssertionError(f"progress of {self.name}: HTTP {r.status_code}")
             for line in r.iter_lines(decode_unicode=True):
@@ -192,7 +193,7 @@ def _cpu_by_group(hub, hub_pid: int) -> dict[str, dict[int, float]]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
         pgrp = int(stat.rsplit(")", 1)[1].split()[2])
         if comm.startswith(("dockerd", "containerd")):
             group = "the engine (dockerd, containerd and its shims)"
@@ -245,8 +246,14 @@ class Probe:
         # a person's browser runs on another machine than the labs; here it shares the CPUs
         # with them, so (as root) it runs at a higher priority, to time the hub, not its own wait
         raise_priority = (lambda: os.nice(-10)) if os.geteuid() == 0 else None
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     cwd=Path(__file__).resolve().parent.parent, preexec_fn=raise_priority)
+        self.proc = subprocess.Popen(
+            self.args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            preexec_fn=raise_priority,
+        )
         return self
 
     def __exit__(self, *exc):
@@ -263,8 +270,11 @@ class Probe:
 def _hub_handling(hub, name: str, since: float, until: float) -> list[float]:
     """The hub's own handling time (its access log, seconds) of the probe's calls in a window."""
     line = re.compile(rf"^200 GET \S*/hub/api/users/{re.escape(name)} .* ([\d.]+)ms$")
-    return [float(m.group(1)) / 1000 for t, msg in hub_events(hub.log_text(), since)
-            if t <= until and (m := line.match(msg))]
+    return [
+        float(m.group(1)) / 1000
+        for t, msg in hub_events(hub.log_text(), since)
+        if t <= until and (m := line.match(msg))
+    ]
 
 
 def _run_delay_s(pid: int) -> float:
@@ -314,17 +324,25 @@ def _class(users: int, limit: str, **env) -> dict:
         machine_cpu, hub_cpu = _machine_cpu_seconds() - cpu0[0], process_cpu_seconds(hub_pid) - cpu0[1]
         times = [r[1] for r in results if r[0] == "ok"]
         return {
-            "placement": placement, "one": one, "wall": wall, "times": times,
+            "placement": placement,
+            "one": one,
+            "wall": wall,
+            "times": times,
             "last": max(times) if times else wall,
             "failures": [r[1] for r in results if r[0] != "ok"],
             "refused": sum(b.refused for b in browsers),
-            "idle": idle_probe.latencies, "during": busy_probe.latencies,
+            "idle": idle_probe.latencies,
+            "during": busy_probe.latencies,
             "idle_hub": _hub_handling(hub, other, idle_probe.calls[0][0], idle_probe.calls[-1][0] + 1),
             "during_hub": _hub_handling(hub, other, busy_probe.calls[0][0], busy_probe.calls[-1][0] + 1),
-            "idle_waited": idle_waited, "busy_waited": busy_waited,
-            "machine_cpu": machine_cpu, "hub_cpu": hub_cpu,
-            "groups": {k: sum(v - groups0[k].get(pid, 0.0) for pid, v in procs.items())  # new processes: from 0
-                       for k, procs in _cpu_by_group(hub, hub_pid).items()},
+            "idle_waited": idle_waited,
+            "busy_waited": busy_waited,
+            "machine_cpu": machine_cpu,
+            "hub_cpu": hub_cpu,
+            "groups": {
+                k: sum(v - groups0[k].get(pid, 0.0) for pid, v in procs.items())  # new processes: from 0
+                for k, procs in _cpu_by_group(hub, hub_pid).items()
+            },
             "lab_cpu": _labs_cpu_seconds([n for n, _ in people]),
         }
 
@@ -333,52 +351,76 @@ def run(users: int = USERS):
     limit = os.environ.get("JUPYTERHUB_CONCURRENT_SPAWN_LIMIT", str(Labs.concurrent_spawn_limit.default_value))
     m = _class(users, limit)
     one, last, times, wall = m["one"], m["last"], m["times"], m["wall"]
-    note = (f"{m['placement']}; {users} users, concurrent_spawn_limit {limit}, {m['refused']} starts refused with "
-            f"429 and retried; one spawn {one:.1f} s, last lab {last:.1f} s")
+    note = (
+        f"{m['placement']}; {users} users, concurrent_spawn_limit {limit}, {m['refused']} starts refused with "
+        f"429 and retried; one spawn {one:.1f} s, last lab {last:.1f} s"
+    )
     rows = [
-        (f"class of {users}: last lab answers / {users} x one spawn", last / (users * one), note, None,
-         {f"class of {users} (seconds)": {
-             "one spawn alone": one,
-             "first lab of the class": min(times) if times else float("nan"),
-             "median lab of the class": statistics.median(times) if times else float("nan"),
-             "last lab of the class": last,
-             "starts refused with 429 (retried)": f"{m['refused']}",
-             "unrelated user's API call, idle p95": p95(m["idle"]),
-             "unrelated user's API call, during the burst p95": p95(m["during"]),
-             "  of which the hub's own handling (its access log), idle p95": p95(m["idle_hub"]),
-             "  of which the hub's own handling (its access log), during p95": p95(m["during_hub"]),
-             "hub's event loop waiting for a CPU while runnable, idle": f"{m['idle_waited'] * 1000:.0f} ms per s",
-             "hub's event loop waiting for a CPU while runnable, during": f"{m['busy_waited'] * 1000:.0f} ms per s",
-         },
-         f"where the machine's CPU went from the first click to the last lab ({os.cpu_count()} cores, "
-         f"{wall:.1f} s)": {
-             "all processes (from /proc/stat)":
-                 f"{m['machine_cpu']:.1f} s = {m['machine_cpu'] / wall * 100:.0f} % of one core",
-             f"the {users} labs (their cgroups; the lab's own start-up)":
-                 f"{m['lab_cpu']:.1f} s, {m['lab_cpu'] / users:.2f} s per lab" if m["lab_cpu"] is not None
-                 else "not readable",
-             "the hub process": f"{m['hub_cpu']:.1f} s = {m['hub_cpu'] / wall * 100:.0f} % of one core",
-             **{name: f"{used:.1f} s" for name, used in m["groups"].items()},
-             "the rest (other work on the machine, processes that came and went)":
-                 f"{m['machine_cpu'] - m['hub_cpu'] - (m['lab_cpu'] or 0) - sum(m['groups'].values()):.1f} s",
-         }}),
+        (
+            f"class of {users}: last lab answers / {users} x one spawn",
+            last / (users * one),
+            note,
+            None,
+            {
+                f"class of {users} (seconds)": {
+                    "one spawn alone": one,
+                    "first lab of the class": min(times) if times else float("nan"),
+                    "median lab of the class": statistics.median(times) if times else float("nan"),
+                    "last lab of the class": last,
+                    "starts refused with 429 (retried)": f"{m['refused']}",
+                    "unrelated user's API call, idle p95": p95(m["idle"]),
+                    "unrelated user's API call, during the burst p95": p95(m["during"]),
+                    "  of which the hub's own handling (its access log), idle p95": p95(m["idle_hub"]),
+                    "  of which the hub's own handling (its access log), during p95": p95(m["during_hub"]),
+                    "hub's event loop waiting for a CPU while runnable, idle": f"{m['idle_waited'] * 1000:.0f} ms per s",
+                    "hub's event loop waiting for a CPU while runnable, during": f"{m['busy_waited'] * 1000:.0f} ms per s",
+                },
+                f"where the machine's CPU went from the first click to the last lab ({os.cpu_count()} cores, "
+                f"{wall:.1f} s)": {
+                    "all processes (from /proc/stat)": f"{m['machine_cpu']:.1f} s = {m['machine_cpu'] / wall * 100:.0f} % of one core",
+                    f"the {users} labs (their cgroups; the lab's own start-up)": f"{m['lab_cpu']:.1f} s, {m['lab_cpu'] / users:.2f} s per lab"
+                    if m["lab_cpu"] is not None
+                    else "not readable",
+                    "the hub process": f"{m['hub_cpu']:.1f} s = {m['hub_cpu'] / wall * 100:.0f} % of one core",
+                    **{name: f"{used:.1f} s" for name, used in m["groups"].items()},
+                    "the rest (other work on the machine, processes that came and went)": f"{m['machine_cpu'] - m['hub_cpu'] - (m['lab_cpu'] or 0) - sum(m['groups'].values()):.1f} s",
+                },
+            },
+        ),
         (f"class of {users}: last lab answers / one spawn", last / one, note, None),
-        ("unrelated user's API p95 during class start / idle", p95(m["during"]) / p95(m["idle"]),
-         f"GET /hub/api/users/{{self}} from a process of its own, {len(m['during'])} calls during, "
-         f"{len(m['idle'])} idle", "<= 1.5"),
-        (f"class of {users}: failed starts", float(len(m["failures"])),
-         ("; ".join(m["failures"][:3]) or "none") + " (count, not a ratio)", "<= 0"),
+        (
+            "unrelated user's API p95 during class start / idle",
+            p95(m["during"]) / p95(m["idle"]),
+            f"GET /hub/api/users/{{self}} from a process of its own, {len(m['during'])} calls during, "
+            f"{len(m['idle'])} idle",
+            "<= 1.5",
+        ),
+        (
+            f"class of {users}: failed starts",
+            float(len(m["failures"])),
+            ("; ".join(m["failures"][:3]) or "none") + " (count, not a ratio)",
+            "<= 0",
+        ),
     ]
     cpus = os.cpu_count() or 1
-    if cpus > 1 and "JUPYTERHUB_LAB_STARTS_AT_ONCE" not in os.environ and os.environ.get("BENCH_CLASS_COMPARE", "1") == "1":
+    if (
+        cpus > 1
+        and "JUPYTERHUB_LAB_STARTS_AT_ONCE" not in os.environ
+        and os.environ.get("BENCH_CLASS_COMPARE", "1") == "1"
+    ):
         # the default keeps a CPU for the hub; the same class with one start per CPU, side by side
         f = _class(users, limit, JUPYTERHUB_LAB_STARTS_AT_ONCE=str(cpus))
-        rows.append((f"class of {users} with {cpus} starts at once (one per CPU): API p95 burst / idle",
-                     p95(f["during"]) / p95(f["idle"]),
-                     f"last lab {f['last']:.1f} s (default: {last:.1f} s); p95 {p95(f['during']) * 1000:.0f} ms vs "
-                     f"{p95(f['idle']) * 1000:.0f} ms; the hub's own handling p95 {p95(f['during_hub']) * 1000:.0f} ms "
-                     f"vs {p95(f['idle_hub']) * 1000:.0f} ms; its event loop waited for a CPU "
-                     f"{f['busy_waited'] * 1000:.0f} ms per s; {len(f['failures'])} failed starts", None))
+        rows.append(
+            (
+                f"class of {users} with {cpus} starts at once (one per CPU): API p95 burst / idle",
+                p95(f["during"]) / p95(f["idle"]),
+                f"last lab {f['last']:.1f} s (default: {last:.1f} s); p95 {p95(f['during']) * 1000:.0f} ms vs "
+                f"{p95(f['idle']) * 1000:.0f} ms; the hub's own handling p95 {p95(f['during_hub']) * 1000:.0f} ms "
+                f"vs {p95(f['idle_hub']) * 1000:.0f} ms; its event loop waited for a CPU "
+                f"{f['busy_waited'] * 1000:.0f} ms per s; {len(f['failures'])} failed starts",
+                None,
+            )
+        )
     return rows
 
 

@@ -16,8 +16,9 @@ from harness import TEST_ENV, Hub, remove_test_objects  # noqa: E402
 
 @contextmanager
 def running_hub(extra_args=(), **env):
-    hub = Hub(data_dir=Path(tempfile.mkdtemp(prefix="bench-hub-")), env={**TEST_ENV, **env},
-              extra_args=list(extra_args)).start()
+    hub = Hub(
+        data_dir=Path(tempfile.mkdtemp(prefix="bench-hub-")), env={**TEST_ENV, **env}, extra_args=list(extra_args)
+    ).start()
     try:
         yield hub
     finally:

@@ -33,12 +33,19 @@ def _cluster() -> tuple[str, str, bool]:
 def run():
     kubeconfig, kubectl, started = _cluster()
     namespace = "stellars-bench"
-    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", namespace],
-                   capture_output=True)
-    env = {**TEST_ENV, "JUPYTERHUB_BACKEND": "kubernetes", "JUPYTERHUB_K8S_KUBECONFIG": kubeconfig,
-           "JUPYTERHUB_K8S_NAMESPACE": namespace, "JUPYTERHUB_K8S_VOLUME_SIZE": "1Gi"}
-    hub = Hub(data_dir=Path(tempfile.mkdtemp(prefix="bench-kube-hub-")), env=env,
-              extra_args=["--StellarsKubeSpawner.shared_access_modes=ReadWriteOnce"]).start()
+    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", namespace], capture_output=True)
+    env = {
+        **TEST_ENV,
+        "JUPYTERHUB_BACKEND": "kubernetes",
+        "JUPYTERHUB_K8S_KUBECONFIG": kubeconfig,
+        "JUPYTERHUB_K8S_NAMESPACE": namespace,
+        "JUPYTERHUB_K8S_VOLUME_SIZE": "1Gi",
+    }
+    hub = Hub(
+        data_dir=Path(tempfile.mkdtemp(prefix="bench-kube-hub-")),
+        env=env,
+        extra_args=["--StellarsKubeSpawner.shared_access_modes=ReadWriteOnce"],
+    ).start()
     try:
         labs = []
         for _ in range(LABS):
@@ -57,12 +64,19 @@ def run():
 
         in_place = [timed(restart_in_place, name, session) for name, session, _ in labs]
         respawn = [timed(stop_and_start, name, session, token) for name, session, token in labs]
-        return [("Kubernetes: Restart Server / stop+start", median(in_place) / median(respawn),
-                 f"until the lab answers through the hub; median of {LABS} labs "
-                 f"({median(in_place):.1f} s vs {median(respawn):.1f} s)")]
+        return [
+            (
+                "Kubernetes: Restart Server / stop+start",
+                median(in_place) / median(respawn),
+                f"until the lab answers through the hub; median of {LABS} labs "
+                f"({median(in_place):.1f} s vs {median(respawn):.1f} s)",
+            )
+        ]
     finally:
         hub.stop()
-        subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "delete", "namespace", namespace,
-                        "--wait=true", "--timeout=180s"], capture_output=True)
+        subprocess.run(
+            [kubectl, f"--kubeconfig={kubeconfig}", "delete", "namespace", namespace, "--wait=true", "--timeout=180s"],
+            capture_output=True,
+        )
         if started:
             subprocess.run([str(SCRIPT), "down"], stdout=subprocess.DEVNULL)

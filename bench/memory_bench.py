@@ -49,6 +49,11 @@ def run():
             finally:
                 hub.stop()
     mb = {k: v / 2**20 for k, v in sizes.items()}
-    return [("hub RSS, 1000 users with a week of samples / 10 users", sizes[1000] / sizes[10],
-             f"{mb[1000]:.0f} MB vs {mb[10]:.0f} MB, after users list, activity report and admin pages",
-             "<= 1.5")]
+    return [
+        (
+            "hub RSS, 1000 users with a week of samples / 10 users",
+            sizes[1000] / sizes[10],
+            f"{mb[1000]:.0f} MB vs {mb[10]:.0f} MB, after users list, activity report and admin pages",
+            "<= 1.5",
+        )
+    ]

@@ -18,11 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from harness import RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects  # noqa: E402
 
-from stellars_hub import naming  # noqa: E402
-from stellars_hub.labnotify import INGEST_PATH, payload  # noqa: E402
-
 from bench.pages_bench import _hub_pid  # noqa: E402
 from bench.phases import container_cpu_seconds, hub_events, process_cpu_seconds  # noqa: E402
+from stellars_hub import naming  # noqa: E402
+from stellars_hub.labnotify import INGEST_PATH, payload  # noqa: E402
 
 LABS = 20
 HANGING = 5
@@ -33,8 +32,9 @@ ENV = {**TEST_ENV, "JUPYTERHUB_NOTIFICATIONS_TIMEOUT": str(TIMEOUT)}
 
 def _broadcast(hub, recipients) -> tuple[float, dict]:
     start = time.perf_counter()
-    r = hub.api(hub.admin_session(), "POST", "notifications/broadcast",
-                json={"message": "bench", "recipients": recipients})
+    r = hub.api(
+        hub.admin_session(), "POST", "notifications/broadcast", json={"message": "bench", "recipients": recipients}
+    )
     elapsed = time.perf_counter() - start
     assert r.status_code == 200, r.text
     return elapsed, r.json()
@@ -72,10 +72,20 @@ def _direct(urls: dict[str, str], tokens: dict[str, str], n: int = REPEAT) -> fl
         client = AsyncHTTPClient(force_instance=True, max_clients=32)
         try:
             start = time.perf_counter()
-            await asyncio.gather(*(client.fetch(HTTPRequest(
-                urls[n], method="POST", body=body, request_timeout=TIMEOUT,
-                headers={"Authorization": f"token {tokens[n]}", "Content-Type": "application/json"}))
-                for n in urls))
+            await asyncio.gather(
+                *(
+                    client.fetch(
+                        HTTPRequest(
+                            urls[n],
+                            method="POST",
+                            body=body,
+                            request_timeout=TIMEOUT,
+                            headers={"Authorization": f"token {tokens[n]}", "Content-Type": "application/json"},
+                        )
+                    )
+                    for n in urls
+                )
+            )
             return time.perf_counter() - start
         finally:
             client.close()
@@ -93,15 +103,17 @@ def _cpu_lines(lab_cpu, direct_lab_cpu, hub_cpu, one) -> dict:
     if lab_cpu:
         labs = statistics.median(lab_cpu)
         floor = labs / cores
-        lines.update({
-            "the 20 labs' CPU per hub broadcast (median, cgroups)": labs,
-            "the 20 labs' CPU per direct POST to all 20 (median)":
-                statistics.median(direct_lab_cpu) if direct_lab_cpu else float("nan"),
-            f"least wall time of the labs' own work on {cores} cores": floor,
-            # 20 labs take at least: the 1-lab broadcast less its one lab's share, plus all 20
-            "ratio floor from the labs' own work ((1 lab - a lab's CPU + that) / 1 lab)":
-                f"{(one - labs / LABS + floor) / one:.2f}",
-        })
+        lines.update(
+            {
+                "the 20 labs' CPU per hub broadcast (median, cgroups)": labs,
+                "the 20 labs' CPU per direct POST to all 20 (median)": statistics.median(direct_lab_cpu)
+                if direct_lab_cpu
+                else float("nan"),
+                f"least wall time of the labs' own work on {cores} cores": floor,
+                # 20 labs take at least: the 1-lab broadcast less its one lab's share, plus all 20
+                "ratio floor from the labs' own work ((1 lab - a lab's CPU + that) / 1 lab)": f"{(one - labs / LABS + floor) / one:.2f}",
+            }
+        )
     return lines
 
 
@@ -131,8 +143,10 @@ def run():
 
         urls = _lab_urls(names)
         # the scopes the hub's own broadcast tokens carry: the server, and the lab's admission scope
-        tokens = {n: hub.token_for(n, scopes=[f"access:servers!server={n}/", f"custom:labaccess:enter!user={n}"])
-                  for n in names}
+        tokens = {
+            n: hub.token_for(n, scopes=[f"access:servers!server={n}/", f"custom:labaccess:enter!user={n}"])
+            for n in names
+        }
         _direct(urls, tokens, n=0)  # warm-up: the labs check these tokens with the hub once
         t_timed = time.time()
         ids = [engine().containers.get(naming.container_name(n)).id for n in names]
@@ -170,29 +184,43 @@ def run():
             for c in paused:
                 c.unpause()
         return [
-            ("broadcast to 20 labs / to 1 lab", twenty / one,
-             f"median of {REPEAT}; 1 lab {one * 1000:.0f} ms, 20 labs {twenty * 1000:.0f} ms", "<= 1.5",
-             {"broadcast (median; the labs' own floor is the direct POST)": {
-                 "hub broadcast, 1 lab": one,
-                 "hub broadcast, 20 labs": twenty,
-                 "direct POST from the bench, 1 lab (lab's own work + client)": direct_one,
-                 "direct POST from the bench, 20 labs at once": direct_twenty,
-                 "hub's fixed cost per broadcast (1 lab: broadcast - direct)": one - direct_one,
-                 "hub's own share, 20 labs (broadcast - direct)": twenty - direct_twenty,
-                 "hub: 19 more labs cost (20 labs - 1 lab)": twenty - one,
-                 "labs' own: 19 more labs cost, direct POST (20 - 1)": direct_twenty - direct_one,
-                 **_cpu_lines(lab_cpu, direct_lab_cpu, hub_cpu, one),
-                 f"lab token checks at the hub during {2 * REPEAT} timed broadcasts and direct POSTs":
-                     f"{hub_side['checks']} requests",
-                 "broadcast tokens the hub holds for the 20 users": f"{hub_side['issued']} tokens",
-             }}),
-            ("20 labs at once / 20 one at a time", twenty / one_at_a_time,
-             "same 20 labs; one at a time = sum of 20 single-lab broadcasts"),
-            ("hub broadcast to 20 / direct POST to the same 20 labs", twenty / direct_twenty,
-             f"direct: the bench posts to the labs itself ({direct_twenty * 1000:.0f} ms); 1.0 = no hub cost",
-             None),
-            (f"20 labs, {HANGING} hanging / one per-lab timeout", hanging / TIMEOUT,
-             f"timeout {TIMEOUT} s, hanging labs paused with docker pause; median of 3 (sequential would be {HANGING})"),
+            (
+                "broadcast to 20 labs / to 1 lab",
+                twenty / one,
+                f"median of {REPEAT}; 1 lab {one * 1000:.0f} ms, 20 labs {twenty * 1000:.0f} ms",
+                "<= 1.5",
+                {
+                    "broadcast (median; the labs' own floor is the direct POST)": {
+                        "hub broadcast, 1 lab": one,
+                        "hub broadcast, 20 labs": twenty,
+                        "direct POST from the bench, 1 lab (lab's own work + client)": direct_one,
+                        "direct POST from the bench, 20 labs at once": direct_twenty,
+                        "hub's fixed cost per broadcast (1 lab: broadcast - direct)": one - direct_one,
+                        "hub's own share, 20 labs (broadcast - direct)": twenty - direct_twenty,
+                        "hub: 19 more labs cost (20 labs - 1 lab)": twenty - one,
+                        "labs' own: 19 more labs cost, direct POST (20 - 1)": direct_twenty - direct_one,
+                        **_cpu_lines(lab_cpu, direct_lab_cpu, hub_cpu, one),
+                        f"lab token checks at the hub during {2 * REPEAT} timed broadcasts and direct POSTs": f"{hub_side['checks']} requests",
+                        "broadcast tokens the hub holds for the 20 users": f"{hub_side['issued']} tokens",
+                    }
+                },
+            ),
+            (
+                "20 labs at once / 20 one at a time",
+                twenty / one_at_a_time,
+                "same 20 labs; one at a time = sum of 20 single-lab broadcasts",
+            ),
+            (
+                "hub broadcast to 20 / direct POST to the same 20 labs",
+                twenty / direct_twenty,
+                f"direct: the bench posts to the labs itself ({direct_twenty * 1000:.0f} ms); 1.0 = no hub cost",
+                None,
+            ),
+            (
+                f"20 labs, {HANGING} hanging / one per-lab timeout",
+                hanging / TIMEOUT,
+                f"timeout {TIMEOUT} s, hanging labs paused with docker pause; median of 3 (sequential would be {HANGING})",
+            ),
         ]
     finally:
         hub.stop()

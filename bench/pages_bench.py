@@ -114,8 +114,11 @@ def _measure(hub, pid, seconds) -> tuple[float, float]:
     time.sleep(seconds)
     cpu = _cpu_seconds(pid) - cpu0
     wall = time.time() - t_wall
-    requests = sum(1 for t, m in hub_events(hub.log_text(), t_wall)
-                   if re.match(r"\d{3} (GET|POST|PUT|PATCH|DELETE) ", m) and t <= t_wall + wall)
+    requests = sum(
+        1
+        for t, m in hub_events(hub.log_text(), t_wall)
+        if re.match(r"\d{3} (GET|POST|PUT|PATCH|DELETE) ", m) and t <= t_wall + wall
+    )
     return cpu / wall, requests / wall
 
 
@@ -123,8 +126,16 @@ def _open(hub, people, admin_session, stop, fixed=False) -> list[Page]:
     pages = []
     for i in range(HOME_PAGES):
         name, session = people[i % len(people)]
-        pages.append(Page(hub, session, "home", [(f"users/{name}", "selfservice.js"),
-                                                 (f"users/{name}/session-info", "session-card.js")], stop, fixed))
+        pages.append(
+            Page(
+                hub,
+                session,
+                "home",
+                [(f"users/{name}", "selfservice.js"), (f"users/{name}/session-info", "session-card.js")],
+                stop,
+                fixed,
+            )
+        )
     for _ in range(ACTIVITY_PAGES):
         pages.append(Page(hub, admin_session, "activity", [("activity", "activity.js")], stop, fixed))
     for p in pages:
@@ -158,21 +169,34 @@ def run():
             p.join(30)
 
     schedules = ", ".join(f"{s} {lo:g}-{hi:g} s" for s in OLD_FIXED_S for lo, hi in [poll_schedule(s)])
-    note = (f"{HOME_PAGES} home + {ACTIVITY_PAGES} activity pages, {SETTLE_S} s after opening; "
-            f"hub {open_cpu * 100:.1f} % of a core, {open_rate:.2f} req/s; none open {idle_cpu * 100:.1f} %, "
-            f"{idle_rate:.2f} req/s")
+    note = (
+        f"{HOME_PAGES} home + {ACTIVITY_PAGES} activity pages, {SETTLE_S} s after opening; "
+        f"hub {open_cpu * 100:.1f} % of a core, {open_rate:.2f} req/s; none open {idle_cpu * 100:.1f} %, "
+        f"{idle_rate:.2f} req/s"
+    )
     return [
-        ("hub CPU, 100 idle open pages (% of one core)", open_cpu * 100, note, "<= 5",
-         {"idle open pages": {
-             "hub CPU, no page open": f"{idle_cpu * 100:.1f} %",
-             "hub CPU, pages open, settled": f"{open_cpu * 100:.1f} %",
-             "hub CPU, pages at the old fixed intervals": f"{old_cpu * 100:.1f} %",
-             "hub requests/s, no page open": f"{idle_rate:.2f}",
-             "hub requests/s, pages open, settled": f"{open_rate:.2f}",
-             "hub requests/s, pages at the old fixed intervals": f"{old_rate:.2f}",
-             "poll schedules (min-max)": schedules,
-         }}),
+        (
+            "hub CPU, 100 idle open pages (% of one core)",
+            open_cpu * 100,
+            note,
+            "<= 5",
+            {
+                "idle open pages": {
+                    "hub CPU, no page open": f"{idle_cpu * 100:.1f} %",
+                    "hub CPU, pages open, settled": f"{open_cpu * 100:.1f} %",
+                    "hub CPU, pages at the old fixed intervals": f"{old_cpu * 100:.1f} %",
+                    "hub requests/s, no page open": f"{idle_rate:.2f}",
+                    "hub requests/s, pages open, settled": f"{open_rate:.2f}",
+                    "hub requests/s, pages at the old fixed intervals": f"{old_rate:.2f}",
+                    "poll schedules (min-max)": schedules,
+                }
+            },
+        ),
         ("hub CPU, 100 idle open pages / none open", open_cpu / max(idle_cpu, 1e-6), note, None),
-        ("hub requests/s, 100 idle open pages / old fixed intervals", open_rate / max(old_rate, 1e-6),
-         f"old fixed intervals: {old_rate:.2f} req/s, {old_cpu * 100:.1f} % of a core", None),
+        (
+            "hub requests/s, 100 idle open pages / old fixed intervals",
+            open_rate / max(old_rate, 1e-6),
+            f"old fixed intervals: {old_rate:.2f} req/s, {old_cpu * 100:.1f} % of a core",
+            None,
+        ),
     ]

@@ -58,8 +58,10 @@ def first(events, *needles: str) -> float | None:
 def lab_marks(container) -> dict[str, float]:
     """Engine and lab time marks of a container (docker SDK object, still present)."""
     container.reload()
-    marks = {"created": engine_stamp(container.attrs["Created"]),
-             "started": engine_stamp(container.attrs["State"]["StartedAt"])}
+    marks = {
+        "created": engine_stamp(container.attrs["Created"]),
+        "started": engine_stamp(container.attrs["State"]["StartedAt"]),
+    }
     logs = container.logs(timestamps=True).decode(errors="replace").splitlines()
     if logs:
         marks["first_line"] = engine_stamp(logs[0])
@@ -98,8 +100,7 @@ def spawn_breakdown(events, user: str, lab: dict[str, float], t_request: float, 
         ("spawn bookkeeping until route requested", "hub_saw_lab", "route_requested"),
         ("route added, client sees lab via proxy", "route_requested", "answer"),
     ]
-    return {name: marks[b] - marks[a] for name, a, b in phases
-            if marks.get(a) is not None and marks.get(b) is not None}
+    return _spans(marks, phases)
 
 
 def bare_breakdown(lab: dict[str, float], t_request: float, t_answer: float) -> dict[str, float]:
@@ -111,8 +112,7 @@ def bare_breakdown(lab: dict[str, float], t_request: float, t_answer: float) -> 
         ("lab server start-up", "lab_first_line", "lab_listening"),
         ("client sees lab", "lab_listening", "answer"),
     ]
-    return {name: marks[b] - marks[a] for name, a, b in phases
-            if marks.get(a) is not None and marks.get(b) is not None}
+    return _spans(marks, phases)
 
 
 def median_phases(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -132,8 +132,7 @@ def engine_events(container_id: str, since: float, until: float) -> list[tuple[f
     """(epoch, action) of the engine's events for one container between two moments."""
     from harness import engine
 
-    raw = engine().api.events(since=int(since), until=int(until) + 1, decode=True,
-                              filters={"container": container_id})
+    raw = engine().api.events(since=int(since), until=int(until) + 1, decode=True, filters={"container": container_id})
     return [(e["timeNano"] / 1e9, e["Action"]) for e in raw if e["timeNano"] / 1e9 >= since - 0.001]
 
 
@@ -158,8 +157,7 @@ def restart_breakdown(events, listening: float | None, t_request: float, t_answe
     kill = event_time(events, "kill", t_request)
     die = event_time(events, "die", t_request)
     start = event_time(events, "start", t_request)
-    marks = {"request": t_request, "kill": kill, "die": die, "start": start, "listening": listening,
-             "answer": t_answer}
+    marks = {"request": t_request, "kill": kill, "die": die, "start": start, "listening": listening, "answer": t_answer}
     phases = [
         ("hub: request to stop signal", "request", "kill"),
         ("graceful stop (lab's own shutdown)", "kill", "die"),
@@ -167,8 +165,7 @@ def restart_breakdown(events, listening: float | None, t_request: float, t_answe
         ("lab start-up (interpreter, imports, server)", "start", "listening"),
         ("readiness wait + response to client", "listening", "answer"),
     ]
-    return {name: marks[b] - marks[a] for name, a, b in phases
-            if marks.get(a) is not None and marks.get(b) is not None}
+    return _spans(marks, phases)
 
 
 def stop_breakdown(events, t_request: float, t_stopped: float) -> dict[str, float]:
@@ -183,8 +180,7 @@ def stop_breakdown(events, t_request: float, t_stopped: float) -> dict[str, floa
         ("container removal", "die", "destroy"),
         ("hub bookkeeping, client sees it stopped", "destroy", "stopped"),
     ]
-    return {name: marks[b] - marks[a] for name, a, b in phases
-            if marks.get(a) is not None and marks.get(b) is not None}
+    return _spans(marks, phases)
 
 
 def container_cpu_seconds(container_id: str) -> float | None:
@@ -192,16 +188,20 @@ def container_cpu_seconds(container_id: str) -> float | None:
     engine's cgroupfs or systemd layout); None when this machine keeps it elsewhere."""
     from pathlib import Path
 
-    v1 = [f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage",
-          f"/sys/fs/cgroup/cpu,cpuacct/docker/{container_id}/cpuacct.usage",
-          f"/sys/fs/cgroup/cpuacct/system.slice/docker-{container_id}.scope/cpuacct.usage"]
+    v1 = [
+        f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage",
+        f"/sys/fs/cgroup/cpu,cpuacct/docker/{container_id}/cpuacct.usage",
+        f"/sys/fs/cgroup/cpuacct/system.slice/docker-{container_id}.scope/cpuacct.usage",
+    ]
     for path in v1:
         try:
             return int(Path(path).read_text()) / 1e9
         except (OSError, ValueError):
             pass
-    for path in (f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat",
-                 f"/sys/fs/cgroup/docker/{container_id}/cpu.stat"):
+    for path in (
+        f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat",
+        f"/sys/fs/cgroup/docker/{container_id}/cpu.stat",
+    ):
         try:
             for line in Path(path).read_text().splitlines():
                 if line.startswith("usage_usec "):
@@ -218,3 +218,8 @@ def process_cpu_seconds(pid: int) -> float:
 
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _spans(marks: dict, phases: list[tuple[str, str, str]]) -> dict[str, float]:
+    """Each phase's length, for the phases whose two marks were both seen."""
+    return {name: marks[b] - marks[a] for name, a, b in phases if marks.get(a) is not None and marks.get(b) is not None}

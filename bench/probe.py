@@ -21,7 +21,12 @@ LONGEST = 900.0  # seconds: stops by itself even if the bench never closes its i
 
 def main(url: str, token: str) -> None:
     stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+
+    def stop_at_end_of_input():
+        sys.stdin.read()
+        stop.set()
+
+    threading.Thread(target=stop_at_end_of_input, daemon=True).start()
     session = requests.Session()
     session.headers["Authorization"] = f"token {token}"
     found = []

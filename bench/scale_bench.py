@@ -33,8 +33,8 @@ from .common import running_hub  # first: puts tests/ on the path
 from harness import RUN_PREFIX, engine  # noqa: E402  (isort: skip)
 
 from stellars_hub import naming
-from stellars_hub.labnotify import INGEST_PATH, payload
 from stellars_hub.backends.docker.runtime import DockerRuntime
+from stellars_hub.labnotify import INGEST_PATH, payload
 
 from .class_bench import Probe, _run_delay_s, p95
 from .memory_bench import _rss_bytes
@@ -114,6 +114,7 @@ def _lab_target(name: str, base_url: str) -> str:
 def _stats_round(runtime, names, rounds=ROUNDS) -> dict:
     """The activity statistics round as the hub runs it (runtime.container_stats), ``rounds``
     times after a warm-up: CPU of this process and of the engine per round, wall per round."""
+
     async def go():
         await runtime.container_stats(names)  # warm-up: first readings, the name listing
         cpu0, eng0, times0 = time.process_time(), _engine_cpu(), os.times()
@@ -125,8 +126,12 @@ def _stats_round(runtime, names, rounds=ROUNDS) -> dict:
             walls.append(time.perf_counter() - t)
             assert all(stats[n] is not None for n in names), "a lab without figures"
         times1 = os.times()
-        return {"cpu": (time.process_time() - cpu0) / rounds, "engine": (_engine_cpu() - eng0) / rounds,
-                "wall": statistics.median(walls), "kernel": (times1.system - times0.system) / rounds}
+        return {
+            "cpu": (time.process_time() - cpu0) / rounds,
+            "engine": (_engine_cpu() - eng0) / rounds,
+            "wall": statistics.median(walls),
+            "kernel": (times1.system - times0.system) / rounds,
+        }
 
     return asyncio.run(go())
 
@@ -134,8 +139,11 @@ def _stats_round(runtime, names, rounds=ROUNDS) -> dict:
 def _hub_handling_in(log_text: str, name: str, window) -> list[float]:
     """The hub's own handling time of the unrelated user's calls within a HubLoad's window."""
     line = re.compile(rf"^200 GET \S*/hub/api/users/{re.escape(name)} .* ([\d.]+)ms$")
-    return [float(m.group(1)) / 1000 for t, msg in hub_events(log_text, window.since)
-            if t <= window.until and (m := line.match(msg))]
+    return [
+        float(m.group(1)) / 1000
+        for t, msg in hub_events(log_text, window.since)
+        if t <= window.until and (m := line.match(msg))
+    ]
 
 
 def _engine_stats_round(names) -> dict:
@@ -188,8 +196,15 @@ def _culler_round(hub, token: str, hub_pid: int) -> dict:
         cpu0, t = process_cpu_seconds(hub_pid), time.perf_counter()
         quiet = logging.getLogger("bench.culler")
         quiet.setLevel(logging.WARNING)
-        await cull_idle(url=hub.hub_url + "api", api_token=token, inactive_limit=culler.timeout,
-                        logger=quiet, max_age=0, cull_arbiter=arbiter, concurrency=10)
+        await cull_idle(
+            url=hub.hub_url + "api",
+            api_token=token,
+            inactive_limit=culler.timeout,
+            logger=quiet,
+            max_age=0,
+            cull_arbiter=arbiter,
+            concurrency=10,
+        )
         return time.perf_counter() - t, process_cpu_seconds(hub_pid) - cpu0
 
     runs = [asyncio.run(once()) for _ in range(3)]
@@ -201,7 +216,9 @@ def _route_checks(hub) -> tuple[float, int]:
     text = hub.admin_session().get(hub.hub_url + "metrics", timeout=60).text
     values = {}
     for line in text.splitlines():
-        if line.startswith(("jupyterhub_check_routes_duration_seconds_sum", "jupyterhub_check_routes_duration_seconds_count")):
+        if line.startswith(
+            ("jupyterhub_check_routes_duration_seconds_sum", "jupyterhub_check_routes_duration_seconds_count")
+        ):
             key, value = line.split()
             values[key.rsplit("_", 1)[1]] = float(value)
     return values.get("sum", 0.0), int(values.get("count", 0))
@@ -216,8 +233,13 @@ def _route_check_during(hub, seconds: float = 35) -> float:
 
 def _broadcast(hub, names) -> float:
     t = time.perf_counter()
-    r = hub.api(hub.admin_session(), "POST", "notifications/broadcast",
-                json={"message": "bench", "recipients": names}, timeout=300)
+    r = hub.api(
+        hub.admin_session(),
+        "POST",
+        "notifications/broadcast",
+        json={"message": "bench", "recipients": names},
+        timeout=300,
+    )
     elapsed = time.perf_counter() - t
     assert r.status_code == 200 and r.json()["successful"] == len(names), r.text[:500]
     return elapsed
@@ -226,9 +248,10 @@ def _broadcast(hub, names) -> float:
 def _direct(urls: dict[str, str], tokens: dict[str, str]) -> float:
     """The ingest POST sent by this process straight to every lab, as many at once as the hub's
     broadcast sends (32), with the hub's HTTP client."""
+    from tornado.httpclient import HTTPRequest
+
     from stellars_hub.labnotify import http_client
     from stellars_hub.notifications.broadcast import CONCURRENCY
-    from tornado.httpclient import HTTPRequest
 
     body = json.dumps(payload("bench direct"))
 
@@ -236,10 +259,20 @@ def _direct(urls: dict[str, str], tokens: dict[str, str]) -> float:
         client = http_client(CONCURRENCY)
         try:
             t = time.perf_counter()
-            await asyncio.gather(*(client.fetch(HTTPRequest(
-                url, method="POST", body=body, request_timeout=30,
-                headers={"Authorization": f"token {tokens[n]}", "Content-Type": "application/json"}))
-                for n, url in urls.items()))
+            await asyncio.gather(
+                *(
+                    client.fetch(
+                        HTTPRequest(
+                            url,
+                            method="POST",
+                            body=body,
+                            request_timeout=30,
+                            headers={"Authorization": f"token {tokens[n]}", "Content-Type": "application/json"},
+                        )
+                    )
+                    for n, url in urls.items()
+                )
+            )
             return time.perf_counter() - t
         finally:
             client.close()
@@ -249,6 +282,7 @@ def _direct(urls: dict[str, str], tokens: dict[str, str]) -> float:
 
 def _lab_memory(names) -> float:
     """Median memory of idle labs (their cgroups, without reclaimable page cache), in MiB."""
+
     async def go():
         return await DockerRuntime().container_stats([naming.container_name(n) for n in names])
 
@@ -261,8 +295,9 @@ def _ds_lab_memory(count: int = 3) -> float | None:
         engine().images.get(DS_IMAGE)
     except Exception:
         return None
-    with running_hub(extra_args=(), **{**ENV, "JUPYTERHUB_NOTEBOOK_IMAGE": DS_IMAGE,
-                                        "JUPYTERHUB_NETWORK_NAME": f"{NET}ds"}) as hub:
+    with running_hub(
+        extra_args=(), **{**ENV, "JUPYTERHUB_NOTEBOOK_IMAGE": DS_IMAGE, "JUPYTERHUB_NETWORK_NAME": f"{NET}ds"}
+    ) as hub:
         people = [hub.new_user(f"ds{i}-") for i in range(count)]
         for name, session in people:
             failed = _start_one(hub, name, session)
@@ -300,9 +335,12 @@ def run(labs: int = LABS):
             if failed:
                 failures[name] = failed
             if i == FEW:
-                few = {"stats": _stats_round(runtime, [naming.container_name(n) for n in names[:FEW]]),
-                       "culler": _culler_round(hub, culler_token, hub_pid)}
+                few = {
+                    "stats": _stats_round(runtime, [naming.container_name(n) for n in names[:FEW]]),
+                    "culler": _culler_round(hub, culler_token, hub_pid),
+                }
         started = [n for n in names if n not in failures]
+        assert few is not None, f"the bench needs at least {FEW} labs"
 
         # all running
         time.sleep(20)  # the last labs settle
@@ -317,8 +355,10 @@ def run(labs: int = LABS):
 
         base_url = "/" + hub.hub_url.split("/", 3)[3].rsplit("hub/", 1)[0].lstrip("/")
         urls = {n: _lab_target(n, base_url) for n in started}
-        tokens = {n: hub.token_for(n, scopes=[f"access:servers!server={n}/", f"custom:labaccess:enter!user={n}"])
-                  for n in started}
+        tokens = {
+            n: hub.token_for(n, scopes=[f"access:servers!server={n}/", f"custom:labaccess:enter!user={n}"])
+            for n in started
+        }
         _broadcast(hub, started)  # warm-up: connections, the hub's tokens
         _direct(urls, tokens)  # warm-up: the labs check these tokens with the hub once
         ids = [engine().api.inspect_container(naming.container_name(n))["Id"] for n in started]
@@ -337,8 +377,11 @@ def run(labs: int = LABS):
             direct.append(_direct(urls, tokens))
             labs_direct.append(labs_cpu() - l0)
             bench_cpu.append(time.process_time() - b0)
-        handled = [float(m.group(1)) / 1000 for _, msg in hub_events(hub.log_text(), t_broadcasts)
-                   if (m := re.match(r"^200 POST \S*/hub/api/notifications/broadcast .* ([\d.]+)ms$", msg))]
+        handled = [
+            float(m.group(1)) / 1000
+            for _, msg in hub_events(hub.log_text(), t_broadcasts)
+            if (m := re.match(r"^200 POST \S*/hub/api/notifications/broadcast .* ([\d.]+)ms$", msg))
+        ]
         lab_mib = _lab_memory(started)
         log_text = hub.log_text()
         admin.close()
@@ -351,76 +394,118 @@ def run(labs: int = LABS):
     b_hub, b_direct = statistics.median(through), statistics.median(direct)
     load = os.getloadavg()
     return [
-        (f"labs started one after another (own bridge networks), out of {labs}", float(n),
-         f"{len(failures)} failed" + (f": {next(iter(failures.values()))}" if failures else "")
-         + f"; a start took {statistics.median(start_times):.1f} s (median), {max(start_times):.1f} s at most",
-         f">= {labs}",
-         {f"starts ({labs} labs, one after another)": {
-             "median start (API call until ready)": statistics.median(start_times),
-             "first 10 starts, median": statistics.median(start_times[:10]),
-             "last 10 starts, median": statistics.median(start_times[-10:]),
-             "failed starts": f"{len(failures)}",
-         }}),
-        (f"unrelated user's API p95, {n} labs / none", busy_p95 / idle_p95,
-         f"{busy_p95 * 1000:.1f} ms vs {idle_p95 * 1000:.1f} ms; GET /hub/api/users/{{self}} from a process of "
-         f"its own, {len(busy_probe.latencies)} and {len(idle_probe.latencies)} calls", "<= 1.3",
-         {f"the unrelated user's calls, {n} labs vs none": {
-             "p95 at the client, none": idle_p95,
-             f"p95 at the client, {n} labs": busy_p95,
-             "  the hub's own handling p95 (its access log), none": p95(idle_hub),
-             f"  the hub's own handling p95 (its access log), {n} labs": p95(busy_hub),
-             "  the hub's own handling median, none": statistics.median(idle_hub) if idle_hub else float("nan"),
-             f"  the hub's own handling median, {n} labs": statistics.median(busy_hub) if busy_hub else float("nan"),
-             "the hub's CPU, none": f"{idle_load.cpu_per_s * 1000:.0f} ms per s",
-             f"the hub's CPU, {n} labs": f"{busy_load.cpu_per_s * 1000:.0f} ms per s",
-             "the hub's event loop waiting for a CPU, none": f"{idle_load.wait_per_s * 1000:.0f} ms per s",
-             f"the hub's event loop waiting for a CPU, {n} labs": f"{busy_load.wait_per_s * 1000:.0f} ms per s",
-             "load average (1 min) at the end": f"{load[0]:.2f}",
-         }}),
-        (f"activity statistics: CPU per round, {n} labs / {FEW}", stats_all["cpu"] / few["stats"]["cpu"],
-         f"{stats_all['cpu'] * 1000:.1f} ms vs {few['stats']['cpu'] * 1000:.1f} ms of the hub's CPU per round "
-         f"(cgroup files); newest figures the activity API served at most {max(ages):.1f} s old",
-         "<= 3",
-         {f"statistics of {n} labs, one round": {
-             "cgroup files: the hub's CPU": stats_all["cpu"],
-             "  of which in the kernel (producing the cgroup files)": stats_all["kernel"],
-             "  per lab beyond the first ten": f"{(stats_all['cpu'] - few['stats']['cpu']) / max(1, n - FEW) * 1e6:.0f} µs",
-             "cgroup files: the engine's CPU": stats_all["engine"],
-             "cgroup files: wall": stats_all["wall"],
-             f"cgroup files, {FEW} labs: the hub's CPU": few["stats"]["cpu"],
-             f"  of which in the kernel, {FEW} labs": few["stats"]["kernel"],
-             f"cgroup files, {FEW} labs: wall": few["stats"]["wall"],
-             "the engine's statistics call per lab (before): the hub's CPU": engine_way["cpu"],
-             "the engine's statistics call per lab (before): the engine's CPU": engine_way["engine"],
-             "the engine's statistics call per lab (before): wall": engine_way["wall"],
-             "age of the newest figures the activity API served (median, max)":
-                 f"{statistics.median(ages):.1f} s, {max(ages):.1f} s",
-         }}),
-        (f"broadcast to {n} labs through the hub / the same POST straight to them", b_hub / b_direct,
-         f"{b_hub * 1000:.0f} ms vs {b_direct * 1000:.0f} ms, median of {REPEAT}; the hub's CPU per broadcast "
-         f"{statistics.median(hub_cpu) * 1000:.0f} ms", "<= 1.2",
-         {f"broadcast to {n} labs (median of {REPEAT}, interleaved)": {
-             "through the hub (the bench's wall)": b_hub,
-             "  the hub's own handling (its access log)": statistics.median(handled) if handled else float("nan"),
-             "  the hub process's CPU": statistics.median(hub_cpu),
-             "  the labs' CPU (their cgroups), through the hub": statistics.median(labs_through),
-             "straight to the labs (the hub's HTTP client, 32 at once)": b_direct,
-             "  the sending process's CPU (the bench)": statistics.median(bench_cpu),
-             "  the labs' CPU (their cgroups), straight": statistics.median(labs_direct),
-             f"least wall time of the labs' own work on {os.cpu_count()} cores":
-                 statistics.median(labs_direct) / (os.cpu_count() or 1),
-         }}),
-        (f"proxy route check, {n} routes / none", route_all / route_none,
-         f"{route_all * 1000:.1f} ms vs {route_none * 1000:.1f} ms (JupyterHub's check_routes_duration_seconds)", None),
-        (f"idle culler's round, {n} labs / {FEW}", culler_all["wall"] / few["culler"]["wall"],
-         f"{culler_all['wall'] * 1000:.0f} ms vs {few['culler']['wall'] * 1000:.0f} ms; the hub's CPU "
-         f"{culler_all['hub_cpu'] * 1000:.0f} ms vs {few['culler']['hub_cpu'] * 1000:.0f} ms", None),
-        (f"hub RSS, {n} labs / none", rss_all / rss_none,
-         f"{rss_all / 2**20:.0f} MB vs {rss_none / 2**20:.0f} MB", "<= 1.3"),
-        ("memory of an idle lab, small image (MiB)", lab_mib,
-         f"median of {n} labs, without reclaimable page cache (MiB, not a ratio)"
-         + (f"; DS image {DS_IMAGE}: {ds_mib:.0f} MiB" if ds_mib else f"; no {DS_IMAGE} on this machine")
-         + f"; load average at the end {load[0]:.2f}", None),
+        (
+            f"labs started one after another (own bridge networks), out of {labs}",
+            float(n),
+            f"{len(failures)} failed"
+            + (f": {next(iter(failures.values()))}" if failures else "")
+            + f"; a start took {statistics.median(start_times):.1f} s (median), {max(start_times):.1f} s at most",
+            f">= {labs}",
+            {
+                f"starts ({labs} labs, one after another)": {
+                    "median start (API call until ready)": statistics.median(start_times),
+                    "first 10 starts, median": statistics.median(start_times[:10]),
+                    "last 10 starts, median": statistics.median(start_times[-10:]),
+                    "failed starts": f"{len(failures)}",
+                }
+            },
+        ),
+        (
+            f"unrelated user's API p95, {n} labs / none",
+            busy_p95 / idle_p95,
+            f"{busy_p95 * 1000:.1f} ms vs {idle_p95 * 1000:.1f} ms; GET /hub/api/users/{{self}} from a process of "
+            f"its own, {len(busy_probe.latencies)} and {len(idle_probe.latencies)} calls",
+            "<= 1.3",
+            {
+                f"the unrelated user's calls, {n} labs vs none": {
+                    "p95 at the client, none": idle_p95,
+                    f"p95 at the client, {n} labs": busy_p95,
+                    "  the hub's own handling p95 (its access log), none": p95(idle_hub),
+                    f"  the hub's own handling p95 (its access log), {n} labs": p95(busy_hub),
+                    "  the hub's own handling median, none": statistics.median(idle_hub) if idle_hub else float("nan"),
+                    f"  the hub's own handling median, {n} labs": statistics.median(busy_hub)
+                    if busy_hub
+                    else float("nan"),
+                    "the hub's CPU, none": f"{idle_load.cpu_per_s * 1000:.0f} ms per s",
+                    f"the hub's CPU, {n} labs": f"{busy_load.cpu_per_s * 1000:.0f} ms per s",
+                    "the hub's event loop waiting for a CPU, none": f"{idle_load.wait_per_s * 1000:.0f} ms per s",
+                    f"the hub's event loop waiting for a CPU, {n} labs": f"{busy_load.wait_per_s * 1000:.0f} ms per s",
+                    "load average (1 min) at the end": f"{load[0]:.2f}",
+                }
+            },
+        ),
+        (
+            f"activity statistics: CPU per round, {n} labs / {FEW}",
+            stats_all["cpu"] / few["stats"]["cpu"],
+            f"{stats_all['cpu'] * 1000:.1f} ms vs {few['stats']['cpu'] * 1000:.1f} ms of the hub's CPU per round "
+            f"(cgroup files); newest figures the activity API served at most {max(ages):.1f} s old",
+            "<= 3",
+            {
+                f"statistics of {n} labs, one round": {
+                    "cgroup files: the hub's CPU": stats_all["cpu"],
+                    "  of which in the kernel (producing the cgroup files)": stats_all["kernel"],
+                    "  per lab beyond the first ten": f"{(stats_all['cpu'] - few['stats']['cpu']) / max(1, n - FEW) * 1e6:.0f} µs",
+                    "cgroup files: the engine's CPU": stats_all["engine"],
+                    "cgroup files: wall": stats_all["wall"],
+                    f"cgroup files, {FEW} labs: the hub's CPU": few["stats"]["cpu"],
+                    f"  of which in the kernel, {FEW} labs": few["stats"]["kernel"],
+                    f"cgroup files, {FEW} labs: wall": few["stats"]["wall"],
+                    "the engine's statistics call per lab (before): the hub's CPU": engine_way["cpu"],
+                    "the engine's statistics call per lab (before): the engine's CPU": engine_way["engine"],
+                    "the engine's statistics call per lab (before): wall": engine_way["wall"],
+                    "age of the newest figures the activity API served (median, max)": f"{statistics.median(ages):.1f} s, {max(ages):.1f} s",
+                }
+            },
+        ),
+        (
+            f"broadcast to {n} labs through the hub / the same POST straight to them",
+            b_hub / b_direct,
+            f"{b_hub * 1000:.0f} ms vs {b_direct * 1000:.0f} ms, median of {REPEAT}; the hub's CPU per broadcast "
+            f"{statistics.median(hub_cpu) * 1000:.0f} ms",
+            "<= 1.2",
+            {
+                f"broadcast to {n} labs (median of {REPEAT}, interleaved)": {
+                    "through the hub (the bench's wall)": b_hub,
+                    "  the hub's own handling (its access log)": statistics.median(handled)
+                    if handled
+                    else float("nan"),
+                    "  the hub process's CPU": statistics.median(hub_cpu),
+                    "  the labs' CPU (their cgroups), through the hub": statistics.median(labs_through),
+                    "straight to the labs (the hub's HTTP client, 32 at once)": b_direct,
+                    "  the sending process's CPU (the bench)": statistics.median(bench_cpu),
+                    "  the labs' CPU (their cgroups), straight": statistics.median(labs_direct),
+                    f"least wall time of the labs' own work on {os.cpu_count()} cores": statistics.median(labs_direct)
+                    / (os.cpu_count() or 1),
+                }
+            },
+        ),
+        (
+            f"proxy route check, {n} routes / none",
+            route_all / route_none,
+            f"{route_all * 1000:.1f} ms vs {route_none * 1000:.1f} ms (JupyterHub's check_routes_duration_seconds)",
+            None,
+        ),
+        (
+            f"idle culler's round, {n} labs / {FEW}",
+            culler_all["wall"] / few["culler"]["wall"],
+            f"{culler_all['wall'] * 1000:.0f} ms vs {few['culler']['wall'] * 1000:.0f} ms; the hub's CPU "
+            f"{culler_all['hub_cpu'] * 1000:.0f} ms vs {few['culler']['hub_cpu'] * 1000:.0f} ms",
+            None,
+        ),
+        (
+            f"hub RSS, {n} labs / none",
+            rss_all / rss_none,
+            f"{rss_all / 2**20:.0f} MB vs {rss_none / 2**20:.0f} MB",
+            "<= 1.3",
+        ),
+        (
+            "memory of an idle lab, small image (MiB)",
+            lab_mib,
+            f"median of {n} labs, without reclaimable page cache (MiB, not a ratio)"
+            + (f"; DS image {DS_IMAGE}: {ds_mib:.0f} MiB" if ds_mib else f"; no {DS_IMAGE} on this machine")
+            + f"; load average at the end {load[0]:.2f}",
+            None,
+        ),
     ]
 
 

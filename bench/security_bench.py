@@ -27,8 +27,12 @@ def _hammer(hub, stop: threading.Event, index: int, counts: dict) -> None:
     s = requests.Session()
     s.get(hub.hub_url + "login")
     while not stop.is_set():
-        r = s.post(hub.hub_url + "login", data={"username": f"nobody{index}", "password": "wrong-password-1",
-                                                "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False, timeout=60)
+        r = s.post(
+            hub.hub_url + "login",
+            data={"username": f"nobody{index}", "password": "wrong-password-1", "_xsrf": s.cookies.get("_xsrf")},
+            allow_redirects=False,
+            timeout=60,
+        )
         counts[r.status_code] = counts.get(r.status_code, 0) + 1
 
 
@@ -36,8 +40,11 @@ def run():
     rows = []
     # limits as shipped per name, but every attacker is 127.0.0.1 here: the per-address limit is
     # lifted so each attempt really reaches bcrypt (the worst case for the hub)
-    with running_hub(JUPYTERHUB_AUTH_RATE_PER_ADDRESS="10000", JUPYTERHUB_AUTH_RATE_PER_NAME="10000",
-                     JUPYTERHUB_LOGIN_MAX_FAILURES="0") as hub:
+    with running_hub(
+        JUPYTERHUB_AUTH_RATE_PER_ADDRESS="10000",
+        JUPYTERHUB_AUTH_RATE_PER_NAME="10000",
+        JUPYTERHUB_LOGIN_MAX_FAILURES="0",
+    ) as hub:
         name, session = hub.new_user("bench")
         idle = _latencies(hub, session, name, SAMPLES)
         stop, counts = threading.Event(), {}
@@ -54,7 +61,12 @@ def run():
             stop.set()
             for t in threads:
                 t.join()
-        rows.append(("other users' API p95 during 20 parallel failed logins / idle", p95(during) / p95(idle),
-                     f"GET /hub/api/users/<me>, {len(during)} samples during, {len(idle)} idle; "
-                     f"{sum(counts.values())} failed logins answered"))
+        rows.append(
+            (
+                "other users' API p95 during 20 parallel failed logins / idle",
+                p95(during) / p95(idle),
+                f"GET /hub/api/users/<me>, {len(during)} samples during, {len(idle)} idle; "
+                f"{sum(counts.values())} failed logins answered",
+            )
+        )
     return rows

@@ -28,8 +28,9 @@ def _latencies(hub, session, name, n=SAMPLES):
 def run():
     rows = []
     # labs that ignore the stop signal: each restart takes the whole graceful timeout
-    with running_hub(extra_args=["--StellarsSpawner.extra_create_kwargs=stop_signal=SIGWINCH"],
-                     JUPYTERHUB_RESTART_TIMEOUT="5") as hub:
+    with running_hub(
+        extra_args=["--StellarsSpawner.extra_create_kwargs=stop_signal=SIGWINCH"], JUPYTERHUB_RESTART_TIMEOUT="5"
+    ) as hub:
         slow, slow_s = hub.new_user("slow")
         other, other_s = hub.new_user("other")
         hub.start_server(slow_s, slow)
@@ -40,9 +41,14 @@ def run():
         while restart.is_alive() and len(during) < SAMPLES * 3:
             during.extend(_latencies(hub, other_s, other, 1))
         restart.join()
-        rows.append(("other users' latency during slow restart / idle", median(during) / median(idle),
-                     f"GET manage-volumes (uses the engine), {len(during)} samples during, {len(idle)} idle",
-                     "<= 1.2"))
+        rows.append(
+            (
+                "other users' latency during slow restart / idle",
+                median(during) / median(idle),
+                f"GET manage-volumes (uses the engine), {len(during)} samples during, {len(idle)} idle",
+                "<= 1.2",
+            )
+        )
 
     with running_hub(extra_args=["--debug"]) as hub:
         name, session = hub.new_user("rs")
@@ -68,8 +74,10 @@ def run():
             t1 = time.time()
             stop = stop_breakdown(engine_events(cid, t0, t1), t0, t1)
             spawn_s, spawn = hub_spawn(hub, session, name, token)
-            return t1 - t0 + spawn_s, {**{f"stop: {k}": v for k, v in stop.items()},
-                                       **{f"start: {k}": v for k, v in spawn.items()}}
+            return t1 - t0 + spawn_s, {
+                **{f"stop: {k}": v for k, v in stop.items()},
+                **{f"start: {k}": v for k, v in spawn.items()},
+            }
 
         in_place, respawn = [], []
         for _ in range(RESTART_ROUNDS):  # interleaved, so both see the same machine load
@@ -77,16 +85,25 @@ def run():
             respawn.append(stop_and_start())
         a, b = median(t for t, _ in in_place), median(t for t, _ in respawn)
         restart_phases = median_phases([p for _, p in in_place])
-        lab_own = sum(restart_phases.get(k, 0.0) for k in (
-            "graceful stop (lab's own shutdown)", "lab start-up (interpreter, imports, server)"))
-        rows.append(("Restart Server / JupyterHub stop+start", a / b,
-                     f"until the lab answers through the hub; median of {RESTART_ROUNDS}: restart {a:.2f} s, stop+start {b:.2f} s",
-                     "<= 0.5",
-                     {"Restart Server (median per phase)": restart_phases,
-                      "stop + start (median per phase)": median_phases([p for _, p in respawn]),
-                      "what the ratio can reach": {
-                          "the lab's own work in a restart (graceful stop + start-up)": lab_own,
-                          "the rest of a restart (hub, engine, readiness)": a - lab_own,
-                          "ratio floor: the lab's own work / stop+start": f"{lab_own / b:.2f}",
-                      }}))
+        lab_own = sum(
+            restart_phases.get(k, 0.0)
+            for k in ("graceful stop (lab's own shutdown)", "lab start-up (interpreter, imports, server)")
+        )
+        rows.append(
+            (
+                "Restart Server / JupyterHub stop+start",
+                a / b,
+                f"until the lab answers through the hub; median of {RESTART_ROUNDS}: restart {a:.2f} s, stop+start {b:.2f} s",
+                "<= 0.5",
+                {
+                    "Restart Server (median per phase)": restart_phases,
+                    "stop + start (median per phase)": median_phases([p for _, p in respawn]),
+                    "what the ratio can reach": {
+                        "the lab's own work in a restart (graceful stop + start-up)": lab_own,
+                        "the rest of a restart (hub, engine, readiness)": a - lab_own,
+                        "ratio floor: the lab's own work / stop+start": f"{lab_own / b:.2f}",
+                    },
+                },
+            )
+        )
     return rows

@@ -13,17 +13,22 @@ from .common import median, running_hub, wait_answering  # first: puts tests/ on
 from harness import LAB_IMAGE, engine, free_port  # noqa: E402  (isort: skip)
 
 from stellars_hub import naming
+
 from .phases import bare_breakdown, hub_events, lab_marks, median_phases, spawn_breakdown
 
 ROUNDS = 3
+_LAB_CONFIG: dict = {}  # the hub-spawned lab's container config, run bare for comparison
 
 
 def _bare_run() -> tuple[float, dict]:
     port = free_port()
     t0 = time.time()
     c = engine().containers.run(
-        LAB_IMAGE, ["jupyter", "server", "--ip=127.0.0.1", f"--port={port}", "--IdentityProvider.token="],
-        network_mode="host", detach=True)
+        LAB_IMAGE,
+        ["jupyter", "server", "--ip=127.0.0.1", f"--port={port}", "--IdentityProvider.token="],
+        network_mode="host",
+        detach=True,
+    )
     try:
         wait_answering(lambda: requests.get(f"http://127.0.0.1:{port}/api", timeout=2))
         t1 = time.time()
@@ -54,8 +59,7 @@ def follow_progress(hub, session, name, timeout: float = 300) -> None:
     """Read the spawn's progress event stream until it reports ready, as the spawn page does
     (polling the lab's URL instead would send every look through the proxy to the hub)."""
     headers = {"Accept": "text/event-stream"}
-    with hub.api(session, "GET", f"users/{name}/server/progress", headers=headers, stream=True,
-                 timeout=timeout) as r:
+    with hub.api(session, "GET", f"users/{name}/server/progress", headers=headers, stream=True, timeout=timeout) as r:
         assert r.status_code == 200, r.text
         for line in r.iter_lines(decode_unicode=True):
             if line and line.startswith("data:"):
@@ -78,7 +82,7 @@ def hub_spawn(hub, session, name, token) -> tuple[float, dict]:
     wait_answering(lambda: hub.lab(name, "GET", "api/status", token), deadline_s=300)
     t1 = time.time()
     container = engine().containers.get(naming.container_name(name))
-    hub_spawn.lab_config = container.attrs["Config"]
+    _LAB_CONFIG.update(container.attrs["Config"])
     return t1 - t0, spawn_breakdown(hub_events(hub.log_text(), t0), name, lab_marks(container), t0, t1)
 
 
@@ -95,19 +99,26 @@ def run():
             elapsed, phases = _bare_run()
             bare_times.append(elapsed)
             bare_phases.append(phases)
-            elapsed, phases = _bare_singleuser(hub_spawn.lab_config)
+            elapsed, phases = _bare_singleuser(_LAB_CONFIG)
             su_times.append(elapsed)
             su_phases.append(phases)
     hub_s, bare_s, su_s = median(hub_times), median(bare_times), median(su_times)
-    return [("hub spawn / bare docker run", hub_s / bare_s,
-             f"median of {ROUNDS}: hub {hub_s:.2f} s, bare {bare_s:.2f} s; 1.0 = no hub overhead",
-             "<= 1.3",
-             {"hub spawn (median per phase)": median_phases(hub_phases),
-              "bare docker run, jupyter server (median per phase)": median_phases(bare_phases),
-              f"bare docker run of the hub's own lab command, jupyterhub-singleuser ({su_s:.2f} s; "
-              f"hub spawn / this = {hub_s / su_s:.2f})": median_phases(su_phases),
-              "what the ratio can reach (medians)": {
-                  "hub's own share (hub spawn - bare run of the lab's own command)": hub_s - su_s,
-                  "the lab command's own extra (jupyterhub-singleuser - jupyter server)": su_s - bare_s,
-                  "the lab command alone: bare jupyterhub-singleuser / bare jupyter server": f"{su_s / bare_s:.2f}",
-              }})]
+    return [
+        (
+            "hub spawn / bare docker run",
+            hub_s / bare_s,
+            f"median of {ROUNDS}: hub {hub_s:.2f} s, bare {bare_s:.2f} s; 1.0 = no hub overhead",
+            "<= 1.3",
+            {
+                "hub spawn (median per phase)": median_phases(hub_phases),
+                "bare docker run, jupyter server (median per phase)": median_phases(bare_phases),
+                f"bare docker run of the hub's own lab command, jupyterhub-singleuser ({su_s:.2f} s; "
+                f"hub spawn / this = {hub_s / su_s:.2f})": median_phases(su_phases),
+                "what the ratio can reach (medians)": {
+                    "hub's own share (hub spawn - bare run of the lab's own command)": hub_s - su_s,
+                    "the lab command's own extra (jupyterhub-singleuser - jupyter server)": su_s - bare_s,
+                    "the lab command alone: bare jupyterhub-singleuser / bare jupyter server": f"{su_s / bare_s:.2f}",
+                },
+            },
+        )
+    ]

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 IDENTITIES = ("anonymous", "other", "self", "admin", "filtered", "custom", "culler", "noxsrf", "crosssite")
+
+
 # who the identities are, for the README
 @dataclass(frozen=True)
 class Row:

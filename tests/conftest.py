@@ -18,7 +18,6 @@ from kubecluster import Cluster, manifest_for_run
 sys.path.insert(0, str(Path(__file__).parent / "inprocess"))  # the in-process hub, for any test folder
 
 
-
 def _backend(item) -> str | None:
     """The backend a scenario (tests/scenarios) runs on, or None for every other test."""
     callspec = getattr(item, "callspec", None)
@@ -37,8 +36,11 @@ def _layer(item) -> int:
 
 
 def pytest_addoption(parser):
-    parser.addoption("--ds", action="store_true",
-                     help="also run the DS lab image's tests (marked ds; make test-ds builds the image and runs them)")
+    parser.addoption(
+        "--ds",
+        action="store_true",
+        help="also run the DS lab image's tests (marked ds; make test-ds builds the image and runs them)",
+    )
 
 
 def pytest_report_header(config):
@@ -111,8 +113,12 @@ def make_hub(docker_engine, tmp_path_factory):
     hubs = []
 
     def start(extra_args=(), extra_config="", hub_id="", **env):
-        hub = Hub(data_dir=tmp_path_factory.mktemp("hub"), env={**TEST_ENV, **env}, extra_args=list(extra_args),
-                  extra_config=extra_config)
+        hub = Hub(
+            data_dir=tmp_path_factory.mktemp("hub"),
+            env={**TEST_ENV, **env},
+            extra_args=list(extra_args),
+            extra_config=extra_config,
+        )
         if hub_id:  # the hub's id known before it starts (what it made in an earlier run)
             (hub.data_dir / "hub-id").write_text(hub_id + "\n")
         hubs.append(hub)
@@ -228,11 +234,26 @@ def k8s_cluster():
     cluster = Cluster(kubeconfig, kubectl, f"stellars-{RUN_PREFIX}")
     if already_up:
         _remove_abandoned_namespaces(cluster)
-    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", cluster.namespace],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [kubectl, f"--kubeconfig={kubeconfig}", "create", "namespace", cluster.namespace],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     yield cluster
-    subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", "delete", "namespace", cluster.namespace,
-                    "--wait=true", "--timeout=120s"], capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            kubectl,
+            f"--kubeconfig={kubeconfig}",
+            "delete",
+            "namespace",
+            cluster.namespace,
+            "--wait=true",
+            "--timeout=120s",
+        ],
+        capture_output=True,
+        timeout=180,
+    )
     if not already_up:
         _script("down", timeout=600)
 
@@ -242,13 +263,19 @@ def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> Iterator[str]:
     """A kubeconfig with the token of deploy/kubernetes/rbac.yaml's service account: the test
     hubs act with exactly the permissions the manifests give the hub."""
     cluster = k8s_cluster
-    proc = subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "apply", "-f", "-"],
-                          input=manifest_for_run(cluster, "rbac.yaml"), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "apply", "-f", "-"],
+        input=manifest_for_run(cluster, "rbac.yaml"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     secret = ""
     for _ in range(60):  # the token controller adds the account's token secret
-        secret = cluster.run("get", "serviceaccount", "stellars-hub", "-o",
-                             "jsonpath={.secrets[0].name}", check=False).stdout.strip()
+        secret = cluster.run(
+            "get", "serviceaccount", "stellars-hub", "-o", "jsonpath={.secrets[0].name}", check=False
+        ).stdout.strip()
         if secret:
             break
         time.sleep(1)
@@ -257,13 +284,33 @@ def hub_kubeconfig(k8s_cluster, tmp_path_factory) -> Iterator[str]:
     admin = cluster.run("config", "view", "--raw", "--minify", "-o", "json").stdout
     server = json.loads(admin)["clusters"][0]["cluster"]
     path = tmp_path_factory.mktemp("sa") / "hub.kubeconfig"
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "hub",
-        "clusters": [{"name": "test", "cluster": server}],
-        "users": [{"name": "stellars-hub", "user": {"token": token}}],
-        "contexts": [{"name": "hub", "context": {"cluster": "test", "user": "stellars-hub",
-                                                  "namespace": cluster.namespace}}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "hub",
+                "clusters": [{"name": "test", "cluster": server}],
+                "users": [{"name": "stellars-hub", "user": {"token": token}}],
+                "contexts": [
+                    {
+                        "name": "hub",
+                        "context": {"cluster": "test", "user": "stellars-hub", "namespace": cluster.namespace},
+                    }
+                ],
+            }
+        )
+    )
     yield str(path)
-    subprocess.run([cluster.kubectl, f"--kubeconfig={cluster.kubeconfig}", "delete", "clusterrole,clusterrolebinding",
-                    f"stellars-hub-nodes-{cluster.namespace}", "--ignore-not-found"], capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            cluster.kubectl,
+            f"--kubeconfig={cluster.kubeconfig}",
+            "delete",
+            "clusterrole,clusterrolebinding",
+            f"stellars-hub-nodes-{cluster.namespace}",
+            "--ignore-not-found",
+        ],
+        capture_output=True,
+        timeout=60,
+    )

@@ -68,7 +68,7 @@ class EngineGate:
         go.wait()
         return "forward" if send[0] else "drop"
 
-    def open(self) -> "EngineGate":
+    def open(self) -> EngineGate:
         if os.path.exists(self.path):
             os.unlink(self.path)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -107,7 +107,7 @@ class EngineGate:
                 threading.Thread(target=self._pump, args=(a, b, requests), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
-        ends = (src, dst)
+        ends: tuple[socket.socket, ...] = (src, dst)
         try:
             while data := src.recv(65536):
                 if requests:

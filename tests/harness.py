@@ -97,8 +97,9 @@ def read_volume_file(volume: str, path: str, image: str | None = None) -> str:
     output: the engine drops a last line without a newline now and then (about 1 in 20 here),
     which made restored files read back empty."""
     client = engine()
-    holder = client.containers.create(image or LAB_IMAGE, ["true"], entrypoint=[], network_mode="none",
-                                      volumes={volume: {"bind": "/v", "mode": "ro"}})
+    holder = client.containers.create(
+        image or LAB_IMAGE, ["true"], entrypoint=[], network_mode="none", volumes={volume: {"bind": "/v", "mode": "ro"}}
+    )
     try:
         stream, _ = holder.get_archive(f"/v/{path}")
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
@@ -174,24 +175,32 @@ class Hub:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     # -- process ----------------------------------------------------------------------------
-    def start(self, timeout: float = 60) -> "Hub":
+    def start(self, timeout: float = 60) -> Hub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.env, "JUPYTERHUB_DATA_DIR": str(self.data_dir),
-               "JUPYTERHUB_HUB_PORT": str(self.hub_port)}
+        env = {
+            **os.environ,
+            **self.env,
+            "JUPYTERHUB_DATA_DIR": str(self.data_dir),
+            "JUPYTERHUB_HUB_PORT": str(self.hub_port),
+        }
         config = None
         if self.extra_config:
             config = self.site_config_path
             config.write_text(self.extra_config)
         cmd = [
-            str((self.bin_dir or Path(sys.executable).parent) / "stellars-hub"), "run",
-            *(["--config", str(config)] if config else []), "--",
-            "--port", str(self.port),
+            str((self.bin_dir or Path(sys.executable).parent) / "stellars-hub"),
+            "run",
+            *(["--config", str(config)] if config else []),
+            "--",
+            "--port",
+            str(self.port),
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.api_port}",
             *self.extra_args,
         ]
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, env=env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -229,15 +238,24 @@ class Hub:
     def signup(self, name: str, password: str = PASSWORD) -> requests.Response:
         s = requests.Session()
         s.get(self.hub_url + "signup")
-        return s.post(self.hub_url + "signup", data={
-            "username": name, "signup_password": password,
-            "signup_password_confirmation": password, "_xsrf": s.cookies.get("_xsrf")})
+        return s.post(
+            self.hub_url + "signup",
+            data={
+                "username": name,
+                "signup_password": password,
+                "signup_password_confirmation": password,
+                "_xsrf": s.cookies.get("_xsrf"),
+            },
+        )
 
     def login(self, name: str, password: str = PASSWORD) -> requests.Session:
         s = requests.Session()
         s.get(self.hub_url + "login")
-        r = s.post(self.hub_url + "login", data={"username": name, "password": password,
-                                                 "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False)
+        r = s.post(
+            self.hub_url + "login",
+            data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
+            allow_redirects=False,
+        )
         if r.status_code != 302:
             raise AssertionError(f"login of {name} failed: {r.status_code}")
         return s
@@ -246,8 +264,11 @@ class Hub:
         """The login POST's status: 302 logged in, 200 the login page again (refused)."""
         s = requests.Session()
         s.get(self.hub_url + "login")
-        return s.post(self.hub_url + "login", data={"username": name, "password": password,
-                                                    "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False).status_code
+        return s.post(
+            self.hub_url + "login",
+            data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
+            allow_redirects=False,
+        ).status_code
 
     @property
     def admin(self) -> str:
@@ -278,16 +299,22 @@ class Hub:
         return name, self.login(name)
 
     # -- API --------------------------------------------------------------------------------
-    def api(self, session: requests.Session | None, method: str, path: str, token: str | None = None,
-            **kwargs) -> requests.Response:
+    def api(
+        self, session: requests.Session | None, method: str, path: str, token: str | None = None, **kwargs
+    ) -> requests.Response:
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"token {token}"
         if session is not None and "_xsrf" in session.cookies.keys():
             headers.setdefault("X-XSRFToken", session.cookies.get("_xsrf", path=self._cookie_path()))
         sender = session or requests
-        return sender.request(method, self.hub_url + "api/" + path.lstrip("/"), headers=headers,
-                              timeout=kwargs.pop("timeout", 180), **kwargs)
+        return sender.request(
+            method,
+            self.hub_url + "api/" + path.lstrip("/"),
+            headers=headers,
+            timeout=kwargs.pop("timeout", 180),
+            **kwargs,
+        )
 
     def _cookie_path(self) -> str:
         return "/" + self.hub_url.split("/", 3)[3]
@@ -325,8 +352,9 @@ class Hub:
     def lab(self, name: str, method: str, path: str = "api", token: str | None = None, **kwargs):
         """A request to the user's lab through the hub's proxy, with a token of that user."""
         token = token or self.token_for(name)
-        return requests.request(method, self.base + f"user/{name}/{path}", timeout=30,
-                                headers={"Authorization": f"token {token}"}, **kwargs)
+        return requests.request(
+            method, self.base + f"user/{name}/{path}", timeout=30, headers={"Authorization": f"token {token}"}, **kwargs
+        )
 
     def backup_round(self, timeout: float = 300) -> dict:
         """Start a backup round (after the one running, e.g. the start-up round) and wait for it

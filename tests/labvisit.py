@@ -14,8 +14,10 @@ def open_lab(hub, session: requests.Session, owner: str, server: str = "") -> re
     path = f"user/{owner}/{server + '/' if server else ''}lab"
     r = session.get(hub.base + path, timeout=120)
     if r.status_code == 200 and "oauth2/authorize" in r.url and "<form" in r.text:
-        fields = [(html.unescape(n), html.unescape(v)) for n, v in
-                  re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)]
+        fields = [
+            (html.unescape(n), html.unescape(v))
+            for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)
+        ]
         r = session.post(r.url, data=fields, timeout=120)
     return r
 

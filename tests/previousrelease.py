@@ -36,8 +36,7 @@ def venv_bin(commit: str = PREVIOUS) -> tuple[Path, float]:
         if done.exists():
             return venv / "bin", 0.0
         began = time.monotonic()
-        known = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"],
-                               capture_output=True)
+        known = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True)
         if known.returncode != 0:
             raise RuntimeError(f"the upgrade test needs the repository's history: commit {commit} is not in {REPO}")
         shutil.rmtree(venv, ignore_errors=True)

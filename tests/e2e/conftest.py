@@ -3,13 +3,18 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from harness import ARTIFACTS
 from playwright.sync_api import sync_playwright
 
-from harness import ARTIFACTS
-
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 
 import requests
-
-from harness import LAB_IMAGE, PASSWORD, RUN_PREFIX, engine, unique_name
-from stellars_hub import naming
-
 from browser import login
+from harness import LAB_IMAGE, PASSWORD, RUN_PREFIX, engine, unique_name
+
+from stellars_hub import naming
 
 TTL = 20  # seconds the generated passwords stay available (5 minutes in production)
 
@@ -19,8 +18,11 @@ TTL = 20  # seconds the generated passwords stay available (5 minutes in product
 def _login_status(hub, name, password) -> int:
     s = requests.Session()
     s.get(hub.hub_url + "login")
-    return s.post(hub.hub_url + "login", data={"username": name, "password": password,
-                                               "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False).status_code
+    return s.post(
+        hub.hub_url + "login",
+        data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+    ).status_code
 
 
 def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tmp_path):
@@ -42,8 +44,12 @@ def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tm
     dialog.wait_for(state="visible")
     rows = dialog.locator("tbody tr")
     assert rows.count() == 3
-    shown = {rows.nth(i).locator(".credential-username").inner_text(): rows.nth(i).locator(".credential-password").inner_text()
-             for i in range(3)}
+    shown = {
+        rows.nth(i).locator(".credential-username").inner_text(): rows.nth(i)
+        .locator(".credential-password")
+        .inner_text()
+        for i in range(3)
+    }
     assert set(shown) == set(names)
     assert all(len(p.split("-")) == 4 for p in shown.values())
 
@@ -53,8 +59,9 @@ def test_batch_creation_shows_every_password_until_it_expires(make_hub, page, tm
     page.wait_for_function("async (want) => (await navigator.clipboard.readText()) === want", arg=expected)
     rows.nth(1).locator(".copy-row").click()
     one = rows.nth(1).locator(".credential-username").inner_text()
-    page.wait_for_function("async (want) => (await navigator.clipboard.readText()) === want",
-                           arg=f"{one}\t{shown[one]}")
+    page.wait_for_function(
+        "async (want) => (await navigator.clipboard.readText()) === want", arg=f"{one}\t{shown[one]}"
+    )
 
     with page.expect_download() as download:
         dialog.locator("#stellars-download").click()
@@ -91,8 +98,14 @@ def _fill_volumes(names):
     client = engine()
     for vol in names:
         client.volumes.create(vol)
-        client.containers.run(LAB_IMAGE, entrypoint=["sh", "-c"], command=["echo data > /v/file.txt"],
-                              volumes={vol: {"bind": "/v"}}, user="root", remove=True)
+        client.containers.run(
+            LAB_IMAGE,
+            entrypoint=["sh", "-c"],
+            command=["echo data > /v/file.txt"],
+            volumes={vol: {"bind": "/v"}},
+            user="root",
+            remove=True,
+        )
 
 
 def _existing(names):

@@ -11,9 +11,9 @@ from browser import open_admin_page
 def as_admin(page, hub):
     """Hand the admin's logged-in cookies to the browser (a browser login would spawn a lab)."""
     session = hub.admin_session()
-    page.context.add_cookies([
-        {"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies
-    ])
+    page.context.add_cookies(
+        [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies]
+    )
 
 
 def names_in_table(page) -> list[str]:
@@ -38,15 +38,22 @@ def test_activity_table_sorting_refresh_and_reset(make_hub, page):
     page.wait_for_selector(f'#activity-table tr[data-username="{running}"]')
     row = f'#activity-table tr[data-username="{running}"]'
     assert page.get_attribute(f"{row} td.activity-status", "data-status") == "green"
-    assert page.get_attribute(f'#activity-table tr[data-username="{stopped}"] td.activity-status', "data-status") == "red"
+    assert (
+        page.get_attribute(f'#activity-table tr[data-username="{stopped}"] td.activity-status', "data-status") == "red"
+    )
     assert page.text_content(f"{row} td.activity-cpu").endswith("%")
     assert "MB" in page.text_content(f"{row} td.activity-memory")
     assert page.text_content(f'#activity-table tr[data-username="{stopped}"] td.activity-cpu') == ""
     score = float(page.get_attribute(f"{row} td.activity-score", "title").rstrip(" %"))
     assert score > 50  # mostly active since its lab started (samples before the start are idle)
     assert page.locator(f"{row} td.activity-score .activity-bar span").count() == 5
-    assert page.locator(f"{row} td.activity-score .activity-bar span.on").count() == math.floor(score / 20 + 0.5)  # as Math.round
-    assert page.locator(f'#activity-table tr[data-username="{stopped}"] td.activity-score .activity-bar span.on').count() == 0
+    assert page.locator(f"{row} td.activity-score .activity-bar span.on").count() == math.floor(
+        score / 20 + 0.5
+    )  # as Math.round
+    assert (
+        page.locator(f'#activity-table tr[data-username="{stopped}"] td.activity-score .activity-bar span.on').count()
+        == 0
+    )
     assert "measured" in page.text_content("#activity-measured")
 
     # sorting by user name, both directions
@@ -60,8 +67,11 @@ def test_activity_table_sorting_refresh_and_reset(make_hub, page):
     # by status: the running lab first when descending
     page.click('#activity-table th[data-sort="status"]')
     order = names_in_table(page)
-    assert order[0] == running if page.get_attribute('#activity-table th[data-sort="status"]', "aria-sort") == "descending" \
+    assert (
+        order[0] == running
+        if page.get_attribute('#activity-table th[data-sort="status"]', "aria-sort") == "descending"
         else order[-1] == running
+    )
 
     # refresh: the lab stops behind the page's back; Refresh shows it
     hub.stop_server(session, running)
@@ -92,4 +102,5 @@ def test_activity_table_sorting_refresh_and_reset(make_hub, page):
     page.wait_for_selector("#activity-reset-dialog", state="hidden")
     page.wait_for_function(
         f"""() => {{ const c = document.querySelector('#activity-table tr[data-username="{stopped}"] td.activity-samples');
-                    return c && Number(c.textContent) < {before}; }}""")
+                    return c && Number(c.textContent) < {before}; }}"""
+    )

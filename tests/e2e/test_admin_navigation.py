@@ -8,15 +8,15 @@ from urllib.parse import quote
 
 from harness import ARTIFACTS, PASSWORD, REPO
 
-from stellars_hub.features import FEATURES
-from stellars_hub.features import configurables
+from stellars_hub.features import FEATURES, configurables
 from stellars_hub.settings import declared
 
 SETTINGS = declared(configurables())
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
-VERSION_LINE = (f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | "
-                f"JupyterHub {metadata.version('jupyterhub')}")
+VERSION_LINE = (
+    f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | JupyterHub {metadata.version('jupyterhub')}"
+)
 
 
 def _entries():
@@ -55,7 +55,9 @@ def _bar_on_one_line(page) -> bool:
     """Whether every entry of the bar (both sides) shares one line: each starts above the point
     where the highest one ends (entries that wrap start below it)."""
     boxes = page.eval_on_selector_all(
-        "#thenavbar .navbar-nav > li", "items => items.map(li => [li.getBoundingClientRect().top, li.getBoundingClientRect().bottom])")
+        "#thenavbar .navbar-nav > li",
+        "items => items.map(li => [li.getBoundingClientRect().top, li.getBoundingClientRect().bottom])",
+    )
     return max(top for top, _ in boxes) < min(bottom for _, bottom in boxes)
 
 
@@ -127,7 +129,8 @@ def test_settings_page_cells_carry_the_full_value_for_hover(hub, page):
     hub.admin_session()
     _login(page, hub, hub.admin, next_path="settings")
     cells = page.eval_on_selector_all(
-        "td.setting-value", "tds => tds.map(td => [td.title, td.querySelector('code').textContent])")
+        "td.setting-value", "tds => tds.map(td => [td.title, td.querySelector('code').textContent])"
+    )
     assert len(cells) == len(SETTINGS)
     for full, shown in cells:
         assert full == shown or (shown.endswith("\u2026") and full.startswith(shown[:-1])), (full, shown)

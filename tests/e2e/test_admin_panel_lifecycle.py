@@ -7,10 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from harness import PASSWORD, unique_name
-
 from browser import login
+from harness import PASSWORD, unique_name
 
 HUB_ENV = {
     "JUPYTERHUB_ACTIVITYMON_SAMPLE_INTERVAL": "1",
@@ -38,13 +36,18 @@ def test_admin_panel_rename_and_delete_keep_every_store_in_step(hub, page):
     admin = hub.admin_session()
     old = unique_name("panel")
     assert hub.api(admin, "POST", f"users/{old}").status_code == 201
-    password = hub.api(admin, "POST", "admin/credentials", json={"usernames": [old]}).json()["credentials"][0]["password"]
+    password = hub.api(admin, "POST", "admin/credentials", json={"usernames": [old]}).json()["credentials"][0][
+        "password"
+    ]
     user = hub.login(old, password)
     hub.start_server(user, old)
     assert hub.api(user, "POST", f"users/{old}/extend-session", json={"hours": 1}).status_code == 200
     sent = hub.api(admin, "POST", "notifications/broadcast", json={"message": "hi", "recipients": [old]})
     assert sent.json()["successful"] == 1, sent.text
-    samples = lambda name: hub.store_rows("activity.sqlite", "SELECT count(*) FROM samples WHERE username = ?", name)[0][0]  # noqa: E731
+
+    def samples(name):
+        return hub.store_rows("activity.sqlite", "SELECT count(*) FROM samples WHERE username = ?", name)[0][0]
+
     assert _eventually(lambda: samples(old) >= 1)
     hub.stop_server(user, old)
 
@@ -55,17 +58,23 @@ def test_admin_panel_rename_and_delete_keep_every_store_in_step(hub, page):
     page.locator("[data-testid=edit-username-input]").blur()
     page.click("text=Apply")
     # the rename is committed first; the stores follow before the panel gets its answer
-    assert _eventually(lambda: hub.store_rows("notifications.sqlite", "SELECT * FROM deliveries WHERE username = ?", old) == [])
+    assert _eventually(
+        lambda: hub.store_rows("notifications.sqlite", "SELECT * FROM deliveries WHERE username = ?", old) == []
+    )
     assert hub.api(admin, "GET", f"users/{new}").status_code == 200
     assert hub.store_rows("session.sqlite", "SELECT hours FROM session_extensions WHERE username = ?", new) == [(1,)]
-    assert hub.store_rows("notifications.sqlite", "SELECT status FROM deliveries WHERE username = ?", new) == [("delivered",)]
+    assert hub.store_rows("notifications.sqlite", "SELECT status FROM deliveries WHERE username = ?", new) == [
+        ("delivered",)
+    ]
     assert _eventually(lambda: samples(old) == 0 and samples(new) >= 1)
     hub.login(new, password)  # the login record moved with the user
 
     _edit_user(page, hub, new)
     page.click("#delete-user")  # JupyterHub's own delete
     assert _eventually(lambda: hub.api(admin, "GET", f"users/{new}").status_code == 404)
-    assert _eventually(lambda: hub.store_rows("session.sqlite", "SELECT * FROM session_extensions WHERE username = ?", new) == [])
+    assert _eventually(
+        lambda: hub.store_rows("session.sqlite", "SELECT * FROM session_extensions WHERE username = ?", new) == []
+    )
     assert _eventually(lambda: samples(new) == 0)
     with pytest.raises(AssertionError, match="login of .* failed"):
         hub.login(new, password)

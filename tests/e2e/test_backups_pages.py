@@ -7,9 +7,9 @@ import shutil
 import time
 from pathlib import Path
 
+from browser import open_admin_page
 from harness import LAB_IMAGE, REPO, RUN_PREFIX, engine, read_volume_file
 
-from browser import open_admin_page
 from stellars_hub import naming
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -17,21 +17,32 @@ TARGET = Path(f"/tmp/stellars-backups-e2e-{RUN_PREFIX}")
 
 
 def cookies_of(page, session):
-    page.context.add_cookies([
-        {"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies
-    ])
+    page.context.add_cookies(
+        [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies]
+    )
 
 
 def put_file(volume: str, text: str) -> None:
-    engine().containers.run(LAB_IMAGE, ["sh", "-c", f"printf '%s' '{text}' > /v/notes.txt"], entrypoint=[], user="0",
-                            remove=True, network_mode="none", volumes={volume: {"bind": "/v", "mode": "rw"}})
+    engine().containers.run(
+        LAB_IMAGE,
+        ["sh", "-c", f"printf '%s' '{text}' > /v/notes.txt"],
+        entrypoint=[],
+        user="0",
+        remove=True,
+        network_mode="none",
+        volumes={volume: {"bind": "/v", "mode": "rw"}},
+    )
 
 
 def test_backups_overview_last_backup_and_restore(make_hub, browser):
     TARGET.mkdir(parents=True, exist_ok=True)
     try:
-        hub = make_hub(JUPYTERHUB_BACKUP_INTERVAL="3", JUPYTERHUB_BACKUP_TARGET=str(TARGET),
-                       JUPYTERHUB_BACKUP_KEEP="3", JUPYTERHUB_BACKUP_IMAGE=LAB_IMAGE)
+        hub = make_hub(
+            JUPYTERHUB_BACKUP_INTERVAL="3",
+            JUPYTERHUB_BACKUP_TARGET=str(TARGET),
+            JUPYTERHUB_BACKUP_KEEP="3",
+            JUPYTERHUB_BACKUP_IMAGE=LAB_IMAGE,
+        )
         admin = hub.admin_session()
         name, session = hub.new_user("bp")
         vol = naming.user_volume_names(name)["workspace"]

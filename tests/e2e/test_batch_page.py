@@ -3,9 +3,9 @@ its error, the others finish."""
 
 from __future__ import annotations
 
+from browser import open_admin_page
 from harness import REPO, engine
 
-from browser import open_admin_page
 from stellars_hub import naming
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -13,9 +13,9 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 
 def as_admin(page, hub):
     session = hub.admin_session()
-    page.context.add_cookies([
-        {"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies
-    ])
+    page.context.add_cookies(
+        [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies]
+    )
 
 
 def test_batch_restart_with_one_failing(hub, page):

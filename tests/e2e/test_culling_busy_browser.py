@@ -77,8 +77,12 @@ def test_a_busy_kernel_keeps_its_lab_while_an_idle_lab_is_warned_and_stopped(hub
     hub.start_server(worker_s, worker)
     source = f"import pathlib, time\ntime.sleep({CELL_SECONDS})\npathlib.Path({DONE!r}).write_text('done')"
     cell = {"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None}
-    content = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                            "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    content = {
+        "cells": [cell],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     token = hub.token_for(worker)
     r = hub.lab(worker, "PUT", f"api/contents/{NOTEBOOK}", token=token, json={"type": "notebook", "content": content})
     assert r.status_code in (200, 201), r.text
@@ -93,8 +97,10 @@ def test_a_busy_kernel_keeps_its_lab_while_an_idle_lab_is_warned_and_stopped(hub
         expect(lab.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=120_000)  # the kernel is up
         quiet_lab(lab)
         lab.locator(".jp-Notebook .jp-Cell .cm-content").first.click()
-        lab.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="run"] button, '
-                    '.jp-NotebookPanel-toolbar [data-jp-item-name="run"]').first.click()
+        lab.locator(
+            '.jp-NotebookPanel-toolbar [data-jp-item-name="run"] button, '
+            '.jp-NotebookPanel-toolbar [data-jp-item-name="run"]'
+        ).first.click()
         expect(lab.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first).to_contain_text("[*]", timeout=60_000)
         lab.screenshot(path=str(SCREENSHOTS / "culling-busy-cell.png"))
     except Exception:

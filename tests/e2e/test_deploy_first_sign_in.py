@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from harness import REPO, ARTIFACTS, remove_test_objects, unique_name
+from harness import ARTIFACTS, REPO, remove_test_objects, unique_name
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 from deploy_stack import Stack  # noqa: E402
@@ -101,7 +100,9 @@ def test_the_readmes_first_sign_in_as_written(stack, browser):
         page.wait_for_function("document.getElementById('lab-memory').textContent.trim() !== '\u2013'")
         page.click("#nav-admin-toggle")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "first-sign-in.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 520})
+        page.screenshot(
+            path=str(SCREENSHOTS / "first-sign-in.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 520}
+        )
 
         # then delete the file, with the README's command
         removed = run(delete_command[1].replace(readme_name, name))

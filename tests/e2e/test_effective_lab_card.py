@@ -5,18 +5,25 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from playwright.sync_api import expect
-
 from harness import PASSWORD, RUN_PREFIX
+from playwright.sync_api import expect
 
 
 def test_my_lab_card_shows_the_policy_and_edits_my_variables(hub, page):
     admin = hub.admin_session()
     group = f"{RUN_PREFIX}cardgrp"
     assert hub.api(admin, "POST", f"groups/{group}").status_code == 201
-    r = hub.api(admin, "PUT", f"groups/{group}/policy", json={
-        "memory_mb": 16384, "gpus": ["1"], "env": {"TEAM_BUCKET": "s3://team"},
-        "mounts": [{"source": f"{RUN_PREFIX}-cardvol", "target": "/mnt/team", "mode": "rw"}]})
+    r = hub.api(
+        admin,
+        "PUT",
+        f"groups/{group}/policy",
+        json={
+            "memory_mb": 16384,
+            "gpus": ["1"],
+            "env": {"TEAM_BUCKET": "s3://team"},
+            "mounts": [{"source": f"{RUN_PREFIX}-cardvol", "target": "/mnt/team", "mode": "rw"}],
+        },
+    )
     assert r.status_code == 200, r.text
     name, _ = hub.new_user("card")
     assert hub.api(admin, "POST", f"groups/{group}/users", json={"users": [name]}).status_code == 200
@@ -45,7 +52,9 @@ def test_my_lab_card_shows_the_policy_and_edits_my_variables(hub, page):
     page.click("#lab-env-save")
     expect(page.locator("#lab-env-saved")).to_be_visible()
     assert hub.api(admin, "GET", f"users/{name}/environment").json()["environment"] == {
-        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "EMPTY": ""}
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "EMPTY": "",
+    }
     page.reload()
     expect(page.locator("#lab-env")).to_have_value("OPENAI_BASE_URL=http://127.0.0.1:9/v1\nEMPTY=")
 

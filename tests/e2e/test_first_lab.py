@@ -1,8 +1,7 @@
 """A newcomer signs up, is authorised, logs in and starts a lab, all in Chromium."""
 
-from harness import PASSWORD, unique_name
-
 from browser import login
+from harness import PASSWORD, unique_name
 
 
 def test_signup_login_start_lab(hub, page):

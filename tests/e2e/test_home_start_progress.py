@@ -7,9 +7,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import PASSWORD
-
 from browser import login
+from harness import PASSWORD
 
 
 def test_home_page_follows_a_start_through_its_progress_stream(hub, page):

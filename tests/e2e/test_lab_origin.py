@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from harness import PASSWORD, TEST_ENV, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
 
-SERVER_CONFIG = r'''
+SERVER_CONFIG = r"""
 import sys, types
 from tornado import web
 
@@ -32,7 +31,7 @@ def _load(app):
 mod._load_jupyter_server_extension = _load
 sys.modules["lab_page_attack"] = mod
 c.ServerApp.jpserver_extensions = {"lab_page_attack": True}
-'''
+"""
 
 SCRIPT = """
 <html><body><script>
@@ -90,8 +89,11 @@ def test_a_lab_page_cannot_act_as_the_admin_who_opens_it(subdomains, browser, tm
         page_html = SCRIPT % {"hub": f"{origin}/jupyterhub/hub/", "attacker": attacker}
         config = SERVER_CONFIG % {"page": json.dumps(page_html)}
         lab = engine().containers.get(naming.container_name(attacker))
-        wrote = lab.exec_run(["sh", "-c", "mkdir -p /home/lab/.jupyter && cat > /home/lab/.jupyter/jupyter_server_config.py"],
-                             stdin=True, socket=True)
+        wrote = lab.exec_run(
+            ["sh", "-c", "mkdir -p /home/lab/.jupyter && cat > /home/lab/.jupyter/jupyter_server_config.py"],
+            stdin=True,
+            socket=True,
+        )
         wrote.output._sock.sendall(config.encode())
         wrote.output._sock.close()
         hub.stop_server(session, attacker)

@@ -28,9 +28,12 @@ def login_to(page, hub, name, target_path):
 
 def make_notebook(hub, owner):
     cells = [{"cell_type": "code", "source": "", "metadata": {}, "outputs": [], "execution_count": None}]
-    content = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}},
-               "nbformat": 4, "nbformat_minor": 5}
+    content = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     r = hub.lab(owner, "PUT", f"api/contents/{NOTEBOOK}", json={"type": "notebook", "content": content})
     assert r.status_code in (200, 201), r.text
 

@@ -16,9 +16,13 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 def test_home_page_lists_named_servers(make_hub, browser):
-    hub = make_hub(JUPYTERHUB_NAMED_SERVERS="1", JUPYTERHUB_NAMED_SERVERS_LIMIT="3",
-                   JUPYTERHUB_IDLE_CULLER_ENABLED="1", JUPYTERHUB_IDLE_CULLER_TIMEOUT="7200",
-                   JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION="4")
+    hub = make_hub(
+        JUPYTERHUB_NAMED_SERVERS="1",
+        JUPYTERHUB_NAMED_SERVERS_LIMIT="3",
+        JUPYTERHUB_IDLE_CULLER_ENABLED="1",
+        JUPYTERHUB_IDLE_CULLER_TIMEOUT="7200",
+        JUPYTERHUB_IDLE_CULLER_MAX_EXTENSION="4",
+    )
     hub.admin_session()
     name, session = hub.new_user("nh")
     for server in ("analysis", "teaching"):
@@ -35,23 +39,32 @@ def test_home_page_lists_named_servers(make_hub, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
-        page.context.add_cookies([{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"}
-                                  for c in session.cookies])
+        page.context.add_cookies(
+            [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies]
+        )
         page.goto(hub.hub_url + "home")
         for server in ("analysis", "teaching"):
             page.wait_for_selector(f'tr.home-server-row[data-server-name="{server}"]')
         # a session card per running named server, counting down from its own deadline
-        cards = {s: page.locator(f'#named-sessions .named-session[data-server="{s}"]') for s in ("analysis", "teaching")}
+        cards = {
+            s: page.locator(f'#named-sessions .named-session[data-server="{s}"]') for s in ("analysis", "teaching")
+        }
         for card in cards.values():
             expect(card.locator(".session-remaining")).to_have_text(re.compile(r"^0[01]:\d\d:\d\d$"))
-            expect(card.locator(".session-allowance")).to_have_text("4 of 4 extension hours left for this server start.")
+            expect(card.locator(".session-allowance")).to_have_text(
+                "4 of 4 extension hours left for this server start."
+            )
         cards["analysis"].locator(".session-hours").fill("2")
         cards["analysis"].locator(".session-extend").click()
         expect(cards["analysis"].locator(".session-message")).to_contain_text("Session extended by 2 hours")
         expect(cards["analysis"].locator(".session-remaining")).to_have_text(re.compile(r"^0[23]:\d\d:\d\d$"))
-        expect(cards["analysis"].locator(".session-allowance")).to_have_text("2 of 4 extension hours left for this server start.")
-        used = {s: hub.api(session, "GET", f"users/{name}/servers/{s}/session-info").json()["extension_used_hours"]
-                for s in ("analysis", "teaching")}
+        expect(cards["analysis"].locator(".session-allowance")).to_have_text(
+            "2 of 4 extension hours left for this server start."
+        )
+        used = {
+            s: hub.api(session, "GET", f"users/{name}/servers/{s}/session-info").json()["extension_used_hours"]
+            for s in ("analysis", "teaching")
+        }
         assert used == {"analysis": 2, "teaching": 0}
         assert page.locator("#session-card").is_hidden()  # the default server does not run
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from playwright.sync_api import expect
-
 from browser import open_admin_page
 from harness import PASSWORD, RUN_PREFIX
+from playwright.sync_api import expect
 
 
 def test_edit_a_policy_and_see_a_refusal(hub, page):

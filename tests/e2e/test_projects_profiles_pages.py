@@ -10,10 +10,9 @@ from urllib.parse import quote
 
 import docker
 import pytest
-from playwright.sync_api import expect
-
 from browser import login, open_admin_page
 from harness import PASSWORD, REPO, RUN_PREFIX, build_second_lab_image, engine, unique_name
+from playwright.sync_api import expect
 
 from stellars_hub import naming
 

@@ -3,10 +3,9 @@ recreated and why, and the result says it was (a new container with the new memo
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
 from browser import login
 from harness import PASSWORD, RUN_PREFIX, engine
+from playwright.sync_api import expect
 
 from stellars_hub import naming
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from browser import login
 from harness import PASSWORD, REPO, engine
 
-from browser import login
 from stellars_hub import naming
 
 SCREENSHOTS = REPO / "docs" / "screenshots"

@@ -32,8 +32,13 @@ def test_session_card_counts_down_changes_colour_and_extends(make_hub, page):
     name, session = hub.new_user("card")
     hub.start_server(session, name)
     # fresh lab activity right before the page loads: about 30 min 12 s are left
-    r = hub.api(None, "POST", f"users/{name}/activity", token=hub.token_for(name),
-                json={"servers": {"": {"last_activity": datetime.now(timezone.utc).isoformat()}}})
+    r = hub.api(
+        None,
+        "POST",
+        f"users/{name}/activity",
+        token=hub.token_for(name),
+        json={"servers": {"": {"last_activity": datetime.now(timezone.utc).isoformat()}}},
+    )
     assert r.status_code in (200, 204), r.text
 
     session_path = "/" + (hub.hub_url + "session").split("/", 3)[3]

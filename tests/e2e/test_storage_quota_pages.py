@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from playwright.sync_api import expect
-
 from harness import PASSWORD, RUN_PREFIX, engine
+from playwright.sync_api import expect
 
 from stellars_hub import naming
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from browser import open_admin_page
 from harness import REPO
 
-from browser import open_admin_page
 from stellars_hub.usage.report import epoch
 from stellars_hub.usage.store import ServerSample, UsageRecords
 
@@ -16,9 +16,9 @@ HUB_ENV = {"JUPYTERHUB_USAGE_SAMPLE_INTERVAL": "600"}
 
 def as_admin(page, hub):
     session = hub.admin_session()
-    page.context.add_cookies([
-        {"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies
-    ])
+    page.context.add_cookies(
+        [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in session.cookies]
+    )
 
 
 def write_two_weeks(hub, people: dict[str, float]) -> dict[str, list[float]]:
@@ -36,12 +36,18 @@ def write_two_weeks(hub, people: dict[str, float]) -> dict[str, list[float]]:
             t = epoch(day) + 600
             while t <= epoch(day) + 86400:
                 h = (t - epoch(day)) / 3600 - 8  # hours since 08:00
-                store.record_pass(t, 600, [ServerSample(n, "", h <= hrs / 2, 35.0, 300 * 2**20 + int(100 * h) * 2**20)
-                                           for n, hrs in hours.items() if 0 < h <= hrs])
+                store.record_pass(
+                    t,
+                    600,
+                    [
+                        ServerSample(n, "", h <= hrs / 2, 35.0, 300 * 2**20 + int(100 * h) * 2**20)
+                        for n, hrs in hours.items()
+                        if 0 < h <= hrs
+                    ],
+                )
                 t += 600
             store.record_event(next(iter(people)), "", "start", epoch(day) + 8 * 3600) if day.weekday() < 5 else None
-        store.record_storage(epoch(days[-1]) + 20 * 3600,
-                             [(name, int(h * 700 * 2**20)) for name, h in people.items()])
+        store.record_storage(epoch(days[-1]) + 20 * 3600, [(name, int(h * 700 * 2**20)) for name, h in people.items()])
     finally:
         store.close()
     return expected

@@ -34,8 +34,11 @@ from stellars_hub.runtime.base import HUB_LABEL
 # leaves behind includes its network; the hub runs on the host and labs reach it by this
 # machine's name, mapped to their network's gateway
 NET = f"{RUN_PREFIX}faultnet"
-ISOLATED_LABS = {"JUPYTERHUB_NETWORK_NAME": NET, "JUPYTERHUB_HUB_HOST": socket.gethostname(),
-                 "JUPYTERHUB_LAB_NETWORK_ISOLATION": "1"}
+ISOLATED_LABS = {
+    "JUPYTERHUB_NETWORK_NAME": NET,
+    "JUPYTERHUB_HUB_HOST": socket.gethostname(),
+    "JUPYTERHUB_LAB_NETWORK_ISOLATION": "1",
+}
 
 
 @dataclass
@@ -198,8 +201,9 @@ def write_volume_file(volume: str, path: str, text: str) -> None:
     runs, so no lab start is spent on setting a scenario up."""
     client = engine()
     client.volumes.create(volume)
-    holder = client.containers.create(LAB_IMAGE, ["true"], entrypoint=[], network_mode="none",
-                                      volumes={volume: {"bind": "/v", "mode": "rw"}})
+    holder = client.containers.create(
+        LAB_IMAGE, ["true"], entrypoint=[], network_mode="none", volumes={volume: {"bind": "/v", "mode": "rw"}}
+    )
     try:
         data = text.encode()
         buf = io.BytesIO()

@@ -83,6 +83,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
 }
 
+
 def survives(key: str):
     """Mark the test that proves a row (the key must be one of SCENARIOS)."""
     if key not in SCENARIOS:
@@ -96,7 +97,10 @@ def survives(key: str):
 
 
 def markdown_table() -> str:
-    lines = ["| Fault | What survives (checked by its test) | How the hub recovers | Test |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| Fault | What survives (checked by its test) | How the hub recovers | Test |",
+        "| --- | --- | --- | --- |",
+    ]
     for key, s in SCENARIOS.items():
         lines.append(f"| {s.fault} | {s.survives} | {s.recovery} | `{key}` |")
     return "\n".join(lines)

@@ -121,4 +121,3 @@ def test_engine_restarted_under_running_labs(hub, lab_user):
     hub.start_server(session, name, timeout=180)
     assert hub.lab(name, "GET", "api/contents/kept.txt", tokens[name]).json()["content"] == f"{name}'s"
     assert_hub_matches_engine(hub)
-

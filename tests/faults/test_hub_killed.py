@@ -59,7 +59,8 @@ def test_killed_during_restart_the_lab_runs_on(hub, lab_user):
         return state["Running"] and state["StartedAt"] != before["State"]["StartedAt"]
 
     outcome = killed_during(
-        hub, rf"POST {API}/containers/{before['Id']}/restart",
+        hub,
+        rf"POST {API}/containers/{before['Id']}/restart",
         lambda: hub.api(session, "POST", f"users/{name}/restart-server"),
         settle=restarted,
     )
@@ -82,10 +83,16 @@ def test_killed_during_reset_keeps_what_was_not_chosen(hub):
         write_volume_file(vols[key], "kept.txt", f"{key} file")
     # what an earlier crash could have left too: a lab and a lab network of this hub that no
     # server owns, and records of a user the hub does not have (its delete's hooks never ran)
-    stray = engine().containers.create(LAB_IMAGE, ["sleep", "600"], name=f"jupyterlab-{RUN_PREFIX}strayc",
-                                       labels={HUB_LABEL: hub.hub_id}, network_mode="none")
-    network = engine().networks.create(f"{RUN_PREFIX}straynet", driver="bridge",
-                                       labels={HUB_LABEL: hub.hub_id, "stellars.lab-network": "gone"})
+    stray = engine().containers.create(
+        LAB_IMAGE,
+        ["sleep", "600"],
+        name=f"jupyterlab-{RUN_PREFIX}strayc",
+        labels={HUB_LABEL: hub.hub_id},
+        network_mode="none",
+    )
+    network = engine().networks.create(
+        f"{RUN_PREFIX}straynet", driver="bridge", labels={HUB_LABEL: hub.hub_id, "stellars.lab-network": "gone"}
+    )
     assert hub.api(session, "PUT", f"users/{name}/environment", json={"environment": {"V": "1"}}).status_code == 200
     ghost = f"{RUN_PREFIX}ghost"
     with sqlite3.connect(hub.data_dir / "environment.sqlite") as db:
@@ -93,7 +100,8 @@ def test_killed_during_reset_keeps_what_was_not_chosen(hub):
 
     # cache goes first, then the hub dies while the engine is asked to remove home
     outcome = killed_during(
-        hub, rf"DELETE {API}/volumes/{vols['home']}",
+        hub,
+        rf"DELETE {API}/volumes/{vols['home']}",
         lambda: hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["cache", "home"]}),
         forward=False,
     )
@@ -109,8 +117,10 @@ def test_killed_during_reset_keeps_what_was_not_chosen(hub):
                 leftover.remove(force=True) if leftover is stray else leftover.remove()
             except docker.errors.NotFound:
                 pass
-    wait_for(lambda: (ghost,) not in hub.store_rows("environment.sqlite", "SELECT username FROM user_environment"),
-             "the records of a user the hub does not have dropped")
+    wait_for(
+        lambda: (ghost,) not in hub.store_rows("environment.sqlite", "SELECT username FROM user_environment"),
+        "the records of a user the hub does not have dropped",
+    )
     assert hub.api(session, "GET", f"users/{name}/environment").json()["environment"] == {"V": "1"}
     listed = hub.api(session, "GET", f"users/{name}/manage-volumes").json()
     assert {v["key"]: v["exists"] for v in listed["volumes"]} == {"home": True, "workspace": True, "cache": False}
@@ -159,9 +169,11 @@ def test_killed_during_rename_completes_it_at_the_next_start(hub):
     assert hub.login_status(name) == 200  # the old name is gone
     renamed = hub.login(new, PASSWORD)
     assert _records_of(hub, renamed, new) == {"env": {"KEPT": "1"}, "consent": True, "deliveries": 1}
-    for file, sql in (("environment.sqlite", "SELECT username FROM user_environment"),
-                      ("access.sqlite", "SELECT username FROM consents"),
-                      ("notifications.sqlite", "SELECT username FROM deliveries")):
+    for file, sql in (
+        ("environment.sqlite", "SELECT username FROM user_environment"),
+        ("access.sqlite", "SELECT username FROM consents"),
+        ("notifications.sqlite", "SELECT username FROM deliveries"),
+    ):
         assert (name,) not in hub.store_rows(file, sql), file  # nothing left under the old name
     volumes = hub.api(renamed, "GET", f"users/{new}/manage-volumes").json()["volumes"]
     workspace = next(v for v in volumes if v["key"] == "workspace")
@@ -187,10 +199,14 @@ def test_killed_during_delete_with_volumes_completes_it_at_the_next_start(hub):
     locker = sqlite3.connect(hub.data_dir / "environment.sqlite", isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
     try:
-        login_gone = lambda: not hub.store_rows(  # noqa: E731
-            "jupyterhub.sqlite", "SELECT 1 FROM users_info WHERE username = ?", name)
+
+        def login_gone():
+            return not hub.store_rows("jupyterhub.sqlite", "SELECT 1 FROM users_info WHERE username = ?", name)
+
         outcome = killed_when(
-            hub, login_gone, lambda: hub.api(admin, "DELETE", f"admin/users/{name}", json={"remove_volumes": True}),
+            hub,
+            login_gone,
+            lambda: hub.api(admin, "DELETE", f"admin/users/{name}", json={"remove_volumes": True}),
             restart=False,
         )
     finally:
@@ -219,13 +235,16 @@ def test_killed_during_batch_stop_leaves_each_lab_running_or_gone(hub, lab_user)
     assert server_running(hub, first_s, first)  # since the restart scenario
     hub.start_server(second_s, second)
     token = hub.token_for(second)
-    put = hub.lab(second, "PUT", "api/contents/kept.txt", token, json={"type": "file", "format": "text", "content": "b"})
+    put = hub.lab(
+        second, "PUT", "api/contents/kept.txt", token, json={"type": "file", "format": "text", "content": "b"}
+    )
     assert put.status_code in (200, 201), put.text
     second_id = engine().api.inspect_container(naming.container_name(second))["Id"]
 
     def batch():
-        with hub.api(hub.admin_session(), "POST", "batch", json={"action": "stop", "users": [first, second]},
-                     stream=True) as r:
+        with hub.api(
+            hub.admin_session(), "POST", "batch", json={"action": "stop", "users": [first, second]}, stream=True
+        ) as r:
             return [json.loads(line) for line in r.iter_lines() if line]
 
     # the engine stops the second lab after the hub died asking for it

@@ -43,8 +43,12 @@ def hub(docker_engine, tmp_path_factory):
     data = tmp_path_factory.mktemp("tmpfs-data")
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE},mode=0700", "tmpfs", str(data)], check=True)
     gate = EngineGate(str(tmp_path_factory.mktemp("gate") / "engine.sock")).open()
-    h = TmpfsHub(data_dir=data, env={**TEST_ENV, "DOCKER_HOST": gate.docker_host}, gate=gate,
-                 log_dir=tmp_path_factory.mktemp("log"))
+    h = TmpfsHub(
+        data_dir=data,
+        env={**TEST_ENV, "DOCKER_HOST": gate.docker_host},
+        gate=gate,
+        log_dir=tmp_path_factory.mktemp("log"),
+    )
     try:
         yield h.start(timeout=120)
     finally:
@@ -115,8 +119,9 @@ def test_full_data_disk_refuses_writes_with_the_reason_and_keeps_reads(hub):
             if method in ("GET", "HEAD") or row.ok == 405:
                 continue
             body = None if row.body is None else json.loads(json.dumps(row.body).replace("{t}", name))
-            r = admin.request(method, _url(hub, pattern, name, row), json=body, headers=xsrf, timeout=30,
-                              allow_redirects=False)
+            r = admin.request(
+                method, _url(hub, pattern, name, row), json=body, headers=xsrf, timeout=30, allow_redirects=False
+            )
             assert r.status_code == 507, (method, pattern, r.status_code, r.text[:300])
             if not row.page:
                 assert r.json()["message"].startswith(FULL), (method, pattern, r.text)

@@ -30,8 +30,12 @@ from stellars_hub import naming
 from stellars_hub.backups import hubstate
 
 TARGET = Path(f"/tmp/stellars-statefault-{RUN_PREFIX}")
-HUB_ENV = {"JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
-           "JUPYTERHUB_BACKUP_KEEP": "5", "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
+HUB_ENV = {
+    "JUPYTERHUB_BACKUP_INTERVAL": "86400",
+    "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
+    "JUPYTERHUB_BACKUP_KEEP": "5",
+    "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE,
+}
 BULK = 40 * 1024 * 1024  # random bytes in the data directory: the snapshot takes seconds, long enough to be killed in
 WAIT = r"POST /v[0-9.]+/containers/([0-9a-f]+)/wait"  # the hub waiting for a tool container to end
 
@@ -62,7 +66,9 @@ def killed_while_waiting_for_a_tool_on(hub, volume: str, action) -> tuple[dict, 
         if not held.wait(120):
             hub.gate.release()
             raise AssertionError(f"the hub never waited for a tool on {volume}: {outcome}")
-        cid = re.search(WAIT, "POST " + [p for p in hub.gate.paths if re.search(WAIT, "POST " + p)][-1]).group(1)
+        waited = re.search(WAIT, "POST " + [p for p in hub.gate.paths if re.search(WAIT, "POST " + p)][-1])
+        assert waited
+        cid = waited.group(1)
         mounts = engine().api.inspect_container(cid)["Mounts"]
         if any(m.get("Name") == volume and m.get("RW") for m in mounts):
             break
@@ -94,7 +100,8 @@ def test_killed_during_a_volume_restore_the_restore_ends_and_nothing_holds_the_v
     body = {"volume": "workspace", "archive": archive}
 
     outcome, tool = killed_while_waiting_for_a_tool_on(
-        hub, volume, lambda: hub.api(admin, "POST", f"users/{name}/backups/restore", json=body))
+        hub, volume, lambda: hub.api(admin, "POST", f"users/{name}/backups/restore", json=body)
+    )
     try:
         assert hub_died_under(outcome)
         wait_for(lambda: not (tool_state(tool) or {}).get("Running"), "the restore's container ended")
@@ -115,8 +122,12 @@ def state_archives() -> list[Path]:
 
 
 def restore_state(archive: Path, data_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(archive),
-                           "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(archive), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @survives("kill-during-hub-backup")
@@ -148,8 +159,11 @@ def test_a_hub_killed_while_it_takes_its_state_leaves_whole_archives(hub, tmp_pa
 
     # the newest restores; a restore killed half-way leaves the data directory as it was: empty
     empty = tmp_path / "empty"
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(newest),
-                             "--data-dir", str(empty)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(newest), "--data-dir", str(empty)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".restoring-") for p in (empty.iterdir() if empty.exists() else ())):
         assert time.monotonic() < deadline and proc.poll() is None, "the restore never began unpacking"

@@ -12,22 +12,80 @@ import requests
 from stellars_hub import naming
 
 GOOD_FIELD = {  # route -> (method, the field its message must name, bad bodies)
-    "admin/credentials": ("POST", "usernames", [
-        {}, {"usernames": "ann"}, {"usernames": []}, {"usernames": [1]}, {"usernames": [""]}, [], "x", 5,
-        {"usernames": ["ann"], "extra": 1}]),
-    "admin/users/{t}": ("DELETE", "remove_volumes", [
-        {"remove_volumes": "yes"}, {"remove_volumes": 1}, {"remove_volumes": None}, [], "x",
-        {"remove_volumes": True, "also": 1}]),
-    "users/{t}/manage-volumes": ("DELETE", "volumes", [
-        {}, {"volumes": "home"}, {"volumes": []}, {"volumes": ["../../etc"]}, {"volumes": ["home", 3]},
-        {"volumes": [naming.SHARED_VOLUME]}, {"volumes": ["hömé"]}, [], "x", {"volumes": ["home"], "x": 1}]),
-    "users/{t}/extend-session": ("POST", "hours", [
-        {}, {"hours": "2"}, {"hours": 1.5}, {"hours": True}, {"hours": -1}, {"hours": 10**12}, [], "x",
-        {"hours": 1, "minutes": 5}]),
-    "notifications/broadcast": ("POST", None, [
-        {}, {"message": 5}, {"message": ""}, {"message": "hi", "type": "shout"}, {"message": "hi", "autoClose": "no"},
-        {"message": "hi", "recipients": "all"}, {"message": "hi", "recipients": ["../x"]}, [], "x",
-        {"message": "hi", "bogus": 1}]),
+    "admin/credentials": (
+        "POST",
+        "usernames",
+        [
+            {},
+            {"usernames": "ann"},
+            {"usernames": []},
+            {"usernames": [1]},
+            {"usernames": [""]},
+            [],
+            "x",
+            5,
+            {"usernames": ["ann"], "extra": 1},
+        ],
+    ),
+    "admin/users/{t}": (
+        "DELETE",
+        "remove_volumes",
+        [
+            {"remove_volumes": "yes"},
+            {"remove_volumes": 1},
+            {"remove_volumes": None},
+            [],
+            "x",
+            {"remove_volumes": True, "also": 1},
+        ],
+    ),
+    "users/{t}/manage-volumes": (
+        "DELETE",
+        "volumes",
+        [
+            {},
+            {"volumes": "home"},
+            {"volumes": []},
+            {"volumes": ["../../etc"]},
+            {"volumes": ["home", 3]},
+            {"volumes": [naming.SHARED_VOLUME]},
+            {"volumes": ["hömé"]},
+            [],
+            "x",
+            {"volumes": ["home"], "x": 1},
+        ],
+    ),
+    "users/{t}/extend-session": (
+        "POST",
+        "hours",
+        [
+            {},
+            {"hours": "2"},
+            {"hours": 1.5},
+            {"hours": True},
+            {"hours": -1},
+            {"hours": 10**12},
+            [],
+            "x",
+            {"hours": 1, "minutes": 5},
+        ],
+    ),
+    "notifications/broadcast": (
+        "POST",
+        None,
+        [
+            {},
+            {"message": 5},
+            {"message": ""},
+            {"message": "hi", "type": "shout"},
+            {"message": "hi", "autoClose": "no"},
+            {"message": "hi", "recipients": "all"},
+            {"message": "hi", "recipients": ["../x"]},
+            [],
+            "x",
+            {"message": "hi", "bogus": 1},
+        ],
+    ),
 }
 PATH_TRICKS = ["..", "%2e%2e", "a%2Fb", "ü" * 3, "x" * 300, "%00", "admin%20", "%252e"]
 
@@ -75,11 +133,13 @@ def test_path_tricks_in_names_are_404_and_change_nothing(hub, setup):
     admin, target = setup
     before = _state(hub, admin, target)
     for trick in PATH_TRICKS:
-        for method, path, body in (("DELETE", f"users/{trick}/manage-volumes", {"volumes": ["home"]}),
-                                   ("POST", f"users/{trick}/restart-server", None),
-                                   ("DELETE", f"admin/users/{trick}", {"remove_volumes": True}),
-                                   ("POST", f"users/{trick}/extend-session", {"hours": 1}),
-                                   ("DELETE", f"admin/kept-volumes/{trick}", None)):
+        for method, path, body in (
+            ("DELETE", f"users/{trick}/manage-volumes", {"volumes": ["home"]}),
+            ("POST", f"users/{trick}/restart-server", None),
+            ("DELETE", f"admin/users/{trick}", {"remove_volumes": True}),
+            ("POST", f"users/{trick}/extend-session", {"hours": 1}),
+            ("DELETE", f"admin/kept-volumes/{trick}", None),
+        ):
             r = hub.api(admin, method, path, json=body)
             assert r.status_code in (400, 404), (method, path, r.status_code, r.text)
     assert _state(hub, admin, target) == before

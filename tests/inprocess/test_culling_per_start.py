@@ -37,4 +37,8 @@ def test_a_gpu_profile_gets_the_gpu_defaults_and_a_group_limit_wins(hub):
 
     assert started_with("gpu") == (1800, 43200, "GPU default")
     assert started_with("cpu") == (86400, 0, "default")
-    assert started_with("gpu", {"idle_timeout_seconds": 7200}) == (7200, 43200, f"idle timeout from group {group}; GPU default")
+    assert started_with("gpu", {"idle_timeout_seconds": 7200}) == (
+        7200,
+        43200,
+        f"idle timeout from group {group}; GPU default",
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import requests
 
-
-
 READER = "evreader"
 ROLE = f"""
 c.JupyterHub.load_roles = [
@@ -31,7 +29,9 @@ def test_events_api_and_page(make_hub):
     assert body["events"][0]["action"] == "delete-user" and body["events"][0]["target"] == b
 
     mine = hub.api(admin, "GET", f"events?user={a}").json()["events"]
-    assert [e["action"] for e in mine] == ["authorize", "unauthorize", "authorize"] and all(e["target"] == a for e in mine)
+    assert [e["action"] for e in mine] == ["authorize", "unauthorize", "authorize"] and all(
+        e["target"] == a for e in mine
+    )
     assert all(e["actor"] == hub.admin for e in hub.api(admin, "GET", f"events?actor={hub.admin}").json()["events"])
     assert hub.api(admin, "GET", "events?action=delete-user").json()["total"] == 1
     assert hub.api(admin, "GET", "events?outcome=ok").json()["total"] == body["total"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from harness import unique_name
+
 from stellars_hub.accounts.credentials import CredentialCache
 
 EVERYONE_ROUTES = [  # (method, path, json body)
@@ -30,7 +31,7 @@ def test_filtered_admin_scopes_never_grant_actions_on_everyone(hub):
         assert r.status_code == 403, (method, path, r.status_code, r.text)
         assert "scope" in r.json()["message"]
     # the same routes with the unfiltered scopes: allowed (proves the 403s above are about the filter)
-    for method, path, body in EVERYONE_ROUTES:
+    for method, path, _body in EVERYONE_ROUTES:
         if method == "GET":
             assert hub.api(None, method, path, token=full).status_code == 200, path
     # the filtered token still acts on its one user

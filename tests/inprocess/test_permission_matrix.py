@@ -24,10 +24,17 @@ from stellars_hub.session.feature import SERVICE_SCOPES
 
 CULLER = "cullerlike"
 CUSTOM_GLOBAL = sorted({r.custom for r in ROWS.values() if r.custom and "{t}" not in r.custom})
-ROLES = "c.JupyterHub.load_roles = " + repr(
-    [{"name": "matrix-culler", "scopes": SERVICE_SCOPES, "users": [CULLER]}]
-    + [{"name": "matrix-" + s.replace(":", "-"), "scopes": [s], "users": ["custom-" + s.replace(":", "-")]}
-       for s in CUSTOM_GLOBAL]) + "\n"
+ROLES = (
+    "c.JupyterHub.load_roles = "
+    + repr(
+        [{"name": "matrix-culler", "scopes": SERVICE_SCOPES, "users": [CULLER]}]
+        + [
+            {"name": "matrix-" + s.replace(":", "-"), "scopes": [s], "users": ["custom-" + s.replace(":", "-")]}
+            for s in CUSTOM_GLOBAL
+        ]
+    )
+    + "\n"
+)
 
 
 def registered() -> set[tuple[str, str]]:
@@ -38,7 +45,9 @@ def test_readme_access_table_is_current():
     from harness import REPO
 
     readme = (REPO / "README.md").read_text()
-    assert block("access-table", readme) == markdown_table(), "README access table is stale: run `python tests/readme.py`"
+    assert block("access-table", readme) == markdown_table(), (
+        "README access table is stale: run `python tests/readme.py`"
+    )
 
 
 def test_every_registered_route_has_a_row_and_every_row_a_route():
@@ -72,8 +81,15 @@ class Caller:
         if self.session is not None and self.xsrf:
             headers["X-XSRFToken"] = self.session.cookies.get("_xsrf", path=self.hub._cookie_path())
         if self.cross_site:
-            headers.update({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document",
-                            "Origin": "https://evil.example", "Referer": "https://evil.example/page"})
+            headers.update(
+                {
+                    "Sec-Fetch-Site": "cross-site",
+                    "Sec-Fetch-Mode": "navigate",
+                    "Sec-Fetch-Dest": "document",
+                    "Origin": "https://evil.example",
+                    "Referer": "https://evil.example/page",
+                }
+            )
         sender = self.session or requests
         kwargs = {"json": body} if body is not None else {}
         return sender.request(method, url, headers=headers, allow_redirects=False, timeout=120, **kwargs)
@@ -104,8 +120,16 @@ def world(hub):
     tokens = {"filtered": filtered, "culler": culler}
     group = unique_name("team")  # a real group, for the routes that name one
     assert hub.api(admin, "POST", f"groups/{group}").status_code == 201
-    yield {"hub": hub, "admin": admin, "target": target, "other": other, "victim": victim, "callers": callers,
-           "tokens": tokens, "group": group}
+    yield {
+        "hub": hub,
+        "admin": admin,
+        "target": target,
+        "other": other,
+        "victim": victim,
+        "callers": callers,
+        "tokens": tokens,
+        "group": group,
+    }
 
 
 def _custom_token(world, row, target):
@@ -134,14 +158,17 @@ def _state(world) -> dict:
     hub, admin, target, victim = world["hub"], world["admin"], world["target"], world["victim"]
     engine = hub.runtime
     return {
-        "volumes": sorted(v for v in engine.volumes_by_name if v.startswith(f"jupyterlab-{naming.escape_name(target)}")),
+        "volumes": sorted(
+            v for v in engine.volumes_by_name if v.startswith(f"jupyterlab-{naming.escape_name(target)}")
+        ),
         "containers": sorted(engine.containers),
         "started": engine.containers[naming.container_name(victim)]["State"]["StartedAt"],
         "users": sorted(u["name"] for u in hub.api(admin, "GET", "users").json()),
         "history": hub.api(admin, "GET", "notifications/history").json(),
         "kept": hub.api(admin, "GET", "admin/kept-volumes").json(),
-        "activity_samples": sorted((u["username"], u.get("sample_count")) for u in
-                                   hub.api(admin, "GET", "activity").json().get("users", [])),
+        "activity_samples": sorted(
+            (u["username"], u.get("sample_count")) for u in hub.api(admin, "GET", "activity").json().get("users", [])
+        ),
     }
 
 
@@ -173,8 +200,10 @@ def test_route_answers_each_identity_as_the_matrix_says(world, key):
             if before is not None and identity == refused[-1]:
                 after = _state(world)  # every refused call is done: nothing may have changed
                 if after != before:
-                    problems.append(f"state changed by refused calls on {target}: "
-                                    + ", ".join(k for k in before if before[k] != after[k]))
+                    problems.append(
+                        f"state changed by refused calls on {target}: "
+                        + ", ".join(k for k in before if before[k] != after[k])
+                    )
     assert requests.get(world["hub"].hub_url + "api/").status_code == 200
     assert not problems, f"{method} {pattern}:\n  " + "\n  ".join(problems)
 
@@ -202,8 +231,9 @@ def _answer(r: requests.Response, name: str) -> tuple:
     return r.status_code, location, body
 
 
-@pytest.mark.parametrize("key", sorted(k for k, r in ROWS.items() if _names_a_user(k[0], r)),
-                         ids=lambda k: f"{k[1]} {k[0]}")
+@pytest.mark.parametrize(
+    "key", sorted(k for k, r in ROWS.items() if _names_a_user(k[0], r)), ids=lambda k: f"{k[1]} {k[0]}"
+)
 def test_refusals_do_not_tell_real_users_from_unknown_names(world, key):
     """An anonymous caller, and a plain user acting on someone else, get one answer whether the
     name exists or not (the permission is checked before anything is looked up)."""
@@ -223,8 +253,10 @@ def test_refusals_do_not_tell_real_users_from_unknown_names(world, key):
             answers[name] = _answer(r, name)
         if answers[real_name] != answers[ghost]:
             real, unknown = answers[real_name], answers[ghost]
-            problems.append(f"{identity}: real name -> {real[0]} {real[1]} {real[2][:300]!r}; "
-                            f"unknown name -> {unknown[0]} {unknown[1]} {unknown[2][:300]!r}")
+            problems.append(
+                f"{identity}: real name -> {real[0]} {real[1]} {real[2][:300]!r}; "
+                f"unknown name -> {unknown[0]} {unknown[1]} {unknown[2][:300]!r}"
+            )
     assert not problems, f"{method} {pattern}:\n  " + "\n  ".join(problems)
 
 
@@ -237,9 +269,11 @@ def test_batch_refusals_name_nobody_whatever_the_targets(world, route):
     assert hub.api(admin, "POST", f"groups/{group}").status_code == 201
     assert hub.api(admin, "POST", f"groups/{group}/users", json={"users": [target, victim]}).status_code == 200
     ghost = unique_name("ghost")
-    pairs = [({"users": [target]}, {"users": [ghost]}),
-             ({"servers": [f"{victim}/"]}, {"servers": [f"{ghost}/"]}),
-             ({"group": group}, {"group": unique_name("nogrp")})]
+    pairs = [
+        ({"users": [target]}, {"users": [ghost]}),
+        ({"servers": [f"{victim}/"]}, {"servers": [f"{ghost}/"]}),
+        ({"group": group}, {"group": unique_name("nogrp")}),
+    ]
     for identity in ("anonymous", "other"):
         caller = world["callers"][identity](target)
         url = hub.hub_url + "api/" + route

@@ -26,8 +26,13 @@ def team(hub):
     for g, users in ((group, [member]), (readers, [viewer])):
         assert hub.api(admin, "POST", f"groups/{g}").status_code == 201
         assert hub.api(admin, "POST", f"groups/{g}/users", json={"users": users}).status_code == 200
-    return {"admin": admin, "group": group, "readers": readers, "member": (member, member_s),
-            "viewer": (viewer, viewer_s)}
+    return {
+        "admin": admin,
+        "group": group,
+        "readers": readers,
+        "member": (member, member_s),
+        "viewer": (viewer, viewer_s),
+    }
 
 
 def events(hub, admin, action):
@@ -39,9 +44,13 @@ def test_project_folder_create_viewers_refusals_and_the_labs_that_mount_it(hub, 
     member, member_s = team["member"]
     viewer, _ = team["viewer"]
     engine = hub.runtime
-    for body, field in (({"viewers": 5}, "viewers"), ({"viewers": group}, "viewers"),
-                        ({"viewers": unique_name("nogroup")}, "viewers"), ({"members": "all"}, "body"),
-                        ([], "body")):
+    for body, field in (
+        ({"viewers": 5}, "viewers"),
+        ({"viewers": group}, "viewers"),
+        ({"viewers": unique_name("nogroup")}, "viewers"),
+        ({"members": "all"}, "body"),
+        ([], "body"),
+    ):
         r = hub.api(admin, "POST", f"groups/{group}/project", json=body)
         assert r.status_code == 400 and r.json()["message"].startswith(field), (body, r.text)
     assert hub.api(admin, "GET", "projects").json()["folders"] == []
@@ -102,8 +111,10 @@ def test_a_deleted_groups_folder_is_kept_until_an_admin_removes_it(hub, team):
     assert hub.api(admin, "DELETE", f"projects/{volume}").status_code == 404
 
 
-PROFILES = [{"name": "small", "image": "lab:small", "memory_mb": 1024},
-            {"name": "big", "image": "lab:big", "memory_mb": 2048, "cpus": 2}]
+PROFILES = [
+    {"name": "small", "image": "lab:small", "memory_mb": 1024},
+    {"name": "big", "image": "lab:big", "memory_mb": 2048, "cpus": 2},
+]
 
 
 def test_profiles_are_saved_within_the_groups_bounds(hub, team):
@@ -124,8 +135,12 @@ def test_a_start_gets_only_what_is_offered_whichever_way_it_comes(hub, team):
     hub.api(admin, "PUT", f"groups/{group}/policy", json={"memory_mb": 4096, "cpus": 2, "profiles": PROFILES})
 
     # through the API: an image, a profile not offered, an unknown option; nothing starts
-    for body, field in (({"image": "lab:big"}, "image"), ({"profile": "huge"}, "profile"),
-                        ({"profile": "small", "image": "evil:latest"}, "image"), ({"mem_limit": "1T"}, "mem_limit")):
+    for body, field in (
+        ({"image": "lab:big"}, "image"),
+        ({"profile": "huge"}, "profile"),
+        ({"profile": "small", "image": "evil:latest"}, "image"),
+        ({"mem_limit": "1T"}, "mem_limit"),
+    ):
         r = hub.api(member_s, "POST", f"users/{member}/server", json=body)
         assert r.status_code == 400 and r.json()["message"].startswith(field), (body, r.text)
         assert lab not in engine.containers

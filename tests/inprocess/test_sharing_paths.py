@@ -6,7 +6,6 @@ around it: an administrator's share never opens a lab, a person may make 30 shar
 from __future__ import annotations
 
 import pytest
-
 from harness import unique_name
 
 
@@ -74,8 +73,11 @@ def test_an_accepted_invitation_and_a_deleted_group(hub, people):
     r = hub.api(p["owner_s"], "POST", f"share-codes/{owner}/", json={"expires_in": 600})
     assert r.status_code == 200, r.text
     code = r.json()["code"]
-    r = carol_s.post(hub.hub_url + "accept-share", data={"code": code, "_xsrf": carol_s.cookies.get(
-        "_xsrf", path=hub._cookie_path())}, allow_redirects=False)
+    r = carol_s.post(
+        hub.hub_url + "accept-share",
+        data={"code": code, "_xsrf": carol_s.cookies.get("_xsrf", path=hub._cookie_path())},
+        allow_redirects=False,
+    )
     assert r.status_code == 302, r.text
     assert holders(hub, owner) == ([carol], [])
     assert hub.api(p["owner_s"], "PATCH", f"shares/{owner}/", json={"user": carol}).status_code == 200
@@ -91,14 +93,18 @@ def test_an_accepted_invitation_and_a_deleted_group(hub, people):
 def test_an_administrators_share_never_opens_a_lab(hub, people):
     p = people
     owner = p["owner"]
-    for body in ({"user": hub.admin}, {"user": hub.admin, "scopes": [f"access:servers!server={owner}/"]},
-                 {"user": hub.admin, "scopes": [f"custom:labaccess:enter!server={owner}/"]}):
+    for body in (
+        {"user": hub.admin},
+        {"user": hub.admin, "scopes": [f"access:servers!server={owner}/"]},
+        {"user": hub.admin, "scopes": [f"custom:labaccess:enter!server={owner}/"]},
+    ):
         r = hub.api(p["admin"], "POST", f"shares/{owner}/", json=body)
         assert r.status_code == 403 and "only the owner" in r.json()["message"], (body, r.text)
     assert hub.api(p["admin"], "POST", f"share-codes/{owner}/", json={}).status_code == 403
     # JupyterHub's own share of another scope: made, and no way in
-    r = hub.api(p["admin"], "POST", f"shares/{owner}/", json={"user": hub.admin,
-                                                               "scopes": [f"read:servers!server={owner}/"]})
+    r = hub.api(
+        p["admin"], "POST", f"shares/{owner}/", json={"user": hub.admin, "scopes": [f"read:servers!server={owner}/"]}
+    )
     assert r.status_code == 200, r.text
     assert holders(hub, owner) in (None, ([], []))  # nobody holds a way in
     assert hub.api(p["admin"], "PATCH", f"shares/{owner}/", json={"user": hub.admin}).status_code == 200

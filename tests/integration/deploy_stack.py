@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import yaml
-
 from harness import LAB_IMAGE, PASSWORD, REPO, RUN_PREFIX, free_port
 
 OVERRIDE = Path(__file__).with_name("compose.hostnet.yml")
@@ -81,8 +80,9 @@ class Stack:
 
     def script(self, name: str, timeout: float = 400) -> subprocess.CompletedProcess:
         env = {**self.env, "STELLARS_COMPOSE_FILE": str(self.file)}
-        return subprocess.run([str(REPO / "scripts" / name)], cwd=REPO, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run(
+            [str(REPO / "scripts" / name)], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+        )
 
     def up(self) -> str:
         out = self.script("up.sh")
@@ -95,14 +95,32 @@ class Stack:
         return out.stdout
 
     def containers(self) -> list[str]:
-        out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={self.project}"],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={self.project}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return out.stdout.split()
 
     def read_certificate(self) -> bytes:
-        out = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat",
-                              "-v", f"{self.volumes[1]}:/certs:ro", self.env.get("STELLARS_HUB_IMAGE", "stellars-hub:dev"),
-                              "/certs/server.crt"], capture_output=True, check=True)
+        out = subprocess.run(
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--entrypoint",
+                "cat",
+                "-v",
+                f"{self.volumes[1]}:/certs:ro",
+                self.env.get("STELLARS_HUB_IMAGE", "stellars-hub:dev"),
+                "/certs/server.crt",
+            ],
+            capture_output=True,
+            check=True,
+        )
         return out.stdout
 
     def remove_volumes(self) -> None:

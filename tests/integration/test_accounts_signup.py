@@ -6,24 +6,31 @@ import re
 import time
 
 import requests
-
 from harness import PASSWORD, unique_name
 
 
 def _login(hub, name, password):
     s = requests.Session()
     s.get(hub.hub_url + "login")
-    return s, s.post(hub.hub_url + "login", data={"username": name, "password": password,
-                                                  "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False)
+    return s, s.post(
+        hub.hub_url + "login",
+        data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+    )
 
 
 def _signup(hub, name, password=PASSWORD, confirmation=None):
     s = requests.Session()
     s.get(hub.hub_url + "signup")
-    return s.post(hub.hub_url + "signup", data={
-        "username": name, "signup_password": password,
-        "signup_password_confirmation": password if confirmation is None else confirmation,
-        "_xsrf": s.cookies.get("_xsrf")})
+    return s.post(
+        hub.hub_url + "signup",
+        data={
+            "username": name,
+            "signup_password": password,
+            "signup_password_confirmation": password if confirmation is None else confirmation,
+            "_xsrf": s.cookies.get("_xsrf"),
+        },
+    )
 
 
 def test_signup_waits_for_approval_then_logs_in(hub):
@@ -108,9 +115,15 @@ def test_signup_off_removes_page_link_and_post_and_bootstraps_the_admin(make_hub
     s = requests.Session()
     login_page = s.get(hub.hub_url + "login").text
     assert "signup" not in login_page.lower().replace("sign up", "") and "Sign up" not in login_page
-    r = s.post(hub.hub_url + "signup", data={"username": "someone", "signup_password": PASSWORD,
-                                             "signup_password_confirmation": PASSWORD,
-                                             "_xsrf": s.cookies.get("_xsrf")})
+    r = s.post(
+        hub.hub_url + "signup",
+        data={
+            "username": "someone",
+            "signup_password": PASSWORD,
+            "signup_password_confirmation": PASSWORD,
+            "_xsrf": s.cookies.get("_xsrf"),
+        },
+    )
     assert r.status_code == 404
     # nobody can sign up, so the first admin's password was generated into the data directory
     secret = hub.data_dir / "initial-admin-password"
@@ -160,16 +173,27 @@ def test_discard_only_for_pending_signups_without_hub_account(hub):
 def test_change_own_password_and_admin_reset(hub):
     name, session = hub.new_user("pw")
     page = session.get(hub.hub_url + "change-password")
-    r = session.post(hub.hub_url + "change-password", data={
-        "old_password": PASSWORD, "new_password": "Brand-new-pw-77", "new_password_confirmation": "Brand-new-pw-77",
-        "_xsrf": session.cookies.get("_xsrf", path=hub._cookie_path())})
+    r = session.post(
+        hub.hub_url + "change-password",
+        data={
+            "old_password": PASSWORD,
+            "new_password": "Brand-new-pw-77",
+            "new_password_confirmation": "Brand-new-pw-77",
+            "_xsrf": session.cookies.get("_xsrf", path=hub._cookie_path()),
+        },
+    )
     assert page.status_code == 200 and "changed successfully" in r.text
     assert _login(hub, name, "Brand-new-pw-77")[1].status_code == 302
 
     s = hub.admin_session()
-    r = s.post(hub.hub_url + f"change-password/{name}", data={
-        "new_password": "Admin-set-pw-88", "new_password_confirmation": "Admin-set-pw-88",
-        "_xsrf": s.cookies.get("_xsrf", path=hub._cookie_path())})
+    r = s.post(
+        hub.hub_url + f"change-password/{name}",
+        data={
+            "new_password": "Admin-set-pw-88",
+            "new_password_confirmation": "Admin-set-pw-88",
+            "_xsrf": s.cookies.get("_xsrf", path=hub._cookie_path()),
+        },
+    )
     assert "changed successfully" in r.text
     assert _login(hub, name, "Brand-new-pw-77")[1].status_code == 200
     assert _login(hub, name, "Admin-set-pw-88")[1].status_code == 302

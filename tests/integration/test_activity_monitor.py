@@ -11,7 +11,6 @@ import time
 import pytest
 from harness import ARTIFACTS, TEST_ENV, Hub, remove_test_objects
 
-
 ENV = {
     **TEST_ENV,
     # short thresholds so the states change within a test
@@ -114,6 +113,7 @@ def test_samples_follow_rename_and_vanish_with_delete(ahub):
 
 def naming_prefix() -> str:
     from harness import unique_name
+
     return unique_name("")
 
 

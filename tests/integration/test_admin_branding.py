@@ -12,7 +12,8 @@ from jupyterhub._data import DATA_FILES_PATH
 
 # a real 1x1 PNG
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 # the start of a JPEG/JFIF file: the hub serves the bytes, the type comes from the extension
 JPG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 SVG = b"<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'><rect width='10' height='10'/></svg>"
@@ -27,8 +28,11 @@ def _logo_img_src(hub) -> str:
 
 
 def test_file_logos_are_served_by_the_hub(make_hub, tmp_path):
-    for name, content, mime in (("logo.svg", SVG, "image/svg+xml"), ("logo.png", PNG, "image/png"),
-                               ("logo.jpg", JPG, "image/jpeg")):
+    for name, content, mime in (
+        ("logo.svg", SVG, "image/svg+xml"),
+        ("logo.png", PNG, "image/png"),
+        ("logo.jpg", JPG, "image/jpeg"),
+    ):
         path = tmp_path / name
         path.write_bytes(content)
         hub = make_hub(JUPYTERHUB_LOGO_URI=f"file://{path}")
@@ -57,8 +61,10 @@ def test_missing_logo_file_falls_back_with_one_warning(hub):
 def test_home_page_footer_shows_installed_versions(hub):
     session = hub.admin_session()
     page = session.get(hub.hub_url + "home").text
-    expected = (f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | "
-                f"JupyterHub {metadata.version('jupyterhub')}")
+    expected = (
+        f"Stellars JupyterHub DS {metadata.version('stellars-jupyterhub-ds')} | "
+        f"JupyterHub {metadata.version('jupyterhub')}"
+    )
     footer = re.search(r'<span id="stellars-version">(.*?)</span>', page).group(1)
     assert footer == expected
     assert page.count('id="stellars-footer"') == 1

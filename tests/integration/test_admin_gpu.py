@@ -11,7 +11,6 @@ import time
 
 import pytest
 import requests
-
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub import naming
@@ -25,10 +24,14 @@ def _probe_containers(name_prefix: str) -> list[str]:
 
 
 def _created_since(since: float, name_prefix: str) -> list[str]:
-    events = engine().api.events(since=int(since) - 1, until=int(time.time()) + 1, decode=True,
-                                 filters={"type": "container", "event": "create"})
-    return [e["Actor"]["Attributes"].get("name", "") for e in events
-            if e["Actor"]["Attributes"].get("name", "").startswith(name_prefix)]
+    events = engine().api.events(
+        since=int(since) - 1, until=int(time.time()) + 1, decode=True, filters={"type": "container", "event": "create"}
+    )
+    return [
+        e["Actor"]["Attributes"].get("name", "")
+        for e in events
+        if e["Actor"]["Attributes"].get("name", "").startswith(name_prefix)
+    ]
 
 
 # -- the probe itself, on the real engine ----------------------------------------------------
@@ -39,8 +42,9 @@ async def test_probe_reports_each_reason_and_leaves_no_container(case):
         # the real configuration: this engine has no "nvidia" runtime
         "no-runtime": dict(image=LAB_IMAGE, runtime="nvidia", command=("nvidia-smi", "-L"), timeout=30),
         # runc stands in for a runtime the engine has, to reach the later steps
-        "image-missing": dict(image=f"stellars-no-such-image-{RUN_PREFIX}:none", runtime="runc",
-                              command=("nvidia-smi", "-L"), timeout=20),
+        "image-missing": dict(
+            image=f"stellars-no-such-image-{RUN_PREFIX}:none", runtime="runc", command=("nvidia-smi", "-L"), timeout=20
+        ),
         "command-failed": dict(image=LAB_IMAGE, runtime="runc", command=("nvidia-smi", "-L"), timeout=30),
         "timeout": dict(image=LAB_IMAGE, runtime="runc", command=("sleep", "120"), timeout=3),
     }[case]
@@ -57,7 +61,8 @@ async def test_probe_succeeds_when_the_command_does():
     # the success path, with a command that exists in the lab image standing in for nvidia-smi
     name = f"{PROBE}-{RUN_PREFIX}-ok"
     result = await DockerRuntime().probe_gpu(
-        LAB_IMAGE, name, timeout=30, runtime="runc", command=("sh", "-c", "echo 'GPU 0: Test (UUID: x)'"))
+        LAB_IMAGE, name, timeout=30, runtime="runc", command=("sh", "-c", "echo 'GPU 0: Test (UUID: x)'")
+    )
     assert result.available is True and "1 GPU" in result.reason
     assert _probe_containers(name) == []
 
@@ -100,7 +105,7 @@ def test_mode_1_requests_all_gpus_and_the_failed_spawn_says_why(make_hub):
 
     # the spawn ends (no hang) and JupyterHub reports the reason on the progress stream
     with hub.api(session, "GET", f"users/{name}/server/progress", stream=True, timeout=120) as progress:
-        events = [json.loads(line[len(b"data:"):]) for line in progress.iter_lines() if line.startswith(b"data:")]
+        events = [json.loads(line[len(b"data:") :]) for line in progress.iter_lines() if line.startswith(b"data:")]
     failure = events[-1]
     assert failure.get("failed") is True, events
     assert "could not start with a GPU" in failure["message"]
@@ -113,7 +118,10 @@ def test_mode_1_requests_all_gpus_and_the_failed_spawn_says_why(make_hub):
     requests_ = info["HostConfig"]["DeviceRequests"]
     assert len(requests_) == 1
     assert {k: requests_[0][k] for k in ("Driver", "Count", "Capabilities")} == {
-        "Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}  # all GPUs
+        "Driver": "nvidia",
+        "Count": -1,
+        "Capabilities": [["gpu"]],
+    }  # all GPUs
     env = dict(e.split("=", 1) for e in info["Config"]["Env"])
     assert env["ENABLE_GPU_SUPPORT"] == "1" and env["NVIDIA_VISIBLE_DEVICES"] == "all"
     assert requests.get(hub.hub_url + "health", timeout=10).status_code == 200  # the hub is fine

@@ -8,7 +8,6 @@ import json
 import re
 
 import requests
-
 from harness import PASSWORD
 
 
@@ -17,8 +16,10 @@ def open_lab(hub, session: requests.Session, owner: str) -> requests.Response:
     hub's "authorize access" page when it asks (it does for someone else's lab)."""
     r = session.get(hub.base + f"user/{owner}/lab", timeout=120)
     if r.status_code == 200 and "oauth2/authorize" in r.url and "<form" in r.text:
-        fields = [(html.unescape(n), html.unescape(v)) for n, v in
-                  re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)]
+        fields = [
+            (html.unescape(n), html.unescape(v))
+            for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)
+        ]
         r = session.post(r.url, data=fields, timeout=120)
     return r
 

@@ -15,7 +15,9 @@ def test_readiness_is_200_anonymous_when_everything_answers(hub):
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json() == {
-        "ready": True, "checks": {"hub": "ok", "database": "ok", "data_disk": "ok", "engine": "ok", "proxy": "ok"}}
+        "ready": True,
+        "checks": {"hub": "ok", "database": "ok", "data_disk": "ok", "engine": "ok", "proxy": "ok"},
+    }
     assert r.headers["Cache-Control"] == "no-store"
     assert requests.head(hub.hub_url + "readiness", timeout=10).status_code == 200
     assert "set-cookie" not in {k.lower() for k in r.headers}

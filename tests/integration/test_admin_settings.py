@@ -8,7 +8,6 @@ import re
 
 import pytest
 import requests
-
 from harness import ARTIFACTS, Hub
 
 from stellars_hub.features import configurables
@@ -24,8 +23,11 @@ def shub(hub, tmp_path_factory):
     """Beside the shared test hub, one whose database URL (a secret) carries a recognisable
     marker and whose NVIDIA image name is long."""
     data = tmp_path_factory.mktemp("hub")
-    env = {**hub.env, "JUPYTERHUB_DB_URL": f"sqlite:///{data}/secret-marker-db.sqlite",
-           "JUPYTERHUB_NVIDIA_IMAGE": LONG_IMAGE}
+    env = {
+        **hub.env,
+        "JUPYTERHUB_DB_URL": f"sqlite:///{data}/secret-marker-db.sqlite",
+        "JUPYTERHUB_NVIDIA_IMAGE": LONG_IMAGE,
+    }
     h = Hub(data_dir=data, env=env).start()
     yield h
     h.stop()

@@ -8,15 +8,13 @@ import sys
 from pathlib import Path
 
 import requests
-
 from harness import REPO
 
 CLI = str(Path(sys.executable).parent / "stellars-hub")
 
 
 def _run(args, **env):
-    return subprocess.run([CLI, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
-                          cwd=REPO)
+    return subprocess.run([CLI, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60, cwd=REPO)
 
 
 def test_check_prints_settings_with_secret_masked():
@@ -26,8 +24,11 @@ def test_check_prints_settings_with_secret_masked():
 
 
 def test_check_and_run_refuse_bad_values_naming_each(tmp_path):
-    bad = {"JUPYTERHUB_GPU_ENABLED": "5", "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "soon",
-           "JUPYTERHUB_DATA_DIR": str(tmp_path)}
+    bad = {
+        "JUPYTERHUB_GPU_ENABLED": "5",
+        "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "soon",
+        "JUPYTERHUB_DATA_DIR": str(tmp_path),
+    }
     for args in (["check"], ["run", "--", "--port", "1"]):
         r = _run(args, **bad)
         assert r.returncode == 2, (args, r.stderr)
@@ -42,8 +43,11 @@ def test_signups_other_than_the_admin_wait_for_approval(hub):
     assert "sent to the admin" in r.text
     s = requests.Session()
     s.get(hub.hub_url + "login")
-    r = s.post(hub.hub_url + "login", data={"username": hub.admin + "x", "password": "Stellars-test-pw-42",
-                                            "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False)
+    r = s.post(
+        hub.hub_url + "login",
+        data={"username": hub.admin + "x", "password": "Stellars-test-pw-42", "_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+    )
     assert r.status_code == 200 and "has not been authorized" in r.text
 
 
@@ -59,8 +63,11 @@ def test_wrong_password_says_so(hub):
     hub.admin_session()
     s = requests.Session()
     s.get(hub.hub_url + "login")
-    r = s.post(hub.hub_url + "login", data={"username": hub.admin, "password": "wrong-password-1",
-                                            "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False)
+    r = s.post(
+        hub.hub_url + "login",
+        data={"username": hub.admin, "password": "wrong-password-1", "_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+    )
     assert r.status_code == 200 and "Invalid username or password" in r.text
 
 

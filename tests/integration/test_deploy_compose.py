@@ -13,7 +13,6 @@ import time
 
 import pytest
 import requests
-
 from deploy_stack import Stack, compose_command
 from harness import PASSWORD, REPO, Hub, engine, remove_test_objects
 
@@ -74,7 +73,9 @@ def test_compose_stack_tls_lab_restart_and_data_survive_down_up(stack, ca_bundle
     assert r.status_code == 200 and "password" in r.text.lower()
 
     # HTTP -> HTTPS redirect keeps the path; the bare root leads to the base URL
-    r = requests.get(f"http://localhost:{stack.http_port}/jupyterhub/hub/login?next=x", allow_redirects=False, timeout=10)
+    r = requests.get(
+        f"http://localhost:{stack.http_port}/jupyterhub/hub/login?next=x", allow_redirects=False, timeout=10
+    )
     assert r.status_code in (301, 308) and r.headers["Location"] == f"{https}/jupyterhub/hub/login?next=x"
     r = requests.get(f"{https}/", allow_redirects=False, timeout=10)
     assert r.status_code in (301, 302, 307, 308) and r.headers["Location"] == f"{https}/jupyterhub/"
@@ -87,8 +88,13 @@ def test_compose_stack_tls_lab_restart_and_data_survive_down_up(stack, ca_bundle
     hub.start_server(admin_session, stack.admin, timeout=180)
     token = hub.token_for(stack.admin)
     assert hub.lab(stack.admin, "GET", "api/status", token).status_code == 200
-    r = hub.lab(stack.admin, "PUT", "api/contents/kept.txt", token,
-                json={"type": "file", "format": "text", "content": "written through traefik"})
+    r = hub.lab(
+        stack.admin,
+        "PUT",
+        "api/contents/kept.txt",
+        token,
+        json={"type": "file", "format": "text", "content": "written through traefik"},
+    )
     assert r.status_code in (200, 201), r.text
 
     # restart through the self-service API: same container, started again, answering
@@ -126,11 +132,16 @@ def test_compose_stack_tls_lab_restart_and_data_survive_down_up(stack, ca_bundle
 
 
 def test_stack_runs_only_proxy_and_hub_and_no_dashboard(stack, ca_bundle):
-    services = sorted(c.labels["com.docker.compose.service"]
-                      for c in engine().containers.list(filters={"label": f"com.docker.compose.project={stack.project}"}))
+    services = sorted(
+        c.labels["com.docker.compose.service"]
+        for c in engine().containers.list(filters={"label": f"com.docker.compose.project={stack.project}"})
+    )
     assert services == ["jupyterhub", "traefik"]  # the auto-updater stays off without its profile
-    proxy = next(c for c in engine().containers.list(filters={"label": f"com.docker.compose.project={stack.project}"})
-                 if c.labels["com.docker.compose.service"] == "traefik")
+    proxy = next(
+        c
+        for c in engine().containers.list(filters={"label": f"com.docker.compose.project={stack.project}"})
+        if c.labels["com.docker.compose.service"] == "traefik"
+    )
     env = dict(e.split("=", 1) for e in proxy.attrs["Config"]["Env"])
     assert not [k for k in env if k.startswith("TRAEFIK_API")]  # no API, so no dashboard
     r = requests.get(f"https://localhost:{stack.https_port}/dashboard/", timeout=10, allow_redirects=False)
@@ -177,9 +188,26 @@ def test_host_routing_template_routes_by_host_name_at_the_root(docker_engine, tm
     proxy.pop("depends_on")
     routed.save({**config, "services": {"traefik": proxy}})
     compose = [*compose_command(), "-f", str(routed.file)]
-    subprocess.run(["docker", "run", "--rm", "--network", "none", "-v", f"{routed.volumes[1]}:/out",
-                    "--entrypoint", "/opt/stellars/scripts/certs/make-cert.sh", "stellars-hub:dev",
-                    "--domain", "example.org", "--out", "/out"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            f"{routed.volumes[1]}:/out",
+            "--entrypoint",
+            "/opt/stellars/scripts/certs/make-cert.sh",
+            "stellars-hub:dev",
+            "--domain",
+            "example.org",
+            "--out",
+            "/out",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         subprocess.run([*compose, "up", "-d"], env=routed.env, check=True, capture_output=True)
         url = f"https://127.0.0.1:{routed.https_port}/"
@@ -202,7 +230,10 @@ def test_host_routing_template_routes_by_host_name_at_the_root(docker_engine, tm
         # labs on their own subdomains of the hub's name reach the hub's proxy too
         r = get("alice.jupyterhub.example.org")
         assert r.status_code == 200 and r.text == "backend alice.jupyterhub.example.org /"
-        assert config["services"]["jupyterhub"]["environment"]["JUPYTERHUB_SUBDOMAIN_HOST"] == "https://jupyterhub.example.org"
+        assert (
+            config["services"]["jupyterhub"]["environment"]["JUPYTERHUB_SUBDOMAIN_HOST"]
+            == "https://jupyterhub.example.org"
+        )
     finally:
         subprocess.run([*compose, "down"], env=routed.env, capture_output=True)
         routed.remove_volumes()
@@ -233,8 +264,12 @@ def test_transport_secure_cookies_and_security_headers(stack, ca_bundle):
     cookies = r.raw.headers.getlist("Set-Cookie")
     assert cookies and all("secure" in c.lower() for c in cookies), cookies
 
-    r = s.post(https + "login", data={"username": stack.admin, "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf")},
-               allow_redirects=False, timeout=30)
+    r = s.post(
+        https + "login",
+        data={"username": stack.admin, "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert r.status_code == 302
     login_cookies = r.raw.headers.getlist("Set-Cookie")
     assert any(c.startswith("jupyterhub-session-id") or c.startswith("jupyterhub-hub-login") for c in login_cookies)
@@ -242,7 +277,8 @@ def test_transport_secure_cookies_and_security_headers(stack, ca_bundle):
 
     # HTTP: every method only redirects, nothing reaches the hub, no cookie is set
     for method in ("GET", "POST", "DELETE"):
-        r = requests.request(method, f"http://localhost:{stack.http_port}/jupyterhub/hub/api/users", allow_redirects=False,
-                             timeout=10)
+        r = requests.request(
+            method, f"http://localhost:{stack.http_port}/jupyterhub/hub/api/users", allow_redirects=False, timeout=10
+        )
         assert r.status_code in (301, 308) and r.headers["Location"].startswith("https://"), (method, r.status_code)
         assert "Set-Cookie" not in r.headers

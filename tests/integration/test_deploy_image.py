@@ -8,7 +8,6 @@ import subprocess
 import time
 
 import pytest
-
 from harness import RUN_PREFIX, engine
 
 IMAGE = "stellars-hub:dev"
@@ -28,8 +27,9 @@ for pid in filter(str.isdigit, os.listdir('/proc')):
 
 
 def _run(*args, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", "run", "--rm", "--network", "none", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_bad_domain_stops_startup_at_the_certificate_step():
@@ -76,11 +76,36 @@ def _wait_health(name: str, wanted: str, timeout: float) -> None:
 def hub_container(docker_engine):
     name = f"{RUN_PREFIX}health"
     # the image's HEALTHCHECK command, run every second instead of every 30 s
-    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none",
-                    "--health-interval", "1s", "--health-timeout", "3s", "--health-retries", "2",
-                    "-e", "JUPYTERHUB_GPU_ENABLED=0", "-e", "JUPYTERHUB_HUB_HOST=127.0.0.1",
-                    "-v", "/var/run/docker.sock:/var/run/docker.sock",
-                    IMAGE, "stellars-hub", "run", "--", "--ip=127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--health-interval",
+            "1s",
+            "--health-timeout",
+            "3s",
+            "--health-retries",
+            "2",
+            "-e",
+            "JUPYTERHUB_GPU_ENABLED=0",
+            "-e",
+            "JUPYTERHUB_HUB_HOST=127.0.0.1",
+            "-v",
+            "/var/run/docker.sock:/var/run/docker.sock",
+            IMAGE,
+            "stellars-hub",
+            "run",
+            "--",
+            "--ip=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     yield name
     subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
 

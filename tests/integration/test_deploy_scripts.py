@@ -8,7 +8,6 @@ import re
 import subprocess
 
 import pytest
-
 from harness import REPO, engine, unique_name
 
 from stellars_hub import naming
@@ -31,8 +30,11 @@ LIST = "cd /v && find . -printf '%p %y %U:%G %m %l\\n' | sort && find . -type f 
 
 def _sh(volume: str, script: str, ro: bool = False) -> str:
     mount = f"{volume}:/v" + (":ro" if ro else "")
-    out = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", "-v", mount, TOOLS,
-                          "-c", script], capture_output=True, text=True)
+    out = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", "-v", mount, TOOLS, "-c", script],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -139,13 +141,30 @@ def test_rename_moves_files_to_the_new_users_volumes(users):
 
 
 def test_linux_trust_installer_makes_openssl_trust_the_certificate(tmp_path):
-    subprocess.run([str(SCRIPTS / "certs/make-cert.sh"), "--domain", "example.org", "--out", str(tmp_path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(SCRIPTS / "certs/make-cert.sh"), "--domain", "example.org", "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
     check = "openssl verify -CAfile /etc/ssl/certs/ca-certificates.crt /c/server.crt"
-    run = ["docker", "run", "--rm", "--network", "none", "-v", f"{tmp_path}:/c:ro",
-           "-v", f"{SCRIPTS / 'certs'}:/s:ro", "--entrypoint", "bash", TOOLS, "-c"]
-    out = subprocess.run(run + [f"{check}; /s/install-cert-linux.sh /c/server.crt && {check}"],
-                         capture_output=True, text=True)
+    run = [
+        "docker",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        f"{tmp_path}:/c:ro",
+        "-v",
+        f"{SCRIPTS / 'certs'}:/s:ro",
+        "--entrypoint",
+        "bash",
+        TOOLS,
+        "-c",
+    ]
+    out = subprocess.run(
+        run + [f"{check}; /s/install-cert-linux.sh /c/server.crt && {check}"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("/c/server.crt: OK") == 1  # not trusted before, trusted after
     assert "trusted /c/server.crt" in out.stdout

@@ -11,10 +11,9 @@ import subprocess
 
 import pytest
 import yaml
-from playwright.sync_api import sync_playwright
-
 from deploy_stack import Stack
 from harness import PASSWORD, REPO, Hub, remove_test_objects
+from playwright.sync_api import sync_playwright
 
 from stellars_hub import naming
 
@@ -67,8 +66,10 @@ def test_a_lab_is_served_on_its_own_subdomain_through_the_stack(stack, tmp_path)
     old = os.environ.get("REQUESTS_CA_BUNDLE")
     os.environ["REQUESTS_CA_BUNDLE"] = str(ca)
     try:
-        hub = SubdomainStackHub(data_dir=tmp_path, env={"JUPYTERHUB_ADMIN": stack.admin,
-                                                         "JUPYTERHUB_ADMIN_PASSWORD": stack.env["JUPYTERHUB_ADMIN_PASSWORD"]})
+        hub = SubdomainStackHub(
+            data_dir=tmp_path,
+            env={"JUPYTERHUB_ADMIN": stack.admin, "JUPYTERHUB_ADMIN_PASSWORD": stack.env["JUPYTERHUB_ADMIN_PASSWORD"]},
+        )
         hub.https_port = stack.https_port
         admin = hub.admin_session()
         # labs on subdomains over HTTPS: the hub's login cookie is host-only (__Host-), which a
@@ -85,14 +86,18 @@ def test_a_lab_is_served_on_its_own_subdomain_through_the_stack(stack, tmp_path)
     # the stack's certificate names the labs' subdomains (its wildcard SAN). OpenSSL and browsers
     # do not accept a wildcard directly under a single label such as localhost, so a laptop sees
     # the same certificate warning for a lab as for the self-signed hub; *.example.org is fine.
-    text = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=ca.read_bytes(),
-                          capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=ca.read_bytes(), capture_output=True, check=True
+    ).stdout.decode()
     assert "DNS:*.localhost" in text, text
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True,
-                                     args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic"])
+        browser = pw.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic"],
+        )
         try:
             page = browser.new_context(ignore_https_errors=True).new_page()  # self-signed CA not in Chromium's store
             page.set_default_timeout(120_000)
@@ -104,7 +109,9 @@ def test_a_lab_is_served_on_its_own_subdomain_through_the_stack(stack, tmp_path)
             page.wait_for_url(f"https://{lab_host}:{stack.https_port}/**")
             page.goto(f"https://localhost:{stack.https_port}/jupyterhub/user/{stack.admin}/lab")
             page.wait_for_selector("#jp-main-dock-panel")
-            assert page.url.startswith(f"https://{lab_host}:{stack.https_port}/jupyterhub/user/{stack.admin}/"), page.url
+            assert page.url.startswith(f"https://{lab_host}:{stack.https_port}/jupyterhub/user/{stack.admin}/"), (
+                page.url
+            )
         finally:
             browser.close()
     os.environ["REQUESTS_CA_BUNDLE"] = str(ca)

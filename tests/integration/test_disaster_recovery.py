@@ -16,15 +16,31 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
-from harness import ARTIFACTS, LAB_IMAGE, REPO, RUN_PREFIX, TEST_ENV, Hub, engine, read_volume_file, remove_test_objects, unique_name
-from stellars_hub import naming
+from harness import (
+    ARTIFACTS,
+    LAB_IMAGE,
+    REPO,
+    RUN_PREFIX,
+    TEST_ENV,
+    Hub,
+    engine,
+    read_volume_file,
+    remove_test_objects,
+    unique_name,
+)
 from test_postgres_db import postgres  # noqa: F401  (the throwaway PostgreSQL server)
+
+from stellars_hub import naming
 
 TARGET = Path(f"/tmp/stellars-dr-{RUN_PREFIX}")
 SHARED = f"jupyterlab-{RUN_PREFIX}dr-shared_team"  # this test's own shared volume (others keep theirs)
-ENV = {**TEST_ENV, "JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
-       "JUPYTERHUB_BACKUP_KEEP": "2", "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
+ENV = {
+    **TEST_ENV,
+    "JUPYTERHUB_BACKUP_INTERVAL": "86400",
+    "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
+    "JUPYTERHUB_BACKUP_KEEP": "2",
+    "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE,
+}
 CONFIG = f"c.LabSpawnerMixin.shared_volume = {SHARED!r}\n"
 ANN_PW, BOB_PW = "Ann-old-pw-7391", "Bob-old-pw-2846"
 NOTES = "ann's notes, version 1"
@@ -32,11 +48,11 @@ TEAM = "the team's shared file"
 POLICY = {"memory_mb": 768, "env": {"TEAM_COLOUR": "blue"}}
 
 
-
 def keep_log(hub: Hub) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     if hub.log_path.exists():
         shutil.copy(hub.log_path, ARTIFACTS / f"hub-{hub.port}.log")
+
 
 @pytest.fixture
 def disaster(docker_engine, tmp_path_factory):
@@ -57,8 +73,12 @@ def lab_exec(name: str, command: str) -> str:
 
 
 def restore_state(archive: Path, data_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(archive),
-                           "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(archive), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
@@ -74,8 +94,11 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     ann_session = hub.login(ann, ANN_PW)
     hub.login(bob, BOB_PW)  # JupyterHub knows a user from their first login on
     group = f"{RUN_PREFIX}drteam"
-    for method, path, body in (("POST", f"groups/{group}", None), ("POST", f"groups/{group}/users", {"users": [ann, bob]}),
-                               ("PUT", f"groups/{group}/policy", POLICY)):
+    for method, path, body in (
+        ("POST", f"groups/{group}", None),
+        ("POST", f"groups/{group}/users", {"users": [ann, bob]}),
+        ("PUT", f"groups/{group}/policy", POLICY),
+    ):
         r = hub.api(admin, method, path, json=body)
         assert r.status_code in (200, 201), r.text
     r = hub.api(ann_session, "PUT", f"users/{ann}/environment", json={"environment": {"ANN_VAR": "x1"}})
@@ -97,8 +120,15 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     with tarfile.open(state) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
         names = {m.name for m in tar.getmembers()}
-    for file in ("jupyterhub.sqlite", "jupyterhub_cookie_secret", "audit.log", "environment.sqlite",
-                 "notifications.sqlite", "access.sqlite", "backups.sqlite"):
+    for file in (
+        "jupyterhub.sqlite",
+        "jupyterhub_cookie_secret",
+        "audit.log",
+        "environment.sqlite",
+        "notifications.sqlite",
+        "access.sqlite",
+        "backups.sqlite",
+    ):
         assert f"data/{file}" in names, names
     assert not any(n.endswith(("-wal", "-shm")) for n in names), names
     workspace = naming.user_volume_names(ann)["workspace"]
@@ -123,8 +153,12 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     done = restore_state(state, data_dir)
     assert done.returncode == 0, done.stderr
     assert SHARED in done.stdout and manifest["volumes"][SHARED] in done.stdout
-    done = subprocess.run([str(REPO / "scripts/volume-restore.sh"), str(TARGET / manifest["volumes"][SHARED]), SHARED],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(REPO / "scripts/volume-restore.sh"), str(TARGET / manifest["volumes"][SHARED]), SHARED],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
 
     restored = Hub(data_dir=data_dir, env=ENV, extra_config=CONFIG)
@@ -142,8 +176,12 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     history = restored.api(admin, "GET", "notifications/history").json()["broadcasts"]
     assert any(b["message"] == message for b in history), history
     # the user's workspace through the restored hub's own restore path, from the archive it knows
-    r = restored.api(admin, "POST", f"users/{ann}/backups/restore",
-                     json={"volume": "workspace", "archive": manifest["volumes"][workspace]})
+    r = restored.api(
+        admin,
+        "POST",
+        f"users/{ann}/backups/restore",
+        json={"volume": "workspace", "archive": manifest["volumes"][workspace]},
+    )
     assert r.status_code == 200, r.text
     assert read_volume_file(workspace, "notes.txt") == NOTES
     restored.start_server(ann_session, ann)
@@ -158,7 +196,9 @@ def test_a_postgresql_hub_s_state_leaves_the_database_to_its_own_backup(make_hub
     database (the operator's database backup covers it), and says so; so does restore-state."""
     TARGET.mkdir(parents=True, exist_ok=True)
     try:
-        hub = make_hub(JUPYTERHUB_DB_URL=postgres, **{k: v for k, v in ENV.items() if k.startswith("JUPYTERHUB_BACKUP")})
+        hub = make_hub(
+            JUPYTERHUB_DB_URL=postgres, **{k: v for k, v in ENV.items() if k.startswith("JUPYTERHUB_BACKUP")}
+        )
         data = hub.backup_round()
         [state] = [row for row in data["hub"] if row["key"] == "state"]
         assert state["outcome"] == "ok", state

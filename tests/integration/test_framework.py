@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from harness import REPO, free_port, unique_name
 
 
@@ -37,13 +36,19 @@ def wheel_venv(tmp_path_factory):
     shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "README.md", "constraints.txt"):
         shutil.copy(REPO / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), str(source)],
-                   check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), str(source)],
+        check=True,
+        timeout=300,
+    )
     [wheel] = (root / "dist").glob("stellars_jupyterhub_ds-*.whl")
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-c", str(REPO / "constraints.txt"), str(wheel)],
-                   check=True, timeout=600)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "-c", str(REPO / "constraints.txt"), str(wheel)],
+        check=True,
+        timeout=600,
+    )
     return venv
 
 
@@ -52,12 +57,30 @@ def test_installed_wheel_runs_from_an_empty_directory(wheel_venv, tmp_path):
     cwd.mkdir()
     port, hub_port, api_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "STELLARS_"))}
-    env.update({"JUPYTERHUB_DATA_DIR": str(tmp_path / "data"), "JUPYTERHUB_HUB_PORT": str(hub_port),
-                "JUPYTERHUB_NETWORK_NAME": "host", "JUPYTERHUB_GPU_ENABLED": "0"})
+    env.update(
+        {
+            "JUPYTERHUB_DATA_DIR": str(tmp_path / "data"),
+            "JUPYTERHUB_HUB_PORT": str(hub_port),
+            "JUPYTERHUB_NETWORK_NAME": "host",
+            "JUPYTERHUB_GPU_ENABLED": "0",
+        }
+    )
     log = open(tmp_path / "hub.log", "wb")
-    proc = subprocess.Popen([str(wheel_venv / "bin" / "stellars-hub"), "run", "--", "--port", str(port),
-                             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{api_port}"],
-                            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(wheel_venv / "bin" / "stellars-hub"),
+            "run",
+            "--",
+            "--port",
+            str(port),
+            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{api_port}",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}/jupyterhub/hub/"
 
@@ -76,8 +99,12 @@ def test_installed_wheel_runs_from_an_empty_directory(wheel_venv, tmp_path):
         with closing(sqlite3.connect(tmp_path / "data" / "jupyterhub.sqlite")) as db:  # JUPYTERHUB_DB_SQLITE_WAL
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         # its own package, not this checkout
-        out = subprocess.run([str(wheel_venv / "bin" / "python"), "-c", "import stellars_hub; print(stellars_hub.__file__)"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [str(wheel_venv / "bin" / "python"), "-c", "import stellars_hub; print(stellars_hub.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert str(wheel_venv) in out and str(REPO) not in out
     finally:
         os.killpg(proc.pid, 15)
@@ -85,13 +112,20 @@ def test_installed_wheel_runs_from_an_empty_directory(wheel_venv, tmp_path):
 
 
 def test_site_config_wins_over_the_environment_and_settings_say_so(make_hub, tmp_path):
-    hub = make_hub(extra_config="c.SelfService.restart_timeout = 33\nc.Notifications.timeout = 9\n"
-                                "c.StellarsHub.db_sqlite_wal = False\n", JUPYTERHUB_RESTART_TIMEOUT="20")
+    hub = make_hub(
+        extra_config="c.SelfService.restart_timeout = 33\nc.Notifications.timeout = 9\n"
+        "c.StellarsHub.db_sqlite_wal = False\n",
+        JUPYTERHUB_RESTART_TIMEOUT="20",
+    )
     site = hub.site_config_path
     admin = hub.admin_session()
     rows = {r["name"]: r for r in hub.api(admin, "GET", "settings").json()["settings"]}
     restart = rows["JUPYTERHUB_RESTART_TIMEOUT"]
-    assert (restart["value"], restart["source"], restart["trait"]) == ("33", "config file", "SelfService.restart_timeout")
+    assert (restart["value"], restart["source"], restart["trait"]) == (
+        "33",
+        "config file",
+        "SelfService.restart_timeout",
+    )
     assert rows["JUPYTERHUB_NOTIFICATIONS_TIMEOUT"]["source"] == "config file"
     assert rows["JUPYTERHUB_GPU_ENABLED"]["source"] == "environment"  # the test environment sets it
     assert rows["JUPYTERHUB_SELFSERVICE_RATE_LIMIT"]["source"] == "default"
@@ -101,8 +135,13 @@ def test_site_config_wins_over_the_environment_and_settings_say_so(make_hub, tmp
     row = page.split('id="setting-JUPYTERHUB_RESTART_TIMEOUT"', 1)[1].split("</tr>", 1)[0]
     assert "33" in row and "config file" in row and "c.SelfService.restart_timeout" in row
     # and the hub acts on it: the culler and the features read the same values
-    check = subprocess.run([str(Path(sys.executable).parent / "stellars-hub"), "check", "--config", str(site)],
-                           env={**os.environ, "JUPYTERHUB_RESTART_TIMEOUT": "20"}, capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [str(Path(sys.executable).parent / "stellars-hub"), "check", "--config", str(site)],
+        env={**os.environ, "JUPYTERHUB_RESTART_TIMEOUT": "20"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr
     line = next(line for line in check.stdout.splitlines() if "JUPYTERHUB_RESTART_TIMEOUT" in line)
     assert "33" in line and "(config file)" in line
@@ -114,8 +153,13 @@ def test_help_all_lists_every_setting():
 
     SETTINGS = declared(configurables())
 
-    out = subprocess.run([str(Path(sys.executable).parent / "stellars-hub"), "--help-all"],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "stellars-hub"), "--help-all"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     for s in SETTINGS:
         assert f"--{s.trait}=" in out and s.name in out
 

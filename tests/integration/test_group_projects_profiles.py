@@ -67,8 +67,10 @@ def test_profiles_and_a_project_folder_on_the_engine(hub):
     for group, users in ((team, [ann]), (readers, [bob])):
         assert hub.api(admin, "POST", f"groups/{group}").status_code == 201
         assert hub.api(admin, "POST", f"groups/{group}/users", json={"users": users}).status_code == 200
-    profiles = [{"name": "std", "image": LAB_IMAGE, "memory_mb": 1024},
-                {"name": "alt", "image": ALT_IMAGE, "memory_mb": 2048, "description": "the second image"}]
+    profiles = [
+        {"name": "std", "image": LAB_IMAGE, "memory_mb": 1024},
+        {"name": "alt", "image": ALT_IMAGE, "memory_mb": 2048, "description": "the second image"},
+    ]
     r = hub.api(admin, "PUT", f"groups/{team}/policy", json={"memory_mb": 2048, "profiles": profiles})
     assert r.status_code == 200, r.text
     r = hub.api(admin, "POST", f"groups/{team}/project", json={"viewers": readers})
@@ -135,8 +137,12 @@ def test_profiles_and_a_project_folder_on_the_engine(hub):
     assert team not in {u["username"] for u in hub.api(admin, "GET", "backups").json()["users"]}
 
     # measured (the Activity, Usage and Policies pages show it)
-    sized = wait_for(lambda: next(f for f in hub.api(admin, "GET", "projects").json()["folders"]
-                                  if f["volume"] == volume)["size_bytes"], what="the folder's size")
+    sized = wait_for(
+        lambda: next(f for f in hub.api(admin, "GET", "projects").json()["folders"] if f["volume"] == volume)[
+            "size_bytes"
+        ],
+        what="the folder's size",
+    )
     assert sized >= len("from ann")
 
     # the group goes: the folder is kept (never removed silently) and cannot be removed in use

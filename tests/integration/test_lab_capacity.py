@@ -17,8 +17,8 @@ import docker
 import pytest
 import requests
 from docker.types import IPAMConfig, IPAMPool
-
 from harness import RUN_PREFIX, engine
+
 from stellars_hub import naming
 from stellars_hub.runtime.base import HUB_LABEL
 
@@ -53,10 +53,14 @@ def network(name: str):
 
 def free_pool() -> ipaddress.IPv4Network:
     """A /27 (two lab networks) that no network of the engine touches, for this run alone."""
-    used = [ipaddress.ip_network(c["Subnet"]) for n in engine().api.networks()
-            for c in (n.get("IPAM") or {}).get("Config") or [] if ":" not in c.get("Subnet", ":")]
+    used = [
+        ipaddress.ip_network(c["Subnet"])
+        for n in engine().api.networks()
+        for c in (n.get("IPAM") or {}).get("Config") or []
+        if ":" not in c.get("Subnet", ":")
+    ]
     for _ in range(100):
-        pool = ipaddress.ip_network(f"10.214.{random.randrange(256)}.{32 * random.randrange(8)}/27")
+        pool = ipaddress.IPv4Network(f"10.214.{random.randrange(256)}.{32 * random.randrange(8)}/27")
         if not any(pool.overlaps(u) for u in used):
             return pool
     raise AssertionError("no free /27 in 10.214.0.0/16")
@@ -73,17 +77,24 @@ def pool_hub(make_hub):
     hub_id = secrets.token_hex(8)
     # a network that is no lab network inside the pool, a lab network of this hub nobody uses any
     # more (left by its earlier run), and another hub's lab network (never this hub's to remove)
-    foreign = client.networks.create(f"{RUN_PREFIX}foreign", driver="bridge",
-                                     ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(first))]))
-    ghost = client.networks.create(f"{NET}-ghost", driver="bridge",
-                                   labels={"stellars.lab-network": "ghost", HUB_LABEL: hub_id},
-                                   ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(second))]))
-    others = client.networks.create(f"{NET}-others", driver="bridge",
-                                    labels={"stellars.lab-network": "others", HUB_LABEL: "anotherhub"})
+    foreign = client.networks.create(
+        f"{RUN_PREFIX}foreign", driver="bridge", ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(first))])
+    )
+    ghost = client.networks.create(
+        f"{NET}-ghost",
+        driver="bridge",
+        labels={"stellars.lab-network": "ghost", HUB_LABEL: hub_id},
+        ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(second))]),
+    )
+    others = client.networks.create(
+        f"{NET}-others", driver="bridge", labels={"stellars.lab-network": "others", HUB_LABEL: "anotherhub"}
+    )
     try:
         hub = make_hub(
-            JUPYTERHUB_NETWORK_NAME=NET, JUPYTERHUB_HUB_HOST=socket.gethostname(),
-            JUPYTERHUB_LAB_NETWORK_ISOLATION="1", JUPYTERHUB_LAB_SUBNET_POOL=str(pool),
+            JUPYTERHUB_NETWORK_NAME=NET,
+            JUPYTERHUB_HUB_HOST=socket.gethostname(),
+            JUPYTERHUB_LAB_NETWORK_ISOLATION="1",
+            JUPYTERHUB_LAB_SUBNET_POOL=str(pool),
             extra_args=["--Spawner.poll_interval=2"],  # a lab that dies is noticed within seconds
             hub_id=hub_id,
         )
@@ -134,7 +145,9 @@ def test_lab_networks_come_from_the_pool_and_a_start_past_it_says_so(pool_hub):
     hub.start_server(bob_s, bob, timeout=180)
     bob_net = f"{NET}-{naming.escape_name(bob)}"
     assert [c["Subnet"] for c in network(bob_net).attrs["IPAM"]["Config"]] == [str(second)]
-    assert readiness(hub, admin)["warnings"]["lab_networks"].startswith("JUPYTERHUB_LAB_SUBNET_POOL")  # the overlap only
+    assert readiness(hub, admin)["warnings"]["lab_networks"].startswith(
+        "JUPYTERHUB_LAB_SUBNET_POOL"
+    )  # the overlap only
 
     # bob's lab dies: JupyterHub stops it without the spawner's stop, the network still goes
     engine().containers.get(naming.container_name(bob)).kill()
@@ -150,8 +163,11 @@ def capped_hub(make_hub):
 def start_named(hub, session, name, server):
     r = hub.api(session, "POST", f"users/{name}/servers/{server}")
     assert r.status_code in (201, 202), r.text
-    wait_for(lambda: hub.api(session, "GET", f"users/{name}").json()["servers"].get(server, {}).get("ready"),
-             f"{name}/{server} ready", timeout=180)
+    wait_for(
+        lambda: hub.api(session, "GET", f"users/{name}").json()["servers"].get(server, {}).get("ready"),
+        f"{name}/{server} ready",
+        timeout=180,
+    )
 
 
 REFUSED = "This host already runs as many labs as it can hold (2)"

@@ -19,8 +19,9 @@ def _spawn_outcome(hub, session, name) -> str:
     r = hub.api(session, "POST", f"users/{name}/server")
     if r.status_code >= 400:
         return r.text
-    with hub.api(session, "GET", f"users/{name}/server/progress", stream=True,
-                 headers={"Accept": "text/event-stream"}) as stream:
+    with hub.api(
+        session, "GET", f"users/{name}/server/progress", stream=True, headers={"Accept": "text/event-stream"}
+    ) as stream:
         for line in stream.iter_lines(decode_unicode=True):
             if line and line.startswith("data:"):
                 event = json.loads(line[5:])
@@ -34,9 +35,18 @@ def test_lab_that_exits_at_start_fails_its_spawn_with_its_own_output(make_hub):
     name, session = hub.new_user("exits")
     hub.start_server(session, name)
     # a server config in the persistent home volume that makes the lab exit at its next start
-    out = engine().containers.get(naming.container_name(name)).exec_run(
-        ["sh", "-c", "mkdir -p /home/lab/.jupyter && "
-         "echo 'raise SystemExit(\"lab refuses to start\")' > /home/lab/.jupyter/jupyter_server_config.py"])
+    out = (
+        engine()
+        .containers.get(naming.container_name(name))
+        .exec_run(
+            [
+                "sh",
+                "-c",
+                "mkdir -p /home/lab/.jupyter && "
+                "echo 'raise SystemExit(\"lab refuses to start\")' > /home/lab/.jupyter/jupyter_server_config.py",
+            ]
+        )
+    )
     assert out.exit_code == 0
     hub.stop_server(session, name)
 

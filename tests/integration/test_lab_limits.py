@@ -9,7 +9,6 @@ import threading
 import time
 
 import requests
-
 from harness import engine
 
 from stellars_hub import naming
@@ -74,8 +73,10 @@ def test_default_limits_are_on_the_container_and_hold(hub):
 
     lab = _container(alice)
     # even root inside the lab has no raw sockets, and cannot gain privileges through setuid
-    raw = lab.exec_run(["python3", "-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)"],
-                       user="root")
+    raw = lab.exec_run(
+        ["python3", "-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)"],
+        user="root",
+    )
     assert raw.exit_code != 0 and b"Operation not permitted" in raw.output, raw.output
     status = lab.exec_run(["grep", "NoNewPrivs", "/proc/self/status"]).output.decode()
     assert status.split()[-1] == "1", status

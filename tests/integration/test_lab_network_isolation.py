@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 
 import docker
-
 from harness import RUN_PREFIX, engine
 
 from stellars_hub import naming
@@ -15,8 +14,11 @@ from stellars_hub import naming
 NET = f"{RUN_PREFIX}labnet"
 # The test hub runs on the host: its proxy finds it by this machine's own name (which resolves to
 # loopback here), and the labs by the same name mapped to their network's gateway.
-HUB_ENV = {"JUPYTERHUB_NETWORK_NAME": NET, "JUPYTERHUB_HUB_HOST": socket.gethostname(),
-           "JUPYTERHUB_LAB_NETWORK_ISOLATION": "1"}
+HUB_ENV = {
+    "JUPYTERHUB_NETWORK_NAME": NET,
+    "JUPYTERHUB_HUB_HOST": socket.gethostname(),
+    "JUPYTERHUB_LAB_NETWORK_ISOLATION": "1",
+}
 
 CONNECT = """
 import socket, sys
@@ -57,8 +59,13 @@ def test_labs_cannot_reach_each_other_but_the_hub_reaches_both(hub):
         out = lab.exec_run(["python3", "-c", CONNECT, bob_ip, str(bob_port)]).output.decode()
         assert out.startswith("refused"), out
         # the same probe run on bob's own network does connect: the port is open, only alice is cut off
-        probe = engine().containers.run(a_info["Config"]["Image"], ["python3", "-c", CONNECT, bob_ip, str(bob_port)],
-                                        network=f"{NET}-{b_net}", remove=True, name=f"jupyterlab-{RUN_PREFIX}probe")
+        probe = engine().containers.run(
+            a_info["Config"]["Image"],
+            ["python3", "-c", CONNECT, bob_ip, str(bob_port)],
+            network=f"{NET}-{b_net}",
+            remove=True,
+            name=f"jupyterlab-{RUN_PREFIX}probe",
+        )
         assert probe.decode().startswith("connected"), probe
 
         env = dict(e.split("=", 1) for e in a_info["Config"]["Env"])

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import docker
 import pytest
-
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub.backends.docker.runtime import DockerRuntime
@@ -22,8 +21,9 @@ from stellars_hub.lab.spec import SPEC_LABEL
 @pytest.fixture
 def fake_hub(docker_engine):
     own = engine().networks.create(f"{RUN_PREFIX}hubnet", driver="bridge")  # like compose's default network
-    c = engine().containers.run(LAB_IMAGE, ["sleep", "300"], name=f"jupyterlab-{RUN_PREFIX}fakehub", detach=True,
-                                network=own.name)
+    c = engine().containers.run(
+        LAB_IMAGE, ["sleep", "300"], name=f"jupyterlab-{RUN_PREFIX}fakehub", detach=True, network=own.name
+    )
     yield c
     c.remove(force=True)
     own.remove()
@@ -31,8 +31,13 @@ def fake_hub(docker_engine):
 
 def test_lab_network_is_made_joined_and_removed(fake_hub):
     user = SimpleNamespace(name=f"{RUN_PREFIX}joiner", id=1, url="/", escaped_name=None)
-    spawner = StellarsSpawner(user=user, lab_network_base=f"{RUN_PREFIX}net", network_per_lab=True,
-                              hub_container=fake_hub.name, hub_alias="jupyterhub")
+    spawner = StellarsSpawner(
+        user=user,
+        lab_network_base=f"{RUN_PREFIX}net",
+        network_per_lab=True,
+        hub_container=fake_hub.name,
+        hub_alias="jupyterhub",
+    )
     network = spawner.network_name
     assert network == f"{RUN_PREFIX}net-{RUN_PREFIX}joiner" and spawner.owns_network
 
@@ -48,13 +53,24 @@ def test_lab_network_is_made_joined_and_removed(fake_hub):
         joined = fake_hub.attrs["NetworkSettings"]["Networks"][network]
         assert "jupyterhub" in joined["Aliases"]
         # a lab on that network finds the hub by its name
-        out = engine().containers.run(LAB_IMAGE, ["getent", "hosts", "jupyterhub"], network=network, remove=True,
-                                      name=f"jupyterlab-{RUN_PREFIX}resolver")
+        out = engine().containers.run(
+            LAB_IMAGE,
+            ["getent", "hosts", "jupyterhub"],
+            network=network,
+            remove=True,
+            name=f"jupyterlab-{RUN_PREFIX}resolver",
+        )
         assert out.decode().split()[0] == joined["IPAddress"]
 
         # another lab of the user (a named server) still on it: the network stays
-        other = engine().containers.run(LAB_IMAGE, ["sleep", "300"], network=network, detach=True,
-                                        name=f"jupyterlab-{RUN_PREFIX}joiner--other", labels={SPEC_LABEL: "x"})
+        other = engine().containers.run(
+            LAB_IMAGE,
+            ["sleep", "300"],
+            network=network,
+            detach=True,
+            name=f"jupyterlab-{RUN_PREFIX}joiner--other",
+            labels={SPEC_LABEL: "x"},
+        )
         gone = f"jupyterlab-{RUN_PREFIX}joiner"  # the stopped lab's container, removed already
         try:
             assert asyncio.run(DockerRuntime().remove_leftovers(gone, network)) == []

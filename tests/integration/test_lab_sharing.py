@@ -76,9 +76,15 @@ def test_share_opens_for_the_recipient_never_for_an_admin_and_revoking_ends_it(h
     assert lines(hub, "lab-share", outcome="refused", actor=hub.admin, target=bob)
 
     # bad requests name the field; nothing is shared
-    for body, field in (({}, "body"), ({"user": "x", "group": "y"}, "body"), ({"user": unique_name("ghost")}, "user"),
-                        ({"group": unique_name("nogrp")}, "group"), ({"user": bob}, "user"),
-                        ({"user": ann, "scopes": [f"access:servers!server={bob}/", f"servers!server={bob}/"]}, "scopes"), ({"user": ann, "x": 1}, "x")):
+    for body, field in (
+        ({}, "body"),
+        ({"user": "x", "group": "y"}, "body"),
+        ({"user": unique_name("ghost")}, "user"),
+        ({"group": unique_name("nogrp")}, "group"),
+        ({"user": bob}, "user"),
+        ({"user": ann, "scopes": [f"access:servers!server={bob}/", f"servers!server={bob}/"]}, "scopes"),
+        ({"user": ann, "x": 1}, "x"),
+    ):
         r = hub.api(bob_s, "POST", f"shares/{bob}/", json=body)
         assert r.status_code == 400 and field in r.json()["message"], (body, r.text)
     shares = hub.api(bob_s, "GET", f"users/{bob}/sharing").json()["servers"][0]["shares"]
@@ -100,8 +106,9 @@ def test_share_opens_for_the_recipient_never_for_an_admin_and_revoking_ends_it(h
     # the hub sees her join: one audit line, bob's lab is told, the home page says she is in
     assert wait_for(lambda: lines(hub, "lab-share-join", actor=ann, target=bob), 30)
     assert wait_for(lambda: [n for n in lab_queue(bob, bob_token) if f"{ann} has joined your lab" in n["message"]], 30)
-    share = next(s for s in hub.api(bob_s, "GET", f"users/{bob}/sharing").json()["servers"][0]["shares"]
-                 if s["name"] == ann)
+    share = next(
+        s for s in hub.api(bob_s, "GET", f"users/{bob}/sharing").json()["servers"][0]["shares"] if s["name"] == ann
+    )
     assert [v["user"] for v in share["in_lab"]] == [ann]
     assert len(lines(hub, "lab-share-join", actor=ann, target=bob)) == 1  # once, however often she looks
 
@@ -132,8 +139,12 @@ def test_invitation_link_group_share_and_giving_a_share_back(hub):
     assert link["code"] and link["code"] not in (hub.data_dir / "audit.log").read_text()
     accept = carol_s.get(urljoin(hub.base, link["accept_url"]), timeout=60)
     assert accept.status_code == 200 and "Accept" in accept.text
-    r = carol_s.post(accept.url, data={"code": link["code"], "_xsrf": carol_s.cookies.get("_xsrf", path=hub._cookie_path())},
-                     timeout=120, allow_redirects=False)
+    r = carol_s.post(
+        accept.url,
+        data={"code": link["code"], "_xsrf": carol_s.cookies.get("_xsrf", path=hub._cookie_path())},
+        timeout=120,
+        allow_redirects=False,
+    )
     assert r.status_code == 302, r.text
     assert lines(hub, "lab-share", outcome="accepted", actor=carol, target=bob, link=link["id"])
     assert opened(open_lab(hub, fresh(hub, carol), bob), bob)

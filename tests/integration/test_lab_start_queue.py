@@ -22,8 +22,14 @@ HUB_ENV = {"JUPYTERHUB_LAB_STARTS_AT_ONCE": "1", "JUPYTERHUB_LAB_CPU_SHARES": st
 def _progress_messages(hub, session, name) -> list[str]:
     """Every progress message of a start until it is ready (or the stream ends)."""
     messages = []
-    with hub.api(session, "GET", f"users/{name}/server/progress", headers={"Accept": "text/event-stream"},
-                 stream=True, timeout=300) as r:
+    with hub.api(
+        session,
+        "GET",
+        f"users/{name}/server/progress",
+        headers={"Accept": "text/event-stream"},
+        stream=True,
+        timeout=300,
+    ) as r:
         assert r.status_code == 200, r.text
         for line in r.iter_lines(decode_unicode=True):
             if line and line.startswith("data:"):
@@ -71,8 +77,11 @@ def test_starts_queue_and_every_lab_gets_the_cpu_weight(hub):
             time.sleep(0.05)
         seen[name] = _progress_messages(hub, session, name)
 
-    threads = [threading.Thread(target=f, args=(n, s)) for n, s in ((first, first_s), (second, second_s))
-               for f in (click, watch)]
+    threads = [
+        threading.Thread(target=f, args=(n, s))
+        for n, s in ((first, first_s), (second, second_s))
+        for f in (click, watch)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -4,14 +4,12 @@ history that survives a hub restart."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import json
 import sqlite3
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from harness import LAB_IMAGE, engine
 
 from stellars_hub import labnotify, naming
@@ -28,9 +26,11 @@ def disable_extension_in_home(name: str) -> None:
     a user could do themselves; the image stays untouched)."""
     config = json.dumps({"ServerApp": {"jpserver_extensions": {"jupyterlab_notifications_extension": False}}})
     engine().containers.run(
-        LAB_IMAGE, entrypoint=["sh", "-c", f"mkdir -p ~/.jupyter && echo '{config}' > ~/.jupyter/jupyter_server_config.json"],
+        LAB_IMAGE,
+        entrypoint=["sh", "-c", f"mkdir -p ~/.jupyter && echo '{config}' > ~/.jupyter/jupyter_server_config.json"],
         volumes={naming.volume_name(name, "home"): {"bind": "/home", "mode": "rw"}},
-        name=naming.container_name(name) + "-prep", remove=True,
+        name=naming.container_name(name) + "-prep",
+        remove=True,
     )
 
 
@@ -69,13 +69,16 @@ def test_two_labs_receive_the_broadcast_in_their_extension_queue(hub, labs):
     a, b = labs["a"], labs["b"]
     for name in (a, b):
         queue(hub, name)  # start empty
-    r = broadcast(hub, {"message": "  Hub maintenance at 18:00  ", "type": "warning", "autoClose": False,
-                        "recipients": [a, b]})
+    r = broadcast(
+        hub, {"message": "  Hub maintenance at 18:00  ", "type": "warning", "autoClose": False, "recipients": [a, b]}
+    )
     assert r.status_code == 200, r.text
     result = r.json()
     assert (result["total"], result["successful"], result["failed"]) == (2, 2, 0)
-    assert by_user(result) == {a: {"username": a, "server": "", "status": "delivered", "error": None},
-                               b: {"username": b, "server": "", "status": "delivered", "error": None}}
+    assert by_user(result) == {
+        a: {"username": a, "server": "", "status": "delivered", "error": None},
+        b: {"username": b, "server": "", "status": "delivered", "error": None},
+    }
     for name in (a, b):
         [got] = queue(hub, name)
         assert got["message"] == "Hub maintenance at 18:00"  # trimmed
@@ -156,21 +159,24 @@ def test_without_recipients_every_running_lab_is_reached(hub, labs):
     assert got[-1]["message"] == "to everyone" and got[-1]["type"] == "info"  # default type
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"message": ""}, "message"),
-    ({"message": "   \n "}, "message"),
-    ({"message": "x" * 141}, "message"),
-    ({"message": 42}, "message"),
-    ({"type": "info"}, "message"),
-    ({"message": "hi", "type": "urgent"}, "type"),
-    ({"message": "hi", "autoClose": "yes"}, "autoClose"),
-    ({"message": "hi", "autoClose": 5000}, "autoClose"),
-    ({"message": "hi", "recipients": []}, "recipients"),
-    ({"message": "hi", "recipients": "alice"}, "recipients"),
-    ({"message": "hi", "recipients": [1, 2]}, "recipients"),
-    ({"message": "hi", "recipients": ["nobody-xyz", "nobody-abc"]}, "recipients"),
-    ({"message": "hi", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"message": ""}, "message"),
+        ({"message": "   \n "}, "message"),
+        ({"message": "x" * 141}, "message"),
+        ({"message": 42}, "message"),
+        ({"type": "info"}, "message"),
+        ({"message": "hi", "type": "urgent"}, "type"),
+        ({"message": "hi", "autoClose": "yes"}, "autoClose"),
+        ({"message": "hi", "autoClose": 5000}, "autoClose"),
+        ({"message": "hi", "recipients": []}, "recipients"),
+        ({"message": "hi", "recipients": "alice"}, "recipients"),
+        ({"message": "hi", "recipients": [1, 2]}, "recipients"),
+        ({"message": "hi", "recipients": ["nobody-xyz", "nobody-abc"]}, "recipients"),
+        ({"message": "hi", "colour": "red"}, "colour"),
+    ],
+)
 def test_bad_fields_are_400_naming_the_field(hub, labs, body, field):
     r = broadcast(hub, body)
     assert r.status_code == 400, r.text
@@ -194,16 +200,23 @@ def test_permission_matrix(hub, labs):
     user, session = hub.new_user("plain")
     admin = hub.admin_session()
     body = {"message": "may I?", "recipients": [labs["a"]]}
-    endpoints = [("GET", "notifications/active-servers", None), ("GET", "notifications/history", None),
-                 ("POST", "notifications/broadcast", body)]
+    endpoints = [
+        ("GET", "notifications/active-servers", None),
+        ("GET", "notifications/history", None),
+        ("POST", "notifications/broadcast", body),
+    ]
     full_admin_token = hub.token_for(hub.admin)
     narrow_admin_token = hub.token_for(hub.admin, ["read:users"])
     user_token = hub.token_for(user)
     for method, path, json_body in endpoints:
         assert hub.api(admin, method, path, json=json_body).status_code == 200, path
         assert hub.api(None, method, path, token=full_admin_token, json=json_body).status_code == 200, path
-        for who, kwargs in [("user cookie", {"session": session}), ("user token", {"token": user_token}),
-                            ("narrow admin token", {"token": narrow_admin_token}), ("anonymous", {})]:
+        for who, kwargs in [
+            ("user cookie", {"session": session}),
+            ("user token", {"token": user_token}),
+            ("narrow admin token", {"token": narrow_admin_token}),
+            ("anonymous", {}),
+        ]:
             r = hub.api(kwargs.pop("session", None), method, path, json=json_body, **kwargs)
             assert r.status_code == 403, (who, path, r.status_code)
             assert r.json()["status"] == 403
@@ -226,7 +239,11 @@ def test_history_survives_a_hub_restart_in_its_own_file(hub, labs):
     latest = before[0]
     assert latest["id"] == r.json()["id"] and latest["sent_at"] == r.json()["sent_at"]
     assert (latest["message"], latest["type"], latest["sender"], latest["recipients"]) == (
-        "for the record", "error", hub.admin, "selected")
+        "for the record",
+        "error",
+        hub.admin,
+        "selected",
+    )
     assert (latest["total"], latest["successful"], latest["failed"], latest["autoClose"]) == (2, 1, 1, False)
     assert latest["details"] == r.json()["details"]
 

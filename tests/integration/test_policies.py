@@ -8,7 +8,6 @@ import tempfile
 
 import docker
 import pytest
-
 from harness import RUN_PREFIX, engine
 
 from stellars_hub import naming
@@ -30,8 +29,9 @@ def _join(hub, group, user):
 
 
 def _put(hub, group, policy, session=None, token=None):
-    return hub.api(None if token else (session or hub.admin_session()), "PUT", f"groups/{group}/policy",
-                   token=token, json=policy)
+    return hub.api(
+        None if token else (session or hub.admin_session()), "PUT", f"groups/{group}/policy", token=token, json=policy
+    )
 
 
 def _inspect(name) -> dict:
@@ -70,8 +70,9 @@ def test_gpu_device_ids_are_requested_from_the_engine(hub):
     info = _inspect(name)
     assert info["State"]["Running"] is False
     requests_ = info["HostConfig"]["DeviceRequests"]
-    assert requests_ == [{"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "2"],
-                          "Capabilities": [["gpu"]], "Options": {}}]
+    assert requests_ == [
+        {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "2"], "Capabilities": [["gpu"]], "Options": {}}
+    ]
     env = _env(info)
     assert env["NVIDIA_VISIBLE_DEVICES"] == "0,2" and env["ENABLE_GPU_SUPPORT"] == "1"
     assert "GPU" in hub.log_text()

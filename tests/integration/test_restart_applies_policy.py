@@ -46,8 +46,10 @@ def test_leaving_docker_sock_removes_the_socket_at_restart(hub):
     assert after["State"]["Running"] is True
     assert hub.lab(name, "GET", "api").status_code == 200  # the new lab answers through the proxy
     audit = [json.loads(x) for x in (hub.data_dir / "audit.log").read_text().splitlines()]
-    assert any(a["action"] == "restart-server" and a["target"] == name and a.get("how") == "recreated"
-               and a["outcome"] == "ok" for a in audit)
+    assert any(
+        a["action"] == "restart-server" and a["target"] == name and a.get("how") == "recreated" and a["outcome"] == "ok"
+        for a in audit
+    )
 
     # nothing changed since: restart in place, same container
     assert hub.api(session, "GET", f"users/{name}/restart-server").json()["recreate"] is None

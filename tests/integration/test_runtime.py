@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub.backends.docker.runtime import DockerRuntime
@@ -27,8 +26,9 @@ async def test_ping_inspect_and_missing_container(runtime):
 async def test_volumes_report_existence_size_and_users(runtime):
     name = f"jupyterlab-{RUN_PREFIX}rt_home"
     engine().volumes.create(name)
-    holder = engine().containers.create(LAB_IMAGE, ["true"], name=f"jupyterlab-{RUN_PREFIX}rt-holder",
-                                        volumes={name: {"bind": "/x", "mode": "rw"}})
+    holder = engine().containers.create(
+        LAB_IMAGE, ["true"], name=f"jupyterlab-{RUN_PREFIX}rt-holder", volumes={name: {"bind": "/x", "mode": "rw"}}
+    )
     try:
         info = await runtime.volumes([name, name + "-missing"], with_sizes=True)
         assert info[name].exists and info[name].used_by == (holder.name,)
@@ -79,10 +79,26 @@ async def test_container_stats_of_many_labs_in_one_pass_without_the_engines_stat
     from enginegate import EngineGate
 
     client = engine()
-    busy = client.containers.run(LAB_IMAGE, ["python3", "-c", "while True: pass"], entrypoint=[], detach=True,
-                                 name=f"jupyterlab-{RUN_PREFIX}st-busy", network_mode="none")
-    idle = [client.containers.run(LAB_IMAGE, ["sleep", "300"], entrypoint=[], detach=True, network_mode="none",
-                                  name=f"jupyterlab-{RUN_PREFIX}st-idle{i}", mem_limit="256m") for i in range(2)]
+    busy = client.containers.run(
+        LAB_IMAGE,
+        ["python3", "-c", "while True: pass"],
+        entrypoint=[],
+        detach=True,
+        name=f"jupyterlab-{RUN_PREFIX}st-busy",
+        network_mode="none",
+    )
+    idle = [
+        client.containers.run(
+            LAB_IMAGE,
+            ["sleep", "300"],
+            entrypoint=[],
+            detach=True,
+            network_mode="none",
+            name=f"jupyterlab-{RUN_PREFIX}st-idle{i}",
+            mem_limit="256m",
+        )
+        for i in range(2)
+    ]
     gate = EngineGate(str(tmp_path / "engine.sock")).open()
     try:
         runtime = DockerRuntime(base_url=gate.docker_host)
@@ -100,7 +116,8 @@ async def test_container_stats_of_many_labs_in_one_pass_without_the_engines_stat
         assert second[busy.name].memory_limit_bytes == client.info()["MemTotal"]
         engine_view = client.api.stats(busy.id, stream=False)
         usage = engine_view["memory_stats"]["usage"] - engine_view["memory_stats"]["stats"].get(
-            "total_inactive_file", engine_view["memory_stats"]["stats"].get("inactive_file", 0))
+            "total_inactive_file", engine_view["memory_stats"]["stats"].get("inactive_file", 0)
+        )
         assert abs(second[busy.name].memory_bytes - usage) < max(2 * 2**20, usage * 0.2), (second[busy.name], usage)
     finally:
         gate.close()

@@ -13,8 +13,7 @@ def test_engine_unreachable_503_hub_keeps_serving(make_hub, tmp_path):
         hub.start_server(session, name)  # through the gate: the engine works
 
         gate.close()  # the engine "stops"
-        for method, path, body in (("POST", "restart-server", None),
-                                   ("GET", "manage-volumes", None)):
+        for method, path, body in (("POST", "restart-server", None), ("GET", "manage-volumes", None)):
             r = hub.api(session, method, f"users/{name}/{path}", json=body, timeout=60)
             assert r.status_code == 503, (path, r.text)
             assert "Docker engine is not reachable" in r.json()["message"]

@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-
 from harness import TEST_ENV, Hub, engine, remove_test_objects
 
 from stellars_hub import naming
@@ -102,14 +101,18 @@ def test_rate_limit_per_user(make_hub):
     hub = make_hub(JUPYTERHUB_SELFSERVICE_RATE_LIMIT="2")
     name, session = hub.new_user("rl")
     other, other_session = hub.new_user("rl2")
-    codes = [hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["cache"]}).status_code
-             for _ in range(3)]
+    codes = [
+        hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["cache"]}).status_code
+        for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
     r = hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["cache"]})
     assert r.status_code == 429 and "try again in" in r.json()["message"] and int(r.headers["Retry-After"]) > 0
     # the limit is per user
-    assert hub.api(other_session, "DELETE", f"users/{other}/manage-volumes",
-                   json={"volumes": ["cache"]}).status_code == 200
+    assert (
+        hub.api(other_session, "DELETE", f"users/{other}/manage-volumes", json={"volumes": ["cache"]}).status_code
+        == 200
+    )
 
 
 def test_lab_that_does_not_come_back_gets_a_clear_error(make_hub):
@@ -117,8 +120,17 @@ def test_lab_that_does_not_come_back_gets_a_clear_error(make_hub):
     name, session = hub.new_user("dead")
     hub.start_server(session, name)
     # a config file that makes the lab exit at its next start
-    out = engine().containers.get(naming.container_name(name)).exec_run(
-        ["sh", "-c", "mkdir -p /home/lab/.jupyter && echo 'raise SystemExit(3)' > /home/lab/.jupyter/jupyter_server_config.py"])
+    out = (
+        engine()
+        .containers.get(naming.container_name(name))
+        .exec_run(
+            [
+                "sh",
+                "-c",
+                "mkdir -p /home/lab/.jupyter && echo 'raise SystemExit(3)' > /home/lab/.jupyter/jupyter_server_config.py",
+            ]
+        )
+    )
     assert out.exit_code == 0
     r = hub.api(session, "POST", f"users/{name}/restart-server")
     assert r.status_code == 504

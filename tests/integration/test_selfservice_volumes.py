@@ -3,10 +3,8 @@ chosen volumes is a scenario on both backends: tests/scenarios/test_running_labs
 
 from __future__ import annotations
 
-
 import docker
 import pytest
-
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub import naming
@@ -31,22 +29,26 @@ def test_missing_volume_reported_and_others_processed(hub):
     assert not _volumes(name)
 
 
-@pytest.mark.parametrize("body,needle", [
-    (b"not json", "not valid JSON"),
-    (b'["home"]', "JSON object"),
-    (b'{"volumes": "home"}', "must be a list"),
-    (b'{"volumes": []}', "is empty"),
-    (b'{"volumes": ["home", "shared"]}', "'shared' is not a volume you can reset"),
-    (b'{"volumes": ["jupyterhub_shared"]}', "'jupyterhub_shared' is not a volume"),
-    (b'{"volumes": [7]}', "7 is not a volume"),
-    (b'{}', "JSON object like"),
-])
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        (b"not json", "not valid JSON"),
+        (b'["home"]', "JSON object"),
+        (b'{"volumes": "home"}', "must be a list"),
+        (b'{"volumes": []}', "is empty"),
+        (b'{"volumes": ["home", "shared"]}', "'shared' is not a volume you can reset"),
+        (b'{"volumes": ["jupyterhub_shared"]}', "'jupyterhub_shared' is not a volume"),
+        (b'{"volumes": [7]}', "7 is not a volume"),
+        (b"{}", "JSON object like"),
+    ],
+)
 def test_bad_bodies_400_and_nothing_removed(hub, body, needle):
     name, session = hub.new_user("bad")
     for key in ("home", "workspace", "cache"):
         engine().volumes.create(naming.volume_name(name, key))
-    r = hub.api(session, "DELETE", f"users/{name}/manage-volumes", data=body,
-                headers={"Content-Type": "application/json"})
+    r = hub.api(
+        session, "DELETE", f"users/{name}/manage-volumes", data=body, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.headers["Content-Type"].startswith("application/json")
     assert needle in r.json()["message"]
@@ -58,8 +60,11 @@ def test_volume_held_by_orphan_container_409_and_nothing_removed(hub):
     for key in ("home", "workspace"):
         engine().volumes.create(naming.volume_name(name, key))
     orphan = engine().containers.create(
-        LAB_IMAGE, ["sleep", "600"], name=f"jupyterlab-{RUN_PREFIX}-orphan-{name}",
-        volumes={naming.volume_name(name, "workspace"): {"bind": "/data", "mode": "rw"}})
+        LAB_IMAGE,
+        ["sleep", "600"],
+        name=f"jupyterlab-{RUN_PREFIX}-orphan-{name}",
+        volumes={naming.volume_name(name, "workspace"): {"bind": "/data", "mode": "rw"}},
+    )
     try:
         r = hub.api(session, "DELETE", f"users/{name}/manage-volumes", json={"volumes": ["home", "workspace"]})
         assert r.status_code == 409

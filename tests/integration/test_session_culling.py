@@ -64,8 +64,9 @@ def extend(hub, session, name, hours):
 
 
 def report_activity(hub, name, token):
-    r = hub.api(None, "POST", f"users/{name}/activity", token=token,
-                json={"servers": {"": {"last_activity": now_iso()}}})
+    r = hub.api(
+        None, "POST", f"users/{name}/activity", token=token, json={"servers": {"": {"last_activity": now_iso()}}}
+    )
     assert r.status_code in (200, 204), r.text
 
 
@@ -79,8 +80,12 @@ def lab_direct_url(name) -> str:
 def drain_queue(name, token) -> list[dict]:
     # untracked: reading the queue is the test's doing, not the lab's activity (the culler asks
     # the lab itself before it warns or stops)
-    r = requests.get(lab_direct_url(name) + "jupyterlab-notifications-extension/notifications",
-                     params={"no_track_activity": "1"}, headers={"Authorization": f"token {token}"}, timeout=10)
+    r = requests.get(
+        lab_direct_url(name) + "jupyterlab-notifications-extension/notifications",
+        params={"no_track_activity": "1"},
+        headers={"Authorization": f"token {token}"},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return r.json()["notifications"]
 
@@ -106,8 +111,13 @@ def test_culler_runs_as_a_service_with_only_the_scopes_it_needs(hub):
     # JupyterHub has no roles API: read the role the hub stored in its own database
     with sqlite3.connect(hub.data_dir / "jupyterhub.sqlite") as db:
         (scopes,) = db.execute("SELECT scopes FROM roles WHERE name = 'idle-culler'").fetchone()
-    assert sorted(json.loads(scopes)) == ["custom:session:activity", "custom:session:warn", "delete:servers",
-                                          "list:users", "read:servers"]
+    assert sorted(json.loads(scopes)) == [
+        "custom:session:activity",
+        "custom:session:warn",
+        "delete:servers",
+        "list:users",
+        "read:servers",
+    ]
     assert "idle culler: timeout 30 s, every 2 s" in hub.log_text()
 
 
@@ -163,8 +173,14 @@ def test_extension_arithmetic_permissions_and_persistence(hub):
 
 
 def test_max_age_stops_an_active_lab(make_hub):
-    hub = make_hub(**{**CULLER_ENV, "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600",
-                      "JUPYTERHUB_IDLE_CULLER_MAX_AGE": "45", "JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS": "3600"})
+    hub = make_hub(
+        **{
+            **CULLER_ENV,
+            "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600",
+            "JUPYTERHUB_IDLE_CULLER_MAX_AGE": "45",
+            "JUPYTERHUB_IDLE_CULLER_HOUR_SECONDS": "3600",
+        }
+    )
     name, session = hub.new_user("old")
     hub.start_server(session, name)
     token = hub.token_for(name)

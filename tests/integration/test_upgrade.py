@@ -16,9 +16,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
 from harness import ARTIFACTS, RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects, unique_name
 from previousrelease import venv_bin
+
 from stellars_hub import datadir, features, naming  # noqa: F401  (features: every store class imported)
 
 PREVIOUS_ENV = {**TEST_ENV, "JUPYTERHUB_FORWARDED_HOPS": "0"}  # that release's name for "no proxy in front"
@@ -27,11 +27,11 @@ POLICY = {"memory_mb": 640, "env": {"TEAM_COLOUR": "green"}}
 NOTES = "written under the previous release"
 
 
-
 def keep_log(hub: Hub) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     if hub.log_path.exists():
         shutil.copy(hub.log_path, ARTIFACTS / f"hub-{hub.port}.log")
+
 
 @pytest.fixture
 def hubs(docker_engine):
@@ -49,8 +49,11 @@ def db_rows(data_dir: Path, file: str, sql: str) -> list:
 
 
 def user_versions(data_dir: Path) -> dict[str, int]:
-    return {cls.FILE_NAME: db_rows(data_dir, cls.FILE_NAME, "PRAGMA user_version")[0][0]
-            for cls in datadir.store_classes() if (data_dir / cls.FILE_NAME).exists()}
+    return {
+        cls.FILE_NAME: db_rows(data_dir, cls.FILE_NAME, "PRAGMA user_version")[0][0]
+        for cls in datadir.store_classes()
+        if (data_dir / cls.FILE_NAME).exists()
+    }
 
 
 def policy_imports(data_dir: Path, group: str) -> list[dict]:
@@ -80,8 +83,11 @@ def test_the_previous_release_s_data_directory_and_running_lab_carry_over(hubs, 
     ann_session = old.login(ann, ANN_PW)
     old.login(bob, BOB_PW)
     group = f"{RUN_PREFIX}upteam"
-    for method, path, body in (("POST", f"groups/{group}", None), ("POST", f"groups/{group}/users", {"users": [ann, bob]}),
-                               ("PUT", f"groups/{group}/policy", POLICY)):
+    for method, path, body in (
+        ("POST", f"groups/{group}", None),
+        ("POST", f"groups/{group}/users", {"users": [ann, bob]}),
+        ("PUT", f"groups/{group}/policy", POLICY),
+    ):
         r = old.api(admin, method, path, json=body)
         assert r.status_code in (200, 201), r.text
     r = old.api(ann_session, "PUT", f"users/{ann}/environment", json={"environment": {"ANN_VAR": "u1"}})
@@ -114,7 +120,8 @@ def test_the_previous_release_s_data_directory_and_running_lab_carry_over(hubs, 
     assert record["layout"] == datadir.LAYOUT and record["upgraded_from"] == 1
     versions = user_versions(data_dir)
     assert "environment.sqlite" in versions and all(
-        v == len(cls.MIGRATIONS) for cls in datadir.store_classes() for f, v in versions.items() if f == cls.FILE_NAME)
+        v == len(cls.MIGRATIONS) for cls in datadir.store_classes() for f, v in versions.items() if f == cls.FILE_NAME
+    )
     # nothing lost: passwords, an old browser session, variables, consent, history, members
     assert new.login_status(ann, ANN_PW) == 302 and new.login_status(bob, BOB_PW) == 302
     assert new.api(ann_session, "GET", f"users/{ann}").status_code == 200

@@ -24,13 +24,22 @@ def write_days(hub, ann: str, bob: str) -> None:
     (two cores). D1+1: the hub was down. D1+2: sampled all day; ann ran 00-03 (active 00-01)."""
     store = UsageRecords.open(hub.data_dir / "usage.sqlite")
     try:
+
         def day(d, first_h, last_h, running):
             t = epoch(d) + first_h * H + 600
             while t <= epoch(d) + last_h * H:
                 h = (t - epoch(d)) / H
-                store.record_pass(t, 600, [ServerSample(u, "", a0 < h <= a1, cpu, 10**9 + int(h))
-                                           for u, (r0, r1, a0, a1, cpu) in running.items() if r0 < h <= r1])
+                store.record_pass(
+                    t,
+                    600,
+                    [
+                        ServerSample(u, "", a0 < h <= a1, cpu, 10**9 + int(h))
+                        for u, (r0, r1, a0, a1, cpu) in running.items()
+                        if r0 < h <= r1
+                    ],
+                )
                 t += 600
+
         day(D1, 8, 18, {ann: (9, 17, 10, 12, 50.0), bob: (13, 14.5, 0, 0, 200.0)})
         day(D1 + timedelta(days=2), 0, 24, {ann: (0, 3, 0, 1, 100.0)})
         store.record_event(ann, "", "start", epoch(D1) + 9 * H)
@@ -66,11 +75,25 @@ def test_daily_report_has_exact_hours(hub, people):
     users = {u["username"]: u for u in body["users"]}
     ann, bob = users[people["ann"]], users[people["bob"]]
     d1, down, d3 = ann["periods"]
-    assert (d1["start"], d1["lab_hours"], d1["active_hours"], d1["unknown_hours"], d1["starts"], d1["cpu_hours"],
-            d1["peak_memory_bytes"], d1["storage_bytes"]) == (D1.isoformat(), 8.0, 2.0, 14.0, 1, 4.0, 10**9 + 17, 1000)
+    assert (
+        d1["start"],
+        d1["lab_hours"],
+        d1["active_hours"],
+        d1["unknown_hours"],
+        d1["starts"],
+        d1["cpu_hours"],
+        d1["peak_memory_bytes"],
+        d1["storage_bytes"],
+    ) == (D1.isoformat(), 8.0, 2.0, 14.0, 1, 4.0, 10**9 + 17, 1000)
     assert (down["lab_hours"], down["unknown_hours"], down["storage_bytes"]) == (0.0, 24.0, 1000)  # unknown, not idle
-    assert (d3["lab_hours"], d3["active_hours"], d3["unknown_hours"], d3["starts"], d3["cpu_hours"],
-            d3["storage_bytes"]) == (3.0, 1.0, 0.0, 1, 3.0, 5000)
+    assert (
+        d3["lab_hours"],
+        d3["active_hours"],
+        d3["unknown_hours"],
+        d3["starts"],
+        d3["cpu_hours"],
+        d3["storage_bytes"],
+    ) == (3.0, 1.0, 0.0, 1, 3.0, 5000)
     assert ann["totals"]["lab_hours"] == 11.0 and ann["totals"]["starts"] == 2
     assert (bob["totals"]["lab_hours"], bob["totals"]["cpu_hours"], bob["totals"]["active_hours"]) == (1.5, 3.0, 0.0)
     assert body["unknown_hours"] == 38.0
@@ -81,7 +104,11 @@ def test_daily_report_has_exact_hours(hub, people):
 def test_week_and_range_periods(hub, people):
     r = hub.api(people["admin"], "GET", "usage", params={**span(2), "period": "range"})
     (only,) = next(u for u in r.json()["users"] if u["username"] == people["ann"])["periods"]
-    assert (only["start"], only["end"], only["lab_hours"]) == (D1.isoformat(), (D1 + timedelta(days=2)).isoformat(), 11.0)
+    assert (only["start"], only["end"], only["lab_hours"]) == (
+        D1.isoformat(),
+        (D1 + timedelta(days=2)).isoformat(),
+        11.0,
+    )
     r = hub.api(people["admin"], "GET", "usage", params={**span(2), "period": "week"})
     weeks = next(u for u in r.json()["users"] if u["username"] == people["ann"])["periods"]
     assert sum(w["lab_hours"] for w in weeks) == 11.0
@@ -95,8 +122,18 @@ def test_csv_download(hub, people):
     assert "attachment" in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
     ann = [row for row in rows if row["username"] == people["ann"]]
-    assert [(row["period_start"], row["lab_hours"], row["active_hours"], row["unknown_hours"], row["starts"],
-             row["cpu_hours"], row["storage_bytes"]) for row in ann] == [
+    assert [
+        (
+            row["period_start"],
+            row["lab_hours"],
+            row["active_hours"],
+            row["unknown_hours"],
+            row["starts"],
+            row["cpu_hours"],
+            row["storage_bytes"],
+        )
+        for row in ann
+    ] == [
         (D1.isoformat(), "8.0", "2.0", "14.0", "1", "4.0", "1000"),
         ((D1 + timedelta(days=1)).isoformat(), "0.0", "0.0", "24.0", "0", "0.0", "1000"),
         ((D1 + timedelta(days=2)).isoformat(), "3.0", "1.0", "0.0", "1", "3.0", "5000"),
@@ -110,8 +147,9 @@ def test_group_filter(hub, people):
     assert r.status_code == 404 and "group" in r.json()["message"]
 
 
-@pytest.mark.parametrize("params, field", [({"from": "2026-02-30"}, "from"), ({"period": "year"}, "period"),
-                                           ({"format": "xml"}, "format")])
+@pytest.mark.parametrize(
+    "params, field", [({"from": "2026-02-30"}, "from"), ({"period": "year"}, "period"), ({"format": "xml"}, "format")]
+)
 def test_bad_input_is_400_naming_the_field(hub, people, params, field):
     r = hub.api(people["admin"], "GET", "usage", params=params)
     assert r.status_code == 400 and r.json()["message"].startswith(field + ":")
@@ -143,4 +181,3 @@ def test_custom_scope_reads_it_and_a_filtered_one_does_not(make_hub):
     token = hub.token_for(reader, ["custom:usage:read"])
     assert hub.api(None, "GET", "usage", token=token).status_code == 200
     assert hub.api(other_session, "GET", "usage").status_code == 403
-

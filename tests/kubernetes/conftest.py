@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from harness import ARTIFACTS, Hub
 from kubecluster import KUBE_HUB_ARGS, kube_env
 
@@ -14,8 +13,12 @@ from kubecluster import KUBE_HUB_ARGS, kube_env
 @pytest.fixture(scope="module")
 def kube_hub(k8s_cluster, hub_kubeconfig, tmp_path_factory, request):
     env = kube_env(k8s_cluster, hub_kubeconfig, **getattr(request.module, "HUB_ENV", {}))
-    hub = Hub(data_dir=tmp_path_factory.mktemp("kube-hub"), env=env, extra_args=list(KUBE_HUB_ARGS),
-              extra_config=getattr(request.module, "HUB_CONFIG", "")).start()
+    hub = Hub(
+        data_dir=tmp_path_factory.mktemp("kube-hub"),
+        env=env,
+        extra_args=list(KUBE_HUB_ARGS),
+        extra_config=getattr(request.module, "HUB_CONFIG", ""),
+    ).start()
     yield hub
     hub.stop()
     ARTIFACTS.mkdir(exist_ok=True)

@@ -27,8 +27,10 @@ HUB_ENV = {
     "JUPYTERHUB_RESTART_READY_TIMEOUT": "180",
 }
 # the admin may also ask the hub to ask a lab whether it is busy (the idle culler's scope)
-HUB_CONFIG = ("c.JupyterHub.load_roles = [{'name': 'probe', 'scopes': ['custom:session:activity'], "
-              f"'users': [{TEST_ENV['JUPYTERHUB_ADMIN']!r}]}}]\n")
+HUB_CONFIG = (
+    "c.JupyterHub.load_roles = [{'name': 'probe', 'scopes': ['custom:session:activity'], "
+    f"'users': [{TEST_ENV['JUPYTERHUB_ADMIN']!r}]}}]\n"
+)
 STATE = Path("/var/tmp/stellars-k8s")
 
 
@@ -75,7 +77,9 @@ def test_lab_runs_as_a_pod_with_its_claims_and_answers_through_the_hub(kube_hub,
     assert env["JUPYTERHUB_SERVICE_MLFLOW"] == "1" and env["ENABLE_GPU_SUPPORT"] == "0"
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "3"
     # one claim per per-user volume plus the shared claim, each mounted where Docker mounts it
-    claimed = {v["persistentVolumeClaim"]["claimName"]: v["name"] for v in spec["volumes"] if "persistentVolumeClaim" in v}
+    claimed = {
+        v["persistentVolumeClaim"]["claimName"]: v["name"] for v in spec["volumes"] if "persistentVolumeClaim" in v
+    }
     expected = {**{c: k for k, c in claims_of(name).items()}, claim_name(naming.SHARED_VOLUME): "shared"}
     assert set(claimed) == set(expected)
     mounts = {m["name"]: m["mountPath"] for m in lab["volumeMounts"]}
@@ -88,10 +92,19 @@ def test_lab_runs_as_a_pod_with_its_claims_and_answers_through_the_hub(kube_hub,
     assert kube_hub.lab(name, "GET", "api/status").status_code == 200
     token = kube_hub.token_for(name)
     for path in ("notes.txt", "../home-probe.txt", "../.cache/probe.txt", "../../../mnt/shared/probe.txt"):
-        k8s_cluster.run("exec", naming.container_name(name), "-c", "notebook", "--", "sh", "-c",
-                        f"cd {naming.NOTEBOOK_DIR} && echo ok > {path}")
-    r = kube_hub.lab(name, "PUT", "api/contents/hello.txt", token,
-                     json={"type": "file", "format": "text", "content": "hi"})
+        k8s_cluster.run(
+            "exec",
+            naming.container_name(name),
+            "-c",
+            "notebook",
+            "--",
+            "sh",
+            "-c",
+            f"cd {naming.NOTEBOOK_DIR} && echo ok > {path}",
+        )
+    r = kube_hub.lab(
+        name, "PUT", "api/contents/hello.txt", token, json={"type": "file", "format": "text", "content": "hi"}
+    )
     assert r.status_code in (200, 201), r.text
 
 
@@ -124,8 +137,12 @@ def test_the_hub_asks_a_pod_lab_whether_it_is_busy(kube_hub, running_lab):
 def kubelet_summary(cluster, pod_name: str) -> list[dict]:
     """The lab containers of a pod as the kubelet's summary API (through the API server) reports them."""
     out = cluster.run("get", "--raw", "/api/v1/nodes/127.0.0.1/proxy/stats/summary").stdout
-    return [c for p in json.loads(out)["pods"] if p["podRef"]["name"] == pod_name
-            and p["podRef"]["namespace"] == cluster.namespace for c in p["containers"]]
+    return [
+        c
+        for p in json.loads(out)["pods"]
+        if p["podRef"]["name"] == pod_name and p["podRef"]["namespace"] == cluster.namespace
+        for c in p["containers"]
+    ]
 
 
 def runtime_answer(cluster, kubeconfig: str, call: str):
@@ -145,8 +162,9 @@ def runtime_answer(cluster, kubeconfig: str, call: str):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_statistics_come_from_the_kubelet_summary_without_a_metrics_api(kube_hub, k8s_cluster, hub_kubeconfig,
-                                                                          running_lab):
+def test_statistics_come_from_the_kubelet_summary_without_a_metrics_api(
+    kube_hub, k8s_cluster, hub_kubeconfig, running_lab
+):
     # the test cluster runs no metrics server: API discovery does not find metrics.k8s.io
     probe = k8s_cluster.run("get", "--raw", "/apis/metrics.k8s.io/v1beta1", check=False)
     assert probe.returncode != 0 and "NotFound" in probe.stderr, probe.stderr
@@ -165,8 +183,11 @@ def test_volume_sizes_are_unknown_where_the_kubelet_measures_nothing(k8s_cluster
     # hostPath volumes (the test cluster's storage) have no metrics: the summary lists none of the
     # lab's claims, so their sizes stay unknown rather than 0
     listed = json.loads(k8s_cluster.run("get", "--raw", "/api/v1/nodes/127.0.0.1/proxy/stats/summary").stdout)
-    pod = next(p for p in listed["pods"] if p["podRef"]["name"] == naming.container_name(name)
-               and p["podRef"]["namespace"] == k8s_cluster.namespace)
+    pod = next(
+        p
+        for p in listed["pods"]
+        if p["podRef"]["name"] == naming.container_name(name) and p["podRef"]["namespace"] == k8s_cluster.namespace
+    )
     assert not [v for v in pod.get("volume") or [] if v.get("pvcRef")]
     sizes = runtime_answer(k8s_cluster, hub_kubeconfig, "volume_sizes()")
     assert not {naming.volume_name(name, v.key) for v in naming.USER_VOLUMES} & set(sizes)
@@ -179,8 +200,11 @@ def test_docker_socket_group_is_refused_with_a_reason(kube_hub, k8s_cluster):
     assert r.status_code == 200, r.text
     r = kube_hub.api(session, "POST", f"users/{name}/server")
     assert r.status_code in (201, 202, 500), r.text  # 500: the spawn failed before the API answered
-    wait_for(lambda: kube_hub.api(session, "GET", f"users/{name}").json()["servers"].get("") is None,
-             60, "the refused spawn to end")
+    wait_for(
+        lambda: kube_hub.api(session, "GET", f"users/{name}").json()["servers"].get("") is None,
+        60,
+        "the refused spawn to end",
+    )
     log = kube_hub.log_text()
     assert f"a group of {name} (docker-sock" in log and "no Docker engine" in log
     assert pod_of(k8s_cluster, name) is None
@@ -191,7 +215,12 @@ def test_a_policy_claim_that_does_not_exist_fails_the_start_with_a_reason(kube_h
     grp = f"{RUN_PREFIX}kmissing"
     admin = kube_hub.admin_session()
     assert kube_hub.api(admin, "POST", f"groups/{grp}").status_code == 201
-    r = kube_hub.api(admin, "PUT", f"groups/{grp}/policy", json={"mounts": [{"source": missing, "target": "/mnt/nothing", "mode": "ro"}]})
+    r = kube_hub.api(
+        admin,
+        "PUT",
+        f"groups/{grp}/policy",
+        json={"mounts": [{"source": missing, "target": "/mnt/nothing", "mode": "ro"}]},
+    )
     assert r.status_code == 200, r.text
     name, session = kube_hub.new_user("kpx")
     assert kube_hub.api(admin, "POST", f"groups/{grp}/users", json={"users": [name]}).status_code == 200
@@ -211,14 +240,21 @@ def test_api_server_down_is_a_503(kube_hub, k8s_cluster, running_lab):
     # SIGKILL: an API server that vanishes (a graceful stop waits minutes for open watches)
     subprocess.run(["kill", "-KILL", str(pid)], check=True)
     try:
-        wait_for(lambda: k8s_cluster.run("get", "--raw", "/healthz", check=False, timeout=20).returncode != 0,
-                 30, "the API server gone")
+        wait_for(
+            lambda: k8s_cluster.run("get", "--raw", "/healthz", check=False, timeout=20).returncode != 0,
+            30,
+            "the API server gone",
+        )
         r = kube_hub.api(session, "POST", f"users/{name}/restart-server")
         assert r.status_code == 503, r.text
         assert "Kubernetes API server" in r.json()["message"]
         r = kube_hub.api(session, "GET", f"users/{name}/manage-volumes")
         assert r.status_code == 503, r.text
     finally:
-        up = subprocess.run([str(Path(__file__).resolve().parents[2] / "scripts" / "k8s-test-cluster.sh"), "up"],
-                            capture_output=True, text=True, timeout=600)
+        up = subprocess.run(
+            [str(Path(__file__).resolve().parents[2] / "scripts" / "k8s-test-cluster.sh"), "up"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert up.returncode == 0, up.stdout + up.stderr

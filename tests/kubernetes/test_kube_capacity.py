@@ -30,7 +30,7 @@ def test_a_lab_no_node_can_hold_is_refused_at_once_with_the_reason(kube_hub, k8s
     else:
         assert r.status_code == 202, r.text
         progress = hub.api(session, "GET", f"users/{name}/server/progress", stream=True, timeout=300)
-        events = [json.loads(line[len(b"data:"):]) for line in progress.iter_lines() if line.startswith(b"data:")]
+        events = [json.loads(line[len(b"data:") :]) for line in progress.iter_lines() if line.startswith(b"data:")]
         assert events[-1].get("failed"), events[-1]
         message = events[-1]["message"]
     assert "no node of the cluster can ever hold this lab" in message, message

@@ -14,12 +14,14 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
 from harness import LAB_IMAGE, RUN_PREFIX
 
 TARGET = Path(f"/var/tmp/stellars-{RUN_PREFIX}-kbackups")
-HUB_ENV = {"JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
-           "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
+HUB_ENV = {
+    "JUPYTERHUB_BACKUP_INTERVAL": "86400",
+    "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
+    "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -39,9 +41,15 @@ def test_the_hub_s_state_reaches_the_target_through_a_tool_pod(kube_hub, tmp_pat
         names = set(tar.getnames())
     assert {"manifest.json", "data/jupyterhub.sqlite", "data/jupyterhub_cookie_secret"} <= names, names
     restored = tmp_path / "restored"
-    done = subprocess.run([str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(archive),
-                           "--data-dir", str(restored)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "stellars-hub"), "restore-state", str(archive), "--data-dir", str(restored)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    assert (restored / "jupyterhub_cookie_secret").read_bytes() == (kube_hub.data_dir / "jupyterhub_cookie_secret").read_bytes()
+    assert (restored / "jupyterhub_cookie_secret").read_bytes() == (
+        kube_hub.data_dir / "jupyterhub_cookie_secret"
+    ).read_bytes()
     with closing(sqlite3.connect(restored / "jupyterhub.sqlite")) as conn:
         assert (name,) in conn.execute("SELECT name FROM users").fetchall()

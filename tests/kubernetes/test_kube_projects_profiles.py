@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import docker
 import pytest
-
 from harness import LAB_IMAGE, RUN_PREFIX, build_second_lab_image, engine
 
 from stellars_hub import naming
@@ -71,8 +70,16 @@ def test_profile_image_and_project_folder_in_the_pods(kube_hub, k8s_cluster):
     assert notebook(pod)["resources"]["limits"]["memory"] in ("1536Mi", str(1536 * MiB))
     assert mount_of(pod, folder) == (claim, False)
     lab = naming.container_name(ann)
-    out = k8s_cluster.run("exec", lab, "-c", "notebook", "--", "sh", "-c",
-                          f"printf 'from ann' > {folder}/plan.txt && cat {folder}/plan.txt").stdout
+    out = k8s_cluster.run(
+        "exec",
+        lab,
+        "-c",
+        "notebook",
+        "--",
+        "sh",
+        "-c",
+        f"printf 'from ann' > {folder}/plan.txt && cat {folder}/plan.txt",
+    ).stdout
     assert out == "from ann"
 
     pod = k8s_cluster.get("pod", naming.container_name(bob))

@@ -15,13 +15,26 @@ from stellars_hub.runtime.base import HUB_LABEL, TOOL_HUB_LABEL, TOOL_RUN_LABEL
 
 
 def _pod(name: str, labels: dict, command: tuple = ("sleep", "3600")) -> str:
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {"hostNetwork": True, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
-                 "containers": [{"name": "notebook", "image": LAB_IMAGE, "imagePullPolicy": "IfNotPresent",
-                                 "command": list(command)}]},
-    })
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "labels": labels},
+            "spec": {
+                "hostNetwork": True,
+                "restartPolicy": "Never",
+                "terminationGracePeriodSeconds": 0,
+                "containers": [
+                    {
+                        "name": "notebook",
+                        "image": LAB_IMAGE,
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": list(command),
+                    }
+                ],
+            },
+        }
+    )
 
 
 def test_pods_of_this_hub_without_a_server_go_at_its_start_and_the_rest_stay(kube_hub, k8s_cluster):
@@ -38,8 +51,9 @@ def test_pods_of_this_hub_without_a_server_go_at_its_start_and_the_rest_stay(kub
     tool = f"stellars-tool-{RUN_PREFIX}earlier"
     for pod, owner in ((stray, hub_id), (foreign, "anotherhub")):
         k8s_cluster.run("apply", "-f", "-", input=_pod(pod, {HUB_LABEL: owner}))
-    k8s_cluster.run("apply", "-f", "-",
-                    input=_pod(tool, {TOOL_HUB_LABEL: hub_id, TOOL_RUN_LABEL: "earlierrun"}, ("true",)))
+    k8s_cluster.run(
+        "apply", "-f", "-", input=_pod(tool, {TOOL_HUB_LABEL: hub_id, TOOL_RUN_LABEL: "earlierrun"}, ("true",))
+    )
     try:
         kube_hub.stop()
         kube_hub.start(timeout=120)

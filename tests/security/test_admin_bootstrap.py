@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import requests
-
 from harness import unique_name
 
 
 def _login(hub, name, password):
     s = requests.Session()
     s.get(hub.hub_url + "login")
-    r = s.post(hub.hub_url + "login", data={"username": name, "password": password,
-                                            "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False)
+    r = s.post(
+        hub.hub_url + "login",
+        data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+    )
     return s, r
 
 
 def _signup(hub, name, password):
     s = requests.Session()
     s.get(hub.hub_url + "signup")
-    return s.post(hub.hub_url + "signup", data={"username": name, "signup_password": password,
-                                                "signup_password_confirmation": password,
-                                                "_xsrf": s.cookies.get("_xsrf")})
+    return s.post(
+        hub.hub_url + "signup",
+        data={
+            "username": name,
+            "signup_password": password,
+            "signup_password_confirmation": password,
+            "_xsrf": s.cookies.get("_xsrf"),
+        },
+    )
 
 
 def test_generated_password_with_signup_on_and_admin_name_refused_to_signup(make_hub):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import requests
-
 from harness import engine, unique_name
 
 
@@ -36,22 +35,27 @@ def test_toggle_is_a_post_with_xsrf_and_get_changes_nothing(hub):
     pending = unique_name("pend")
     _signup(hub, pending)
     # a link on another site, followed by the admin's browser: a top-level GET with the cookies
-    r = admin.get(hub.hub_url + f"authorize/{pending}", headers={"Referer": "https://evil.example/",
-                                                                  "Sec-Fetch-Site": "cross-site"})
+    r = admin.get(
+        hub.hub_url + f"authorize/{pending}",
+        headers={"Referer": "https://evil.example/", "Sec-Fetch-Site": "cross-site"},
+    )
     assert r.status_code == 405
     # a cross-site form POST carries the cookies but cannot know the XSRF token
     r = admin.post(hub.hub_url + f"authorize/{pending}", headers={"Origin": "https://evil.example"})
     assert r.status_code == 403
     assert not _authorised(hub, pending)
     assert hub.login_status(pending) == 200  # still waiting
-    r = admin.post(hub.hub_url + "authorize/nobody-" + unique_name("x"),
-                   data={"_xsrf": admin.cookies.get("_xsrf", path=hub._cookie_path())})
+    r = admin.post(
+        hub.hub_url + "authorize/nobody-" + unique_name("x"),
+        data={"_xsrf": admin.cookies.get("_xsrf", path=hub._cookie_path())},
+    )
     assert r.status_code == 404
     hub.authorize(pending)
     assert _authorised(hub, pending)
     # the configured admin cannot be un-authorised
-    r = admin.post(hub.hub_url + f"authorize/{hub.admin}",
-                   data={"_xsrf": admin.cookies.get("_xsrf", path=hub._cookie_path())})
+    r = admin.post(
+        hub.hub_url + f"authorize/{hub.admin}", data={"_xsrf": admin.cookies.get("_xsrf", path=hub._cookie_path())}
+    )
     assert r.status_code == 409 and "configured administrator" in r.text
     assert _authorised(hub, hub.admin)
     # email approval links (a GET that authorises) are not served

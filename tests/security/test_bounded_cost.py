@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub import naming
@@ -36,8 +35,11 @@ def test_big_json_bodies_get_413_and_change_nothing(hub):
 
 
 # backups on (a user's backups page lists the target), the scheduled round only at start-up
-HUB_ENV = {"JUPYTERHUB_BACKUP_INTERVAL": "86400", "JUPYTERHUB_BACKUP_TARGET": f"jupyterlab-{RUN_PREFIX}bktarget",
-           "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE}
+HUB_ENV = {
+    "JUPYTERHUB_BACKUP_INTERVAL": "86400",
+    "JUPYTERHUB_BACKUP_TARGET": f"jupyterlab-{RUN_PREFIX}bktarget",
+    "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE,
+}
 BURST = 100
 
 
@@ -90,10 +92,14 @@ def test_storage_and_backups_reads_are_shared_and_leave_other_users_their_latenc
         burst, loaded = _during_burst(hub, a_session, f"users/{attacker}/{route}", o_session, watch)
         assert all(r.status_code in (200, 429) for r in burst), sorted({(r.status_code, r.text[:120]) for r in burst})
         assert all(int(r.headers["Retry-After"]) >= 1 for r in burst if r.status_code == 429)
-        assert all(r.status_code == 200 for _, r in calm + loaded), [r.text for _, r in loaded if r.status_code != 200][:2]
+        assert all(r.status_code == 200 for _, r in calm + loaded), [r.text for _, r in loaded if r.status_code != 200][
+            :2
+        ]
         ratios[route] = _p95([t for t, _ in loaded]) / _p95([t for t, _ in calm])
-    print("another user's p95 during a burst of storage/backups reads / during a burst of engine-free calls:",
-          {k: round(v, 2) for k, v in ratios.items()})
+    print(
+        "another user's p95 during a burst of storage/backups reads / during a burst of engine-free calls:",
+        {k: round(v, 2) for k, v in ratios.items()},
+    )
     assert all(v < 3 for v in ratios.values()), ratios
 
 

@@ -14,10 +14,10 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
+from harness import engine
 from kubernetes_asyncio.config import kube_config
 from traitlets.config import Config
 
-from harness import engine
 from stellars_hub import naming
 from stellars_hub.backends.docker.spawner import StellarsSpawner
 from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
@@ -39,13 +39,22 @@ def authorization_code(hub, session: requests.Session, owner: str) -> tuple[str,
     env = lab_env(owner)
     verifier = secrets.token_urlsafe(32)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    query = urlencode({"client_id": env["JUPYTERHUB_CLIENT_ID"], "redirect_uri": env["JUPYTERHUB_OAUTH_CALLBACK_URL"],
-                       "response_type": "code", "state": "s", "code_challenge": challenge,
-                       "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "client_id": env["JUPYTERHUB_CLIENT_ID"],
+            "redirect_uri": env["JUPYTERHUB_OAUTH_CALLBACK_URL"],
+            "response_type": "code",
+            "state": "s",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
     r = session.get(hub.hub_url + "api/oauth2/authorize?" + query, allow_redirects=False, timeout=60)
     if r.status_code == 200 and "<form" in r.text:  # "authorize access to bob's server?"
-        fields = [(html.unescape(n), html.unescape(v)) for n, v in
-                  re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)]
+        fields = [
+            (html.unescape(n), html.unescape(v))
+            for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)
+        ]
         r = session.post(r.url, data=fields, allow_redirects=False, timeout=60)
     assert r.status_code in (301, 302, 303), (r.status_code, r.text[:300])
     location = urlparse(r.headers["Location"])
@@ -63,9 +72,18 @@ def test_a_token_issued_through_bobs_lab_opens_only_bobs_lab(hub):
 
     code, verifier, redirect_uri = authorization_code(hub, hub.login(hub.admin, hub.admin_password()), bob)
     env = lab_env(bob)
-    r = requests.post(hub.hub_url + "api/oauth2/token", timeout=60, data={
-        "client_id": env["JUPYTERHUB_CLIENT_ID"], "client_secret": env["JUPYTERHUB_API_TOKEN"],
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier, "redirect_uri": redirect_uri})
+    r = requests.post(
+        hub.hub_url + "api/oauth2/token",
+        timeout=60,
+        data={
+            "client_id": env["JUPYTERHUB_CLIENT_ID"],
+            "client_secret": env["JUPYTERHUB_API_TOKEN"],
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+        },
+    )
     assert r.status_code == 200, r.text
     token = {"Authorization": f"token {r.json()['access_token']}"}
 
@@ -90,10 +108,12 @@ class _User:
 async def test_both_backends_bind_the_lab_scopes_to_the_owner_and_server(tmp_path, monkeypatch):
     # the Kubernetes spawner configures its client when built: an address nothing listens on
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("apiVersion: v1\nkind: Config\ncurrent-context: x\n"
-                          "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
-                          "users: [{name: u, user: {token: t}}]\n"
-                          "contexts: [{name: x, context: {cluster: c, user: u}}]\n")
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+    )
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
     for cls in (StellarsSpawner, StellarsKubeSpawner):

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from harness import RUN_PREFIX, engine
+
 from stellars_hub import naming
 from stellars_hub.backends.kubernetes import podspec
 from stellars_hub.lab.spec import POLICY, LabSpec, Mount
@@ -39,8 +39,12 @@ def tree():
 
 def put(hub, group, source, mode="ro"):
     # a target of the group's own: two groups mounting two sources at one target are refused
-    return hub.api(hub.admin_session(), "PUT", f"groups/{group}/policy",
-                   json={"mounts": [{"source": str(source), "target": f"/mnt/{group}", "mode": mode}]})
+    return hub.api(
+        hub.admin_session(),
+        "PUT",
+        f"groups/{group}/policy",
+        json={"mounts": [{"source": str(source), "target": f"/mnt/{group}", "mode": mode}]},
+    )
 
 
 def docker_root() -> str:
@@ -53,14 +57,21 @@ def test_host_paths_are_checked_on_their_real_path(hub, tree):
     for source in (ROOT / "up", ROOT / "docker", ROOT / "sideways", f"{ROOT}/up/etc"):
         r = put(hub, group, source)
         assert r.status_code == 400 and r.json()["message"].startswith("mounts[0].source"), (source, r.text)
-    for source in (docker_root(), "/var/lib/docker/volumes", "/var/lib", "/run/docker.sock",
-                   "/var/run/docker.sock", "/run"):
+    for source in (
+        docker_root(),
+        "/var/lib/docker/volumes",
+        "/var/lib",
+        "/run/docker.sock",
+        "/var/run/docker.sock",
+        "/run",
+    ):
         r = put(hub, group, source, mode="rw")
         assert r.status_code == 400, (source, r.text)
     for source in (ROOT / "data", ROOT / "inside", ROOT / "newdir"):
         assert put(hub, group, source).status_code == 200, source
-    assert hub.api(hub.admin_session(), "GET", f"groups/{group}/policy").json()["policy"]["mounts"][0]["source"] \
-        == str(ROOT / "newdir")
+    assert hub.api(hub.admin_session(), "GET", f"groups/{group}/policy").json()["policy"]["mounts"][0]["source"] == str(
+        ROOT / "newdir"
+    )
 
 
 def test_a_link_made_after_the_policy_was_saved_stops_the_start(hub, tree):
@@ -90,8 +101,13 @@ def test_named_volumes_never_reach_a_users_claim_or_the_platforms(hub):
     group = f"{RUN_PREFIX}vol"
     assert hub.api(hub.admin_session(), "POST", f"groups/{group}").status_code == 201
     victim = naming.escape_name(f"{RUN_PREFIX}bob")
-    for source in (f"jupyterlab-{victim}_home", f"jupyterlab_{victim}-home", f"Jupyterlab_{victim}_home",
-                   "jupyterhub-shared", "jupyterhub_backups"):
+    for source in (
+        f"jupyterlab-{victim}_home",
+        f"jupyterlab_{victim}-home",
+        f"Jupyterlab_{victim}_home",
+        "jupyterhub-shared",
+        "jupyterhub_backups",
+    ):
         r = put(hub, group, source)
         assert r.status_code == 400, (source, r.text)
     # the pod builder refuses them too, whatever a stored policy says

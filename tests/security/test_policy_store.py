@@ -55,8 +55,13 @@ def test_policy_keys_in_group_properties_grant_nothing(make_hub):
     r = hub.api(None, "POST", f"groups/{TEAM}/users", token=lead_token, json={"users": [bob]})
     assert r.status_code == 200, r.text
     # the lead writes a policy where the platform used to keep it: JupyterHub accepts the write
-    r = hub.api(None, "PUT", f"groups/{TEAM}/properties", token=lead_token,
-                json={"stellars_policy": {"docker_sock": True, "privileged": True}, "privileged": True})
+    r = hub.api(
+        None,
+        "PUT",
+        f"groups/{TEAM}/properties",
+        token=lead_token,
+        json={"stellars_policy": {"docker_sock": True, "privileged": True}, "privileged": True},
+    )
     assert r.status_code == 200, r.text
     # the policy API is the lead's no way in
     assert hub.api(None, "PUT", f"groups/{TEAM}/policy", token=lead_token, json={"privileged": True}).status_code == 403

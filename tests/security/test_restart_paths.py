@@ -59,8 +59,9 @@ def test_batch_restart_obeys_the_users_lock_and_limit(hub):
 
     # the lock: a batch restart while the user's own restart runs is refused like a second one
     answer = {}
-    own = threading.Thread(target=lambda: answer.setdefault(
-        "r", hub.api(session, "POST", f"users/{name}/restart-server", timeout=300)))
+    own = threading.Thread(
+        target=lambda: answer.setdefault("r", hub.api(session, "POST", f"users/{name}/restart-server", timeout=300))
+    )
     own.start()
     deadline = time.monotonic() + 30
     while not hub.api(session, "GET", f"users/{name}/restart-server").json()["running"]:

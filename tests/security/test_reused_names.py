@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from harness import LAB_IMAGE, RUN_PREFIX, engine
+
 from stellars_hub import naming
 
 TARGET = Path(f"/tmp/stellars-reuse-{RUN_PREFIX}")
@@ -47,8 +47,11 @@ def wait_for(check, timeout=120, what="condition"):
 
 def volumes_of(name) -> list[str]:
     prefix = naming.container_name(name)
-    return sorted(v.name for v in engine().volumes.list(filters={"name": prefix})
-                  if v.name.startswith((prefix + "_", prefix + naming.SERVER_SEPARATOR)))
+    return sorted(
+        v.name
+        for v in engine().volumes.list(filters={"name": prefix})
+        if v.name.startswith((prefix + "_", prefix + naming.SERVER_SEPARATOR))
+    )
 
 
 def archives_of(name) -> list[str]:
@@ -59,10 +62,17 @@ def back_up(hub, name) -> None:
     """A backup round now, until every existing volume of the user has an archive."""
     admin = hub.admin_session()
     wait_for(lambda: hub.api(admin, "POST", "backups/run").status_code == 202, what="a backup round to start")
-    wait_for(lambda: len(archives_of(name)) >= len(volumes_of(name)) > 0
-             and len(hub.store_rows("backups.sqlite", "SELECT 1 FROM volumes WHERE username = ? AND outcome = 'ok'",
-                                    name)) >= len(volumes_of(name)),
-             timeout=180, what=f"{name}'s archives and their results")
+    wait_for(
+        lambda: (
+            len(archives_of(name)) >= len(volumes_of(name)) > 0
+            and len(
+                hub.store_rows("backups.sqlite", "SELECT 1 FROM volumes WHERE username = ? AND outcome = 'ok'", name)
+            )
+            >= len(volumes_of(name))
+        ),
+        timeout=180,
+        what=f"{name}'s archives and their results",
+    )
 
 
 def rows(hub, file, table, name) -> list:
@@ -83,15 +93,21 @@ def test_a_name_used_again_after_delete_with_volumes_inherits_nothing(hub):
     name, session = hub.new_user("ru")
     r = hub.api(session, "POST", f"users/{name}/servers/{SERVER}")
     assert r.status_code in (201, 202), r.text
-    wait_for(lambda: hub.api(session, "GET", f"users/{name}").json()["servers"].get(SERVER, {}).get("ready"),
-             what="the named server")
+    wait_for(
+        lambda: hub.api(session, "GET", f"users/{name}").json()["servers"].get(SERVER, {}).get("ready"),
+        what="the named server",
+    )
     lab = engine().containers.get(naming.server_container_name(name, SERVER))
     assert lab.exec_run(["sh", "-c", "echo old-secret > /home/lab/workspace/notes.txt"]).exit_code == 0
-    assert hub.api(session, "POST", f"users/{name}/servers/{SERVER}/extend-session", json={"hours": 1}).status_code == 200
+    assert (
+        hub.api(session, "POST", f"users/{name}/servers/{SERVER}/extend-session", json={"hours": 1}).status_code == 200
+    )
     assert hub.api(session, "PUT", f"users/{name}/environment", json={"environment": {"OLD": "1"}}).status_code == 200
     consent_and_grant(hub, session, name)
-    wait_for(lambda: rows(hub, "usage.sqlite", "samples", name) and rows(hub, "activity.sqlite", "samples", name),
-             what="usage and activity samples")
+    wait_for(
+        lambda: rows(hub, "usage.sqlite", "samples", name) and rows(hub, "activity.sqlite", "samples", name),
+        what="usage and activity samples",
+    )
     r = hub.api(session, "DELETE", f"users/{name}/servers/{SERVER}")
     assert r.status_code in (202, 204), r.text
     wait_for(lambda: SERVER not in hub.api(session, "GET", f"users/{name}").json()["servers"], what="the stop")
@@ -114,11 +130,14 @@ def test_a_name_used_again_after_delete_with_volumes_inherits_nothing(hub):
     assert f"labaccess-{name}" not in admin_roles(hub)
     assert hub.api(newcomer, "GET", f"users/{name}/environment").json()["environment"] == {}
     assert rows(hub, "session.sqlite", "session_extensions", name) == []
-    assert all(r[2] >= deleted_at for r in hub.store_rows("usage.sqlite", "SELECT * FROM samples WHERE username = ?",
-                                                           name)), "the old user's usage counts as the newcomer's"
+    assert all(
+        r[2] >= deleted_at for r in hub.store_rows("usage.sqlite", "SELECT * FROM samples WHERE username = ?", name)
+    ), "the old user's usage counts as the newcomer's"
     assert rows(hub, "usage.sqlite", "events", name) == []
-    assert all(ts >= deleted_at for (ts,) in hub.store_rows("activity.sqlite",
-                                                            "SELECT ts FROM samples WHERE username = ?", name))
+    assert all(
+        ts >= deleted_at
+        for (ts,) in hub.store_rows("activity.sqlite", "SELECT ts FROM samples WHERE username = ?", name)
+    )
 
 
 def test_a_rename_carries_every_record(hub):

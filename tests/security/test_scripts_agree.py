@@ -17,8 +17,24 @@ def _script(name: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def _files(volume: str) -> str:
-    out = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", "-v", f"{volume}:/v:ro",
-                          TOOLS, "-c", "cd /v && find . | sort && cat a.txt"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "sh",
+            "-v",
+            f"{volume}:/v:ro",
+            TOOLS,
+            "-c",
+            "cd /v && find . | sort && cat a.txt",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -27,9 +43,24 @@ def test_restore_of_a_damaged_archive_leaves_the_volume_untouched(docker_engine,
     volume = naming.volume_name(unique_name("rst"), "workspace")
     engine().volumes.create(volume)
     try:
-        subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", "-v", f"{volume}:/v",
-                        TOOLS, "-c", "echo precious > /v/a.txt; mkdir /v/d; head -c 300000 /dev/urandom > /v/d/blob"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--entrypoint",
+                "sh",
+                "-v",
+                f"{volume}:/v",
+                TOOLS,
+                "-c",
+                "echo precious > /v/a.txt; mkdir /v/d; head -c 300000 /dev/urandom > /v/d/blob",
+            ],
+            check=True,
+            capture_output=True,
+        )
         before = _files(volume)
         out = _script("volume-backup.sh", "--out", str(tmp_path), volume)
         assert out.returncode == 0, out.stderr
@@ -60,14 +91,17 @@ def test_rename_script_refuses_volumes_the_hub_maps_and_names_the_command(make_h
         assert f"belong to {mid}" in r.stderr and "PATCH" in r.stderr and f"hub/api/users/{old}" in r.stderr
         r = _script("rename-user-volumes.sh", "--hub-data", str(hub.data_dir), member, target)
         assert r.returncode == 1 and f"{member} is a user of the hub" in r.stderr
-        assert {v.name for v in engine().volumes.list(filters={"name": "jupyterlab-" + naming.escape_name(target)})} == set()
+        assert {
+            v.name for v in engine().volumes.list(filters={"name": "jupyterlab-" + naming.escape_name(target)})
+        } == set()
         assert all(engine().volumes.get(v) for v in created)  # nothing moved
         # volumes the hub does not know about: the script goes ahead
         r = _script("rename-user-volumes.sh", "--hub-data", str(hub.data_dir), "--dry-run", stranger, target)
         assert r.returncode == 0 and "dry run" in r.stdout, r.stderr
         # no database to ask: refused unless the operator says no hub uses these volumes
-        r = _script("rename-user-volumes.sh", "--hub-data", "no-such-volume-" + unique_name("v"), "--dry-run",
-                    stranger, target)
+        r = _script(
+            "rename-user-volumes.sh", "--hub-data", "no-such-volume-" + unique_name("v"), "--dry-run", stranger, target
+        )
         assert r.returncode == 1 and "--no-hub" in r.stderr
     finally:
         for vol in created:

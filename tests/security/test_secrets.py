@@ -54,8 +54,10 @@ def test_variable_values_reach_only_who_may_set_them_and_no_log(make_hub):
 
     # an admin resets ann's password: audited, the password nowhere
     xsrf = admin.cookies.get("_xsrf", path=hub._cookie_path())
-    r = admin.post(hub.hub_url + f"change-password/{ann}",
-                   data={"new_password": PASSWORD, "new_password_confirmation": PASSWORD, "_xsrf": xsrf})
+    r = admin.post(
+        hub.hub_url + f"change-password/{ann}",
+        data={"new_password": PASSWORD, "new_password_confirmation": PASSWORD, "_xsrf": xsrf},
+    )
     assert r.status_code == 200 and "changed successfully" in r.text
     assert hub.login_status(ann, PASSWORD) == 302
     events = hub.api(admin, "GET", f"events?user={ann}&action=reset-password").json()["events"]

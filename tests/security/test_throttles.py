@@ -17,9 +17,8 @@ import sqlite3
 import time
 
 import requests
-from requests.adapters import HTTPAdapter
-
 from harness import PASSWORD, unique_name
+from requests.adapters import HTTPAdapter
 
 
 class _FromAddress(HTTPAdapter):

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import requests
-
 from harness import PASSWORD
 
 
@@ -19,8 +18,12 @@ def test_https_scheme_marks_every_cookie_secure_even_on_a_plain_request(make_hub
     cookies = _set_cookies(r)
     assert cookies and all("secure" in c.lower() for c in cookies), cookies
     xsrf = next(c for c in cookies if c.startswith("_xsrf=")).split(";")[0].split("=", 1)[1]
-    r = requests.post(hub.hub_url + "login", data={"username": hub.admin, "password": PASSWORD, "_xsrf": xsrf},
-                      cookies={"_xsrf": xsrf}, allow_redirects=False)
+    r = requests.post(
+        hub.hub_url + "login",
+        data={"username": hub.admin, "password": PASSWORD, "_xsrf": xsrf},
+        cookies={"_xsrf": xsrf},
+        allow_redirects=False,
+    )
     assert r.status_code == 302
     login = _set_cookies(r)
     assert login and all("secure" in c.lower() for c in login), login
@@ -39,8 +42,12 @@ def test_with_labs_on_subdomains_the_hubs_login_cookies_are_host_only(make_inpro
     s = requests.Session()
     r = s.get(hub.hub_url + "login")
     xsrf = next(c for c in _set_cookies(r) if c.startswith("_xsrf=")).split(";")[0].split("=", 1)[1]
-    r = requests.post(hub.hub_url + "login", data={"username": hub.admin, "password": PASSWORD, "_xsrf": xsrf},
-                      cookies={"_xsrf": xsrf}, allow_redirects=False)
+    r = requests.post(
+        hub.hub_url + "login",
+        data={"username": hub.admin, "password": PASSWORD, "_xsrf": xsrf},
+        cookies={"_xsrf": xsrf},
+        allow_redirects=False,
+    )
     assert r.status_code == 302
     login = [c for c in _set_cookies(r) if "hub-login" in c.split("=", 1)[0]]
     assert len(login) == 1 and login[0].startswith("__Host-jupyterhub-hub-login="), _set_cookies(r)
@@ -53,7 +60,11 @@ def test_on_one_shared_origin_the_cookies_stay_on_the_hubs_path(make_inprocess_h
     s = requests.Session()
     r = s.get(hub.hub_url + "login")
     xsrf = next(c for c in _set_cookies(r) if c.startswith("_xsrf=")).split(";")[0].split("=", 1)[1]
-    r = requests.post(hub.hub_url + "login", data={"username": hub.admin, "password": PASSWORD, "_xsrf": xsrf},
-                      cookies={"_xsrf": xsrf}, allow_redirects=False)
+    r = requests.post(
+        hub.hub_url + "login",
+        data={"username": hub.admin, "password": PASSWORD, "_xsrf": xsrf},
+        cookies={"_xsrf": xsrf},
+        allow_redirects=False,
+    )
     login = [c for c in _set_cookies(r) if "hub-login" in c.split("=", 1)[0]]
     assert len(login) == 1 and login[0].startswith("jupyterhub-hub-login=") and "Path=/jupyterhub/hub/" in login[0]

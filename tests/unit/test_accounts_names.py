@@ -14,20 +14,23 @@ def test_accepted(name):
     assert names.problem(name) is None
 
 
-@pytest.mark.parametrize("name, says", [
-    ("", "needed"),
-    ("a b", "spaces"),
-    ("a\tb", "spaces"),
-    ("a,b", "commas"),
-    ("a/b", "slashes"),
-    ("a\\b", "backslashes"),
-    ("a\u200bb", "invisible"),  # zero-width space
-    ("a\x07", "control"),
-    ("..", "not a usable"),
-    ("zoe\u0308", "decomposed"),  # looks like 'zoë' but is another string
-    ("x" * (names.MAX_ESCAPED + 1), "too long"),
-    ("日本語の名前です", "too long"),  # 8 characters, 72 once escaped
-])
+@pytest.mark.parametrize(
+    "name, says",
+    [
+        ("", "needed"),
+        ("a b", "spaces"),
+        ("a\tb", "spaces"),
+        ("a,b", "commas"),
+        ("a/b", "slashes"),
+        ("a\\b", "backslashes"),
+        ("a\u200bb", "invisible"),  # zero-width space
+        ("a\x07", "control"),
+        ("..", "not a usable"),
+        ("zoe\u0308", "decomposed"),  # looks like 'zoë' but is another string
+        ("x" * (names.MAX_ESCAPED + 1), "too long"),
+        ("日本語の名前です", "too long"),  # 8 characters, 72 once escaped
+    ],
+)
 def test_refused_with_reason(name, says):
     assert says in names.problem(name)
 
@@ -58,7 +61,9 @@ def test_collision_guard_catches_equal_escapes(monkeypatch):
 def test_generated_volume_bases_never_equal_an_escaped_name():
     rng = random.Random(5)
     alphabet = string.ascii_letters + string.digits + "-x_.@"
-    escaped = {naming.escape_name("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))) for _ in range(20000)}
+    escaped = {
+        naming.escape_name("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))) for _ in range(20000)
+    }
     generated = {naming.generated_base(n, k) for n in ("ann", "a-x2", "x") for k in range(2, 50)}
     assert not escaped & generated
     assert all(naming.GENERATION_MARK not in e for e in escaped)

@@ -7,8 +7,8 @@ import re
 import bcrypt
 
 from stellars_hub.accounts import passwords
-from stellars_hub.accounts.credentials import CredentialCache
 from stellars_hub.accounts.config import Accounts
+from stellars_hub.accounts.credentials import CredentialCache
 
 
 def test_word_list_is_xkcdpass_default_list():

@@ -11,12 +11,12 @@ from jupyterhub import orm
 from sqlalchemy import event
 
 from stellars_hub import settings as settings_mod
-from stellars_hub.features import configurables
 from stellars_hub.activity.cache import SingleFlight
-from stellars_hub.session import extension_store, seconds_until_stop
 from stellars_hub.activity.monitor import Monitor, hub_labs
-from stellars_hub.runtime.base import ContainerStats, VolumeInfo
 from stellars_hub.backends.docker.runtime import _parse_stats
+from stellars_hub.features import configurables
+from stellars_hub.runtime.base import ContainerStats, VolumeInfo
+from stellars_hub.session import extension_store, seconds_until_stop
 
 T0 = 1_800_000_000.0  # epoch seconds
 H = 3600.0
@@ -44,8 +44,10 @@ class CountingRuntime:
     async def container_stats(self, names):
         self.stats_calls += 1
         await asyncio.sleep(0.05)  # an engine round takes time: concurrent callers overlap
-        return {n: ContainerStats(cpu_percent=42.0, memory_bytes=256 * 2**20, memory_limit_bytes=1024 * 2**20)
-                for n in names}
+        return {
+            n: ContainerStats(cpu_percent=42.0, memory_bytes=256 * 2**20, memory_limit_bytes=1024 * 2**20)
+            for n in names
+        }
 
     async def volumes(self, names, with_sizes=False):
         self.volume_calls += 1
@@ -82,8 +84,13 @@ def add_user(db, name, running=False, last_activity=None):
 
 
 def make_monitor(tmp_path, clock, **env):
-    values = {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER": "60",
-              "JUPYTERHUB_ACTIVITYMON_HALF_LIFE": "24", "JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS": "7", **env}
+    values = {
+        "JUPYTERHUB_DATA_DIR": str(tmp_path),
+        "JUPYTERHUB_ACTIVITYMON_INACTIVE_AFTER": "60",
+        "JUPYTERHUB_ACTIVITYMON_HALF_LIFE": "24",
+        "JUPYTERHUB_ACTIVITYMON_RETENTION_DAYS": "7",
+        **env,
+    }
     return Monitor(settings_mod.load(configurables(), values), tmp_path, clock=clock, runtime=CountingRuntime())
 
 
@@ -225,8 +232,11 @@ async def test_samples_survive_a_restart(tmp_path, hubdb):
 
 
 async def test_time_left_before_culling_is_the_culler_deadline_with_extensions(tmp_path):
-    env = {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
-           "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600"}
+    env = {
+        "JUPYTERHUB_DATA_DIR": str(tmp_path),
+        "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
+        "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "3600",
+    }
     on = settings_mod.load(configurables(), env)
     off = settings_mod.load(configurables(), {**env, "JUPYTERHUB_IDLE_CULLER_ENABLED": "0"})
     now = naive(T0)
@@ -243,7 +253,11 @@ async def test_time_left_before_culling_is_the_culler_deadline_with_extensions(t
 
 def test_engine_stats_document_to_percentages():
     raw = {
-        "cpu_stats": {"cpu_usage": {"total_usage": 3_000_000_000}, "system_cpu_usage": 20_000_000_000, "online_cpus": 2},
+        "cpu_stats": {
+            "cpu_usage": {"total_usage": 3_000_000_000},
+            "system_cpu_usage": 20_000_000_000,
+            "online_cpus": 2,
+        },
         "precpu_stats": {"cpu_usage": {"total_usage": 2_000_000_000}, "system_cpu_usage": 18_000_000_000},
         "memory_stats": {"usage": 300 * 2**20, "limit": 1000 * 2**20, "stats": {"inactive_file": 44 * 2**20}},
     }
@@ -251,7 +265,6 @@ def test_engine_stats_document_to_percentages():
     assert st.cpu_percent == 100.0  # 1 s of CPU in 2 s of system time on 2 cores = one core
     assert st.memory_bytes == 256 * 2**20 and st.memory_limit_bytes == 1000 * 2**20
     assert _parse_stats({"cpu_stats": {}, "precpu_stats": {}, "memory_stats": {}}) is None  # stopped
-
 
 
 async def test_report_is_shared_but_follows_server_changes_at_once(tmp_path, hubdb):
@@ -280,8 +293,12 @@ async def test_report_without_the_engine_still_shows_scores(tmp_path, hubdb):
             raise EngineUnavailable("the Docker engine is not reachable")
 
     add_user(hubdb, "ann", running=True, last_activity=naive(T0))
-    m = Monitor(settings_mod.load(configurables(), {"JUPYTERHUB_DATA_DIR": str(tmp_path)}), tmp_path, clock=Clock(T0),
-                runtime=DownRuntime())
+    m = Monitor(
+        settings_mod.load(configurables(), {"JUPYTERHUB_DATA_DIR": str(tmp_path)}),
+        tmp_path,
+        clock=Clock(T0),
+        runtime=DownRuntime(),
+    )
     await m.sample_once(hubdb)
     report = await m.report(hubdb)
     ann = report["users"][0]
@@ -300,8 +317,11 @@ def test_hub_labs_lists_every_default_server_then_named_ones(hubdb):
     hubdb.commit()
     labs = hub_labs(hubdb)
     assert [(lab.username, lab.server, lab.running) for lab in labs] == [
-        ("ann", "", True), ("ann", "a", False), ("ann", "b", True),
-        ("bob", "", False), ("bob", "gpu", False),  # bob's default server still has its row
+        ("ann", "", True),
+        ("ann", "a", False),
+        ("ann", "b", True),
+        ("bob", "", False),
+        ("bob", "gpu", False),  # bob's default server still has its row
         ("cy", "", False),
     ]
     assert labs[0].last_activity == naive(T0) and labs[2].started == naive(T0 - H)
@@ -313,8 +333,11 @@ async def test_quiet_hub_is_read_again_only_after_it_writes(tmp_path, hubdb):
     user = add_user(hubdb, "ann")
     m = make_monitor(tmp_path, Clock(T0))
     reads = []
-    event.listen(hubdb.get_bind(), "before_cursor_execute",
-                 lambda conn, cursor, statement, *a: reads.append(statement) if "FROM spawners" in statement else None)
+    event.listen(
+        hubdb.get_bind(),
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *a: reads.append(statement) if "FROM spawners" in statement else None,
+    )
     first = m.labs(hubdb)
     assert m.labs(hubdb) is first and len(reads) == 1  # nothing committed: not read again
     assert not (await m.report(hubdb))["users"][0]["server_active"]

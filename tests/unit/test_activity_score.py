@@ -13,7 +13,7 @@ def test_weight_halves_every_half_life():
     assert weight(0, 24) == 1.0
     assert weight(24 * H, 24) == pytest.approx(0.5)
     assert weight(48 * H, 24) == pytest.approx(0.25)
-    assert weight(12 * H, 24) == pytest.approx(2 ** -0.5)
+    assert weight(12 * H, 24) == pytest.approx(2**-0.5)
 
 
 @pytest.mark.parametrize(

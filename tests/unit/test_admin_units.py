@@ -28,7 +28,8 @@ def test_settings_view_lists_every_setting_grouped_in_table_order():
 def test_settings_view_masks_secrets_and_shortens_long_values():
     long_image = "registry.example.org/team/a-very-long-image-name-for-gpu-probing:2026.11.22-cuda13"
     s = settings.load(
-        configurables(), {"JUPYTERHUB_DB_URL": "postgresql://hub:pa55word@db/hub", "JUPYTERHUB_NVIDIA_IMAGE": long_image}
+        configurables(),
+        {"JUPYTERHUB_DB_URL": "postgresql://hub:pa55word@db/hub", "JUPYTERHUB_NVIDIA_IMAGE": long_image},
     )
     rows = {r["name"]: r for r in settings_view.rows(s)}
     db = rows["JUPYTERHUB_DB_URL"]

@@ -12,13 +12,16 @@ def test_servers_are_parsed_as_user_and_server():
     assert runner.who("ann/gpu") == {"username": "ann", "server": "gpu", "target": "ann/gpu"}
 
 
-@pytest.mark.parametrize("body", [
-    {"action": "stop", "servers": []},
-    {"action": "stop", "servers": "ann/gpu"},
-    {"action": "stop", "servers": ["/gpu"]},
-    {"action": "stop", "servers": ["ann/gpu/x"]},
-    {"action": "stop", "servers": ["ann/gpu"], "users": ["ann"]},  # one kind of target only
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "stop", "servers": []},
+        {"action": "stop", "servers": "ann/gpu"},
+        {"action": "stop", "servers": ["/gpu"]},
+        {"action": "stop", "servers": ["ann/gpu/x"]},
+        {"action": "stop", "servers": ["ann/gpu"], "users": ["ann"]},  # one kind of target only
+    ],
+)
 def test_bad_server_targets_name_the_field(body):
     with pytest.raises(plan.BadRequest) as err:
         plan.parse(body)

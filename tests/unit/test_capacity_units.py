@@ -26,12 +26,21 @@ def load(env):
 def test_pool_parsing_and_the_setting():
     assert labnet.parse_pool("10.213.0.0/16") == (IPv4Network("10.213.0.0/16"),)
     assert labnet.parse_pool(" 10.1.0.0/24 , 10.2.0.0/20") == (IPv4Network("10.1.0.0/24"), IPv4Network("10.2.0.0/20"))
-    for bad, said in [("10.213.0.1/16", "host bits"), ("fd00::/64", "not an IPv4"), ("10.0.0.0/29", "smaller"),
-                      ("10.0.0.0/16,10.0.1.0/24", "overlap"), ("", "no network"), ("banana", "CIDR")]:
+    for bad, said in [
+        ("10.213.0.1/16", "host bits"),
+        ("fd00::/64", "not an IPv4"),
+        ("10.0.0.0/29", "smaller"),
+        ("10.0.0.0/16,10.0.1.0/24", "overlap"),
+        ("", "no network"),
+        ("banana", "CIDR"),
+    ]:
         with pytest.raises(ValueError, match=said):
             labnet.parse_pool(bad)
     assert load({}).values["JUPYTERHUB_LAB_SUBNET_POOL"] == "10.213.0.0/16"
-    assert load({"JUPYTERHUB_LAB_SUBNET_POOL": " 10.1.0.0/24 , 10.2.0.0/20"})(Labs).subnet_pool == "10.1.0.0/24,10.2.0.0/20"
+    assert (
+        load({"JUPYTERHUB_LAB_SUBNET_POOL": " 10.1.0.0/24 , 10.2.0.0/20"})(Labs).subnet_pool
+        == "10.1.0.0/24,10.2.0.0/20"
+    )
     with pytest.raises(ConfigError) as err:
         load({"JUPYTERHUB_LAB_SUBNET_POOL": "10.0.0.0/30"})
     assert err.value.problems == [
@@ -47,8 +56,10 @@ def test_default_pool_is_clear_of_the_engines_defaults_and_holds_thousands():
     assert pool.size == 4096 and pool.prefix == 28
 
 
-@pytest.mark.parametrize("enabled,limit,prefix", [(False, 3, 28), (True, 3, 28), (True, 11, 28), (True, 12, 27),
-                                                  (True, 100, 25), (True, 0, 24)])
+@pytest.mark.parametrize(
+    "enabled,limit,prefix",
+    [(False, 3, 28), (True, 3, 28), (True, 11, 28), (True, 12, 27), (True, 100, 25), (True, 0, 24)],
+)
 def test_subnet_size_holds_every_lab_of_a_user(enabled, limit, prefix):
     assert labnet.subnet_prefix(enabled, limit) == prefix
 
@@ -67,7 +78,11 @@ def _net(name, subnet, lab=True):
 
 def test_overlaps_name_only_networks_that_are_no_lab_networks():
     pool = labnet.Pool.parse("10.9.0.0/24")
-    nets = [_net("lab-a", "10.9.0.0/28"), _net("vpn", "10.9.0.128/25", lab=False), _net("bridge", "172.17.0.0/16", False)]
+    nets = [
+        _net("lab-a", "10.9.0.0/28"),
+        _net("vpn", "10.9.0.128/25", lab=False),
+        _net("bridge", "172.17.0.0/16", False),
+    ]
     assert labnet.foreign_overlaps(pool, nets) == ["vpn (10.9.0.128/25)"]
 
 
@@ -75,7 +90,8 @@ class _Engine:
     """Networks and containers as the runtime's ``call`` shows them (404: its NotFound)."""
 
     def __init__(self, networks: dict[str, list[str]], labels: dict[str, dict]):
-        self.networks, self.labels, self.calls = networks, labels, []
+        self.networks, self.labels = networks, labels
+        self.calls: list = []
 
     async def __call__(self, method, *args, **kwargs):
         self.calls.append((method, *args))
@@ -112,7 +128,9 @@ def test_a_place_is_held_by_running_stopping_and_admitted_starts_only():
     me = _spawner(pending="spawn", admitted=True)
     users = [
         SimpleNamespace(name="a", spawners={"": _spawner(ready=True), "x": _spawner(pending="stop")}),
-        SimpleNamespace(name="b", spawners={"": _spawner(pending="spawn"), "y": _spawner(pending="spawn", admitted=True)}),
+        SimpleNamespace(
+            name="b", spawners={"": _spawner(pending="spawn"), "y": _spawner(pending="spawn", admitted=True)}
+        ),
         SimpleNamespace(name="c", spawners={"": _spawner(active=False, admitted=True), "z": me}),
     ]
     assert admission.labs_in_use(users, exclude=me) == 3  # a's two, b's admitted named server
@@ -147,16 +165,30 @@ def test_cgroup_figures_in_both_layouts(tmp_path):
     from stellars_hub.backends.docker import cgroupstats
 
     v2, v1 = "a" * 64, "b" * 64
-    _write(tmp_path, f"system.slice/docker-{v2}.scope", {
-        "cpu.stat": "usage_usec 1000000\nuser_usec 1\n", "memory.current": str(300 * 2**20),
-        "memory.stat": "anon 1\ninactive_file 104857600\nactive_file 2\n", "memory.max": "max\n"})
+    _write(
+        tmp_path,
+        f"system.slice/docker-{v2}.scope",
+        {
+            "cpu.stat": "usage_usec 1000000\nuser_usec 1\n",
+            "memory.current": str(300 * 2**20),
+            "memory.stat": "anon 1\ninactive_file 104857600\nactive_file 2\n",
+            "memory.max": "max\n",
+        },
+    )
     _write(tmp_path, f"cpuacct/docker/{v1}", {"cpuacct.usage": "2000000000\n"})
-    _write(tmp_path, f"memory/docker/{v1}", {
-        "memory.usage_in_bytes": str(200 * 2**20), "memory.limit_in_bytes": str(256 * 2**20),
-        "memory.stat": "cache 5\ninactive_file 7\ntotal_inactive_file 52428800\n"})
+    _write(
+        tmp_path,
+        f"memory/docker/{v1}",
+        {
+            "memory.usage_in_bytes": str(200 * 2**20),
+            "memory.limit_in_bytes": str(256 * 2**20),
+            "memory.stat": "cache 5\ninactive_file 7\ntotal_inactive_file 52428800\n",
+        },
+    )
     now = [100.0]
-    reader = cgroupstats.CgroupStats(roots=(str(tmp_path),), clock=lambda: now[0],
-                                     sleep=lambda s: now.__setitem__(0, now[0] + s))
+    reader = cgroupstats.CgroupStats(
+        roots=(str(tmp_path),), clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
     first = reader.read([v2, v1, "c" * 64])
     assert first["c" * 64] is None
     assert first[v2].memory_bytes == 200 * 2**20 and first[v1].memory_bytes == 150 * 2**20
@@ -171,11 +203,16 @@ def test_cgroup_figures_in_both_layouts(tmp_path):
 def test_what_a_pod_asks_and_which_asks_no_node_can_ever_hold():
     from stellars_hub.backends.kubernetes import scheduling
 
-    pod = {"spec": {
-        "containers": [{"resources": {"requests": {"memory": "3Gi", "cpu": "500m"}}},
-                       {"resources": {"requests": {"memory": "1Gi"}}}, {"resources": {}}],
-        "initContainers": [{"resources": {"requests": {"cpu": "2", "memory": "1Gi"}}}],
-    }}
+    pod = {
+        "spec": {
+            "containers": [
+                {"resources": {"requests": {"memory": "3Gi", "cpu": "500m"}}},
+                {"resources": {"requests": {"memory": "1Gi"}}},
+                {"resources": {}},
+            ],
+            "initContainers": [{"resources": {"requests": {"cpu": "2", "memory": "1Gi"}}}],
+        }
+    }
     asks = scheduling.pod_requests(pod)  # containers add up; an init container counts by its largest
     assert asks == {"memory": 4 * 2**30, "cpu": 2.0}
     nodes = [{"memory": 3 * 2**30, "cpu": 8.0}, {"memory": 3.5 * 2**30, "cpu": 1.0}]

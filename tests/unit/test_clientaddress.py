@@ -33,7 +33,9 @@ def _request(peer: str, forwarded: str | None = None, local: str = HUB) -> HTTPS
         context=SimpleNamespace(address=(peer, 50000)), stream=SimpleNamespace(socket=_Socket(local))
     )
     req = HTTPServerRequest(
-        start_line=RequestStartLine("POST", "/hub/login", "HTTP/1.1"), headers=headers, connection=connection,  # type: ignore[arg-type]  # the two attributes Tornado reads
+        start_line=RequestStartLine("POST", "/hub/login", "HTTP/1.1"),
+        headers=headers,
+        connection=connection,  # type: ignore[arg-type]  # the two attributes Tornado reads
     )
     req.remote_ip = forwarded.split(",")[-1].strip() if forwarded else peer  # what Tornado's xheaders believes
     return req

@@ -24,14 +24,27 @@ DEFAULTS = Defaults(memory_mb=8192, cpus=4, pids=4096, gpus="none")
 
 def test_policy_fields_are_validated_and_the_most_generous_group_wins():
     assert validate({"idle_timeout_seconds": 3600, "max_age_seconds": 0}, host_paths=[]) == {
-        "idle_timeout_seconds": 3600, "max_age_seconds": 0}
-    for bad in ({"idle_timeout_seconds": 5}, {"idle_timeout_seconds": 1.5}, {"max_age_seconds": "1h"},
-                {"max_age_seconds": True}):
+        "idle_timeout_seconds": 3600,
+        "max_age_seconds": 0,
+    }
+    for bad in (
+        {"idle_timeout_seconds": 5},
+        {"idle_timeout_seconds": 1.5},
+        {"max_age_seconds": "1h"},
+        {"max_age_seconds": True},
+    ):
         with pytest.raises(PolicyError) as err:
             validate(bad, host_paths=[])
         assert str(err.value).startswith(next(iter(bad)))
-    eff = merge(DEFAULTS, {"a": {"idle_timeout_seconds": 3600}, "b": {"idle_timeout_seconds": 7200},
-                           "c": {"max_age_seconds": 0}, "d": {"max_age_seconds": 86400}})
+    eff = merge(
+        DEFAULTS,
+        {
+            "a": {"idle_timeout_seconds": 3600},
+            "b": {"idle_timeout_seconds": 7200},
+            "c": {"max_age_seconds": 0},
+            "d": {"max_age_seconds": 86400},
+        },
+    )
     assert eff.idle_timeout_seconds == 7200 and eff.sources["idle_timeout_seconds"] == ["b"]
     assert eff.max_age_seconds == 0 and eff.sources["max_age_seconds"] == ["c"]  # 0: no limit, the most
     none = merge(DEFAULTS, {"a": {"memory_mb": 1024}})
@@ -61,14 +74,20 @@ def test_a_start_without_an_idle_limit_is_never_culled_for_idleness_but_ages():
 
 def test_what_the_labs_answers_say():
     now = T0 + timedelta(hours=1)
-    idle = busy.read({"last_activity": isoformat(T0)}, [{"execution_state": "idle", "last_activity": isoformat(T0)}],
-                     [], now)
+    idle = busy.read(
+        {"last_activity": isoformat(T0)}, [{"execution_state": "idle", "last_activity": isoformat(T0)}], [], now
+    )
     assert not idle.busy and idle.last_activity == T0
-    running = busy.read({"last_activity": isoformat(T0)},
-                        [{"execution_state": "busy", "last_activity": isoformat(T0)}] * 2, [], now)
+    running = busy.read(
+        {"last_activity": isoformat(T0)}, [{"execution_state": "busy", "last_activity": isoformat(T0)}] * 2, [], now
+    )
     assert running.busy and running.last_activity == now and running.reason == "2 kernels running code"
-    terminal = busy.read({"last_activity": isoformat(T0)}, [],
-                         [{"name": "1", "last_activity": isoformat(T0 + timedelta(minutes=50))}], now)
+    terminal = busy.read(
+        {"last_activity": isoformat(T0)},
+        [],
+        [{"name": "1", "last_activity": isoformat(T0 + timedelta(minutes=50))}],
+        now,
+    )
     assert not terminal.busy and terminal.last_activity == T0 + timedelta(minutes=50) and terminal.terminals == 1
 
 
@@ -81,8 +100,14 @@ class FakeStore:
 
 
 def server_model(last_activity, started):
-    return {"name": "", "full_name": "ann/", "last_activity": isoformat(last_activity), "started": isoformat(started),
-            "ready": True, "pending": None}
+    return {
+        "name": "",
+        "full_name": "ann/",
+        "last_activity": isoformat(last_activity),
+        "started": isoformat(started),
+        "ready": True,
+        "pending": None,
+    }
 
 
 async def verdict(now, lab_answer):
@@ -105,8 +130,9 @@ async def test_the_arbiter_asks_the_lab_before_warning_or_stopping_and_spares_a_
     # far from the deadline: the lab is not asked
     assert await verdict(T0 + timedelta(seconds=60), {}) == (False, [], [])
     # due, the lab busy: its activity is now, nothing is warned or stopped
-    stop, asked, warned = await verdict(due, {"busy": True, "reason": "1 kernel running code",
-                                              "last_activity": isoformat(due)})
+    stop, asked, warned = await verdict(
+        due, {"busy": True, "reason": "1 kernel running code", "last_activity": isoformat(due)}
+    )
     assert (stop, asked, warned) == (False, ["ann"], [])
     # due and idle by the lab's own account: stopped
     stop, asked, _ = await verdict(due, {"busy": False, "last_activity": isoformat(T0)})

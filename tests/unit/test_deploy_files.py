@@ -17,9 +17,7 @@ from stellars_hub.settings import declared
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "compose.yml").read_text())
-SCRIPTS = sorted(
-    [*REPO.glob("scripts/**/*.sh"), *REPO.glob("docker/**/*.sh"), REPO / "start.sh", REPO / "stop.sh"]
-)
+SCRIPTS = sorted([*REPO.glob("scripts/**/*.sh"), *REPO.glob("docker/**/*.sh"), REPO / "start.sh", REPO / "stop.sh"])
 SETTINGS = declared(configurables())
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT = re.compile(r"^\$\{(?P<name>[A-Z0-9_]+):-(?P<default>.*)\}$")
@@ -66,8 +64,12 @@ def test_proxy_redirects_to_https_has_no_dashboard_and_updater_is_opt_in():
 def test_override_examples_are_valid_compose(example):
     found = subprocess.run([str(REPO / "scripts/ensure-compose.sh")], capture_output=True, text=True)
     assert found.returncode == 0, found.stderr  # scripts/setup-dev.sh installs it
-    out = subprocess.run([*found.stdout.split(), "-f", str(REPO / "compose.yml"), "-f", str(example), "config", "-q"],
-                         cwd=REPO, capture_output=True, text=True)
+    out = subprocess.run(
+        [*found.stdout.split(), "-f", str(REPO / "compose.yml"), "-f", str(example), "config", "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
 
 
@@ -111,11 +113,17 @@ def test_rename_script_escapes_exactly_like_the_spawner():
 def test_make_cert_wildcard_san(tmp_path):
     script = REPO / "scripts/certs/make-cert.sh"
     subprocess.run([str(script), "--domain", "example.org", "--out", str(tmp_path)], check=True, capture_output=True)
-    text = subprocess.run(["openssl", "x509", "-in", str(tmp_path / "server.crt"), "-noout", "-text"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(tmp_path / "server.crt"), "-noout", "-text"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "DNS:example.org, DNS:*.example.org" in text
     assert (tmp_path / "server.key").stat().st_mode & 0o777 == 0o600
-    again = subprocess.run([str(script), "--domain", "example.org", "--out", str(tmp_path)], capture_output=True, text=True)
+    again = subprocess.run(
+        [str(script), "--domain", "example.org", "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert again.returncode == 1 and "--force" in again.stderr  # never replaces silently
 
 
@@ -133,19 +141,29 @@ def test_network_policy_lets_labs_reach_only_the_hub_and_its_proxy():
     (policy,) = _kube("networkpolicy.yaml")
     deployment = next(d for d in _kube("hub.yaml") if d["kind"] == "Deployment")
     hub_labels = deployment["spec"]["template"]["metadata"]["labels"]
-    hub_ports = {p["name"]: p["containerPort"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]}
+    hub_ports = {
+        p["name"]: p["containerPort"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
+    }
     lab_label = StellarsKubeSpawner.class_traits()["component_label"].default_value
     spec = policy["spec"]
     assert policy["kind"] == "NetworkPolicy" and policy["metadata"]["namespace"] == deployment["metadata"]["namespace"]
     assert spec["podSelector"] == {"matchLabels": {"component": lab_label}}
     assert sorted(spec["policyTypes"]) == ["Egress", "Ingress"]
-    hub_selector = {"podSelector": {"matchLabels": {k: hub_labels[k] for k in spec["ingress"][0]["from"][0]["podSelector"]["matchLabels"]}}}
+    hub_selector = {
+        "podSelector": {
+            "matchLabels": {k: hub_labels[k] for k in spec["ingress"][0]["from"][0]["podSelector"]["matchLabels"]}
+        }
+    }
     assert spec["ingress"] == [{"from": [hub_selector]}]
     to_hub, dns = spec["egress"]
     assert to_hub["to"] == [hub_selector]
     assert sorted(p["port"] for p in to_hub["ports"]) == sorted([hub_ports["hub-api"], hub_ports["proxy-public"]])
-    assert dns["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                          "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+    assert dns["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
     assert sorted((p["protocol"], p["port"]) for p in dns["ports"]) == [("TCP", 53), ("UDP", 53)]
     assert all("ipBlock" not in peer for rule in spec["egress"] for peer in rule["to"])  # no address range
     (internet,) = _kube("networkpolicy-internet.yaml")  # the opt-in extra: public addresses only

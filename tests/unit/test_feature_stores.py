@@ -4,7 +4,6 @@ their records kept through the file's thread, the schema recorded as the first m
 from __future__ import annotations
 
 import sqlite3
-
 from types import SimpleNamespace
 
 from stellars_hub.access import store as access_store
@@ -61,7 +60,13 @@ async def test_backups_store_records(tmp_path):
     await store.record("v1", "ann", "home", 10.0, "ok", archive="a1", size_bytes=5, fingerprint="f")
     await store.record("v1", "ann", "home", 20.0, "failed", error="boom")
     row = await store.get("v1")
-    assert (row["last_run"], row["outcome"], row["archive"], row["last_ok"], row["error"]) == (20.0, "failed", "a1", 10.0, "boom")
+    assert (row["last_run"], row["outcome"], row["archive"], row["last_ok"], row["error"]) == (
+        20.0,
+        "failed",
+        "a1",
+        10.0,
+        "boom",
+    )
     assert [r["volume"] for r in await store.all()] == ["v1"]
     assert await store.of_user("bob") == []
     assert await store.get("v2") is None

@@ -54,13 +54,20 @@ def members(archive: Path) -> set[str]:
 
 def test_a_snapshot_holds_the_state_files_and_nothing_else(tmp_path):
     archive = make_data_dir(tmp_path / "data")
-    assert members(archive) == {"manifest.json", "data/jupyterhub.sqlite", "data/jupyterhub_cookie_secret",
-                                "data/audit.log"}
+    assert members(archive) == {
+        "manifest.json",
+        "data/jupyterhub.sqlite",
+        "data/jupyterhub_cookie_secret",
+        "data/audit.log",
+    }
     restored = tmp_path / "restored"
     manifest = hubstate.restore(archive, restored)
     assert manifest["hub_database"] == {"kind": "sqlite", "included": True}
     assert {n: f["kind"] for n, f in manifest["files"].items()} == {
-        "jupyterhub.sqlite": "sqlite", "jupyterhub_cookie_secret": "file", "audit.log": "file"}
+        "jupyterhub.sqlite": "sqlite",
+        "jupyterhub_cookie_secret": "file",
+        "audit.log": "file",
+    }
     with closing(sqlite3.connect(restored / "jupyterhub.sqlite")) as conn:  # the row from the WAL is in the copy
         assert conn.execute("SELECT name FROM users").fetchall() == [("ann",)]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # self-contained
@@ -122,10 +129,20 @@ async def test_the_hub_s_own_connections_keep_their_locks(tmp_path):
     stores = Stores()
     store = stores.of(BackupStore, data)
     await store.record("v_home", "ann", "home", 1.0, "ok", archive="a1")
+
     def seen_by_another_process() -> str:  # which opens the file, reads and closes it
-        return subprocess.run([sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
-                               "'SELECT archive FROM volumes').fetchall())", str(data / BackupStore.FILE_NAME)],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+                "'SELECT archive FROM volumes').fetchall())",
+                str(data / BackupStore.FILE_NAME),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
 
     hubstate.snapshot(data, data / ".backup-staging", stores.opened())
     assert seen_by_another_process() == "[('a1',)]"
@@ -209,18 +226,25 @@ def test_restore_refuses_a_bad_archive_and_leaves_the_directory_empty(tmp_path, 
     elif case == "traversal":
         rewrite(archive, bad, lambda n, c: ("data/../../escaped", c) if n.endswith("audit.log") else (n, c))
     elif case == "newer":
+
         def newer(n, c):
             if n == "manifest.json":
                 return n, json.dumps({**json.loads(c), "layout": datadir.LAYOUT + 1, "release": "9.9"}).encode()
             return n, c
+
         rewrite(archive, bad, newer)
     else:
         bad.write_bytes(b"not a tar")
     target = tmp_path / "target"
     with pytest.raises(hubstate.StateError) as exc:
         hubstate.restore(bad, target)
-    assert {"truncated": "damaged", "tampered": "checksum", "traversal": "unexpected entry", "newer": "newer release",
-            "not-an-archive": "damaged or not a hub state archive"}[case] in str(exc.value)
+    assert {
+        "truncated": "damaged",
+        "tampered": "checksum",
+        "traversal": "unexpected entry",
+        "newer": "newer release",
+        "not-an-archive": "damaged or not a hub state archive",
+    }[case] in str(exc.value)
     assert list(target.iterdir()) == [] and not (tmp_path / "escaped").exists()
 
 
@@ -269,13 +293,22 @@ def test_every_feature_store_is_known_to_the_start_check():
     import stellars_hub.features  # noqa: F401  (the hub imports every feature before it starts)
 
     names = {cls.FILE_NAME for cls in datadir.store_classes()}
-    assert {"activity.sqlite", "session.sqlite", "notifications.sqlite", "environment.sqlite", "usage.sqlite",
-            "backups.sqlite", "access.sqlite"} <= names
+    assert {
+        "activity.sqlite",
+        "session.sqlite",
+        "notifications.sqlite",
+        "environment.sqlite",
+        "usage.sqlite",
+        "backups.sqlite",
+        "access.sqlite",
+    } <= names
 
 
 # -- the shared volume a round backs up ------------------------------------------------------------
-@pytest.mark.parametrize("section,expected", [(None, "jupyterhub_shared"), ("LabSpawnerMixin", "team_x"),
-                                              ("StellarsSpawner", "team_y"), ("Spawner", "team_z")])
+@pytest.mark.parametrize(
+    "section,expected",
+    [(None, "jupyterhub_shared"), ("LabSpawnerMixin", "team_x"), ("StellarsSpawner", "team_y"), ("Spawner", "team_z")],
+)
 def test_the_shared_volume_is_read_as_the_spawner_would(section, expected):
     config = Config()
     if section:
@@ -297,8 +330,9 @@ async def test_a_round_takes_the_shared_volume_and_what_features_declare():
     def broken(platform):
         raise RuntimeError("no list today")
 
-    platform = SimpleNamespace(features=[Feature("one", backup_volumes=projects), Feature("two", backup_volumes=broken),
-                                         Feature("three")])
+    platform = SimpleNamespace(
+        features=[Feature("one", backup_volumes=projects), Feature("two", backup_volumes=broken), Feature("three")]
+    )
     settings = settings_mod.load(configurables(), env={})
     scheduler = BackupScheduler(settings, store=None, runtime=object(), platform=platform)
     config = Config()
@@ -306,4 +340,6 @@ async def test_a_round_takes_the_shared_volume_and_what_features_declare():
     scheduler.app = SimpleNamespace(spawner_class=StellarsSpawner, config=config)
     found = await scheduler.hub_volumes()
     assert [(v.volume, v.key, v.lock) for v in found] == [
-        ("team_x", "shared", "(shared volumes)"), ("jupyterhub-group-a_project", "project:a", "(group a)")]
+        ("team_x", "shared", "(shared volumes)"),
+        ("jupyterhub-group-a_project", "project:a", "(group a)"),
+    ]

@@ -17,8 +17,23 @@ import stellars_hub
 
 ROOT = pathlib.Path(stellars_hub.__file__).parent
 PKG = "stellars_hub"
-FEATURES = ("access", "accounts", "activity", "admin", "backups", "batch", "capacity", "events", "notifications",
-            "policies", "reconcile", "selfservice", "session", "sharing", "usage")
+FEATURES = (
+    "access",
+    "accounts",
+    "activity",
+    "admin",
+    "backups",
+    "batch",
+    "capacity",
+    "events",
+    "notifications",
+    "policies",
+    "reconcile",
+    "selfservice",
+    "session",
+    "sharing",
+    "usage",
+)
 ENTRY = {"features", "hubconfig", "jupyterhub_config", "cli", "backends"}  # backends/__init__: the selection
 PLATFORM = {"platform", "feature"}
 WEB_BASE = {"web.base"}

@@ -15,8 +15,8 @@ from stellars_hub.backends.kubernetes import podspec
 from stellars_hub.backends.kubernetes.podspec import claim_name
 from stellars_hub.backends.kubernetes.runtime import KubernetesRuntime, _inspect_document, parse_quantity
 from stellars_hub.backends.kubernetes.spawner import StellarsKubeSpawner
-from stellars_hub.lab import spec as labspec
 from stellars_hub.features import configurables
+from stellars_hub.lab import spec as labspec
 
 NAMES = ["ann", "Ann", "first.last", "a-b", "ünï", "x_y", "0day"]
 
@@ -59,10 +59,17 @@ def test_parse_quantity_refuses_nonsense():
 
 
 def test_inspect_document_from_a_pod():
-    pod = {"metadata": {"name": "jupyterlab-ann", "namespace": "ns", "uid": "u-1"},
-           "spec": {"nodeName": "n1"},
-           "status": {"phase": "Running", "podIP": "10.0.0.5", "containerStatuses": [
-               {"name": "notebook", "restartCount": 2, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}}
+    pod = {
+        "metadata": {"name": "jupyterlab-ann", "namespace": "ns", "uid": "u-1"},
+        "spec": {"nodeName": "n1"},
+        "status": {
+            "phase": "Running",
+            "podIP": "10.0.0.5",
+            "containerStatuses": [
+                {"name": "notebook", "restartCount": 2, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}
+            ],
+        },
+    }
     doc = _inspect_document(pod)
     assert doc["Id"] == "u-1" and doc["Name"] == "/jupyterlab-ann"
     assert doc["State"] == {"Running": True, "StartedAt": "2026-01-01T00:00:00Z", "Status": "running"}
@@ -73,8 +80,13 @@ def test_inspect_document_from_a_pod():
 
 def test_backend_kubernetes_wires_spawner_and_runtime(tmp_path):
     c = Config()
-    env = {"JUPYTERHUB_BACKEND": "kubernetes", "JUPYTERHUB_DATA_DIR": str(tmp_path),
-           "JUPYTERHUB_GPU_ENABLED": "0", "JUPYTERHUB_K8S_NAMESPACE": "labs", "JUPYTERHUB_K8S_VOLUME_SIZE": "5Gi"}
+    env = {
+        "JUPYTERHUB_BACKEND": "kubernetes",
+        "JUPYTERHUB_DATA_DIR": str(tmp_path),
+        "JUPYTERHUB_GPU_ENABLED": "0",
+        "JUPYTERHUB_K8S_NAMESPACE": "labs",
+        "JUPYTERHUB_K8S_VOLUME_SIZE": "5Gi",
+    }
     hubconfig.apply(c, env)
     assert c.JupyterHub.spawner_class is StellarsKubeSpawner
     assert c.StellarsKubeSpawner.namespace == "labs" and c.StellarsKubeSpawner.storage_capacity == "5Gi"
@@ -95,10 +107,12 @@ async def kube_spawner_of(tmp_path, monkeypatch):
     """Spawners (of a server name) with a mock user; their client is configured for an address
     nothing listens on (building a manifest never calls the API server)."""
     config = tmp_path / "kubeconfig"
-    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: x\n"
-                      "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
-                      "users: [{name: u, user: {token: t}}]\n"
-                      "contexts: [{name: x, context: {cluster: c, user: u}}]\n")
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+    )
     monkeypatch.setenv("KUBECONFIG", str(config))
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(config))
     return lambda server="": StellarsKubeSpawner(_mock=True, orm_spawner=SimpleNamespace(name=server, server=None))
@@ -178,9 +192,17 @@ async def test_policy_limits_env_mounts_and_label_reach_the_pod_and_leave_again(
     sp = kube_spawner
     sp.volumes = [{"name": "site", "emptyDir": {}}]  # the site's own configuration stays
     sp.mem_limit = "512M"  # JupyterHub's units: 2**29 bytes
-    spec = start(sp, memory_mb=1024, cpus=2, gpus=["0", "1"], env={"COURSE": "x"}, policy_mounts=[
-        {"source": "/srv/data", "target": "/mnt/data", "mode": "ro"},
-        {"source": "team_data", "target": "/mnt/team", "mode": "rw"}])
+    spec = start(
+        sp,
+        memory_mb=1024,
+        cpus=2,
+        gpus=["0", "1"],
+        env={"COURSE": "x"},
+        policy_mounts=[
+            {"source": "/srv/data", "target": "/mnt/data", "mode": "ro"},
+            {"source": "team_data", "target": "/mnt/team", "mode": "rw"},
+        ],
+    )
     pod = as_dict(await sp.get_pod_manifest())
     lab = lab_of(pod)
     assert lab["resources"]["limits"] == {"memory": 2**30, "cpu": 2.0, "nvidia.com/gpu": "2"}
@@ -219,8 +241,9 @@ def test_gpu_count_from_the_spec():
     assert podspec.gpu_count(labspec.build(gpus=["0", "3", "5"])) == 3
 
 
-@pytest.mark.parametrize("source,why", [("Team.Data", "not a valid claim name"),
-                                        ("jupyterlab-bob_home", "a lab's own storage")])
+@pytest.mark.parametrize(
+    "source,why", [("Team.Data", "not a valid claim name"), ("jupyterlab-bob_home", "a lab's own storage")]
+)
 def test_a_policy_volume_that_is_no_claim_or_a_labs_own_is_refused(source, why):
     spec = labspec.build(policy_mounts=[{"source": source, "target": "/mnt/t", "mode": "ro"}])
     with pytest.raises(ValueError, match=why):

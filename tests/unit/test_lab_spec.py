@@ -26,9 +26,18 @@ PROJECT_MOUNTS = [  # a member's own group's folder, and one the user views
 
 
 def full_spec(**changes) -> LabSpec:
-    args = dict(image="lab:gpu", memory_mb=1024, cpus=1.5, pids=512, gpus=["0", "2"], policy_mounts=POLICY_MOUNTS,
-                project_mounts=PROJECT_MOUNTS, volumes=OWN_VOLUMES, env={"COURSE": "x"},
-                user_env={"MINE": "1", "COURSE": "mine"})
+    args = dict(
+        image="lab:gpu",
+        memory_mb=1024,
+        cpus=1.5,
+        pids=512,
+        gpus=["0", "2"],
+        policy_mounts=POLICY_MOUNTS,
+        project_mounts=PROJECT_MOUNTS,
+        volumes=OWN_VOLUMES,
+        env={"COURSE": "x"},
+        user_env={"MINE": "1", "COURSE": "mine"},
+    )
     return labspec.build(**{**args, **changes})
 
 
@@ -47,11 +56,18 @@ def test_build_puts_group_variables_over_the_users_and_adds_the_limits():
 def test_fingerprint_follows_everything_the_lab_gets_and_nothing_else():
     base = full_spec()
     assert full_spec().fingerprint == base.fingerprint
-    for changed in (full_spec(memory_mb=2048), full_spec(gpus="all"), full_spec(privileged=True),
-                    full_spec(engine_socket=True), full_spec(env={"COURSE": "y"}), full_spec(volumes=OWN_VOLUMES[:2]),
-                    full_spec(policy_mounts=POLICY_MOUNTS[:1]), full_spec(image="lab:cpu"),
-                    full_spec(project_mounts=PROJECT_MOUNTS[:1]),
-                    full_spec(project_mounts=[{**PROJECT_MOUNTS[0], "mode": "ro"}, PROJECT_MOUNTS[1]])):
+    for changed in (
+        full_spec(memory_mb=2048),
+        full_spec(gpus="all"),
+        full_spec(privileged=True),
+        full_spec(engine_socket=True),
+        full_spec(env={"COURSE": "y"}),
+        full_spec(volumes=OWN_VOLUMES[:2]),
+        full_spec(policy_mounts=POLICY_MOUNTS[:1]),
+        full_spec(image="lab:cpu"),
+        full_spec(project_mounts=PROJECT_MOUNTS[:1]),
+        full_spec(project_mounts=[{**PROJECT_MOUNTS[0], "mode": "ro"}, PROJECT_MOUNTS[1]]),
+    ):
         assert changed.fingerprint != base.fingerprint
     assert base.labels == {labspec.SPEC_LABEL: base.fingerprint}
 
@@ -84,9 +100,15 @@ def test_docker_rendering():
         "cap_drop": list(labspec.CAP_DROP),
         "device_requests": [{"Driver": "nvidia", "DeviceIDs": ["0", "2"], "Capabilities": [["gpu"]]}],
     }
-    assert lab.env == {"COURSE": "x", "MINE": "1", "MEM_LIMIT": str(2**30), "CPU_LIMIT": "1.5",
-                       "ENABLE_GPU_SUPPORT": "1", "NVIDIA_DRIVER_CAPABILITIES": "compute,utility",
-                       "NVIDIA_VISIBLE_DEVICES": "0,2"}
+    assert lab.env == {
+        "COURSE": "x",
+        "MINE": "1",
+        "MEM_LIMIT": str(2**30),
+        "CPU_LIMIT": "1.5",
+        "ENABLE_GPU_SUPPORT": "1",
+        "NVIDIA_DRIVER_CAPABILITIES": "compute,utility",
+        "NVIDIA_VISIBLE_DEVICES": "0,2",
+    }
     assert lab.labels == full_spec().labels
 
 
@@ -111,8 +133,10 @@ def test_kubernetes_rendering():
         {"name": "lab-2", "persistentVolumeClaim": {"claimName": "jupyterhub-shared", "readOnly": False}},
         {"name": "policy-3", "hostPath": {"path": "/srv/data", "type": "DirectoryOrCreate"}},
         {"name": "policy-4", "persistentVolumeClaim": {"claimName": "team-data", "readOnly": False}},
-        {"name": "project-5",
-         "persistentVolumeClaim": {"claimName": "jupyterhub-group-team-project", "readOnly": False}},
+        {
+            "name": "project-5",
+            "persistentVolumeClaim": {"claimName": "jupyterhub-group-team-project", "readOnly": False},
+        },
         {"name": "project-6", "persistentVolumeClaim": {"claimName": "jupyterhub-group-ops-project", "readOnly": True}},
     ]
     assert traits["volume_mounts"] == [
@@ -129,21 +153,39 @@ def test_kubernetes_rendering():
     assert init["image"] == "lab:gpu" and init["imagePullPolicy"] == "Never"  # the lab's own content
     assert [m["name"] for m in init["volumeMounts"]] == ["lab-0", "lab-1", "lab-2"]  # never a policy's or project's
     assert podspec.render(full_spec(image=""), site)["image"] == "lab:1"  # no profile: the site's image
-    assert {k: traits[k] for k in ("mem_limit", "mem_guarantee", "cpu_limit", "cpu_guarantee",
-                                   "extra_resource_limits")} == {
-        "mem_limit": 2**30, "mem_guarantee": 2**29, "cpu_limit": 1.5, "cpu_guarantee": 0.15,
-        "extra_resource_limits": {"nvidia.com/gpu": "2"}}
+    assert {
+        k: traits[k] for k in ("mem_limit", "mem_guarantee", "cpu_limit", "cpu_guarantee", "extra_resource_limits")
+    } == {
+        "mem_limit": 2**30,
+        "mem_guarantee": 2**29,
+        "cpu_limit": 1.5,
+        "cpu_guarantee": 0.15,
+        "extra_resource_limits": {"nvidia.com/gpu": "2"},
+    }
     assert traits["extra_labels"] == full_spec().labels
     assert "container_security_context" not in traits  # the site's own callable decides
     context = podspec.render(full_spec(), podspec.PodSite(security_context={}))["container_security_context"]
     assert context == {"capabilities": {"drop": list(labspec.CAP_DROP)}}
     assert podspec.environment(full_spec()) == {
-        "COURSE": "x", "MINE": "1", "MEM_LIMIT": str(2**30), "CPU_LIMIT": "1.5",
-        "ENABLE_GPU_SUPPORT": "1", "NVIDIA_DRIVER_CAPABILITIES": "compute,utility"}
+        "COURSE": "x",
+        "MINE": "1",
+        "MEM_LIMIT": str(2**30),
+        "CPU_LIMIT": "1.5",
+        "ENABLE_GPU_SUPPORT": "1",
+        "NVIDIA_DRIVER_CAPABILITIES": "compute,utility",
+    }
 
 
-@pytest.mark.parametrize("changes", [{}, {"privileged": True, "gpus": "all"}, {"gpus": "none", "pids": 0},
-                                     {"memory_mb": 0, "cpus": 0}, {"project_mounts": [], "image": "lab:cpu"}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"privileged": True, "gpus": "all"},
+        {"gpus": "none", "pids": 0},
+        {"memory_mb": 0, "cpus": 0},
+        {"project_mounts": [], "image": "lab:cpu"},
+    ],
+)
 def test_both_backends_give_the_lab_the_same_thing(changes):
     """Rendered from one spec, a Docker lab and a Kubernetes lab mount the same volumes at the same
     places with the same access, have the same limits and privileges, and see the same variables
@@ -159,8 +201,10 @@ def test_both_backends_give_the_lab_the_same_thing(changes):
         volume = volumes[mount["name"]]
         source = volume["hostPath"]["path"] if "hostPath" in volume else volume["persistentVolumeClaim"]["claimName"]
         kube_mounts[target] = (source, mount["readOnly"])
-    docker_mounts = {b["bind"]: (podspec.claim_name(s) if not s.startswith("/") else s, b["mode"] == "ro")
-                     for s, b in docker.binds.items()}
+    docker_mounts = {
+        b["bind"]: (podspec.claim_name(s) if not s.startswith("/") else s, b["mode"] == "ro")
+        for s, b in docker.binds.items()
+    }
     assert kube_mounts == docker_mounts
     assert kube["image"] == docker.image == spec.image
 

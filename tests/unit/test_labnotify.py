@@ -61,12 +61,15 @@ class FakeLabs:
             def post(self, name):
                 token = self.request.headers.get("Authorization", "").removeprefix("token ")
                 found = orm.APIToken.find(labs.db, token)
-                labs.tokens_seen.append({
-                    "user": name, "exists": found is not None,
-                    "scopes": found.scopes if found else None,
-                    "expires_in": found.expires_in if found else None,
-                    "owner": found.user.name if found else None,
-                })
+                labs.tokens_seen.append(
+                    {
+                        "user": name,
+                        "exists": found is not None,
+                        "scopes": found.scopes if found else None,
+                        "expires_in": found.expires_in if found else None,
+                        "owner": found.user.name if found else None,
+                    }
+                )
                 if found is None:
                     raise web.HTTPError(403)
                 labs.received.setdefault(name, []).append(json.loads(self.request.body))
@@ -89,13 +92,15 @@ class FakeLabs:
                 self.finish("<html>a login page</html>")
 
         ns = "jupyterlab-notifications-extension/ingest"
-        return web.Application([
-            (rf"/user/(ok[^/]*)/{ns}", Ingest),
-            (rf"/user/forbidden/{ns}", Forbidden),
-            (rf"/user/redirect/{ns}", Redirect),
-            (rf"/user/broken/{ns}", Broken),
-            (rf"/user/html/{ns}", NotJSON),
-        ])  # anything else (the 'noext' lab) is tornado's 404
+        return web.Application(
+            [
+                (rf"/user/(ok[^/]*)/{ns}", Ingest),
+                (rf"/user/forbidden/{ns}", Forbidden),
+                (rf"/user/redirect/{ns}", Redirect),
+                (rf"/user/broken/{ns}", Broken),
+                (rf"/user/html/{ns}", NotJSON),
+            ]
+        )  # anything else (the 'noext' lab) is tornado's 404
 
 
 @pytest.fixture

@@ -75,8 +75,6 @@ async def test_a_dead_lab_ends_the_wait_and_a_missing_one_times_out():
     assert not await wait_until_answering(f"http://127.0.0.1:{port}/api", bound=0.5)
 
 
-
-
 async def test_an_address_that_never_accepts_still_gets_http_looks():
     # the lab's address cannot be knocked on (here: nothing listens there), but the URL answers
     # (in a hub: through the proxy); the wait must not depend on the knocks alone

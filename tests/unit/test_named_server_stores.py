@@ -7,11 +7,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from test_feature_stores import user_version
+
 from stellars_hub.activity.store import SampleStore
 from stellars_hub.notifications.history import HistoryStore
 from stellars_hub.session.deadline import start_key
 from stellars_hub.session.store import ExtensionStore
-from test_feature_stores import user_version
 
 STARTED = datetime(2026, 11, 30, 8, 0, 0)
 OTHER_START = datetime(2026, 11, 30, 8, 5, 0)
@@ -32,10 +33,16 @@ def old_file(path, migration_one, rows_sql: list[tuple[str, tuple]]):
 
 async def test_session_rows_per_server_and_old_rows_become_the_default_servers(tmp_path):
     path = tmp_path / "session.sqlite"
-    old_file(path, ExtensionStore.MIGRATIONS[0], [
-        ("INSERT INTO session_extensions (username, started, hours, warned_for) VALUES (?, ?, ?, ?)",
-         ("ann", start_key(STARTED), 2, "2026-11-30T09:00:00Z")),
-    ])
+    old_file(
+        path,
+        ExtensionStore.MIGRATIONS[0],
+        [
+            (
+                "INSERT INTO session_extensions (username, started, hours, warned_for) VALUES (?, ?, ?, ?)",
+                ("ann", start_key(STARTED), 2, "2026-11-30T09:00:00Z"),
+            ),
+        ],
+    )
     store = ExtensionStore(path)
     try:
         assert await store.hours("ann", STARTED) == 2  # the default server's, as before
@@ -58,10 +65,14 @@ async def test_session_rows_per_server_and_old_rows_become_the_default_servers(t
 
 async def test_activity_samples_per_server_and_old_samples_become_the_default_servers(tmp_path):
     path = tmp_path / "activity.sqlite"
-    old_file(path, SampleStore.MIGRATIONS[0], [
-        ("INSERT INTO samples (username, ts, active) VALUES (?, ?, ?)", ("ann", 1000.0, 1)),
-        ("INSERT INTO samples (username, ts, active) VALUES (?, ?, ?)", ("ann", 1600.0, 0)),
-    ])
+    old_file(
+        path,
+        SampleStore.MIGRATIONS[0],
+        [
+            ("INSERT INTO samples (username, ts, active) VALUES (?, ?, ?)", ("ann", 1000.0, 1)),
+            ("INSERT INTO samples (username, ts, active) VALUES (?, ?, ?)", ("ann", 1600.0, 0)),
+        ],
+    )
     store = SampleStore(path)
     try:
         assert await store.samples("ann") == [(1000.0, True), (1600.0, False)]
@@ -80,17 +91,31 @@ async def test_activity_samples_per_server_and_old_samples_become_the_default_se
 
 async def test_broadcast_deliveries_name_the_server_and_old_ones_the_default(tmp_path):
     path = tmp_path / "notifications.sqlite"
-    old_file(path, HistoryStore.MIGRATIONS[0], [
-        ("INSERT INTO broadcasts (sent_at, sender, message, type, auto_close, selected, total, successful, failed)"
-         " VALUES ('2026-11-29T10:00:00Z', 'admin', 'old', 'info', 0, 0, 1, 1, 0)", ()),
-        ("INSERT INTO deliveries (broadcast_id, username, status, error) VALUES (1, 'ann', 'delivered', NULL)", ()),
-    ])
+    old_file(
+        path,
+        HistoryStore.MIGRATIONS[0],
+        [
+            (
+                "INSERT INTO broadcasts (sent_at, sender, message, type, auto_close, selected, total, successful, failed)"
+                " VALUES ('2026-11-29T10:00:00Z', 'admin', 'old', 'info', 0, 0, 1, 1, 0)",
+                (),
+            ),
+            ("INSERT INTO deliveries (broadcast_id, username, status, error) VALUES (1, 'ann', 'delivered', NULL)", ()),
+        ],
+    )
     store = HistoryStore(path)
     try:
-        await store.add("admin", "new", "info", False, False, [
-            {"username": "ann", "server": "", "status": "delivered", "error": None},
-            {"username": "ann", "server": "gpu", "status": "delivered", "error": None},
-        ])
+        await store.add(
+            "admin",
+            "new",
+            "info",
+            False,
+            False,
+            [
+                {"username": "ann", "server": "", "status": "delivered", "error": None},
+                {"username": "ann", "server": "gpu", "status": "delivered", "error": None},
+            ],
+        )
         new, old = await store.list()
         assert old["details"] == [{"username": "ann", "server": "", "status": "delivered", "error": None}]
         assert [d["server"] for d in new["details"]] == ["", "gpu"]

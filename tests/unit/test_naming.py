@@ -22,7 +22,10 @@ def test_known_examples():
     assert naming.container_name("first.last") == "jupyterlab-first-2elast"
     assert naming.volume_name("first.last", "home") == "jupyterlab-first-2elast_home"
     assert naming.user_volume_names("bob") == {
-        "home": "jupyterlab-bob_home", "workspace": "jupyterlab-bob_workspace", "cache": "jupyterlab-bob_cache"}
+        "home": "jupyterlab-bob_home",
+        "workspace": "jupyterlab-bob_workspace",
+        "cache": "jupyterlab-bob_cache",
+    }
 
 
 def test_no_two_names_collide():
@@ -75,8 +78,12 @@ def test_configured_volume_specs_read_the_spawner_sections_without_a_spawner():
     assert [v.key for v in configured_volume_specs(c, StellarsKubeSpawner)] == ["scratch"]
 
     app = Application()  # the command line, one argument per volume
-    app.parse_command_line(['--StellarsSpawner.user_volumes={"key": "home", "mount": "/home"}',
-                            '--StellarsSpawner.user_volumes={"key": "extra", "mount": "/mnt/extra"}'])
+    app.parse_command_line(
+        [
+            '--StellarsSpawner.user_volumes={"key": "home", "mount": "/home"}',
+            '--StellarsSpawner.user_volumes={"key": "extra", "mount": "/mnt/extra"}',
+        ]
+    )
     assert [v.key for v in configured_volume_specs(app.config, StellarsSpawner)] == ["home", "extra"]
 
     c.StellarsSpawner.user_volumes = [{"key": "Bad Key", "mount": "/x"}]
@@ -95,12 +102,17 @@ def test_the_hubs_volume_names_follow_its_records_and_nothing_else_guesses():
     names = naming.VolumeNames(lookup={"anna": "ann"}.get)  # anna was renamed from ann
     assert names.volume_name("anna", "home") == "jupyterlab-ann_home"
     assert names.server_volume_names("anna", "gpu", shared_home=True) == {
-        "home": "jupyterlab-ann_home", "workspace": "jupyterlab-ann--gpu_workspace", "cache": "jupyterlab-ann--gpu_cache"}
+        "home": "jupyterlab-ann_home",
+        "workspace": "jupyterlab-ann--gpu_workspace",
+        "cache": "jupyterlab-ann--gpu_cache",
+    }
     assert names.user_volume_names("bob") == naming.user_volume_names("bob")
 
     root = pathlib.Path(stellars_hub.__file__).parent
     guessing = [
-        str(p.relative_to(root)) for p in root.rglob("*.py") if p.name != "naming.py"
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "naming.py"
         for call in ("naming.volume_name(", "naming.user_volume_names(", "naming.server_volume_names(")
         if call in p.read_text()
     ]

@@ -11,18 +11,21 @@ def test_defaults_trimming_and_recipients_deduplicated():
     assert got == Broadcast("x" * 140, "in-progress", True, ("b", "a"))
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "message"),
-    ({"message": " "}, "message"),
-    ({"message": "y" * 141}, "message"),
-    ({"message": None}, "message"),
-    ({"message": "ok", "type": "INFO"}, "type"),
-    ({"message": "ok", "autoClose": 1}, "autoClose"),
-    ({"message": "ok", "recipients": []}, "recipients"),
-    ({"message": "ok", "recipients": ["a", ""]}, "recipients"),
-    ({"message": "ok", "recipients": {"a": 1}}, "recipients"),
-    ({"message": "ok", "auto_close": True}, "auto_close"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "message"),
+        ({"message": " "}, "message"),
+        ({"message": "y" * 141}, "message"),
+        ({"message": None}, "message"),
+        ({"message": "ok", "type": "INFO"}, "type"),
+        ({"message": "ok", "autoClose": 1}, "autoClose"),
+        ({"message": "ok", "recipients": []}, "recipients"),
+        ({"message": "ok", "recipients": ["a", ""]}, "recipients"),
+        ({"message": "ok", "recipients": {"a": 1}}, "recipients"),
+        ({"message": "ok", "auto_close": True}, "auto_close"),
+    ],
+)
 def test_each_bad_field_is_named(body, field):
     with pytest.raises(BadRequest) as err:
         parse(body)

@@ -29,8 +29,14 @@ def test_gpus_all_beats_ids_beats_none_and_ids_are_united():
 
 def test_mounts_are_united_and_rw_wins_for_the_same_mount():
     m = {"source": "data", "target": "/mnt/data", "mode": "ro"}
-    eff = merge(DEFAULTS, {"a": {"mounts": [m]}, "b": {"mounts": [{**m, "mode": "rw"}]},
-                           "c": {"mounts": [{"source": "x", "target": "/mnt/x", "mode": "ro"}]}})
+    eff = merge(
+        DEFAULTS,
+        {
+            "a": {"mounts": [m]},
+            "b": {"mounts": [{**m, "mode": "rw"}]},
+            "c": {"mounts": [{"source": "x", "target": "/mnt/x", "mode": "ro"}]},
+        },
+    )
     assert [(x["target"], x["mode"]) for x in eff.mounts] == [("/mnt/data", "rw"), ("/mnt/x", "ro")]
 
 
@@ -39,13 +45,19 @@ def test_group_variables_win_over_the_users_own():
     assert eff.env == {"X": "group"} and eff.user_env == {"Y": "mine"}
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"env": {"JUPYTERHUB_X": "1"}}, "env.JUPYTERHUB_X"),
-    ({"mounts": [{"source": "/srv/data/../etc", "target": "/mnt/x"}]}, "mounts[0].source"),
-    ({"mounts": [{"source": "/srv/data/x", "target": "/mnt/x"}, {"source": "v", "target": "/mnt/x"}]}, "mounts[1].target"),
-    ({"mounts": [{"source": "jupyterlab-bob_home", "target": "/mnt/bob"}]}, "mounts[0].source"),
-    ({"pids": 1.5}, "pids"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"env": {"JUPYTERHUB_X": "1"}}, "env.JUPYTERHUB_X"),
+        ({"mounts": [{"source": "/srv/data/../etc", "target": "/mnt/x"}]}, "mounts[0].source"),
+        (
+            {"mounts": [{"source": "/srv/data/x", "target": "/mnt/x"}, {"source": "v", "target": "/mnt/x"}]},
+            "mounts[1].target",
+        ),
+        ({"mounts": [{"source": "jupyterlab-bob_home", "target": "/mnt/bob"}]}, "mounts[0].source"),
+        ({"pids": 1.5}, "pids"),
+    ],
+)
 def test_validation_names_the_field(body, field):
     with pytest.raises(PolicyError) as err:
         validate(body, host_paths=["/srv/data"])
@@ -53,24 +65,34 @@ def test_validation_names_the_field(body, field):
 
 
 def test_host_paths_under_the_allow_list_pass():
-    assert validate({"mounts": [{"source": "/srv/data/set1", "target": "/mnt/set1", "mode": "rw"}]},
-                    host_paths=["/srv/data"])["mounts"][0]["mode"] == "rw"
+    assert (
+        validate(
+            {"mounts": [{"source": "/srv/data/set1", "target": "/mnt/set1", "mode": "rw"}]}, host_paths=["/srv/data"]
+        )["mounts"][0]["mode"]
+        == "rw"
+    )
 
 
 def test_subdomain_host_and_cpu_settings_parse_or_name_the_variable():
     from stellars_hub import settings
+    from stellars_hub.features import configurables
     from stellars_hub.hubsettings import StellarsHub
     from stellars_hub.lab.config import Labs
-    from stellars_hub.features import configurables
 
     def load(env):
         return settings.load(configurables(), env)
 
     assert load({"JUPYTERHUB_SUBDOMAIN_HOST": "off"})(StellarsHub).subdomain_host == ""
-    assert load({"JUPYTERHUB_SUBDOMAIN_HOST": "https://hub.example.org/"})(StellarsHub).subdomain_host == "https://hub.example.org"
+    assert (
+        load({"JUPYTERHUB_SUBDOMAIN_HOST": "https://hub.example.org/"})(StellarsHub).subdomain_host
+        == "https://hub.example.org"
+    )
     assert load({"JUPYTERHUB_LAB_CPU_LIMIT": "1.5"})(Labs).cpu_limit == 1.5
-    for name, bad in (("JUPYTERHUB_SUBDOMAIN_HOST", "https://x.org/path"), ("JUPYTERHUB_LAB_CPU_LIMIT", "lots"),
-                      ("JUPYTERHUB_LAB_CPU_LIMIT", "2000")):
+    for name, bad in (
+        ("JUPYTERHUB_SUBDOMAIN_HOST", "https://x.org/path"),
+        ("JUPYTERHUB_LAB_CPU_LIMIT", "lots"),
+        ("JUPYTERHUB_LAB_CPU_LIMIT", "2000"),
+    ):
         with pytest.raises(settings.ConfigError) as err:
             load({name: bad})
         assert err.value.problems[0].startswith(name)

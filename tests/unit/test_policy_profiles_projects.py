@@ -43,18 +43,21 @@ def test_profiles_stay_within_the_groups_own_bounds_else_the_sites():
     assert validate({"profiles": [{**STD, "gpus": "none"}]})["profiles"][0]["gpus"] == "none"
 
 
-@pytest.mark.parametrize("bad, field", [
-    ([{"image": "x"}], "profiles[0].name"),
-    ([{"name": "Big One", "image": "x"}], "profiles[0].name"),
-    ([STD, STD], "profiles[1].name"),
-    ([{"name": "a"}], "profiles[0].image"),
-    ([{"name": "a", "image": "x y"}], "profiles[0].image"),
-    ([{**STD, "shell": "/bin/sh"}], "profiles[0].shell"),
-    ([{**STD, "description": "x" * 201}], "profiles[0].description"),
-    ([{**STD, "memory_mb": "lots"}], "profiles[0].memory_mb"),
-    ("std", "profiles"),
-    ([{**STD, "name": f"p{i}"} for i in range(13)], "profiles"),
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ([{"image": "x"}], "profiles[0].name"),
+        ([{"name": "Big One", "image": "x"}], "profiles[0].name"),
+        ([STD, STD], "profiles[1].name"),
+        ([{"name": "a"}], "profiles[0].image"),
+        ([{"name": "a", "image": "x y"}], "profiles[0].image"),
+        ([{**STD, "shell": "/bin/sh"}], "profiles[0].shell"),
+        ([{**STD, "description": "x" * 201}], "profiles[0].description"),
+        ([{**STD, "memory_mb": "lots"}], "profiles[0].memory_mb"),
+        ("std", "profiles"),
+        ([{**STD, "name": f"p{i}"} for i in range(13)], "profiles"),
+    ],
+)
 def test_bad_profiles_are_refused_naming_the_field(bad, field):
     assert refused({"profiles": bad}) == field
 
@@ -73,9 +76,14 @@ def test_offered_profiles_across_groups_and_the_choice_of_a_start():
     assert profiles.choose(offers, {})["name"] == "std"  # the first offered is the default
     assert profiles.choose(offers, None)["name"] == "std"
     assert profiles.choose(offers, {"profile": "big"})["image"] == BIG["image"]
-    for options, field in (({"profile": "gpu"}, "profile"), ({"image": BIG["image"]}, "image"),
-                           ({"profile": "std", "image": BIG["image"]}, "image"), ({"cpus": 64}, "cpus"),
-                           ({"profile": 3}, "profile"), ("big", "user_options")):
+    for options, field in (
+        ({"profile": "gpu"}, "profile"),
+        ({"image": BIG["image"]}, "image"),
+        ({"profile": "std", "image": BIG["image"]}, "image"),
+        ({"cpus": 64}, "cpus"),
+        ({"profile": 3}, "profile"),
+        ("big", "user_options"),
+    ):
         with pytest.raises(profiles.ProfileRefused) as exc:
             profiles.choose(offers, options)
         assert exc.value.field == field, options
@@ -103,20 +111,29 @@ def test_the_options_form_lists_the_offers_escaped_and_selects_the_remembered_on
 
 
 def folder(group, gid, volume=None, viewers=None, vid=None):
-    return {"volume": volume or projects.volume_name(group), "group_name": group, "group_id": gid,
-            "viewers": viewers, "viewers_id": vid}
+    return {
+        "volume": volume or projects.volume_name(group),
+        "group_name": group,
+        "group_id": gid,
+        "viewers": viewers,
+        "viewers_id": vid,
+    }
 
 
 def test_project_mounts_members_read_write_viewers_read_only_kept_by_nobody():
-    folders = [folder("team", 1, viewers="readers", vid=2), folder("ops", 3, viewers="team", vid=1),
-               folder("old", None, volume="jupyterhub-group-old_project")]
+    folders = [
+        folder("team", 1, viewers="readers", vid=2),
+        folder("ops", 3, viewers="team", vid=1),
+        folder("old", None, volume="jupyterhub-group-old_project"),
+    ]
     member = projects.mounts_for({"team": 1}, folders)
     assert member == [
         {"group": "ops", "source": "jupyterhub-group-ops_project", "target": "/mnt/groups/ops", "mode": "ro"},
         {"group": "team", "source": "jupyterhub-group-team_project", "target": "/mnt/groups/team", "mode": "rw"},
     ]
     assert projects.mounts_for({"readers": 2}, folders) == [
-        {"group": "team", "source": "jupyterhub-group-team_project", "target": "/mnt/groups/team", "mode": "ro"}]
+        {"group": "team", "source": "jupyterhub-group-team_project", "target": "/mnt/groups/team", "mode": "ro"}
+    ]
     assert [m["mode"] for m in projects.mounts_for({"team": 1, "ops": 3}, folders)] == ["rw", "rw"]  # rw wins
     # a new group under a deleted group's name (another id) gets nothing of the old one
     assert projects.mounts_for({"team": 9, "readers": 8}, folders) == []

@@ -9,8 +9,8 @@ from jupyterhub.utils import isoformat
 from stellars_hub.errors import BadRequest
 from stellars_hub.session import deadline as dl
 from stellars_hub.session import sessions
-from stellars_hub.session.culler import Arbiter
 from stellars_hub.session.config import IdleCuller
+from stellars_hub.session.culler import Arbiter
 from stellars_hub.session.store import ExtensionStore
 from stellars_hub.web.errors import translate
 
@@ -23,7 +23,14 @@ def test_policy_defaults_from_settings(monkeypatch):
         monkeypatch.delenv(name)
     p = dl.Policy.from_config(IdleCuller())
     assert (p.enabled, p.timeout, p.interval, p.max_age, p.max_extension_hours, p.warning, p.hour_seconds) == (
-        False, 86400, 600, 0, 24, 900, 3600)
+        False,
+        86400,
+        600,
+        0,
+        24,
+        900,
+        3600,
+    )
 
 
 def test_naive_and_aware_and_api_strings_compare_alike():
@@ -104,10 +111,23 @@ async def test_store_warning_marks_and_user_events(tmp_path):
     assert await store.hours("anna", T0) == 0
 
 
-@pytest.mark.parametrize("body", [
-    {"hours": 1.5}, {"hours": 2.0}, {"hours": "2"}, {"hours": 0}, {"hours": -1}, {"hours": True},
-    {"hours": None}, {"hours": 10**9}, {"hours": 721}, {}, [], "2",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hours": 1.5},
+        {"hours": 2.0},
+        {"hours": "2"},
+        {"hours": 0},
+        {"hours": -1},
+        {"hours": True},
+        {"hours": None},
+        {"hours": 10**9},
+        {"hours": 721},
+        {},
+        [],
+        "2",
+    ],
+)
 def test_bad_hours_are_400(body):
     with pytest.raises(BadRequest) as err:
         sessions.parse_hours(body)
@@ -146,8 +166,14 @@ async def _arbiter_says(store, server, now, warned=None):
 
 def _server_model(last_activity, started, name=""):
     """The fields of JupyterHub's server model the arbiter reads, written the way the API writes them."""
-    return {"name": name, "full_name": f"ann/{name}", "last_activity": isoformat(last_activity),
-            "started": isoformat(started), "ready": True, "pending": None}
+    return {
+        "name": name,
+        "full_name": f"ann/{name}",
+        "last_activity": isoformat(last_activity),
+        "started": isoformat(started),
+        "ready": True,
+        "pending": None,
+    }
 
 
 async def test_arbiter_applies_the_same_deadline_as_session_info(caplog):
@@ -197,15 +223,24 @@ def test_culler_service_gets_only_its_scopes(tmp_path):
     from stellars_hub.session.feature import SERVICE_SCOPES
 
     c = Config()
-    hubconfig.apply(c, {"JUPYTERHUB_DATA_DIR": str(tmp_path), "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
-                        "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "120"})
+    hubconfig.apply(
+        c,
+        {
+            "JUPYTERHUB_DATA_DIR": str(tmp_path),
+            "JUPYTERHUB_IDLE_CULLER_ENABLED": "1",
+            "JUPYTERHUB_IDLE_CULLER_TIMEOUT": "120",
+        },
+    )
     [service] = c.JupyterHub.services
     assert service["name"] == "idle-culler" and service["command"][-1] == "stellars_hub.session.culler"
     assert service["environment"]["JUPYTERHUB_IDLE_CULLER_TIMEOUT"] == "120"
     [role] = [r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler"]
     assert role["services"] == ["idle-culler"]
-    assert sorted(role["scopes"]) == sorted(SERVICE_SCOPES) == sorted(
-        ["list:users", "read:servers", "delete:servers", "custom:session:warn", "custom:session:activity"])
+    assert (
+        sorted(role["scopes"])
+        == sorted(SERVICE_SCOPES)
+        == sorted(["list:users", "read:servers", "delete:servers", "custom:session:warn", "custom:session:activity"])
+    )
     off = Config()
     hubconfig.apply(off, {"JUPYTERHUB_DATA_DIR": str(tmp_path)})
     assert "services" not in off.JupyterHub

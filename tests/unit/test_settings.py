@@ -2,17 +2,14 @@
 by the trait's own type, a config file wins over it, bad values are named together, and the
 README table, --help-all and the Settings page rows are derived from the traits."""
 
-from pathlib import Path
-
 import pytest
+from readme import block
 from traitlets import TraitError
 from traitlets.config import Config
 
 from stellars_hub import settings
 from stellars_hub.features import configurables
 from stellars_hub.settings import ConfigError, SettingsGroup, SettingType, normalize_base_url
-
-from readme import block
 
 CLASSES = configurables()
 SETTINGS = settings.declared(CLASSES)
@@ -72,6 +69,7 @@ def test_every_setting_is_one_described_trait_with_its_variable():
         assert s.name.startswith(("JUPYTERHUB_", "TF_")) and s.category and s.description, s.trait
         assert s.type.metadata.get("config") is True, s.trait
         assert s.owner.class_traits()[s.type.name] is s.type  # the trait of its owner, not a copy
+
     # a variable belongs to one trait: declaring it twice is refused
     class A(SettingsGroup):
         x = settings.Int(1).tag(config=True, env="JUPYTERHUB_TWICE")
@@ -208,13 +206,23 @@ def test_all_problems_reported_together_in_the_settings_order():
     with pytest.raises(ConfigError) as err:
         load({"JUPYTERHUB_GPU_ENABLED": "x", "JUPYTERHUB_SSL_ENABLED": "2"})
     assert [p.split(":")[0] for p in err.value.problems] == ["JUPYTERHUB_SSL_ENABLED", "JUPYTERHUB_GPU_ENABLED"]
-    assert str(err.value).startswith("invalid configuration:\n  JUPYTERHUB_SSL_ENABLED: '2' is invalid; allowed: 0 or 1")
+    assert str(err.value).startswith(
+        "invalid configuration:\n  JUPYTERHUB_SSL_ENABLED: '2' is invalid; allowed: 0 or 1"
+    )
 
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [("/", "/"), ("", "/"), ("  ", "/"), ("/x/", "/x/"), ("/x", "/x/"), ("x", "/x/"), ("//a//b/", "/a/b/"),
-     ("/jupyterhub", "/jupyterhub/")],
+    [
+        ("/", "/"),
+        ("", "/"),
+        ("  ", "/"),
+        ("/x/", "/x/"),
+        ("/x", "/x/"),
+        ("x", "/x/"),
+        ("//a//b/", "/a/b/"),
+        ("/jupyterhub", "/jupyterhub/"),
+    ],
 )
 def test_base_url_normalisation(raw, expected):
     assert normalize_base_url(raw) == expected

@@ -37,8 +37,11 @@ def lab(db, owner, server=""):
 
 
 def share(db, spawner, who, opens=True):
-    scopes_ = records.lab_share_scopes(spawner.user.name, spawner.name) if opens else [
-        f"read:servers!server={spawner.user.name}/{spawner.name}"]
+    scopes_ = (
+        records.lab_share_scopes(spawner.user.name, spawner.name)
+        if opens
+        else [f"read:servers!server={spawner.user.name}/{spawner.name}"]
+    )
     return orm.Share.grant(db, spawner, who, scopes=scopes_)
 
 

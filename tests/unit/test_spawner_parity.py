@@ -60,7 +60,9 @@ def test_both_spawners_carry_the_mixin():
     # the mixin's members win over the engine spawners' (it comes first in the order)
     for cls in (StellarsSpawner, StellarsKubeSpawner):
         mro = cls.__mro__
-        assert mro.index(LabSpawnerMixin) < min(i for i, c in enumerate(mro) if c.__name__ in ("DockerSpawner", "KubeSpawner"))
+        assert mro.index(LabSpawnerMixin) < min(
+            i for i, c in enumerate(mro) if c.__name__ in ("DockerSpawner", "KubeSpawner")
+        )
 
 
 def test_a_member_on_one_backend_only_is_listed_with_its_reason():
@@ -76,7 +78,9 @@ def test_what_both_define_is_only_what_the_mixin_asks_each_backend_for():
     abstract = {"spec_environment"}  # the mixin's NotImplementedError: each engine hands variables its way
     engine_traits = {"host_network"}
     engine_start = {"start"}  # each begins with the mixin's spec() check, then its engine's start
-    assert both - abstract - engine_traits - engine_start == set(), f"the same member on both backends belongs in the mixin: {both}"
+    assert both - abstract - engine_traits - engine_start == set(), (
+        f"the same member on both backends belongs in the mixin: {both}"
+    )
     for name in abstract:
         assert inspect.getsource(getattr(LabSpawnerMixin, name)).count("NotImplementedError")
 

@@ -13,8 +13,12 @@ from stellars_hub.backends.docker.startqueue import StartQueue
 
 
 def _spawner(start_timeout: float):
-    return SimpleNamespace(start_timeout=start_timeout, log=logging.getLogger("test"),
-                           user=SimpleNamespace(name="u"), waiting_for_turn=False)
+    return SimpleNamespace(
+        start_timeout=start_timeout,
+        log=logging.getLogger("test"),
+        user=SimpleNamespace(name="u"),
+        waiting_for_turn=False,
+    )
 
 
 async def test_a_turn_is_taken_and_given_back():

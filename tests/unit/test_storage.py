@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from asyncio.subprocess import PIPE
 import sys
 import threading
+from asyncio.subprocess import PIPE
 
 import pytest
 
@@ -135,8 +135,9 @@ async def test_the_writer_commits_while_another_process_reads(tmp_path):
         "print(db.execute('SELECT count(*) FROM log').fetchone()[0], flush=True)\n"
         "db.execute('COMMIT')\n"
     )
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", reader, str(f.path),
-                                                stdin=PIPE, stdout=PIPE, stderr=PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", reader, str(f.path), stdin=PIPE, stdout=PIPE, stderr=PIPE
+    )
     try:
         assert (await proc.stdout.readline()).strip() == b"1"  # its read transaction is open
         await f.run(append, 2)  # committed meanwhile
@@ -187,9 +188,9 @@ async def test_registry_one_object_per_file(tmp_path):
 async def test_the_features_hooks_and_handlers_share_one_store_per_file(tmp_path, monkeypatch):
     from stellars_hub.activity import store as activity_store
     from stellars_hub.activity.monitor import monitor_for
+    from stellars_hub.features import FEATURES, configurables
     from stellars_hub.notifications import history
     from stellars_hub.notifications.handlers import history_store
-    from stellars_hub.features import FEATURES, configurables
     from stellars_hub.platform import Platform
     from stellars_hub.session import store as session_store
 
@@ -201,10 +202,13 @@ async def test_the_features_hooks_and_handlers_share_one_store_per_file(tmp_path
     await platform.user_renamed("ann", "anna")  # every feature's hook, on the file's own thread
     await platform.user_deleted("anna")
     assert session_store.store_for(platform) in platform.stores.opened()
-    assert {s.path.name for s in platform.stores.opened()} >= {"notifications.sqlite", "activity.sqlite", "session.sqlite"}
+    assert {s.path.name for s in platform.stores.opened()} >= {
+        "notifications.sqlite",
+        "activity.sqlite",
+        "session.sqlite",
+    }
     await platform.stop()
     assert not platform.stores.opened()  # the platform closes what it holds
-
 
 
 async def test_user_names_of_a_store_skip_what_is_no_user_name(tmp_path):

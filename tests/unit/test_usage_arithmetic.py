@@ -21,8 +21,11 @@ def fill(store: UsageRecords, day: date, first_h: float, last_h: float, running:
     t = epoch(day) + first_h * H + 600
     while t <= epoch(day) + last_h * H:
         h = (t - epoch(day)) / H
-        rows = [ServerSample(u, "", a0 < h <= a1, cpu, 10**9) for u, (r0, r1, a0, a1, cpu) in running.items()
-                if r0 < h <= r1]
+        rows = [
+            ServerSample(u, "", a0 < h <= a1, cpu, 10**9)
+            for u, (r0, r1, a0, a1, cpu) in running.items()
+            if r0 < h <= r1
+        ]
         store.record_pass(t, 600, rows)
         t += 600
 
@@ -51,17 +54,44 @@ def test_daily_hours_are_exact(store):
     assert sorted(users) == ["ann", "bob", "carl"]  # hub users plus users with records
     ann = users["ann"]["periods"]
     assert [p["start"] for p in ann] == ["2026-03-02", "2026-03-03", "2026-03-04"]
-    assert ann[0] == {"start": "2026-03-02", "end": "2026-03-02", "lab_hours": 8.0, "active_hours": 2.0,
-                           "unknown_hours": 14.0, "starts": 1, "peak_memory_bytes": 2 * 10**9,
-                           "cpu_hours": 4.0, "storage_bytes": 1000}
-    assert ann[1] == {"start": "2026-03-03", "end": "2026-03-03", "lab_hours": 0.0, "active_hours": 0.0,
-                      "unknown_hours": 24.0, "starts": 0, "peak_memory_bytes": None, "cpu_hours": 0.0,
-                      "storage_bytes": 1000}
-    assert (ann[2]["lab_hours"], ann[2]["active_hours"], ann[2]["unknown_hours"], ann[2]["starts"],
-            ann[2]["cpu_hours"], ann[2]["storage_bytes"]) == (3.0, 1.0, 0.0, 1, 3.0, 5000)
+    assert ann[0] == {
+        "start": "2026-03-02",
+        "end": "2026-03-02",
+        "lab_hours": 8.0,
+        "active_hours": 2.0,
+        "unknown_hours": 14.0,
+        "starts": 1,
+        "peak_memory_bytes": 2 * 10**9,
+        "cpu_hours": 4.0,
+        "storage_bytes": 1000,
+    }
+    assert ann[1] == {
+        "start": "2026-03-03",
+        "end": "2026-03-03",
+        "lab_hours": 0.0,
+        "active_hours": 0.0,
+        "unknown_hours": 24.0,
+        "starts": 0,
+        "peak_memory_bytes": None,
+        "cpu_hours": 0.0,
+        "storage_bytes": 1000,
+    }
+    assert (
+        ann[2]["lab_hours"],
+        ann[2]["active_hours"],
+        ann[2]["unknown_hours"],
+        ann[2]["starts"],
+        ann[2]["cpu_hours"],
+        ann[2]["storage_bytes"],
+    ) == (3.0, 1.0, 0.0, 1, 3.0, 5000)
     bob = users["bob"]["totals"]
-    assert (bob["lab_hours"], bob["active_hours"], bob["cpu_hours"], bob["starts"], bob["storage_bytes"]) == \
-        (1.5, 0.0, 3.0, 1, None)
+    assert (bob["lab_hours"], bob["active_hours"], bob["cpu_hours"], bob["starts"], bob["storage_bytes"]) == (
+        1.5,
+        0.0,
+        3.0,
+        1,
+        None,
+    )
     assert users["ann"]["totals"]["lab_hours"] == 11.0 and users["ann"]["totals"]["unknown_hours"] == 38.0
     assert users["carl"]["totals"]["lab_hours"] == 0.0
     assert rep["unknown_hours"] == 38.0
@@ -80,19 +110,29 @@ def test_future_time_is_not_unknown(store):
 
 def test_periods_cut_on_calendar_boundaries():
     assert periods(date(2026, 3, 4), date(2026, 3, 17), "week") == [
-        Period(date(2026, 3, 4), date(2026, 3, 8)), Period(date(2026, 3, 9), date(2026, 3, 15)),
-        Period(date(2026, 3, 16), date(2026, 3, 17))]
+        Period(date(2026, 3, 4), date(2026, 3, 8)),
+        Period(date(2026, 3, 9), date(2026, 3, 15)),
+        Period(date(2026, 3, 16), date(2026, 3, 17)),
+    ]
     assert periods(date(2026, 11, 20), date(2027, 1, 10), "month") == [
-        Period(date(2026, 11, 20), date(2026, 11, 30)), Period(date(2026, 12, 1), date(2026, 12, 31)),
-        Period(date(2027, 1, 1), date(2027, 1, 10))]
+        Period(date(2026, 11, 20), date(2026, 11, 30)),
+        Period(date(2026, 12, 1), date(2026, 12, 31)),
+        Period(date(2027, 1, 1), date(2027, 1, 10)),
+    ]
     assert len(periods(date(2026, 1, 1), date(2026, 12, 31), "day")) == 365
     assert periods(date(2026, 1, 1), date(2026, 12, 31), "range") == [Period(date(2026, 1, 1), date(2026, 12, 31))]
 
 
-@pytest.mark.parametrize("args, field", [
-    ({"from": "2026-13-01"}, "from"), ({"to": "yesterday"}, "to"), ({"period": "year"}, "period"),
-    ({"from": "2026-03-05", "to": "2026-03-01"}, "from"), ({"from": "2000-01-01", "to": "2026-01-01"}, "to"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"from": "2026-13-01"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"period": "year"}, "period"),
+        ({"from": "2026-03-05", "to": "2026-03-01"}, "from"),
+        ({"from": "2000-01-01", "to": "2026-01-01"}, "to"),
+    ],
+)
 def test_bad_queries_name_the_field(args, field):
     with pytest.raises(BadQuery, match=f"^{field}:"):
         parse_query(args, date(2026, 3, 10))
@@ -105,8 +145,10 @@ def test_default_range_is_the_last_30_days():
 def test_csv_rows_and_formula_safety(store):
     rep = report.build(store, ["=cmd"], D1, D1 + timedelta(days=1), "day", epoch(D1) + 10 * 86400)
     lines = report.to_csv(rep).splitlines()
-    assert lines[0] == ("username,period_start,period_end,lab_hours,active_hours,unknown_hours,starts,"
-                        "peak_memory_bytes,cpu_hours,storage_bytes")
+    assert lines[0] == (
+        "username,period_start,period_end,lab_hours,active_hours,unknown_hours,starts,"
+        "peak_memory_bytes,cpu_hours,storage_bytes"
+    )
     assert "'=cmd,2026-03-02,2026-03-02,0.0,0.0,14.0,0,,0.0," in lines
     assert "ann,2026-03-02,2026-03-02,8.0,2.0,14.0,1,2000000000,4.0,1000" in lines
     assert "ann,2026-03-03,2026-03-03,0.0,0.0,24.0,0,,0.0,1000" in lines

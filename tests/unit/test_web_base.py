@@ -56,11 +56,19 @@ def test_rate_limit_window():
     limiter.hit("ann")
 
 
-@pytest.mark.parametrize("exc,status", [
-    (EngineUnavailable("engine down"), 503), (NotFound("x"), 404), (RuntimeConflict("x"), 409),
-    (Busy("x"), 409), (RateLimited("x", 5), 429), (BadRequest("x"), 400), (Conflict("x"), 409),
-    (TimedOut("x"), 504),
-])
+@pytest.mark.parametrize(
+    "exc,status",
+    [
+        (EngineUnavailable("engine down"), 503),
+        (NotFound("x"), 404),
+        (RuntimeConflict("x"), 409),
+        (Busy("x"), 409),
+        (RateLimited("x", 5), 429),
+        (BadRequest("x"), 400),
+        (Conflict("x"), 409),
+        (TimedOut("x"), 504),
+    ],
+)
 def test_error_translation(exc, status):
     err = translate(exc)
     assert err.status_code == status
@@ -74,7 +82,8 @@ def test_translate_leaves_unknown_errors_alone():
 
 def test_translation_keeps_the_message_as_is():
     assert translate(Conflict("ann's server is running; stop it first")).log_message == (
-        "ann's server is running; stop it first")
+        "ann's server is running; stop it first"
+    )
 
 
 def test_only_the_web_layer_builds_http_errors():
@@ -85,8 +94,10 @@ def test_only_the_web_layer_builds_http_errors():
 
     root = pathlib.Path(stellars_hub.__file__).parent
     offenders = [
-        str(p.relative_to(root)) for p in root.rglob("*.py")
-        if p.parent.name != "web" and p.name not in ("handlers.py", "api.py", "pages.py", "authorization.py", "logins.py")
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.parent.name != "web"
+        and p.name not in ("handlers.py", "api.py", "pages.py", "authorization.py", "logins.py")
         and ("http_error" in p.read_text() or "web.HTTPError" in p.read_text())
     ]
     # the exceptions answer inside JupyterHub's own handlers, which show only HTTP errors'
@@ -94,8 +105,13 @@ def test_only_the_web_layer_builds_http_errors():
     # (Authenticator.delete_user), a lab that dies while starting (Spawner.start), a start
     # asking for a profile it may not have (Spawner.apply_user_options) and the hub
     # database's full disk or lock (hubdb: SQLAlchemy's handle_error event)
-    assert set(offenders) <= {"accounts/authenticator.py", "accounts/adminguard.py", "backends/docker/spawner.py",
-                              "policies/spawnoptions.py", "hubdb.py"}
+    assert set(offenders) <= {
+        "accounts/authenticator.py",
+        "accounts/adminguard.py",
+        "backends/docker/spawner.py",
+        "policies/spawnoptions.py",
+        "hubdb.py",
+    }
 
 
 def test_audit_line(tmp_path):
