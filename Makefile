@@ -35,7 +35,7 @@ lint: dev
 	@scripts/lint.sh
 
 test: images dev lint
-	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # the DS lab image's own tests (marked `ds`; `make test` leaves them out): builds it first
 test-ds: images images-ds dev lint

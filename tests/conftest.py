@@ -4,6 +4,7 @@ import base64
 import calendar
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,19 +49,31 @@ def pytest_report_header(config):
         return "the DS lab image's tests (marked ds) are left out: make test-ds runs them"
 
 
-def _worker_group(item) -> str:
+def worker_group(nodeid: str) -> str:
     """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
     the one test cluster runs in one worker (one of them stops its API server; the scenarios'
     Kubernetes runs among them); the compose deployment tests share one fixed project."""
-    path = Path(str(item.fspath))
-    if _layer(item) == 3 or "k8s_cluster" in getattr(item, "fixturenames", ()):
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/kubernetes/") or re.search(r"\[(?:[^\]]*-)?kubernetes(?:-[^\]]*)?\]$", nodeid):
         return "kubernetes"
-    if path.name.startswith("test_deploy_"):
+    if Path(path).name.startswith("test_deploy_"):
         return "deploy"
-    return f"{path.parent.name}/{path.stem}"
+    return path
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
+def pytest_xdist_make_scheduler(config, log):
+    """Whole groups (worker_group) to a worker, in collection order. xdist's own loadgroup does
+    not see marks added at collection, so the grouping is the scheduler's."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    config.option.loadscopereorder = False  # collection order: the cluster's tests first
+    return ByGroup(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     # the DS image's tests only with --ds: its first build takes minutes, more than a fresh
     # machine's `make test` can add (make test-ds builds it and runs them)
@@ -70,7 +83,6 @@ def pytest_collection_modifyitems(config, items):
             config.hook.pytest_deselected(items=left_out)
             items[:] = [item for item in items if not item.get_closest_marker("ds")]
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
         layer = _layer(item)
         if layer == 1:
             item.add_marker(pytest.mark.integration)
@@ -87,7 +99,7 @@ class _Order:
         # the others go on), then unit, integration (and the scenarios on Docker), then browser
         # tests: Playwright's sync API keeps its own event loop running for the session, so
         # asyncio tests must not come after it (an xdist worker keeps this order: it takes its
-        # groups in collection order)
+        # groups in collection order, pytest_xdist_make_scheduler)
         items.sort(key=lambda item: -1 if _layer(item) == 3 else _layer(item))
 
 

@@ -47,12 +47,13 @@ _handed_out: set[int] = set()
 
 
 def _worker_ports() -> range | None:
-    """Under pytest-xdist each worker takes its hubs' ports from its own range (below the
-    kernel's ephemeral ports): two workers never race for the port one of them just probed."""
+    """Under pytest-xdist each worker takes its hubs' ports from its own range: two workers never
+    race for the port one of them just probed. The ranges lie above the kernel's ephemeral ports
+    (32768-60999) and the ports the hubs give their host-networked labs (20000-32767)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not worker.startswith("gw"):
+    if not worker.startswith("gw") or int(worker[2:]) >= 3:
         return None
-    start = 20000 + int(worker[2:]) * 1500
+    start = 61000 + int(worker[2:]) * 1500
     return range(start, start + 1500)
 
 
