@@ -92,6 +92,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.kubernetes)
 
 
+def _order(item) -> int:
+    layer = _layer(item)
+    if layer == 3:
+        return -1
+    if worker_group(item.nodeid) == "deploy":
+        return 2  # the deployment group holds a browser test: all of it goes with the browser tests
+    return layer
+
+
 class _Order:
     @pytest.hookimpl(trylast=True)  # after pytest has grouped items by their module's parametrised fixtures
     def pytest_collection_modifyitems(self, items):
@@ -100,7 +109,7 @@ class _Order:
         # tests: Playwright's sync API keeps its own event loop running for the session, so
         # asyncio tests must not come after it (an xdist worker keeps this order: it takes its
         # groups in collection order, pytest_xdist_make_scheduler)
-        items.sort(key=lambda item: -1 if _layer(item) == 3 else _layer(item))
+        items.sort(key=_order)
 
 
 def pytest_configure(config):

@@ -130,3 +130,21 @@ class EngineGate:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+def held_at_start(gate: EngineGate, act, look):
+    """What ``look()`` sees while the hub's next container start waits at the gate: ``act`` (a
+    call that makes the hub start a lab) runs on a thread; returns (what was seen, act's answer).
+    A lab that cannot start is removed once its start fails, so its container can only be
+    inspected between its creation and its start."""
+    held = gate.hold(r"^POST /v[\d.]+/containers/[^/]+/start")
+    answer: dict = {}
+    worker = threading.Thread(target=lambda: answer.setdefault("value", act()), daemon=True)
+    worker.start()
+    try:
+        assert held.wait(120), "the hub never asked the engine to start the lab"
+        seen = look()
+    finally:
+        gate.release()
+    worker.join(180)
+    return seen, answer.get("value")

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import requests
+from enginegate import EngineGate, held_at_start
 from harness import LAB_IMAGE, RUN_PREFIX, engine
 
 from stellars_hub import naming
@@ -96,24 +97,38 @@ def test_mode_2_decides_off_without_probe_container_and_labs_get_no_gpu(make_hub
     assert env["ENABLE_GPU_SUPPORT"] == "0" and env["NVIDIA_VISIBLE_DEVICES"] == "none"
 
 
-def test_mode_1_requests_all_gpus_and_the_failed_spawn_says_why(make_hub):
-    hub = make_hub(JUPYTERHUB_GPU_ENABLED="1")
-    assert "GPU detection" not in hub.log_text()  # nothing probed in mode 1
-    name, session = hub.new_user("gpu1")
-    r = hub.api(session, "POST", f"users/{name}/server", timeout=120)
-    assert r.status_code in (202, 500), r.text  # fails fast (500) or after the slow-spawn answer (202)
+def test_mode_1_requests_all_gpus_and_the_failed_spawn_says_why(make_hub, tmp_path):
+    gate = EngineGate(str(tmp_path / "engine.sock")).open()
+    try:
+        hub = make_hub(JUPYTERHUB_GPU_ENABLED="1", DOCKER_HOST=gate.docker_host)
+        assert "GPU detection" not in hub.log_text()  # nothing probed in mode 1
+        name, session = hub.new_user("gpu1")
+        # the container as the hub created it, its start held back (a failed start removes it)
+        info, r = held_at_start(
+            gate,
+            lambda: hub.api(session, "POST", f"users/{name}/server", timeout=120),
+            lambda: engine().api.inspect_container(naming.container_name(name)),
+        )
+        assert r.status_code in (202, 500), r.text  # fails fast (500) or after the slow-spawn answer (202)
 
-    # the spawn ends (no hang) and JupyterHub reports the reason on the progress stream
-    with hub.api(session, "GET", f"users/{name}/server/progress", stream=True, timeout=120) as progress:
-        events = [json.loads(line[len(b"data:") :]) for line in progress.iter_lines() if line.startswith(b"data:")]
-    failure = events[-1]
-    assert failure.get("failed") is True, events
-    assert "could not start with a GPU" in failure["message"]
-    assert "JUPYTERHUB_GPU_ENABLED" in failure["message"]
-    assert not hub.api(session, "GET", f"users/{name}").json()["servers"]
+        # the spawn ends (no hang) and JupyterHub reports the reason on the progress stream
+        with hub.api(session, "GET", f"users/{name}/server/progress", stream=True, timeout=120) as progress:
+            events = [json.loads(line[len(b"data:") :]) for line in progress.iter_lines() if line.startswith(b"data:")]
+        failure = events[-1]
+        assert failure.get("failed") is True, events
+        assert "could not start with a GPU" in failure["message"]
+        assert "JUPYTERHUB_GPU_ENABLED" in failure["message"]
+        assert not hub.api(session, "GET", f"users/{name}").json()["servers"]
+        # the failed start left no container behind
+        deadline = time.monotonic() + 60
+        while engine().containers.list(all=True, filters={"name": f"^/{naming.container_name(name)}$"}):
+            assert time.monotonic() < deadline, "the failed lab's container is still there"
+            time.sleep(0.5)
+        assert requests.get(hub.hub_url + "health", timeout=10).status_code == 200  # the hub is fine
+    finally:
+        gate.close()
 
     # the container was created with the GPU request (it could not start without a GPU)
-    info = engine().api.inspect_container(naming.container_name(name))
     assert info["State"]["Status"] == "created"
     requests_ = info["HostConfig"]["DeviceRequests"]
     assert len(requests_) == 1
@@ -124,4 +139,3 @@ def test_mode_1_requests_all_gpus_and_the_failed_spawn_says_why(make_hub):
     }  # all GPUs
     env = dict(e.split("=", 1) for e in info["Config"]["Env"])
     assert env["ENABLE_GPU_SUPPORT"] == "1" and env["NVIDIA_VISIBLE_DEVICES"] == "all"
-    assert requests.get(hub.hub_url + "health", timeout=10).status_code == 200  # the hub is fine

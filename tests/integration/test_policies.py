@@ -5,9 +5,11 @@ both backends: tests/scenarios/test_group_policies.py)."""
 from __future__ import annotations
 
 import tempfile
+import time
 
 import docker
 import pytest
+from enginegate import EngineGate, held_at_start
 from harness import RUN_PREFIX, engine
 
 from stellars_hub import naming
@@ -56,18 +58,30 @@ def volumes():
             pass
 
 
-def test_gpu_device_ids_are_requested_from_the_engine(hub):
-    """The engine has no GPU, so the lab cannot start; the container the hub created for it is
-    left in the engine (created, never started) and shows the device request the hub made."""
-    gpu = _group(hub, "gpu")
-    assert _put(hub, gpu, {"gpus": ["0", "2"]}).status_code == 200
-    name, session = hub.new_user("gpu")
-    _join(hub, gpu, name)
-    r = hub.api(session, "POST", f"users/{name}/server")
-    assert r.status_code in (201, 202, 500), r.text
-    model = hub.wait_server(session, name, ready=False, timeout=120)
-    assert not model["servers"]
-    info = _inspect(name)
+def test_gpu_device_ids_are_requested_from_the_engine(make_hub, tmp_path):
+    """The engine has no GPU, so the lab cannot start: the container the hub created for it shows
+    the device request the hub made (seen while its start waits at a gate), and the failed start
+    leaves no container behind."""
+    gate = EngineGate(str(tmp_path / "engine.sock")).open()
+    try:
+        hub = make_hub(DOCKER_HOST=gate.docker_host)
+        gpu = _group(hub, "gpu")
+        assert _put(hub, gpu, {"gpus": ["0", "2"]}).status_code == 200
+        name, session = hub.new_user("gpu")
+        _join(hub, gpu, name)
+        info, r = held_at_start(
+            gate, lambda: hub.api(session, "POST", f"users/{name}/server", timeout=120), lambda: _inspect(name)
+        )
+        assert r.status_code in (201, 202, 500), r.text
+        model = hub.wait_server(session, name, ready=False, timeout=120)
+        assert not model["servers"]
+        deadline = time.monotonic() + 60
+        while engine().containers.list(all=True, filters={"name": f"^/{naming.container_name(name)}$"}):
+            assert time.monotonic() < deadline, "the failed lab's container is still there"
+            time.sleep(0.5)
+        assert "GPU" in hub.log_text()
+    finally:
+        gate.close()
     assert info["State"]["Running"] is False
     requests_ = info["HostConfig"]["DeviceRequests"]
     assert requests_ == [
@@ -75,8 +89,6 @@ def test_gpu_device_ids_are_requested_from_the_engine(hub):
     ]
     env = _env(info)
     assert env["NVIDIA_VISIBLE_DEVICES"] == "0,2" and env["ENABLE_GPU_SUPPORT"] == "1"
-    assert "GPU" in hub.log_text()
-    engine().api.remove_container(info["Id"], force=True)
 
 
 REFUSED = [
