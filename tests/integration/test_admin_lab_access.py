@@ -3,29 +3,12 @@ scenario on both backends: tests/scenarios/test_running_labs.py)."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
 
 import requests
 from harness import PASSWORD
-
-
-def open_lab(hub, session: requests.Session, owner: str) -> requests.Response:
-    """What a browser does to open /user/<owner>/lab: follow the OAuth dance, confirming the
-    hub's "authorize access" page when it asks (it does for someone else's lab)."""
-    r = session.get(hub.base + f"user/{owner}/lab", timeout=120)
-    if r.status_code == 200 and "oauth2/authorize" in r.url and "<form" in r.text:
-        fields = [
-            (html.unescape(n), html.unescape(v))
-            for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)
-        ]
-        r = session.post(r.url, data=fields, timeout=120)
-    return r
-
-
-def lab_opened(r: requests.Response, owner: str) -> bool:
-    return r.status_code == 200 and f"/user/{owner}/lab" in r.url and "jupyter-config-data" in r.text
+from labvisit import open_lab
+from labvisit import opened as lab_opened
 
 
 def admin_fresh(hub) -> requests.Session:

@@ -3,9 +3,7 @@ backends)."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import time
 
 import requests
@@ -83,23 +81,6 @@ def direct_queue(lab_env: dict, token: str) -> list[dict]:
 
 
 # -- opening someone's lab in a browser ------------------------------------------------------------
-def open_lab(hub: Hub, session: requests.Session, owner: str) -> requests.Response:
-    """What a browser does to open /user/<owner>/lab: follow the OAuth dance, confirming the
-    hub's "authorize access" page when it asks (it does for someone else's lab)."""
-    r = session.get(hub.base + f"user/{owner}/lab", timeout=120)
-    if r.status_code == 200 and "oauth2/authorize" in r.url and "<form" in r.text:
-        fields = [
-            (html.unescape(n), html.unescape(v))
-            for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)
-        ]
-        r = session.post(r.url, data=fields, timeout=120)
-    return r
-
-
-def lab_opened(r: requests.Response, owner: str) -> bool:
-    return r.status_code == 200 and f"/user/{owner}/lab" in r.url and "jupyter-config-data" in r.text
-
-
 def admin_browser(hub: Hub) -> requests.Session:
     """A new browser session of the admin (no cookie from an earlier attempt at a lab)."""
     return hub.login(hub.admin, PASSWORD)

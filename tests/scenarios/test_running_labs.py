@@ -11,12 +11,12 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from labvisit import open_lab
+from labvisit import opened as lab_opened
 from steps import (
     admin_browser,
     audit,
-    lab_opened,
     lab_queue,
-    open_lab,
     run_batch,
     servers,
     start,
