@@ -92,12 +92,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.kubernetes)
 
 
-def _order(item) -> int:
+def _order(item) -> float:
     layer = _layer(item)
     if layer == 3:
         return -1
     if worker_group(item.nodeid) == "deploy":
-        return 2  # the deployment group holds a browser test: all of it goes with the browser tests
+        # after every other engine test and before the browser tests (no asyncio test may follow
+        # a browser); inside the group, its own Playwright runs before the e2e browser fixture's
+        return 1.6 if layer == 2 else 1.5
     return layer
 
 
