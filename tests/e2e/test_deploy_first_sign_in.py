@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import ARTIFACTS, REPO, remove_test_objects, unique_name
+from harness import ARTIFACTS, REPO, unique_name
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 from deploy_stack import Stack  # noqa: E402
@@ -42,12 +42,7 @@ def stack(docker_engine, tmp_path_factory):
     try:
         yield s
     finally:
-        try:
-            s.script("down.sh")
-        finally:
-            remove_test_objects()
-            s.remove_volumes()
-            s.remove_network()
+        s.tear_down()
 
 
 def test_the_readmes_first_sign_in_as_written(stack, browser):

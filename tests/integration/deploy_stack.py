@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from harness import LAB_IMAGE, PASSWORD, REPO, RUN_PREFIX, free_port
+from harness import LAB_IMAGE, PASSWORD, REPO, RUN_PREFIX, free_port, remove_test_objects
 
 OVERRIDE = Path(__file__).with_name("compose.hostnet.yml")
 
@@ -129,3 +129,12 @@ class Stack:
     def remove_network(self) -> None:
         """compose's default network of the project, if it made one (down.sh keeps networks)."""
         subprocess.run(["docker", "network", "rm", f"{self.project}_default"], capture_output=True)
+
+    def tear_down(self) -> None:
+        """The operator's down.sh, then everything the tests' stack left: labs, volumes, network."""
+        try:
+            self.script("down.sh")
+        finally:
+            remove_test_objects()
+            self.remove_volumes()
+            self.remove_network()

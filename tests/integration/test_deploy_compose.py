@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 from deploy_stack import Stack, compose_command
-from harness import PASSWORD, REPO, Hub, engine, remove_test_objects
+from harness import PASSWORD, REPO, Hub, engine
 
 from stellars_hub import naming
 
@@ -37,12 +37,7 @@ def stack(docker_engine, tmp_path_factory):
         s.up()
         yield s
     finally:
-        try:
-            s.script("down.sh")
-        finally:
-            remove_test_objects()
-            s.remove_volumes()
-            s.remove_network()
+        s.tear_down()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import yaml
 from deploy_stack import Stack
-from harness import PASSWORD, REPO, Hub, remove_test_objects
+from harness import PASSWORD, REPO, Hub
 from playwright.sync_api import sync_playwright
 
 from stellars_hub import naming
@@ -52,12 +52,7 @@ def stack(docker_engine, tmp_path_factory):
         s.up()
         yield s
     finally:
-        try:
-            s.script("down.sh")
-        finally:
-            remove_test_objects()
-            s.remove_volumes()
-            s.remove_network()
+        s.tear_down()
 
 
 def test_a_lab_is_served_on_its_own_subdomain_through_the_stack(stack, tmp_path):
