@@ -1,5 +1,4 @@
-# Two commands matter: `make up` runs the platform, `make test` runs every test (but the DS lab
-# image's: `make test-ds`).
+# Two commands matter: `make up` runs the platform, `make test` runs every test.
 # Both install what they need (engine, images, venv, proxy, browser) on a fresh machine.
 SHELL := /bin/bash
 VENV := .venv
@@ -8,7 +7,7 @@ PYTEST_ARGS ?=
 # workers share two cores well; a module's tests (and every Kubernetes test) stay in one worker
 TEST_WORKERS ?= 3
 
-.PHONY: up down test test-ds images images-ds engine dev bench check lint
+.PHONY: up down test test-ds images images-ds images-ds-background engine dev bench check lint
 
 engine:
 	@scripts/ensure-engine.sh
@@ -16,9 +15,13 @@ engine:
 images: engine
 	@scripts/build-images.sh
 
-# the DS lab image (stellars-lab-ds:dev): minutes on a fresh machine, so not part of `make test`
+# the DS lab image (stellars-lab-ds:dev): minutes on a fresh machine
 images-ds: engine
 	@scripts/build-images.sh lab-ds
+
+# the same, while the tests run: its tests come last and wait for it (tests/dsimage.py)
+images-ds-background: images
+	@scripts/build-images.sh --background lab-ds
 
 dev:
 	@scripts/setup-dev.sh
@@ -34,12 +37,12 @@ down:
 lint: dev
 	@scripts/lint.sh
 
-test: images dev lint
+test: images images-ds-background dev lint
 	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
-# the DS lab image's own tests (marked `ds`; `make test` leaves them out): builds it first
+# only the DS lab image's tests (marked `ds`), e.g. after changing docker/lab-ds
 test-ds: images images-ds dev lint
-	@$(VENV)/bin/python -m pytest --ds -m ds $(PYTEST_ARGS)
+	@$(VENV)/bin/python -m pytest -m ds $(PYTEST_ARGS)
 
 bench: images images-ds dev
 	@$(VENV)/bin/python -m bench

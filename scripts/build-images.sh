@@ -7,9 +7,26 @@
 # STELLARS_IMAGE_TAG: the tag to build (default dev), e.g. to try a change without replacing :dev.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-usage() { echo "usage: $0 [hub|lab|lab-ds|proxy]...   build the named images (default: hub lab proxy)"; }
+usage() { echo "usage: $0 [--background] [hub|lab|lab-ds|proxy]...   build the named images (default: hub lab proxy)"; }
 [[ "${1:-}" == "--help" ]] && { usage; exit 0; }
-# the DS lab only when named (make up, make test-ds, make bench): its first build takes minutes
+# --background: return at once and build on, so the tests run meanwhile (make test and the DS
+# image's first build, minutes). /tmp/stellars-build-background.status says "running PID", then
+# the exit code; the tests that need the image wait for it (tests/dsimage.py).
+if [[ "${1:-}" == "--background" ]]; then
+  shift
+  status=/tmp/stellars-build-background.status log=/tmp/stellars-build-background.log
+  echo "building $* in the background (log: $log)"
+  echo running >"$status"  # before this returns: a test that looks next finds the build
+  (
+    exec </dev/null >"$log" 2>&1
+    echo "running $BASHPID" >"$status"
+    rc=0; "$0" "$@" || rc=$?
+    echo "$rc" >"$status.new" && mv "$status.new" "$status"
+  ) &
+  disown
+  exit 0
+fi
+# the DS lab only when named (make up, make test, make bench): its first build takes minutes
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(hub lab proxy)
 
 if [[ -z "${BASE_IMAGE:-}" ]]; then

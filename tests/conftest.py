@@ -36,19 +36,6 @@ def _layer(item) -> int:
     return 1 if scenario or any(f"{os.sep}{folder}{os.sep}" in path for folder in engine) else 0
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--ds",
-        action="store_true",
-        help="also run the DS lab image's tests (marked ds; make test-ds builds the image and runs them)",
-    )
-
-
-def pytest_report_header(config):
-    if not config.getoption("ds"):
-        return "the DS lab image's tests (marked ds) are left out: make test-ds runs them"
-
-
 def worker_group(nodeid: str) -> str:
     """Which tests must share one pytest-xdist worker: a module's tests share its hub; every test of
     the one test cluster runs in one worker (one of them stops its API server; the scenarios'
@@ -75,13 +62,6 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(config, items):
-    # the DS image's tests only with --ds: its first build takes minutes, more than a fresh
-    # machine's `make test` can add (make test-ds builds it and runs them)
-    if not config.getoption("ds"):
-        left_out = [item for item in items if item.get_closest_marker("ds")]
-        if left_out:
-            config.hook.pytest_deselected(items=left_out)
-            items[:] = [item for item in items if not item.get_closest_marker("ds")]
     for item in items:
         layer = _layer(item)
         if layer == 1:
@@ -93,6 +73,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _order(item) -> float:
+    if item.get_closest_marker("ds"):
+        return 3  # last: the DS image builds in the background meanwhile (tests/dsimage.py)
     layer = _layer(item)
     if layer == 3:
         return -1

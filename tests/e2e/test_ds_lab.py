@@ -3,22 +3,22 @@ defaults), one lab: a notebook imports the scientific stack, draws a matplotlib 
 figure and a widget, logs an MLflow run (no configuration: MLFLOW_TRACKING_URI from the hub)
 and writes TensorBoard logs; the run shows in the MLflow UI and the logs in TensorBoard, both
 opened from their launcher tiles through the lab's own proxy; the resource monitor shows the
-lab's memory limit. Marked ds: make test-ds runs it."""
+lab's memory limit. Marked ds: last in make test (tests/dsimage.py)."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 
+import dsimage
 import pytest
 from browser import login
+from dsimage import DS_IMAGE
 from harness import ARTIFACTS, PASSWORD, unique_name
 
 from stellars_hub import naming
 
 pytestmark = pytest.mark.ds
-DS_IMAGE = os.environ.get("STELLARS_TEST_DS_IMAGE", "stellars-lab-ds:dev")
 MEMORY_MIB = 3072  # a limit the resource monitor must show, unlike the default
 HUB_ENV = {"JUPYTERHUB_NOTEBOOK_IMAGE": DS_IMAGE, "JUPYTERHUB_LAB_MEMORY_LIMIT": str(MEMORY_MIB)}
 RUN = "e2e-" + secrets.token_hex(3)
@@ -26,10 +26,7 @@ RUN = "e2e-" + secrets.token_hex(3)
 
 @pytest.fixture(scope="module", autouse=True)
 def ds_image(docker_engine):
-    try:
-        docker_engine.images.get(DS_IMAGE)
-    except Exception:
-        pytest.fail(f"DS lab image {DS_IMAGE} is missing: run `make images-ds` (make test-ds does it)")
+    dsimage.require(docker_engine)
 
 
 def _cell(source: str) -> dict:

@@ -1,19 +1,18 @@
 """The DS lab image (stellars-lab-ds) offered by a group's profile on a real hub whose service
 switches are off, and its layout against the small image's (the platform's volumes and the
 Kubernetes init container rely on it). With the switches on, as every lab's image,
-tests/e2e/test_ds_lab.py uses every service in Chromium. Marked ds: make test-ds runs it."""
+tests/e2e/test_ds_lab.py uses every service in Chromium. Marked ds: last in make test (tests/dsimage.py)."""
 
 from __future__ import annotations
 
-import os
-
+import dsimage
 import pytest
+from dsimage import DS_IMAGE
 from harness import LAB_IMAGE, unique_name
 
 from stellars_hub import naming
 
 pytestmark = pytest.mark.ds
-DS_IMAGE = os.environ.get("STELLARS_TEST_DS_IMAGE", "stellars-lab-ds:dev")
 HUB_ENV = {  # every lab's image stays the small one: the DS lab is a profile's
     "JUPYTERHUB_SERVICE_MLFLOW": "0",
     "JUPYTERHUB_SERVICE_TENSORBOARD": "0",
@@ -26,10 +25,7 @@ INIT_TOOLS = ["sh", "cp", "chown", "chmod", "ls", "grep"]
 
 @pytest.fixture(scope="module", autouse=True)
 def ds_image(docker_engine):
-    try:
-        docker_engine.images.get(DS_IMAGE)
-    except Exception:
-        pytest.fail(f"DS lab image {DS_IMAGE} is missing: run `make images-ds` (make test-ds does it)")
+    dsimage.require(docker_engine)
 
 
 def _layout(engine, image: str) -> str:

@@ -65,7 +65,9 @@ async def outdated(handler, spawner, fresh: bool = True) -> str | None:
     if not spawner.active or spawner.pending:
         return None
     name = spawner.container_id or spawner.container_name
-    info = await lab_inspections(handler.platform).get(name, lambda: handler.runtime.inspect_container(name), fresh)
+    # keyed by this start too: a pod recreated under the same name is another lab
+    key = (name, spawner.orm_spawner.started if spawner.orm_spawner else None)
+    info = await lab_inspections(handler.platform).get(key, lambda: handler.runtime.inspect_container(name), fresh)
     try:
         return await policies.outdated_reason(handler.platform, spawner, info)
     except BadRequest as exc:  # e.g. its profile is no longer offered: a restart is refused (400)
