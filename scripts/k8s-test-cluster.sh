@@ -214,7 +214,13 @@ running() {
 start() { # name command...
   local name=$1; shift
   if running "$name"; then log "$name already running (pid $(cat "$STATE/$name.pid"))"; return 0; fi
-  setsid "$@" > "$STATE/logs/$name.log" 2>&1 < /dev/null &
+  (  # the daemon keeps no descriptor of its caller's (a lock held around `up` would never be freed)
+    for fd in "/proc/$BASHPID/fd"/*; do
+      fd=${fd##*/}
+      if ((fd > 2 && fd != 255)); then eval "exec $fd>&-"; fi  # 255: bash's own
+    done
+    exec setsid "$@" > "$STATE/logs/$name.log" 2>&1 < /dev/null
+  ) &
   echo $! > "$STATE/$name.pid"
   log "started $name (pid $!, log $STATE/logs/$name.log)"
 }
