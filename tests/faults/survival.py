@@ -45,8 +45,9 @@ SCENARIOS: dict[str, Scenario] = {
     "kill-during-restore": Scenario(
         "The hub killed during a volume restore from a backup, while it waits for the restore's container",
         "the restore runs to its end (the volume holds the archive's files); no container holds the volume: "
-        "the admin restores again",
-        "tools carry the hub's id and run: its next start removes those an earlier run left, once each ended",
+        "the admin restores again; the user's lab waits for it (503 with the reason while it runs)",
+        "tools carry the hub's id and run: its next start removes those an earlier run left, once each ended, "
+        "and refuses to start a lab on a volume one of them still works on",
     ),
     "kill-during-hub-backup": Scenario(
         "The hub killed while a backup round takes its own state; `stellars-hub restore-state` killed half-way",

@@ -28,6 +28,7 @@ from survival import survives
 
 from stellars_hub import naming
 from stellars_hub.backups import hubstate
+from stellars_hub.runtime.base import TOOL_HUB_LABEL, TOOL_RUN_LABEL
 
 TARGET = Path(f"/tmp/stellars-statefault-{RUN_PREFIX}")
 HUB_ENV = {
@@ -115,6 +116,52 @@ def test_killed_during_a_volume_restore_the_restore_ends_and_nothing_holds_the_v
     again = hub.api(hub.admin_session(), "POST", f"users/{name}/backups/restore", json=body)  # nothing holds it
     assert again.status_code == 200, again.text
     assert read_volume_file(volume, "kept.txt") == "backed up"
+
+
+@survives("kill-during-restore")
+def test_a_lab_does_not_start_on_a_volume_a_killed_hubs_restore_still_writes(hub):
+    """A restore of a large volume outlives the hub killed under it: after the restart the user's
+    start is refused with the reason (503, Retry-After) while it runs, never cuts it short, and
+    goes through once it ended; another user's start is not held up."""
+    name, session = hub.new_user("kvw")
+    other, other_session = hub.new_user("kvo")
+    volume = naming.user_volume_names(name)["workspace"]
+    write_volume_file(volume, "kept.txt", "restored")
+    hub.kill()
+    # the killed hub's restore, still writing: a tool container as the hub runs one (its id, an
+    # earlier run's label, the user's volume read-write), that ends when the test stops it
+    tool = engine().containers.run(
+        LAB_IMAGE,
+        ["sleep", "600"],
+        entrypoint=[],
+        name=f"jupyterlab-{RUN_PREFIX}-tool-{naming.escape_name(name)}",  # the run's clean-up knows it
+        labels={TOOL_HUB_LABEL: hub.hub_id, TOOL_RUN_LABEL: "an-earlier-run"},
+        volumes={volume: {"bind": "/target", "mode": "rw"}},
+        network_mode="none",
+        detach=True,
+    )
+    try:
+        hub.restart()
+        r = hub.api(session, "POST", f"users/{name}/server")
+        assert r.status_code == 503, r.text
+        assert "began before the hub restarted" in r.json()["message"], r.text
+        assert r.headers.get("Retry-After") == "30"
+        assert hub.api(session, "GET", f"users/{name}").json()["server"] is None
+        tool.reload()
+        assert tool.status == "running"  # waited for, not cut short
+        started = hub.api(other_session, "POST", f"users/{other}/server")  # not on that volume
+        assert started.status_code in (201, 202), started.text
+
+        tool.stop(timeout=1)  # the restore ends
+        wait_for(lambda: tool_state(tool.id) is None, "the ended tool removed by the restarted hub", 30)
+        r = hub.api(session, "POST", f"users/{name}/server")
+        assert r.status_code in (201, 202), r.text
+        hub.wait_server(session, name, ready=True)
+        lab = engine().containers.get(naming.container_name(name))
+        assert lab.exec_run(["cat", "/home/lab/workspace/kept.txt"]).output == b"restored"
+    finally:
+        if tool_state(tool.id) is not None:
+            tool.remove(force=True)
 
 
 def state_archives() -> list[Path]:

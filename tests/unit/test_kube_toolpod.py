@@ -42,3 +42,9 @@ def test_on_the_node_that_holds_a_claim_in_use():
 def test_image_errors_end_the_tool():
     assert {"ErrImagePull", "ImagePullBackOff", "InvalidImageName"} <= toolpod.CANNOT_START
     assert "ContainerCreating" not in toolpod.CANNOT_START
+
+
+def test_it_names_the_platform_volumes_it_mounts_for_a_restarted_hub():
+    pod = toolpod.manifest("stellars-tool-1", "lab:1", ["true"], MOUNTS)
+    assert toolpod.volumes_of(pod["metadata"]["annotations"]) == ("jupyterlab-ann_workspace",)  # not the host path
+    assert toolpod.volumes_of(None) == () and toolpod.volumes_of({toolpod.VOLUMES_ANNOTATION: "{"}) == ()

@@ -34,6 +34,10 @@ class Platform:
 
     def __init__(self, runtime):
         self.runtime = runtime
+        self._shared = {}
+
+    def shared(self, key, factory):
+        return self._shared.setdefault(key, factory())
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +57,23 @@ async def test_ended_tools_go_at_once_a_running_one_once_it_ended():
     assert await tools.sweep(Platform(engine), None) == ["ended", "restore"]
     assert engine.removed == ["ended", "restore"]
     assert engine.looks == [[LabObject("restore", False)]]  # every look taken, none skipped
+
+
+async def test_the_volumes_a_running_tool_works_on_are_held_until_it_ended():
+    restoring = LabObject("restore", True, ("jupyterlab-ann_workspace",))
+    seen = []
+
+    class Watched(Engine):
+        async def earlier_tools(self, hub_id):
+            seen.append(set(tools.held(platform).volumes))  # what a start found before this look
+            return await super().earlier_tools(hub_id)
+
+    engine = Watched([[LabObject("backup", False, ("jupyterlab-bob_home",)), restoring], [restoring], []])
+    platform = Platform(engine)
+    assert not tools.held(platform).looked.is_set()  # a start waits for the first look
+    await tools.sweep(platform, None)
+    assert seen == [set(), {"jupyterlab-ann_workspace"}, {"jupyterlab-ann_workspace"}]  # an ended tool holds nothing
+    assert tools.held(platform).volumes == frozenset() and tools.held(platform).looked.is_set()
 
 
 async def test_a_tool_running_longer_than_any_tool_may_is_removed(monkeypatch):

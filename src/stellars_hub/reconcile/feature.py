@@ -1,7 +1,8 @@
 """What the reconcile feature adds to the hub: after every stop, the lab's leftovers removed
 (leftovers.py); once the hub serves requests, the engine's labs compared with the hub's servers
 (strays.py) and every feature's records with the hub's users (records.py), and the tools a
-killed hub left removed once they ended (tools.py). Interrupted renames and deletes are the
+killed hub left removed once they ended, no lab starting on a volume one still works on
+(tools.py). Interrupted renames and deletes are the
 accounts feature's (its start-up step, which runs before this work)."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ async def _tools_at_start(platform, app) -> None:
 
 FEATURE = Feature(
     name="reconcile",
+    pre_spawn=tools.refuse_held,
     post_stop=leftovers.after_stop,
     background=(_at_start, _tools_at_start),
 )

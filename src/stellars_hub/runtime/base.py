@@ -40,7 +40,8 @@ class RuntimeConflict(EngineError):
 @dataclass(frozen=True)
 class LabObject:
     name: str  # the container (pod)
-    running: bool  # running or about to (a pod still pending)
+    running: bool  # not ended: running or about to (a pod pending), or paused
+    volumes: tuple[str, ...] = ()  # the platform's volumes it mounts (tools: earlier_tools)
 
 
 @dataclass(frozen=True)

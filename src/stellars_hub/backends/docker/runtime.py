@@ -148,7 +148,11 @@ class DockerRuntime(ContainerRuntime):
         def listed(c):
             found = c.containers(all=True, filters={"label": f"{TOOL_HUB_LABEL}={hub_id}"})
             return [
-                LabObject(ctr["Names"][0].lstrip("/"), ctr.get("State") in ("running", "restarting"))
+                LabObject(
+                    ctr["Names"][0].lstrip("/"),
+                    ctr.get("State") in ("running", "restarting", "paused"),
+                    tuple(m["Name"] for m in ctr.get("Mounts") or () if m.get("Type") == "volume"),
+                )
                 for ctr in found
                 if (ctr.get("Labels") or {}).get(TOOL_RUN_LABEL) != RUN_ID
             ]

@@ -171,7 +171,11 @@ class KubernetesRuntime(ContainerRuntime):
         selector = f"{TOOL_HUB_LABEL}={hub_id},{TOOL_RUN_LABEL}!={RUN_ID}"
         pods = await self._call(lambda v1: v1.list_namespaced_pod(self.namespace, label_selector=selector))
         return [
-            LabObject(p.metadata.name, (p.status.phase if p.status else "") in ("Pending", "Running"))
+            LabObject(
+                p.metadata.name,
+                (p.status.phase if p.status else "") in ("Pending", "Running"),
+                toolpod.volumes_of(p.metadata.annotations),
+            )
             for p in pods.items
         ]
 

@@ -5,9 +5,12 @@ labelled so the deployment's NetworkPolicy gives it no network."""
 
 from __future__ import annotations
 
+import json
+
 from .podspec import claim_name
 
 TOOL_LABEL = "stellars.jupyterhub/tool"
+VOLUMES_ANNOTATION = "stellars.jupyterhub/volumes"  # the platform's names of the claims it mounts
 # a container waiting for one of these never starts by itself: the tool fails at once
 CANNOT_START = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError"}
@@ -42,6 +45,7 @@ def manifest(
         "metadata": {
             "name": name,
             "labels": {TOOL_LABEL: "1", "app.kubernetes.io/managed-by": "stellars-jupyterhub-ds", **(labels or {})},
+            "annotations": {VOLUMES_ANNOTATION: json.dumps(sorted(s for s in mounts if not s.startswith("/")))},
         },
         "spec": {
             "restartPolicy": "Never",
@@ -61,6 +65,14 @@ def manifest(
             **({"affinity": _on_node(node)} if node else {}),
         },
     }
+
+
+def volumes_of(annotations: dict | None) -> tuple[str, ...]:
+    """The platform volumes a tool pod mounts, from its annotation (none on a pod without it)."""
+    try:
+        return tuple(json.loads((annotations or {}).get(VOLUMES_ANNOTATION, "[]")))
+    except ValueError:
+        return ()
 
 
 def _on_node(node: str) -> dict:
