@@ -24,9 +24,8 @@ import logging
 import time
 from collections.abc import Iterable
 
-from jupyterhub.spawner import SpawnException
-
 from .. import naming
+from ..lab.refusal import refused
 
 log = logging.getLogger("JupyterHub.stellars")
 
@@ -142,15 +141,13 @@ class Admission:
                 limit,
                 self.explain(),
             )
-            refusal = SpawnException(
+            raise refused(
                 f"This host already runs as many labs as it can hold ({limit}), so yours cannot start now. "
                 "Try again when another lab has stopped, or ask your administrator to raise the limit "
                 "(JUPYTERHUB_MAX_LABS).",
-                reason="capacity",
-                status_code=503,
+                "capacity",
+                retry_after=60,
             )
-            refusal.headers = {"Retry-After": "60"}  # type: ignore[attr-defined]
-            raise refusal
         setattr(spawner, ADMITTED, True)
 
     def warnings(self, users: list) -> dict[str, str]:

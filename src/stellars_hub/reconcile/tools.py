@@ -11,8 +11,7 @@ import asyncio
 import logging
 import time
 
-from jupyterhub.spawner import SpawnException
-
+from ..lab.refusal import refused
 from ..runtime.base import EngineError
 
 log = logging.getLogger("JupyterHub.stellars")
@@ -81,11 +80,9 @@ async def refuse_held(platform, spawner) -> None:
     busy = sorted(state.volumes & {m.source for m in spawner.lab_volumes(platform.volume_names)})
     if busy:
         log.warning("Refused to start %s: a tool of an earlier run still works on %s", spawner._log_name, busy)
-        refusal = SpawnException(
+        raise refused(
             "Your files are still being worked on: a restore, backup or copy that began before the hub "
             "restarted is running on them. Your lab can start once it ends; try again in a minute.",
-            reason="volumes-busy",
-            status_code=503,
+            "volumes-busy",
+            retry_after=30,
         )
-        refusal.headers = {"Retry-After": "30"}  # type: ignore[attr-defined]
-        raise refusal
