@@ -89,6 +89,21 @@ def unique_name(label: str) -> str:
     return f"{RUN_PREFIX}{label}{secrets.token_hex(2)}"
 
 
+def wait_for(check, timeout: float = 60, what: str = "condition", step: float = 0.5, also=None):
+    """``check()``'s first true value within ``timeout`` seconds, looking every ``step`` seconds
+    (``also()`` between looks); AssertionError naming ``what`` when none came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not seen within {timeout} s")
+        if also:
+            also()
+        time.sleep(step)
+
+
 def engine() -> docker.DockerClient:
     return docker.from_env(timeout=120)
 

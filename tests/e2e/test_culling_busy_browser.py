@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from browser import quiet_lab
-from harness import PASSWORD, REPO, unique_name
+from harness import PASSWORD, REPO, unique_name, wait_for
 from playwright.sync_api import expect
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -40,15 +40,6 @@ def running(hub, name) -> bool:
 
 def culler_lines(hub, word, name):
     return [line for line in hub.log_text().splitlines() if f"idle-culler] {word} {name}:" in line]
-
-
-def wait_for(predicate, timeout, step=1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return bool(predicate())
 
 
 def test_a_busy_kernel_keeps_its_lab_while_an_idle_lab_is_warned_and_stopped(hub, browser):

@@ -187,14 +187,6 @@ def _networks_of(container: str) -> list[str]:
         return []
 
 
-def wait_for(check, what: str, timeout: float = 60) -> None:
-    """Until ``check()`` is true: what the hub does in the background after a start."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not seen within {timeout} s: {what}"
-        time.sleep(0.3)
-
-
 # -- files in volumes, without a lab ----------------------------------------------------------
 def write_volume_file(volume: str, path: str, text: str) -> None:
     """Put a file into a (new or existing) volume through the engine's archive API: no container

@@ -20,10 +20,9 @@ from faultkit import (
     killed_when,
     server_running,
     volume_exists,
-    wait_for,
     write_volume_file,
 )
-from harness import LAB_IMAGE, PASSWORD, RUN_PREFIX, engine, read_volume_file, unique_name
+from harness import LAB_IMAGE, PASSWORD, RUN_PREFIX, engine, read_volume_file, unique_name, wait_for
 from survival import survives
 
 from stellars_hub import naming
@@ -119,7 +118,7 @@ def test_killed_during_reset_keeps_what_was_not_chosen(hub):
                 pass
     wait_for(
         lambda: (ghost,) not in hub.store_rows("environment.sqlite", "SELECT username FROM user_environment"),
-        "the records of a user the hub does not have dropped",
+        what="the records of a user the hub does not have dropped",
     )
     assert hub.api(session, "GET", f"users/{name}/environment").json()["environment"] == {"V": "1"}
     listed = hub.api(session, "GET", f"users/{name}/manage-volumes").json()
@@ -164,7 +163,7 @@ def test_killed_during_rename_completes_it_at_the_next_start(hub):
         locker.close()
     assert hub_died_under(outcome)
     hub.restart()
-    wait_for(lambda: not hub.store_rows("intents.sqlite", "SELECT * FROM intents"), "the rename completed")
+    wait_for(lambda: not hub.store_rows("intents.sqlite", "SELECT * FROM intents"), what="the rename completed")
 
     assert hub.login_status(name) == 200  # the old name is gone
     renamed = hub.login(new, PASSWORD)
@@ -215,7 +214,7 @@ def test_killed_during_delete_with_volumes_completes_it_at_the_next_start(hub):
     assert hub_died_under(outcome)
     assert hub.store_rows("jupyterhub.sqlite", "SELECT 1 FROM users WHERE name = ?", name)  # half done
     hub.restart()
-    wait_for(lambda: not hub.store_rows("intents.sqlite", "SELECT * FROM intents"), "the delete completed")
+    wait_for(lambda: not hub.store_rows("intents.sqlite", "SELECT * FROM intents"), what="the delete completed")
 
     admin = hub.admin_session()
     assert hub.api(admin, "GET", f"users/{name}").status_code == 404

@@ -22,8 +22,8 @@ from pathlib import Path
 import docker
 import pytest
 import requests
-from faultkit import assert_hub_matches_engine, hub_died_under, wait_for, write_volume_file
-from harness import LAB_IMAGE, RUN_PREFIX, engine, read_volume_file
+from faultkit import assert_hub_matches_engine, hub_died_under, write_volume_file
+from harness import LAB_IMAGE, RUN_PREFIX, engine, read_volume_file, wait_for
 from survival import survives
 
 from stellars_hub import naming
@@ -105,10 +105,10 @@ def test_killed_during_a_volume_restore_the_restore_ends_and_nothing_holds_the_v
     )
     try:
         assert hub_died_under(outcome)
-        wait_for(lambda: not (tool_state(tool) or {}).get("Running"), "the restore's container ended")
+        wait_for(lambda: not (tool_state(tool) or {}).get("Running"), what="the restore's container ended")
         assert read_volume_file(volume, "kept.txt") == "backed up"  # the restore ran to its end
         hub.restart()
-        wait_for(lambda: tool_state(tool) is None, "the killed hub's restore container removed at the next start")
+        wait_for(lambda: tool_state(tool) is None, what="the killed hub's restore container removed at the next start")
     finally:
         if tool_state(tool) is not None:
             engine().api.remove_container(tool, force=True)  # unnamed: the run's clean-up would miss it
@@ -153,7 +153,7 @@ def test_a_lab_does_not_start_on_a_volume_a_killed_hubs_restore_still_writes(hub
         assert started.status_code in (201, 202), started.text
 
         tool.stop(timeout=1)  # the restore ends
-        wait_for(lambda: tool_state(tool.id) is None, "the ended tool removed by the restarted hub", 30)
+        wait_for(lambda: tool_state(tool.id) is None, 30, what="the ended tool removed by the restarted hub")
         r = hub.api(session, "POST", f"users/{name}/server")
         assert r.status_code in (201, 202), r.text
         hub.wait_server(session, name, ready=True)

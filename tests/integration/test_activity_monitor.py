@@ -9,7 +9,7 @@ import sqlite3
 import time
 
 import pytest
-from harness import ARTIFACTS, TEST_ENV, Hub, remove_test_objects
+from harness import ARTIFACTS, TEST_ENV, Hub, remove_test_objects, wait_for
 
 ENV = {
     **TEST_ENV,
@@ -46,17 +46,6 @@ def row(hub: Hub, name: str, session=None, token=None) -> dict:
     r = hub.api(session if token is None else None, "GET", "activity", token=token)
     assert r.status_code == 200, r.text
     return {u["username"]: u for u in r.json()["users"]}[name]
-
-
-def wait_for(check, timeout: float, what: str, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not seen within {timeout} s")
-        time.sleep(interval)
 
 
 def metrics(hub: Hub) -> str:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import shutil
 import tarfile
-import time
 from pathlib import Path
 
 import docker
 import pytest
-from harness import LAB_IMAGE, RUN_PREFIX, build_second_lab_image, engine, unique_name
+from harness import LAB_IMAGE, RUN_PREFIX, build_second_lab_image, engine, unique_name, wait_for
 
 from stellars_hub import naming
 
@@ -47,16 +46,6 @@ def inspect(name: str) -> dict:
 def in_lab(name: str, command: str) -> tuple[int, str]:
     code, out = engine().containers.get(naming.container_name(name)).exec_run(["sh", "-c", command], user="lab")
     return code, out.decode(errors="replace")
-
-
-def wait_for(check, timeout=120, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_profiles_and_a_project_folder_on_the_engine(hub):
@@ -124,7 +113,7 @@ def test_profiles_and_a_project_folder_on_the_engine(hub):
         assert r.status_code == 202, r.text
         return True
 
-    wait_for(backed_up, what="a backup round to start")
+    wait_for(backed_up, what="a backup round to start", timeout=120)
 
     def project_row():
         data = hub.api(admin, "GET", "backups").json()
@@ -142,6 +131,7 @@ def test_profiles_and_a_project_folder_on_the_engine(hub):
             "size_bytes"
         ],
         what="the folder's size",
+        timeout=120,
     )
     assert sized >= len("from ann")
 

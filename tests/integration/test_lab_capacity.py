@@ -11,13 +11,12 @@ import random
 import secrets
 import socket
 import threading
-import time
 
 import docker
 import pytest
 import requests
 from docker.types import IPAMConfig, IPAMPool
-from harness import RUN_PREFIX, engine
+from harness import RUN_PREFIX, engine, wait_for
 
 from stellars_hub import naming
 from stellars_hub.runtime.base import HUB_LABEL
@@ -28,16 +27,6 @@ def readiness(hub, session=None) -> dict:
     r = (session or requests).get(hub.hub_url + "readiness", timeout=20)
     assert r.status_code == 200, r.text  # a full host or pool is a warning: the hub itself works
     return r.json()
-
-
-def wait_for(predicate, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def no_lab(name: str, server: str = "") -> bool:
@@ -112,8 +101,8 @@ def test_lab_networks_come_from_the_pool_and_a_start_past_it_says_so(pool_hub):
     admin = hub.admin_session()
     # at start: the hub's stale lab network is gone, the foreign one is named in a readiness
     # warning (a matter of the configuration: anonymous probes, such as make up's, read it too)
-    wait_for(lambda: network(ghost) is None, "the unused lab network removed at hub start")
-    warning = wait_for(lambda: readiness(hub).get("warnings", {}).get("lab_networks"), "the overlap warning")
+    wait_for(lambda: network(ghost) is None, what="the unused lab network removed at hub start")
+    warning = wait_for(lambda: readiness(hub).get("warnings", {}).get("lab_networks"), what="the overlap warning")
     assert foreign in warning and str(first) in warning and "JUPYTERHUB_LAB_SUBNET_POOL" in warning
     assert network(others) is not None  # another hub's
 
@@ -151,8 +140,8 @@ def test_lab_networks_come_from_the_pool_and_a_start_past_it_says_so(pool_hub):
 
     # bob's lab dies: JupyterHub stops it without the spawner's stop, the network still goes
     engine().containers.get(naming.container_name(bob)).kill()
-    wait_for(lambda: hub.api(bob_s, "GET", f"users/{bob}").json()["server"] is None, "the dead lab noticed")
-    wait_for(lambda: network(bob_net) is None, "the dead lab's network removed")
+    wait_for(lambda: hub.api(bob_s, "GET", f"users/{bob}").json()["server"] is None, what="the dead lab noticed")
+    wait_for(lambda: network(bob_net) is None, what="the dead lab's network removed")
 
 
 @pytest.fixture
@@ -165,7 +154,7 @@ def start_named(hub, session, name, server):
     assert r.status_code in (201, 202), r.text
     wait_for(
         lambda: hub.api(session, "GET", f"users/{name}").json()["servers"].get(server, {}).get("ready"),
-        f"{name}/{server} ready",
+        what=f"{name}/{server} ready",
         timeout=180,
     )
 
@@ -202,7 +191,7 @@ def test_a_start_past_the_most_labs_at_once_is_refused_on_every_path(capped_hub)
     # a place frees up: bob starts
     r = hub.api(alice_s, "DELETE", f"users/{alice}/servers/x")
     assert r.status_code in (202, 204), r.text
-    wait_for(lambda: "x" not in hub.api(alice_s, "GET", f"users/{alice}").json()["servers"], "alice/x stopped")
+    wait_for(lambda: "x" not in hub.api(alice_s, "GET", f"users/{alice}").json()["servers"], what="alice/x stopped")
     assert "labs" not in readiness(hub, admin).get("warnings", {})
     hub.start_server(bob_s, bob)
 

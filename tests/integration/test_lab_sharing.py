@@ -11,7 +11,7 @@ import time
 from urllib.parse import urljoin
 
 import requests
-from harness import engine, unique_name
+from harness import engine, unique_name, wait_for
 from labvisit import open_lab, opened
 
 from stellars_hub import naming
@@ -30,16 +30,6 @@ def audit(hub) -> list[dict]:
 
 def lines(hub, action, **match) -> list[dict]:
     return [e for e in audit(hub) if e["action"] == action and all(e.get(k) == v for k, v in match.items())]
-
-
-def wait_for(predicate, timeout: float, step: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def lab_queue(owner: str, token: str) -> list[dict]:

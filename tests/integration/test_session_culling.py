@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from datetime import datetime, timezone
 
 import requests
-from harness import engine
+from harness import engine, wait_for
 
 from stellars_hub import naming
 
@@ -92,17 +91,6 @@ def drain_queue(name, token) -> list[dict]:
 
 def culler_lines(hub, word: str, name: str) -> list[str]:
     return [line for line in hub.log_text().splitlines() if f"idle-culler] {word} {name}:" in line]
-
-
-def wait_for(predicate, timeout: float, step: float = 0.5, also=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if also:
-            also()
-        time.sleep(step)
-    return False
 
 
 def test_culler_runs_as_a_service_with_only_the_scopes_it_needs(hub):

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import RUN_PREFIX, TEST_ENV
+from harness import RUN_PREFIX, TEST_ENV, wait_for
 
 from stellars_hub import naming
 from stellars_hub.backends.kubernetes.podspec import claim_name
@@ -40,17 +40,6 @@ def pod_of(cluster, name: str) -> dict | None:
 
 def claims_of(name: str) -> dict[str, str]:
     return {v.key: claim_name(naming.volume_name(name, v.key)) for v in naming.USER_VOLUMES}
-
-
-def wait_for(check, timeout: float, what: str, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not seen within {timeout} s")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")

@@ -4,26 +4,11 @@ backends)."""
 from __future__ import annotations
 
 import json
-import time
 
 import requests
-from harness import PASSWORD, Hub
+from harness import PASSWORD, Hub, wait_for
 
 QUEUE = "jupyterlab-notifications-extension/notifications"
-
-
-def wait_for(check, timeout: float, what: str = "condition", step: float = 1.0, also=None):
-    """``check()``'s first true value within ``timeout`` seconds (``also()`` between tries)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not seen within {timeout} s")
-        if also:
-            also()
-        time.sleep(step)
 
 
 def servers(hub: Hub, name: str) -> dict:

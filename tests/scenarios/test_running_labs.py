@@ -11,6 +11,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from harness import wait_for
 from labvisit import open_lab
 from labvisit import opened as lab_opened
 from steps import (
@@ -21,7 +22,6 @@ from steps import (
     servers,
     start,
     start_all,
-    wait_for,
 )
 
 from stellars_hub import naming

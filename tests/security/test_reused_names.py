@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import LAB_IMAGE, RUN_PREFIX, engine
+from harness import LAB_IMAGE, RUN_PREFIX, engine, wait_for
 
 from stellars_hub import naming
 
@@ -35,16 +35,6 @@ def target():
     shutil.rmtree(TARGET, ignore_errors=True)
 
 
-def wait_for(check, timeout=120, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def volumes_of(name) -> list[str]:
     prefix = naming.container_name(name)
     return sorted(
@@ -61,7 +51,9 @@ def archives_of(name) -> list[str]:
 def back_up(hub, name) -> None:
     """A backup round now, until every existing volume of the user has an archive."""
     admin = hub.admin_session()
-    wait_for(lambda: hub.api(admin, "POST", "backups/run").status_code == 202, what="a backup round to start")
+    wait_for(
+        lambda: hub.api(admin, "POST", "backups/run").status_code == 202, what="a backup round to start", timeout=120
+    )
     wait_for(
         lambda: (
             len(archives_of(name)) >= len(volumes_of(name)) > 0
@@ -96,6 +88,7 @@ def test_a_name_used_again_after_delete_with_volumes_inherits_nothing(hub):
     wait_for(
         lambda: hub.api(session, "GET", f"users/{name}").json()["servers"].get(SERVER, {}).get("ready"),
         what="the named server",
+        timeout=120,
     )
     lab = engine().containers.get(naming.server_container_name(name, SERVER))
     assert lab.exec_run(["sh", "-c", "echo old-secret > /home/lab/workspace/notes.txt"]).exit_code == 0
@@ -107,10 +100,13 @@ def test_a_name_used_again_after_delete_with_volumes_inherits_nothing(hub):
     wait_for(
         lambda: rows(hub, "usage.sqlite", "samples", name) and rows(hub, "activity.sqlite", "samples", name),
         what="usage and activity samples",
+        timeout=120,
     )
     r = hub.api(session, "DELETE", f"users/{name}/servers/{SERVER}")
     assert r.status_code in (202, 204), r.text
-    wait_for(lambda: SERVER not in hub.api(session, "GET", f"users/{name}").json()["servers"], what="the stop")
+    wait_for(
+        lambda: SERVER not in hub.api(session, "GET", f"users/{name}").json()["servers"], what="the stop", timeout=120
+    )
     back_up(hub, name)
     assert any(v.startswith(naming.server_container_name(name, SERVER)) for v in volumes_of(name))
     assert f"labaccess-{name}" in admin_roles(hub)
