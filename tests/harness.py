@@ -104,6 +104,17 @@ def wait_for(check, timeout: float = 60, what: str = "condition", step: float = 
         time.sleep(step)
 
 
+def open_files_naming(text: str) -> int:
+    """This process's descriptors open on a file whose path contains ``text``."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += text in os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the listing's own descriptor, closed meanwhile
+            pass
+    return count
+
+
 def engine() -> docker.DockerClient:
     return docker.from_env(timeout=120)
 

@@ -162,6 +162,8 @@ def _write(root, rel, files):
 def test_cgroup_figures_in_both_layouts(tmp_path):
     """The cgroup v2 layout (systemd driver) and v1 (cgroupfs driver) as the kernel writes
     them; this machine's engine runs one of them, the integration test reads the real files."""
+    from harness import open_files_naming
+
     from stellars_hub.backends.docker import cgroupstats
 
     v2, v1 = "a" * 64, "b" * 64
@@ -198,6 +200,12 @@ def test_cgroup_figures_in_both_layouts(tmp_path):
     now[0] += 4.0
     second = reader.read([v2, v1])
     assert second[v2].cpu_percent == pytest.approx(50.0) and second[v1].cpu_percent == pytest.approx(12.5)
+
+    # each container's files stay open between rounds, until nobody asked about it for a minute
+    assert open_files_naming(v1) == open_files_naming(v2) == cgroupstats.KEPT_PER_LAB
+    now[0] += cgroupstats.LET_GO_AFTER + 1
+    reader.read([v2])
+    assert open_files_naming(v1) == 0 and open_files_naming(v2) == cgroupstats.KEPT_PER_LAB
 
 
 def test_what_a_pod_asks_and_which_asks_no_node_can_ever_hold():
