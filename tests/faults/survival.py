@@ -45,9 +45,14 @@ SCENARIOS: dict[str, Scenario] = {
     "kill-during-restore": Scenario(
         "The hub killed during a volume restore from a backup, while it waits for the restore's container",
         "the restore runs to its end (the volume holds the archive's files); no container holds the volume: "
-        "the admin restores again; the user's lab waits for it (503 with the reason while it runs)",
-        "tools carry the hub's id and run: its next start removes those an earlier run left, once each ended, "
-        "and refuses to start a lab on a volume one of them still works on",
+        "the admin restores again",
+        "tools carry the hub's id and run: its next start removes those an earlier run left, once each ended",
+    ),
+    "restore-outlives-hub": Scenario(
+        "The hub killed during a long restore and started again while the restore still writes the volume",
+        "the restore, never cut short; the user's start is refused with the reason (503, Retry-After) "
+        "until it ended, then the lab starts on the restored files; other users start as usual",
+        "the restarted hub knows which volumes an earlier run's tools still work on and starts no lab on them",
     ),
     "kill-during-hub-backup": Scenario(
         "The hub killed while a backup round takes its own state; `stellars-hub restore-state` killed half-way",

@@ -34,7 +34,7 @@ TARGET = Path(f"/tmp/stellars-statefault-{RUN_PREFIX}")
 HUB_ENV = {
     "JUPYTERHUB_BACKUP_INTERVAL": "86400",
     "JUPYTERHUB_BACKUP_TARGET": str(TARGET),
-    "JUPYTERHUB_BACKUP_KEEP": "5",
+    "JUPYTERHUB_BACKUP_KEEP": "20",  # every hub start takes the state: never pruned in this module
     "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE,
 }
 BULK = 40 * 1024 * 1024  # random bytes in the data directory: the snapshot takes seconds, long enough to be killed in
@@ -118,7 +118,7 @@ def test_killed_during_a_volume_restore_the_restore_ends_and_nothing_holds_the_v
     assert read_volume_file(volume, "kept.txt") == "backed up"
 
 
-@survives("kill-during-restore")
+@survives("restore-outlives-hub")
 def test_a_lab_does_not_start_on_a_volume_a_killed_hubs_restore_still_writes(hub):
     """A restore of a large volume outlives the hub killed under it: after the restart the user's
     start is refused with the reason (503, Retry-After) while it runs, never cuts it short, and
