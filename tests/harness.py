@@ -4,6 +4,7 @@ labs from ``stellars-lab:dev`` on host networking (all traffic stays on 127.0.0.
 from __future__ import annotations
 
 import io
+import json
 import os
 import secrets
 import signal
@@ -113,6 +114,12 @@ def open_files_naming(text: str) -> int:
         except OSError:  # the listing's own descriptor, closed meanwhile
             pass
     return count
+
+
+def audit(hub) -> list[dict]:
+    """The hub's audit log, one dict per line (none before its first line)."""
+    path = hub.data_dir / "audit.log"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def engine() -> docker.DockerClient:

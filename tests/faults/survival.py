@@ -46,7 +46,8 @@ SCENARIOS: dict[str, Scenario] = {
         "The hub killed during a volume restore from a backup, while it waits for the restore's container",
         "the restore runs to its end (the volume holds the archive's files); no container holds the volume: "
         "the admin restores again",
-        "tools carry the hub's id and run: its next start removes those an earlier run left, once each ended",
+        "tools carry the hub's id and run: its next start removes those an earlier run left, once each ended, "
+        "and writes what each worked on and how it ended to the audit log",
     ),
     "restore-outlives-hub": Scenario(
         "The hub killed during a long restore and started again while the restore still writes the volume",

@@ -23,7 +23,7 @@ import docker
 import pytest
 import requests
 from faultkit import assert_hub_matches_engine, hub_died_under, write_volume_file
-from harness import LAB_IMAGE, RUN_PREFIX, engine, read_volume_file, wait_for
+from harness import LAB_IMAGE, RUN_PREFIX, audit, engine, read_volume_file, wait_for
 from survival import survives
 
 from stellars_hub import naming
@@ -109,6 +109,11 @@ def test_killed_during_a_volume_restore_the_restore_ends_and_nothing_holds_the_v
         assert read_volume_file(volume, "kept.txt") == "backed up"  # the restore ran to its end
         hub.restart()
         wait_for(lambda: tool_state(tool) is None, what="the killed hub's restore container removed at the next start")
+        # the restore the killed hub could not see to its end, in the audit log: its volume, how it ended
+        removed = [t for e in audit(hub) if e["action"] == "reconcile" for t in e.get("tools_removed", [])]
+        assert {"volumes": [volume], "ended": "ok"}.items() <= next(
+            t for t in removed if volume in t["volumes"]
+        ).items()
     finally:
         if tool_state(tool) is not None:
             engine().api.remove_container(tool, force=True)  # unnamed: the run's clean-up would miss it

@@ -3,10 +3,8 @@ scenario on both backends: tests/scenarios/test_running_labs.py)."""
 
 from __future__ import annotations
 
-import json
-
 import requests
-from harness import PASSWORD
+from harness import PASSWORD, audit
 from labvisit import open_lab
 from labvisit import opened as lab_opened
 
@@ -14,10 +12,6 @@ from labvisit import opened as lab_opened
 def admin_fresh(hub) -> requests.Session:
     """A new browser session of the admin (no cookie from an earlier attempt at the lab)."""
     return hub.login(hub.admin, PASSWORD)
-
-
-def audit(hub) -> list[dict]:
-    return [json.loads(line) for line in (hub.data_dir / "audit.log").read_text().splitlines()]
 
 
 def test_notified_mode_needs_no_consent_but_tells_the_user(make_hub):

@@ -6,12 +6,11 @@ of either side. Every step is one audit line."""
 
 from __future__ import annotations
 
-import json
 import time
 from urllib.parse import urljoin
 
 import requests
-from harness import engine, unique_name, wait_for
+from harness import audit, engine, unique_name, wait_for
 from labvisit import open_lab, opened
 
 from stellars_hub import naming
@@ -22,10 +21,6 @@ HUB_ENV = {"JUPYTERHUB_LAB_AUTH_RECHECK_SECONDS": str(RECHECK), "JUPYTERHUB_NAME
 
 def contents(hub, session, owner, server="") -> int:
     return session.get(hub.base + f"user/{owner}/{server + '/' if server else ''}api/contents", timeout=60).status_code
-
-
-def audit(hub) -> list[dict]:
-    return [json.loads(line) for line in (hub.data_dir / "audit.log").read_text().splitlines()]
 
 
 def lines(hub, action, **match) -> list[dict]:

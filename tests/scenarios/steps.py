@@ -43,11 +43,6 @@ def stop(hub: Hub, session, name: str, server: str = "", timeout: float = 180) -
     wait_for(lambda: server not in servers(hub, name), timeout, f"server {name}/{server} stopped", step=0.5)
 
 
-def audit(hub: Hub) -> list[dict]:
-    path = hub.data_dir / "audit.log"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 def lab_queue(hub: Hub, name: str, server: str, token: str) -> list[dict]:
     """Drain what one lab's notifications extension holds (its own endpoint, through the proxy)."""
     prefix = f"user/{name}/{server}/" if server else f"user/{name}/"

@@ -17,8 +17,8 @@ import threading
 import time
 
 import pytest
-from harness import RUN_PREFIX, wait_for
-from steps import QUEUE, audit, run_batch, start_all
+from harness import RUN_PREFIX, audit, wait_for
+from steps import QUEUE, run_batch, start_all
 
 from stellars_hub import naming
 from stellars_hub.lab.spec import SPEC_LABEL

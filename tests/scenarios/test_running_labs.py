@@ -11,12 +11,11 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from harness import wait_for
+from harness import audit, wait_for
 from labvisit import open_lab
 from labvisit import opened as lab_opened
 from steps import (
     admin_browser,
-    audit,
     lab_queue,
     run_batch,
     servers,

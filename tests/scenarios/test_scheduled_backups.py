@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import LAB_IMAGE, REPO, RUN_PREFIX, Hub, wait_for
-from steps import audit, start_all, stop
+from harness import LAB_IMAGE, REPO, RUN_PREFIX, Hub, audit, wait_for
+from steps import start_all, stop
 
 from stellars_hub import naming
 

@@ -12,8 +12,8 @@ import json
 
 import pytest
 import requests
-from harness import unique_name, wait_for
-from steps import audit, start, stop
+from harness import audit, unique_name, wait_for
+from steps import start, stop
 
 from stellars_hub import naming
 

@@ -48,3 +48,14 @@ def test_it_names_the_platform_volumes_it_mounts_for_a_restarted_hub():
     pod = toolpod.manifest("stellars-tool-1", "lab:1", ["true"], MOUNTS)
     assert toolpod.volumes_of(pod["metadata"]["annotations"]) == ("jupyterlab-ann_workspace",)  # not the host path
     assert toolpod.volumes_of(None) == () and toolpod.volumes_of({toolpod.VOLUMES_ANNOTATION: "{"}) == ()
+
+
+def test_how_a_tool_pod_ended_from_its_status():
+    from types import SimpleNamespace as NS
+
+    def status(*states):
+        return NS(container_statuses=[NS(state=NS(terminated=t)) for t in states])
+
+    assert toolpod.exit_code(status(NS(exit_code=0))) == 0 and toolpod.exit_code(status(NS(exit_code=3))) == 3
+    assert toolpod.exit_code(status(None)) is None  # still running
+    assert toolpod.exit_code(NS(container_statuses=None)) is None and toolpod.exit_code(None) is None

@@ -54,7 +54,7 @@ async def test_ended_tools_go_at_once_a_running_one_once_it_ended():
             [LabObject("restore", False)],
         ]
     )
-    assert await tools.sweep(Platform(engine), None) == ["ended", "restore"]
+    assert [t["tool"] for t in await tools.sweep(Platform(engine), None)] == ["ended", "restore"]
     assert engine.removed == ["ended", "restore"]
     assert engine.looks == [[LabObject("restore", False)]]  # every look taken, none skipped
 
@@ -76,10 +76,20 @@ async def test_the_volumes_a_running_tool_works_on_are_held_until_it_ended():
     assert tools.held(platform).volumes == frozenset() and tools.held(platform).looked.is_set()
 
 
+async def test_what_each_removed_tool_worked_on_and_how_it_ended_is_reported():
+    engine = Engine(
+        [[LabObject("restore", False, ("jupyterlab-ann_workspace",), 0), LabObject("copy", False, ("a", "b"), 2)]]
+    )
+    assert await tools.sweep(Platform(engine), None) == [
+        {"tool": "restore", "volumes": ["jupyterlab-ann_workspace"], "ended": "ok"},
+        {"tool": "copy", "volumes": ["a", "b"], "ended": "failed (exit 2)"},
+    ]
+
+
 async def test_a_tool_running_longer_than_any_tool_may_is_removed(monkeypatch):
     monkeypatch.setattr(tools, "LONGEST", 0)
     engine = Engine([[LabObject("stuck", True)]])
-    assert await tools.sweep(Platform(engine), None) == ["stuck"]
+    assert await tools.sweep(Platform(engine), None) == [{"tool": "stuck", "volumes": [], "ended": "cut short"}]
 
 
 async def test_an_engine_that_does_not_answer_leaves_them_for_the_next_start():

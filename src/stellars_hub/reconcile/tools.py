@@ -33,10 +33,13 @@ def held(platform) -> Held:
     return platform.shared("reconcile-held-volumes", Held)
 
 
-async def sweep(platform, app) -> list[str]:
-    """Remove the tools an earlier run of this hub left, once each ended; their names."""
+async def sweep(platform, app) -> list[dict]:
+    """Remove the tools an earlier run of this hub left, once each ended; what each was
+    (``tool``, the ``volumes`` it worked on, how it ``ended``: ok, failed, unknown, or cut short
+    when it ran past any tool's time limit), for the audit log: a restore the killed hub could not
+    see to its end is recorded there."""
     runtime, hub_id, state = platform.runtime, platform.hub_id, held(platform)
-    removed: list[str] = []
+    removed: list[dict] = []
     deadline = time.monotonic() + LONGEST
     try:
         while True:
@@ -57,12 +60,23 @@ async def sweep(platform, app) -> list[str]:
         state.looked.set()
 
 
-async def _remove_ended(runtime, tools, waiting: set[str], removed: list[str]) -> None:
+async def _remove_ended(runtime, tools, waiting: set[str], removed: list[dict]) -> None:
     for tool in tools:
         if tool.name not in waiting:
             await runtime.remove_tool(tool.name)
-            removed.append(tool.name)
-            log.warning("Removed tool %s, left by a hub that stopped while it ran", tool.name)
+            ended = _ending(tool)
+            removed.append({"tool": tool.name, "volumes": list(tool.volumes), "ended": ended})
+            log.warning(
+                "Removed tool %s on %s (%s), left by a hub that stopped while it ran", tool.name, tool.volumes, ended
+            )
+
+
+def _ending(tool) -> str:
+    if tool.running:
+        return "cut short"  # past the longest a tool may run: stuck
+    if tool.exit_code is None:
+        return "unknown"
+    return "ok" if tool.exit_code == 0 else f"failed (exit {tool.exit_code})"
 
 
 async def refuse_held(platform, spawner) -> None:

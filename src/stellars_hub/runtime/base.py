@@ -42,6 +42,7 @@ class LabObject:
     name: str  # the container (pod)
     running: bool  # not ended: running or about to (a pod pending), or paused
     volumes: tuple[str, ...] = ()  # the platform's volumes it mounts (tools: earlier_tools)
+    exit_code: int | None = None  # how it ended (tools: earlier_tools); None: not ended, or unknown
 
 
 @dataclass(frozen=True)

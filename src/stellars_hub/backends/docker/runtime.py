@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import tarfile
 import threading
 import time
@@ -152,6 +153,7 @@ class DockerRuntime(ContainerRuntime):
                     ctr["Names"][0].lstrip("/"),
                     ctr.get("State") in ("running", "restarting", "paused"),
                     tuple(m["Name"] for m in ctr.get("Mounts") or () if m.get("Type") == "volume"),
+                    _exit_code(ctr.get("Status") or ""),
                 )
                 for ctr in found
                 if (ctr.get("Labels") or {}).get(TOOL_RUN_LABEL) != RUN_ID
@@ -495,3 +497,9 @@ def _parse_stats(raw: dict) -> ContainerStats | None:
     reclaimable = detail.get("inactive_file", detail.get("total_inactive_file", 0))
     used = max(0, mem["usage"] - reclaimable)
     return ContainerStats(round(percent, 2), used, int(mem.get("limit") or 0))
+
+
+def _exit_code(status: str) -> int | None:
+    """The exit code in a listing's status ("Exited (0) 5 seconds ago"); None while it runs."""
+    found = re.match(r"Exited \((-?\d+)\)", status)
+    return int(found.group(1)) if found else None

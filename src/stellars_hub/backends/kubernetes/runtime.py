@@ -175,6 +175,7 @@ class KubernetesRuntime(ContainerRuntime):
                 p.metadata.name,
                 (p.status.phase if p.status else "") in ("Pending", "Running"),
                 toolpod.volumes_of(p.metadata.annotations),
+                toolpod.exit_code(p.status),
             )
             for p in pods.items
         ]

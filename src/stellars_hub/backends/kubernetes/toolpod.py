@@ -75,6 +75,15 @@ def volumes_of(annotations: dict | None) -> tuple[str, ...]:
         return ()
 
 
+def exit_code(status) -> int | None:
+    """How a tool pod's container ended (a pod's status object); None while it runs."""
+    for container in (status.container_statuses or []) if status else []:
+        ended = container.state.terminated if container.state else None
+        if ended is not None:
+            return ended.exit_code
+    return None
+
+
 def _on_node(node: str) -> dict:
     """Scheduled on that node (by the scheduler, which also binds any claim still waiting for a pod)."""
     term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
