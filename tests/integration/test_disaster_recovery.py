@@ -15,6 +15,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import hubdrill
 import pytest
 from harness import (
     ARTIFACTS,
@@ -26,7 +27,6 @@ from harness import (
     engine,
     read_volume_file,
     remove_test_objects,
-    unique_name,
 )
 from test_postgres_db import postgres  # noqa: F401  (the throwaway PostgreSQL server)
 
@@ -42,7 +42,6 @@ ENV = {
     "JUPYTERHUB_BACKUP_IMAGE": LAB_IMAGE,
 }
 CONFIG = f"c.LabSpawnerMixin.shared_volume = {SHARED!r}\n"
-ANN_PW, BOB_PW = "Ann-old-pw-7391", "Bob-old-pw-2846"
 NOTES = "ann's notes, version 1"
 TEAM = "the team's shared file"
 POLICY = {"memory_mb": 768, "env": {"TEAM_COLOUR": "blue"}}
@@ -86,28 +85,8 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     hub = Hub(data_dir=data_dir, env=ENV, extra_config=CONFIG)
     disaster.append(hub)
     hub.start()
-    admin = hub.admin_session()
-    ann, bob = unique_name("ann"), unique_name("bob")
-    for name, pw in ((ann, ANN_PW), (bob, BOB_PW)):
-        hub.signup(name, pw)
-        hub.authorize(name)
-    ann_session = hub.login(ann, ANN_PW)
-    hub.login(bob, BOB_PW)  # JupyterHub knows a user from their first login on
-    group = f"{RUN_PREFIX}drteam"
-    for method, path, body in (
-        ("POST", f"groups/{group}", None),
-        ("POST", f"groups/{group}/users", {"users": [ann, bob]}),
-        ("PUT", f"groups/{group}/policy", POLICY),
-    ):
-        r = hub.api(admin, method, path, json=body)
-        assert r.status_code in (200, 201), r.text
-    r = hub.api(ann_session, "PUT", f"users/{ann}/environment", json={"environment": {"ANN_VAR": "x1"}})
-    assert r.status_code == 200, r.text
-    hub.start_server(ann_session, ann)
-    r = hub.api(ann_session, "PUT", f"users/{ann}/lab-access/consent", json={"hours": 4})
-    assert r.status_code == 200 and r.json()["consent"] is True
-    message = f"recovery drill {RUN_PREFIX}"
-    assert hub.api(admin, "POST", "notifications/broadcast", json={"message": message}).status_code == 200
+    drill = hubdrill.fill(hub, "dr", POLICY, {"ANN_VAR": "x1"})
+    ann = drill.ann
     lab_exec(ann, f"printf '%s' \"{NOTES}\" > /home/lab/workspace/notes.txt")
     lab_exec(ann, f"printf '%s' \"{TEAM}\" > /mnt/shared/team.txt")
 
@@ -164,17 +143,8 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     restored = Hub(data_dir=data_dir, env=ENV, extra_config=CONFIG)
     disaster.append(restored)
     restored.start()
-    # old passwords, and an old browser session (the cookie secret came back)
-    assert restored.login_status(ann, ANN_PW) == 302 and restored.login_status(bob, BOB_PW) == 302
-    assert restored.login_status(ann, BOB_PW) == 200
-    assert restored.api(ann_session, "GET", f"users/{ann}").status_code == 200
+    hubdrill.assert_kept(restored, drill)  # old passwords and browser session: the cookie secret came back
     admin = restored.admin_session()
-    assert restored.api(admin, "GET", f"groups/{group}/policy").json()["policy"] == POLICY
-    assert sorted(restored.api(admin, "GET", f"groups/{group}").json()["users"]) == sorted([ann, bob])
-    assert restored.api(ann_session, "GET", f"users/{ann}/environment").json()["environment"] == {"ANN_VAR": "x1"}
-    assert restored.api(ann_session, "GET", f"users/{ann}/lab-access").json()["consent"] is True
-    history = restored.api(admin, "GET", "notifications/history").json()["broadcasts"]
-    assert any(b["message"] == message for b in history), history
     # the user's workspace through the restored hub's own restore path, from the archive it knows
     r = restored.api(
         admin,
@@ -184,7 +154,7 @@ def test_the_whole_hub_comes_back_from_its_backups(disaster, tmp_path_factory):
     )
     assert r.status_code == 200, r.text
     assert read_volume_file(workspace, "notes.txt") == NOTES
-    restored.start_server(ann_session, ann)
+    restored.start_server(drill.ann_session, ann)
     assert lab_exec(ann, "cat /home/lab/workspace/notes.txt") == NOTES
     assert lab_exec(ann, "cat /mnt/shared/team.txt") == TEAM
     env = engine().containers.get(naming.container_name(ann)).attrs["Config"]["Env"]

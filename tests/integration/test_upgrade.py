@@ -15,14 +15,14 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import hubdrill
 import pytest
-from harness import ARTIFACTS, RUN_PREFIX, TEST_ENV, Hub, engine, remove_test_objects, unique_name
+from harness import ARTIFACTS, TEST_ENV, Hub, engine, remove_test_objects
 from previousrelease import venv_bin
 
 from stellars_hub import datadir, features, naming  # noqa: F401  (features: every store class imported)
 
 PREVIOUS_ENV = {**TEST_ENV, "JUPYTERHUB_FORWARDED_HOPS": "0"}  # that release's name for "no proxy in front"
-ANN_PW, BOB_PW = "Ann-upgrade-pw-5530", "Bob-upgrade-pw-8817"
 POLICY = {"memory_mb": 640, "env": {"TEAM_COLOUR": "green"}}
 NOTES = "written under the previous release"
 
@@ -75,27 +75,8 @@ def test_the_previous_release_s_data_directory_and_running_lab_carry_over(hubs, 
     old = Hub(data_dir=data_dir, env=PREVIOUS_ENV, bin_dir=old_bin)
     hubs.append(old)
     old.start()
-    admin = old.admin_session()
-    ann, bob = unique_name("ann"), unique_name("bob")
-    for name, pw in ((ann, ANN_PW), (bob, BOB_PW)):
-        old.signup(name, pw)
-        old.authorize(name)
-    ann_session = old.login(ann, ANN_PW)
-    old.login(bob, BOB_PW)
-    group = f"{RUN_PREFIX}upteam"
-    for method, path, body in (
-        ("POST", f"groups/{group}", None),
-        ("POST", f"groups/{group}/users", {"users": [ann, bob]}),
-        ("PUT", f"groups/{group}/policy", POLICY),
-    ):
-        r = old.api(admin, method, path, json=body)
-        assert r.status_code in (200, 201), r.text
-    r = old.api(ann_session, "PUT", f"users/{ann}/environment", json={"environment": {"ANN_VAR": "u1"}})
-    assert r.status_code == 200, r.text
-    old.start_server(ann_session, ann)
-    assert old.api(ann_session, "PUT", f"users/{ann}/lab-access/consent", json={"hours": 4}).status_code == 200
-    message = f"upgrade drill {RUN_PREFIX}"
-    assert old.api(admin, "POST", "notifications/broadcast", json={"message": message}).status_code == 200
+    drill = hubdrill.fill(old, "up", POLICY, {"ANN_VAR": "u1"})
+    ann, group = drill.ann, drill.group
     lab = engine().containers.get(naming.container_name(ann))
     code, out = lab.exec_run(["sh", "-c", f"printf '%s' '{NOTES}' > /home/lab/workspace/notes.txt"])
     assert code == 0, out
@@ -122,13 +103,7 @@ def test_the_previous_release_s_data_directory_and_running_lab_carry_over(hubs, 
     assert "environment.sqlite" in versions and all(
         v == len(cls.MIGRATIONS) for cls in datadir.store_classes() for f, v in versions.items() if f == cls.FILE_NAME
     )
-    # nothing lost: passwords, an old browser session, variables, consent, history, members
-    assert new.login_status(ann, ANN_PW) == 302 and new.login_status(bob, BOB_PW) == 302
-    assert new.api(ann_session, "GET", f"users/{ann}").status_code == 200
-    assert new.api(ann_session, "GET", f"users/{ann}/environment").json()["environment"] == {"ANN_VAR": "u1"}
-    assert new.api(ann_session, "GET", f"users/{ann}/lab-access").json()["consent"] is True
-    assert any(b["message"] == message for b in new.api(admin, "GET", "notifications/history").json()["broadcasts"])
-    assert sorted(new.api(admin, "GET", f"groups/{group}").json()["users"]) == sorted([ann, bob])
+    hubdrill.assert_kept(new, drill)  # nothing lost
     # the running lab is still hers: the same container, ready, reached through the new proxy
     model = new.api(admin, "GET", f"users/{ann}").json()
     assert model["servers"][""]["ready"] is True
