@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from harness import LAB_IMAGE, PASSWORD, REPO, RUN_PREFIX, free_port, remove_test_objects
+from harness import LAB_IMAGE, PASSWORD, REPO, RUN_PREFIX, free_port, read_volume_file, remove_test_objects
 
 OVERRIDE = Path(__file__).with_name("compose.hostnet.yml")
 
@@ -104,24 +104,7 @@ class Stack:
         return out.stdout.split()
 
     def read_certificate(self) -> bytes:
-        out = subprocess.run(
-            [
-                "docker",
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "--entrypoint",
-                "cat",
-                "-v",
-                f"{self.volumes[1]}:/certs:ro",
-                self.env.get("STELLARS_HUB_IMAGE", "stellars-hub:dev"),
-                "/certs/server.crt",
-            ],
-            capture_output=True,
-            check=True,
-        )
-        return out.stdout
+        return read_volume_file(self.volumes[1], "server.crt").encode()
 
     def remove_volumes(self) -> None:
         subprocess.run(["docker", "volume", "rm", "-f", *self.volumes], capture_output=True)

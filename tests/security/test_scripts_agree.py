@@ -16,22 +16,11 @@ def _script(name: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(REPO / "scripts" / name), *args], capture_output=True, text=True, timeout=180)
 
 
-def _files(volume: str) -> str:
+def _sh(volume: str, script: str, mode: str = "ro") -> str:
+    """``script`` run by sh in a throw-away container with ``volume`` at /v; its output."""
     out = subprocess.run(
-        [
-            "docker",
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--entrypoint",
-            "sh",
-            "-v",
-            f"{volume}:/v:ro",
-            TOOLS,
-            "-c",
-            "cd /v && find . | sort && cat a.txt",
-        ],
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", "-v", f"{volume}:/v:{mode}", TOOLS]
+        + ["-c", script],
         capture_output=True,
         text=True,
     )
@@ -39,28 +28,15 @@ def _files(volume: str) -> str:
     return out.stdout
 
 
+def _files(volume: str) -> str:
+    return _sh(volume, "cd /v && find . | sort && cat a.txt")
+
+
 def test_restore_of_a_damaged_archive_leaves_the_volume_untouched(docker_engine, tmp_path):
     volume = naming.volume_name(unique_name("rst"), "workspace")
     engine().volumes.create(volume)
     try:
-        subprocess.run(
-            [
-                "docker",
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "--entrypoint",
-                "sh",
-                "-v",
-                f"{volume}:/v",
-                TOOLS,
-                "-c",
-                "echo precious > /v/a.txt; mkdir /v/d; head -c 300000 /dev/urandom > /v/d/blob",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        _sh(volume, "echo precious > /v/a.txt; mkdir /v/d; head -c 300000 /dev/urandom > /v/d/blob", "rw")
         before = _files(volume)
         out = _script("volume-backup.sh", "--out", str(tmp_path), volume)
         assert out.returncode == 0, out.stderr
