@@ -11,6 +11,8 @@ from pathlib import Path
 
 from harness import REPO, RUN_PREFIX, TEST_ENV
 
+from stellars_hub.backends.kubernetes import LAB_CONTAINER
+
 
 @dataclass
 class Cluster:
@@ -31,6 +33,10 @@ class Cluster:
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
         return proc
+
+    def in_lab(self, pod: str, *command: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        """``command`` run in the lab container of ``pod`` (kubectl exec)."""
+        return self.run("exec", pod, "-c", LAB_CONTAINER, "--", *command, check=check, timeout=timeout)
 
     def cluster_wide(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
         proc = subprocess.run(

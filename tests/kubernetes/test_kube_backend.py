@@ -81,16 +81,7 @@ def test_lab_runs_as_a_pod_with_its_claims_and_answers_through_the_hub(kube_hub,
     assert kube_hub.lab(name, "GET", "api/status").status_code == 200
     token = kube_hub.token_for(name)
     for path in ("notes.txt", "../home-probe.txt", "../.cache/probe.txt", "../../../mnt/shared/probe.txt"):
-        k8s_cluster.run(
-            "exec",
-            naming.container_name(name),
-            "-c",
-            "notebook",
-            "--",
-            "sh",
-            "-c",
-            f"cd {naming.NOTEBOOK_DIR} && echo ok > {path}",
-        )
+        k8s_cluster.in_lab(naming.container_name(name), "sh", "-c", f"cd {naming.NOTEBOOK_DIR} && echo ok > {path}")
     r = kube_hub.lab(
         name, "PUT", "api/contents/hello.txt", token, json={"type": "file", "format": "text", "content": "hi"}
     )

@@ -53,9 +53,9 @@ def test_ds_lab_services_in_a_pod(kube_hub, k8s_cluster):
 
     # the home claim holds the image's MLflow store, and a run logged with no configuration
     # (the tracking URI from the hub) starts the lab's MLflow and is stored there
-    ls = k8s_cluster.run("exec", lab, "-c", "notebook", "--", "ls", "/home/lab/.mlflow/mlflow.db", check=False)
+    ls = k8s_cluster.in_lab(lab, "ls", "/home/lab/.mlflow/mlflow.db", check=False)
     assert ls.returncode == 0, ls.stderr
-    logged = k8s_cluster.run("exec", lab, "-c", "notebook", "--", "python3", "-c", LOG_A_RUN, timeout=300)
+    logged = k8s_cluster.in_lab(lab, "python3", "-c", LOG_A_RUN, timeout=300)
     run_id = logged.stdout.strip().splitlines()[-1]
     # the MLflow UI's own API, through the lab's authenticated proxy
     got = kube_hub.lab(name, "GET", f"mlflow/api/2.0/mlflow/runs/get?run_id={run_id}", token)

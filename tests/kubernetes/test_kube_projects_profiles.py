@@ -70,24 +70,15 @@ def test_profile_image_and_project_folder_in_the_pods(kube_hub, k8s_cluster):
     assert notebook(pod)["resources"]["limits"]["memory"] in ("1536Mi", str(1536 * MiB))
     assert mount_of(pod, folder) == (claim, False)
     lab = naming.container_name(ann)
-    out = k8s_cluster.run(
-        "exec",
-        lab,
-        "-c",
-        "notebook",
-        "--",
-        "sh",
-        "-c",
-        f"printf 'from ann' > {folder}/plan.txt && cat {folder}/plan.txt",
-    ).stdout
+    out = k8s_cluster.in_lab(lab, "sh", "-c", f"printf 'from ann' > {folder}/plan.txt && cat {folder}/plan.txt").stdout
     assert out == "from ann"
 
     pod = k8s_cluster.get("pod", naming.container_name(bob))
     assert notebook(pod)["image"] == LAB_IMAGE
     assert mount_of(pod, folder) == (claim, True)
     lab = naming.container_name(bob)
-    assert k8s_cluster.run("exec", lab, "-c", "notebook", "--", "cat", f"{folder}/plan.txt").stdout == "from ann"
-    denied = k8s_cluster.run("exec", lab, "-c", "notebook", "--", "touch", f"{folder}/bob.txt", check=False)
+    assert k8s_cluster.in_lab(lab, "cat", f"{folder}/plan.txt").stdout == "from ann"
+    denied = k8s_cluster.in_lab(lab, "touch", f"{folder}/bob.txt", check=False)
     assert denied.returncode != 0 and "Read-only file system" in denied.stderr
 
     for name, session in ((ann, ann_s), (bob, bob_s)):

@@ -42,15 +42,8 @@ def test_manage_volumes_reports_what_the_kubelet_measures(kube_hub, k8s_cluster)
         pvc = k8s_cluster.get("pvc", claim)
         assert pvc["spec"]["storageClassName"] == STORAGE_CLASS and pvc["status"]["phase"] == "Bound"
     # 3 MiB more in the workspace than the image gave it
-    k8s_cluster.run(
-        "exec",
-        naming.container_name(name),
-        "-c",
-        "notebook",
-        "--",
-        "sh",
-        "-c",
-        f"head -c 3145728 /dev/urandom > {naming.NOTEBOOK_DIR}/blob",
+    k8s_cluster.in_lab(
+        naming.container_name(name), "sh", "-c", f"head -c 3145728 /dev/urandom > {naming.NOTEBOOK_DIR}/blob"
     )
 
     def measured():
